@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * eta-sensor command line: `eta-sensor <command> [options]`.
+ *
+ * Commands are loaded lazily so that `--help` and `extract` start fast and do
+ * not load onnxruntime or mqtt when they do not need them.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { describeError, StartupError, usageError } from './errors.js';
+import type { Command, CommandIO, OptionSpec } from './commands/command.js';
+
+/** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
+export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
+  ['run', 'capture live, classify every flow and publish the labels (the daemon)'],
+  ['replay', 'run the same pipeline on a pcap, pcapng or feature CSV file'],
+  ['extract', 'turn a capture into one row of features per flow (CSV or JSONL)'],
+  ['features', 'list the flow features: name, unit, basis, description'],
+  ['label', 'join extracted flows with labels (5-tuple CSV or SNI rules)'],
+  ['train', 'train a tree-ensemble classifier on a labeled CSV and export ONNX'],
+  ['evaluate', 'measure a model on labeled flows; HTML report with confusion matrix'],
+  ['check-config', 'validate a configuration file without starting anything'],
+];
+
+async function load(name: string): Promise<Command> {
+  return ((await import(`./commands/${name}.js`)) as { command: Command }).command;
+}
+
+export function topHelp(available: ReadonlySet<string>): string {
+  const width = Math.max(...COMMANDS.map(([n]) => n.length));
+  const lines = COMMANDS.filter(([n]) => available.has(n)).map(([n, s]) => `  ${n.padEnd(width)}  ${s}`);
+  return [
+    'eta-sensor: flows, features and labels for encrypted traffic',
+    '',
+    'Usage: eta-sensor <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `eta-sensor <command> --help` for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(cmd: Command): string {
+  const rows: Array<[string, string]> = Object.entries(cmd.options).map(([name, o]: [string, OptionSpec]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
+    return [flag, o.doc + (o.multiple ? ' (repeatable)' : '')];
+  });
+  rows.push(['-h, --help', 'show this help']);
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return [
+    `Usage: ${cmd.usage}`,
+    '',
+    cmd.description.trim(),
+    '',
+    'Options:',
+    ...rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`),
+    '',
+  ].join('\n');
+}
+
+async function availableCommands(): Promise<Set<string>> {
+  // A command whose module is not built yet is left out of the help, not an error.
+  const out = new Set<string>();
+  for (const [name] of COMMANDS) {
+    try {
+      await load(name);
+      out.add(name);
+    } catch {
+      /* not available in this build */
+    }
+  }
+  return out;
+}
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(topHelp(await availableCommands()));
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    io.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const entry = COMMANDS.find(([n]) => n === name);
+  try {
+    if (!entry) throw usageError(`unknown command "${name}"`);
+    const cmd = await load(entry[0]);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(commandHelp(cmd));
+      return 0;
+    }
+    let parsed;
+    try {
+      const options = Object.fromEntries(
+        Object.entries(cmd.options).map(([k, o]) => [k, { type: o.type, short: o.short, multiple: o.multiple }]),
+      );
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw usageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''), name);
+    }
+    const [min, max] = cmd.positionals;
+    if (parsed.positionals.length < min) throw usageError(`missing argument: ${cmd.usage}`, name);
+    if (parsed.positionals.length > max) {
+      throw usageError(`unexpected argument "${parsed.positionals[max]}"`, name);
+    }
+    return await cmd.run(parsed, io);
+  } catch (err) {
+    io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
+    if (err instanceof StartupError) return err.exitCode;
+    if (process.env['ETA_DEBUG'] && err instanceof Error) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed (the bin is a symlink to this file), not when imported by tests.
+if (isEntryPoint()) {
+  const ac = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    // First signal: drain gracefully. Second: the user means it.
+    if (++signals > 1) process.exit(130);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: ac.signal })
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((err: unknown) => {
+      process.stderr.write(`eta-sensor: ${describeError(err)}\n`);
+      process.exitCode = 1;
+    });
+}

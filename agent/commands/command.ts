@@ -1,0 +1,60 @@
+/**
+ * The contract every `eta-sensor <command>` implements. Options are declared
+ * once (node:util parseArgs) and the help text is generated from them, so
+ * `--help` can never disagree with what is parsed.
+ */
+import type { Writable } from 'node:stream';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** One line for --help; mention the default. */
+  doc: string;
+  /** Placeholder shown in help, e.g. FILE. */
+  arg?: string;
+}
+
+export interface CommandIO {
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM; long commands stop reading, flush what they have and return. */
+  readonly signal: AbortSignal;
+}
+
+export interface ParsedArgs {
+  readonly values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  readonly positionals: string[];
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line, for `eta-sensor --help`. */
+  readonly summary: string;
+  /** e.g. "eta-sensor extract <capture> [-o FILE] [--format csv|jsonl]" */
+  readonly usage: string;
+  /** Paragraphs after the usage line: what it does, examples. */
+  readonly description: string;
+  readonly options: Record<string, OptionSpec>;
+  /** Positional arguments: [min, max]. */
+  readonly positionals: readonly [number, number];
+  /** Returns the exit code. Startup problems throw StartupError; everything else is reported and counted. */
+  run(args: ParsedArgs, io: CommandIO): Promise<number>;
+}
+
+/** Typed accessors: parseArgs values are loosely typed. */
+export function optString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function optStrings(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' ? [v] : [];
+}
+
+export function optBool(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
