@@ -1,0 +1,269 @@
+/**
+ * Load a labeled flow CSV into a column-major float32 matrix.
+ *
+ * The file is streamed (csv-parse), never read whole: training files can be
+ * hundreds of MB. The first `sampleRows` records are buffered to decide which
+ * columns are numeric; after that each record is parsed and either appended
+ * or rejected as a whole (a skipped row never leaves half its values behind).
+ *
+ * Bad-cell policy (the documented behaviour of `--bad-rows` / `--infinity`):
+ * an empty cell, NaN, ±Infinity or text in a *feature* column makes the row
+ * bad; bad rows are skipped and counted per column (default) or abort the load
+ * with the line number and column name. Infinity is bad by default, like NaN;
+ * `infinity: 'clamp'` turns ±Infinity (and values beyond float32) into
+ * ±FLOAT32_MAX instead, which sends them to the same side of every split as
+ * the largest finite values. Cells of non-feature columns are never checked.
+ * A row whose label cell is empty is unlabeled: always skipped, counted apart.
+ */
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { StartupError } from '../errors.js';
+import { selectColumns } from './columns.js';
+import { parseCell, clampedInfinity, findColumn, cleanHeader, type BadKind } from './csv-cells.js';
+
+export interface LoadOptions {
+  /** Label column name; omit to load features only (e.g. unlabeled evaluation input). */
+  readonly label?: string;
+  /** Group column (e.g. `pcap`): held-out data is split by whole groups. */
+  readonly group?: string;
+  /** Explicit feature columns, in this order. Default: every numeric, non-identity column. */
+  readonly features?: readonly string[];
+  /** Keep identity-like numeric columns (ports, timestamps, ids) as features. Default false. */
+  readonly keepIdentity?: boolean;
+  /** What a bad cell in a feature column does: skip the row (default) or abort. */
+  readonly badRows?: 'skip' | 'fail';
+  /** ±Infinity: a bad cell (default) or clamped to ±FLOAT32_MAX. */
+  readonly infinity?: 'bad' | 'clamp';
+  /** Rows buffered to decide which columns are numeric. Default 1000. */
+  readonly sampleRows?: number;
+  /** Called every 65,536 rows read. */
+  readonly onProgress?: (rowsRead: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface LoadReport {
+  readonly rowsRead: number;
+  readonly rowsUsed: number;
+  /** Rows skipped for a bad feature cell or a wrong field count. */
+  readonly rowsSkipped: number;
+  /** Skipped rows by the column (or "(field count)") that made them bad. */
+  readonly skippedBy: Record<string, number>;
+  /** Rows skipped because their label cell was empty. */
+  readonly unlabeled: number;
+  /** Infinite cells replaced by ±FLOAT32_MAX (infinity: clamp). */
+  readonly clamped: number;
+  /** The first few problems, each naming line and column. */
+  readonly examples: readonly string[];
+  /** Columns that are not features, with the reason. */
+  readonly excluded: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+}
+
+export interface Dataset {
+  readonly source: string;
+  /** Feature names as in the CSV header (trimmed), in matrix order. */
+  readonly featureNames: readonly string[];
+  readonly nRows: number;
+  /** x[f * nRows + r]; backed by a SharedArrayBuffer so worker threads read it without copying. */
+  readonly x: Float32Array;
+  /** Label of each row as an index into labelNames (undefined without a label column). */
+  readonly y: Int32Array | undefined;
+  readonly labelNames: readonly string[];
+  readonly group: Int32Array | undefined;
+  readonly groupNames: readonly string[];
+  readonly report: LoadReport;
+}
+
+const MAX_EXAMPLES = 5;
+
+function dataError(message: string, hint?: string): StartupError {
+  return new StartupError('E_DATA', message, hint);
+}
+
+/** Append-only float32 columns that grow by doubling. */
+class Columns {
+  private cap = 4096;
+  n = 0;
+  readonly cols: Float32Array[];
+  constructor(nCols: number) {
+    this.cols = Array.from({ length: nCols }, () => new Float32Array(this.cap));
+  }
+  push(row: Float64Array): void {
+    if (this.n === this.cap) {
+      this.cap *= 2;
+      for (let f = 0; f < this.cols.length; f++) {
+        const bigger = new Float32Array(this.cap);
+        bigger.set(this.cols[f] as Float32Array);
+        this.cols[f] = bigger;
+      }
+    }
+    for (let f = 0; f < this.cols.length; f++) (this.cols[f] as Float32Array)[this.n] = row[f] as number;
+    this.n++;
+  }
+  toShared(): Float32Array {
+    const out = new Float32Array(new SharedArrayBuffer(Math.max(4, this.cols.length * this.n * 4)));
+    this.cols.forEach((c, f) => out.set(c.subarray(0, this.n), f * this.n));
+    return out;
+  }
+}
+
+class Interner {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+  id(s: string): number {
+    let i = this.ids.get(s);
+    if (i === undefined) {
+      i = this.names.length;
+      this.ids.set(s, i);
+      this.names.push(s);
+    }
+    return i;
+  }
+}
+
+interface Rec {
+  record: string[];
+  info: { lines: number; records: number };
+}
+
+/** Read a flow CSV; throws StartupError (E_INPUT / E_DATA) naming the file, line and column of a problem. */
+export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<Dataset> {
+  const parser = createReadStream(path).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
+  );
+  const it = parser[Symbol.asyncIterator]() as AsyncIterator<Rec>;
+  const next = async (): Promise<Rec | undefined> => {
+    try {
+      const r = await it.next();
+      return r.done ? undefined : r.value;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
+        throw new StartupError('E_INPUT', `cannot read ${path}: ${err.message}`, 'check the --data path');
+      }
+      throw dataError(`${path}: malformed CSV: ${err.message}`);
+    }
+  };
+  try {
+    return await load(path, opts, next);
+  } finally {
+    parser.destroy();
+  }
+}
+
+async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | undefined>): Promise<Dataset> {
+  const first = await next();
+  if (!first) throw dataError(`${path} is empty: expected a header line`);
+  const header = cleanHeader(first.record);
+  const labelCol = opts.label === undefined ? -1 : findColumn(header, opts.label);
+  if (opts.label !== undefined && labelCol < 0) {
+    throw dataError(`${path} has no label column "${opts.label}"`, `columns are: ${header.slice(0, 40).join(', ')}`);
+  }
+  const groupCol = opts.group === undefined ? -1 : findColumn(header, opts.group);
+  if (opts.group !== undefined && groupCol < 0) {
+    throw dataError(`${path} has no group column "${opts.group}"`, 'omit --group-by or name an existing column');
+  }
+  const sample: Rec[] = [];
+  const sampleRows = opts.sampleRows ?? 1000;
+  for (let r = sample.length < sampleRows ? await next() : undefined; r; ) {
+    sample.push(r);
+    r = sample.length < sampleRows ? await next() : undefined;
+  }
+  const { featureCols, excluded } = selectColumns(header, sample.map((s) => s.record), {
+    labelCol, groupCol, features: opts.features, keepIdentity: opts.keepIdentity ?? false, path,
+  });
+  const F = featureCols.length;
+  const clamp = opts.infinity === 'clamp';
+  const fail = opts.badRows === 'fail';
+  const cols = new Columns(F);
+  const labels = new Interner();
+  const groups = new Interner();
+  const y: number[] = [];
+  const g: number[] = [];
+  const skippedBy: Record<string, number> = {};
+  const examples: string[] = [];
+  const row = new Float64Array(F);
+  let rowsRead = 0;
+  let skipped = 0;
+  let unlabeled = 0;
+  let clamped = 0;
+
+  const bad = (rec: Rec, column: string, message: string): void => {
+    const where = `line ${rec.info.lines} (data row ${rec.info.records - 1})`;
+    const text = `${where}, column "${column}": ${message}`;
+    if (fail) {
+      throw dataError(`${path}: ${text}`, 'fix the file, or use --bad-rows skip to skip such rows (they are counted)');
+    }
+    skipped++;
+    skippedBy[column] = (skippedBy[column] ?? 0) + 1;
+    if (examples.length < MAX_EXAMPLES) examples.push(text);
+  };
+
+  const take = (rec: Rec): void => {
+    rowsRead++;
+    const cells = rec.record;
+    if (cells.length !== header.length) {
+      bad(rec, '(field count)', `${cells.length} fields, the header has ${header.length}`);
+      return;
+    }
+    for (let f = 0; f < F; f++) {
+      const c = featureCols[f] as number;
+      const cell = cells[c] as string;
+      let v: number | BadKind = parseCell(cell);
+      if (v === 'infinity' && clamp) {
+        v = clampedInfinity(cell);
+        clamped++;
+      }
+      if (typeof v !== 'number') {
+        bad(rec, header[c] as string, describeBad(v, cell));
+        return;
+      }
+      row[f] = v;
+    }
+    let label = -1;
+    if (labelCol >= 0) {
+      const l = (cells[labelCol] as string).trim();
+      if (l === '') {
+        unlabeled++;
+        return;
+      }
+      label = labels.id(l);
+    }
+    cols.push(row);
+    if (labelCol >= 0) y.push(label);
+    if (groupCol >= 0) g.push(groups.id((cells[groupCol] as string).trim()));
+  };
+
+  for (const rec of sample) take(rec);
+  for (let rec = await next(); rec; rec = await next()) {
+    take(rec);
+    if ((rowsRead & 0xffff) === 0) {
+      opts.onProgress?.(rowsRead);
+      if (opts.signal?.aborted) throw dataError(`${path}: loading interrupted`);
+    }
+  }
+  return {
+    source: path,
+    featureNames: featureCols.map((c) => header[c] as string),
+    nRows: cols.n,
+    x: cols.toShared(),
+    y: labelCol >= 0 ? Int32Array.from(y) : undefined,
+    labelNames: labels.names,
+    group: groupCol >= 0 ? Int32Array.from(g) : undefined,
+    groupNames: groups.names,
+    report: { rowsRead, rowsUsed: cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded },
+  };
+}
+
+function describeBad(kind: BadKind, cell: string): string {
+  const shown = cell.length > 40 ? `${cell.slice(0, 40)}...` : cell;
+  switch (kind) {
+    case 'empty':
+      return 'empty cell';
+    case 'nan':
+      return `not a number ("${shown}")`;
+    case 'infinity':
+      return `infinite value ("${shown}"); --infinity clamp would use the largest float32 instead`;
+    case 'text':
+      return `text "${shown}" in a numeric feature column`;
+  }
+}
