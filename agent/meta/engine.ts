@@ -1,0 +1,41 @@
+/**
+ * What the three hello readers (TLS over TCP, QUIC, DTLS) share: the findings, the
+ * failure state and the error sink. A reader is created on the first packet that looks
+ * like its protocol and lives until the inspector is done.
+ */
+import type { MetaLimits } from './config.js';
+import type { ClientHello } from './hello.js';
+import type { MetaReason } from './types.js';
+
+export interface HelloSink {
+  readonly limits: MetaLimits;
+  report(reason: MetaReason): void;
+}
+
+export abstract class HelloEngine {
+  hello: ClientHello | null = null;
+  /** The version the ServerHello selected. */
+  serverVersion: number | null = null;
+  /** Gave up (malformed, overflow): nothing more will be found. */
+  failed = false;
+
+  constructor(protected readonly sink: HelloSink) {}
+
+  /** Nothing more to learn: both hellos read, or gave up. */
+  get finished(): boolean {
+    return this.failed || (this.hello !== null && this.serverVersion !== null);
+  }
+
+  /** Bytes held for reassembly. */
+  abstract retained(): number;
+  /** Part of a ClientHello is buffered (for the hello-incomplete count at give-up). */
+  abstract partial(): boolean;
+  /** Free every buffer; called when the hello is parsed and when the inspector is done. */
+  abstract release(): void;
+
+  protected fail(reason: MetaReason): void {
+    this.failed = true;
+    this.sink.report(reason);
+    this.release();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * One flow's inspector: picks the reader from the first packet that looks like a hello,
+ * enforces the packet budget, and turns the findings into HandshakeMeta.
+ */
+import type { MetaLimits } from './config.js';
+import { DtlsReader, looksLikeDtls } from './dtls.js';
+import type { HelloEngine, HelloSink } from './engine.js';
+import { highestOffered, versionName, type ClientHello } from './hello.js';
+import { ja4, type Ja4Protocol } from './ja4.js';
+import { looksLikeQuic, QuicReader } from './quic.js';
+import { TlsTcpReader } from './tls-tcp.js';
+import type { HandshakeInspector, HandshakeMeta, HandshakeTransport, MetaErrorSink, MetaReason } from './types.js';
+
+const TCP = 6;
+const UDP = 17;
+/** Control packets (no payload) cost a few comparisons; they only count towards this multiple of max_packets. */
+const CONTROL_PACKET_FACTOR = 4;
+
+export const EMPTY_META: HandshakeMeta = Object.freeze({
+  sni: null,
+  alpn: Object.freeze([]) as readonly string[],
+  tlsVersion: null,
+  ja4: null,
+  transport: null,
+});
+
+const REASON_BITS: Readonly<Record<MetaReason, number>> = {
+  'tls-malformed': 1,
+  'dtls-malformed': 2,
+  'quic-malformed': 4,
+  'quic-decrypt-failed': 8,
+  'reassembly-overflow': 16,
+  'hello-incomplete': 32,
+  'internal-error': 64,
+};
+
+const JA4_PROTOCOL: Readonly<Record<HandshakeTransport, Ja4Protocol>> = { tls: 't', quic: 'q', dtls: 'd' };
+
+export class Inspector implements HandshakeInspector, HelloSink {
+  private engine: TlsTcpReader | QuicReader | DtlsReader | null = null;
+  private transport: HandshakeTransport | null = null;
+  private packets = 0;
+  private payloadPackets = 0;
+  private done = false;
+  private reported = 0;
+  private meta: HandshakeMeta = EMPTY_META;
+  private metaHello: ClientHello | null = null;
+  private metaServer: number | null = null;
+
+  constructor(
+    readonly limits: MetaLimits,
+    private readonly onError: MetaErrorSink,
+  ) {}
+
+  /** HelloSink: count each reason at most once per flow. */
+  report(reason: MetaReason): void {
+    const bit = REASON_BITS[reason];
+    if ((this.reported & bit) !== 0) return;
+    this.reported |= bit;
+    try {
+      this.onError(reason);
+    } catch {
+      // a failing counter must not break the data path
+    }
+  }
+
+  onPacket(dir: 0 | 1, proto: number, payload: Uint8Array, seq: number, flags: number): boolean {
+    if (this.done) return true;
+    try {
+      this.step(dir, proto, payload, seq, flags);
+    } catch {
+      this.report('internal-error');
+      this.finish();
+    }
+    return this.done;
+  }
+
+  result(): HandshakeMeta {
+    return this.meta;
+  }
+
+  retainedBytes(): number {
+    return this.engine?.retained() ?? 0;
+  }
+
+  private step(dir: 0 | 1, proto: number, p: Uint8Array, seq: number, flags: number): void {
+    this.packets++;
+    if (p.length > 0) this.payloadPackets++;
+    let engine = this.engine;
+    if (proto === TCP) {
+      if (engine === null) engine = this.engine = this.start('tls', new TlsTcpReader(this));
+      if (engine instanceof TlsTcpReader) engine.segment(dir, p, seq, flags);
+    } else if (proto === UDP && p.length > 0) {
+      if (engine === null) {
+        // Cheap first-byte checks: most UDP flows never allocate anything here.
+        if (looksLikeQuic(p)) engine = this.engine = this.start('quic', new QuicReader(this));
+        else if (looksLikeDtls(p)) engine = this.engine = this.start('dtls', new DtlsReader(this));
+      }
+      if (engine instanceof QuicReader) engine.datagram(dir, p);
+      else if (engine instanceof DtlsReader) engine.datagram(dir, p);
+    } else if (proto !== TCP && proto !== UDP) {
+      return this.finish();
+    }
+    if (engine !== null) this.update(engine);
+    const max = this.limits.max_packets;
+    if (engine !== null && engine.finished) return this.finish();
+    if (this.payloadPackets >= max || this.packets >= max * CONTROL_PACKET_FACTOR) {
+      if (engine !== null && engine.partial()) this.report('hello-incomplete');
+      this.finish();
+    }
+  }
+
+  private start<E extends HelloEngine>(transport: HandshakeTransport, engine: E): E {
+    this.transport = transport;
+    return engine;
+  }
+
+  private update(engine: HelloEngine): void {
+    if (engine.hello === this.metaHello && engine.serverVersion === this.metaServer) return;
+    const hello = engine.hello;
+    const transport = this.transport!;
+    const changedHello = hello !== this.metaHello;
+    this.metaHello = hello;
+    this.metaServer = engine.serverVersion;
+    const version = engine.serverVersion ?? (hello === null ? null : highestOffered(hello));
+    this.meta = Object.freeze({
+      sni: hello?.sni ?? null,
+      alpn: hello === null ? EMPTY_META.alpn : Object.freeze(hello.alpn.slice()),
+      tlsVersion: version === null ? null : versionName(version),
+      ja4: hello === null ? null : changedHello ? ja4(JA4_PROTOCOL[transport], hello) : this.meta.ja4,
+      transport,
+    });
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.engine?.release();
+  }
+}
+
+/** An inspector for a disabled section: wants no packet, finds nothing. */
+export const DISABLED: HandshakeInspector = Object.freeze({
+  onPacket: () => true,
+  result: () => EMPTY_META,
+  retainedBytes: () => 0,
+});

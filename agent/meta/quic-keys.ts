@@ -1,0 +1,80 @@
+/**
+ * QUIC Initial packet keys (RFC 9001 5.2, RFC 9369 3.3): anyone who sees the client's
+ * first Destination Connection ID can derive them, which is what lets a passive sensor
+ * read the ClientHello.
+ *
+ *   initial_secret = HKDF-Extract(salt(version), client's first DCID)
+ *   {client,server}_initial_secret = HKDF-Expand-Label(initial_secret, "client in"|"server in", "", 32)
+ *   key = Expand-Label(secret, "<quic> key", 16), iv = ... "<quic> iv", 12, hp = ... "<quic> hp", 16
+ *
+ * All supported versions use AES-128-GCM with AES-ECB header protection for Initials.
+ */
+import { createHmac } from 'node:crypto';
+
+export interface QuicVersion {
+  readonly name: string;
+  /** Long-header type bits (byte0 >> 4 & 3) of Initial and Retry packets. */
+  readonly initialType: number;
+  readonly retryType: number;
+  readonly salt: Buffer;
+  readonly keyInfo: Buffer;
+  readonly ivInfo: Buffer;
+  readonly hpInfo: Buffer;
+}
+
+export interface InitialKeys {
+  readonly key: Buffer;
+  readonly iv: Buffer;
+  readonly hp: Buffer;
+}
+
+/** HkdfLabel (RFC 8446 7.1) with an empty context, followed by HKDF-Expand's counter 0x01. */
+function labelInfo(label: string, length: number): Buffer {
+  const full = Buffer.from('tls13 ' + label, 'latin1');
+  return Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0, 1])]);
+}
+
+const CLIENT_IN = labelInfo('client in', 32);
+const SERVER_IN = labelInfo('server in', 32);
+
+function version(name: string, salt: string, prefix: 'quic' | 'quicv2', initialType: number, retryType: number): QuicVersion {
+  return {
+    name,
+    initialType,
+    retryType,
+    salt: Buffer.from(salt, 'hex'),
+    keyInfo: labelInfo(`${prefix} key`, 16),
+    ivInfo: labelInfo(`${prefix} iv`, 12),
+    hpInfo: labelInfo(`${prefix} hp`, 16),
+  };
+}
+
+const V1 = version('v1', '38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'quic', 0, 3);
+const V2 = version('v2', '0dede3def700a6db819381be6e269dcbf9bd2ed9', 'quicv2', 1, 0);
+const DRAFT_29 = version('draft-29', 'afbfec289993d24c9e9786f19c6111e04390a899', 'quic', 0, 3);
+const DRAFT_23 = version('draft-23', 'c3eef712c72ebb5a11a7d2432bb46365bef9f502', 'quic', 0, 3);
+
+/** The long-header formats we can decrypt; anything else is skipped unread. */
+export function quicVersion(v: number): QuicVersion | null {
+  if (v === 0x00000001) return V1;
+  if (v === 0x6b3343cf) return V2;
+  // IETF drafts 29-32 share draft 29's salt; drafts 23-28 (and mvfst's draft-27 alias) share draft 23's.
+  if (v >= 0xff00001d && v <= 0xff000020) return DRAFT_29;
+  if ((v >= 0xff000017 && v <= 0xff00001c) || v === 0xfaceb002) return DRAFT_23;
+  return null;
+}
+
+/** HKDF-Expand for outputs of at most one SHA-256 block (all QUIC Initial outputs are). */
+function expand(prk: Buffer, info: Buffer, length: number): Buffer {
+  return createHmac('sha256', prk).update(info).digest().subarray(0, length);
+}
+
+export function initialSecret(ver: QuicVersion, dcid: Uint8Array, server: boolean): Buffer {
+  const prk = createHmac('sha256', ver.salt).update(dcid).digest();
+  return expand(prk, server ? SERVER_IN : CLIENT_IN, 32);
+}
+
+export function initialKeys(ver: QuicVersion, dcid: Uint8Array, server: boolean): InitialKeys {
+  const secret = initialSecret(ver, dcid, server);
+  return { key: expand(secret, ver.keyInfo, 16), iv: expand(secret, ver.ivInfo, 12), hp: expand(secret, ver.hpInfo, 16) };
+}
