@@ -1,0 +1,73 @@
+/**
+ * Classification metrics, computed the way scikit-learn does by default:
+ * the class set is the union of true and predicted labels, precision or
+ * recall with an empty denominator is 0, macro-F1 is the unweighted mean over
+ * that set, weighted-F1 weights each class by its support.
+ */
+
+export interface ClassMetrics {
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+}
+
+export interface Metrics {
+  readonly rows: number;
+  readonly accuracy: number;
+  readonly macro_f1: number;
+  readonly weighted_f1: number;
+  /** Share of rows predicted as `unknown` because the top probability was below the threshold. */
+  readonly unknown_share: number;
+  readonly per_class: Record<string, ClassMetrics>;
+  /** Labels in matrix order (sorted). */
+  readonly labels: string[];
+  /** confusion[i][j]: rows of true label i predicted as label j. */
+  readonly confusion: number[][];
+}
+
+export function computeMetrics(truth: readonly string[], pred: readonly string[], rejected = 0): Metrics {
+  if (truth.length !== pred.length) throw new Error('truth and prediction lengths differ');
+  const labels = [...new Set([...truth, ...pred])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const L = labels.length;
+  const confusion = Array.from({ length: L }, () => new Array<number>(L).fill(0));
+  let correct = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const t = index.get(truth[i] as string) as number;
+    const p = index.get(pred[i] as string) as number;
+    (confusion[t] as number[])[p]++;
+    if (t === p) correct++;
+  }
+  const per_class: Record<string, ClassMetrics> = {};
+  let macro = 0;
+  let weighted = 0;
+  labels.forEach((l, i) => {
+    const tp = (confusion[i] as number[])[i] as number;
+    const support = (confusion[i] as number[]).reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + (row[i] as number), 0);
+    const precision = predicted > 0 ? tp / predicted : 0;
+    const recall = support > 0 ? tp / support : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    per_class[l] = { precision, recall, f1, support };
+    macro += f1;
+    weighted += f1 * support;
+  });
+  const n = truth.length;
+  return {
+    rows: n,
+    accuracy: n > 0 ? correct / n : 0,
+    macro_f1: L > 0 ? macro / L : 0,
+    weighted_f1: n > 0 ? weighted / n : 0,
+    unknown_share: n > 0 ? rejected / n : 0,
+    per_class,
+    labels,
+    confusion,
+  };
+}
+
+/** The compact form stored in model metadata and printed by `train`. */
+export function summary(m: Metrics): { rows: number; accuracy: number; macro_f1: number; weighted_f1: number } {
+  const r = (v: number): number => Math.round(v * 1e6) / 1e6;
+  return { rows: m.rows, accuracy: r(m.accuracy), macro_f1: r(m.macro_f1), weighted_f1: r(m.weighted_f1) };
+}
