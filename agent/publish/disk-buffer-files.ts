@@ -1,0 +1,144 @@
+/**
+ * The small files beside the segments: the consumer position and the directory lock,
+ * plus the segment scan used at recovery.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StartupError } from '../errors.js';
+import { crc32 } from './crc32.js';
+import { HEADER_BYTES, decodeFrame } from './disk-buffer-format.js';
+
+const POSITION_MAGIC = 0x50415445; // "ETAP" little-endian
+
+/**
+ * Replaces the position file atomically (write a temporary file, rename over). It is not
+ * fsynced: a stale or lost position only makes already-acknowledged records be sent again
+ * (at-least-once), it never loses one, so it can be written cheaply every second.
+ */
+export function writePosition(dir: string, seq: number): void {
+  const buf = Buffer.alloc(16);
+  buf.writeUInt32LE(POSITION_MAGIC, 0);
+  buf.writeDoubleLE(seq, 8);
+  buf.writeUInt32LE(crc32(buf.subarray(8, 16)), 4);
+  const tmp = path.join(dir, 'position.tmp');
+  fs.writeFileSync(tmp, buf);
+  fs.renameSync(tmp, path.join(dir, 'position'));
+}
+
+/** The saved position; 'missing' on a new buffer, 'corrupt' if unreadable (then everything is resent). */
+export function readPosition(dir: string): number | 'missing' | 'corrupt' {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path.join(dir, 'position'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    return 'corrupt';
+  }
+  if (buf.length !== 16 || buf.readUInt32LE(0) !== POSITION_MAGIC) return 'corrupt';
+  if (crc32(buf.subarray(8, 16)) !== buf.readUInt32LE(4)) return 'corrupt';
+  const seq = buf.readDoubleLE(8);
+  return Number.isSafeInteger(seq) && seq >= 0 ? seq : 'corrupt';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the directory for this process. Two agents appending to one buffer would corrupt
+ * it, so a live owner is a startup error; a lock left by a dead process (kill -9) is taken over.
+ */
+export function lockDir(dir: string): void {
+  const file = path.join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw unusable(dir, err);
+    }
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      throw new StartupError('E_PUBLISH', `publish buffer directory ${dir} is in use by process ${pid}`,
+        'run one agent per buffer directory, or set publish.buffer.dir to a directory of its own');
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw unusable(dir, new Error('could not take the lock file'));
+}
+
+export function unlockDir(dir: string): void {
+  fs.rmSync(path.join(dir, 'lock'), { force: true });
+}
+
+export function unusable(dir: string, err: unknown): StartupError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new StartupError('E_PUBLISH', `cannot use publish buffer directory ${dir}: ${why}`,
+    'create it writable for the agent\'s user (systemd: StateDirectory=eta-sensor), or set publish.buffer.dir',
+    { cause: err });
+}
+
+export interface SegmentScan {
+  /** Valid records from the start. */
+  readonly count: number;
+  /** Bytes up to the end of the last valid record. */
+  readonly validBytes: number;
+  /** File size; more than validBytes when the tail is torn or corrupt. */
+  readonly fileBytes: number;
+  /** Byte offset of record number `target` (0-based), if asked and present. */
+  readonly targetOffset: number | undefined;
+}
+
+const SCAN_CHUNK = 1024 * 1024;
+
+/** Reads a segment from the start, verifying every frame, and stops at the first bad or partial one. */
+export function scanSegment(file: string, target?: number): SegmentScan {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const fileBytes = fs.fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(SCAN_CHUNK);
+    let count = 0;
+    let pos = 0; // file offset of the next frame
+    let targetOffset: number | undefined;
+    while (pos < fileBytes) {
+      const want = Math.min(buf.length, fileBytes - pos);
+      const got = readFully(fd, buf, want, pos);
+      let at = 0;
+      for (;;) {
+        if (count === target) targetOffset = pos + at;
+        const f = decodeFrame(buf, at, got);
+        if (f.kind === 'ok') {
+          at += HEADER_BYTES + f.length;
+          count++;
+          continue;
+        }
+        if (f.kind === 'bad') return { count, validBytes: pos + at, fileBytes, targetOffset };
+        if (pos + at + f.need > fileBytes) return { count, validBytes: pos + at, fileBytes, targetOffset };
+        if (f.need > buf.length) buf = Buffer.allocUnsafe(f.need);
+        break;
+      }
+      if (at === 0 && got === 0) break;
+      pos += at;
+    }
+    if (count === target) targetOffset = pos;
+    return { count, validBytes: pos, fileBytes, targetOffset };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** pread until `want` bytes or end of file; returns the bytes read. */
+export function readFully(fd: number, buf: Buffer, want: number, position: number): number {
+  let got = 0;
+  while (got < want) {
+    const n = fs.readSync(fd, buf, got, want - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}

@@ -1,0 +1,452 @@
+/**
+ * A bounded, durable FIFO of opaque records on disk: the queue between the pipeline and a
+ * broker that may be slow or away. Records are appended to segment files (layout in
+ * disk-buffer-format.ts), read by a consumer that keeps its own cursor, and removed only when
+ * the consumer acknowledges them (ack). Whole segments are deleted once acknowledged.
+ *
+ * Guarantees:
+ * - Order: read() returns records in append order.
+ * - Crash safety: append() writes to the file before it resolves, so a killed process (even
+ *   kill -9) loses nothing appended; what power loss can lose depends on `fsync` (below).
+ *   On open, segments are scanned and a torn or corrupt tail is cut off and counted.
+ * - Bounds: the framed size of unacknowledged records never exceeds maxBytes; a record that
+ *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes
+ *   by up to one segment (acknowledged records in a segment still being written).
+ * - Acknowledgement persists lazily (position file, at most once a second and on close), so
+ *   after a crash up to about a second of acknowledged records are read again: duplicates,
+ *   never losses.
+ *
+ * fsync trade-off: `always` syncs before append() resolves (survives power loss, costs a disk
+ * flush per batch); `interval` syncs every fsyncIntervalMs (power loss may lose that window);
+ * `never` leaves it to the kernel's writeback (~30 s on Linux). A process crash loses nothing
+ * under any policy: written data is in the kernel's page cache.
+ *
+ * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { report, type Telemetry } from '../events.js';
+import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, segmentName, writeHeader } from './disk-buffer-format.js';
+import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
+import { recoverDir } from './disk-buffer-recover.js';
+
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+
+export interface DiskBufferOptions {
+  readonly dir: string;
+  /** Upper bound on the framed bytes (8 + payload each) of unacknowledged records. */
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  readonly fsync: FsyncPolicy;
+  readonly fsyncIntervalMs: number;
+  /** Segment size; defaults to maxBytes/16 clamped to [64 KiB, 16 MiB]. */
+  readonly segmentBytes?: number;
+  readonly telemetry: Telemetry;
+}
+
+/** A position in the buffer: `seq` is the record's sequence number, `seg`/`off` where it starts. */
+export interface Cursor {
+  readonly seq: number;
+  readonly seg: number;
+  readonly off: number;
+}
+
+export interface BufferedRecord {
+  readonly payload: Buffer;
+  /** Cursor just after this record: pass it to ack() once the record is delivered. */
+  readonly next: Cursor;
+}
+
+export type DropReason = 'overflow' | 'too_large' | 'io_error' | 'torn_tail' | 'corrupt';
+
+export interface DiskBufferStats {
+  readonly records: number;
+  readonly bytes: number;
+  readonly segments: number;
+  readonly dropped: Readonly<Record<DropReason, number>>;
+}
+
+interface Segment {
+  readonly base: number;
+  readonly file: string;
+  count: number;
+  bytes: number;
+  rfd: number | null;
+}
+
+const POSITION_INTERVAL_MS = 1000;
+const READ_CHUNK = 256 * 1024;
+
+export class DiskBuffer {
+  /** Called after every append that stored at least one record (the consumer's wake-up). */
+  onAppend: (() => void) | undefined;
+
+  private readonly segs: Segment[] = [];
+  private wfd = -1;
+  private head: Cursor = { seq: 0, seg: 0, off: 0 };
+  private liveRecords = 0;
+  private liveBytes = 0;
+  private savedHead = -1;
+  private dirty = false;
+  private syncing = false;
+  private readonly retired: number[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private readonly segmentBytes: number;
+  private readonly dropped: Record<DropReason, number> = { overflow: 0, too_large: 0, io_error: 0, torn_tail: 0, corrupt: 0 };
+
+  private constructor(private readonly opts: DiskBufferOptions) {
+    this.segmentBytes = opts.segmentBytes ?? Math.min(16 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 16)));
+  }
+
+  /** Opens (creating the directory if needed) and recovers. Throws StartupError if the directory is unusable or in use. */
+  static async open(opts: DiskBufferOptions): Promise<DiskBuffer> {
+    const b = new DiskBuffer(opts);
+    try {
+      fs.mkdirSync(opts.dir, { recursive: true });
+      fs.accessSync(opts.dir, fs.constants.W_OK | fs.constants.R_OK);
+    } catch (err) {
+      throw unusable(opts.dir, err);
+    }
+    lockDir(opts.dir);
+    try {
+      b.recover();
+    } catch (err) {
+      unlockDir(opts.dir);
+      throw unusable(opts.dir, err);
+    }
+    if (opts.fsync === 'interval') b.timers.push(setInterval(() => b.backgroundSync(), opts.fsyncIntervalMs).unref());
+    b.timers.push(setInterval(() => b.savePosition(), POSITION_INTERVAL_MS).unref());
+    return b;
+  }
+
+  /** Cursor of the oldest unacknowledged record (where a consumer restarts after a reconnect). */
+  get start(): Cursor {
+    return this.head;
+  }
+
+  /** Unacknowledged records. */
+  get size(): number {
+    return this.liveRecords;
+  }
+
+  stats(): DiskBufferStats {
+    return { records: this.liveRecords, bytes: this.liveBytes, segments: this.segs.length, dropped: { ...this.dropped } };
+  }
+
+  /**
+   * Stores records in order. Never throws: records that cannot be stored are dropped and
+   * counted by reason (overflow per policy, too_large, io_error). Resolves once they are
+   * written (and synced, with fsync: always).
+   */
+  async append(payloads: readonly Uint8Array[]): Promise<void> {
+    if (this.closed) throw new Error('disk buffer is closed');
+    const parts: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = (): void => {
+      if (parts.length === 0) return;
+      this.writeOut(parts, pendingBytes);
+      parts.length = 0;
+      pendingBytes = 0;
+    };
+    for (const p of payloads) {
+      const frame = HEADER_BYTES + p.length;
+      if (p.length === 0 || p.length > MAX_RECORD_BYTES || frame > this.opts.maxBytes) {
+        this.drop('too_large', 1, { bytes: p.length });
+        continue;
+      }
+      if (this.liveBytes + pendingBytes + frame > this.opts.maxBytes) {
+        if (this.opts.overflow === 'drop-newest') {
+          this.drop('overflow', 1);
+          continue;
+        }
+        flush();
+        this.dropOldest(this.liveBytes + frame - this.opts.maxBytes);
+      }
+      const active = this.active();
+      if (active.bytes + pendingBytes > 0 && active.bytes + pendingBytes + frame > this.segmentBytes) {
+        flush();
+        this.roll();
+      }
+      const header = Buffer.allocUnsafe(HEADER_BYTES);
+      writeHeader(header, 0, p);
+      parts.push(header, Buffer.from(p.buffer, p.byteOffset, p.length));
+      pendingBytes += frame;
+    }
+    flush();
+    if (this.dirty && this.opts.fsync === 'always') await this.syncNow();
+    if (this.liveRecords > 0) this.onAppend?.();
+  }
+
+  /**
+   * Up to maxRecords records (and about maxBytes of payload, at least one record) from
+   * `from` on; a cursor before the start (records dropped meanwhile) reads from the start.
+   */
+  read(from: Cursor, maxRecords: number, maxBytes = Infinity): BufferedRecord[] {
+    const out: BufferedRecord[] = [];
+    let cur = this.normalize(from.seq < this.head.seq || !this.segment(from.seg) ? this.head : from);
+    let bytes = 0;
+    while (out.length < maxRecords && bytes < maxBytes) {
+      const seg = this.segment(cur.seg)!;
+      const avail = seg.bytes - cur.off;
+      if (avail <= 0) break; // normalize() only leaves us at a segment's end in the last segment
+      // Size the read to what is asked for (records are ~1 KiB); a bigger record is re-read whole.
+      const want = Math.min(avail, Math.max(4096, Math.min(READ_CHUNK, (maxRecords - out.length) * 1024)));
+      let buf = Buffer.allocUnsafe(want);
+      let got = readFully(this.readFd(seg), buf, want, cur.off);
+      let at = 0;
+      while (out.length < maxRecords && bytes < maxBytes) {
+        const f = decodeFrame(buf, at, got);
+        if (f.kind === 'ok') {
+          const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + f.length);
+          at += HEADER_BYTES + f.length;
+          bytes += f.length;
+          cur = { seq: cur.seq + 1, seg: cur.seg, off: cur.off + HEADER_BYTES + f.length };
+          out.push({ payload, next: cur });
+          continue;
+        }
+        if (f.kind === 'partial' && at === 0 && f.need <= avail && f.need > got) {
+          buf = Buffer.allocUnsafe(f.need); // one record larger than the chunk
+          got = readFully(this.readFd(seg), buf, f.need, cur.off);
+          continue;
+        }
+        if (f.kind === 'partial' && at > 0) break; // next chunk
+        cur = this.skipCorrupt(seg, cur);
+        break;
+      }
+      cur = this.normalize(cur);
+    }
+    return out;
+  }
+
+  /** Everything before `to` was delivered: forget it. Cursors at or before the start are ignored. */
+  ack(to: Cursor): void {
+    if (to.seq <= this.head.seq || !this.segment(to.seg)) return;
+    this.advanceHead(to);
+  }
+
+  /** Stops timers, syncs (unless fsync: never), saves the position and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    while (this.syncing) await new Promise((r) => setTimeout(r, 5));
+    if (this.opts.fsync !== 'never') this.trySync(() => fs.fdatasyncSync(this.wfd));
+    this.savePosition();
+    for (const s of this.segs) this.closeReader(s);
+    fs.closeSync(this.wfd);
+    unlockDir(this.opts.dir);
+  }
+
+  // ---- recovery ----
+
+  private recover(): void {
+    const r = recoverDir(this.opts.dir, this.opts.telemetry);
+    for (const t of r.torn) {
+      this.drop(t.last ? 'torn_tail' : 'corrupt', 1, { file: t.file, cut_bytes: t.cutBytes }, 'warn');
+    }
+    for (const s of r.segments) this.segs.push({ ...s, rfd: null });
+    const last = this.segs[this.segs.length - 1];
+    const end = last ? last.base + last.count : 0;
+    if (!last || r.acked > end) {
+      // No segment, or the position is past what survived (power loss): start a new segment
+      // so new sequence numbers never fall at or before the saved position.
+      this.createSegment(Math.max(end, r.acked, 0));
+    } else {
+      this.wfd = fs.openSync(last.file, 'a');
+    }
+    const first = this.segs.find((s) => s.base + s.count > r.acked && s.count > 0);
+    const active = this.active();
+    this.head = r.ackedAt ? { seq: r.acked, ...r.ackedAt }
+      : first ? { seq: first.base, seg: first.base, off: 0 }
+      : { seq: active.base + active.count, seg: active.base, off: active.bytes };
+    for (const s of this.segs.filter((x) => x.base < this.head.seg)) this.removeSegment(s);
+    this.head = this.normalize(this.head, true);
+    const tail = { seq: this.active().base + this.active().count, seg: this.active().base, off: this.active().bytes };
+    const all = this.between(this.head, tail);
+    this.liveRecords = all.records;
+    this.liveBytes = all.bytes;
+    this.savedHead = this.head.seq;
+  }
+
+  // ---- writing ----
+
+  private active(): Segment {
+    return this.segs[this.segs.length - 1]!;
+  }
+
+  private writeOut(parts: Buffer[], bytes: number): void {
+    const seg = this.active();
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+    const count = parts.length / 2;
+    try {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(this.wfd, data, done, data.length - done);
+    } catch (err) {
+      // Disk full or failing: undo the partial write so the segment stays parseable.
+      this.trySync(() => fs.ftruncateSync(this.wfd, seg.bytes));
+      this.drop('io_error', count, { error: (err as Error).message }, 'error');
+      return;
+    }
+    seg.bytes += data.length;
+    seg.count += count;
+    this.liveBytes += data.length;
+    this.liveRecords += count;
+    this.dirty = true;
+  }
+
+  private roll(): void {
+    const old = this.wfd;
+    if (this.opts.fsync !== 'never' && this.dirty) this.trySync(() => fs.fdatasyncSync(old));
+    this.dirty = false;
+    if (this.syncing) this.retired.push(old); // a background fdatasync still uses it
+    else fs.closeSync(old);
+    const a = this.active();
+    this.createSegment(a.base + a.count);
+  }
+
+  private createSegment(base: number): void {
+    const file = path.join(this.opts.dir, segmentName(base));
+    this.wfd = fs.openSync(file, 'a');
+    this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
+    if (this.opts.fsync !== 'never') {
+      // The new name must survive a power loss too, or its records would vanish with it.
+      this.trySync(() => {
+        const d = fs.openSync(this.opts.dir, 'r');
+        try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
+      });
+    }
+  }
+
+  private syncNow(): Promise<void> {
+    this.dirty = false;
+    this.syncing = true;
+    return new Promise((resolve) => {
+      fs.fdatasync(this.wfd, (err) => {
+        this.syncing = false;
+        for (const fd of this.retired.splice(0)) fs.close(fd, () => undefined);
+        if (err) report(this.opts.telemetry, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
+        resolve();
+      });
+    });
+  }
+
+  private backgroundSync(): void {
+    if (this.dirty && !this.syncing && !this.closed) void this.syncNow();
+  }
+
+  private trySync(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      report(this.opts.telemetry, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
+    }
+  }
+
+  // ---- consuming ----
+
+  private segment(base: number): Segment | undefined {
+    // Few segments (maxBytes / segmentBytes ~ 16), so a scan from the front is cheap.
+    for (const s of this.segs) if (s.base === base) return s;
+    return undefined;
+  }
+
+  private readFd(seg: Segment): number {
+    seg.rfd ??= fs.openSync(seg.file, 'r');
+    return seg.rfd;
+  }
+
+  private closeReader(seg: Segment): void {
+    if (seg.rfd !== null) fs.closeSync(seg.rfd);
+    seg.rfd = null;
+  }
+
+  /** Moves a cursor sitting at the end of a finished segment to the start of the next. */
+  private normalize(c: Cursor, deleting = false): Cursor {
+    let cur = c;
+    for (;;) {
+      const i = this.segs.findIndex((s) => s.base === cur.seg);
+      const seg = this.segs[i]!;
+      if (i === this.segs.length - 1 || cur.off < seg.bytes) return cur;
+      const next = this.segs[i + 1]!;
+      if (deleting) this.removeSegment(seg);
+      cur = { seq: next.base, seg: next.base, off: 0 };
+    }
+  }
+
+  private removeSegment(seg: Segment): void {
+    this.closeReader(seg);
+    this.segs.splice(this.segs.indexOf(seg), 1);
+    this.trySync(() => fs.rmSync(seg.file, { force: true }));
+  }
+
+  /** Records and bytes from cursor `a` up to `b` (b at or after a). */
+  private between(a: Cursor, b: Cursor): { records: number; bytes: number } {
+    let records = 0;
+    let bytes = 0;
+    let i = this.segs.findIndex((s) => s.base === a.seg);
+    for (; i >= 0 && i < this.segs.length; i++) {
+      const s = this.segs[i]!;
+      const from = s.base === a.seg ? a : { seq: s.base, off: 0 };
+      const until = s.base === b.seg ? b : { seq: s.base + s.count, off: s.bytes };
+      records += until.seq - from.seq;
+      bytes += until.off - from.off;
+      if (s.base === b.seg) break;
+    }
+    return { records, bytes };
+  }
+
+  private advanceHead(to: Cursor): void {
+    const d = this.between(this.head, to);
+    this.liveRecords -= d.records;
+    this.liveBytes -= d.bytes;
+    while (this.segs[0]!.base < to.seg) this.removeSegment(this.segs[0]!);
+    this.head = this.normalize(to, true);
+  }
+
+  /** Drops the oldest records until `need` bytes are free. */
+  private dropOldest(need: number): void {
+    let freed = 0;
+    let n = 0;
+    while (freed < need && this.liveRecords > 0) {
+      const recs = this.read(this.head, 256);
+      if (recs.length === 0) break;
+      let last: Cursor = this.head;
+      for (const r of recs) {
+        freed += HEADER_BYTES + r.payload.length;
+        n++;
+        last = r.next;
+        if (freed >= need) break;
+      }
+      this.advanceHead(last);
+    }
+    if (n > 0) this.drop('overflow', n);
+  }
+
+  /**
+   * A record failed its checksum after recovery (disk corruption): cut the segment there,
+   * counting the records after it as lost, and go on with the next segment.
+   */
+  private skipCorrupt(seg: Segment, at: Cursor): Cursor {
+    const lost = { records: seg.base + seg.count - at.seq, bytes: seg.bytes - at.off };
+    this.trySync(() => fs.truncateSync(seg.file, at.off));
+    seg.count -= lost.records;
+    seg.bytes = at.off;
+    this.liveRecords -= lost.records;
+    this.liveBytes -= lost.bytes;
+    this.drop('corrupt', lost.records, { file: seg.file, offset: at.off }, 'error');
+    return this.normalize(at);
+  }
+
+  private savePosition(): void {
+    if (this.head.seq === this.savedHead) return;
+    this.trySync(() => writePosition(this.opts.dir, this.head.seq));
+    this.savedHead = this.head.seq;
+  }
+
+  private drop(reason: DropReason, n: number, detail?: Record<string, unknown>, level: 'warn' | 'error' = 'warn'): void {
+    this.dropped[reason] += n;
+    report(this.opts.telemetry, 'publish', `buffer_dropped_${reason}`, { records: n, ...detail }, level);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Sinks without a network: JSON lines on a stream (stdout), JSON lines appended to a file,
+ * and none (discard, counted). They deliver synchronously, so nothing is buffered:
+ * write() resolves when the lines were handed to the stream (honouring its back-pressure)
+ * or written to the file (in the kernel's page cache; a crash of the agent loses nothing,
+ * power loss may lose what close() did not fsync).
+ */
+import * as fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import { StartupError } from '../errors.js';
+import { report, type Telemetry } from '../events.js';
+import { encodeRecords } from './serialize.js';
+import type { PublishRecord, Sink, SinkStats } from './types.js';
+
+abstract class LocalSink implements Sink {
+  abstract readonly name: string;
+  protected accepted = 0;
+  protected delivered = 0;
+  protected readonly dropped: Record<string, number> = { serialize: 0, io_error: 0 };
+
+  constructor(protected readonly t: Telemetry) {}
+
+  abstract open(): Promise<void>;
+  abstract close(deadlineMs: number): Promise<void>;
+  protected abstract deliver(data: Buffer, count: number): Promise<void>;
+
+  async write(records: readonly PublishRecord[]): Promise<void> {
+    this.accepted += records.length;
+    const { payloads, failed } = encodeRecords(records, this.t);
+    this.dropped['serialize']! += failed;
+    if (payloads.length === 0) return;
+    const parts: Buffer[] = [];
+    for (const p of payloads) parts.push(p, NL);
+    await this.deliver(Buffer.concat(parts), payloads.length);
+  }
+
+  stats(): SinkStats {
+    return {
+      sink: this.name, accepted: this.accepted, delivered: this.delivered, buffered_records: 0, buffered_bytes: 0,
+      dropped: { ...this.dropped }, reconnects: 0, connected: true, in_flight: 0,
+    };
+  }
+
+  publishStats(): boolean {
+    return false; // no side channel: stats would interleave with the records
+  }
+
+  protected failed(count: number, err: unknown): void {
+    this.dropped['io_error']! += count;
+    report(this.t, 'publish', `${this.name}_write_failed`, { records: count, error: (err as Error).message }, 'error');
+  }
+}
+
+const NL = Buffer.from('\n');
+
+/** JSON lines on a stream, standard output by default. */
+export class StreamSink extends LocalSink {
+  readonly name = 'stdout';
+  private broken = false;
+
+  constructor(t: Telemetry, private readonly out: Writable = process.stdout) {
+    super(t);
+    // A closed pipe (`eta-sensor ... | head`) must not crash the agent: count and drop.
+    out.on('error', (err) => { this.broken = true; report(this.t, 'publish', 'stdout_failed', { error: err.message }, 'error'); });
+  }
+
+  async open(): Promise<void> {}
+
+  protected async deliver(data: Buffer, count: number): Promise<void> {
+    if (this.broken) return this.failed(count, new Error('output stream is closed'));
+    const more = this.out.write(data);
+    this.delivered += count;
+    if (!more && !this.broken) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => { this.out.off('drain', done); this.out.off('error', done); this.out.off('close', done); resolve(); };
+        this.out.on('drain', done).on('error', done).on('close', done);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.broken || this.out === process.stdout) return;
+    await new Promise<void>((resolve) => this.out.end(resolve));
+  }
+}
+
+/** JSON lines appended to a file; fsynced on close. */
+export class FileSink extends LocalSink {
+  readonly name = 'file';
+  private fd = -1;
+
+  constructor(t: Telemetry, private readonly file: string) {
+    super(t);
+  }
+
+  async open(): Promise<void> {
+    try {
+      this.fd = fs.openSync(this.file, 'a');
+    } catch (err) {
+      throw new StartupError('E_PUBLISH', `cannot open publish.file.path (${this.file}) for appending: ${(err as Error).message}`,
+        'make its directory writable by the agent\'s user or change publish.file.path', { cause: err });
+    }
+  }
+
+  protected async deliver(data: Buffer, count: number): Promise<void> {
+    try {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
+      this.delivered += count;
+    } catch (err) {
+      this.failed(count, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.fd < 0) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (err) {
+      report(this.t, 'publish', 'file_fsync_failed', { error: (err as Error).message }, 'error');
+    }
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Discards records, counting them as delivered: for dry runs and benchmarks of the stages before. */
+export class NoneSink extends LocalSink {
+  readonly name = 'none';
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  protected async deliver(_data: Buffer, count: number): Promise<void> {
+    this.delivered += count;
+  }
+}

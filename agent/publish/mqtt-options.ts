@@ -1,0 +1,151 @@
+/**
+ * Turns the validated `publish` config into mqtt.js options. This is where files are read
+ * (CA, client certificate and key, password file), so it runs at open time and throws
+ * StartupError naming the option to fix. Secrets never reach a log: describe() redacts.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { IClientOptions } from 'mqtt';
+import { StartupError } from '../errors.js';
+import type { PublishConfig } from './config.js';
+
+export interface MqttTopics {
+  readonly flows: string;
+  readonly status: string;
+  readonly stats: string;
+}
+
+export interface MqttSettings {
+  readonly url: string;
+  readonly sensorId: string;
+  readonly topics: MqttTopics;
+  readonly qos: 0 | 1 | 2;
+  readonly batchSize: number;
+  readonly maxInflight: number;
+  /** Ready for mqtt.connect(url, options); holds secrets, never log it. */
+  readonly options: IClientOptions;
+  /** TLS verification switched off by configuration. */
+  readonly insecure: boolean;
+}
+
+export function sensorIdOf(c: PublishConfig): string {
+  return c.sensor_id !== '' ? c.sensor_id : os.hostname().replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export function topicsFor(prefix: string, sensorId: string): MqttTopics {
+  const base = `${prefix}/${sensorId}`;
+  return { flows: `${base}/flows`, status: `${base}/status`, stats: `${base}/stats` };
+}
+
+/** The status payloads; the offline one is also the last will. */
+export function statusPayload(state: 'online' | 'offline', sensorId: string): string {
+  return JSON.stringify({ state, sensor: sensorId, ts: new Date().toISOString() });
+}
+
+function readSetting(option: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new StartupError('E_PUBLISH', `cannot read ${option} (${file}): ${(err as Error).message}`,
+      `make the file readable by the agent's user or fix ${option}`, { cause: err });
+  }
+}
+
+/** Reads the files the configuration names. Throws StartupError if one is unreadable. */
+export function mqttSettings(c: PublishConfig): MqttSettings {
+  const m = c.mqtt;
+  const sensorId = sensorIdOf(c);
+  const topics = topicsFor(c.topic_prefix, sensorId);
+  let password: Buffer | undefined;
+  if (m.password_file !== null) {
+    password = Buffer.from(readSetting('publish.mqtt.password_file', m.password_file).toString('utf8').replace(/\r?\n$/, ''));
+  } else if (m.password !== null) {
+    password = Buffer.from(m.password);
+  }
+  const username = m.username ?? new URL(m.url).username ?? undefined;
+  const tls = m.url.startsWith('mqtts://');
+  const options: IClientOptions = {
+    clientId: m.client_id !== '' ? m.client_id : `eta-sensor-${sensorId}`,
+    protocolVersion: 4,
+    clean: m.session === 'clean',
+    keepalive: m.keepalive,
+    reconnectPeriod: Math.round(m.reconnect_period * 1000),
+    connectTimeout: Math.round(m.connect_timeout * 1000),
+    // The disk buffer is the queue: mqtt.js must not hold anything while offline.
+    queueQoSZero: false,
+    resubscribe: false,
+    will: { topic: topics.status, payload: Buffer.from(statusPayload('offline', sensorId)), qos: 1, retain: true },
+    ...(username ? { username: decodeURIComponent(username) } : {}),
+    ...(password ? { password } : {}),
+  };
+  if (tls) {
+    Object.assign(options, {
+      rejectUnauthorized: m.tls.reject_unauthorized,
+      ...(m.tls.ca !== null ? { ca: readSetting('publish.mqtt.tls.ca', m.tls.ca) } : {}),
+      ...(m.tls.cert !== null ? { cert: readSetting('publish.mqtt.tls.cert', m.tls.cert) } : {}),
+      ...(m.tls.key !== null ? { key: readSetting('publish.mqtt.tls.key', m.tls.key) } : {}),
+      ...(m.tls.servername !== null ? { servername: m.tls.servername } : {}),
+    });
+  }
+  return {
+    url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight,
+    options, insecure: tls && !m.tls.reject_unauthorized,
+  };
+}
+
+/** The URL without user info, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.password ? '***' : u.username;
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+/** What is safe to log about a connection: no password, no key material. */
+export function describe(s: MqttSettings): Record<string, unknown> {
+  const o = s.options;
+  return {
+    url: redactUrl(s.url), client_id: o.clientId, username: o.username, password: o.password ? '***' : undefined,
+    tls_ca: o.ca ? 'set' : undefined, tls_client_cert: o.cert ? 'set' : undefined,
+    reject_unauthorized: s.url.startsWith('mqtts://') ? o.rejectUnauthorized : undefined,
+    qos: s.qos, batch_size: s.batchSize, max_inflight: s.maxInflight, topics: s.topics,
+  };
+}
+
+const TLS_UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A short stable kind (for counters) and a sentence naming the likely fix, for a connection error. */
+export function explainConnectError(err: unknown): { kind: string; why: string } {
+  const e = err as { code?: string | number; message?: string };
+  const code = e.code;
+  const msg = e.message ?? String(err);
+  if (code === 'ECONNREFUSED') return { kind: 'refused', why: 'nothing accepts connections at the broker address (broker down or wrong port in publish.mqtt.url)' };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', why: 'the broker host name does not resolve (publish.mqtt.url)' };
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'unreachable', why: `the broker is unreachable (${code})` };
+  if (typeof code === 'string' && TLS_UNTRUSTED.has(code)) {
+    return { kind: 'tls_untrusted', why: `TLS: the broker's certificate is not signed by a trusted CA (${code}); set publish.mqtt.tls.ca to the CA that signed it` };
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return { kind: 'tls_expired', why: `TLS: the broker's certificate is not valid now (${code})` };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return { kind: 'tls_hostname', why: 'TLS: the broker\'s certificate does not name the host in publish.mqtt.url; fix the URL or set publish.mqtt.tls.servername' };
+  }
+  if (/certificate required|alert number 116|peer did not return a certificate/i.test(msg) || code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+    return { kind: 'tls_client_cert', why: 'TLS: the broker requires a client certificate; set publish.mqtt.tls.cert and key' };
+  }
+  if (typeof code === 'string' && code.startsWith('ERR_SSL')) return { kind: 'tls', why: `TLS handshake failed (${code})` };
+  if (code === 4 || code === 134 || /bad user ?name or password/i.test(msg)) {
+    return { kind: 'auth', why: 'the broker refused the user name or password (publish.mqtt.username, password_file or ETA_MQTT_PASSWORD)' };
+  }
+  if (code === 5 || code === 135 || /not authori[sz]ed/i.test(msg)) return { kind: 'not_authorized', why: 'the broker refused this client (not authorized)' };
+  if (code === 2 || code === 133) return { kind: 'client_id', why: 'the broker rejected the client id (publish.mqtt.client_id)' };
+  return { kind: 'other', why: msg };
+}

@@ -1,0 +1,149 @@
+/**
+ * Moves records from the disk buffer to the MQTT client, keeping at most `maxInflight`
+ * messages published and unacknowledged. This is the back-pressure point: a slow broker
+ * fills the window, and records wait on disk, not in mqtt.js's unbounded memory queue.
+ *
+ * At-least-once: a record is acknowledged to the buffer only when its message is (PUBACK
+ * for QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0), in order: a later message
+ * acknowledged first waits for the earlier ones. On disconnect everything in flight is taken
+ * back from mqtt.js and sent again from the oldest unacknowledged record after reconnecting,
+ * in order. Ordering holds per connection; across a reconnect a subscriber can see a record
+ * again (a duplicate) but never a newer record before an older one that it never got.
+ */
+import type { MqttClient } from 'mqtt';
+import { report, type Telemetry } from '../events.js';
+import type { BufferedRecord, Cursor, DiskBuffer } from './disk-buffer.js';
+
+export interface PumpOptions {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  /** Records per message: 1 sends the record itself, more sends a JSON array. */
+  readonly batchSize: number;
+  readonly maxInflight: number;
+}
+
+interface InFlight {
+  readonly gen: number;
+  readonly next: Cursor;
+  readonly records: number;
+  done: boolean;
+}
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+const RETRY_MS = 1000;
+
+export class Pump {
+  /** Records delivered (acknowledged per QoS). */
+  delivered = 0;
+  private online = false;
+  private gen = 0;
+  private cursor: Cursor;
+  private inflight: InFlight[] = [];
+  private pumping = false;
+  private retry: NodeJS.Timeout | undefined;
+  /** Called whenever records were acknowledged (close() waits on it). */
+  onProgress: (() => void) | undefined;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly buffer: DiskBuffer,
+    private readonly opts: PumpOptions,
+    private readonly t: Telemetry,
+  ) {
+    this.cursor = buffer.start;
+  }
+
+  get inFlight(): number {
+    return this.inflight.length;
+  }
+
+  /** The client is connected (and its own store replay, empty by construction, is done). */
+  connected(): void {
+    this.online = true;
+    this.rewind(false); // disconnected() already took everything back from mqtt.js
+    this.pump();
+  }
+
+  disconnected(): void {
+    this.online = false;
+    this.rewind();
+  }
+
+  stop(): void {
+    this.online = false;
+    clearTimeout(this.retry);
+  }
+
+  /** Publishes while there is room in the window and records in the buffer. */
+  pump(): void {
+    if (this.pumping || !this.online) return;
+    this.pumping = true;
+    try {
+      while (this.online && this.inflight.length < this.opts.maxInflight) {
+        const room = this.opts.maxInflight - this.inflight.length;
+        const recs = this.buffer.read(this.cursor, room * this.opts.batchSize);
+        if (recs.length === 0) break;
+        const g = this.gen;
+        for (let i = 0; i < recs.length && this.gen === g && this.online; i += this.opts.batchSize) {
+          this.send(recs.slice(i, i + this.opts.batchSize));
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(group: BufferedRecord[]): void {
+    const payload = group.length === 1 && this.opts.batchSize === 1 ? group[0]!.payload : jsonArray(group);
+    const entry: InFlight = { gen: this.gen, next: group[group.length - 1]!.next, records: group.length, done: false };
+    this.inflight.push(entry);
+    this.cursor = entry.next;
+    this.client.publish(this.opts.topic, payload, { qos: this.opts.qos }, (err) => this.settled(entry, err));
+  }
+
+  private settled(entry: InFlight, err: Error | undefined): void {
+    if (entry.gen !== this.gen) return; // taken back by a rewind; sent again since
+    if (err) {
+      report(this.t, 'publish', 'publish_failed', { error: err.message, effect: 'resent from the oldest unacknowledged record' });
+      this.rewind();
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.pump(), RETRY_MS).unref();
+      return;
+    }
+    entry.done = true;
+    let last: InFlight | undefined;
+    while (this.inflight[0]?.done) {
+      last = this.inflight.shift()!;
+      this.delivered += last.records;
+    }
+    if (last) {
+      this.buffer.ack(last.next);
+      this.onProgress?.();
+    }
+    this.pump();
+  }
+
+  /** Forgets what is in flight (also inside mqtt.js) and restarts from the oldest unacknowledged record. */
+  private rewind(takeBack = true): void {
+    this.gen++;
+    this.inflight = [];
+    this.cursor = this.buffer.start;
+    if (!takeBack) return;
+    const out = this.client.outgoing;
+    for (const id of Object.keys(out)) {
+      if (out[Number(id)]?.cmd === 'publish') this.client.removeOutgoingMessage(Number(id));
+    }
+  }
+}
+
+function jsonArray(group: readonly BufferedRecord[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  for (let i = 0; i < group.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(group[i]!.payload);
+  }
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}

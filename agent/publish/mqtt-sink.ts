@@ -1,0 +1,136 @@
+/**
+ * The MQTT sink: records go to the disk buffer first (write() resolves then), and a pump
+ * moves them to the broker as fast as it acknowledges them. Connection state is announced
+ * on `<prefix>/<sensor>/status` (retained): `online` on every connect, `offline` as the
+ * last will (broker-side, on a lost connection) and on a clean close.
+ */
+import { connect, type MqttClient } from 'mqtt';
+import { report, type Telemetry } from '../events.js';
+import type { PublishConfig } from './config.js';
+import { DiskBuffer } from './disk-buffer.js';
+import { Pump } from './mqtt-pump.js';
+import { describe, explainConnectError, mqttSettings, redactUrl, statusPayload, type MqttSettings } from './mqtt-options.js';
+import { encodeRecords } from './serialize.js';
+import type { PublishRecord, Sink, SinkStats } from './types.js';
+
+export class MqttSink implements Sink {
+  readonly name = 'mqtt';
+  private settings: MqttSettings | undefined;
+  private buffer: DiskBuffer | undefined;
+  private client: MqttClient | undefined;
+  private pump: Pump | undefined;
+  private accepted = 0;
+  private serializeDropped = 0;
+  private connects = 0;
+  private lastFailure = '';
+
+  constructor(private readonly config: PublishConfig, private readonly t: Telemetry) {}
+
+  async open(): Promise<void> {
+    const s = mqttSettings(this.config);
+    this.settings = s;
+    const b = this.config.buffer;
+    this.buffer = await DiskBuffer.open({
+      dir: b.dir, maxBytes: b.max_size, overflow: b.overflow, fsync: b.fsync,
+      fsyncIntervalMs: Math.max(10, Math.round(b.fsync_interval * 1000)), telemetry: this.t,
+    });
+    if (s.insecure) {
+      this.t.log.warn({ stage: 'publish', url: redactUrl(s.url) },
+        'publish: TLS certificate verification is OFF (publish.mqtt.tls.reject_unauthorized: false); the connection can be intercepted');
+    }
+    this.t.log.info({ stage: 'publish', ...describe(s), buffered: this.buffer.size }, 'publish: connecting to MQTT broker');
+    // mqtt.connect() only starts connecting; an absent broker is a data-path condition
+    // (records wait in the buffer), not a startup failure.
+    const client = connect(s.url, s.options);
+    this.client = client;
+    const pump = new Pump(client, this.buffer, { topic: s.topics.flows, qos: s.qos, batchSize: s.batchSize, maxInflight: s.maxInflight }, this.t);
+    this.pump = pump;
+    this.buffer.onAppend = () => pump.pump();
+    client.on('connect', () => {
+      this.connects++;
+      this.lastFailure = '';
+      this.t.log.info({ stage: 'publish', url: redactUrl(s.url), buffered: this.buffer?.size }, 'publish: connected');
+      client.publish(s.topics.status, statusPayload('online', s.sensorId), { qos: 1, retain: true });
+      pump.connected();
+    });
+    client.on('close', () => pump.disconnected());
+    client.on('error', (err) => this.connectFailed(err));
+  }
+
+  async write(records: readonly PublishRecord[]): Promise<void> {
+    this.accepted += records.length;
+    const { payloads, failed } = encodeRecords(records, this.t);
+    this.serializeDropped += failed;
+    await this.buffer!.append(payloads);
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + Math.max(0, deadlineMs);
+    const { client, pump, buffer, settings } = this;
+    if (client && pump && buffer && settings) {
+      await until(() => buffer.size === 0 || !client.connected, deadline, (wake) => { pump.onProgress = wake; });
+      pump.stop();
+      if (client.connected) {
+        // A clean disconnect suppresses the will, so say offline ourselves.
+        await new Promise<void>((resolve) => {
+          client.publish(settings.topics.status, statusPayload('offline', settings.sensorId), { qos: 1, retain: true }, () => resolve());
+          setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => client.end(true, {}, () => resolve()), Math.max(0, deadline - Date.now()));
+        client.end(false, {}, () => { clearTimeout(timer); resolve(); });
+      });
+      if (buffer.size > 0) {
+        this.t.log.warn({ stage: 'publish', buffered: buffer.size }, 'publish: closing with undelivered records; they stay buffered for the next start');
+      }
+    }
+    await buffer?.close();
+  }
+
+  stats(): SinkStats {
+    const b = this.buffer?.stats();
+    return {
+      sink: this.name,
+      accepted: this.accepted,
+      delivered: this.pump?.delivered ?? 0,
+      buffered_records: b?.records ?? 0,
+      buffered_bytes: b?.bytes ?? 0,
+      dropped: { ...b?.dropped, serialize: this.serializeDropped },
+      reconnects: Math.max(0, this.connects - 1),
+      connected: this.client?.connected ?? false,
+      in_flight: this.pump?.inFlight ?? 0,
+    };
+  }
+
+  publishStats(stats: Readonly<Record<string, unknown>>): boolean {
+    const c = this.client;
+    if (!c?.connected || !this.settings) return false;
+    c.publish(this.settings.topics.stats, JSON.stringify(stats), { qos: this.settings.qos });
+    return true;
+  }
+
+  private connectFailed(err: Error): void {
+    const { kind, why } = explainConnectError(err);
+    const detail = { url: redactUrl(this.settings?.url ?? ''), why, error: err.message, buffered: this.buffer?.size };
+    // Count every failure; log the first of each kind right away (report() alone would wait for the 10th).
+    if (kind !== this.lastFailure) this.t.log.warn({ stage: 'publish', reason: `connect_${kind}`, ...detail }, `publish: cannot connect: ${why}`);
+    this.lastFailure = kind;
+    report(this.t, 'publish', `connect_${kind}`, detail);
+  }
+}
+
+/** Resolves when `done()` holds or at the deadline; `subscribe` gets a wake-up to re-check. */
+function until(done: () => boolean, deadline: number, subscribe: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (done() || Date.now() >= deadline) {
+        clearInterval(poll);
+        resolve();
+      }
+    };
+    const poll = setInterval(check, 50);
+    subscribe(check);
+    check();
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * The disk buffer contract, written once and run against each configuration
+ * (disk-buffer-*.test.ts), the way mqtt.js runs one store suite against every store.
+ */
+import * as fs from 'node:fs';
+import { createTelemetry } from '../../agent/events.js';
+import { DiskBuffer, type DiskBufferOptions, type Cursor } from '../../agent/publish/disk-buffer.js';
+import { tempDir } from './helpers/tmp.js';
+
+type Tap = typeof import('tap').default;
+type Variant = Omit<DiskBufferOptions, 'dir' | 'telemetry'>;
+
+const payload = (i: number, size = 100): Buffer => {
+  const head = `{"seq":${i},"pad":"`;
+  return Buffer.from(head + 'x'.repeat(Math.max(0, size - head.length - 2)) + '"}');
+};
+const seqOf = (b: Buffer): number => (JSON.parse(b.toString()) as { seq: number }).seq;
+
+async function readAll(b: DiskBuffer, from: Cursor = b.start, batch = 97): Promise<{ seqs: number[]; end: Cursor }> {
+  const seqs: number[] = [];
+  let cur = from;
+  for (;;) {
+    const recs = b.read(cur, batch);
+    if (recs.length === 0) return { seqs, end: cur };
+    for (const r of recs) seqs.push(seqOf(r.payload));
+    cur = recs[recs.length - 1]!.next;
+  }
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+export function diskBufferContract(t: Tap, name: string, variant: Variant): void {
+  const open = (dir: string, over: Partial<Variant> = {}): Promise<DiskBuffer> =>
+    DiskBuffer.open({ ...variant, ...over, dir, telemetry: createTelemetry() });
+
+  t.test(`${name}: records come back in order, across segments and batches`, async (t) => {
+    const dir = tempDir(t);
+    const b = await open(dir);
+    t.teardown(() => b.close());
+    for (let i = 0; i < 2000; i += 250) await b.append(range(i, i + 250).map((n) => payload(n)));
+    t.equal(b.size, 2000);
+    t.equal(b.stats().bytes, 2000 * 108, 'framed size is 8 + payload');
+    const { seqs } = await readAll(b);
+    t.same(seqs, range(0, 2000));
+    t.same(b.stats().dropped, { overflow: 0, too_large: 0, io_error: 0, torn_tail: 0, corrupt: 0 });
+  });
+
+  t.test(`${name}: ack forgets delivered records and deletes finished segments`, async (t) => {
+    const dir = tempDir(t);
+    const b = await open(dir);
+    t.teardown(() => b.close());
+    await b.append(range(0, 1500).map((n) => payload(n)));
+    const segsBefore = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length;
+    const first = b.read(b.start, 1000);
+    t.equal(first.length, 1000);
+    b.ack(first[999]!.next);
+    t.equal(b.size, 500);
+    t.equal(b.stats().bytes, 500 * 108);
+    b.ack(first[10]!.next); // an older cursor changes nothing
+    t.equal(b.size, 500);
+    t.same((await readAll(b)).seqs, range(1000, 1500));
+    const segsAfter = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length;
+    if (variant.segmentBytes !== undefined && variant.segmentBytes < 100_000) t.ok(segsAfter < segsBefore, `segments deleted (${segsBefore} -> ${segsAfter})`);
+    const rest = b.read(b.start, 1000);
+    b.ack(rest[rest.length - 1]!.next);
+    t.equal(b.size, 0);
+    t.equal(b.stats().bytes, 0);
+    t.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length, 1, 'only the active segment is left');
+  });
+
+  t.test(`${name}: a reopened buffer resumes at the first unacknowledged record`, async (t) => {
+    const dir = tempDir(t);
+    let b = await open(dir);
+    await b.append(range(0, 900).map((n) => payload(n)));
+    const got = b.read(b.start, 600);
+    b.ack(got[599]!.next);
+    await b.close();
+    b = await open(dir);
+    t.teardown(() => b.close());
+    t.equal(b.size, 300);
+    t.same((await readAll(b)).seqs, range(600, 900));
+    await b.append(range(900, 1000).map((n) => payload(n)));
+    t.same((await readAll(b)).seqs, range(600, 1000), 'appends continue after the recovered records');
+  });
+
+  t.test(`${name}: overflow drops by policy, exactly`, async (t) => {
+    const dir = tempDir(t);
+    const frame = 108;
+    const b = await open(dir, { maxBytes: 100 * frame + 50 });
+    t.teardown(() => b.close());
+    await b.append(range(0, 60).map((n) => payload(n)));
+    await b.append(range(60, 250).map((n) => payload(n)));
+    t.equal(b.size, 100);
+    t.equal(b.stats().dropped.overflow, 150);
+    t.ok(b.stats().bytes <= 100 * frame + 50);
+    const kept = variant.overflow === 'drop-oldest' ? range(150, 250) : range(0, 100);
+    t.same((await readAll(b)).seqs, kept);
+  });
+
+  t.test(`${name}: a cursor overtaken by drop-oldest reads from the start`, async (t) => {
+    const dir = tempDir(t);
+    const b = await open(dir, { maxBytes: 50 * 108, overflow: 'drop-oldest' });
+    t.teardown(() => b.close());
+    await b.append(range(0, 50).map((n) => payload(n)));
+    const stale = b.read(b.start, 10)[9]!.next;
+    await b.append(range(50, 80).map((n) => payload(n)));
+    t.same(b.read(stale, 1).map((r) => seqOf(r.payload)), [30]);
+    b.ack(stale); // acknowledging dropped records is harmless
+    t.equal(b.size, 50);
+  });
+
+  t.test(`${name}: a record larger than the buffer is dropped as too_large`, async (t) => {
+    const dir = tempDir(t);
+    const b = await open(dir, { maxBytes: 64 * 1024 });
+    t.teardown(() => b.close());
+    await b.append([payload(0), payload(1, 70 * 1024), payload(2), Buffer.alloc(0)]);
+    t.same((await readAll(b)).seqs, [0, 2]);
+    t.equal(b.stats().dropped.too_large, 2, 'the oversized and the empty record');
+  });
+
+  t.test(`${name}: a torn tail is cut at recovery and counted`, async (t) => {
+    const dir = tempDir(t);
+    let b = await open(dir);
+    await b.append(range(0, 300).map((n) => payload(n)));
+    await b.close();
+    const last = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().pop()!;
+    const file = `${dir}/${last}`;
+    const size = fs.statSync(file).size;
+    fs.truncateSync(file, size - 50); // the middle of the last record, as a crash mid-write leaves it
+    b = await open(dir);
+    t.teardown(() => b.close());
+    t.equal(b.stats().dropped.torn_tail, 1);
+    t.equal(b.size, 299);
+    t.equal(fs.statSync(file).size, size - 108, 'the partial record is cut off the file');
+    await b.append([payload(300)]);
+    const { seqs } = await readAll(b);
+    t.same(seqs, [...range(0, 299), 300], 'appends continue after the last whole record');
+  });
+
+  t.test(`${name}: a flipped byte fails the checksum at recovery`, async (t) => {
+    const dir = tempDir(t);
+    let b = await open(dir);
+    await b.append(range(0, 20).map((n) => payload(n)));
+    await b.close();
+    // Damage record 15 inside whichever segment holds it.
+    const bases = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).map((f) => Number(f.slice(0, 16))).sort((x, y) => x - y);
+    const i = bases.findLastIndex((x) => x <= 15);
+    const base = bases[i]!;
+    const segEnd = bases[i + 1] ?? 20;
+    const fd = fs.openSync(`${dir}/${String(base).padStart(16, '0')}.seg`, 'r+');
+    fs.writeSync(fd, Buffer.from('Z'), 0, 1, (15 - base) * 108 + 20);
+    fs.closeSync(fd);
+    b = await open(dir);
+    t.teardown(() => b.close());
+    const st = b.stats();
+    t.equal(st.dropped.torn_tail + st.dropped.corrupt, 1, 'counted once');
+    const expected = [...range(0, 15), ...range(segEnd, 20)];
+    t.same((await readAll(b)).seqs, expected, 'the rest of the damaged segment is cut, later segments kept');
+    t.equal(b.size, expected.length);
+  });
+
+  t.test(`${name}: one process per directory`, async (t) => {
+    const dir = tempDir(t);
+    const b = await open(dir);
+    t.teardown(() => b.close());
+    await t.rejects(open(dir), { code: 'E_PUBLISH', message: /in use by process/ });
+  });
+}
