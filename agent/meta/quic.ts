@@ -69,6 +69,7 @@ export class QuicReader extends HelloEngine {
   private server: Side | null = null;
   private crypto: Reassembly | null = null;
   private decryptReported = false;
+  private readonly header: LongHeader = { ver: null, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
 
   constructor(sink: HelloSink) {
     super(sink);
@@ -87,29 +88,14 @@ export class QuicReader extends HelloEngine {
   }
 
   datagram(dir: 0 | 1, p: Uint8Array): void {
+    const h = this.header;
     let off = 0;
     while (off + 7 <= p.length && (p[off]! & 0x80) !== 0 && !this.failed) {
-      const v = ((p[off + 1]! << 24) | (p[off + 2]! << 16) | (p[off + 3]! << 8) | p[off + 4]!) >>> 0;
-      const ver = quicVersion(v);
-      if (ver === null) return; // version negotiation, or a version whose layout we do not know
-      const dcidLen = p[off + 5]!;
-      let pos = off + 6 + dcidLen;
-      if (dcidLen > MAX_CID || pos >= p.length || p[pos]! > MAX_CID) return this.malformed();
-      const dcidStart = off + 6;
-      pos += 1 + p[pos]!;
-      const type = (p[off]! >> 4) & 3;
-      if (type === ver.retryType) return; // a Retry fills the rest of the datagram
-      if (type === ver.initialType) {
-        if (pos >= p.length || pos + varintLen(p[pos]!) > p.length) return this.malformed();
-        pos += varintLen(p[pos]!) + varint(p, pos); // token
-      }
-      if (pos >= p.length || pos + varintLen(p[pos]!) > p.length) return this.malformed();
-      const length = varint(p, pos);
-      pos += varintLen(p[pos]!);
-      const end = pos + length;
-      if (end > p.length) return this.malformed();
-      if (type === ver.initialType) this.initial(dir, p, off, pos, end, ver, p.subarray(dcidStart, dcidStart + dcidLen));
-      off = end;
+      const status = readLongHeader(p, off, h);
+      if (status === STOP) return;
+      if (status === MALFORMED) return this.malformed();
+      if (h.initial) this.initial(dir, p, off, h.pnOff, h.end, h.ver!, p.subarray(off + 6, off + 6 + h.dcidLen));
+      off = h.end;
     }
   }
 
@@ -210,6 +196,64 @@ export class QuicReader extends HelloEngine {
     this.hello = hello;
     this.release();
   }
+}
+
+/** One long-header packet's layout (RFC 9000 17.2), filled in place to avoid allocation. */
+export interface LongHeader {
+  ver: QuicVersion | null;
+  initial: boolean;
+  dcidLen: number;
+  /** Offset of the (protected) packet number. */
+  pnOff: number;
+  /** End of this packet within the datagram (start of the next coalesced one). */
+  end: number;
+}
+
+const OK = 0;
+const STOP = 1;
+const MALFORMED = 2;
+
+/**
+ * Read the long header at `off` into `h`. STOP: a packet we cannot or need not walk past
+ * (version negotiation, unknown version, Retry); MALFORMED: lengths do not fit.
+ */
+export function readLongHeader(p: Uint8Array, off: number, h: LongHeader): number {
+  if (off + 7 > p.length) return MALFORMED;
+  const ver = quicVersion(((p[off + 1]! << 24) | (p[off + 2]! << 16) | (p[off + 3]! << 8) | p[off + 4]!) >>> 0);
+  if (ver === null) return STOP;
+  const dcidLen = p[off + 5]!;
+  let pos = off + 6 + dcidLen;
+  if (dcidLen > MAX_CID || pos >= p.length || p[pos]! > MAX_CID) return MALFORMED;
+  pos += 1 + p[pos]!;
+  const type = (p[off]! >> 4) & 3;
+  if (type === ver.retryType) return STOP;
+  const initial = type === ver.initialType;
+  if (initial) {
+    if (pos >= p.length || pos + varintLen(p[pos]!) > p.length) return MALFORMED;
+    pos += varintLen(p[pos]!) + varint(p, pos); // token
+  }
+  if (pos >= p.length || pos + varintLen(p[pos]!) > p.length) return MALFORMED;
+  const end = pos + varintLen(p[pos]!) + varint(p, pos);
+  pos += varintLen(p[pos]!);
+  if (end > p.length) return MALFORMED;
+  h.ver = ver;
+  h.initial = initial;
+  h.dcidLen = dcidLen;
+  h.pnOff = pos;
+  h.end = end;
+  return OK;
+}
+
+/**
+ * Decrypt the Initial packet that opens datagram `p` with `keys`: its frames and packet
+ * number, or null when it is not an Initial or does not authenticate.
+ */
+export function openInitial(p: Uint8Array, keys: InitialKeys): { frames: Buffer; pn: number } | null {
+  const h: LongHeader = { ver: null, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
+  if (readLongHeader(p, 0, h) !== OK || !h.initial || h.pnOff + 4 + SAMPLE > h.end) return null;
+  const side: Side = { keys, ver: h.ver!, largestPn: -1 };
+  const frames = open(p, 0, h.pnOff, h.end, side);
+  return frames === null ? null : { frames, pn: side.largestPn };
 }
 
 /** Index after `count` varints from `i`, or -1 when they run past the end. */
