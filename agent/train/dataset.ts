@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly label?: string;
   /** Group column (e.g. `pcap`): held-out data is split by whole groups. */
   readonly group?: string;
+  /** Use `group` only if the file has it (no error when absent). */
+  readonly groupIfPresent?: boolean;
   /** Explicit feature columns, in this order. Default: every numeric, non-identity column. */
   readonly features?: readonly string[];
   /** Keep identity-like numeric columns (ports, timestamps, ids) as features. Default false. */
@@ -70,6 +72,10 @@ export interface Dataset {
   readonly labelNames: readonly string[];
   readonly group: Int32Array | undefined;
   readonly groupNames: readonly string[];
+  /** Name of the group column used, if any. */
+  readonly groupColumn: string | undefined;
+  /** Name of the label column as in the header. */
+  readonly labelColumn: string | undefined;
   readonly report: LoadReport;
 }
 
@@ -159,7 +165,7 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
     throw dataError(`${path} has no label column "${opts.label}"`, `columns are: ${header.slice(0, 40).join(', ')}`);
   }
   const groupCol = opts.group === undefined ? -1 : findColumn(header, opts.group);
-  if (opts.group !== undefined && groupCol < 0) {
+  if (opts.group !== undefined && groupCol < 0 && !opts.groupIfPresent) {
     throw dataError(`${path} has no group column "${opts.group}"`, 'omit --group-by or name an existing column');
   }
   const sample: Rec[] = [];
@@ -250,6 +256,8 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
     labelNames: labels.names,
     group: groupCol >= 0 ? Int32Array.from(g) : undefined,
     groupNames: groups.names,
+    groupColumn: groupCol >= 0 ? header[groupCol] : undefined,
+    labelColumn: labelCol >= 0 ? header[labelCol] : undefined,
     report: { rowsRead, rowsUsed: cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded },
   };
 }

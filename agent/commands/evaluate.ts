@@ -1,0 +1,75 @@
+/**
+ * `eta-sensor evaluate`: run a model with onnxruntime on a labeled CSV and
+ * report accuracy, macro/weighted F1, per-class scores and the share rejected
+ * as `unknown`; optional self-contained HTML report and JSON output.
+ */
+import { usageError } from '../errors.js';
+import { reportHtml } from '../train/report-html.js';
+import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
+import { writeAtomically } from '../train/run-train.js';
+import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
+
+const NAME = 'evaluate';
+
+export const command: Command = {
+  name: NAME,
+  summary: 'measure a model on labeled flows; HTML report with confusion matrix',
+  usage: 'eta-sensor evaluate --model FILE.onnx --data FILE.csv [options]',
+  description: `
+Runs the model with onnxruntime on the CSV columns named in its metadata (the file may
+have other columns, in any order) and compares its labels with the label column.
+Labels that were too rare at training time and learned as "unknown" count as "unknown".
+Predictions whose top probability is below --threshold become "unknown" (rejected).
+
+Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report report.html`,
+  options: {
+    model: { type: 'string', short: 'm', arg: 'FILE', doc: 'ONNX model written by `eta-sensor train` (required)' },
+    data: { type: 'string', arg: 'FILE', doc: 'labeled flow CSV (required)' },
+    label: { type: 'string', arg: 'COLUMN', doc: 'label column (default: the one the model was trained on)' },
+    threshold: { type: 'string', arg: 'P', doc: 'reject as unknown below this top probability, 0 to 1 (default 0: never)' },
+    report: { type: 'string', arg: 'FILE', doc: 'write a self-contained HTML report' },
+    json: { type: 'boolean', doc: 'print one JSON object instead of text' },
+    'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'a bad cell in a feature column skips the row or stops (default skip)' },
+    infinity: { type: 'string', arg: 'bad|clamp', doc: 'Infinity is a bad cell, or clamped to the largest float32 (default bad)' },
+  },
+  positionals: [0, 0],
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const model = optString(args, 'model');
+    const data = optString(args, 'data');
+    if (!model) throw usageError('--model is required', NAME);
+    if (!data) throw usageError('--data is required', NAME);
+    const th = optString(args, 'threshold') ?? '0';
+    const threshold = Number(th);
+    if (th.trim() === '' || !(threshold >= 0 && threshold <= 1)) throw usageError(`--threshold must be between 0 and 1 (got "${th}")`, NAME);
+    const badRows = optString(args, 'bad-rows') ?? 'skip';
+    if (badRows !== 'skip' && badRows !== 'fail') throw usageError('--bad-rows must be skip or fail', NAME);
+    const infinity = optString(args, 'infinity') ?? 'bad';
+    if (infinity !== 'bad' && infinity !== 'clamp') throw usageError('--infinity must be bad or clamp', NAME);
+    const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity };
+    const ev = await evaluateModel(opts);
+    const m = ev.metrics;
+    const reportPath = optString(args, 'report');
+    if (reportPath) {
+      const facts: Array<[string, string]> = [
+        ['model', `${model} (${ev.meta.kind}, ${ev.meta.algo}, trained ${ev.meta.trainedAt})`],
+        ['data', `${data} (label ${ev.dataset.labelColumn ?? ''}; ${ev.dataset.report.rowsSkipped} rows skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled)`],
+        ['threshold', threshold > 0 ? String(threshold) : 'none'],
+      ];
+      await writeAtomically(reportPath, reportHtml(m, { title: `eta-sensor evaluation: ${ev.meta.kind}`, facts }));
+    }
+    if (optBool(args, 'json')) {
+      io.stdout.write(`${JSON.stringify(evaluationJson(ev, opts))}\n`);
+      return 0;
+    }
+    const worst = Object.entries(m.per_class).filter(([, c]) => c.support > 0).sort((a, b) => a[1].f1 - b[1].f1).slice(0, 10);
+    const lines = [
+      `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${m.labels.length} classes`,
+      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)}  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
+      'lowest F1:',
+      ...worst.map(([l, c]) => `  ${l.padEnd(24)} f1 ${c.f1.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  support ${c.support}`),
+      ...(reportPath ? [`report: ${reportPath}`] : []),
+    ];
+    io.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * `eta-sensor train`: fit a tree ensemble on a labeled flow CSV and write it
+ * as ONNX. Progress (trees, elapsed, ETA) goes to stderr when it is a
+ * terminal; the summary goes to stdout. The model file is written atomically.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { usageError } from '../errors.js';
+import { splitFeatureList } from '../train/csv-cells.js';
+import { trainModel, type TrainOptions } from '../train/run-train.js';
+import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
+
+const NAME = 'train';
+
+function choice<T extends string>(args: ParsedArgs, name: string, values: readonly T[], def: T): T {
+  const v = optString(args, name) ?? def;
+  if (!(values as readonly string[]).includes(v)) throw usageError(`--${name} must be ${values.join(' or ')} (got "${v}")`, NAME);
+  return v as T;
+}
+
+export function intOpt(args: ParsedArgs, name: string, def: number, min: number, cmd = NAME): number {
+  const s = optString(args, name);
+  if (s === undefined) return def;
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min} (got "${s}")`, cmd);
+  return v;
+}
+
+export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number, cmd = NAME): number {
+  const s = optString(args, name);
+  if (s === undefined) return def;
+  const v = Number(s);
+  if (s.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+    throw usageError(`--${name} must be a number between ${min} and ${max} (got "${s}")`, cmd);
+  }
+  return v;
+}
+
+/** `--features a,b,c` or `--features @file` (names separated by commas or newlines; # comments). */
+export function featureOpt(args: ParsedArgs, cmd = NAME): string[] | undefined {
+  const s = optString(args, 'features');
+  if (s === undefined) return undefined;
+  let text = s;
+  if (s.startsWith('@')) {
+    try {
+      text = readFileSync(s.slice(1), 'utf8');
+    } catch (e) {
+      throw usageError(`cannot read the feature list ${s.slice(1)}: ${(e as Error).message}`, cmd);
+    }
+  }
+  const list = splitFeatureList(text);
+  if (list.length === 0) throw usageError('--features names no column', cmd);
+  return list;
+}
+
+async function registryHash(args: ParsedArgs): Promise<string> {
+  const given = optString(args, 'registry-hash');
+  if (given !== undefined) return given;
+  // The feature registry is another module's; use it when this build has it.
+  const path = '../features/registry.js';
+  try {
+    const mod = (await import(path)) as { registryHash?: () => string };
+    if (typeof mod.registryHash === 'function') return mod.registryHash();
+  } catch {
+    /* not in this build */
+  }
+  return 'none';
+}
+
+function producerVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Training date: SOURCE_DATE_EPOCH (seconds) when set, for reproducible files; else now. */
+function trainedAt(env: NodeJS.ProcessEnv): string {
+  const e = env['SOURCE_DATE_EPOCH'];
+  return e !== undefined && /^\d+$/.test(e) ? new Date(Number(e) * 1000).toISOString() : new Date().toISOString();
+}
+
+function progress(io: CommandIO): TrainOptions['onProgress'] {
+  if (!io.stderr.isTTY) return undefined;
+  const start = Date.now();
+  let fitStart = 0;
+  let last = 0;
+  return (phase, done, total) => {
+    const now = Date.now();
+    if (now - last < 200 && done !== total) return;
+    last = now;
+    if (phase === 'load') {
+      io.stderr.write(`\rreading: ${done.toLocaleString('en')} rows, ${((now - start) / 1000).toFixed(0)}s   `);
+      return;
+    }
+    if (fitStart === 0) fitStart = now;
+    const el = (now - fitStart) / 1000;
+    const eta = done > 0 ? (el / done) * (total - done) : 0;
+    io.stderr.write(`\rtraining: ${done}/${total} ${done === total ? '' : `  elapsed ${el.toFixed(0)}s  ETA ${eta.toFixed(0)}s`}   `);
+    if (done === total) io.stderr.write('\n');
+  };
+}
+
+export const command: Command = {
+  name: NAME,
+  summary: 'train a tree-ensemble classifier on a labeled CSV and export ONNX',
+  usage: 'eta-sensor train --data FILE --label COLUMN --out FILE.onnx [options]',
+  description: `
+Fits a random forest (default) or gradient-boosted trees on the numeric columns of a
+flow CSV (ours, or CICFlowMeter/nfstream exports) and writes a standard ONNX model
+(ai.onnx.ml TreeEnsembleClassifier; input "features", outputs "label", "probabilities")
+whose metadata lists the feature names, classes and held-out metrics.
+
+Columns: every numeric column except the label and group becomes a feature, unless its
+name says it is flow identity (addresses, ports, timestamps, ids); --features picks them.
+Bad cells (empty, NaN, Infinity, text) in a feature column skip the row (counted) or,
+with --bad-rows fail, stop with the line and column. Infinity is a bad cell unless
+--infinity clamp, which uses the largest float32 instead.
+Held-out rows (--holdout) are whole captures when a group column exists (--group-by,
+default "pcap" when present). Set SOURCE_DATE_EPOCH for byte-reproducible files.
+
+Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx --trees 200`,
+  options: {
+    data: { type: 'string', arg: 'FILE', doc: 'labeled flow CSV (required)' },
+    label: { type: 'string', arg: 'COLUMN', doc: 'label column, e.g. app or category (required)' },
+    out: { type: 'string', short: 'o', arg: 'FILE', doc: 'model to write, e.g. models/app.onnx (required)' },
+    algo: { type: 'string', arg: 'rf|gbdt', doc: 'random forest or gradient boosting (default rf)' },
+    trees: { type: 'string', arg: 'N', doc: 'rf: trees; gbdt: rounds, one tree per class each (default 100)' },
+    'max-depth': { type: 'string', arg: 'N', doc: 'tree depth limit, 0 = none (default: none for rf, 6 for gbdt)' },
+    'min-samples-leaf': { type: 'string', arg: 'N', doc: 'rf: fewest rows in a leaf (default 1)' },
+    'learning-rate': { type: 'string', arg: 'X', doc: 'gbdt: shrinkage (default 0.1)' },
+    'early-stopping': { type: 'string', arg: 'N', doc: 'gbdt: stop after N rounds without gain on 10% of training rows (default 0: off)' },
+    features: { type: 'string', arg: 'a,b,c|@FILE', doc: 'feature columns in order (default: all numeric non-identity columns)' },
+    'keep-identity': { type: 'boolean', doc: 'keep numeric identity columns (ports, timestamps, ids) as features' },
+    'min-class-flows': { type: 'string', arg: 'N', doc: 'classes with fewer flows are rare (default 10)' },
+    rare: { type: 'string', arg: 'unknown|drop', doc: 'rare classes become "unknown" or are dropped (default unknown)' },
+    'class-weight': { type: 'string', arg: 'none|balanced', doc: 'weight classes inversely to their frequency (default none)' },
+    seed: { type: 'string', arg: 'N', doc: 'random seed; same seed and data give the same file (default 1)' },
+    holdout: { type: 'string', arg: 'SHARE', doc: 'share of rows held out for metrics, 0 to 0.9 (default 0.2)' },
+    'group-by': { type: 'string', arg: 'COLUMN', doc: 'hold out whole groups of this column; "none" to disable (default pcap if present)' },
+    threads: { type: 'string', arg: 'N', doc: 'worker threads; does not change the result (default: all cores)' },
+    'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'a bad cell in a feature column skips the row or stops (default skip)' },
+    infinity: { type: 'string', arg: 'bad|clamp', doc: 'Infinity is a bad cell, or clamped to the largest float32 (default bad)' },
+    kind: { type: 'string', arg: 'NAME', doc: 'model kind in metadata: app, attribution or a custom name (default: the label)' },
+    'registry-hash': { type: 'string', arg: 'HASH', doc: 'feature registry hash to record (default: this build\'s registry)' },
+  },
+  positionals: [0, 0],
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const required = (n: string): string => {
+      const v = optString(args, n);
+      if (v === undefined || v === '') throw usageError(`--${n} is required`, NAME);
+      return v;
+    };
+    const label = required('label');
+    const algo = choice(args, 'algo', ['rf', 'gbdt'] as const, 'rf');
+    const group = optString(args, 'group-by');
+    const opts: TrainOptions = {
+      data: required('data'),
+      label,
+      out: required('out'),
+      algo,
+      trees: intOpt(args, 'trees', 100, 1),
+      maxDepth: optString(args, 'max-depth') === undefined ? undefined : intOpt(args, 'max-depth', 0, 0),
+      minSamplesLeaf: intOpt(args, 'min-samples-leaf', 1, 1),
+      learningRate: numOpt(args, 'learning-rate', 0.1, 1e-6, 1),
+      earlyStopping: intOpt(args, 'early-stopping', 0, 0),
+      features: featureOpt(args),
+      keepIdentity: optBool(args, 'keep-identity'),
+      minClassFlows: intOpt(args, 'min-class-flows', 10, 1),
+      rare: choice(args, 'rare', ['unknown', 'drop'] as const, 'unknown'),
+      classWeight: choice(args, 'class-weight', ['none', 'balanced'] as const, 'none'),
+      seed: intOpt(args, 'seed', 1, 0),
+      holdout: numOpt(args, 'holdout', 0.2, 0, 0.9),
+      groupBy: group === undefined ? undefined : group === 'none' ? null : group,
+      threads: intOpt(args, 'threads', availableParallelism(), 1),
+      badRows: choice(args, 'bad-rows', ['skip', 'fail'] as const, 'skip'),
+      infinity: choice(args, 'infinity', ['bad', 'clamp'] as const, 'bad'),
+      kind: optString(args, 'kind') ?? label,
+      registryHash: await registryHash(args),
+      trainedAt: trainedAt(io.env),
+      producerVersion: producerVersion(),
+      onProgress: progress(io),
+      signal: io.signal,
+    };
+    const t0 = Date.now();
+    const res = await trainModel(opts);
+    const rep = res.dataset.report;
+    const d = res.meta.data;
+    const lines = [
+      `wrote ${opts.out} (${(res.modelBytes / 1024).toFixed(0)} KiB, ${algo}, ${res.trees} trees) in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+      `rows: ${rep.rowsRead} read, ${d?.rows_used ?? 0} used (${d?.train_rows} train, ${d?.holdout_rows} held out` +
+        `${res.dataset.groupColumn ? ` by ${res.dataset.groupColumn}` : ''}), ${rep.rowsSkipped} skipped for bad cells, ` +
+        `${rep.unlabeled} unlabeled${rep.clamped ? `, ${rep.clamped} infinite cells clamped` : ''}`,
+      ...Object.entries(rep.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
+      ...rep.examples.map((e) => `  e.g. ${e}`),
+      `features: ${res.meta.features.length}; not used: ${rep.excluded.map((e) => `${e.name} (${e.reason})`).join(', ') || 'none'}`,
+      `classes: ${res.meta.classes.length}${d && d.rare_labels.length ? ` (${d.rare_labels.length} rare labels ${opts.rare === 'unknown' ? 'merged into "unknown"' : 'dropped'})` : ''}`,
+      res.holdout
+        ? `held out: accuracy ${res.holdout.accuracy.toFixed(4)}, macro-F1 ${res.holdout.macro_f1.toFixed(4)}, weighted-F1 ${res.holdout.weighted_f1.toFixed(4)} on ${res.holdout.rows} rows`
+        : 'held out: nothing (--holdout 0)',
+    ];
+    io.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * `eta-sensor evaluate` minus argument parsing: run a model file with
+ * onnxruntime (the runtime the agent uses, not the trainer's own predict) on
+ * the CSV columns its metadata names, and measure it.
+ */
+import { readFile } from 'node:fs/promises';
+import { StartupError } from '../errors.js';
+import { loadDataset, type Dataset } from './dataset.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { parseModelMeta, type ModelMeta } from './model-meta.js';
+import { UNKNOWN } from './split.js';
+
+export interface EvaluateOptions {
+  readonly model: string;
+  readonly data: string;
+  /** Label column; default: the one the model was trained on. */
+  readonly label?: string;
+  /** Predictions whose top probability is below this become `unknown`. 0 disables. */
+  readonly threshold: number;
+  readonly badRows: 'skip' | 'fail';
+  readonly infinity: 'bad' | 'clamp';
+  /** Rows per inference call (bounds memory on large files). */
+  readonly batch?: number;
+}
+
+export interface Evaluation {
+  readonly meta: ModelMeta;
+  readonly dataset: Dataset;
+  readonly metrics: Metrics;
+  /** Rows whose true label was a rare training label counted as `unknown`. */
+  readonly mappedToUnknown: number;
+}
+
+export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(o.model);
+  } catch (e) {
+    throw new StartupError('E_MODEL', `cannot read model ${o.model}: ${(e as Error).message}`, 'check the --model path');
+  }
+  const meta = parseModelMeta(bytes, o.model);
+  const label = o.label ?? meta.data?.label_column;
+  if (!label) throw new StartupError('E_USAGE', 'the model does not record its label column', 'give --label COLUMN');
+  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity: o.infinity });
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes);
+  const F = meta.features.length;
+  const C = meta.classes.length;
+  const N = ds.nRows;
+  const batch = o.batch ?? 8192;
+  const pred: string[] = new Array<string>(N);
+  let rejected = 0;
+  for (let start = 0; start < N; start += batch) {
+    const n = Math.min(batch, N - start);
+    const input = new Float32Array(n * F);
+    for (let f = 0; f < F; f++) {
+      const col = ds.x.subarray(f * N + start, f * N + start + n);
+      for (let i = 0; i < n; i++) input[i * F + f] = col[i] as number;
+    }
+    const out = await session.run({ features: new ort.Tensor('float32', input, [n, F]) });
+    const probs = out['probabilities']?.data as Float32Array;
+    const labels = out['label']?.data as string[];
+    for (let i = 0; i < n; i++) {
+      let top = 0;
+      for (let c = 0; c < C; c++) top = Math.max(top, probs[i * C + c] as number);
+      if (o.threshold > 0 && top < o.threshold) {
+        pred[start + i] = UNKNOWN;
+        rejected++;
+      } else {
+        pred[start + i] = labels[i] as string;
+      }
+    }
+  }
+  await session.release();
+  // Labels that were too rare at training time were learned as `unknown`: score them as such.
+  const rare = new Set(meta.classes.includes(UNKNOWN) ? meta.data?.rare_labels ?? [] : []);
+  let mapped = 0;
+  const truth = Array.from(ds.y ?? [], (id) => {
+    const l = ds.labelNames[id] as string;
+    if (!rare.has(l)) return l;
+    mapped++;
+    return UNKNOWN;
+  });
+  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected), mappedToUnknown: mapped };
+}
+
+/** The `--json` object: stable keys, numbers rounded to 6 decimals. */
+export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string, unknown> {
+  const r = (v: number): number => Math.round(v * 1e6) / 1e6;
+  const m = e.metrics;
+  return {
+    model: o.model,
+    data: o.data,
+    kind: e.meta.kind,
+    algo: e.meta.algo,
+    rows: m.rows,
+    rows_skipped: e.dataset.report.rowsSkipped,
+    rows_unlabeled: e.dataset.report.unlabeled,
+    threshold: o.threshold,
+    accuracy: r(m.accuracy),
+    macro_f1: r(m.macro_f1),
+    weighted_f1: r(m.weighted_f1),
+    unknown_share: r(m.unknown_share),
+    per_class: Object.fromEntries(
+      Object.entries(m.per_class).map(([k, v]) => [
+        k, { precision: r(v.precision), recall: r(v.recall), f1: r(v.f1), support: v.support },
+      ]),
+    ),
+  };
+}

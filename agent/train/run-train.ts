@@ -1,0 +1,163 @@
+/**
+ * The whole of `eta-sensor train` minus argument parsing: load, plan classes,
+ * split, bin, fit, measure on the held-out rows, export, write atomically.
+ *
+ * The held-out metrics describe exactly the model that is written (it is not
+ * refitted on all rows afterwards), so what the file claims is what it does.
+ */
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StartupError } from '../errors.js';
+import { binMatrix, computeEdges, MAX_BINS } from './bins.js';
+import { trainBoost } from './boost.js';
+import { loadDataset, type Dataset } from './dataset.js';
+import { trainForest } from './forest.js';
+import { computeMetrics, summary, type Metrics } from './metrics.js';
+import { argmaxRows, predictProba, type Algo, type TreeEnsemble } from './model.js';
+import { FORMAT_VERSION, type ModelMeta } from './model-meta.js';
+import { exportOnnx } from './onnx-export.js';
+import { Rng } from './rng.js';
+import { classWeights, planClasses, splitRows } from './split.js';
+import type { GbdtParams, RfParams, TrainData } from './train-data.js';
+
+export interface TrainOptions {
+  readonly data: string;
+  readonly label: string;
+  readonly out: string;
+  readonly algo: Algo;
+  /** rf: trees; gbdt: boosting rounds (each has one tree per class). */
+  readonly trees: number;
+  /** Default: unlimited for rf, 6 for gbdt. 0 = unlimited. */
+  readonly maxDepth?: number;
+  readonly minSamplesLeaf?: number;
+  readonly features?: readonly string[];
+  readonly keepIdentity?: boolean;
+  readonly minClassFlows: number;
+  readonly rare: 'unknown' | 'drop';
+  readonly classWeight: 'none' | 'balanced';
+  readonly seed: number;
+  readonly holdout: number;
+  /** Group column; `undefined` uses `pcap` when the file has one; null: no grouping. */
+  readonly groupBy?: string | null;
+  readonly threads: number;
+  readonly badRows: 'skip' | 'fail';
+  readonly infinity: 'bad' | 'clamp';
+  readonly learningRate?: number;
+  readonly earlyStopping?: number;
+  /** Model kind recorded in metadata: 'app', 'attribution' or a custom name. */
+  readonly kind: string;
+  readonly registryHash: string;
+  /** ISO time recorded as the training date (injectable so equal inputs give equal bytes). */
+  readonly trainedAt: string;
+  readonly producerVersion: string;
+  readonly onProgress?: (phase: 'load' | 'fit', done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  readonly meta: ModelMeta;
+  readonly dataset: Dataset;
+  readonly holdout: Metrics | null;
+  readonly modelBytes: number;
+  readonly trees: number;
+}
+
+export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  const ds = await loadDataset(o.data, {
+    label: o.label,
+    group: o.groupBy === null ? undefined : o.groupBy ?? 'pcap',
+    groupIfPresent: o.groupBy === undefined,
+    features: o.features,
+    keepIdentity: o.keepIdentity,
+    badRows: o.badRows,
+    infinity: o.infinity,
+    onProgress: (n) => o.onProgress?.('load', n, 0),
+    signal: o.signal,
+  });
+  if (!ds.y) throw new Error('internal: labels not loaded');
+  const plan = planClasses(ds.y, ds.labelNames, o.minClassFlows, o.rare);
+  const C = plan.classes.length;
+  if (C < 2) {
+    throw new StartupError('E_DATA', `${o.data}: only ${C} class(es) left with at least ${o.minClassFlows} flows`,
+      'lower --min-class-flows, or label more flows');
+  }
+  const all = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter((r) => (plan.y[r] as number) >= 0);
+  const [trainRows, testRows] = splitRows(all, plan.y, ds.group, o.holdout, new Rng(o.seed, 0x7e57));
+  const F = ds.featureNames.length;
+  const edges = computeEdges(ds.x, ds.nRows, F, trainRows);
+  const data: TrainData = {
+    nRows: ds.nRows, nFeatures: F, nClasses: C, binned: binMatrix(ds.x, ds.nRows, edges), edges,
+    y: plan.y, trainRows, classWeight: classWeights(plan.y, trainRows, C, o.classWeight),
+  };
+  const onTree = (done: number, total: number): void => o.onProgress?.('fit', done, total);
+  let model: TreeEnsemble;
+  let params: Record<string, unknown>;
+  if (o.algo === 'rf') {
+    const p: RfParams = {
+      trees: o.trees, maxDepth: o.maxDepth ?? 0, minSamplesLeaf: o.minSamplesLeaf ?? 1,
+      maxFeatures: Math.max(1, Math.floor(Math.sqrt(F))), seed: o.seed,
+    };
+    model = await trainForest(data, plan.classes, p, { threads: o.threads, onTree, signal: o.signal });
+    params = { ...p };
+  } else {
+    const p: GbdtParams = {
+      rounds: o.trees, maxDepth: o.maxDepth || 6, learningRate: o.learningRate ?? 0.1, minChildWeight: 1,
+      lambda: 1, gamma: 0, earlyStopping: o.earlyStopping ?? 0, validationShare: 0.1, seed: o.seed,
+    };
+    const [fitRows, validRows] = p.earlyStopping > 0
+      ? splitRows(trainRows, plan.y, ds.group, p.validationShare, new Rng(o.seed, 0xe5))
+      : [trainRows, new Int32Array(0)];
+    const res = await trainBoost({ data, classes: plan.classes, x: ds.x, fitRows, validRows }, p,
+      { threads: o.threads, onTree, signal: o.signal });
+    model = res.model;
+    params = { ...p, rounds_kept: res.rounds };
+  }
+  let holdout: Metrics | null = null;
+  if (testRows.length > 0) {
+    const pred = argmaxRows(predictProba(model, ds.x, ds.nRows, testRows), C);
+    holdout = computeMetrics([...testRows].map((r) => plan.classes[plan.y[r] as number] as string),
+      [...pred].map((c) => plan.classes[c] as string));
+  }
+  const classCounts: Record<string, number> = Object.fromEntries(plan.classes.map((c) => [c, 0]));
+  for (const r of trainRows) classCounts[plan.classes[plan.y[r] as number] as string]! += 1;
+  const meta: ModelMeta = {
+    formatVersion: FORMAT_VERSION,
+    features: ds.featureNames,
+    registryHash: o.registryHash,
+    classes: plan.classes,
+    kind: o.kind,
+    algo: o.algo,
+    trainedAt: o.trainedAt,
+    data: {
+      source: o.data, label_column: ds.labelColumn ?? o.label, group_by: ds.groupColumn ?? null,
+      rows_read: ds.report.rowsRead, rows_used: all.length,
+      rows_skipped: ds.report.rowsSkipped + ds.report.unlabeled + plan.droppedRows,
+      train_rows: trainRows.length, holdout_rows: testRows.length, class_counts: classCounts, rare_labels: plan.rare,
+    },
+    metrics: holdout ? { ...summary(holdout), per_class_f1: perClassF1(holdout) } : null,
+    params: {
+      algo: o.algo, ...params, bins: MAX_BINS, holdout: o.holdout, class_weight: o.classWeight,
+      min_class_flows: o.minClassFlows, rare: o.rare, bad_rows: o.badRows, infinity: o.infinity,
+    },
+  };
+  const bytes = exportOnnx(model, meta, o.producerVersion);
+  await writeAtomically(o.out, bytes);
+  return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length };
+}
+
+function perClassF1(m: Metrics): Record<string, number> {
+  return Object.fromEntries(Object.entries(m.per_class).map(([k, v]) => [k, Math.round(v.f1 * 1e4) / 1e4]));
+}
+
+/** Write to a temporary file beside the target, then rename: readers never see half a model. */
+export async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
