@@ -14,6 +14,22 @@ import type { Tree } from './model.js';
 import type { BoostShared, TreeJob, TreeRequest, WorkerReply } from './pool-types.js';
 import type { TrainData } from './train-data.js';
 
+/**
+ * The worker runs compiled JS only: drop module loaders/hooks the parent was
+ * started with (a test runner's TypeScript hook costs seconds per worker).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const m = /^(--import|--loader|--experimental-loader|--require|-r)(=.*)?$/.exec(a);
+    if (!m) out.push(a);
+    else if (m[2] === undefined) i++; // value in the next argument
+  }
+  return out;
+}
+
 export class TreePool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
@@ -25,7 +41,7 @@ export class TreePool {
   ) {
     if (threads <= 1) return;
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL('./worker.js', import.meta.url));
+      const w = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() });
       w.postMessage({ type: 'init', data, boost });
       this.workers.push(w);
     }

@@ -1,0 +1,42 @@
+// Separable synthetic classes are learned near-perfectly; shuffled labels are not (about chance).
+import t from 'tap';
+import { join } from 'node:path';
+import { trainModel, type TrainOptions } from '../../agent/train/run-train.js';
+import { shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
+
+const dir = tempDir();
+const base = (data: string, algo: 'rf' | 'gbdt'): TrainOptions => ({
+  data, label: 'app', out: join(dir, `${algo}.onnx`), algo, trees: algo === 'rf' ? 30 : 20, minClassFlows: 1,
+  rare: 'unknown', classWeight: 'none', seed: 3, holdout: 0.25, groupBy: null, threads: 1, badRows: 'skip',
+  infinity: 'bad', kind: 'test', registryHash: 'test', trainedAt: '2024-01-01T00:00:00.000Z', producerVersion: 'test',
+});
+
+const sep = synthetic({ rows: 1200, classes: 6, features: 8, seed: 1, separable: true });
+const sepCsv = writeCsv(join(dir, 'sep.csv'), sep.header, sep.rows);
+const shufCsv = writeCsv(join(dir, 'shuf.csv'), sep.header, shuffledLabels(sep, 9).rows);
+
+for (const algo of ['rf', 'gbdt'] as const) {
+  t.test(`${algo} learns separable classes`, async (t) => {
+    const res = await trainModel(base(sepCsv, algo));
+    t.ok(res.holdout, 'held-out metrics exist');
+    t.ok((res.holdout?.macro_f1 ?? 0) >= 0.98, `macro-F1 ${res.holdout?.macro_f1} >= 0.98`);
+    t.same(res.meta.features, ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'], 'identity and metadata columns are not features');
+  });
+  t.test(`${algo} does not learn shuffled labels`, async (t) => {
+    const res = await trainModel(base(shufCsv, algo));
+    const acc = res.holdout?.accuracy ?? 1;
+    // Chance is 1/6; allow sampling noise on 300 held-out rows.
+    t.ok(acc < 0.3, `accuracy ${acc} is near chance (1/6)`);
+  });
+}
+
+t.test('balanced class weights and rare classes', async (t) => {
+  const s = synthetic({ rows: 600, classes: 3, features: 4, seed: 2, separable: true });
+  const rows = [...s.rows, ...s.rows.slice(0, 4).map((r) => [...r.slice(0, -1), 'tiny'])];
+  const csv = writeCsv(join(dir, 'rare.csv'), s.header, rows);
+  const res = await trainModel({ ...base(csv, 'rf'), minClassFlows: 5, classWeight: 'balanced' });
+  t.same(res.meta.classes, ['app0', 'app1', 'app2', 'unknown'], 'the rare label becomes unknown');
+  t.same(res.meta.data?.rare_labels, ['tiny']);
+  const dropped = await trainModel({ ...base(csv, 'rf'), minClassFlows: 5, rare: 'drop' });
+  t.same(dropped.meta.classes, ['app0', 'app1', 'app2'], 'or is dropped');
+});
