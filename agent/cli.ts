@@ -98,7 +98,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     let parsed;
     try {
       const options = Object.fromEntries(
-        Object.entries(cmd.options).map(([k, o]) => [k, { type: o.type, short: o.short, multiple: o.multiple }]),
+        Object.entries(cmd.options).map(([k, o]) => [k, { type: o.type, multiple: o.multiple === true, ...(o.short ? { short: o.short } : {}) }]),
       );
       parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
     } catch (e) {

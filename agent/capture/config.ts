@@ -1,0 +1,29 @@
+/** The `capture` section: live packet capture for `eta-sensor run`. */
+import { bool, int, list, num, section, size, str } from '../lib/schema.js';
+
+export const captureSection = section('Live capture (libpcap through cap), used by `eta-sensor run`.', {
+  interfaces: list(str({ default: '', doc: 'interface name', nonEmpty: true }), {
+    default: ['eth0'], minItems: 1,
+    doc: 'Interfaces to capture on; each gets its own libpcap handle and all feed one flow table.',
+  }),
+  filter: str({
+    default: 'ip or ip6 or vlan or mpls or pppoes',
+    doc: 'BPF filter (tcpdump syntax) applied in the kernel. Empty captures everything.',
+  }),
+  snaplen: int({
+    default: 2048, min: 64, max: 262144,
+    doc: 'Bytes kept of each packet. Headers and the TLS/QUIC hello fit in 2048; more costs copying.',
+  }),
+  promiscuous: bool({
+    default: true,
+    doc: 'Capture traffic not addressed to this host (needed on a mirror/SPAN port).',
+  }),
+  buffer_size: size({
+    default: 32 * 1024 * 1024, min: 1 << 20,
+    doc: 'Kernel ring buffer per interface, bytes or "32MiB". Larger absorbs bursts; drops are counted in stats.',
+  }),
+  clock_interval: num({
+    default: 1, min: 0.05, max: 60,
+    doc: 'Seconds between clock ticks that expire idle flows when no packets arrive.',
+  }),
+});

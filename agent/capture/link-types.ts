@@ -1,0 +1,37 @@
+/**
+ * Link-layer header types we decode, by LINKTYPE_* value
+ * (https://www.tcpdump.org/linktypes.html). Anything else is counted as
+ * `unknown-link-type` and skipped.
+ */
+export const LINK = {
+  NULL: 0, // BSD loopback: 4-byte address family in host byte order
+  ETHERNET: 1,
+  PPP: 9,
+  RAW: 101, // raw IPv4 or IPv6, version from the first nibble
+  RAW_12: 12, // raw IP on some BSDs (DLT_RAW = 12 / 14)
+  RAW_14: 14,
+  PPP_HDLC: 50,
+  PPP_ETHER: 51, // PPPoE session without Ethernet header
+  C_HDLC: 104, // Cisco HDLC
+  LOOP: 108, // OpenBSD loopback: address family in network byte order
+  LINUX_SLL: 113,
+  PPI: 192, // per-packet information header, then the inner DLT
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+export const LINK_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(LINK).map(([k, v]) => [v, k.toLowerCase()]),
+);
+
+/** cap reports link types by name; map them to LINKTYPE values. */
+export function linkTypeFromCapName(name: string): number | undefined {
+  switch (name) {
+    case 'ETHERNET': return LINK.ETHERNET;
+    case 'NULL': return LINK.NULL;
+    case 'LINKTYPE_LINUX_SLL': return LINK.LINUX_SLL;
+    case 'RAW': return LINK.RAW;
+    default: return undefined;
+  }
+}

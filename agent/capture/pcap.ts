@@ -1,0 +1,90 @@
+/**
+ * Classic libpcap file format: a 24-byte file header, then records of a
+ * 16-byte header and the frame. Both byte orders, micro- and nanosecond
+ * timestamps (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-03.html).
+ */
+import type { RecordParser } from './file-reader.js';
+import type { Frame } from './types.js';
+
+export const PCAP_MAGIC_US = 0xa1b2c3d4;
+export const PCAP_MAGIC_NS = 0xa1b23c4d;
+
+/** libpcap refuses records larger than this (MAXIMUM_SNAPLEN); a larger one means a corrupt length field. */
+const MAX_CAPLEN = 262144;
+
+export class PcapParser implements RecordParser {
+  need = 0;
+  error: string | null = null;
+  private headerDone = false;
+  private le = true;
+  private tsDiv = 1; // fraction field units per microsecond (1 for µs, 1000 for ns)
+  private linkType = 0;
+  private snapLen = 0;
+
+  constructor(
+    private readonly frame: Frame,
+    private readonly onFrame: (f: Frame) => void,
+  ) {}
+
+  parse(buf: Buffer, start: number, end: number, _base: number, eof: boolean): number {
+    let p = start;
+    if (!this.headerDone) {
+      if (end - p < 24) {
+        this.need = 24;
+        return p;
+      }
+      const m = buf.readUInt32LE(p);
+      if (m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS) this.le = true;
+      else if (buf.readUInt32BE(p) === PCAP_MAGIC_US || buf.readUInt32BE(p) === PCAP_MAGIC_NS) this.le = false;
+      else {
+        this.error = 'not a pcap file (bad magic number)';
+        return p;
+      }
+      const magic = this.le ? m : buf.readUInt32BE(p);
+      this.tsDiv = magic === PCAP_MAGIC_NS ? 1000 : 1;
+      this.snapLen = this.le ? buf.readUInt32LE(p + 16) : buf.readUInt32BE(p + 16);
+      // The upper bits of the link-type field may carry FCS information; the type is the low 16 bits.
+      this.linkType = (this.le ? buf.readUInt32LE(p + 20) : buf.readUInt32BE(p + 20)) & 0xffff;
+      this.frame.linkType = this.linkType;
+      this.frame.iface = 0;
+      this.headerDone = true;
+      p += 24;
+    }
+    const le = this.le;
+    const frame = this.frame;
+    const maxCap = Math.max(MAX_CAPLEN, this.snapLen);
+    while (end - p >= 16) {
+      const sec = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
+      const frac = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
+      const capLen = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
+      const wireLen = le ? buf.readUInt32LE(p + 12) : buf.readUInt32BE(p + 12);
+      let take = capLen;
+      if (end - p < 16 + capLen) {
+        if (eof) {
+          // The file ends inside this record: keep what is there (as a snap-length cut would), then report it.
+          take = end - p - 16;
+          this.error = `truncated capture: the last record claims ${capLen} bytes but the file ends after ${take}`;
+        } else if (capLen > maxCap) {
+          this.error = `corrupt record: captured length ${capLen} exceeds the maximum ${maxCap}`;
+          return p;
+        } else {
+          this.need = 16 + capLen;
+          return p;
+        }
+      } else if (capLen > maxCap) {
+        this.error = `corrupt record: captured length ${capLen} exceeds the maximum ${maxCap}`;
+        return p;
+      }
+      frame.buf = buf;
+      frame.offset = p + 16;
+      frame.capLength = take;
+      frame.wireLength = wireLen < take ? take : wireLen;
+      frame.ts = sec * 1e6 + frac / this.tsDiv;
+      this.onFrame(frame);
+      if (this.error !== null) return p;
+      p += 16 + capLen;
+    }
+    if (p < end || this.need === 0) this.need = 16;
+    return p;
+  }
+}

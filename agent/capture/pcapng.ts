@@ -1,0 +1,165 @@
+/**
+ * pcapng: blocks of (type, total length, body, total length). Several
+ * sections, several interfaces with their own link type and timestamp
+ * resolution, in any order the format allows. Unknown block types are skipped
+ * by their length; packets on an interface that was never described are
+ * counted and skipped (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html).
+ */
+import type { RecordParser } from './file-reader.js';
+import type { Frame } from './types.js';
+
+export const PCAPNG_SHB = 0x0a0d0d0a;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const IDB = 1;
+const PB = 2; // obsolete Packet Block
+const SPB = 3;
+const EPB = 6;
+
+interface Iface {
+  linkType: number;
+  snapLen: number;
+  /** Timestamp units per microsecond... expressed as a multiplier from units to µs. */
+  toMicros: number;
+  offsetMicros: number;
+}
+
+export class PcapngParser implements RecordParser {
+  need = 0;
+  error: string | null = null;
+  /** Frames skipped by reason (e.g. packets on undescribed interfaces). */
+  readonly skipped: Record<string, number> = {};
+  private le = true;
+  private sectionSeen = false;
+  private ifaces: Iface[] = [];
+  private lastTs = 0;
+
+  constructor(
+    private readonly frame: Frame,
+    private readonly onFrame: (f: Frame) => void,
+  ) {}
+
+  private u32(buf: Buffer, p: number): number {
+    return this.le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
+  }
+
+  private u16(buf: Buffer, p: number): number {
+    return this.le ? buf.readUInt16LE(p) : buf.readUInt16BE(p);
+  }
+
+  private skip(reason: string): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+  }
+
+  parse(buf: Buffer, start: number, end: number): number {
+    let p = start;
+    while (end - p >= 12) {
+      const type0 = buf.readUInt32LE(p);
+      if (type0 === PCAPNG_SHB) {
+        // The byte order of a section is only known from its header block.
+        const bom = buf.readUInt32LE(p + 8);
+        if (bom === BYTE_ORDER_MAGIC) this.le = true;
+        else if (buf.readUInt32BE(p + 8) === BYTE_ORDER_MAGIC) this.le = false;
+        else {
+          this.error = 'corrupt pcapng section header (bad byte-order magic)';
+          return p;
+        }
+        this.sectionSeen = true;
+        this.ifaces = [];
+      } else if (!this.sectionSeen) {
+        this.error = 'not a pcapng file (no section header block)';
+        return p;
+      }
+      const type = this.u32(buf, p);
+      const len = this.u32(buf, p + 4);
+      if (len < 12 || len % 4 !== 0) {
+        this.error = `corrupt pcapng block: length ${len} is not a multiple of 4 of at least 12`;
+        return p;
+      }
+      if (end - p < len) {
+        this.need = len;
+        return p;
+      }
+      if (this.u32(buf, p + len - 4) !== len) {
+        this.error = `corrupt pcapng block: leading length ${len} and trailing length ${this.u32(buf, p + len - 4)} differ`;
+        return p;
+      }
+      if (type === IDB) this.interfaceBlock(buf, p, len);
+      else if (type === EPB) this.packet(buf, p, len, this.u32(buf, p + 8), p + 12, 28);
+      else if (type === PB) this.packet(buf, p, len, this.u16(buf, p + 8), p + 12, 28);
+      else if (type === SPB) this.simplePacket(buf, p, len);
+      p += len;
+    }
+    this.need = Math.max(this.need, 12);
+    return p;
+  }
+
+  private interfaceBlock(buf: Buffer, p: number, len: number): void {
+    if (len < 20) {
+      this.skip('bad-interface-block');
+      this.ifaces.push({ linkType: -1, snapLen: 0, toMicros: 1, offsetMicros: 0 });
+      return;
+    }
+    const iface: Iface = { linkType: this.u16(buf, p + 8), snapLen: this.u32(buf, p + 12), toMicros: 1, offsetMicros: 0 };
+    // Options: code u16, length u16, value padded to 32 bits; ends at opt_endofopt or the block end.
+    let o = p + 16;
+    const optEnd = p + len - 4;
+    while (o + 4 <= optEnd) {
+      const code = this.u16(buf, o);
+      const olen = this.u16(buf, o + 2);
+      if (code === 0 || o + 4 + olen > optEnd) break;
+      if (code === 9 && olen >= 1) {
+        const r = buf[o + 4]!;
+        const unitsPerSec = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
+        iface.toMicros = 1e6 / unitsPerSec;
+      } else if (code === 14 && olen >= 8) {
+        const hi = this.le ? buf.readInt32LE(o + 8) : buf.readInt32BE(o + 4);
+        const lo = this.le ? buf.readUInt32LE(o + 4) : buf.readUInt32BE(o + 8);
+        iface.offsetMicros = (hi * 4294967296 + lo) * 1e6;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    this.ifaces.push(iface);
+  }
+
+  private packet(buf: Buffer, p: number, len: number, ifaceId: number, tsAt: number, hdr: number): void {
+    const iface = this.ifaces[ifaceId];
+    if (iface === undefined || iface.linkType < 0) {
+      this.skip('unknown-interface');
+      return;
+    }
+    const capLen = this.u32(buf, tsAt + 8);
+    const wireLen = this.u32(buf, tsAt + 12);
+    if (capLen > len - hdr - 4) {
+      this.skip('bad-packet-block');
+      return;
+    }
+    const units = this.u32(buf, tsAt) * 4294967296 + this.u32(buf, tsAt + 4);
+    this.emit(buf, p + hdr, capLen, wireLen, units * iface.toMicros + iface.offsetMicros, ifaceId, iface.linkType);
+  }
+
+  private simplePacket(buf: Buffer, p: number, len: number): void {
+    const iface = this.ifaces[0];
+    if (iface === undefined || iface.linkType < 0) {
+      this.skip('unknown-interface');
+      return;
+    }
+    const wireLen = this.u32(buf, p + 8);
+    let capLen = Math.min(wireLen, len - 16);
+    if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
+    // A simple packet block has no timestamp: it gets the previous packet's, so the flow clock never jumps.
+    this.emit(buf, p + 12, capLen, wireLen, this.lastTs, 0, iface.linkType);
+  }
+
+  private emit(buf: Buffer, off: number, capLen: number, wireLen: number, ts: number, ifaceId: number, linkType: number): void {
+    const f = this.frame;
+    f.buf = buf;
+    f.offset = off;
+    f.capLength = capLen;
+    f.wireLength = wireLen < capLen ? capLen : wireLen;
+    f.ts = ts;
+    this.lastTs = ts;
+    f.iface = ifaceId;
+    f.linkType = linkType;
+    this.onFrame(f);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The packet-source contract. Every source (pcap file, pcapng file, live
+ * interface) delivers frames through the same callback, so the flow meter
+ * cannot tell replay from live capture.
+ *
+ * Guarantees:
+ * - `onFrame` is called synchronously, in capture order, never concurrently.
+ * - The `Frame` object and the bytes it points to are reused: they are valid
+ *   only during the call. Copy what you keep.
+ * - `run` resolves once, after the last `onFrame`. It rejects only for startup
+ *   problems (file missing, permission denied) with a StartupError; damage
+ *   found while reading ends the run with `reason: 'error'` and what was read
+ *   before it has been delivered.
+ * - `stop()` may be called at any time; `run` then resolves with `stopped`.
+ */
+
+/** One captured frame. Timestamps are microseconds since the Unix epoch (fractional for ns captures). */
+export interface Frame {
+  /** LINKTYPE_* value (tcpdump.org/linktypes.html) of this frame's interface. */
+  linkType: number;
+  buf: Buffer;
+  /** Offset of the first byte of the frame in `buf`. */
+  offset: number;
+  /** Bytes captured (may be less than `wireLength` when the snap length cut it). */
+  capLength: number;
+  /** Length of the frame on the wire. */
+  wireLength: number;
+  ts: number;
+  /** Interface index within the source (pcapng interface id, or the live interface's position). */
+  iface: number;
+}
+
+export type EndReason = 'eof' | 'stopped' | 'error';
+
+export interface SourceEnd {
+  reason: EndReason;
+  /** For `error`: what was wrong and where, e.g. "truncated record at offset 1234: ...". */
+  message?: string;
+  /** Byte offset in the file of the damaged record, for files. */
+  offset?: number;
+}
+
+export interface SourceStats {
+  frames: number;
+  bytes: number;
+  /** 0..1 for files (position / size), undefined for live capture. */
+  progress?: number;
+  /** Frames skipped by the source itself, by reason (unknown interface, bad block...). */
+  skipped: Record<string, number>;
+  /** Frames the kernel dropped before we saw them (live capture), where the OS tells. */
+  kernelDrops?: number;
+  /** Frames dropped on the interface (NIC/driver), where the OS tells. */
+  ifaceDrops?: number;
+}
+
+export interface RunOptions {
+  /**
+   * Awaited between chunks of input (files) so a slow consumer can hold the
+   * source back: back-pressure instead of unbounded buffering. Also the place
+   * to draw progress.
+   */
+  between?: () => Promise<void> | void;
+}
+
+export interface PacketSource {
+  readonly description: string;
+  run(onFrame: (frame: Frame) => void, opts?: RunOptions): Promise<SourceEnd>;
+  stop(): void;
+  stats(): SourceStats;
+}
+
+/** A reusable frame, so sources allocate nothing per packet. */
+export function newFrame(): Frame {
+  return { linkType: 0, buf: Buffer.alloc(0), offset: 0, capLength: 0, wireLength: 0, ts: 0, iface: 0 };
+}

@@ -1,0 +1,29 @@
+/** The human end-of-run summary shared by extract and replay. */
+import type { SourceEnd } from '../capture/types.js';
+import type { MeterStats } from '../flows/meter.js';
+
+export interface RunSummary extends MeterStats {
+  input: string;
+  rows: number;
+  seconds: number;
+  sourceSkipped: Record<string, number>;
+  end: SourceEnd;
+}
+
+function list(rec: Record<string, number>): string {
+  const parts = Object.entries(rec).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+export function summaryText(s: RunSummary): string {
+  const skipped = { ...s.skipped, ...s.sourceSkipped };
+  const nSkipped = Object.values(skipped).reduce((a, b) => a + b, 0);
+  const rate = s.seconds > 0 ? Math.round(s.frames / s.seconds).toLocaleString('en-US') : '-';
+  const lines = [
+    `${s.input}: ${s.frames.toLocaleString('en-US')} packets read, ${s.packets.toLocaleString('en-US')} in flows, ${nSkipped.toLocaleString('en-US')} skipped (${list(skipped)})`,
+    `  ${s.rows.toLocaleString('en-US')} flows written; ended by: ${list(s.flowsEnded)}`,
+    `  ${s.seconds.toFixed(2)} s, ${rate} packets/s${s.clockJumps ? `; the capture's clock jumped backwards ${s.clockJumps} times (rebased)` : ''}`,
+  ];
+  if (s.end.reason === 'stopped') lines.push('  stopped before the end of the input (signal)');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,93 @@
+/**
+ * The one configuration schema of eta-sensor, assembled from the sections each
+ * stage declares. It gives defaults, types, validation with path-qualified
+ * messages, environment overrides for secrets, and the documented example file
+ * (config/agent.example.yaml is rendered from it and checked by a test).
+ * Loading reads the file and validates; it opens no sockets.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { captureSection } from './capture/config.js';
+import { ConfigError, StartupError } from './errors.js';
+import { flowsSection } from './flows/config.js';
+import { defaults, fields, oneOf, parseSection, section, type Infer } from './lib/schema.js';
+
+export const logSection = section('Logging (pino JSON lines; journald collects stdout).', {
+  level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    default: 'info', env: 'ETA_LOG_LEVEL',
+    doc: 'Minimum level logged. "info" is quiet: startup, shutdown and problems.',
+  }),
+});
+
+export const configSchema = section('eta-sensor configuration', {
+  capture: captureSection,
+  flows: flowsSection,
+  log: logSection,
+});
+
+export type AgentConfig = Infer<typeof configSchema>;
+
+export function defaultConfig(): AgentConfig {
+  return defaults(configSchema);
+}
+
+/**
+ * Validate a parsed document plus overrides. `sets` are "dotted.key=value"
+ * strings from the command line; environment variables named by a field's
+ * `env` win over the file.
+ */
+export function validateConfig(doc: unknown, opts: { source?: string; sets?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): AgentConfig {
+  const issues: string[] = [];
+  const root = (doc ?? {}) as Record<string, unknown>;
+  const all = fields(configSchema);
+  const overrides: Array<[string, unknown]> = [];
+  for (const set of opts.sets ?? []) {
+    const eq = set.indexOf('=');
+    const key = eq > 0 ? set.slice(0, eq).trim() : '';
+    const f = all.find(([p]) => p === key);
+    if (!f) {
+      issues.push(`--set ${set}: ${key || '(empty key)'} is not a known option (see config/agent.example.yaml)`);
+      continue;
+    }
+    overrides.push([key, f[1].parseText(set.slice(eq + 1), key, issues)]);
+  }
+  for (const [path, f] of all) {
+    const v = f.env !== undefined ? opts.env?.[f.env] : undefined;
+    if (v !== undefined && v !== '') overrides.push([path, f.parseText(v, `${path} (from ${f.env})`, issues)]);
+  }
+  const merged = structuredClone(root);
+  for (const [path, value] of overrides) setPath(merged, path, value);
+  const cfg = parseSection(configSchema, merged, '', issues);
+  if (issues.length > 0) throw new ConfigError(issues, opts.source);
+  return cfg;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+/** Read and validate a YAML file (or only defaults and overrides when `path` is undefined). */
+export async function loadConfig(path: string | undefined, opts: { sets?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<AgentConfig> {
+  if (path === undefined) return validateConfig({}, opts);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new StartupError('E_CONFIG', `cannot read configuration ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      'give the path of a YAML file; config/agent.example.yaml documents every option');
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : '';
+    throw new ConfigError([`YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}`], path);
+  }
+  return validateConfig(doc, { ...opts, source: path });
+}

@@ -1,0 +1,93 @@
+/**
+ * Flow records as rows: one CSV line or one flat JSON object per flow, with
+ * the columns of the registry in order (identity, metadata, features).
+ */
+import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
+import { AsciiBuffer } from '../lib/ascii-buffer.js';
+import { isoMicros, type FlowRecord } from './record.js';
+
+export type RowFormat = 'csv' | 'jsonl';
+
+/** Six decimals: below the microsecond for ms values, and no binary noise like 0.30000000000000004. */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  if (!Number.isFinite(v)) return '';
+  return String(Math.round(v * 1e6) / 1e6);
+}
+
+export function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvHeader(): string {
+  return ALL_COLUMNS.join(',') + '\n';
+}
+
+function identityValues(r: FlowRecord): Array<string | number> {
+  const m = r.meta;
+  return [
+    r.srcIp, r.srcPort, r.dstIp, r.dstPort, r.proto, r.vlan,
+    isoMicros(r.firstTs), isoMicros(r.lastTs), r.endReason,
+    m?.sni ?? '', m ? m.alpn.join(';') : '', m?.tlsVersion ?? '', m?.ja4 ?? '',
+  ];
+}
+
+/** Append one CSV row to `out` (the hot output path of `extract`: no intermediate strings for numbers). */
+export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
+  const m = r.meta;
+  out.str(r.srcIp);
+  out.byte(44);
+  out.int(r.srcPort);
+  out.byte(44);
+  out.str(r.dstIp);
+  out.byte(44);
+  out.int(r.dstPort);
+  out.byte(44);
+  out.int(r.proto);
+  out.byte(44);
+  out.int(r.vlan);
+  out.byte(44);
+  out.str(isoMicros(r.firstTs));
+  out.byte(44);
+  out.str(isoMicros(r.lastTs));
+  out.byte(44);
+  out.str(r.endReason);
+  out.byte(44);
+  if (m) {
+    out.str(csvField(m.sni ?? ''));
+    out.byte(44);
+    out.str(csvField(m.alpn.join(';')));
+    out.byte(44);
+    out.str(csvField(m.tlsVersion ?? ''));
+    out.byte(44);
+    out.str(csvField(m.ja4 ?? ''));
+  } else {
+    out.str(',,,');
+  }
+  const f = r.features;
+  for (let i = 0; i < f.length; i++) {
+    out.byte(44);
+    out.num(f[i]!);
+  }
+  out.byte(10);
+}
+
+export function csvLine(r: FlowRecord): string {
+  const a = new AsciiBuffer(4096);
+  csvRow(a, r);
+  return a.take().toString('utf8');
+}
+
+/** A flat object: the same keys as the CSV header. */
+export function jsonRow(r: FlowRecord): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  const ids = identityValues(r);
+  for (let i = 0; i < ids.length; i++) out[ALL_COLUMNS[i]!] = ids[i]!;
+  const f = r.features;
+  for (let i = 0; i < f.length; i++) out[FEATURE_NAMES[i]!] = Number(formatNumber(f[i]!) || 0);
+  return out;
+}
+
+export function jsonLine(r: FlowRecord): string {
+  return JSON.stringify(jsonRow(r)) + '\n';
+}

@@ -1,0 +1,64 @@
+/**
+ * A one-line progress display for long work on a terminal (stderr). It draws
+ * at most every 200 ms and only when the stream is a TTY, so piping output
+ * or running under systemd shows nothing.
+ */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): boolean;
+}
+
+export class Progress {
+  private last = 0;
+  private readonly started = Date.now();
+  private shown = false;
+
+  constructor(
+    private readonly out: ProgressStream,
+    private readonly enabled = out.isTTY === true,
+  ) {}
+
+  /** `fraction` in 0..1 when known (gives the bar and the ETA); `text` follows the bar. */
+  update(fraction: number | undefined, text: string, force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.last < 200) return;
+    this.last = now;
+    const elapsed = (now - this.started) / 1000;
+    let line = '';
+    if (fraction !== undefined && Number.isFinite(fraction)) {
+      const f = Math.min(1, Math.max(0, fraction));
+      const width = 24;
+      const fill = Math.round(f * width);
+      const eta = f > 0.01 ? elapsed / f - elapsed : NaN;
+      line = `[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${(f * 100).toFixed(0).padStart(3)}% `;
+      line += `${text}  ${formatSeconds(elapsed)} elapsed${Number.isFinite(eta) ? `, ETA ${formatSeconds(eta)}` : ''}`;
+    } else {
+      line = `${text}  ${formatSeconds(elapsed)} elapsed`;
+    }
+    const cols = this.out.columns ?? 100;
+    this.out.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 2))}`);
+    this.shown = true;
+  }
+
+  /** Clear the line so the summary starts clean. */
+  done(): void {
+    if (this.enabled && this.shown) this.out.write(`\r${' '.repeat((this.out.columns ?? 100) - 1)}\r`);
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** 1234567 → "1.23M" */
+export function compact(n: number): string {
+  if (n < 1e3) return String(Math.round(n));
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 2 : 1)}k`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)}M`;
+  return `${(n / 1e9).toFixed(2)}G`;
+}
