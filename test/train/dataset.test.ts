@@ -1,0 +1,86 @@
+// Malformed and foreign CSVs: clear errors naming line and column, counted skips, nothing half-written.
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../agent/cli.js';
+import { loadDataset } from '../../agent/train/dataset.js';
+import { captureIO, synthetic, tempDir, writeCsv } from './helpers.js';
+
+const dir = tempDir();
+
+t.test('a text cell in a feature column: fatal with line and column, or skipped and counted', async (t) => {
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 1, separable: true });
+  const rows = s.rows.map((r) => [...r]);
+  (rows[41] as string[])[s.header.indexOf('f1')] = 'oops';
+  const csv = writeCsv(join(dir, 'text.csv'), s.header, rows);
+  await t.rejects(loadDataset(csv, { label: 'app', badRows: 'fail' }),
+    { name: 'StartupError', code: 'E_DATA', message: /line 43 \(data row 42\), column "f1": text "oops"/ });
+  const ds = await loadDataset(csv, { label: 'app' });
+  t.equal(ds.nRows, 59);
+  t.equal(ds.report.rowsSkipped, 1);
+  t.same(ds.report.skippedBy, { f1: 1 });
+  t.match(ds.report.examples[0], /line 43.*"f1"/);
+});
+
+t.test('wrong field count and empty cells', async (t) => {
+  const csv = join(dir, 'short.csv');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(csv, 'a,b,label\n1,2,x\n3,4,y\n5,x\n7,,y\n9,10,\n11,12,x\n');
+  const ds = await loadDataset(csv, { label: 'label', sampleRows: 2 });
+  t.equal(ds.nRows, 3);
+  t.same(ds.report.skippedBy, { '(field count)': 1, b: 1 });
+  t.equal(ds.report.unlabeled, 1, 'a row with an empty label is unlabeled, not bad');
+  t.same([...ds.x], [1, 3, 11, 2, 4, 12], 'column-major');
+});
+
+t.test('foreign headers (CICFlowMeter style): trimmed names, identity excluded, Infinity policy', async (t) => {
+  const header = ['Flow ID', ' Source IP', ' Source Port', ' Destination IP', ' Destination Port', ' Protocol',
+    ' Timestamp', ' Flow Duration', 'Flow Bytes/s', ' Flow Packets/s', ' Fwd Header Length', ' Fwd Header Length', ' Label'];
+  const rows: string[][] = [];
+  for (let i = 0; i < 40; i++) {
+    rows.push([`10.0.0.1-10.0.0.2-${i}-80-6`, '10.0.0.1', String(1000 + i), '10.0.0.2', '80', '6',
+      '7/7/2017 3:30', String(100 + i), i === 5 ? 'Infinity' : i === 6 ? 'NaN' : String(i * 1.5),
+      i === 7 ? 'inf' : String(i), '20', '40', i % 2 ? 'BENIGN' : 'DDoS']);
+  }
+  const csv = writeCsv(join(dir, 'cic.csv'), header, rows);
+  const ds = await loadDataset(csv, { label: 'Label' });
+  t.same(ds.featureNames, ['Flow Duration', 'Flow Bytes/s', 'Flow Packets/s', 'Fwd Header Length', 'Fwd Header Length.1']);
+  t.same(ds.report.excluded.map((e) => e.name), ['Flow ID', 'Source IP', 'Source Port', 'Destination IP',
+    'Destination Port', 'Protocol', 'Timestamp', 'Label']);
+  t.equal(ds.nRows, 37, 'Infinity, NaN and inf rows are skipped by default');
+  t.same(ds.report.skippedBy, { 'Flow Bytes/s': 2, 'Flow Packets/s': 1 });
+  const clamped = await loadDataset(csv, { label: 'Label', infinity: 'clamp' });
+  t.equal(clamped.nRows, 39, 'clamp keeps the infinite rows, NaN is still bad');
+  t.equal(clamped.report.clamped, 2);
+  t.equal(clamped.x[1 * 39 + 5], 3.4028234663852886e38);
+  const kept = await loadDataset(csv, { label: 'Label', keepIdentity: true });
+  t.ok(kept.featureNames.includes('Source Port'), 'keepIdentity keeps numeric identity columns');
+  t.notOk(kept.featureNames.includes('Source IP'), 'text columns are never features');
+});
+
+t.test('explicit features: missing ones are named', async (t) => {
+  const s = synthetic({ rows: 20, classes: 2, features: 2, seed: 1, separable: true });
+  const csv = writeCsv(join(dir, 'few.csv'), s.header, s.rows);
+  await t.rejects(loadDataset(csv, { label: 'app', features: ['f0', 'nope', 'gone'] }), /lacks 2 feature column\(s\): nope, gone/);
+  await t.rejects(loadDataset(csv, { label: 'missing' }), /no label column "missing"/);
+});
+
+t.test('train --bad-rows fail leaves nothing behind', async (t) => {
+  const s = synthetic({ rows: 80, classes: 2, features: 3, seed: 2, separable: true });
+  const rows = s.rows.map((r) => [...r]);
+  (rows[70] as string[])[s.header.indexOf('f2')] = '';
+  const csv = writeCsv(join(dir, 'bad.csv'), s.header, rows);
+  const outDir = join(dir, 'models');
+  const io = captureIO();
+  const code = await main(['train', '--data', csv, '--label', 'app', '--out', join(outDir, 'm.onnx'), '--bad-rows', 'fail',
+    '--trees', '3', '--threads', '1', '--min-class-flows', '1'], io);
+  t.equal(code, 1);
+  t.match(io.err(), /line 72 \(data row 71\), column "f2": empty cell/);
+  t.notOk(existsSync(join(outDir, 'm.onnx')), 'no model written');
+  t.same(existsSync(outDir) ? readdirSync(outDir) : [], [], 'no temporary file left');
+  const ok = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(outDir, 'm.onnx'), '--trees', '3',
+    '--threads', '1', '--min-class-flows', '1'], ok), 0, ok.err());
+  t.match(ok.out(), /1 skipped for bad cells/);
+  t.same(readdirSync(outDir), ['m.onnx']);
+});

@@ -1,0 +1,63 @@
+// evaluate: metrics against hand-computed values, the --json shape, missing columns, the HTML report.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../agent/cli.js';
+import { computeMetrics } from '../../agent/train/metrics.js';
+import { captureIO, synthetic, tempDir, writeCsv } from './helpers.js';
+
+t.test('metrics on a tiny example, computed by hand', async (t) => {
+  // truth: a a a b b c ; pred: a a b b c c
+  const m = computeMetrics(['a', 'a', 'a', 'b', 'b', 'c'], ['a', 'a', 'b', 'b', 'c', 'c'], 1);
+  t.equal(m.accuracy, 4 / 6);
+  // a: P 2/2 R 2/3 F1 0.8 ; b: P 1/2 R 1/2 F1 0.5 ; c: P 1/2 R 1/1 F1 2/3
+  t.same(m.per_class['a'], { precision: 1, recall: 2 / 3, f1: 0.8, support: 3 });
+  t.same(m.per_class['b'], { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
+  t.equal(m.per_class['c']?.f1, 2 / 3);
+  t.ok(Math.abs(m.macro_f1 - (0.8 + 0.5 + 2 / 3) / 3) < 1e-12);
+  t.ok(Math.abs(m.weighted_f1 - (0.8 * 3 + 0.5 * 2 + (2 / 3) * 1) / 6) < 1e-12);
+  t.equal(m.unknown_share, 1 / 6);
+  t.same(m.confusion, [[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
+  // A predicted label that never occurs in the truth counts in macro-F1 (as scikit-learn).
+  t.equal(computeMetrics(['a', 'a'], ['a', 'z']).macro_f1, (2 / 3 + 0) / 2);
+});
+
+t.test('train then evaluate through the CLI', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 400, classes: 4, features: 4, seed: 5, separable: true });
+  const csv = writeCsv(join(dir, 'train.csv'), s.header, s.rows);
+  const model = join(dir, 'm.onnx');
+  const tr = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '10', '--threads', '1',
+    '--min-class-flows', '1', '--group-by', 'pcap'], tr), 0, tr.err());
+  t.match(tr.out(), /held out by pcap/);
+
+  // Columns reordered and one extra: evaluate finds them by name.
+  const cols = ['app', 'f3', 'f2', 'extra', 'f1', 'f0'];
+  const idx = cols.map((c) => s.header.indexOf(c));
+  const test = writeCsv(join(dir, 'test.csv'), cols, s.rows.slice(0, 100).map((r) => idx.map((i) => (i < 0 ? 'x' : (r[i] as string)))));
+  const io = captureIO();
+  const report = join(dir, 'r.html');
+  t.equal(await main(['evaluate', '--model', model, '--data', test, '--json', '--report', report, '--threshold', '0.99'], io), 0, io.err());
+  const j = JSON.parse(io.out()) as Record<string, unknown>;
+  for (const k of ['accuracy', 'macro_f1', 'weighted_f1', 'unknown_share']) t.type(j[k], 'number', k);
+  t.equal(j['rows'], 100);
+  const per = j['per_class'] as Record<string, Record<string, number>>;
+  t.ok(per['app0'], 'per_class keyed by label');
+  t.same(Object.keys(per['app0'] ?? {}).sort(), ['f1', 'precision', 'recall', 'support']);
+  t.equal(io.out().trim().split('\n').length, 1, 'one JSON object');
+  const html = readFileSync(report, 'utf8');
+  t.match(html, /<svg[^>]*>/);
+  t.match(html, /<title>app0 → app0: \d+ of \d+/);
+
+  // Plain text output.
+  const txt = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', test], txt), 0);
+  t.match(txt.out(), /accuracy 1\.0000|accuracy 0\.9/);
+
+  // Missing columns are named.
+  const bad = writeCsv(join(dir, 'bad.csv'), ['app', 'f0', 'f1'], s.rows.slice(0, 5).map((r) => [r.at(-1) as string, '1', '2']));
+  const err = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', bad], err), 1);
+  t.match(err.err(), /lacks 2 feature column\(s\): f2, f3/);
+});
