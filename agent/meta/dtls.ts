@@ -16,9 +16,14 @@ const SERVER_HELLO = 2;
 const RECORD_HEADER = 13;
 const FRAGMENT_HEADER = 12;
 
-/** A DTLS 1.0-1.3 plaintext handshake record: 16 fe (ff|fd|fc). */
+/** Record versions: DTLS 1.0-1.3 are 0xfeff-0xfefc; 0x0100 is OpenSSL's pre-RFC DTLS 1.0 (Cisco AnyConnect). */
+function dtlsRecordVersion(p: Uint8Array, i: number): boolean {
+  return (p[i] === 0xfe && p[i + 1]! >= 0xfc) || (p[i] === 0x01 && p[i + 1] === 0x00);
+}
+
+/** A DTLS plaintext handshake record. */
 export function looksLikeDtls(p: Uint8Array): boolean {
-  return p.length >= RECORD_HEADER + FRAGMENT_HEADER && p[0] === HANDSHAKE && p[1] === 0xfe && p[2]! >= 0xfc;
+  return p.length >= RECORD_HEADER + FRAGMENT_HEADER && p[0] === HANDSHAKE && dtlsRecordVersion(p, 1);
 }
 
 export class DtlsReader extends HelloEngine {
@@ -47,7 +52,7 @@ export class DtlsReader extends HelloEngine {
   datagram(dir: 0 | 1, p: Uint8Array): void {
     let pos = 0;
     while (pos + RECORD_HEADER <= p.length && !this.failed) {
-      if (p[pos + 1] !== 0xfe) return; // not a plaintext DTLS record (or a DTLS 1.3 ciphertext)
+      if (!dtlsRecordVersion(p, pos + 1)) return; // not a plaintext DTLS record (or a DTLS 1.3 ciphertext)
       const len = (p[pos + 11]! << 8) | p[pos + 12]!;
       const end = pos + RECORD_HEADER + len;
       if (end > p.length) return this.sink.report('dtls-malformed');

@@ -83,6 +83,11 @@ export class Inspector implements HandshakeInspector, HelloSink {
     return this.engine?.retained() ?? 0;
   }
 
+  /** The parsed ClientHello, for diagnostics and comparisons with other tools (not part of the contract). */
+  clientHello(): ClientHello | null {
+    return this.engine?.hello ?? null;
+  }
+
   private step(dir: 0 | 1, proto: number, p: Uint8Array, seq: number, flags: number): void {
     this.packets++;
     if (p.length > 0) this.payloadPackets++;

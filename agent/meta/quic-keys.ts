@@ -53,14 +53,26 @@ const V1 = version('v1', '38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'quic', 0, 
 const V2 = version('v2', '0dede3def700a6db819381be6e269dcbf9bd2ed9', 'quicv2', 1, 0);
 const DRAFT_29 = version('draft-29', 'afbfec289993d24c9e9786f19c6111e04390a899', 'quic', 0, 3);
 const DRAFT_23 = version('draft-23', 'c3eef712c72ebb5a11a7d2432bb46365bef9f502', 'quic', 0, 3);
+const DRAFT_22 = version('draft-22', '7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a', 'quic', 0, 3);
 
-/** The long-header formats we can decrypt; anything else is skipped unread. */
+/**
+ * The long-header formats we can decrypt; anything else is skipped unread. Besides v1, v2
+ * and the IETF drafts this covers mvfst's (Facebook) draft aliases; Google's T050/T051 use
+ * salts of their own and are not read.
+ */
 export function quicVersion(v: number): QuicVersion | null {
   if (v === 0x00000001) return V1;
   if (v === 0x6b3343cf) return V2;
-  // IETF drafts 29-32 share draft 29's salt; drafts 23-28 (and mvfst's draft-27 alias) share draft 23's.
-  if (v >= 0xff00001d && v <= 0xff000020) return DRAFT_29;
-  if ((v >= 0xff000017 && v <= 0xff00001c) || v === 0xfaceb002) return DRAFT_23;
+  if (v >>> 8 === 0xff0000) {
+    const draft = v & 0xff;
+    if (draft >= 33 && draft <= 34) return V1; // the last drafts already use the RFC salt
+    if (draft >= 29 && draft <= 32) return DRAFT_29;
+    if (draft >= 23 && draft <= 28) return DRAFT_23;
+    if (draft === 22) return DRAFT_22;
+    return null;
+  }
+  if (v === 0xfaceb001) return DRAFT_22; // mvfst draft-22
+  if (v === 0xfaceb002 || v === 0xfaceb00e) return DRAFT_23; // mvfst draft-27 and its experimental alias
   return null;
 }
 
