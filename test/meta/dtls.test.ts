@@ -68,6 +68,16 @@ t.test('ClientHello fragmented across records and datagrams, out of order', asyn
   t.equal(insp.retainedBytes(), 0);
 });
 
+t.test('pre-RFC DTLS 1.0 (record and hello version 0x0100, Cisco AnyConnect)', async (t) => {
+  const { insp, errors } = inspector();
+  const body = clientHelloBody({ ...helloOpts(Buffer.alloc(0)), version: 0x0100 });
+  insp.onPacket(0, 17, dtlsRecord(dtlsFragment(1, body, 0), { version: 0x0100 }), 0, 0);
+  t.equal(insp.result().sni, 'turn.example.org');
+  t.equal(insp.result().tlsVersion, '0x0100');
+  t.match(insp.result().ja4, /^d00d0304/, 'an unknown version is "00" in JA4');
+  t.same(errors, []);
+});
+
 t.test('malformed DTLS is counted, never thrown', async (t) => {
   const rec = dtlsRecord(dtlsFragment(1, BODY, 0));
   const a = inspector();

@@ -75,6 +75,28 @@ for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
   });
 }
 
+t.test('draft and mvfst versions map to the salt their Initials use', async (t) => {
+  const v1Salt = QUIC_V1.salt;
+  const cases: Array<[string, QuicVersionSpec]> = [
+    ['draft-34 (RFC salt)', { ...QUIC_V1, version: 0xff000022 }],
+    ['draft-32', { ...QUIC_DRAFT29, version: 0xff000020 }],
+    ['draft-27', { ...QUIC_V1, version: 0xff00001b, salt: 'c3eef712c72ebb5a11a7d2432bb46365bef9f502' }],
+    ['mvfst draft-27', { ...QUIC_V1, version: 0xfaceb002, salt: 'c3eef712c72ebb5a11a7d2432bb46365bef9f502' }],
+    ['mvfst draft-22', { ...QUIC_V1, version: 0xfaceb001, salt: '7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a' }],
+  ];
+  for (const [name, spec] of cases) {
+    const { insp, errors } = inspector();
+    feed(insp, 0, clientInitial(spec, cryptoFrame(0, HELLO.subarray(0, 1000)), 0));
+    feed(insp, 0, clientInitial(spec, cryptoFrame(1000, HELLO.subarray(1000)), 1));
+    t.equal(insp.result().sni, 'quic.example.net', name);
+    t.same(errors, [], name);
+  }
+  // Same layout, wrong salt: the version must not be mistaken for another.
+  const { insp, errors } = inspector();
+  feed(insp, 0, clientInitial({ ...QUIC_V1, version: 0xff00001d, salt: v1Salt }, cryptoFrame(0, HELLO), 0));
+  t.same(errors, ['quic-decrypt-failed']);
+});
+
 t.test('CRYPTO frames out of order: across Initials and within one', async (t) => {
   const want = (() => {
     const { insp } = inspector();
