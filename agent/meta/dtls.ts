@@ -26,6 +26,7 @@ export function looksLikeDtls(p: Uint8Array): boolean {
   return p.length >= RECORD_HEADER + FRAGMENT_HEADER && p[0] === HANDSHAKE && dtlsRecordVersion(p, 1);
 }
 
+/** One UDP flow's DTLS hellos, both directions (see the module comment). */
 export class DtlsReader extends HelloEngine {
   private clientDir: 0 | 1 | -1 = -1;
   private fragments: Reassembly | null = null;

@@ -25,9 +25,13 @@ export interface ClientHello {
   readonly sigAlgs: readonly number[];
 }
 
+/** server_name (RFC 6066). */
 export const EXT_SNI = 0x0000;
+/** signature_algorithms (RFC 8446 4.2.3). */
 export const EXT_SIG_ALGS = 0x000d;
+/** application_layer_protocol_negotiation (RFC 7301). */
 export const EXT_ALPN = 0x0010;
+/** supported_versions (RFC 8446 4.2.1). */
 export const EXT_SUPPORTED_VERSIONS = 0x002b;
 
 /** RFC 8701 GREASE: 0x?a?a with both bytes equal. */
@@ -42,6 +46,7 @@ function u16(b: Uint8Array, i: number): number {
   return (b[i]! << 8) | b[i + 1]!;
 }
 
+/** Big-endian 24-bit integer at `i` (handshake message lengths). */
 export function u24(b: Uint8Array, i: number): number {
   return (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
 }

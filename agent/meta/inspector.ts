@@ -16,6 +16,7 @@ const UDP = 17;
 /** Control packets (no payload) cost a few comparisons; they only count towards this multiple of max_packets. */
 const CONTROL_PACKET_FACTOR = 4;
 
+/** The metadata of a flow in which nothing was found (all fields null, no ALPN). */
 export const EMPTY_META: HandshakeMeta = Object.freeze({
   sni: null,
   alpn: Object.freeze([]) as readonly string[],
@@ -36,6 +37,7 @@ const REASON_BITS: Readonly<Record<MetaReason, number>> = {
 
 const JA4_PROTOCOL: Readonly<Record<HandshakeTransport, Ja4Protocol>> = { tls: 't', quic: 'q', dtls: 'd' };
 
+/** The HandshakeInspector behind createInspector (index.ts). */
 export class Inspector implements HandshakeInspector, HelloSink {
   private engine: TlsTcpReader | QuicReader | DtlsReader | null = null;
   private transport: HandshakeTransport | null = null;

@@ -33,6 +33,7 @@ function opensHello(p: Uint8Array, type: number): boolean {
   return p.length >= 6 && p[0] === HANDSHAKE && p[1] === 3 && p[2]! <= 4 && p[5] === type;
 }
 
+/** One TCP flow's hellos, both directions (see the module comment). */
 export class TlsTcpReader extends HelloEngine {
   /** Which direction is the client; fixed by SYN/SYN-ACK or by who sends the ClientHello. */
   private clientDir: 0 | 1 = 0;

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { hkdfSync } from 'node:crypto';
 import { createInspector } from '../../agent/meta/index.js';
-import { openInitial } from '../../agent/meta/quic.js';
+import { openInitial } from '../../agent/meta/quic-packet.js';
 import { initialKeys, initialSecret, quicVersion } from '../../agent/meta/quic-keys.js';
 import { parseClientHello } from '../../agent/meta/hello.js';
 import { ja4 } from '../../agent/meta/ja4.js';
