@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempDir } from './tmp.js';
 
@@ -60,6 +61,8 @@ export async function startBroker(t: Teardown, opts: BrokerOptions = {}): Promis
   const dir = tempDir(t, 'eta-mosquitto-');
   const port = await freePort();
   const lines = [
+    // Started as root, mosquitto would switch to its own user, which cannot write our temp dir.
+    `user ${os.userInfo().username}`,
     `listener ${port} 127.0.0.1`,
     opts.passwordFile ? `password_file ${opts.passwordFile}` : 'allow_anonymous true',
     opts.passwordFile ? 'allow_anonymous false' : '',

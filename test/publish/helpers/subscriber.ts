@@ -24,7 +24,8 @@ export async function subscribe(t: Teardown, url: string, topics: string | strin
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload, packet) => {
     messages.push({ topic, payload, retain: packet.retain });
-    for (const w of [...waiters]) w();
+    // After the test's own 'message' listeners have seen it too.
+    setImmediate(() => { for (const w of [...waiters]) w(); });
   });
   client.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
