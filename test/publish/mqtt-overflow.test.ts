@@ -1,0 +1,46 @@
+/**
+ * A full buffer drops by its overflow policy, exactly and counted. With the broker away,
+ * write 500 fixed-size records into a buffer that holds exactly 200, bring the broker back,
+ * and check which 200 arrive and that 300 were counted as dropped.
+ */
+import t from 'tap';
+import { createTelemetry } from '../../agent/events.js';
+import { createSink } from '../../agent/publish/index.js';
+import { startBroker } from './helpers/broker.js';
+import { publishConfig, uniqueNames } from './helpers/config.js';
+import { records, seqsOf } from './helpers/records.js';
+import { subscribe } from './helpers/subscriber.js';
+import { tempDir } from './helpers/tmp.js';
+
+const RECORD = 500; // JSON bytes per record; 8 bytes of framing each on disk
+const HOLDS = 200;
+const N = 500;
+
+for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
+  t.test(`${overflow}: exact counts of dropped and delivered records`, async (t) => {
+    const broker = await startBroker(t, { persistence: true });
+    const { prefix, sensor } = uniqueNames();
+    const flows = `${prefix}/${sensor}/flows`;
+    const sub = await subscribe(t, broker.url, flows, { clientId: `sub-${sensor}`, clean: false });
+    await broker.stop(); // the subscriber's session survives; the publisher finds nobody home
+    const config = publishConfig({
+      sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.2 },
+      buffer: { dir: tempDir(t), max_size: HOLDS * (RECORD + 8), overflow },
+    });
+    const sink = createSink(config, createTelemetry());
+    await sink.open();
+    t.teardown(() => sink.close(0));
+    const started = Date.now();
+    for (let i = 0; i < N; i += 25) await sink.write(records(i, 25, 'o', RECORD));
+    t.ok(Date.now() - started < 2000, 'write() does not wait for the broker');
+    t.match(sink.stats(), { accepted: N, delivered: 0, buffered_records: HOLDS, connected: false });
+    t.equal(sink.stats().dropped['overflow'], N - HOLDS);
+
+    await broker.start();
+    await sub.waitFor(() => sub.messages.length >= HOLDS, 15_000, `${HOLDS} records`);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more may come
+    const expected = overflow === 'drop-oldest' ? [N - HOLDS, N] : [0, HOLDS];
+    t.same(sub.messages.flatMap((m) => seqsOf(m.payload)), Array.from({ length: HOLDS }, (_, i) => expected[0]! + i));
+    t.match(sink.stats(), { accepted: N, delivered: HOLDS, buffered_records: 0, dropped: { overflow: N - HOLDS } });
+  });
+}
