@@ -145,7 +145,10 @@ export function explainConnectError(err: unknown): { kind: string; why: string }
   if (code === 4 || code === 134 || /bad user ?name or password/i.test(msg)) {
     return { kind: 'auth', why: 'the broker refused the user name or password (publish.mqtt.username, password_file or ETA_MQTT_PASSWORD)' };
   }
-  if (code === 5 || code === 135 || /not authori[sz]ed/i.test(msg)) return { kind: 'not_authorized', why: 'the broker refused this client (not authorized)' };
+  if (code === 5 || code === 135 || /not authori[sz]ed/i.test(msg)) {
+    // Mosquitto answers a wrong password with this code too (MQTT 3.1.1).
+    return { kind: 'not_authorized', why: 'the broker refused this client as not authorized: check publish.mqtt.username and the password (password_file or ETA_MQTT_PASSWORD), and the broker\'s ACL' };
+  }
   if (code === 2 || code === 133) return { kind: 'client_id', why: 'the broker rejected the client id (publish.mqtt.client_id)' };
   return { kind: 'other', why: msg };
 }

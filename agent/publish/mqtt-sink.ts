@@ -5,7 +5,7 @@
  * last will (broker-side, on a lost connection) and on a clean close.
  */
 import { connect, type MqttClient } from 'mqtt';
-import { report, type Telemetry } from '../events.js';
+import type { Telemetry } from '../events.js';
 import type { PublishConfig } from './config.js';
 import { DiskBuffer } from './disk-buffer.js';
 import { Pump } from './mqtt-pump.js';
@@ -112,11 +112,15 @@ export class MqttSink implements Sink {
 
   private connectFailed(err: Error): void {
     const { kind, why } = explainConnectError(err);
-    const detail = { url: redactUrl(this.settings?.url ?? ''), why, error: err.message, buffered: this.buffer?.size };
-    // Count every failure; log the first of each kind right away (report() alone would wait for the 10th).
-    if (kind !== this.lastFailure) this.t.log.warn({ stage: 'publish', reason: `connect_${kind}`, ...detail }, `publish: cannot connect: ${why}`);
+    const key = `publish.connect_${kind}`;
+    this.t.counters.inc(key);
+    const n = this.t.counters.get(key);
+    // Like report(): the 1st, 10th, 100th... of a kind, and also whenever the kind changes.
+    if (kind !== this.lastFailure || /^10*$/.test(String(n))) {
+      this.t.log.warn({ stage: 'publish', reason: `connect_${kind}`, count: n, url: redactUrl(this.settings?.url ?? ''), why, error: err.message, buffered: this.buffer?.size },
+        `publish: cannot connect: ${why}`);
+    }
     this.lastFailure = kind;
-    report(this.t, 'publish', `connect_${kind}`, detail);
   }
 }
 

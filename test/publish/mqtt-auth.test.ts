@@ -1,0 +1,67 @@
+/**
+ * User name and password: the password comes from a file (or the environment, through the
+ * schema's env declaration), is refused clearly when wrong, and never appears in a log.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { createSink, publishSchema, SECRET_FIELDS } from '../../agent/publish/index.js';
+import { startBroker } from './helpers/broker.js';
+import { publishConfig, uniqueNames } from './helpers/config.js';
+import { records } from './helpers/records.js';
+import { capturingTelemetry } from './helpers/telemetry.js';
+import { tempDir } from './helpers/tmp.js';
+
+const SECRET = 'pw-s3cret-7f1e';
+
+async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('username and password_file', async (t) => {
+  const dir = tempDir(t);
+  const passwd = path.join(dir, 'passwd');
+  execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'sensor', SECRET]);
+  const broker = await startBroker(t, { passwordFile: passwd });
+
+  for (const [label, content, ok] of [['right', `${SECRET}\n`, true], ['wrong', 'not-it\n', false]] as const) {
+    await t.test(`${label} password`, async (t) => {
+      const file = path.join(dir, `${label}.pw`);
+      fs.writeFileSync(file, content, { mode: 0o600 });
+      const { prefix, sensor } = uniqueNames();
+      const cap = capturingTelemetry();
+      const sink = createSink(publishConfig({
+        sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
+        mqtt: { url: broker.url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
+      }), cap.t);
+      t.teardown(() => sink.close(0));
+      await sink.open();
+      await sink.write(records(0, 5));
+      if (ok) {
+        await waitUntil(() => sink.stats().delivered === 5, 5000, 'delivery');
+        t.pass('delivered');
+      } else {
+        // Mosquitto says "not authorized" (MQTT 3.1.1 code 5) for a wrong password; code 4 is "bad user name or password".
+        await waitUntil(() => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth') > 0, 5000, 'a refusal');
+        t.match(cap.logs(), /check publish\.mqtt\.username and the password|refused the user name or password/);
+        t.match(sink.stats(), { delivered: 0, buffered_records: 5 });
+      }
+      t.notOk(cap.logs().includes(SECRET), 'the password is never logged');
+    });
+  }
+});
+
+t.test('the password is a secret read from the environment, not the command line', async (t) => {
+  const pw = publishSchema.shape.mqtt.shape.password;
+  t.equal(pw.env, 'ETA_MQTT_PASSWORD');
+  t.equal(publishSchema.shape.mqtt.shape.username.env, 'ETA_MQTT_USERNAME');
+  t.ok(SECRET_FIELDS.includes('publish.mqtt.password'), 'listed for the CLI to refuse in --set and to redact');
+  const issues: string[] = [];
+  t.equal(pw.parseText(SECRET, 'publish.mqtt.password (from ETA_MQTT_PASSWORD)', issues), SECRET);
+  t.same(issues, []);
+});
