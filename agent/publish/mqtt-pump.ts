@@ -42,6 +42,9 @@ export class Pump {
   private cursor: Cursor;
   private inflight: InFlight[] = [];
   private pumping = false;
+  private stopped = false;
+  /** After a failed publish, wait RETRY_MS before trying again (no hot loop on a persistent error). */
+  private paused = false;
   private retry: NodeJS.Timeout | undefined;
   /** Called whenever records were acknowledged (close() waits on it). */
   onProgress: (() => void) | undefined;
@@ -61,6 +64,7 @@ export class Pump {
 
   /** The client is connected (and its own store replay, empty by construction, is done). */
   connected(): void {
+    if (this.stopped) return;
     this.online = true;
     this.rewind(false); // disconnected() already took everything back from mqtt.js
     this.pump();
@@ -71,14 +75,16 @@ export class Pump {
     this.rewind();
   }
 
+  /** For close(): publish nothing more, whatever the connection does. */
   stop(): void {
+    this.stopped = true;
     this.online = false;
     clearTimeout(this.retry);
   }
 
   /** Publishes while there is room in the window and records in the buffer. */
   pump(): void {
-    if (this.pumping || !this.online) return;
+    if (this.pumping || !this.online || this.paused) return;
     this.pumping = true;
     try {
       while (this.online && this.inflight.length < this.opts.maxInflight) {
@@ -86,7 +92,7 @@ export class Pump {
         const recs = this.buffer.read(this.cursor, room * this.opts.batchSize);
         if (recs.length === 0) break;
         const g = this.gen;
-        for (let i = 0; i < recs.length && this.gen === g && this.online; i += this.opts.batchSize) {
+        for (let i = 0; i < recs.length && this.gen === g && this.online && !this.paused; i += this.opts.batchSize) {
           this.send(recs.slice(i, i + this.opts.batchSize));
         }
       }
@@ -108,8 +114,9 @@ export class Pump {
     if (err) {
       report(this.t, 'publish', 'publish_failed', { error: err.message, effect: 'resent from the oldest unacknowledged record' });
       this.rewind();
+      this.paused = true;
       clearTimeout(this.retry);
-      this.retry = setTimeout(() => this.pump(), RETRY_MS).unref();
+      this.retry = setTimeout(() => { this.paused = false; this.pump(); }, RETRY_MS).unref();
       return;
     }
     entry.done = true;

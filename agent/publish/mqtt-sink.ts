@@ -23,6 +23,9 @@ export class MqttSink implements Sink {
   private serializeDropped = 0;
   private connects = 0;
   private lastFailure = '';
+  private closing = false;
+  /** Connections lost or attempts failed: close() stops waiting for delivery on the first one after it began. */
+  private closes = 0;
 
   constructor(private readonly config: PublishConfig, private readonly t: Telemetry) {}
 
@@ -47,13 +50,17 @@ export class MqttSink implements Sink {
     this.pump = pump;
     this.buffer.onAppend = () => pump.pump();
     client.on('connect', () => {
+      if (this.closing) return;
       this.connects++;
       this.lastFailure = '';
       this.t.log.info({ stage: 'publish', url: redactUrl(s.url), buffered: this.buffer?.size }, 'publish: connected');
       client.publish(s.topics.status, statusPayload('online', s.sensorId), { qos: 1, retain: true });
       pump.connected();
     });
-    client.on('close', () => pump.disconnected());
+    client.on('close', () => {
+      this.closes++;
+      pump.disconnected();
+    });
     client.on('error', (err) => this.connectFailed(err));
   }
 
@@ -68,7 +75,11 @@ export class MqttSink implements Sink {
     const deadline = Date.now() + Math.max(0, deadlineMs);
     const { client, pump, buffer, settings } = this;
     if (client && pump && buffer && settings) {
-      await until(() => buffer.size === 0 || !client.connected, deadline, (wake) => { pump.onProgress = wake; });
+      // Deliver while connected, or while the first connection attempt is under way; give up
+      // at the deadline or as soon as the broker is found away (records stay buffered).
+      const closes = this.closes;
+      await until(() => buffer.size === 0 || (!client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
+      this.closing = true;
       pump.stop();
       if (client.connected) {
         // A clean disconnect suppresses the will, so say offline ourselves.
@@ -79,7 +90,8 @@ export class MqttSink implements Sink {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => client.end(true, {}, () => resolve()), Math.max(0, deadline - Date.now()));
-        client.end(false, {}, () => { clearTimeout(timer); resolve(); });
+        // Not connected (broker away, or still connecting): force, or a late connect would leave the socket open.
+        client.end(!client.connected, {}, () => { clearTimeout(timer); resolve(); });
       });
       if (buffer.size > 0) {
         this.t.log.warn({ stage: 'publish', buffered: buffer.size }, 'publish: closing with undelivered records; they stay buffered for the next start');

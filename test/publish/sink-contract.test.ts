@@ -1,0 +1,62 @@
+/** The sink contract against stdout (a real stream), file, none, and MQTT at each QoS and batching. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { createTelemetry } from '../../agent/events.js';
+import { FileSink, NoneSink, StreamSink, createSink } from '../../agent/publish/index.js';
+import { SHARED_BROKER } from './helpers/broker.js';
+import { publishConfig, uniqueNames } from './helpers/config.js';
+import { seqsOf } from './helpers/records.js';
+import { clearRetained } from './helpers/retained.js';
+import { subscribe } from './helpers/subscriber.js';
+import { tempDir } from './helpers/tmp.js';
+import { sinkContract } from './sink-suite.js';
+
+const linesToSeqs = (text: string): number[] => text.split('\n').filter(Boolean).flatMap((l) => seqsOf(l));
+
+sinkContract(t, 'stdout', {
+  async make() {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => { text += d.toString(); });
+    return { sink: new StreamSink(createTelemetry(), out), received: async () => linesToSeqs(text) };
+  },
+});
+
+sinkContract(t, 'file', {
+  async make(t) {
+    const file = path.join(tempDir(t), 'flows.jsonl');
+    return { sink: new FileSink(createTelemetry(), file), received: async () => linesToSeqs(fs.readFileSync(file, 'utf8')) };
+  },
+});
+
+sinkContract(t, 'none', {
+  async make() {
+    return { sink: new NoneSink(createTelemetry()), received: async () => null };
+  },
+});
+
+for (const [qos, batch] of [[0, 1], [1, 1], [2, 1], [1, 10]] as const) {
+  sinkContract(t, `mqtt qos ${qos} batch ${batch}`, {
+    async make(t) {
+      const { prefix, sensor } = uniqueNames();
+      const base = `${prefix}/${sensor}`;
+      t.teardown(() => clearRetained(SHARED_BROKER, `${base}/status`));
+      const sub = await subscribe(t, SHARED_BROKER, `${base}/flows`);
+      const sink = createSink(publishConfig({
+        sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, batch_size: batch,
+        mqtt: { url: SHARED_BROKER, qos }, buffer: { dir: tempDir(t) },
+      }), createTelemetry());
+      const seqs = (): number[] => sub.messages.flatMap((m) => seqsOf(m.payload));
+      return {
+        sink,
+        async received(n) {
+          await sub.waitFor(() => seqs().length >= n, 10_000, `${n} records`).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 100));
+          return seqs();
+        },
+      };
+    },
+  });
+}
