@@ -13,11 +13,8 @@ import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
 /** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
-  ['run', 'capture live, classify every flow and publish the labels (the daemon)'],
-  ['replay', 'run the same pipeline on a pcap, pcapng or feature CSV file'],
   ['extract', 'turn a capture into one row of features per flow (CSV or JSONL)'],
   ['features', 'list the flow features: name, unit, basis, description'],
-  ['label', 'join extracted flows with labels (5-tuple CSV or SNI rules)'],
   ['train', 'train a tree-ensemble classifier on a labeled CSV and export ONNX'],
   ['evaluate', 'measure a model on labeled flows; HTML report with confusion matrix'],
   ['check-config', 'validate a configuration file without starting anything'],
@@ -27,9 +24,9 @@ async function load(name: string): Promise<Command> {
   return ((await import(`./commands/${name}.js`)) as { command: Command }).command;
 }
 
-export function topHelp(available: ReadonlySet<string>): string {
+export function topHelp(): string {
   const width = Math.max(...COMMANDS.map(([n]) => n.length));
-  const lines = COMMANDS.filter(([n]) => available.has(n)).map(([n, s]) => `  ${n.padEnd(width)}  ${s}`);
+  const lines = COMMANDS.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`);
   return [
     'eta-sensor: flows, features and labels for encrypted traffic',
     '',
@@ -61,24 +58,10 @@ export function commandHelp(cmd: Command): string {
   ].join('\n');
 }
 
-async function availableCommands(): Promise<Set<string>> {
-  // A command whose module is not built yet is left out of the help, not an error.
-  const out = new Set<string>();
-  for (const [name] of COMMANDS) {
-    try {
-      await load(name);
-      out.add(name);
-    } catch {
-      /* not available in this build */
-    }
-  }
-  return out;
-}
-
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(topHelp(await availableCommands()));
+    io.stdout.write(topHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {

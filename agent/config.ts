@@ -10,6 +10,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { captureSection } from './capture/config.js';
 import { ConfigError, StartupError } from './errors.js';
 import { flowsSection } from './flows/config.js';
+import { metaSection } from './meta/config.js';
 import { defaults, fields, oneOf, parseSection, section, type Infer } from './lib/schema.js';
 
 export const logSection = section('Logging (pino JSON lines; journald collects stdout).', {
@@ -22,6 +23,7 @@ export const logSection = section('Logging (pino JSON lines; journald collects s
 export const configSchema = section('eta-sensor configuration', {
   capture: captureSection,
   flows: flowsSection,
+  meta: metaSection,
   log: logSection,
 });
 
@@ -91,3 +93,7 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
   }
   return validateConfig(doc, { ...opts, source: path });
 }
+
+export const EXAMPLE_HEADER = `eta-sensor configuration: every option, with its default and what it does.
+Generated from the schema in agent/config.ts (npm run docs); a test keeps it in step.
+Validate a file with: eta-sensor check-config -c <file>`;

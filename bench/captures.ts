@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, st
 import { join } from 'node:path';
 import { FileSource } from '../agent/capture/file-source.js';
 import { eth, F, ipv4, tcp } from '../test/helpers/packets.js';
-import { pcapHeader, pcapRecord } from '../test/helpers/pcap-writer.js';
+import { pcapHeader, pcapRecord } from '../agent/capture/pcap-writer.js';
 import { NDPI_PCAPS } from '../test/helpers/ndpi.js';
 
 export const OUT = new URL('./out/', import.meta.url).pathname;

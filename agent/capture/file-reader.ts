@@ -33,11 +33,65 @@ export interface ReadProgress {
   size: number;
 }
 
-export async function openCapture(path: string): Promise<{ fh: FileHandle; size: number; stdin: boolean }> {
-  if (path === '-') {
-    const fh = await open('/dev/stdin', 'r');
-    return { fh, size: 0, stdin: true };
+/** Sequential bytes from a file or a stream. */
+export interface ByteInput {
+  /** Bytes in the file, 0 when unknown (a pipe). */
+  readonly size: number;
+  /** Fill buf[off, off + len); resolves 0 at the end. */
+  read(buf: Buffer, off: number, len: number): Promise<number> | number;
+  close(): Promise<void>;
+}
+
+class FileInput implements ByteInput {
+  private pos = 0;
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  // Regular files are read synchronously: a 4 MiB read takes a few ms, and an async read would leave the
+  // CPU idle while it waits (reads are not overlapped with parsing). The caller still yields to the event
+  // loop once per chunk.
+  read(buf: Buffer, off: number, len: number): number {
+    const n = readSync(this.fh.fd, buf, off, len, this.pos);
+    this.pos += n;
+    return n;
   }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** A pipe (standard input): may block indefinitely, so it is read asynchronously. */
+class StreamInput implements ByteInput {
+  readonly size = 0;
+  private readonly it: AsyncIterator<Buffer>;
+  private pending: Buffer | undefined;
+
+  constructor(stream: NodeJS.ReadableStream) {
+    this.it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    if (!this.pending || this.pending.length === 0) {
+      const next = await this.it.next();
+      if (next.done) return 0;
+      this.pending = next.value;
+    }
+    const n = Math.min(len, this.pending.length);
+    this.pending.copy(buf, off, 0, n);
+    this.pending = this.pending.subarray(n);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
+
+export async function openCapture(path: string): Promise<ByteInput> {
+  if (path === '-') return new StreamInput(process.stdin);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -52,20 +106,24 @@ export async function openCapture(path: string): Promise<{ fh: FileHandle; size:
     await fh.close();
     throw new StartupError('E_INPUT', `cannot open capture ${path}: is a directory`, 'give the path of a pcap or pcapng file');
   }
-  return { fh, size: st.size, stdin: false };
+  return new FileInput(fh, st.size);
 }
 
-/** Read the first bytes (for format detection) without consuming them from the stream. */
-export async function readHead(fh: FileHandle, n: number): Promise<Buffer> {
+/** Read up to `n` bytes from the start (for format detection); they are handed back to pump() as its prefix. */
+export async function readHead(input: ByteInput, n: number): Promise<Buffer> {
   const b = Buffer.alloc(n);
-  const { bytesRead } = await fh.read(b, 0, n, 0);
-  return b.subarray(0, bytesRead);
+  let got = 0;
+  while (got < n) {
+    const k = await input.read(b, got, n - got);
+    if (k === 0) break;
+    got += k;
+  }
+  return b.subarray(0, got);
 }
 
 export async function pump(
-  fh: FileHandle,
+  input: ByteInput,
   parser: RecordParser,
-  stream: boolean,
   isStopped: () => boolean,
   progress: ReadProgress,
   between: (() => Promise<void> | void) | undefined,
@@ -115,15 +173,10 @@ export async function pump(
     end = tail;
     if (between) await between();
     if (isStopped()) return { reason: 'stopped' };
-    // Regular files are read synchronously: a 4 MiB read takes a few ms, and an async read would leave the
-    // CPU idle while it waits (reads are not overlapped with parsing). The await in `between` above still
-    // yields to the event loop once per chunk. Pipes are read asynchronously: they may block indefinitely.
-    const bytesRead = stream
-      ? (await fh.read(buf, end, buf.length - end, null)).bytesRead
-      : readSync(fh.fd, buf, end, buf.length - end, filePos);
+    const bytesRead = await input.read(buf, end, buf.length - end);
     filePos += bytesRead;
     // Knowing the end early lets the parser keep a final record that was cut short.
-    if (bytesRead === 0 || (!stream && progress.size > 0 && filePos >= progress.size)) eof = true;
+    if (bytesRead === 0 || (progress.size > 0 && filePos >= progress.size)) eof = true;
     end += bytesRead;
   }
 }

@@ -2,9 +2,8 @@
  * A capture file as a packet source: pcap or pcapng, detected by magic
  * number, read as a stream ('-' reads standard input).
  */
-import type { FileHandle } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
-import { openCapture, pump, readHead, type ReadProgress, type RecordParser } from './file-reader.js';
+import { openCapture, pump, readHead, type ByteInput, type ReadProgress, type RecordParser } from './file-reader.js';
 import { PCAP_MAGIC_NS, PCAP_MAGIC_US, PcapParser } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { newFrame, type Frame, type PacketSource, type RunOptions, type SourceEnd, type SourceStats } from './types.js';
@@ -33,25 +32,18 @@ export class FileSource implements PacketSource {
   }
 
   async run(onFrame: (frame: Frame) => void, opts: RunOptions = {}): Promise<SourceEnd> {
-    const { fh, size, stdin } = await openCapture(this.path);
-    this.progress.size = size;
+    const input = await openCapture(this.path);
+    this.progress.size = input.size;
     try {
-      return await this.read(fh, stdin, onFrame, opts);
+      return await this.read(input, onFrame, opts);
     } finally {
-      await fh.close();
+      await input.close();
     }
   }
 
-  private async read(fh: FileHandle, stdin: boolean, onFrame: (frame: Frame) => void, opts: RunOptions): Promise<SourceEnd> {
-    let head: Buffer;
-    if (stdin) {
-      // A pipe cannot be re-read from offset 0: keep the sniffed bytes and hand them to the reader.
-      head = Buffer.alloc(4);
-      const { bytesRead } = await fh.read(head, 0, 4, null);
-      head = head.subarray(0, bytesRead);
-    } else {
-      head = await readHead(fh, 4);
-    }
+  private async read(input: ByteInput, onFrame: (frame: Frame) => void, opts: RunOptions): Promise<SourceEnd> {
+    // A pipe cannot be re-read from offset 0: the sniffed bytes are handed to the reader as a prefix.
+    const head = await readHead(input, 4);
     const format = detectFormat(head);
     if (format === undefined) {
       const what = head.length < 4 ? 'the file is empty or shorter than a capture header' : 'unknown magic number';
@@ -65,7 +57,7 @@ export class FileSource implements PacketSource {
       onFrame(f);
     };
     this.parser = format === 'pcap' ? new PcapParser(frame, count) : new PcapngParser(frame, count);
-    return pump(fh, this.parser, stdin, () => this.stopped, this.progress, opts.between, stdin ? head : undefined);
+    return pump(input, this.parser, () => this.stopped, this.progress, opts.between, head);
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 /**
- * Writes pcap and pcapng files, for tests and benchmarks that make their own
- * captures (the shared captures are never copied into the project).
+ * Writes pcap and pcapng files: the project's own sample capture, and the
+ * captures tests and benchmarks make for themselves (the shared captures are
+ * never copied into the project).
  */
 import { writeFileSync } from 'node:fs';
 

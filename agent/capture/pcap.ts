@@ -58,22 +58,19 @@ export class PcapParser implements RecordParser {
       const frac = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
       const capLen = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
       const wireLen = le ? buf.readUInt32LE(p + 12) : buf.readUInt32BE(p + 12);
+      if (capLen > maxCap) {
+        this.error = `corrupt record: captured length ${capLen} exceeds the maximum ${maxCap}`;
+        return p;
+      }
       let take = capLen;
       if (end - p < 16 + capLen) {
-        if (eof) {
-          // The file ends inside this record: keep what is there (as a snap-length cut would), then report it.
-          take = end - p - 16;
-          this.error = `truncated capture: the last record claims ${capLen} bytes but the file ends after ${take}`;
-        } else if (capLen > maxCap) {
-          this.error = `corrupt record: captured length ${capLen} exceeds the maximum ${maxCap}`;
-          return p;
-        } else {
+        if (!eof) {
           this.need = 16 + capLen;
           return p;
         }
-      } else if (capLen > maxCap) {
-        this.error = `corrupt record: captured length ${capLen} exceeds the maximum ${maxCap}`;
-        return p;
+        // The file ends inside this record: keep what is there (as a snap-length cut would), then report it.
+        take = end - p - 16;
+        this.error = `truncated capture: the last record claims ${capLen} bytes but the file ends after ${take}`;
       }
       frame.buf = buf;
       frame.offset = p + 16;

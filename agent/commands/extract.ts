@@ -7,6 +7,7 @@ import type { FlowRecord } from '../features/record.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
 import { meterSource } from '../flows/drive.js';
 import { FlowMeter } from '../flows/meter.js';
+import { meterOptions } from '../flows/extract-file.js';
 import { LineWriter } from '../lib/line-writer.js';
 import { compact, Progress } from '../lib/progress.js';
 import { optString, optStrings, type Command } from './command.js';
@@ -63,16 +64,7 @@ Examples:
             if (++pendingRows >= 256) flushRows();
           }
         : (rec: FlowRecord): void => writer.write(jsonLine(rec));
-    const meter = new FlowMeter(
-      {
-        idleTimeout: cfg.flows.idle_timeout,
-        activeTimeout: cfg.flows.active_timeout,
-        maxFlows: cfg.flows.max_flows,
-        tcpCloseGrace: cfg.flows.tcp_close_grace,
-        gtp: cfg.flows.gtp,
-      },
-      onFlow,
-    );
+    const meter = new FlowMeter(meterOptions(cfg), onFlow);
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
     const started = process.hrtime.bigint();
     const end = await meterSource(source, meter, async () => {

@@ -74,6 +74,10 @@ export function followEthertype(type: number, buf: Buffer, off: number, end: num
 
 /** PPP protocol field (optionally after HDLC address/control, optionally compressed to one byte). */
 function ppp(buf: Buffer, off: number, end: number, p: Packet, etherOut: Int32Array): LinkResult {
+  // Routers label Cisco HDLC links as PPP too (tcpdump tells them apart the same way: address 0x0f/0x8f).
+  if (end - off >= 4 && (buf[off] === 0x0f || buf[off] === 0x8f) && buf[off + 1] === 0x00) {
+    return followEthertype((buf[off + 2]! << 8) | buf[off + 3]!, buf, off + 4, end, p, etherOut);
+  }
   if (end - off >= 2 && buf[off] === 0xff && buf[off + 1] === 0x03) off += 2;
   if (end - off < 1) return -SKIP.truncated;
   let proto: number;

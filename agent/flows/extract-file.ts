@@ -7,6 +7,9 @@ import type { SourceEnd } from '../capture/types.js';
 import type { FlowRecord } from '../features/record.js';
 import { meterSource } from './drive.js';
 import { FlowMeter, type MeterOptions, type MeterStats } from './meter.js';
+import type { AgentConfig } from '../config.js';
+import { defaults } from '../lib/schema.js';
+import { metaSection } from '../meta/config.js';
 
 export const DEFAULT_METER: MeterOptions = {
   idleTimeout: 120,
@@ -14,7 +17,20 @@ export const DEFAULT_METER: MeterOptions = {
   maxFlows: 100_000,
   tcpCloseGrace: 2,
   gtp: true,
+  meta: defaults(metaSection),
 };
+
+/** Meter options from the validated configuration. */
+export function meterOptions(cfg: AgentConfig): MeterOptions {
+  return {
+    idleTimeout: cfg.flows.idle_timeout,
+    activeTimeout: cfg.flows.active_timeout,
+    maxFlows: cfg.flows.max_flows,
+    tcpCloseGrace: cfg.flows.tcp_close_grace,
+    gtp: cfg.flows.gtp,
+    meta: cfg.meta,
+  };
+}
 
 export async function extractFile(
   path: string,

@@ -10,6 +10,8 @@ import { decodeFrame, type DecodeOptions } from './decode.js';
 import type { EndReason } from './end-reason.js';
 import { Packet, SKIP, SKIP_NAMES } from './packet.js';
 import { FlowTable, type FlowPlugin } from './table.js';
+import type { MetaLimits } from '../meta/config.js';
+import { MetaPlugin } from '../meta/flow-plugin.js';
 
 export interface MeterOptions {
   idleTimeout: number;
@@ -17,6 +19,8 @@ export interface MeterOptions {
   maxFlows: number;
   tcpCloseGrace: number;
   gtp: boolean;
+  /** Handshake metadata inspection (SNI, ALPN, TLS version, JA4); off when absent or disabled. */
+  meta?: MetaLimits;
 }
 
 /** Supplies the handshake metadata of a flow when it ends (see agent/meta/). */
@@ -32,6 +36,8 @@ export interface MeterStats {
   flowsActive: number;
   flowsEnded: Record<EndReason, number>;
   clockJumps: number;
+  /** Hellos that could not be read, by reason (malformed, decrypt failed, overflow...). */
+  metaErrors: Record<string, number>;
 }
 
 export class FlowMeter {
@@ -42,6 +48,7 @@ export class FlowMeter {
   private frames = 0;
   private packets = 0;
   private meta: MetaProvider | undefined;
+  private readonly metaErrors: Record<string, number> = {};
 
   constructor(
     opts: MeterOptions,
@@ -58,6 +65,11 @@ export class FlowMeter {
       },
       (slot, reason) => this.onFlow(buildRecord(this.table.cols, slot, reason, this.meta?.metaOf(slot) ?? null)),
     );
+    if (opts.meta?.enabled) {
+      this.useMeta(new MetaPlugin(opts.maxFlows, opts.meta, (reason) => {
+        this.metaErrors[reason] = (this.metaErrors[reason] ?? 0) + 1;
+      }));
+    }
   }
 
   useMeta(provider: MetaProvider): void {
@@ -104,6 +116,7 @@ export class FlowMeter {
       flowsActive: this.table.size,
       flowsEnded: { ...this.table.ended },
       clockJumps: this.table.clockJumps,
+      metaErrors: { ...this.metaErrors },
     };
   }
 }

@@ -143,6 +143,7 @@ export class FlowTable {
 
   /** Add a decoded packet at time `ts` (µs). Returns false if it could not be placed (orphan fragment). */
   update(p: Packet, ts: number): boolean {
+    this.advance(ts);
     if (p.frag === FRAG_LATER) {
       if (!this.frags.fill(p, this.clock)) {
         this.fragmentOrphans++;
@@ -151,7 +152,6 @@ export class FlowTable {
     } else if (p.frag === FRAG_FIRST) {
       this.frags.remember(p, this.clock);
     }
-    this.advance(ts);
     const c = this.cols;
     const h = flowHash(p);
     let s = -1;

@@ -15,7 +15,7 @@ export const metaSection = section(
         'metadata fields of every flow are null and no packet is inspected.',
     }),
     max_packets: int({
-      default: 8,
+      default: 12,
       min: 1,
       max: 64,
       doc:

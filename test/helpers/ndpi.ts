@@ -61,8 +61,24 @@ export interface MatchResult {
 const PK0 = FEATURE_NAMES.indexOf('src2dst_packets');
 const PK1 = FEATURE_NAMES.indexOf('dst2src_packets');
 
+/**
+ * One text per address: nDPI prints IPv6 with "::" even for a single zero group
+ * and sometimes twice ("2600:1901::7a0b::"); we print RFC 5952. Expand both.
+ */
+export function canonicalIp(a: string): string {
+  if (!a.includes(':')) return a;
+  let text = a;
+  const parts = text.split('::');
+  if (parts.length > 2) text = parts.slice(0, -1).join(':0:') + '::' + parts[parts.length - 1];
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return groups.map((g) => parseInt(g || '0', 16).toString(16)).join(':');
+}
+
 function key(proto: number, a: string, ap: number, b: string, bp: number): string {
-  return `${proto}|${a}|${ap}|${b}|${bp}`;
+  return `${proto}|${canonicalIp(a)}|${ap}|${canonicalIp(b)}|${bp}`;
 }
 
 /** Compare one capture's flows: a flow matches when packets per direction are equal. */

@@ -1,0 +1,107 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
+import { runCli } from '../helpers/cli.js';
+import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
+import { pcapBytes, pcapngBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eta-extract-'));
+const T0 = 1_700_000_000_000_000;
+const packets: RawPacket[] = [
+  { ts: T0, data: eth(ipv4({ src: '10.1.1.1', dst: '10.2.2.2', proto: 6 }, tcp({ sport: 40000, dport: 443, flags: F.SYN }))) },
+  { ts: T0 + 1000, data: eth(ipv4({ src: '10.2.2.2', dst: '10.1.1.1', proto: 6 }, tcp({ sport: 443, dport: 40000, flags: F.SYN | F.ACK }))) },
+  { ts: T0 + 2000, data: eth(ipv4({ src: '10.1.1.1', dst: '10.3.3.3', proto: 17 }, udp(5353, 53, Buffer.from('query')))) },
+  { ts: T0 + 3000, data: Buffer.from('not a frame') },
+];
+const pcap = join(dir, 'small.pcap');
+writeFileSync(pcap, pcapBytes(packets));
+
+function parseCsv(text: string): Array<Record<string, string>> {
+  const [head, ...rows] = text.trim().split('\n');
+  const cols = head!.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
+}
+
+t.test('CSV to a file: header, identity first, one row per flow, summary on stderr', async (t) => {
+  const out = join(dir, 'flows.csv');
+  const r = await runCli(['extract', pcap, '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  const text = readFileSync(out, 'utf8');
+  t.equal(text.split('\n')[0], ALL_COLUMNS.join(','));
+  const rows = parseCsv(text);
+  t.equal(rows.length, 2);
+  const tcpRow = rows.find((x) => x['proto'] === '6')!;
+  t.same([tcpRow['src_ip'], tcpRow['src_port'], tcpRow['dst_ip'], tcpRow['dst_port'], tcpRow['end_reason']], ['10.1.1.1', '40000', '10.2.2.2', '443', 'forced']);
+  t.equal(tcpRow['first_ts'], '2023-11-14T22:13:20.000000Z');
+  t.equal(tcpRow['last_ts'], '2023-11-14T22:13:20.001000Z');
+  t.same([tcpRow['src2dst_packets'], tcpRow['dst2src_packets'], tcpRow['bidirectional_duration_ms']], ['1', '1', '1']);
+  t.match(r.stderr, /4 packets read, 3 in flows, 1 skipped \(truncated 1\)/);
+  t.match(r.stderr, /2 flows written; ended by: forced 2/);
+});
+
+t.test('JSONL to stdout, pcapng input', async (t) => {
+  const ng = join(dir, 'small.pcapng');
+  writeFileSync(ng, pcapngBytes([{ linkType: 1 }], packets));
+  const r = await runCli(['extract', ng, '--format', 'jsonl', '--summary', 'none']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stderr, '');
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(rows.length, 2);
+  t.same(Object.keys(rows[0]!), ALL_COLUMNS);
+  t.equal(typeof rows[0]![FEATURE_NAMES[0]!], 'number');
+});
+
+t.test('standard input with -', async (t) => {
+  const r = await runCli(['extract', '-', '--summary', 'json'], { input: readFileSync(pcap) });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(parseCsv(r.stdout).length, 2);
+  const summary = JSON.parse(r.stderr) as { packets: number; rows: number };
+  t.same([summary.packets, summary.rows], [3, 2]);
+});
+
+t.test('a truncated capture: flows before the damage written, file and offset named, exit 1', async (t) => {
+  const whole = pcapBytes(packets.slice(0, 3));
+  const cut = join(dir, 'cut.pcap');
+  writeFileSync(cut, whole.subarray(0, whole.length - 3)); // inside the UDP payload: its headers survive
+  const out = join(dir, 'cut.csv');
+  const r = await runCli(['extract', cut, '-o', out]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`${cut.replace(/[.]/g, '\\.')}: truncated capture.*at byte offset \\d+`));
+  const rows = parseCsv(readFileSync(out, 'utf8'));
+  t.equal(rows.length, 2, 'the TCP flow and the (cut) UDP flow are both written');
+});
+
+t.test('settings from --set and a config file; mistakes are named', async (t) => {
+  const slow: RawPacket[] = [
+    { ts: T0, data: packets[2]!.data },
+    { ts: T0 + 40e6, data: packets[2]!.data },
+  ];
+  const p = join(dir, 'slow.pcap');
+  writeFileSync(p, pcapBytes(slow));
+  const split = await runCli(['extract', p, '--set', 'flows.idle_timeout=30', '--summary', 'none']);
+  t.same(parseCsv(split.stdout).map((r) => r['end_reason']), ['idle', 'forced']);
+  const cfg = join(dir, 'cfg.yaml');
+  writeFileSync(cfg, 'flows:\n  idle_timeout: 60\n');
+  const kept = await runCli(['extract', p, '-c', cfg, '--summary', 'none']);
+  t.equal(parseCsv(kept.stdout).length, 1);
+  const bad = await runCli(['extract', p, '--set', 'flows.idle_timout=5']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /flows\.idle_timout is not a known option/);
+  const badValue = await runCli(['extract', p, '--set', 'flows.max_flows=0']);
+  t.equal(badValue.code, 2);
+  t.match(badValue.stderr, /flows\.max_flows must be an integer between 1 and 50000000 \(got 0\)/);
+});
+
+t.test('usage errors exit 2 with a pointer to --help', async (t) => {
+  const none = await runCli(['extract']);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /missing argument/);
+  const missing = await runCli(['extract', join(dir, 'nope.pcap')]);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /cannot open capture .*nope\.pcap: no such file/);
+  const fmt = await runCli(['extract', pcap, '--format', 'xml']);
+  t.equal(fmt.code, 2);
+  t.match(fmt.stderr, /--format must be csv or jsonl/);
+});

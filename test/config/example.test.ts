@@ -1,0 +1,47 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { configSchema, defaultConfig, EXAMPLE_HEADER, loadConfig, validateConfig } from '../../agent/config.js';
+import { exampleYaml } from '../../agent/lib/schema-doc.js';
+import type { ConfigError } from '../../agent/errors.js';
+
+const examplePath = new URL('../../../config/agent.example.yaml', import.meta.url).pathname;
+
+t.test('the shipped example is the schema rendered, and it loads to the defaults', async (t) => {
+  t.equal(readFileSync(examplePath, 'utf8'), exampleYaml(configSchema, EXAMPLE_HEADER), 'regenerate with: npm run docs');
+  t.same(await loadConfig(examplePath), defaultConfig());
+});
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    return (e as ConfigError).issues.slice();
+  }
+  return [];
+}
+
+t.test('path-qualified messages for every kind of mistake', async (t) => {
+  t.same(issuesOf(() => validateConfig({ flows: { idle_timeout: -1, max_flows: 1.5, gtp: 'yes' }, capture: { interfaces: [] } })), [
+    'capture.interfaces must have at least 1 item',
+    'flows.idle_timeout must be a number > 0 (got -1)',
+    'flows.max_flows must be an integer between 1 and 50000000 (got 1.5)',
+    'flows.gtp must be true or false (got "yes")',
+  ]);
+  t.same(issuesOf(() => validateConfig({ flow: {} })), ['flow is not a known option (did you mean flows?)']);
+  t.same(issuesOf(() => validateConfig({ log: { level: 'loud' } })), ['log.level must be fatal, error, warn, info, debug, trace or silent (got "loud")']);
+});
+
+t.test('environment variables override the file', async (t) => {
+  const cfg = validateConfig({ log: { level: 'info' } }, { env: { ETA_LOG_LEVEL: 'debug' } });
+  t.equal(cfg.log.level, 'debug');
+  t.match(issuesOf(() => validateConfig({}, { env: { ETA_LOG_LEVEL: 'chatty' } })), [/log\.level \(from ETA_LOG_LEVEL\) must be/]);
+});
+
+t.test('YAML syntax errors name the line', async (t) => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const p = join(mkdtempSync(join(tmpdir(), 'eta-cfg-')), 'bad.yaml');
+  writeFileSync(p, 'flows:\n  idle_timeout: [1,\n');
+  await t.rejects(loadConfig(p), { code: 'E_CONFIG', message: /YAML syntax error at line \d/ });
+});

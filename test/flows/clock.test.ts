@@ -1,0 +1,41 @@
+import t from 'tap';
+import { feat, Harness } from '../helpers/harness.js';
+import { eth, ipv4, udp } from '../helpers/packets.js';
+
+const pkt = (sport: number): Buffer => eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17 }, udp(sport, 53, Buffer.alloc(10))));
+
+t.test('a backward jump (concatenated captures) neither stalls nor fires expiry early', async (t) => {
+  const h = new Harness({ idleTimeout: 60 });
+  h.send(1_000_000, pkt(1)); // capture A at t = 1000 s
+  h.send(1_001_000, pkt(1));
+  h.send(0, pkt(2)); // capture B starts at t = 0: 1000 s earlier
+  t.equal(h.flows.length, 0, 'nothing expired by the jump itself');
+  for (let s = 1; s <= 50; s++) h.send(s * 1000, pkt(2)); // B's flow stays alive, one packet a second
+  t.equal(h.flows.length, 0, "B's own packets keep its flow alive (no early idle)");
+  h.send(70_000, pkt(3)); // 70 s into B: A's flow is idle for longer than 60 s on the rebased clock
+  t.same(h.flows.map((f) => [f.srcPort, f.endReason]), [[1, 'idle']], "A's flow expires as B's time passes");
+  const all = h.finish();
+  const b = all.find((f) => f.srcPort === 2)!;
+  t.equal(feat(b, 'src2dst_packets'), 51);
+  t.equal(feat(b, 'src2dst_iat_min_ms'), 1000, 'gaps inside B are real gaps');
+  t.equal(h.meter.stats().clockJumps, 1);
+});
+
+t.test('small disorder (merged captures) gives zero gaps, never negative ones', async (t) => {
+  const h = new Harness();
+  h.send(100, pkt(1)).send(99.5, pkt(1)).send(101, pkt(1));
+  const [f] = h.finish();
+  t.equal(feat(f!, 'src2dst_iat_min_ms'), 0);
+  t.equal(feat(f!, 'src2dst_iat_max_ms'), 1, 'measured from the latest packet so far');
+  t.equal(feat(f!, 'bidirectional_duration_ms'), 1);
+  t.equal(h.meter.stats().clockJumps, 0);
+});
+
+t.test('a clock tick without packets expires idle flows (quiet live link)', async (t) => {
+  const h = new Harness({ idleTimeout: 5 });
+  h.send(0, pkt(1));
+  h.meter.tick(1.7e15 + 4_000_000);
+  t.equal(h.flows.length, 0);
+  h.meter.tick(1.7e15 + 5_000_001);
+  t.same(h.flows.map((f) => f.endReason), ['idle']);
+});
