@@ -11,7 +11,9 @@ import { captureSection } from './capture/config.js';
 import { ConfigError, StartupError } from './errors.js';
 import { flowsSection } from './flows/config.js';
 import { metaSection } from './meta/config.js';
-import { defaults, fields, oneOf, parseSection, section, type Infer } from './lib/schema.js';
+import { defaults, fields, num, oneOf, parseSection, section, type Infer } from './lib/schema.js';
+import { inferSection } from './infer/config.js';
+import { checkPublishConfig, publishSchema } from './publish/config.js';
 
 export const logSection = section('Logging (pino JSON lines; journald collects stdout).', {
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
@@ -20,10 +22,20 @@ export const logSection = section('Logging (pino JSON lines; journald collects s
   }),
 });
 
+export const serviceSection = section('The daemon itself.', {
+  shutdown_timeout: num({
+    default: 20, min: 1, max: 600,
+    doc: 'Seconds SIGTERM may take: stop capture, end all flows, finish inference, publish, disconnect. Whatever is not delivered by then stays in the disk buffer.',
+  }),
+});
+
 export const configSchema = section('eta-sensor configuration', {
   capture: captureSection,
   flows: flowsSection,
   meta: metaSection,
+  infer: inferSection,
+  publish: publishSchema,
+  service: serviceSection,
   log: logSection,
 });
 
@@ -60,6 +72,7 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const merged = structuredClone(root);
   for (const [path, value] of overrides) setPath(merged, path, value);
   const cfg = parseSection(configSchema, merged, '', issues);
+  if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish));
   if (issues.length > 0) throw new ConfigError(issues, opts.source);
   return cfg;
 }

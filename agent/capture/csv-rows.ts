@@ -1,0 +1,127 @@
+/**
+ * Feature rows from a CSV file (written by `extract`, or any CSV that has the
+ * columns the models need) as flow records, streamed. Only the needed columns
+ * are parsed as numbers; identity and metadata columns are taken when present.
+ *
+ * A bad cell (empty, NaN, Infinity, text) in a needed column is never turned
+ * into a number silently: the row is reported with its line and column,
+ * counted, and skipped; with `badRows: 'fail'` the replay stops there.
+ */
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { StartupError } from '../errors.js';
+import type { FlowRecord } from '../features/record.js';
+import { END_REASONS, type EndReason } from '../flows/end-reason.js';
+
+export interface CsvRowsOptions {
+  badRows: 'skip' | 'fail';
+  /** Called for each skipped row (for counting and logging). */
+  onBadRow: (line: number, column: string, value: string) => void;
+}
+
+export interface CsvRowsResult {
+  rows: number;
+  skipped: number;
+  /** Set when a row stopped the replay (badRows: fail) or the file is not valid CSV. */
+  error?: string;
+}
+
+/** The header of a CSV file: column names, trimmed. */
+export async function csvHeader(path: string): Promise<string[]> {
+  const parser = createReadStream(path).on('error', () => undefined).pipe(parse({ to_line: 1, trim: true, bom: true }));
+  try {
+    for await (const rec of parser) return (rec as string[]).map((c) => c.trim());
+  } catch (e) {
+    throw new StartupError('E_INPUT', `cannot read ${path} as CSV: ${(e as Error).message}`, 'give a CSV file with a header line');
+  }
+  throw new StartupError('E_INPUT', `${path} is empty`, 'give a CSV file with a header line');
+}
+
+function parseTs(s: string | undefined): number {
+  if (!s) return 0;
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return Number.isFinite(Number(s)) ? Number(s) * 1e6 : 0;
+  const micro = /\.(\d{4,6})Z?$/.exec(s)?.[1];
+  return ms * 1000 + (micro ? Number(micro.padEnd(6, '0').slice(3)) : 0);
+}
+
+export async function readCsvRows(
+  path: string,
+  needed: readonly string[],
+  onRow: (rec: FlowRecord) => Promise<void> | void,
+  opts: CsvRowsOptions,
+  signal?: AbortSignal,
+): Promise<CsvRowsResult> {
+  const header = await csvHeader(path);
+  const idx = (n: string): number => header.indexOf(n);
+  const cols = needed.map(idx);
+  const missing = needed.filter((_, i) => cols[i]! < 0);
+  if (missing.length > 0) {
+    throw new StartupError('E_FEATURES', `${path} lacks columns the models need: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
+      'replay a CSV written by `eta-sensor extract`, or one with the columns the models were trained on');
+  }
+  const id = {
+    srcIp: idx('src_ip'), srcPort: idx('src_port'), dstIp: idx('dst_ip'), dstPort: idx('dst_port'), proto: idx('proto'),
+    vlan: idx('vlan'), first: idx('first_ts'), last: idx('last_ts'), end: idx('end_reason'),
+    sni: idx('sni'), alpn: idx('alpn'), tls: idx('tls_version'), ja4: idx('ja4'),
+  };
+  const cell = (row: string[], i: number): string | undefined => (i >= 0 ? row[i] : undefined);
+  const num = (row: string[], i: number): number => {
+    const v = Number(cell(row, i));
+    return Number.isFinite(v) ? v : 0;
+  };
+  const res: CsvRowsResult = { rows: 0, skipped: 0 };
+  const parser = createReadStream(path).pipe(parse({ from_line: 2, relax_column_count: true, info: true, bom: true }));
+  const onAbort = (): void => {
+    parser.destroy();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const features = new Float64Array(needed.length);
+      let bad = -1;
+      for (let k = 0; k < cols.length; k++) {
+        const text = record[cols[k]!];
+        const v = text === undefined || text.trim() === '' ? NaN : Number(text);
+        if (!Number.isFinite(v)) {
+          bad = k;
+          break;
+        }
+        features[k] = v;
+      }
+      if (bad >= 0) {
+        const value = record[cols[bad]!] ?? '(missing)';
+        opts.onBadRow(info.lines, needed[bad]!, value);
+        if (opts.badRows === 'fail') {
+          res.error = `line ${info.lines}, column ${needed[bad]}: "${value}" is not a number`;
+          return res;
+        }
+        res.skipped++;
+        continue;
+      }
+      const ja4 = cell(record, id.ja4) ?? '';
+      const sni = cell(record, id.sni) ?? '';
+      const alpn = cell(record, id.alpn) ?? '';
+      const tls = cell(record, id.tls) ?? '';
+      const end = cell(record, id.end) as EndReason | undefined;
+      const rec: FlowRecord = {
+        srcIp: cell(record, id.srcIp) ?? '', srcPort: num(record, id.srcPort),
+        dstIp: cell(record, id.dstIp) ?? '', dstPort: num(record, id.dstPort),
+        proto: num(record, id.proto), vlan: num(record, id.vlan),
+        firstTs: parseTs(cell(record, id.first)), lastTs: parseTs(cell(record, id.last)),
+        endReason: end !== undefined && (END_REASONS as readonly string[]).includes(end) ? end : 'forced',
+        meta: sni || alpn || tls || ja4 ? { sni: sni || null, alpn: alpn ? alpn.split(';') : [], tlsVersion: tls || null, ja4: ja4 || null } : null,
+        features,
+      };
+      res.rows++;
+      const wait = onRow(rec);
+      if (wait) await wait;
+    }
+  } catch (e) {
+    if (signal?.aborted) return res;
+    res.error = `not valid CSV: ${(e as Error).message}`;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return res;
+}

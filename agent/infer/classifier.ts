@@ -1,0 +1,222 @@
+/**
+ * Batches flows for the worker pool and turns the answers into labels.
+ *
+ *   submit ─▶ open batch ──(size or time limit)──▶ waiting batches ──▶ piscina workers
+ *                                                        │ shed mode: too old / too many
+ *                                                        ▼
+ *                                               unlabeled "overload" (counted)
+ *
+ * Bounded: at most `maxQueue` flows wait. In `shed` mode (live capture) a flow
+ * beyond that, or one that waited longer than `maxWaitMs`, is returned
+ * unlabeled; in `block` mode (replay) the caller waits for room instead, so a
+ * replay labels every flow. A failed batch (a worker died, onnxruntime threw)
+ * is retried once, then returned unlabeled with reason "inference-error".
+ */
+import { Piscina } from 'piscina';
+import { report, type Telemetry } from '../events.js';
+import { workerExecArgv } from '../lib/worker-args.js';
+import { labelRow } from './labels.js';
+import { columnIndex, type LoadedModel } from './models.js';
+import type { ClassifyResult, InferTask, ModelLabel, UnlabeledReason, WorkerInit } from './types.js';
+
+export interface ClassifierOptions {
+  workers: number;
+  batchSize: number;
+  batchTimeoutMs: number;
+  maxQueue: number;
+  maxWaitMs: number;
+  mode: 'shed' | 'block';
+}
+
+export interface Featured {
+  readonly features: Float64Array;
+}
+
+interface Batch<T> {
+  items: T[];
+  createdAt: number;
+  attempts: number;
+}
+
+const EMPTY: Readonly<Record<string, ModelLabel>> = Object.freeze({});
+
+export class Classifier<T extends Featured> {
+  private readonly pool: Piscina | undefined;
+  private readonly columns: Int32Array[];
+  private open: T[] = [];
+  private openedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiting: Batch<T>[] = [];
+  private inFlight = 0;
+  private pendingItems = 0;
+  private readonly idle: Array<() => void> = [];
+  private readonly room: Array<() => void> = [];
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  /** Flows labelled, and the time spent in workers (for the inference rate in stats). */
+  classified = 0;
+
+  constructor(
+    private readonly models: readonly LoadedModel[],
+    layout: readonly string[],
+    private readonly opts: ClassifierOptions,
+    private readonly t: Telemetry,
+    private readonly onResult: (item: T, result: ClassifyResult) => void,
+  ) {
+    this.columns = models.map((m) => columnIndex(m, layout));
+    if (models.length > 0) {
+      const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, m.path])) };
+      this.pool = new Piscina({
+        filename: new URL('./worker.js', import.meta.url).href,
+        minThreads: opts.workers,
+        maxThreads: opts.workers,
+        idleTimeout: 2 ** 31 - 1,
+        workerData,
+        execArgv: workerExecArgv(),
+      });
+      // A worker that dies is replaced by piscina; the failed task is retried here.
+      this.pool.on('error', (e: Error) => report(t, 'infer', 'worker-error', { err: e.message }, 'error'));
+    }
+    if (opts.mode === 'shed') {
+      this.sweeper = setInterval(() => this.shedOld(), Math.max(10, Math.min(250, opts.maxWaitMs / 4)));
+      this.sweeper.unref();
+    }
+  }
+
+  /** Flows submitted and not yet answered. */
+  get backlog(): number {
+    return this.pendingItems;
+  }
+
+  submit(item: T): void {
+    if (this.models.length === 0) {
+      this.onResult(item, { labels: EMPTY });
+      return;
+    }
+    if (this.opts.mode === 'shed' && this.pendingItems >= this.opts.maxQueue) {
+      report(this.t, 'infer', 'overload', { backlog: this.pendingItems });
+      this.onResult(item, { labels: EMPTY, unlabeled: 'overload' });
+      return;
+    }
+    this.pendingItems++;
+    if (this.open.length === 0) {
+      this.openedAt = Date.now();
+      if (this.opts.batchTimeoutMs > 0) this.timer = setTimeout(() => this.closeBatch(), this.opts.batchTimeoutMs);
+    }
+    this.open.push(item);
+    if (this.open.length >= this.opts.batchSize || this.opts.batchTimeoutMs === 0) this.closeBatch();
+  }
+
+  /** Block mode: resolves when fewer than `maxQueue` flows are waiting. */
+  async waitForRoom(): Promise<void> {
+    while (this.pendingItems >= this.opts.maxQueue) await new Promise<void>((r) => this.room.push(r));
+  }
+
+  /** Send the open batch now and resolve when every flow submitted so far has its result. */
+  async drain(): Promise<void> {
+    this.closeBatch();
+    while (this.pendingItems > 0) await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.pool?.destroy();
+  }
+
+  private closeBatch(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.open.length === 0) return;
+    this.waiting.push({ items: this.open, createdAt: this.openedAt, attempts: 0 });
+    this.open = [];
+    this.pump();
+  }
+
+  /** Keep each worker busy with one batch and one more queued behind it; the rest wait here (bounded). */
+  private pump(): void {
+    const limit = this.opts.workers * 2;
+    while (this.inFlight < limit && this.waiting.length > 0) this.dispatch(this.waiting.shift()!);
+  }
+
+  private shedOld(): void {
+    const now = Date.now();
+    while (this.waiting.length > 0 && now - this.waiting[0]!.createdAt > this.opts.maxWaitMs) {
+      const b = this.waiting.shift()!;
+      report(this.t, 'infer', 'overload', { waited_ms: now - b.createdAt, flows: b.items.length });
+      this.finish(b.items, 'overload');
+    }
+    if (this.open.length > 0 && now - this.openedAt > this.opts.maxWaitMs) this.closeBatch();
+  }
+
+  private dispatch(b: Batch<T>): void {
+    const pool = this.pool!;
+    const rows = b.items.length;
+    const inputs: Record<string, Float32Array> = {};
+    const transfer: ArrayBuffer[] = [];
+    this.models.forEach((m, k) => {
+      const cols = this.columns[k]!;
+      const f = cols.length;
+      const matrix = new Float32Array(rows * f);
+      for (let r = 0; r < rows; r++) {
+        const src = b.items[r]!.features;
+        for (let c = 0; c < f; c++) matrix[r * f + c] = src[cols[c]!]!;
+      }
+      inputs[m.kind] = matrix;
+      transfer.push(matrix.buffer as ArrayBuffer);
+    });
+    const task: InferTask = { rows, inputs };
+    this.inFlight++;
+    pool.run(task, { transferList: transfer }).then(
+      (probs: Float32Array) => {
+        this.inFlight--;
+        this.deliver(b.items, probs);
+        this.pump();
+      },
+      (err: Error) => {
+        this.inFlight--;
+        b.attempts++;
+        report(this.t, 'infer', b.attempts === 1 ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
+        if (b.attempts === 1) this.waiting.unshift(b);
+        else this.finish(b.items, 'inference-error');
+        this.pump();
+      },
+    );
+  }
+
+  private deliver(items: T[], probs: Float32Array): void {
+    let at = 0;
+    const per: Array<{ kind: string; offset: number; classes: readonly string[]; threshold: number }> = [];
+    for (const m of this.models) {
+      per.push({ kind: m.kind, offset: at, classes: m.meta.classes, threshold: m.threshold });
+      at += items.length * m.meta.classes.length;
+    }
+    for (let r = 0; r < items.length; r++) {
+      const labels: Record<string, ModelLabel> = {};
+      for (const p of per) labels[p.kind] = labelRow(probs, p.offset + r * p.classes.length, p.classes, p.threshold);
+      this.emit(items[r]!, { labels });
+    }
+    this.classified += items.length;
+    this.settled(items.length);
+  }
+
+  private finish(items: T[], reason: UnlabeledReason): void {
+    for (const it of items) this.emit(it, { labels: EMPTY, unlabeled: reason });
+    this.settled(items.length);
+  }
+
+  private emit(item: T, result: ClassifyResult): void {
+    try {
+      this.onResult(item, result);
+    } catch (e) {
+      report(this.t, 'infer', 'result-handler-error', { err: (e as Error).message }, 'error');
+    }
+  }
+
+  private settled(n: number): void {
+    this.pendingItems -= n;
+    if (this.pendingItems < this.opts.maxQueue) for (const r of this.room.splice(0)) r();
+    if (this.pendingItems === 0) for (const r of this.idle.splice(0)) r();
+  }
+}

@@ -1,0 +1,40 @@
+/** The `infer` section: the two models and the worker pool that runs them. */
+import { int, num, optStr, section } from '../lib/schema.js';
+
+function modelSection(what: string, path: string) {
+  return section(`The ${what} model.`, {
+    path: optStr({
+      default: path,
+      doc: `ONNX model file (relative paths are from the package directory). null or "" disables the ${what} model.`,
+    }),
+    threshold: num({
+      default: 0.5, min: 0, max: 1,
+      doc: 'Confidence below which the label is published as "unknown" (the top 3 classes are still given).',
+    }),
+  });
+}
+
+export const inferSection = section('Inference: a pool of worker threads, each running both models on batches of flows.', {
+  app: modelSection('application identification', 'models/app.onnx'),
+  attribution: modelSection('attribution (usage type)', 'models/attribution.onnx'),
+  workers: int({
+    default: 2, min: 1, max: 64,
+    doc: 'Worker threads, each holding one onnxruntime session per model. One per spare core.',
+  }),
+  batch_size: int({
+    default: 256, min: 1, max: 65536,
+    doc: 'A batch is sent to a worker when it holds this many flows...',
+  }),
+  batch_timeout_ms: num({
+    default: 5, min: 0, max: 10000,
+    doc: '...or when its first flow has waited this long, whichever comes first.',
+  }),
+  max_queue: int({
+    default: 100_000, min: 1,
+    doc: 'Flows waiting for inference, at most. Live capture beyond it publishes flows unlabeled (reason "overload", counted); replay waits instead.',
+  }),
+  max_wait_ms: num({
+    default: 2000, min: 1,
+    doc: 'Live capture: a flow waiting longer than this for a worker is published unlabeled (reason "overload", counted).',
+  }),
+});

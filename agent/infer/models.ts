@@ -1,0 +1,97 @@
+/**
+ * Startup check of the models (the model "manifest"): each file must exist,
+ * parse as ONNX with eta-sensor metadata, open in onnxruntime, and need only
+ * features the caller can supply. Problems stop startup with a message that
+ * names the file and the fix.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StartupError } from '../errors.js';
+import { registryHash } from '../features/registry.js';
+import type { Logger } from '../events.js';
+import { readModelMeta, type ModelMeta } from '../train/model-meta.js';
+
+export interface ModelSpec {
+  readonly path: string | null;
+  readonly threshold: number;
+}
+
+export interface LoadedModel {
+  /** "app" or "attribution": the key of its labels in every record. */
+  readonly kind: string;
+  readonly path: string;
+  readonly threshold: number;
+  readonly meta: ModelMeta;
+}
+
+/** The package directory: relative model paths in the configuration are resolved from here. */
+export const PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url));
+
+export function resolveModelPath(p: string): string {
+  return isAbsolute(p) ? p : resolve(PACKAGE_DIR, p);
+}
+
+/**
+ * Load and check the configured models. `available` names the feature columns the
+ * caller will supply (the registry for live capture and pcap replay, a CSV's header
+ * for CSV replay); `source` says which, for the message.
+ */
+export async function loadModels(
+  specs: Readonly<Record<string, ModelSpec>>,
+  available: readonly string[],
+  source: string,
+  log?: Logger,
+): Promise<LoadedModel[]> {
+  const out: LoadedModel[] = [];
+  const have = new Set(available);
+  for (const [kind, spec] of Object.entries(specs)) {
+    if (spec.path === null) continue;
+    const path = resolveModelPath(spec.path);
+    if (!existsSync(path)) {
+      throw new StartupError('E_MODEL', `the ${kind} model ${path} does not exist`,
+        `train one (eta-sensor train ... --out ${spec.path}), regenerate the shipped ones (npm run build-models), or set infer.${kind}.path to null to run without it`);
+    }
+    const meta = await readModelMeta(path);
+    const missing = meta.features.filter((f) => !have.has(f));
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 8).join(', ') + (missing.length > 8 ? `, ... (${missing.length} in all)` : '');
+      throw new StartupError('E_FEATURES', `the ${kind} model ${path} needs features that ${source} does not have: ${shown}`,
+        source === 'the flow meter'
+          ? 'such a model was trained on foreign columns; it serves CSV replay and evaluate, not live capture. Train on `eta-sensor extract` output for the agent'
+          : 'replay a CSV that has the columns the model was trained on, or a capture');
+    }
+    if (source === 'the flow meter' && meta.registryHash !== registryHash()) {
+      log?.warn({ model: path, model_registry: meta.registryHash, agent_registry: registryHash() },
+        `the ${kind} model was trained with another version of the feature definitions; its labels may be off until it is retrained`);
+    }
+    await checkOpens(path);
+    out.push({ kind, path, threshold: spec.threshold, meta });
+  }
+  return out;
+}
+
+/** onnxruntime must accept the graph too: metadata alone does not prove the file is whole. */
+async function checkOpens(path: string): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  try {
+    const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+    const inputs = s.inputNames;
+    const outputs = s.outputNames;
+    await s.release();
+    if (!inputs.includes('features') || !outputs.includes('probabilities')) {
+      throw new StartupError('E_MODEL', `${path} is not an eta-sensor classifier (inputs ${inputs.join(',')}, outputs ${outputs.join(',')})`,
+        'export models with `eta-sensor train`: one input "features", outputs "label" and "probabilities"');
+    }
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    throw new StartupError('E_MODEL', `onnxruntime cannot load ${path}: ${(e as Error).message.split('\n')[0]}`,
+      'the file is damaged or not ONNX; retrain it or restore it');
+  }
+}
+
+/** Where each of the model's features sits in a feature vector laid out as `layout`. */
+export function columnIndex(model: LoadedModel, layout: readonly string[]): Int32Array {
+  const pos = new Map(layout.map((n, i) => [n, i]));
+  return Int32Array.from(model.meta.features, (f) => pos.get(f) ?? -1);
+}

@@ -1,0 +1,50 @@
+/**
+ * Inference worker (piscina): one onnxruntime session per model, created once
+ * per thread, run on float32 matrices transferred (not copied) from the main
+ * thread. Sessions use one intra-op thread each: parallelism comes from the
+ * pool, and two levels of threads would fight over the same cores.
+ */
+import { workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { Piscina } from 'piscina';
+import type { InferTask, WorkerInit } from './types.js';
+
+const init = (workerData as WorkerInit | undefined) ?? { models: {} };
+
+const sessions: Promise<Record<string, ort.InferenceSession>> = (async () => {
+  const out: Record<string, ort.InferenceSession> = {};
+  for (const [kind, path] of Object.entries(init.models)) {
+    out[kind] = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  }
+  return out;
+})();
+
+/**
+ * Returns every model's probabilities in one Float32Array (models in the
+ * task's order, each rows × classes), moved rather than copied to the caller.
+ */
+export default async function infer(task: InferTask): Promise<Float32Array> {
+  const s = await sessions;
+  const parts: Float32Array[] = [];
+  let total = 0;
+  for (const [kind, matrix] of Object.entries(task.inputs)) {
+    const session = s[kind];
+    if (!session) throw new Error(`no session for model "${kind}"`);
+    const cols = matrix.length / task.rows;
+    const out = await session.run({ features: new ort.Tensor('float32', matrix, [task.rows, cols]) }, ['probabilities']);
+    const p = out['probabilities']!.data as Float32Array;
+    parts.push(p);
+    total += p.length;
+  }
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return Piscina.move(all) as Float32Array;
+}

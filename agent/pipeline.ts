@@ -1,0 +1,158 @@
+/**
+ * The pipeline, wired once for live capture, pcap replay and CSV replay:
+ *
+ *   capture ──frames──▶ flows ──FlowRecord──▶ infer ──labels──▶ publish
+ *   (live, pcap,        (decode, table,        (batches on a      (outbox → sink:
+ *    pcapng)             features, meta)        piscina pool)      MQTT/stdout/file)
+ *   feature CSV ─────────────FlowRecord────────▲
+ *
+ * Flow assembly is stateful and single-threaded (this thread); only batches of
+ * feature vectors fan out to worker threads. Live capture sheds load (counted)
+ * when inference or publishing cannot keep up; replay waits instead, so it
+ * labels every flow "as fast as it can go".
+ */
+import type { PacketSource, SourceEnd } from './capture/types.js';
+import { readCsvRows, type CsvRowsResult } from './capture/csv-rows.js';
+import type { AgentConfig } from './config.js';
+import { report, type Telemetry } from './events.js';
+import type { FlowRecord } from './features/record.js';
+import { FEATURE_NAMES } from './features/registry.js';
+import { meterSource } from './flows/drive.js';
+import { meterOptions } from './flows/extract-file.js';
+import { FlowMeter } from './flows/meter.js';
+import { Classifier } from './infer/classifier.js';
+import type { LoadedModel } from './infer/models.js';
+import type { ClassifyResult } from './infer/types.js';
+import { Outbox } from './pipeline/outbox.js';
+import { REGISTRY_VOLUME, toPublishRecord, volumeColumns, type VolumeColumns } from './pipeline/record.js';
+import type { Sink } from './publish/types.js';
+
+export type Mode = 'live' | 'replay';
+
+export interface PipelineDeps {
+  cfg: AgentConfig;
+  t: Telemetry;
+  sink: Sink;
+  models: LoadedModel[];
+  sensorId: string;
+  mode: Mode;
+  /** Feature layout of the records: the registry for packets, the needed columns for a CSV. */
+  layout?: readonly string[];
+}
+
+/** µs since the epoch from the wall clock, on the same base as live packet timestamps. */
+export function wallMicros(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+export class Pipeline {
+  readonly meter: FlowMeter;
+  private classifier: Classifier<FlowRecord>;
+  private readonly outbox: Outbox;
+  private readonly volume: VolumeColumns;
+  private readonly layout: readonly string[];
+  private readonly shed: boolean;
+  private published = 0;
+  private readonly unlabeled: Record<string, number> = {};
+  private readonly started = Date.now();
+
+  constructor(private readonly d: PipelineDeps) {
+    this.layout = d.layout ?? FEATURE_NAMES;
+    this.volume = d.layout ? volumeColumns(d.layout) : REGISTRY_VOLUME;
+    this.shed = d.mode === 'live';
+    this.meter = new FlowMeter(meterOptions(d.cfg), (rec) => this.classifier.submit(rec));
+    this.classifier = this.newClassifier(d.models);
+    this.outbox = new Outbox(d.sink, d.t, d.cfg.infer.max_queue, this.shed ? 'shed' : 'block');
+  }
+
+  private newClassifier(models: LoadedModel[]): Classifier<FlowRecord> {
+    const i = this.d.cfg.infer;
+    return new Classifier<FlowRecord>(models, this.layout, {
+      workers: i.workers, batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
+      maxQueue: i.max_queue, maxWaitMs: i.max_wait_ms, mode: this.shed ? 'shed' : 'block',
+    }, this.d.t, (rec, result) => this.publish(rec, result));
+  }
+
+  private publish(rec: FlowRecord, result: ClassifyResult): void {
+    if (result.unlabeled) this.unlabeled[result.unlabeled] = (this.unlabeled[result.unlabeled] ?? 0) + 1;
+    this.published++;
+    this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume));
+  }
+
+  /** Replay back-pressure: wait while inference or publishing is full. */
+  private async room(): Promise<void> {
+    await this.classifier.waitForRoom();
+    await this.outbox.waitForRoom();
+  }
+
+  /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */
+  async runPackets(source: PacketSource, signal: AbortSignal, onChunk?: () => void): Promise<SourceEnd> {
+    let clock: NodeJS.Timeout | undefined;
+    if (this.d.mode === 'live') {
+      // On a quiet link no packet moves the clock: a timer does, so idle flows still end.
+      clock = setInterval(() => this.meter.tick(wallMicros()), this.d.cfg.capture.clock_interval * 1000);
+    }
+    try {
+      return await meterSource(source, this.meter, async () => {
+        onChunk?.();
+        if (!this.shed) await this.room();
+      }, signal);
+    } finally {
+      if (clock) clearInterval(clock);
+    }
+  }
+
+  /** Replay a feature CSV: rows go straight to inference. */
+  async runCsv(path: string, badRows: 'skip' | 'fail', signal: AbortSignal): Promise<CsvRowsResult> {
+    return readCsvRows(path, this.layout, (rec) => {
+      this.classifier.submit(rec);
+      return this.classifier.backlog >= this.d.cfg.infer.max_queue || this.outbox.backlog >= this.d.cfg.infer.max_queue ? this.room() : undefined;
+    }, {
+      badRows,
+      onBadRow: (line, column, value) => report(this.d.t, 'replay', 'bad-row', { line, column, value }),
+    }, signal);
+  }
+
+  /** Finish inference and hand every record to the sink (the sink itself is closed by the caller). */
+  async drain(): Promise<void> {
+    await this.classifier.drain();
+    await this.outbox.drain();
+  }
+
+  /** SIGHUP: new models take over; flows already queued finish on the old ones; no flow is lost. */
+  async swapModels(models: LoadedModel[]): Promise<void> {
+    const old = this.classifier;
+    this.classifier = this.newClassifier(models);
+    await old.close();
+  }
+
+  async close(): Promise<void> {
+    await this.classifier.close();
+    await this.outbox.drain();
+  }
+
+  /** Counters for the stats topic and the end-of-run summary. */
+  stats(source?: PacketSource): Record<string, unknown> {
+    const m = this.meter.stats();
+    const src = source?.stats();
+    const uptime = (Date.now() - this.started) / 1000;
+    return {
+      ts: new Date().toISOString(),
+      sensor: this.d.sensorId,
+      uptime_s: Math.round(uptime),
+      capture: src ? { frames: src.frames, bytes: src.bytes, kernel_drops: src.kernelDrops ?? null, iface_drops: src.ifaceDrops ?? null } : null,
+      packets: m.packets,
+      skipped: m.skipped,
+      flows: { active: m.flowsActive, created: m.flowsCreated, ended: m.flowsEnded, clock_jumps: m.clockJumps },
+      handshakes_unread: m.metaErrors,
+      infer: {
+        queue: this.classifier.backlog,
+        classified: this.classifier.classified,
+        per_second: uptime > 0 ? Math.round(this.classifier.classified / uptime) : 0,
+        unlabeled: { ...this.unlabeled },
+      },
+      publish: { queue: this.outbox.backlog, records: this.published, per_second: uptime > 0 ? Math.round(this.published / uptime) : 0, sink: this.d.sink.stats() },
+      errors: this.d.t.counters.snapshot(),
+    };
+  }
+}
