@@ -13,6 +13,7 @@ import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
 /** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
+  ['run', 'capture live, classify every flow and publish the labels (the daemon)'],
   ['replay', 'run the same pipeline on a pcap, pcapng or feature CSV file'],
   ['extract', 'turn a capture into one row of features per flow (CSV or JSONL)'],
   ['features', 'list the flow features: name, unit, basis, description'],

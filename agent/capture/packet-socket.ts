@@ -45,11 +45,11 @@ export function socketFds(): Map<number, number> {
   return out;
 }
 
-/** Inode → interface index of every packet socket (/proc/net/packet). */
+/** Inode → interface index of every packet socket (/proc/self/net/packet: /proc/net is hidden under systemd's ProcSubset=pid). */
 function packetSocketInodes(): Map<number, number> {
   const out = new Map<number, number>();
   try {
-    for (const line of readFileSync('/proc/net/packet', 'utf8').trim().split('\n').slice(1)) {
+    for (const line of readFileSync('/proc/self/net/packet', 'utf8').trim().split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       out.set(Number(f[8]), Number(f[4]));
     }

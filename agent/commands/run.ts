@@ -1,0 +1,93 @@
+/**
+ * `eta-sensor run`: the daemon. Captures live, classifies every flow,
+ * publishes. SIGHUP re-reads the configuration and the models without losing
+ * flows; SIGTERM (or SIGINT) drains in order within service.shutdown_timeout:
+ * stop capture, end every flow, finish inference, publish, disconnect.
+ */
+import { LiveSource } from '../capture/live-source.js';
+import { loadConfig, type AgentConfig } from '../config.js';
+import { createLogger, createTelemetry, type Telemetry } from '../events.js';
+import { describeError } from '../errors.js';
+import { Pipeline } from '../pipeline.js';
+import { createSink, startStatsTimer } from '../publish/index.js';
+import { logModels, modelsFor, sensorIdOf } from '../service.js';
+import { optString, optStrings, type Command } from './command.js';
+
+async function reload(path: string | undefined, sets: string[], env: NodeJS.ProcessEnv, current: AgentConfig, pipeline: Pipeline, t: Telemetry): Promise<void> {
+  try {
+    const cfg = await loadConfig(path, { sets, env });
+    const models = await modelsFor(cfg, undefined, undefined, t.log);
+    await pipeline.swapModels(models);
+    logModels(t, models);
+    const restart = (['capture', 'flows', 'publish', 'infer'] as const).filter(
+      (k) => k !== 'infer' && JSON.stringify(cfg[k]) !== JSON.stringify(current[k]),
+    );
+    if (restart.length) t.log.warn({ sections: restart }, 'reloaded models; changes to these sections take effect at the next restart');
+    else t.log.info('reloaded configuration and models');
+  } catch (e) {
+    // A bad new configuration must not take a running sensor down: keep the old one.
+    t.log.error({ err: describeError(e) }, 'reload failed; still running with the previous configuration and models');
+  }
+}
+
+export const command: Command = {
+  name: 'run',
+  summary: 'capture live, classify every flow and publish the labels (the daemon)',
+  usage: 'eta-sensor run [-c config/agent.yaml] [--set KEY=VALUE]',
+  description: `
+Captures on the configured interfaces, assembles flows, classifies each
+ended flow with both models on a worker pool and publishes the records
+(MQTT with an on-disk buffer, or stdout/file). Logs are JSON lines on standard
+output (journald collects them). SIGHUP reloads models and configuration;
+SIGTERM drains and exits. See systemd/eta-sensor.service and the README for
+running it as a service.
+
+Examples:
+  eta-sensor run -c /etc/eta-sensor/agent.yaml
+  eta-sensor run --set capture.interfaces=lo --set publish.sink=stdout`,
+  positionals: [0, 0],
+  options: {
+    config: { type: 'string', short: 'c', arg: 'FILE', doc: 'YAML configuration (default: built-in defaults)' },
+    set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option' },
+  },
+  async run(args, io) {
+    const path = optString(args, 'config');
+    const sets = optStrings(args, 'set');
+    const cfg = await loadConfig(path, { sets, env: io.env });
+    // Records on stdout and logs on stdout would mix: with the stdout sink, logs go to stderr.
+    const t = createTelemetry(createLogger({ level: cfg.log.level, destination: cfg.publish.sink === 'stdout' ? 'stderr' : 'stdout' }));
+    const sensorId = sensorIdOf(cfg);
+    const models = await modelsFor(cfg, undefined, undefined, t.log);
+    const source = new LiveSource({
+      interfaces: cfg.capture.interfaces, filter: cfg.capture.filter, snaplen: cfg.capture.snaplen,
+      promiscuous: cfg.capture.promiscuous, bufferSize: cfg.capture.buffer_size,
+    });
+    source.open();
+    for (const w of source.warnings) t.log.warn(w);
+    const sink = createSink(cfg.publish, t);
+    await sink.open();
+    const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
+    logModels(t, models);
+    t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: cfg.infer.workers }, 'eta-sensor running');
+    const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
+    const onHup = (): void => void reload(path, sets, io.env, cfg, pipeline, t);
+    process.on('SIGHUP', onHup);
+    try {
+      await pipeline.runPackets(source, io.signal);
+      t.log.info('stopping: capture stopped, all flows ended');
+      const deadline = Date.now() + cfg.service.shutdown_timeout * 1000;
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), cfg.service.shutdown_timeout * 500).unref());
+      if ((await Promise.race([pipeline.drain().then(() => 'done' as const), timeout])) === 'timeout') {
+        t.log.warn('inference did not finish within half the shutdown timeout; undelivered records stay buffered');
+      }
+      stopStats();
+      sink.publishStats(pipeline.stats(source));
+      await Promise.race([pipeline.close().catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
+      await sink.close(Math.max(1000, deadline - Date.now()));
+      t.log.info(pipeline.stats(source), 'eta-sensor stopped');
+    } finally {
+      process.off('SIGHUP', onHup);
+    }
+    return 0;
+  },
+};
