@@ -4,6 +4,7 @@
  * thread. Sessions use one intra-op thread each: parallelism comes from the
  * pool, and two levels of threads would fight over the same cores.
  */
+import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { Piscina } from 'piscina';
@@ -24,10 +25,25 @@ const sessions: Promise<Record<string, ort.InferenceSession>> = (async () => {
 })();
 
 /**
+ * Fault injection for the reliability tests (never set in production):
+ * ETA_FAULT_WORKER_EXIT=<file>: if the file exists, delete it and end this worker thread (dies once);
+ * ETA_FAULT_WORKER_THROW=1: every task fails.
+ */
+function faultInjection(): void {
+  const once = process.env['ETA_FAULT_WORKER_EXIT'];
+  if (once && existsSync(once)) {
+    unlinkSync(once);
+    process.exit(1); // in a worker thread this ends only the thread
+  }
+  if (process.env['ETA_FAULT_WORKER_THROW'] === '1') throw new Error('injected inference failure');
+}
+
+/**
  * Returns every model's probabilities in one Float32Array (models in the
  * task's order, each rows × classes), moved rather than copied to the caller.
  */
 export default async function infer(task: InferTask): Promise<Float32Array> {
+  faultInjection();
   const s = await sessions;
   const parts: Float32Array[] = [];
   let total = 0;

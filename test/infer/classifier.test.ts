@@ -1,0 +1,114 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTelemetry } from '../../agent/events.js';
+import { FEATURE_NAMES } from '../../agent/features/registry.js';
+import { Classifier, type ClassifierOptions } from '../../agent/infer/classifier.js';
+import { loadModels, type LoadedModel } from '../../agent/infer/models.js';
+import type { ClassifyResult } from '../../agent/infer/types.js';
+import { tinyModel } from '../helpers/models.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eta-infer-'));
+let models: LoadedModel[];
+const BYTES = FEATURE_NAMES.indexOf('src2dst_bytes');
+
+t.before(async () => {
+  const app = await tinyModel(dir, 'app', ['small', 'medium', 'large']);
+  const attr = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  models = await loadModels({ app: { path: app, threshold: 0.5 }, attribution: { path: attr, threshold: 0.99 } }, FEATURE_NAMES, 'the flow meter');
+});
+
+function flow(bytes: number, id: number): { id: number; features: Float64Array } {
+  const f = new Float64Array(FEATURE_NAMES.length);
+  f[BYTES] = bytes;
+  return { id, features: f };
+}
+
+const base: ClassifierOptions = { workers: 2, batchSize: 64, batchTimeoutMs: 5, maxQueue: 10_000, maxWaitMs: 5000, mode: 'block' };
+
+function make(opts: Partial<ClassifierOptions> = {}): { c: Classifier<{ id: number; features: Float64Array }>; results: Map<number, ClassifyResult> } {
+  const results = new Map<number, ClassifyResult>();
+  const c = new Classifier<{ id: number; features: Float64Array }>(models, FEATURE_NAMES, { ...base, ...opts }, createTelemetry(), (it, r) => {
+    if (results.has(it.id)) throw new Error(`second result for ${it.id}`);
+    results.set(it.id, r);
+  });
+  return { c, results };
+}
+
+t.test('every flow gets one result with both labels, top 3 and thresholds applied', async (t) => {
+  const { c, results } = make();
+  for (let i = 0; i < 1000; i++) c.submit(flow([200, 2000, 30000][i % 3]!, i));
+  await c.drain();
+  t.equal(results.size, 1000);
+  const r = results.get(2)!;
+  t.equal(r.labels['app']!.label, 'large');
+  t.equal(r.labels['app']!.top.length, 3);
+  t.same(r.labels['app']!.top.map(([l]) => l).sort(), ['large', 'medium', 'small']);
+  t.ok(r.labels['app']!.confidence > 0.5);
+  t.equal(results.get(0)!.labels['app']!.label, 'small');
+  t.equal(results.get(1)!.labels['app']!.label, 'medium');
+  // attribution's threshold is 0.99: most flows are below it and read "unknown", with the top classes still given.
+  const unknown = [...results.values()].filter((x) => x.labels['attribution']!.label === 'unknown').length;
+  t.ok(unknown > 0, `${unknown} flows under the 0.99 threshold are unknown`);
+  t.equal(c.classified, 1000);
+  await c.close();
+});
+
+t.test('a batch closes on time when it does not fill', async (t) => {
+  const { c, results } = make({ batchSize: 1000, batchTimeoutMs: 20 });
+  c.submit(flow(200, 1));
+  // No drain(): only the batch timer can send this flow (workers may take a moment to start).
+  for (let waited = 0; results.size === 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  t.equal(results.size, 1, 'labelled without more flows arriving');
+  await c.close();
+});
+
+t.test('shed mode: beyond the queue bound flows come back unlabeled "overload", counted', async (t) => {
+  const tel = createTelemetry();
+  const results: ClassifyResult[] = [];
+  const c = new Classifier(models, FEATURE_NAMES, { ...base, mode: 'shed', maxQueue: 100, batchSize: 10 }, tel, (_it, r) => results.push(r));
+  for (let i = 0; i < 5000; i++) c.submit(flow(200, i));
+  await c.drain();
+  t.equal(results.length, 5000, 'nothing lost');
+  const shed = results.filter((r) => r.unlabeled === 'overload').length;
+  t.ok(shed >= 4000, `${shed} shed`);
+  t.equal(tel.counters.get('infer.overload'), shed);
+  t.ok(results.some((r) => r.labels['app']), 'the rest labelled');
+  await c.close();
+});
+
+t.test('a dying worker is replaced and its batch retried', async (t) => {
+  const marker = join(dir, 'die-once');
+  writeFileSync(marker, '');
+  process.env['ETA_FAULT_WORKER_EXIT'] = marker;
+  const tel = createTelemetry();
+  const results: ClassifyResult[] = [];
+  const c = new Classifier(models, FEATURE_NAMES, { ...base, batchSize: 50 }, tel, (_it, r) => results.push(r));
+  for (let i = 0; i < 500; i++) c.submit(flow(2000, i));
+  await c.drain();
+  delete process.env['ETA_FAULT_WORKER_EXIT'];
+  t.equal(results.length, 500);
+  t.equal(results.filter((r) => r.unlabeled).length, 0, 'the retried batch was labelled');
+  t.equal(tel.counters.get('infer.batch-retried'), 1);
+  // The pool still works after the death.
+  for (let i = 500; i < 600; i++) c.submit(flow(200, i));
+  await c.drain();
+  t.equal(results.length, 600);
+  await c.close();
+});
+
+t.test('inference that keeps failing: retried once, then unlabeled "inference-error"', async (t) => {
+  process.env['ETA_FAULT_WORKER_THROW'] = '1';
+  const tel = createTelemetry();
+  const results: ClassifyResult[] = [];
+  const c = new Classifier(models, FEATURE_NAMES, { ...base, batchSize: 100, workers: 1 }, tel, (_it, r) => results.push(r));
+  for (let i = 0; i < 100; i++) c.submit(flow(200, i));
+  await c.drain();
+  delete process.env['ETA_FAULT_WORKER_THROW'];
+  t.equal(results.length, 100);
+  t.ok(results.every((r) => r.unlabeled === 'inference-error'));
+  t.equal(tel.counters.get('infer.batch-retried'), 1);
+  t.equal(tel.counters.get('infer.batch-failed'), 1);
+  await c.close();
+});
