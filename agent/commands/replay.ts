@@ -86,6 +86,7 @@ Examples:
       await pipeline.drain();
     } finally {
       await pipeline.close();
+      sink.publishStats(pipeline.stats());
       await sink.close(60_000);
       progress.done();
     }

@@ -1,0 +1,117 @@
+/**
+ * The daemon as operators run it: `eta-sensor run` capturing on lo while this
+ * test sends real TCP, UDP and TLS traffic; the labeled flows arrive over the
+ * real Mosquitto; stats come every interval; SIGTERM leaves status "offline",
+ * and SIGKILL makes the broker publish the last will.
+ */
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { BIN } from '../helpers/cli.js';
+import { tinyModel } from '../helpers/models.js';
+import { uniqueNames } from '../publish/helpers/config.js';
+import { makePki } from '../publish/helpers/pki.js';
+import { subscribe } from '../publish/helpers/subscriber.js';
+
+const BROKER = 'mqtt://127.0.0.1:1883';
+const root = process.getuid?.() === 0;
+
+interface Rec { flow: { proto: number; dst_port: number; end_reason: string; packets: number[] }; tls: { sni: string; version: string } | null; app: { label: string } | null; attribution: { label: string } | null }
+
+function startAgent(args: string[]): { child: ChildProcess; log: () => string } {
+  const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, log: () => out };
+}
+
+t.test('live capture on lo → flows over MQTT, stats, clean stop', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-live-'));
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  const pki = makePki(t);
+  // Servers first, so their ports can go into the capture filter.
+  const tcp = createServer((s) => s.on('data', (d) => s.write(d)).on('end', () => s.end())).listen(0, '127.0.0.1');
+  const tls = createTlsServer({ key: readFileSync(pki.serverKey), cert: readFileSync(pki.serverCert) }, (s) => {
+    s.on('data', (d) => s.write(d));
+    s.on('end', () => s.end());
+  }).listen(0, '127.0.0.1');
+  const udp = createSocket('udp4').bind(0, '127.0.0.1');
+  await Promise.all([once(tcp, 'listening'), once(tls, 'listening'), once(udp, 'listening')]);
+  udp.on('message', (m, r) => udp.send(m, r.port, r.address));
+  t.teardown(() => { tcp.close(); tls.close(); udp.close(); });
+  const ports = { tcp: (tcp.address() as { port: number }).port, tls: (tls.address() as { port: number }).port, udp: udp.address().port };
+
+  const { prefix, sensor } = uniqueNames();
+  const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/#`]);
+  const agent = startAgent([
+    '--set', 'capture.interfaces=lo', '--set', `capture.filter=tcp port ${ports.tcp} or tcp port ${ports.tls} or udp port ${ports.udp}`,
+    '--set', 'publish.sink=mqtt', '--set', `publish.mqtt.url=${BROKER}`, '--set', `publish.buffer.dir=${join(dir, 'buffer')}`,
+    '--set', `publish.topic_prefix=${prefix}`, '--set', `publish.sensor_id=${sensor}`, '--set', 'publish.stats_interval=0.5',
+    '--set', 'flows.idle_timeout=1', '--set', 'flows.tcp_close_grace=0.2', '--set', 'capture.clock_interval=0.2',
+    '--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`,
+  ]);
+  t.teardown(() => { agent.child.kill('SIGKILL'); });
+  await sub.waitFor(() => sub.on(`${prefix}/${sensor}/status`).some((m) => m.payload.toString().includes('online')), 15_000, 'status online');
+
+  // Real traffic: a TCP echo session, a TLS 1.3 session with SNI, UDP datagrams both ways.
+  const c = connect(ports.tcp, '127.0.0.1');
+  await once(c, 'connect');
+  c.write('hello over tcp');
+  await once(c, 'data');
+  c.end();
+  const s = tlsConnect({ port: ports.tls, host: '127.0.0.1', servername: 'live.eta-sensor.test', ca: readFileSync(pki.ca), checkServerIdentity: () => undefined });
+  await once(s, 'secureConnect');
+  s.write('hello over tls');
+  await once(s, 'data');
+  s.end();
+  const u = createSocket('udp4');
+  for (let i = 0; i < 3; i++) {
+    u.send(Buffer.alloc(60, i), ports.udp, '127.0.0.1');
+    await once(u, 'message');
+  }
+  u.close();
+
+  const flowsTopic = `${prefix}/${sensor}/flows`;
+  await sub.waitFor(() => sub.on(flowsTopic).length >= 3, 20_000, 'three flows over MQTT');
+  await sub.waitFor(() => sub.on(`${prefix}/${sensor}/stats`).length >= 2, 10_000, 'periodic stats');
+  const recs = sub.on(flowsTopic).map((m) => JSON.parse(m.payload.toString()) as Rec);
+  const byPort = (p: number): Rec | undefined => recs.find((r) => r.flow.dst_port === p);
+  t.equal(byPort(ports.tcp)?.flow.end_reason, 'end', 'TCP flow ended by FIN both ways');
+  t.equal(byPort(ports.tls)?.tls?.sni, 'live.eta-sensor.test', 'SNI from the live TLS handshake');
+  t.equal(byPort(ports.tls)?.tls?.version, '1.3');
+  t.same(byPort(ports.udp)?.flow.packets, [3, 3], 'UDP both ways');
+  t.ok(recs.every((r) => r.app && r.attribution), 'both labels');
+  const stats = JSON.parse(sub.on(`${prefix}/${sensor}/stats`).at(-1)!.payload.toString()) as { capture: { kernel_drops: number }; flows: { created: number } };
+  t.equal(stats.capture.kernel_drops, 0, 'kernel drop counter reported');
+  t.ok(stats.flows.created >= 3);
+
+  agent.child.kill('SIGTERM');
+  const [code] = await once(agent.child, 'exit') as [number | null];
+  t.equal(code, 0, agent.log().slice(-2000));
+  await sub.waitFor(() => sub.on(`${prefix}/${sensor}/status`).at(-1)?.payload.toString().includes('offline') ?? false, 5000, 'status offline');
+});
+
+t.test('SIGKILL: the broker publishes the last will', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-lwt-'));
+  const { prefix, sensor } = uniqueNames();
+  const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/status`]);
+  const agent = startAgent([
+    '--set', 'capture.interfaces=lo', '--set', 'capture.filter=udp port 9', '--set', 'publish.sink=mqtt',
+    '--set', `publish.mqtt.url=${BROKER}`, '--set', `publish.buffer.dir=${join(dir, 'buffer')}`,
+    '--set', `publish.topic_prefix=${prefix}`, '--set', `publish.sensor_id=${sensor}`,
+    '--set', 'infer.app.path=', '--set', 'infer.attribution.path=',
+  ]);
+  await sub.waitFor(() => sub.messages.some((m) => m.payload.toString().includes('online')), 15_000, 'online');
+  agent.child.kill('SIGKILL');
+  await sub.waitFor(() => sub.messages.at(-1)?.payload.toString().includes('offline') ?? false, 10_000, 'last will offline');
+  t.pass('last will received');
+});
