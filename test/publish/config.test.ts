@@ -1,0 +1,74 @@
+/** The publish section: defaults, exact messages, secrets kept out of URLs and logs, and nothing opened before open(). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { createTelemetry } from '../../agent/events.js';
+import { defaults, parseSection } from '../../agent/lib/schema.js';
+import { checkPublishConfig, createSink, publishSchema, redactUrl } from '../../agent/publish/index.js';
+import { publishConfig } from './helpers/config.js';
+import { tempDir } from './helpers/tmp.js';
+
+t.test('defaults', async (t) => {
+  const d = defaults(publishSchema);
+  t.match(d, {
+    sink: 'mqtt', sensor_id: '', topic_prefix: 'eta', batch_size: 1, stats_interval: 60,
+    mqtt: { url: 'mqtt://localhost:1883', qos: 1, session: 'persistent', max_inflight: 20, tls: { reject_unauthorized: true } },
+    buffer: { max_size: 64 * 1024 * 1024, overflow: 'drop-oldest', fsync: 'interval', fsync_interval: 1 },
+  });
+  t.same(checkPublishConfig(d), []);
+});
+
+t.test('path-qualified messages', async (t) => {
+  const issues: string[] = [];
+  parseSection(publishSchema, {
+    sink: 'kafka', sensor_id: 'a/b', topic_prefix: 'eta/#', batch_size: 0,
+    mqtt: { url: 'http://x', qos: 3, tls: { reject_unauthorized: 'no' } },
+    buffer: { overflow: 'block', fsync: 'sometimes', max_size: '1KiB' },
+  }, 'publish', issues);
+  t.same(issues, [
+    'publish.sink must be mqtt, stdout, file or none (got "kafka")',
+    'publish.sensor_id must be letters, digits, ".", "_" or "-" (it is one MQTT topic level) (got "a/b")',
+    'publish.topic_prefix must be a topic without wildcards (#, +), spaces or a trailing / (got "eta/#")',
+    'publish.batch_size must be an integer between 1 and 10000 (got 0)',
+    'publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://")',
+    'publish.mqtt.qos must be 0, 1 or 2 (got 3)',
+    'publish.mqtt.tls.reject_unauthorized must be true or false (got "no")',
+    'publish.buffer.max_size must be a size in bytes such as 67108864 or "64MiB" of at least 65536 (got "1KiB")',
+    'publish.buffer.overflow must be drop-oldest or drop-newest (got "block")',
+    'publish.buffer.fsync must be always, interval or never (got "sometimes")',
+  ]);
+});
+
+t.test('no password in the URL; cross-field rules', async (t) => {
+  const issues: string[] = [];
+  parseSection(publishSchema, { mqtt: { url: 'mqtts://u:hunter2@broker:8883' } }, 'publish', issues);
+  t.same(issues, ['publish.mqtt.url must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable']);
+  t.notOk(issues.join().includes('hunter2'), 'the message does not repeat it');
+  const c = publishConfig({ mqtt: { url: 'mqtt://broker', password: 'x', password_file: '/p', tls: { cert: '/c.pem' } } });
+  t.same(checkPublishConfig(c), [
+    'publish.mqtt.password and publish.mqtt.password_file are both set; keep one',
+    'publish.mqtt.tls.cert and publish.mqtt.tls.key go together; set both or neither',
+    'publish.mqtt.tls is set but publish.mqtt.url is mqtt:// (plain TCP); use mqtts://',
+  ]);
+  t.throws(() => createSink(c, createTelemetry()), { code: 'E_CONFIG' });
+});
+
+t.test('redactUrl', async (t) => {
+  t.equal(redactUrl('mqtts://user:pw@host:8883'), 'mqtts://***@host:8883');
+  t.equal(redactUrl('mqtt://host:1883'), 'mqtt://host:1883');
+});
+
+t.test('createSink opens nothing; open() names the option to fix', async (t) => {
+  const missing = path.join(tempDir(t), 'nope', 'ca.pem');
+  const sink = createSink(publishConfig({
+    mqtt: { url: 'mqtts://127.0.0.1:1', tls: { ca: missing } }, buffer: { dir: path.join(tempDir(t), 'buf') },
+  }), createTelemetry());
+  t.equal(sink.name, 'mqtt');
+  await t.rejects(sink.open(), { code: 'E_PUBLISH', message: /cannot read publish\.mqtt\.tls\.ca/ });
+  const file = createSink(publishConfig({ sink: 'file', file: { path: path.join(tempDir(t), 'no', 'x.jsonl') } }), createTelemetry());
+  await t.rejects(file.open(), { code: 'E_PUBLISH', message: /publish\.file\.path/ });
+  const notADir = path.join(tempDir(t), 'file');
+  fs.writeFileSync(notADir, '');
+  const buf = createSink(publishConfig({ buffer: { dir: path.join(notADir, 'buffer') } }), createTelemetry());
+  await t.rejects(buf.open(), { code: 'E_PUBLISH', message: /publish buffer directory/ });
+});
