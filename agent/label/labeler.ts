@@ -32,7 +32,15 @@ export interface FlowKey {
 export type UnlabeledReason = 'no-match' | 'ambiguous' | 'not-encrypted' | 'no-sni' | 'sni-unmatched';
 
 export type LabelOutcome =
-  | { readonly labeled: true; readonly app: string; readonly category: UsageType | null; readonly rule: SniRule | null }
+  | {
+      readonly labeled: true;
+      readonly app: string;
+      readonly category: UsageType | null;
+      /** The rule that labelled the flow, or null. */
+      readonly rule: SniRule | null;
+      /** The labels-file line that labelled the flow, or null. */
+      readonly line: FlowLabel | null;
+    }
   | { readonly labeled: false; readonly reason: UnlabeledReason };
 
 export interface LabelerOptions {
@@ -78,7 +86,7 @@ export class Labeler {
       const hit = this.fromFlows(f);
       if (typeof hit !== 'string') {
         if (this.o.encryptedOnly && hit.encrypted === false) return this.miss('not-encrypted');
-        return this.hit(hit.app, usageType(this.o.categories, hit.app, hit.category), null);
+        return this.hit(hit.app, usageType(this.o.categories, hit.app, hit.category), null, hit);
       }
       reason = hit;
     }
@@ -88,7 +96,7 @@ export class Labeler {
       const rule = this.matcher.match(sni);
       if (rule) {
         s.bySni.set(rule, (s.bySni.get(rule) ?? 0) + 1);
-        return this.hit(rule.app, usageType(this.o.categories, rule.app, '', rule.category), rule);
+        return this.hit(rule.app, usageType(this.o.categories, rule.app, '', rule.category), rule, null);
       }
       if (s.unmatchedSnis.has(sni) || s.unmatchedSnis.size < MAX_SNIS) s.unmatchedSnis.set(sni, (s.unmatchedSnis.get(sni) ?? 0) + 1);
       else s.unmatchedSniOverflow++;
@@ -97,13 +105,13 @@ export class Labeler {
     return this.miss(reason);
   }
 
-  private hit(app: string, category: UsageType | null, rule: SniRule | null): LabelOutcome {
+  private hit(app: string, category: UsageType | null, rule: SniRule | null, line: FlowLabel | null): LabelOutcome {
     const s = this.stats;
     s.labeled++;
     s.apps.set(app, (s.apps.get(app) ?? 0) + 1);
     if (category) s.categories.set(category, (s.categories.get(category) ?? 0) + 1);
     else s.noCategory++;
-    return { labeled: true, app, category, rule };
+    return { labeled: true, app, category, rule, line };
   }
 
   private miss(reason: UnlabeledReason): LabelOutcome {

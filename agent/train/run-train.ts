@@ -8,17 +8,15 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
-import { binMatrix, computeEdges, MAX_BINS } from './bins.js';
-import { trainBoost } from './boost.js';
+import { MAX_BINS } from './bins.js';
 import { loadDataset, type Dataset } from './dataset.js';
-import { trainForest } from './forest.js';
+import { fitEnsemble } from './fit.js';
 import { computeMetrics, summary, type Metrics } from './metrics.js';
-import { argmaxRows, predictProba, type Algo, type TreeEnsemble } from './model.js';
+import { argmaxRows, predictProba, type Algo } from './model.js';
 import { FORMAT_VERSION, type ModelMeta } from './model-meta.js';
 import { exportOnnx } from './onnx-export.js';
 import { Rng } from './rng.js';
-import { classWeights, planClasses, splitRows } from './split.js';
-import type { GbdtParams, RfParams, TrainData } from './train-data.js';
+import { planClasses, splitRows } from './split.js';
 
 export interface TrainOptions {
   readonly data: string;
@@ -83,35 +81,11 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   }
   const all = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter((r) => (plan.y[r] as number) >= 0);
   const [trainRows, testRows] = splitRows(all, plan.y, ds.group, o.holdout, new Rng(o.seed, 0x7e57));
-  const F = ds.featureNames.length;
-  const edges = computeEdges(ds.x, ds.nRows, F, trainRows);
-  const data: TrainData = {
-    nRows: ds.nRows, nFeatures: F, nClasses: C, binned: binMatrix(ds.x, ds.nRows, edges), edges,
-    y: plan.y, trainRows, classWeight: classWeights(plan.y, trainRows, C, o.classWeight),
-  };
   const onTree = (done: number, total: number): void => o.onProgress?.('fit', done, total);
-  let model: TreeEnsemble;
-  let params: Record<string, unknown>;
-  if (o.algo === 'rf') {
-    const p: RfParams = {
-      trees: o.trees, maxDepth: o.maxDepth ?? 0, minSamplesLeaf: o.minSamplesLeaf ?? 1,
-      maxFeatures: Math.max(1, Math.floor(Math.sqrt(F))), seed: o.seed,
-    };
-    model = await trainForest(data, plan.classes, p, { threads: o.threads, onTree, signal: o.signal });
-    params = { ...p };
-  } else {
-    const p: GbdtParams = {
-      rounds: o.trees, maxDepth: o.maxDepth || 6, learningRate: o.learningRate ?? 0.1, minChildWeight: 1,
-      lambda: 1, gamma: 0, earlyStopping: o.earlyStopping ?? 0, validationShare: 0.1, seed: o.seed,
-    };
-    const [fitRows, validRows] = p.earlyStopping > 0
-      ? splitRows(trainRows, plan.y, ds.group, p.validationShare, new Rng(o.seed, 0xe5))
-      : [trainRows, new Int32Array(0)];
-    const res = await trainBoost({ data, classes: plan.classes, x: ds.x, fitRows, validRows }, p,
-      { threads: o.threads, onTree, signal: o.signal });
-    model = res.model;
-    params = { ...p, rounds_kept: res.rounds };
-  }
+  const { model, params } = await fitEnsemble(
+    { x: ds.x, nRows: ds.nRows, nFeatures: ds.featureNames.length, y: plan.y, classes: plan.classes, group: ds.group, trainRows },
+    { ...o, onTree },
+  );
   let holdout: Metrics | null = null;
   if (testRows.length > 0) {
     const pred = argmaxRows(predictProba(model, ds.x, ds.nRows, testRows), C);
