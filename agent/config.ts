@@ -13,7 +13,7 @@ import { flowsSection } from './flows/config.js';
 import { metaSection } from './meta/config.js';
 import { defaults, fields, num, oneOf, parseSection, section, type Infer } from './lib/schema.js';
 import { inferSection } from './infer/config.js';
-import { checkPublishConfig, publishSchema } from './publish/config.js';
+import { checkPublishConfig, publishSchema, SECRET_FIELDS } from './publish/config.js';
 
 export const logSection = section('Logging (pino JSON lines; journald collects stdout).', {
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
@@ -59,6 +59,10 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
     const eq = set.indexOf('=');
     const key = eq > 0 ? set.slice(0, eq).trim() : '';
     const f = all.find(([p]) => p === key);
+    if (SECRET_FIELDS.includes(key)) {
+      issues.push(`--set ${key}: secrets are not taken from the command line (other users see it in ps); use ${f?.[1].env ?? 'the environment'} or the matching *_file option`);
+      continue;
+    }
     if (!f) {
       issues.push(`--set ${set}: ${key || '(empty key)'} is not a known option (see config/agent.example.yaml)`);
       continue;

@@ -76,7 +76,10 @@ Examples:
     await writer.close();
     progress.done();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const stats = { input, ...meter.stats(), sourceSkipped: source.stats().skipped, rows: writer.lines - (format === 'csv' ? 1 : 0), seconds, end };
+    const stats = {
+      input, ...meter.stats(), sourceSkipped: source.stats().skipped, rows: writer.lines - (format === 'csv' ? 1 : 0), seconds, end,
+      maxRssKiB: process.resourceUsage().maxRSS,
+    };
     if (summary === 'json') io.stderr.write(JSON.stringify(stats) + '\n');
     else if (summary === 'text') io.stderr.write(summaryText(stats));
     if (end.reason === 'error') {

@@ -8,6 +8,8 @@ export interface RunSummary extends MeterStats {
   seconds: number;
   sourceSkipped: Record<string, number>;
   end: SourceEnd;
+  /** Peak resident memory of the process (KiB). */
+  maxRssKiB: number;
 }
 
 function list(rec: Record<string, number>): string {

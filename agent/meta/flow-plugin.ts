@@ -1,10 +1,17 @@
 /**
- * Connects the handshake inspector to the flow table: one inspector per new
- * TCP/UDP flow, fed the flow's first packets until it says it is done, then
- * dropped; the metadata found is kept until the flow ends.
+ * Connects the handshake inspector to the flow table. A flow gets an inspector
+ * only when its first packet with payload can start a handshake (a TLS
+ * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
+ * handshake on UDP); it is fed the next packets until it says it is done,
+ * then dropped; the metadata found is kept until the flow ends.
+ *
+ * Why lazily: most flows carry no handshake, and creating and feeding an
+ * inspector for each of them cost half the extraction time. The price: a TCP
+ * ClientHello whose first segment arrives after a later one is not read (the
+ * inspector never sees the SYN); in-order hellos, split or not, are.
  *
  * Per packet, a flow that is not being inspected costs one byte read (the
- * `inspecting` column), so long flows pay nothing after their first packets.
+ * `state` column), so long flows pay nothing after their first packets.
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
@@ -13,8 +20,35 @@ import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import type { HandshakeInspector } from './types.js';
 
+const IDLE = 0;
+const INSPECTING = 1;
+const WAITING = 2;
+/**
+ * Payload packets a flow may carry before one starts a hello. More than one: captures that
+ * begin mid-connection, or odd first bytes (a TCP keep-alive with one byte), precede the
+ * ClientHello; a few more byte checks per flow are cheap.
+ */
+const MAX_WAIT = 4;
+const NO_BYTES = new Uint8Array(0);
+const TLS_HANDSHAKE = 0x16;
+/** Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
+const STARTTLS_PORTS = new Set([25, 587, 110, 143, 21, 5222, 5269, 389, 3306, 5432]);
+
+/** Whether a flow's first payload can begin a hello: checked on the bytes in place, without a copy. */
+function mayStartHandshake(p: Packet): boolean {
+  const b = p.buf;
+  const o = p.payloadOff;
+  if (p.proto === 6) return b[o] === TLS_HANDSHAKE || STARTTLS_PORTS.has(p.dport) || STARTTLS_PORTS.has(p.sport);
+  if (p.capPayload < 7) return false;
+  const b0 = b[o]!;
+  // QUIC long header (a known version is checked by the reader), or a DTLS handshake record (version 0xfeXX, or 0x0100).
+  if (b0 & 0x80) return true;
+  return b0 === TLS_HANDSHAKE && (b[o + 1] === 0xfe || b[o + 1] === 0x01);
+}
+
 export class MetaPlugin implements MetaProvider {
-  private readonly inspecting: Uint8Array;
+  /** Per slot: 0 not inspected (or done), 1 inspecting, 2 + k waiting after k payload packets without a hello start. */
+  private readonly state: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, FlowMeta>();
 
@@ -23,24 +57,28 @@ export class MetaPlugin implements MetaProvider {
     private readonly limits: MetaLimits,
     private readonly onError: (reason: string) => void,
   ) {
-    this.inspecting = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
   }
 
   onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void {
-    if (isNew) {
-      if (!this.limits.enabled || (p.proto !== 6 && p.proto !== 17)) return;
+    if (isNew) this.state[slot] = this.limits.enabled && (p.proto === 6 || p.proto === 17) ? WAITING : IDLE;
+    const st = this.state[slot]!;
+    if (st === IDLE) return;
+    if (st >= WAITING) {
+      if (p.capPayload === 0) return;
+      if (!mayStartHandshake(p)) {
+        this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
+        return;
+      }
       this.inspectors.set(slot, createInspector(this.limits, this.onError));
-      this.inspecting[slot] = 1;
-    } else if (this.inspecting[slot] === 0) {
-      return;
+      this.state[slot] = INSPECTING;
     }
-    const insp = this.inspectors.get(slot);
-    if (insp === undefined) return;
-    const payload = p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
+    const insp = this.inspectors.get(slot)!;
+    const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
     if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) {
       this.keep(slot, insp);
       this.inspectors.delete(slot);
-      this.inspecting[slot] = 0;
+      this.state[slot] = IDLE;
     }
   }
 
@@ -60,10 +98,8 @@ export class MetaPlugin implements MetaProvider {
   }
 
   onFree(slot: number): void {
-    if (this.inspecting[slot] !== 0) {
-      this.inspectors.delete(slot);
-      this.inspecting[slot] = 0;
-    }
+    if (this.state[slot] === INSPECTING) this.inspectors.delete(slot);
+    this.state[slot] = IDLE;
     this.found.delete(slot);
   }
 

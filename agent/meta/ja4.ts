@@ -40,8 +40,21 @@ function count2(n: number): string {
   return n > 99 ? '99' : n.toString().padStart(2, '0');
 }
 
+/**
+ * Clients of one application send the same cipher and extension lists, so the
+ * same texts are hashed over and over: a bounded memo saves a SHA-256 per flow.
+ */
+const memo = new Map<string, string>();
+const MEMO_MAX = 4096;
+
 function hash12(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  let h = memo.get(text);
+  if (h === undefined) {
+    h = createHash('sha256').update(text).digest('hex').slice(0, 12);
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(text, h);
+  }
+  return h;
 }
 
 function isAlnum(c: number): boolean {

@@ -36,7 +36,7 @@ const seconds = (doc: string, def: number, min: number): Field<number> => num({ 
 
 export const publishSchema = section('Where labeled flow records go, and how they survive a broker outage.', {
   sink: oneOf(['mqtt', 'stdout', 'file', 'none'] as const, {
-    default: 'mqtt',
+    default: 'stdout',
     doc: 'mqtt: publish to a broker through a bounded disk buffer; stdout: JSON lines on standard output; '
       + 'file: append JSON lines to publish.file.path; none: discard (counted).',
   }),

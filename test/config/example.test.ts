@@ -45,3 +45,29 @@ t.test('YAML syntax errors name the line', async (t) => {
   writeFileSync(p, 'flows:\n  idle_timeout: [1,\n');
   await t.rejects(loadConfig(p), { code: 'E_CONFIG', message: /YAML syntax error at line \d/ });
 });
+
+t.test('agent sections: exact messages for infer, publish and service mistakes', async (t) => {
+  t.same(issuesOf(() => validateConfig({
+    infer: { workers: 0, app: { threshold: 1.5 }, batch_size: 'many' },
+    publish: { mqtt: { qos: 3 }, buffer: { overflow: 'drop-all' } },
+    service: { shutdown_timeout: 0 },
+  })), [
+    'infer.app.threshold must be a number >= 0 and <= 1 (got 1.5)',
+    'infer.workers must be an integer between 1 and 64 (got 0)',
+    'infer.batch_size must be an integer between 1 and 65536 (got "many")',
+    'publish.mqtt.qos must be 0, 1 or 2 (got 3)',
+    'publish.buffer.overflow must be drop-oldest or drop-newest (got "drop-all")',
+    'service.shutdown_timeout must be a number >= 1 and <= 600 (got 0)',
+  ]);
+});
+
+t.test('secrets are refused on the command line and taken from the environment', async (t) => {
+  t.same(issuesOf(() => validateConfig({}, { sets: ['publish.mqtt.password=hunter2'] })), [
+    '--set publish.mqtt.password: secrets are not taken from the command line (other users see it in ps); use ETA_MQTT_PASSWORD or the matching *_file option',
+  ]);
+  t.equal(validateConfig({}, { env: { ETA_MQTT_PASSWORD: 's3cret' } }).publish.mqtt.password, 's3cret');
+});
+
+t.test('with no broker configured, records go to stdout', async (t) => {
+  t.equal(defaultConfig().publish.sink, 'stdout');
+});

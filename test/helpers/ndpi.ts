@@ -3,7 +3,7 @@
  * the comparison of our flows against them. Used by the match-rate test and
  * by the benchmark; absent data means the caller skips.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowRecord } from '../../agent/features/record.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
@@ -103,4 +103,46 @@ export function matchCapture(ndpi: NdpiFlow[], ours: FlowRecord[], into: MatchRe
     else if (cands.some(([a, b]) => a === n.c2sPkts && b === n.s2cPkts)) into.matched++;
     else into.differing.push({ ndpi: n, ours: cands });
   }
+}
+
+/** A flow line of nDPI's result files with the fields the metadata comparison needs. */
+export interface NdpiResultFlow {
+  pcap: string;
+  proto: number;
+  a: string;
+  ap: number;
+  b: string;
+  bp: number;
+  master: string;
+  sni: string | null;
+  ja4: string | null;
+}
+
+/** Flow lines of result/<capture>.out: "TCP 1.2.3.4:5 <-> [::1]:6 [proto: 91.119/TLS.Facebook]...[Hostname/SNI: x]...[JA4: y]". */
+export function loadNdpiResults(): NdpiResultFlow[] {
+  const dir = join(NDPI_DIR, 'result');
+  const out: NdpiResultFlow[] = [];
+  for (const f of readdirSync(dir)) {
+    const pcap = f.replace(/\.out$/, '');
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      const m = /^\s+\d+\s+(\S+) (\[[^\]]+\]|[^\s\[]+):(\d+) <-> (\[[^\]]+\]|[^\s\[]+):(\d+) \[proto: [\d.]+\/([^\]]+)\]/.exec(line);
+      if (!m) continue;
+      const sni = /\[Hostname\/SNI: ([^\]]*)\]/.exec(line)?.[1] ?? null;
+      const ja4 = /\[JA4: ([^\]]*)\]/.exec(line)?.[1] ?? null;
+      out.push({
+        pcap, proto: protoNumber(m[1]!), a: m[2]!.replace(/^\[|\]$/g, ''), ap: Number(m[3]), b: m[4]!.replace(/^\[|\]$/g, ''), bp: Number(m[5]),
+        master: m[6]!.split('.')[0]!, sni, ja4,
+      });
+    }
+  }
+  return out;
+}
+
+/** Our flow for an nDPI flow: same protocol and endpoints, either orientation. */
+export function findFlow(ours: readonly FlowRecord[], proto: number, a: string, ap: number, b: string, bp: number): FlowRecord | undefined {
+  const ka = canonicalIp(a);
+  const kb = canonicalIp(b);
+  return ours.find((r) => r.proto === proto && (
+    (canonicalIp(r.srcIp) === ka && r.srcPort === ap && canonicalIp(r.dstIp) === kb && r.dstPort === bp) ||
+    (canonicalIp(r.srcIp) === kb && r.srcPort === bp && canonicalIp(r.dstIp) === ka && r.dstPort === ap)));
 }

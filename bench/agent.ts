@@ -1,0 +1,119 @@
+/**
+ * Agent benchmarks (issue: the agent):
+ * - replay throughput (flows/s, packets/s) with both models, 1 and 2 workers,
+ *   against extract alone on the same file: inference must not be the bottleneck;
+ * - latency from a flow's end to its MQTT message at a subscriber (p50, p99)
+ *   at a steady 10,000 flows/s through the real Mosquitto.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { defaultConfig } from '../agent/config.js';
+import { createTelemetry } from '../agent/events.js';
+import type { FlowRecord } from '../agent/features/record.js';
+import { FEATURE_NAMES } from '../agent/features/registry.js';
+import { Classifier } from '../agent/infer/classifier.js';
+import { resolveModelPath } from '../agent/infer/models.js';
+import { Outbox } from '../agent/pipeline/outbox.js';
+import { toPublishRecord } from '../agent/pipeline/record.js';
+import { createSink } from '../agent/publish/index.js';
+import { modelsFor } from '../agent/service.js';
+import { replicatedCapture } from './captures.js';
+import { best, CLI } from './measure.js';
+import type { BenchFn, BenchRow } from './types.js';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function latency(rate: number, seconds: number): Promise<{ p50: number; p99: number; n: number; lost: number }> {
+  const cfg = defaultConfig();
+  const models = await modelsFor(cfg);
+  const dir = mkdtempSync(join(tmpdir(), 'eta-bench-lat-'));
+  const t = createTelemetry();
+  const prefix = `eta-bench-${process.pid}`;
+  const sink = createSink({ ...cfg.publish, sink: 'mqtt', topic_prefix: prefix, sensor_id: 'bench', mqtt: { ...cfg.publish.mqtt, url: 'mqtt://127.0.0.1:1883' }, buffer: { ...cfg.publish.buffer, dir } }, t);
+  await sink.open();
+  const sub = await connectAsync('mqtt://127.0.0.1:1883');
+  const sent = new Map<number, number>();
+  const lat: number[] = [];
+  sub.on('message', (_topic, payload) => {
+    const r = JSON.parse(payload.toString()) as { flow: { src_port: number; dst_port: number } };
+    const id = r.flow.dst_port * 65536 + r.flow.src_port;
+    const at = sent.get(id);
+    if (at !== undefined) {
+      lat.push(performance.now() - at);
+      sent.delete(id);
+    }
+  });
+  await sub.subscribeAsync(`${prefix}/bench/flows`, { qos: 1 });
+  const outbox = new Outbox(sink, t, 100_000, 'shed');
+  const c = new Classifier<FlowRecord>(models, FEATURE_NAMES, {
+    workers: cfg.infer.workers, batchSize: cfg.infer.batch_size, batchTimeoutMs: cfg.infer.batch_timeout_ms,
+    maxQueue: cfg.infer.max_queue, maxWaitMs: cfg.infer.max_wait_ms, mode: 'shed',
+  }, t, (rec, res) => outbox.push(toPublishRecord(rec, res, 'bench')));
+  // Warm up the workers (onnxruntime sessions) before measuring.
+  const features = new Float64Array(FEATURE_NAMES.length).fill(3);
+  const mk = (id: number): FlowRecord => ({
+    srcIp: '10.0.0.1', srcPort: id % 65536, dstIp: '10.0.0.2', dstPort: Math.floor(id / 65536), proto: 6, vlan: 0,
+    firstTs: 1.7e15, lastTs: 1.7e15, endReason: 'idle', meta: null, features,
+  });
+  for (let i = 0; i < 512; i++) c.submit(mk(10_000_000 + i));
+  await c.drain();
+  await new Promise((r) => setTimeout(r, 500));
+  sent.clear();
+  const total = rate * seconds;
+  const tick = 10; // ms: submit rate/100 flows every 10 ms
+  let id = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (id < due) {
+        sent.set(id, performance.now());
+        c.submit(mk(id));
+        id++;
+      }
+      if (id >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, tick);
+  });
+  await c.drain();
+  await outbox.drain();
+  const deadline = Date.now() + 10_000;
+  while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await c.close();
+  await sink.close(5000);
+  await sub.endAsync();
+  rmSync(dir, { recursive: true, force: true });
+  lat.sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, lost: sent.size };
+}
+
+export const agentBench: BenchFn = async (ctx) => {
+  const cfg = defaultConfig();
+  const notes: string[] = [];
+  if (!existsSync(resolveModelPath(cfg.infer.app.path!)) || !existsSync(resolveModelPath(cfg.infer.attribution.path!))) {
+    return { title: 'agent', rows: [], notes: ['shipped models missing (npm run build-models): skipped'] };
+  }
+  const { path, packets } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
+  const n = ctx.quick ? 1 : 2;
+  const ex = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json']);
+  const flows = (JSON.parse(ex.stderr.trim().split('\n').pop()!) as { rows: number }).rows;
+  const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: flows / ex.seconds, unit: 'flows/s', higherIsBetter: true }];
+  for (const workers of [1, 2]) {
+    const r = await best(n, process.execPath, [CLI, 'replay', path, '-o', '/dev/null', '-q', '--set', `infer.workers=${workers}`]);
+    rows.push({ name: `replay with both models, ${workers} worker${workers > 1 ? 's' : ''}`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true,
+      reference: { name: 'extract alone', value: flows / ex.seconds }, ...(workers === 2 ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: ex.seconds / r.seconds >= 0.9 } : {}) });
+    rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
+  }
+  notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null`);
+  const l = await latency(10_000, ctx.quick ? 2 : 5);
+  rows.push({ name: 'flow end → MQTT subscriber, p50', value: l.p50, unit: 'ms', higherIsBetter: false });
+  rows.push({ name: 'flow end → MQTT subscriber, p99', value: l.p99, unit: 'ms', higherIsBetter: false, target: '< 50 ms at 10,000 flows/s', met: l.p99 < 50 && l.lost === 0 });
+  notes.push(`latency: ${l.n.toLocaleString('en-US')} flows at 10,000 flows/s, both models, ${cfg.infer.workers} workers, QoS 1 through the disk buffer to Mosquitto on 127.0.0.1:1883; ${l.lost} not received`);
+  return { title: 'agent: replay throughput and publish latency', rows, notes };
+};

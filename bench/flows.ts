@@ -1,0 +1,86 @@
+/**
+ * Flow-meter benchmarks (issue: flow meter, reliability):
+ * - extract: packets/s on a >= 1M-packet capture built from the shared
+ *   captures, against Debian's `ndpiReader -q -i` on the same file; and the
+ *   cost of handshake metadata (must stay within 10%);
+ * - memory: peak memory per concurrent flow with 1M flows alive (<= 1 KiB);
+ * - flood: 5M one-packet flows through a 100k flow cap: memory stays bounded.
+ */
+import { concurrentCapture, floodCapture, replicatedCapture } from './captures.js';
+import { best, CLI, have, run } from './measure.js';
+import type { BenchFn } from './types.js';
+
+interface Summary { frames: number; rows: number; maxRssKiB: number; flowsEnded: Record<string, number> }
+
+function summary(stderr: string): Summary {
+  return JSON.parse(stderr.trim().split('\n').pop()!) as Summary;
+}
+
+export const extractBench: BenchFn = async (ctx) => {
+  const { path, packets } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
+  const n = ctx.quick ? 1 : 3;
+  const notes: string[] = [`input: ${path} (${packets.toLocaleString('en-US')} packets, every Ethernet capture of ../shared/data/ndpi replayed with shifted times)`];
+  const ours = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json']);
+  const noMeta = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', 'meta.enabled=false']);
+  const s = summary(ours.stderr);
+  const pps = s.frames / ours.seconds;
+  const ppsNoMeta = s.frames / noMeta.seconds;
+  let ndpi: { name: string; value: number } | undefined;
+  if (have('ndpiReader')) {
+    const r = await best(n, 'ndpiReader', ['-q', '-i', path]);
+    ndpi = { name: 'ndpiReader -q', value: s.frames / r.seconds };
+  } else notes.push('ndpiReader not installed (apt-get install libndpi-bin): no reference column');
+  notes.push(`${s.rows.toLocaleString('en-US')} flows written as CSV to /dev/null; wall time of the whole command, best of ${n}`);
+  const metaCost = 1 - pps / ppsNoMeta;
+  return {
+    title: 'extract: packets per second',
+    rows: [
+      { name: 'extract (CSV out)', value: pps, unit: 'pkt/s', higherIsBetter: true, ...(ndpi ? { reference: ndpi, target: 'ratio >= 1.0', met: pps >= ndpi.value } : {}) },
+      { name: 'extract, metadata off', value: ppsNoMeta, unit: 'pkt/s', higherIsBetter: true },
+      { name: 'cost of handshake metadata', value: metaCost * 100, unit: '%', target: '<= 10%', met: metaCost <= 0.1 },
+    ],
+    notes,
+  };
+};
+
+export const memoryBench: BenchFn = async (ctx) => {
+  const flows = ctx.quick ? 200_000 : 1_000_000;
+  const path = concurrentCapture(flows);
+  const r = await run(process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${flows + 1000}`]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const s = summary(r.stderr);
+  // The same command on a tiny capture: what the process needs before any flow.
+  const empty = concurrentCapture(1);
+  const base = summary((await run(process.execPath, [CLI, 'extract', empty, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${flows + 1000}`])).stderr);
+  concurrentCapture(flows); // leave the big one for a rerun
+  const perFlow = (s.maxRssKiB * 1024) / flows;
+  const perFlowNet = ((s.maxRssKiB - base.maxRssKiB) * 1024) / flows;
+  return {
+    title: `memory: ${flows.toLocaleString('en-US')} concurrent flows`,
+    rows: [
+      { name: 'peak RSS / concurrent flows', value: perFlow, unit: 'B/flow', higherIsBetter: false, target: '<= 1024 B/flow', met: perFlow <= 1024 },
+      { name: 'peak RSS above an empty run / flows', value: perFlowNet, unit: 'B/flow', higherIsBetter: false },
+      { name: 'peak RSS', value: s.maxRssKiB / 1024, unit: 'MiB', higherIsBetter: false },
+    ],
+    notes: [`${flows.toLocaleString('en-US')} distinct TCP flows (one SYN each) all alive when the capture ends, then ended as forced and written out; empty run peak ${Math.round(base.maxRssKiB / 1024)} MiB`],
+  };
+};
+
+export const floodBench: BenchFn = async (ctx) => {
+  const flows = ctx.quick ? 1_000_000 : 5_000_000;
+  const cap = 100_000;
+  const path = floodCapture(flows, 60);
+  const r = await run(process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${cap}`]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const s = summary(r.stderr);
+  const budgetMiB = 400;
+  return {
+    title: `flood: ${flows.toLocaleString('en-US')} one-packet flows through a ${cap.toLocaleString('en-US')} flow cap`,
+    rows: [
+      { name: 'peak RSS', value: s.maxRssKiB / 1024, unit: 'MiB', higherIsBetter: false, target: `<= ${budgetMiB} MiB`, met: s.maxRssKiB / 1024 <= budgetMiB },
+      { name: 'flows evicted (counted)', value: s.flowsEnded['evicted'] ?? 0, unit: 'flows' },
+      { name: 'throughput', value: s.frames / r.seconds, unit: 'pkt/s', higherIsBetter: true },
+    ],
+    notes: ['a SYN flood from distinct sources over 60 s of capture time; every flow is accounted for: evicted or ended'],
+  };
+};

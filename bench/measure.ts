@@ -1,0 +1,39 @@
+/** Timing helpers: run a command to completion, best of N wall times, peak memory. */
+import { spawn, spawnSync } from 'node:child_process';
+
+export interface Run {
+  seconds: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, code, stdout, stderr }));
+  });
+}
+
+/** Best (shortest) of `n` runs: the machine is shared, the minimum is the least disturbed. */
+export async function best(n: number, cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<Run> {
+  let b: Run | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = await run(cmd, args, env);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-500)}`);
+    if (!b || r.seconds < b.seconds) b = r;
+  }
+  return b!;
+}
+
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export const CLI = new URL('../agent/cli.js', import.meta.url).pathname;
