@@ -64,7 +64,7 @@ Examples:
             if (++pendingRows >= 256) flushRows();
           }
         : (rec: FlowRecord): void => writer.write(jsonLine(rec));
-    const meter = new FlowMeter(meterOptions(cfg), onFlow);
+    const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, onFlow);
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
     const started = process.hrtime.bigint();
     const end = await meterSource(source, meter, async () => {

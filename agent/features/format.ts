@@ -47,9 +47,9 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
   out.byte(44);
   out.int(r.vlan);
   out.byte(44);
-  out.str(isoMicros(r.firstTs));
+  out.isoMicros(r.firstTs);
   out.byte(44);
-  out.str(isoMicros(r.lastTs));
+  out.isoMicros(r.lastTs);
   out.byte(44);
   out.str(r.endReason);
   out.byte(44);

@@ -17,10 +17,11 @@ function mix(h: number): number {
 }
 
 function endpoint(a0: number, a1: number, a2: number, a3: number, port: number): number {
-  let h = mix(a0 ^ 0x9e3779b9);
-  h = mix(h ^ a1);
-  h = mix(h ^ a2);
-  h = mix(h ^ a3);
+  // One multiply-xorshift round per word and a full mix at the end: enough spread, half the cost of mixing each word.
+  let h = Math.imul(a0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ a1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ a2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ a3, 0xc2b2ae35);
   return mix(h ^ port);
 }
 

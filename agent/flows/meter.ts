@@ -4,7 +4,7 @@
  * Bad packets are counted by reason and skipped; nothing here throws on input.
  */
 import type { Frame } from '../capture/types.js';
-import { buildRecord, type FlowMeta, type FlowRecord } from '../features/record.js';
+import { buildRecord, scratchRecord, type FlowMeta, type FlowRecord } from '../features/record.js';
 import { ACTIVITY_GAP_S } from '../features/registry.js';
 import { decodeFrame, type DecodeOptions } from './decode.js';
 import type { EndReason } from './end-reason.js';
@@ -21,6 +21,11 @@ export interface MeterOptions {
   gtp: boolean;
   /** Handshake metadata inspection (SNI, ALPN, TLS version, JA4); off when absent or disabled. */
   meta?: MetaLimits;
+  /**
+   * Hand every flow over in the same record object, valid only during the callback (for
+   * consumers that write each record out at once). Default: a new record per flow.
+   */
+  reuseRecord?: boolean;
 }
 
 /** Supplies the handshake metadata of a flow when it ends (see agent/meta/). */
@@ -55,6 +60,7 @@ export class FlowMeter {
     private readonly onFlow: (rec: FlowRecord) => void,
   ) {
     this.decodeOpts = { gtp: opts.gtp };
+    const scratch = opts.reuseRecord ? scratchRecord() : undefined;
     this.table = new FlowTable(
       {
         idleTimeout: opts.idleTimeout,
@@ -63,7 +69,7 @@ export class FlowMeter {
         tcpCloseGrace: opts.tcpCloseGrace,
         activityGap: ACTIVITY_GAP_S,
       },
-      (slot, reason) => this.onFlow(buildRecord(this.table.cols, slot, reason, this.meta?.metaOf(slot) ?? null)),
+      (slot, reason) => this.onFlow(buildRecord(this.table.cols, slot, reason, this.meta?.metaOf(slot) ?? null, scratch)),
     );
     if (opts.meta?.enabled) {
       this.useMeta(new MetaPlugin(opts.maxFlows, opts.meta, (reason) => {

@@ -28,32 +28,84 @@ export class AsciiBuffer {
   }
 
   str(s: string): void {
-    this.ensure(s.length * 3);
+    const n = s.length;
+    this.ensure(n * 3);
+    // Short ASCII text (addresses, names) is copied by hand: cheaper than an encoder call per field.
+    if (n <= 64) {
+      const b = this.buf;
+      let p = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 127) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        this.pos = p;
+        return;
+      }
+    }
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  private isoSecond = NaN;
+  private readonly isoPrefix = Buffer.alloc(20);
+
+  /** µs since the epoch as ISO 8601 UTC with microseconds, e.g. 2026-11-25T22:30:50.580835Z; nothing for a bad time. */
+  isoMicros(us: number): void {
+    const sec = Math.floor(us / 1e6);
+    if (sec !== this.isoSecond) {
+      const d = new Date(sec * 1000);
+      if (Number.isNaN(d.getTime())) return;
+      // Consecutive flows mostly share the second: its 19 characters are formatted once.
+      this.isoPrefix.write(d.toISOString().slice(0, 19) + '.', 0, 'latin1');
+      this.isoSecond = sec;
+    }
+    this.ensure(27);
+    this.isoPrefix.copy(this.buf, this.pos);
+    let micro = Math.floor(us - sec * 1e6);
+    let p = this.pos + 26;
+    this.buf[p] = 90; // 'Z'
+    for (let i = 0; i < 6; i++) {
+      const q = (micro / 10) | 0;
+      this.buf[--p] = 48 + micro - q * 10;
+      micro = q;
+    }
+    this.pos += 27;
   }
 
   /** A non-negative or negative integer below 2^53. */
   int(v: number): void {
     this.ensure(24);
     const b = this.buf;
+    let p = this.pos;
     if (v < 0) {
-      b[this.pos++] = 45; // '-'
+      b[p++] = 45; // '-'
       v = -v;
     }
+    // Most values are small counts: branch on magnitude instead of counting digits in a loop.
     if (v < 10) {
-      b[this.pos++] = 48 + v;
+      b[p] = 48 + v;
+      this.pos = p + 1;
       return;
     }
-    let digits = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
+    if (v < 100) {
+      const q = (v / 10) | 0;
+      b[p] = 48 + q;
+      b[p + 1] = 48 + v - q * 10;
+      this.pos = p + 2;
+      return;
+    }
+    let digits = 3;
+    for (let t = 1000; v >= t && digits < 16; t *= 10) digits++;
+    let end = p + digits;
+    this.pos = end;
     while (v >= 10) {
       const q = Math.floor(v / 10);
-      b[--p] = 48 + (v - q * 10);
+      b[--end] = 48 + (v - q * 10);
       v = q;
     }
-    b[--p] = 48 + v;
+    b[--end] = 48 + v;
   }
 
   /**
@@ -62,6 +114,11 @@ export class AsciiBuffer {
    * empty CSV cell), so NaN never reads back as a number.
    */
   num(v: number, decimals = 6): void {
+    if (v === 0) {
+      this.ensure(1);
+      this.buf[this.pos++] = 48;
+      return;
+    }
     if (Number.isInteger(v)) {
       if (Math.abs(v) < 9007199254740992) this.int(v);
       else this.str(String(v));

@@ -18,11 +18,14 @@ import type { MetaProvider } from '../flows/meter.js';
 import type { Packet } from '../flows/packet.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
-import type { HandshakeInspector } from './types.js';
+import { clientHelloInPlace, serverVersionInPlace, tlsMeta, withServerVersion } from './fast-tls.js';
+import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
-const WAITING = 2;
+/** A ClientHello was read in place from direction d; the other side's first payload may be the ServerHello. */
+const AWAIT_SERVER = 2; // + client direction (0 or 1)
+const WAITING = 4;
 /**
  * Payload packets a flow may carry before one starts a hello. More than one: captures that
  * begin mid-connection, or odd first bytes (a TCP keep-alive with one byte), precede the
@@ -47,10 +50,10 @@ function mayStartHandshake(p: Packet): boolean {
 }
 
 export class MetaPlugin implements MetaProvider {
-  /** Per slot: 0 not inspected (or done), 1 inspecting, 2 + k waiting after k payload packets without a hello start. */
+  /** Per slot: 0 not inspected (or done), 1 inspecting, 2/3 awaiting the ServerHello, 4 + k waiting after k payload packets without a hello start. */
   private readonly state: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
-  private readonly found = new Map<number, FlowMeta>();
+  private readonly found = new Map<number, HandshakeMeta>();
 
   constructor(
     capacity: number,
@@ -70,8 +73,25 @@ export class MetaPlugin implements MetaProvider {
         this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
         return;
       }
+      if (p.proto === 6) {
+        const hello = clientHelloInPlace(p.buf, p.payloadOff, p.capPayload);
+        if (hello) {
+          this.found.set(slot, tlsMeta(hello, null));
+          this.state[slot] = AWAIT_SERVER + dir;
+          return;
+        }
+      }
       this.inspectors.set(slot, createInspector(this.limits, this.onError));
       this.state[slot] = INSPECTING;
+    }
+    if (st === AWAIT_SERVER || st === AWAIT_SERVER + 1) {
+      if (p.capPayload === 0 || dir === st - AWAIT_SERVER) return;
+      // Only the server's first payload is looked at: a ServerHello, or nothing more to learn.
+      const v = serverVersionInPlace(p.buf, p.payloadOff, p.capPayload);
+      const m = this.found.get(slot);
+      if (typeof v === 'number' && m) this.found.set(slot, withServerVersion(m, v));
+      this.state[slot] = IDLE;
+      return;
     }
     const insp = this.inspectors.get(slot)!;
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);

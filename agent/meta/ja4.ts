@@ -90,12 +90,31 @@ export function ja4Parts(proto: Ja4Protocol, hello: ClientHello): { a: string; c
   return { a, ciphers: sortedCiphers, extsSigs: sigList === '' ? sortedExts : `${sortedExts}_${sigList}` };
 }
 
+/**
+ * Parts b and c by the raw lists they are computed from. One application's
+ * clients repeat the same lists, so after the first flow a fingerprint costs a
+ * join and a lookup instead of filtering, sorting, hex formatting and hashing.
+ */
+const partsMemo = new Map<string, string>();
+
 /** The JA4 fingerprint of a parsed ClientHello. */
 export function ja4(proto: Ja4Protocol, hello: ClientHello): string {
-  const { a, ciphers, extsSigs } = ja4Parts(proto, hello);
-  const b = ciphers === '' ? EMPTY_HASH : hash12(ciphers);
-  // The spec empties part c when the sorted extension list is empty (SNI/ALPN excluded).
-  const hasExts = hello.extensions.some((e) => !isGrease(e) && e !== EXT_SNI && e !== EXT_ALPN);
-  const c = hasExts ? hash12(extsSigs) : EMPTY_HASH;
-  return `${a}_${b}_${c}`;
+  // The key is what JA4 depends on, with GREASE dropped and lists sorted where JA4 sorts them:
+  // browsers randomize GREASE values and extension order per connection.
+  const ciphers = hello.ciphers.filter((c) => !isGrease(c)).sort((x, y) => x - y);
+  const exts = hello.extensions.filter((e) => !isGrease(e)).sort((x, y) => x - y);
+  const sigs = hello.sigAlgs.filter((g) => !isGrease(g));
+  const key = `${proto}${ja4VersionValue(hello)}${ja4Alpn(hello.alpnFirst)}|${ciphers.join(',')}|${exts.join(',')}|${sigs.join(',')}`;
+  let full = partsMemo.get(key);
+  if (full === undefined) {
+    const { a, ciphers, extsSigs } = ja4Parts(proto, hello);
+    const b = ciphers === '' ? EMPTY_HASH : hash12(ciphers);
+    // The spec empties part c when the sorted extension list is empty (SNI/ALPN excluded).
+    const hasExts = hello.extensions.some((e) => !isGrease(e) && e !== EXT_SNI && e !== EXT_ALPN);
+    const c = hasExts ? hash12(extsSigs) : EMPTY_HASH;
+    full = `${a}_${b}_${c}`;
+    if (partsMemo.size >= MEMO_MAX) partsMemo.clear();
+    partsMemo.set(key, full);
+  }
+  return full;
 }

@@ -1,0 +1,52 @@
+/**
+ * The common case read in place: a whole TLS ClientHello in the first TCP
+ * segment of a flow (and the ServerHello in the server's first). No
+ * reassembly buffer, no inspector object: the flow plugin takes this path
+ * first and hands anything else (split hellos, QUIC, DTLS, STARTTLS) to the
+ * full inspector. Results are the same as the inspector's (same parser, same
+ * JA4); a test checks it.
+ */
+import { highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
+import { ja4 } from './ja4.js';
+import type { HandshakeMeta } from './types.js';
+
+const HANDSHAKE = 0x16;
+const CLIENT_HELLO = 1;
+const SERVER_HELLO = 2;
+
+/**
+ * The ClientHello in buf[off, off + len) when one TLS record holds all of it:
+ * the hello, null when it is malformed, undefined when it is not all here.
+ */
+export function clientHelloInPlace(b: Uint8Array, off: number, len: number): ClientHello | null | undefined {
+  if (len < 9 || b[off] !== HANDSHAKE || b[off + 5] !== CLIENT_HELLO) return undefined;
+  const recLen = (b[off + 3]! << 8) | b[off + 4]!;
+  const hsLen = u24(b, off + 6);
+  if (hsLen + 4 > recLen || 5 + recLen > len) return undefined;
+  return parseClientHello(b, off + 9, off + 9 + hsLen, false);
+}
+
+/** The version a ServerHello in one record selects; undefined when there is none here. */
+export function serverVersionInPlace(b: Uint8Array, off: number, len: number): number | null | undefined {
+  if (len < 9 || b[off] !== HANDSHAKE || b[off + 5] !== SERVER_HELLO) return undefined;
+  const hsLen = u24(b, off + 6);
+  if (9 + hsLen > len) return undefined;
+  return parseServerHello(b, off + 9, off + 9 + hsLen);
+}
+
+/** The metadata of a TLS-over-TCP hello, as the inspector reports it. */
+export function tlsMeta(hello: ClientHello, serverVersion: number | null): HandshakeMeta {
+  const version = serverVersion ?? highestOffered(hello);
+  return Object.freeze({
+    sni: hello.sni,
+    alpn: Object.freeze(hello.alpn.slice()),
+    tlsVersion: versionName(version),
+    ja4: ja4('t', hello),
+    transport: 'tls',
+  });
+}
+
+/** The same metadata with the version the server selected. */
+export function withServerVersion(m: HandshakeMeta, serverVersion: number): HandshakeMeta {
+  return Object.freeze({ ...m, tlsVersion: versionName(serverVersion) });
+}

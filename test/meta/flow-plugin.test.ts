@@ -1,0 +1,73 @@
+/**
+ * Handshake metadata through the flow meter: the in-place fast path (whole
+ * ClientHello in one segment) and the inspector path (split hello) give the
+ * same result as the inspector alone; flows that cannot carry a hello get none.
+ */
+import t from 'tap';
+import { createInspector } from '../../agent/meta/index.js';
+import { feat, Harness } from '../helpers/harness.js';
+import { eth, F, ipv4, tcp } from '../helpers/packets.js';
+import { clientHello, cut, ext, records, serverHello } from './builder.js';
+
+const hello = records(clientHello({
+  ciphers: [0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f],
+  extensions: [ext.sni('www.example.test'), ext.alpn(['h2', 'http/1.1']), ext.supportedVersions([0x3a3a, 0x0304, 0x0303]),
+    ext.sigAlgs([0x0403, 0x0804, 0x0401]), ext.raw(0x000a, Buffer.from([0, 2, 0, 0x1d])), ext.raw(0x0017)],
+}));
+const server = records(serverHello({ supportedVersion: 0x0304 }));
+const C = '10.0.0.1';
+const S = '10.0.0.2';
+const up = (seq: number, flags: number, data = Buffer.alloc(0), sport = 50000, dport = 443): Buffer =>
+  eth(ipv4({ src: C, dst: S, proto: 6 }, tcp({ sport, dport, seq, flags }, data)));
+const down = (seq: number, flags: number, data = Buffer.alloc(0), sport = 50000, dport = 443): Buffer =>
+  eth(ipv4({ src: S, dst: C, proto: 6 }, tcp({ sport: dport, dport: sport, seq, flags }, data)));
+
+function expected(): ReturnType<ReturnType<typeof createInspector>['result']> {
+  const insp = createInspector({ enabled: true, max_packets: 12, max_buffer: 16384 }, () => undefined);
+  insp.onPacket(0, 6, new Uint8Array(0), 999, F.SYN);
+  insp.onPacket(1, 6, new Uint8Array(0), 4999, F.SYN | F.ACK);
+  insp.onPacket(0, 6, hello, 1000, F.ACK | F.PSH);
+  insp.onPacket(1, 6, server, 5000, F.ACK | F.PSH);
+  return insp.result();
+}
+
+function session(h: Harness, segments: readonly Uint8Array[], sport = 50000, dport = 443, lead: readonly Uint8Array[] = [], reply: Uint8Array = server): void {
+  let ms = 0;
+  h.send(ms++, up(999, F.SYN, undefined, sport, dport)).send(ms++, down(4999, F.SYN | F.ACK, undefined, sport, dport));
+  let seq = 1000;
+  for (const l of [...lead, ...segments]) {
+    h.send(ms++, up(seq, F.ACK | F.PSH, Buffer.from(l), sport, dport));
+    seq += l.length;
+  }
+  h.send(ms++, down(5000, F.ACK | F.PSH, Buffer.from(reply), sport, dport));
+}
+
+t.test('a ClientHello in one segment (fast path) reads as the inspector reads it', async (t) => {
+  const h = new Harness();
+  session(h, [hello]);
+  const [f] = h.finish();
+  const want = expected();
+  t.same(f!.meta, want);
+  t.same([want.sni, want.alpn, want.tlsVersion], ['www.example.test', ['h2', 'http/1.1'], '1.3']);
+  t.match(want.ja4, /^t13d0[56]0[56]h2_[0-9a-f]{12}_[0-9a-f]{12}$/);
+});
+
+t.test('a ClientHello split over three segments goes through the inspector, same result', async (t) => {
+  const h = new Harness();
+  session(h, cut(hello, [7, 60]));
+  const [f] = h.finish();
+  t.same(f!.meta, expected());
+});
+
+t.test('odd first payload bytes before the hello, STARTTLS ports, and flows without a hello', async (t) => {
+  const h = new Harness();
+  session(h, [hello], 50001, 443, [Buffer.from([0])]); // a one-byte keep-alive first
+  session(h, [hello], 50002, 587, [Buffer.from('EHLO eta\r\n'), Buffer.from('STARTTLS\r\n')]);
+  session(h, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], 50003, 80, [], Buffer.from('HTTP/1.1 200 OK\r\n\r\n'));
+  const flows = h.finish();
+  const by = (p: number): (typeof flows)[number] => flows.find((f) => f.srcPort === p)!;
+  t.equal(by(50001).meta?.sni, 'www.example.test');
+  t.equal(by(50002).meta?.sni, 'www.example.test', 'STARTTLS on the submission port');
+  t.equal(by(50003).meta, null, 'plain HTTP has no hello');
+  t.equal(feat(by(50003), 'src2dst_packets'), 2);
+});
