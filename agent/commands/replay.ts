@@ -87,7 +87,11 @@ Examples:
     } finally {
       await pipeline.close();
       sink.publishStats(pipeline.stats());
-      await sink.close(60_000);
+      const waiting = sink.stats().buffered_records;
+      if (waiting > 0 && !quiet) {
+        io.stderr.write(`waiting up to 60 s for the broker to take ${waiting} buffered records (what it does not take stays in the disk buffer for the next run)\n`);
+      }
+      await sink.close(60_000, { untilDelivered: true });
       progress.done();
     }
     const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };

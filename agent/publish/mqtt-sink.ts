@@ -71,14 +71,15 @@ export class MqttSink implements Sink {
     await this.buffer!.append(payloads);
   }
 
-  async close(deadlineMs: number): Promise<void> {
+  async close(deadlineMs: number, opts: { untilDelivered?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + Math.max(0, deadlineMs);
     const { client, pump, buffer, settings } = this;
     if (client && pump && buffer && settings) {
       // Deliver while connected, or while the first connection attempt is under way; give up
       // at the deadline or as soon as the broker is found away (records stay buffered).
       const closes = this.closes;
-      await until(() => buffer.size === 0 || (!client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
+      const giveUp = opts.untilDelivered !== true;
+      await until(() => buffer.size === 0 || (giveUp && !client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
       this.closing = true;
       pump.stop();
       if (client.connected) {

@@ -51,8 +51,11 @@ export interface Sink {
   /**
    * Called after the last write resolved: deliver what can be delivered within `deadlineMs`,
    * then disconnect. Undelivered records stay in the disk buffer for the next start.
+   * By default a broker found away ends the wait at once (a daemon stopping should not
+   * hang on it); `untilDelivered` keeps reconnecting until the deadline (a replay that
+   * must hand over everything it read).
    */
-  close(deadlineMs: number): Promise<void>;
+  close(deadlineMs: number, opts?: { untilDelivered?: boolean }): Promise<void>;
   stats(): SinkStats;
   /**
    * Publishes a side-channel stats object (MQTT: `<prefix>/<sensor>/stats`), if the sink has
