@@ -1,8 +1,9 @@
 /**
- * What the three hello readers (TLS over TCP, QUIC, DTLS) share: the findings, the
+ * What the hello readers (TLS over TCP, QUIC, gQUIC, DTLS) share: the findings, the
  * failure state and the error sink. A reader is created on the first packet that looks
  * like its protocol and lives until the inspector is done.
  */
+import type { Chlo } from './chlo.js';
 import type { MetaLimits } from './config.js';
 import type { ClientHello } from './hello.js';
 import type { MetaReason } from './types.js';
@@ -16,14 +17,18 @@ export abstract class HelloEngine {
   hello: ClientHello | null = null;
   /** The version the ServerHello selected. */
   serverVersion: number | null = null;
+  /** The gQUIC client hello, for versions that send one instead of a TLS ClientHello. */
+  chlo: Chlo | null = null;
+  /** QUIC readers: the client's version on the wire ("v1", "Q043", see quicVersionName). */
+  quicVersion: string | null = null;
   /** Gave up (malformed, overflow): nothing more will be found. */
   failed = false;
 
   constructor(protected readonly sink: HelloSink) {}
 
-  /** Nothing more to learn: both hellos read, or gave up. */
+  /** Nothing more to learn: both hellos read, a CHLO read (it has no server-side counterpart we use), or gave up. */
   get finished(): boolean {
-    return this.failed || (this.hello !== null && this.serverVersion !== null);
+    return this.failed || this.chlo !== null || (this.hello !== null && this.serverVersion !== null);
   }
 
   /** Bytes held for reassembly. */

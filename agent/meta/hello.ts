@@ -52,7 +52,7 @@ export function u24(b: Uint8Array, i: number): number {
 }
 
 /** Printable ASCII (no spaces) as a string, else null: SNI must be a DNS name (A-labels). */
-function asciiName(b: Uint8Array, s: number, e: number): string | null {
+export function asciiName(b: Uint8Array, s: number, e: number): string | null {
   if (e <= s || e - s > MAX_SNI) return null;
   for (let i = s; i < e; i++) if (b[i]! < 0x21 || b[i]! > 0x7e) return null;
   return String.fromCharCode(...b.subarray(s, e));

@@ -5,6 +5,7 @@
 import type { MetaLimits } from './config.js';
 import { DtlsReader, looksLikeDtls } from './dtls.js';
 import type { HelloEngine, HelloSink } from './engine.js';
+import { GquicReader, looksLikeGquic } from './gquic.js';
 import { highestOffered, versionName, type ClientHello } from './hello.js';
 import { ja4, type Ja4Protocol } from './ja4.js';
 import { looksLikeQuic, QuicReader } from './quic.js';
@@ -33,13 +34,14 @@ const REASON_BITS: Readonly<Record<MetaReason, number>> = {
   'reassembly-overflow': 16,
   'hello-incomplete': 32,
   'internal-error': 64,
+  'gquic-malformed': 128,
 };
 
 const JA4_PROTOCOL: Readonly<Record<HandshakeTransport, Ja4Protocol>> = { tls: 't', quic: 'q', dtls: 'd' };
 
 /** The HandshakeInspector behind createInspector (index.ts). */
 export class Inspector implements HandshakeInspector, HelloSink {
-  private engine: TlsTcpReader | QuicReader | DtlsReader | null = null;
+  private engine: TlsTcpReader | QuicReader | GquicReader | DtlsReader | null = null;
   private transport: HandshakeTransport | null = null;
   private packets = 0;
   private payloadPackets = 0;
@@ -48,6 +50,7 @@ export class Inspector implements HandshakeInspector, HelloSink {
   private meta: HandshakeMeta = EMPTY_META;
   private metaHello: ClientHello | null = null;
   private metaServer: number | null = null;
+  private metaChlo: HelloEngine['chlo'] = null;
 
   constructor(
     readonly limits: MetaLimits,
@@ -101,9 +104,10 @@ export class Inspector implements HandshakeInspector, HelloSink {
       if (engine === null) {
         // Cheap first-byte checks: most UDP flows never allocate anything here.
         if (looksLikeQuic(p)) engine = this.engine = this.start('quic', new QuicReader(this));
+        else if (looksLikeGquic(p)) engine = this.engine = this.start('quic', new GquicReader(this));
         else if (looksLikeDtls(p)) engine = this.engine = this.start('dtls', new DtlsReader(this));
       }
-      if (engine instanceof QuicReader) engine.datagram(dir, p);
+      if (engine instanceof QuicReader || engine instanceof GquicReader) engine.datagram(dir, p);
       else if (engine instanceof DtlsReader) engine.datagram(dir, p);
     } else if (proto !== TCP && proto !== UDP) {
       return this.finish();
@@ -123,20 +127,22 @@ export class Inspector implements HandshakeInspector, HelloSink {
   }
 
   private update(engine: HelloEngine): void {
-    if (engine.hello === this.metaHello && engine.serverVersion === this.metaServer) return;
+    if (engine.hello === this.metaHello && engine.serverVersion === this.metaServer && engine.chlo === this.metaChlo) return;
     const hello = engine.hello;
     const transport = this.transport!;
     const changedHello = hello !== this.metaHello;
     this.metaHello = hello;
     this.metaServer = engine.serverVersion;
+    this.metaChlo = engine.chlo;
     const version = engine.serverVersion ?? (hello === null ? null : highestOffered(hello));
-    this.meta = Object.freeze({
-      sni: hello?.sni ?? null,
+    const meta: HandshakeMeta = {
+      sni: hello?.sni ?? engine.chlo?.sni ?? null,
       alpn: hello === null ? EMPTY_META.alpn : Object.freeze(hello.alpn.slice()),
       tlsVersion: version === null ? null : versionName(version),
       ja4: hello === null ? null : changedHello ? ja4(JA4_PROTOCOL[transport], hello) : this.meta.ja4,
       transport,
-    });
+    };
+    this.meta = Object.freeze(engine.quicVersion === null ? meta : { ...meta, quicVersion: engine.quicVersion });
   }
 
   private finish(): void {

@@ -22,9 +22,17 @@ export interface HandshakeMeta {
    * highest version the client offered (GREASE ignored).
    */
   readonly tlsVersion: string | null;
-  /** FoxIO JA4 client fingerprint ('t' TLS over TCP, 'q' QUIC, 'd' DTLS). */
+  /**
+   * FoxIO JA4 client fingerprint ('t' TLS over TCP, 'q' QUIC, 'd' DTLS); null for Google
+   * QUIC Q0xx (Q024-Q050), whose CHLO is not a TLS ClientHello.
+   */
   readonly ja4: string | null;
   readonly transport: HandshakeTransport | null;
+  /**
+   * QUIC flows only (absent otherwise): the client's version on the wire: "v1", "v2",
+   * "draft-29", "mvfst-draft-27", Google's "Q043" / "Q046" / "Q050" / "T051", or "0x<8 hex>".
+   */
+  readonly quicVersion?: string;
 }
 
 export interface HandshakeInspector {
@@ -57,6 +65,11 @@ export type MetaReason =
   | 'dtls-malformed'
   /** A QUIC long-header packet of a known version whose header or frames do not parse. */
   | 'quic-malformed'
+  /**
+   * A Google QUIC client packet (null-encryption hash verified, or decrypted Q050/T05x
+   * Initial) whose frames or CHLO do not parse.
+   */
+  | 'gquic-malformed'
   /** A QUIC Initial packet failed AEAD authentication (not QUIC, truncated, or keys unknown). */
   | 'quic-decrypt-failed'
   /** The hello is larger than max_buffer, or arrived in too many pieces to track. */
