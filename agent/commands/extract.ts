@@ -2,13 +2,11 @@
 import { FileSource } from '../capture/file-source.js';
 import { loadConfig } from '../config.js';
 import { usageError } from '../errors.js';
-import { csvHeader, csvRow, jsonLine, type RowFormat } from '../features/format.js';
-import type { FlowRecord } from '../features/record.js';
-import { AsciiBuffer } from '../lib/ascii-buffer.js';
+import { csvHeader, type RowFormat } from '../features/format.js';
+import { RowWriter } from '../features/row-writer.js';
 import { meterSource } from '../flows/drive.js';
 import { FlowMeter } from '../flows/meter.js';
 import { meterOptions } from '../flows/extract-file.js';
-import { LineWriter } from '../lib/line-writer.js';
 import { compact, Progress } from '../lib/progress.js';
 import { optString, optStrings, type Command } from './command.js';
 import { summaryText } from './summary.js';
@@ -49,35 +47,24 @@ Examples:
     const cfg = await loadConfig(optString(args, 'config'), { sets: optStrings(args, 'set'), env: io.env });
 
     const source = new FileSource(input);
-    const writer = output ? await LineWriter.toFile(output) : LineWriter.toStream(io.stdout);
-    if (format === 'csv') writer.write(csvHeader());
-    const rows = new AsciiBuffer();
-    let pendingRows = 0;
-    const flushRows = (): void => {
-      writer.writeBytes(rows.take(), pendingRows);
-      pendingRows = 0;
-    };
-    const onFlow =
-      format === 'csv'
-        ? (rec: FlowRecord): void => {
-            csvRow(rows, rec);
-            if (++pendingRows >= 256) flushRows();
-          }
-        : (rec: FlowRecord): void => writer.write(jsonLine(rec));
-    const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, onFlow);
+    const writer = RowWriter.open(output, format, format === 'csv' ? csvHeader() : '');
+    const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, (rec) => writer.add(rec));
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
     const started = process.hrtime.bigint();
-    const end = await meterSource(source, meter, async () => {
-      const st = meter.stats();
-      progress.update(source.stats().progress, `${compact(st.frames)} packets, ${compact(st.flowsCreated)} flows`);
-      flushRows();
-      await writer.drain();
-    }, io.signal);
-    await writer.close();
+    let end;
+    try {
+      end = await meterSource(source, meter, async () => {
+        const st = meter.stats();
+        progress.update(source.stats().progress, `${compact(st.frames)} packets, ${compact(st.flowsCreated)} flows`);
+        await writer.drain();
+      }, io.signal);
+    } finally {
+      await writer.close();
+    }
     progress.done();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const stats = {
-      input, ...meter.stats(), sourceSkipped: source.stats().skipped, rows: writer.lines - (format === 'csv' ? 1 : 0), seconds, end,
+      input, ...meter.stats(), sourceSkipped: source.stats().skipped, rows: writer.rows, seconds, end,
       maxRssKiB: process.resourceUsage().maxRSS,
     };
     if (summary === 'json') io.stderr.write(JSON.stringify(stats) + '\n');

@@ -72,11 +72,6 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
   out.byte(10);
 }
 
-export function csvLine(r: FlowRecord): string {
-  const a = new AsciiBuffer(4096);
-  csvRow(a, r);
-  return a.take().toString('utf8');
-}
 
 /** A flat object: the same keys as the CSV header. */
 export function jsonRow(r: FlowRecord): Record<string, string | number> {

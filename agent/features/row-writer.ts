@@ -1,0 +1,100 @@
+/**
+ * Rows of `extract` written by a worker thread (see row-worker.ts). Records
+ * are packed into batches and transferred, not copied; at most two batches
+ * are in flight, so a slow disk or pipe holds the flow meter back
+ * (back-pressure) instead of piling rows up in memory.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { StartupError } from '../errors.js';
+import { workerExecArgv } from '../lib/worker-args.js';
+import type { FlowRecord } from './record.js';
+import { newBatch, pack, type RowBatch } from './row-batch.js';
+import type { FromWriter, ToWriter } from './row-worker.js';
+
+const BATCH = 1024;
+const MAX_IN_FLIGHT = 2;
+
+export class RowWriter {
+  private batch: RowBatch = newBatch(BATCH);
+  private inFlight = 0;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  rows = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly fd: number,
+    private readonly ownsFd: boolean,
+  ) {
+    worker.on('message', (m: FromWriter) => {
+      if (m.kind === 'done') {
+        this.inFlight--;
+        this.rows += m.rows;
+      } else if (m.kind === 'error') this.failure = new Error(m.message);
+      this.wake?.();
+    });
+    worker.on('error', (e) => {
+      this.failure = e;
+      this.wake?.();
+    });
+  }
+
+  /** `path` undefined: standard output. */
+  static open(path: string | undefined, format: 'csv' | 'jsonl', header: string): RowWriter {
+    let fd = 1;
+    if (path !== undefined) {
+      try {
+        fd = openSync(path, 'w');
+      } catch (e) {
+        throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          'check that the directory exists and is writable');
+      }
+    }
+    const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const w = new RowWriter(worker, fd, path !== undefined);
+    worker.postMessage({ kind: 'start', fd, format, header } satisfies ToWriter);
+    return w;
+  }
+
+  add(r: FlowRecord): void {
+    pack(this.batch, r);
+    if (this.batch.n >= BATCH) this.ship();
+  }
+
+  private ship(): void {
+    if (this.batch.n === 0) return;
+    const b = this.batch;
+    this.batch = newBatch(BATCH);
+    this.inFlight++;
+    this.worker.postMessage({ kind: 'rows', batch: b } satisfies ToWriter, [b.nums.buffer as ArrayBuffer]);
+  }
+
+  private async settle(until: () => boolean): Promise<void> {
+    while (!until() && this.failure === undefined) await new Promise<void>((r) => (this.wake = r));
+    this.wake = undefined;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Back-pressure: resolves when the writer has room for more batches. */
+  async drain(): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT) await this.settle(() => this.inFlight < MAX_IN_FLIGHT);
+    else if (this.failure) throw this.failure;
+  }
+
+  /** Write what is left, stop the thread, close the file. Returns the rows written. */
+  async close(): Promise<number> {
+    this.ship();
+    try {
+      await this.settle(() => this.inFlight === 0);
+      const ended = once(this.worker, 'message');
+      this.worker.postMessage({ kind: 'end' } satisfies ToWriter);
+      await ended;
+    } finally {
+      await this.worker.terminate();
+      if (this.ownsFd) closeSync(this.fd);
+    }
+    return this.rows;
+  }
+}
