@@ -8,6 +8,10 @@
  *   key = Expand-Label(secret, "<quic> key", 16), iv = ... "<quic> iv", 12, hp = ... "<quic> hp", 16
  *
  * All supported versions use AES-128-GCM with AES-ECB header protection for Initials.
+ * Google's Q050, T050 and T051 protect their Initials the same way under salts of their
+ * own (the labels are the same); inside, their frames are Google's encoding (CRYPTO is
+ * 0x08, ACK is 0x40-0x7f) and Q050's CRYPTO stream carries a gQUIC CHLO instead of a TLS
+ * ClientHello.
  */
 import { createHmac } from 'node:crypto';
 
@@ -20,6 +24,10 @@ export interface QuicVersion {
   readonly keyInfo: Buffer;
   readonly ivInfo: Buffer;
   readonly hpInfo: Buffer;
+  /** Frame encoding inside Initials: RFC 9000's, or Google's (Q050, T05x). */
+  readonly frames: 'ietf' | 'google';
+  /** What the client's CRYPTO stream carries: a TLS ClientHello, or a gQUIC CHLO (Q050). */
+  readonly handshake: 'tls' | 'chlo';
 }
 
 export interface InitialKeys {
@@ -37,7 +45,10 @@ function labelInfo(label: string, length: number): Buffer {
 const CLIENT_IN = labelInfo('client in', 32);
 const SERVER_IN = labelInfo('server in', 32);
 
-function version(name: string, salt: string, prefix: 'quic' | 'quicv2', initialType: number, retryType: number): QuicVersion {
+function version(
+  name: string, salt: string, prefix: 'quic' | 'quicv2', initialType: number, retryType: number,
+  frames: QuicVersion['frames'] = 'ietf', handshake: QuicVersion['handshake'] = 'tls',
+): QuicVersion {
   return {
     name,
     initialType,
@@ -46,6 +57,8 @@ function version(name: string, salt: string, prefix: 'quic' | 'quicv2', initialT
     keyInfo: labelInfo(`${prefix} key`, 16),
     ivInfo: labelInfo(`${prefix} iv`, 12),
     hpInfo: labelInfo(`${prefix} hp`, 16),
+    frames,
+    handshake,
   };
 }
 
@@ -54,11 +67,15 @@ const V2 = version('v2', '0dede3def700a6db819381be6e269dcbf9bd2ed9', 'quicv2', 1
 const DRAFT_29 = version('draft-29', 'afbfec289993d24c9e9786f19c6111e04390a899', 'quic', 0, 3);
 const DRAFT_23 = version('draft-23', 'c3eef712c72ebb5a11a7d2432bb46365bef9f502', 'quic', 0, 3);
 const DRAFT_22 = version('draft-22', '7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a', 'quic', 0, 3);
+const Q050 = version('Q050', '504574efd066fe2f9d945cfcdbd3a7f0d3b56b45', 'quic', 0, 3, 'google', 'chlo');
+const T050 = version('T050', '7ff579e5acd072915580304c43a2367c60488310', 'quic', 0, 3, 'google', 'tls');
+const T051 = version('T051', '7a4edef4e7ccee5fa4506c19124fc8ccda6e033d', 'quic', 0, 3, 'google', 'tls');
 
 /**
  * The long-header formats we can decrypt; anything else is skipped unread. Besides v1, v2
- * and the IETF drafts this covers mvfst's (Facebook) draft aliases; Google's T050/T051 use
- * salts of their own and are not read.
+ * and the IETF drafts this covers mvfst's (Facebook) draft aliases and Google's Q050,
+ * T050 and T051. (Google's Q046 has a long header too, but unencrypted and with a
+ * different layout: gquic.ts reads it.)
  */
 export function quicVersion(v: number): QuicVersion | null {
   if (v === 0x00000001) return V1;
@@ -73,7 +90,27 @@ export function quicVersion(v: number): QuicVersion | null {
   }
   if (v === 0xfaceb001) return DRAFT_22; // mvfst draft-22
   if (v === 0xfaceb002 || v === 0xfaceb00e) return DRAFT_23; // mvfst draft-27 and its experimental alias
+  if (v === 0x51303530) return Q050;
+  if (v === 0x54303530) return T050;
+  if (v === 0x54303531) return T051;
   return null;
+}
+
+/**
+ * The version on the wire as the metadata reports it: "v1", "v2", "draft-29", mvfst's
+ * "mvfst-draft-22" / "mvfst-draft-27" / "mvfst-exp", Google's four ASCII characters
+ * ("Q043", "T051"), else "0x" and eight hex digits.
+ */
+export function quicVersionName(v: number): string {
+  if (v === 0x00000001) return 'v1';
+  if (v === 0x6b3343cf) return 'v2';
+  if (v >>> 8 === 0xff0000) return `draft-${v & 0xff}`;
+  if (v === 0xfaceb001) return 'mvfst-draft-22';
+  if (v === 0xfaceb002) return 'mvfst-draft-27';
+  if (v === 0xfaceb00e) return 'mvfst-exp';
+  const c = [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+  if ((c[0] === 0x51 || c[0] === 0x54) && c.slice(1).every((d) => d >= 0x30 && d <= 0x39)) return String.fromCharCode(...c);
+  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
 }
 
 /** HKDF-Expand for outputs of at most one SHA-256 block (all QUIC Initial outputs are). */

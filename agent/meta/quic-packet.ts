@@ -50,6 +50,8 @@ function decodePn(largest: number, truncated: number, bits: number): number {
 /** One long-header packet's layout (RFC 9000 17.2), filled in place to avoid allocation. */
 export interface LongHeader {
   ver: QuicVersion | null;
+  /** The version field as sent. */
+  wire: number;
   initial: boolean;
   dcidLen: number;
   /** Offset of the (protected) packet number. */
@@ -64,7 +66,8 @@ export interface LongHeader {
  */
 export function readLongHeader(p: Uint8Array, off: number, h: LongHeader): number {
   if (off + 7 > p.length) return MALFORMED;
-  const ver = quicVersion(((p[off + 1]! << 24) | (p[off + 2]! << 16) | (p[off + 3]! << 8) | p[off + 4]!) >>> 0);
+  const wire = ((p[off + 1]! << 24) | (p[off + 2]! << 16) | (p[off + 3]! << 8) | p[off + 4]!) >>> 0;
+  const ver = quicVersion(wire);
   if (ver === null) return STOP;
   const dcidLen = p[off + 5]!;
   let pos = off + 6 + dcidLen;
@@ -82,6 +85,7 @@ export function readLongHeader(p: Uint8Array, off: number, h: LongHeader): numbe
   pos += varintLen(p[pos]!);
   if (end > p.length) return MALFORMED;
   h.ver = ver;
+  h.wire = wire;
   h.initial = initial;
   h.dcidLen = dcidLen;
   h.pnOff = pos;
@@ -94,7 +98,7 @@ export function readLongHeader(p: Uint8Array, off: number, h: LongHeader): numbe
  * number, or null when it is not an Initial or does not authenticate.
  */
 export function openInitial(p: Uint8Array, keys: InitialKeys): { frames: Buffer; pn: number } | null {
-  const h: LongHeader = { ver: null, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
+  const h: LongHeader = { ver: null, wire: 0, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
   if (readLongHeader(p, 0, h) !== OK || !h.initial || h.pnOff + 4 + SAMPLE > h.end) return null;
   const side: Side = { keys, ver: h.ver!, largestPn: -1 };
   const frames = openProtected(p, 0, h.pnOff, h.end, side);

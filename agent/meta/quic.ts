@@ -11,12 +11,18 @@
  * across any number of Initials, are reassembled up to max_buffer; the ServerHello is read
  * from the server's CRYPTO data at offset 0.
  *
+ * Google's Q050 and T050/T051 Initials are protected the same way (quic-keys.ts) but hold
+ * frames in Google's encoding (gquic-frames.ts); T05x's CRYPTO stream carries TLS as
+ * above, Q050's a gQUIC CHLO (chlo.ts), which ends the inspection (no ServerHello).
+ *
  * Cost: an AES-ECB block and an AES-GCM open per Initial packet, only for datagrams whose
  * first byte and version match a known QUIC long header.
  */
+import { ChloStream, DONE, MALFORMED as CHLO_MALFORMED, OVERFLOW } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
+import { CRYPTO_STREAM, FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
 import { parseClientHello, parseServerHello, u24 } from './hello.js';
-import { initialKeys, quicVersion, type QuicVersion } from './quic-keys.js';
+import { initialKeys, quicVersion, quicVersionName } from './quic-keys.js';
 import {
   MALFORMED, openProtected, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,
 } from './quic-packet.js';
@@ -24,6 +30,8 @@ import { Reassembly } from './reassembly.js';
 
 const CLIENT_HELLO = 1;
 const SERVER_HELLO = 2;
+/** Google's frame encoding as Q050 and T05x use it (gquic-frames.ts). */
+const GOOGLE_FRAMES_VERSION = 50;
 
 /** Whether a datagram opens with a long-header packet of a version we can read. */
 export function looksLikeQuic(p: Uint8Array): boolean {
@@ -39,23 +47,32 @@ export class QuicReader extends HelloEngine {
   private client: Side | null = null;
   private server: Side | null = null;
   private crypto: Reassembly | null = null;
+  /** Q050: the client's CRYPTO stream holds a CHLO. */
+  private chloStream: ChloStream | null = null;
   private decryptReported = false;
-  private readonly header: LongHeader = { ver: null, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
+  private readonly header: LongHeader = { ver: null, wire: 0, initial: false, dcidLen: 0, pnOff: 0, end: 0 };
+  /** Direction of the Google-encoded frames being walked (the sink below needs it). */
+  private walkingClient = false;
+  private readonly onGoogleData: StreamSink = (id, offset, b, s, e) => {
+    if (id === CRYPTO_STREAM) this.cryptoData(offset, b, s, e, this.walkingClient);
+    return !this.failed;
+  };
 
   constructor(sink: HelloSink) {
     super(sink);
   }
 
   retained(): number {
-    return this.crypto?.retained ?? 0;
+    return (this.crypto?.retained ?? 0) + (this.chloStream?.retained ?? 0);
   }
 
   partial(): boolean {
-    return this.hello === null && this.crypto !== null && !this.crypto.empty;
+    return (this.hello === null && this.crypto !== null && !this.crypto.empty) || (this.chloStream?.partial ?? false);
   }
 
   release(): void {
     this.crypto = null;
+    this.chloStream?.release();
   }
 
   datagram(dir: 0 | 1, p: Uint8Array): void {
@@ -65,7 +82,7 @@ export class QuicReader extends HelloEngine {
       const status = readLongHeader(p, off, h);
       if (status === STOP) return;
       if (status === MALFORMED) return this.malformed();
-      if (h.initial) this.initial(dir, p, off, h.pnOff, h.end, h.ver!, p.subarray(off + 6, off + 6 + h.dcidLen));
+      if (h.initial) this.initial(dir, p, off, h, p.subarray(off + 6, off + 6 + h.dcidLen));
       off = h.end;
     }
   }
@@ -74,10 +91,12 @@ export class QuicReader extends HelloEngine {
     this.sink.report('quic-malformed');
   }
 
-  private initial(dir: 0 | 1, p: Uint8Array, off: number, pnOff: number, end: number, ver: QuicVersion, dcid: Uint8Array): void {
+  private initial(dir: 0 | 1, p: Uint8Array, off: number, h: LongHeader, dcid: Uint8Array): void {
+    const { pnOff, end } = h;
+    const ver = h.ver!;
     if (pnOff + 4 + SAMPLE > end) return this.malformed();
     const fromClient = this.clientDir === -1 || dir === this.clientDir;
-    if (fromClient ? this.hello !== null : this.serverVersion !== null) return;
+    if (fromClient ? this.hello !== null || this.chlo !== null : this.serverVersion !== null) return;
     let plain: Buffer | null = null;
     let side: Side | null = null;
     if (fromClient) {
@@ -103,7 +122,12 @@ export class QuicReader extends HelloEngine {
       this.decryptReported = true;
       return;
     }
-    this.frames(plain, fromClient);
+    if (fromClient) this.quicVersion ??= quicVersionName(h.wire);
+    if (ver.frames === 'ietf') return this.frames(plain, fromClient);
+    this.walkingClient = fromClient;
+    if (walkFrames(plain, 0, plain.length, GOOGLE_FRAMES_VERSION, 0, this.onGoogleData) === FRAMES_MALFORMED) {
+      this.sink.report('gquic-malformed');
+    }
   }
 
   private frames(b: Buffer, fromClient: boolean): void {
@@ -140,7 +164,7 @@ export class QuicReader extends HelloEngine {
     }
   }
 
-  private cryptoData(offset: number, b: Buffer, s: number, e: number, fromClient: boolean): void {
+  private cryptoData(offset: number, b: Uint8Array, s: number, e: number, fromClient: boolean): void {
     if (!fromClient) {
       // The ServerHello opens the server's CRYPTO stream and fits one frame in practice.
       if (offset !== 0 || this.serverVersion !== null || e - s < 4 || b[s] !== SERVER_HELLO) return;
@@ -151,8 +175,9 @@ export class QuicReader extends HelloEngine {
       else this.serverVersion = v;
       return;
     }
-    if (this.hello !== null) return;
+    if (this.hello !== null || this.chlo !== null) return;
     const limit = this.sink.limits.max_buffer;
+    if (this.client?.ver.handshake === 'chlo') return this.chloData(offset, b, s, e, limit);
     const stream = (this.crypto ??= new Reassembly(limit));
     if (!stream.insert(offset, b, s, e)) return this.fail('reassembly-overflow');
     const n = stream.contiguous;
@@ -166,6 +191,19 @@ export class QuicReader extends HelloEngine {
     if (hello === null) return this.fail('tls-malformed');
     this.hello = hello;
     this.release();
+  }
+
+  private chloData(offset: number, b: Uint8Array, s: number, e: number, limit: number): void {
+    const stream = (this.chloStream ??= new ChloStream(limit));
+    const r = stream.add(offset, b, s, e);
+    if (r === DONE) {
+      this.chlo = stream.chlo;
+      this.release();
+    } else if (r === OVERFLOW) {
+      this.fail('reassembly-overflow');
+    } else if (r === CHLO_MALFORMED) {
+      this.fail('gquic-malformed');
+    }
   }
 }
 
