@@ -16,9 +16,10 @@
  *     version 0x0100 prints as "s3" (spec: unknown, "00").
  * Signature algorithms: nDPI keeps GREASE values, the spec drops them (no flow in the
  * corpus has one). Listed, not failed: flows our throwaway reader cannot reach (GTP, VXLAN,
- * CAPWAP, 6in4/4in6 tunnels, PPP, an address nDPI prints malformed), Google's T050/T051
- * QUIC versions, and tls_with_huge_ch, whose ClientHello needs more than the default 8
- * packets (it is found with max_packets 12).
+ * CAPWAP, 6in4/4in6 tunnels, PPP, an address nDPI prints malformed) and tls_with_huge_ch,
+ * whose ClientHello needs more than the default 8 packets (it is found with max_packets
+ * 12). Google's T050/T051 are reached since their salts are known (their 'q' JA4 differs
+ * from nDPI's only by its ALPN rule: "h3-T050" is "h0" in the spec, "h3" in nDPI).
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
@@ -27,20 +28,12 @@ import { join } from 'node:path';
 import { isGrease, type ClientHello } from '../../agent/meta/hello.js';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { ja4Parts, type Ja4Protocol } from '../../agent/meta/ja4.js';
-import { flowKey, packets } from './pcap-lite.js';
+import { flowKey, normAddr, packets } from './pcap-lite.js';
 
 const DATA = '/work/shared/data/ndpi';
 const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
 
-function norm(addr: string): string {
-  const a = addr.replace(/^\[|\]$/g, '');
-  if (!a.includes(':')) return a;
-  try {
-    return new URL(`http://[${a}]`).hostname.slice(1, -1);
-  } catch {
-    return a; // nDPI sometimes prints an IPv6 address that is not one
-  }
-}
+const norm = normAddr;
 
 const isIpLiteral = (s: string | null): boolean => s !== null && (/^\d+\.\d+\.\d+\.\d+$/.test(s) || s.includes(':'));
 const hash12 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
@@ -135,5 +128,5 @@ t.test('JA4 and SNI agree with nDPI on its test captures, up to nDPI\'s document
   t.ok(counts.compared >= 900, `${counts.compared} flows compared`);
   t.ok(counts.exact >= 600, `${counts.exact} identical fingerprints`);
   t.same(unexplained, [], 'every difference is one of nDPI\'s documented departures');
-  t.ok(counts.notReached <= 20, `${counts.notReached} flows not reached by the throwaway reader`);
+  t.ok(counts.notReached <= 11, `${counts.notReached} flows not reached by the throwaway reader`);
 });

@@ -148,3 +148,14 @@ export function flowKey(proto: number, a: string, ap: number, b: string, bp: num
   const y = `${b}#${bp}`;
   return `${proto} ${x < y ? `${x} ${y}` : `${y} ${x}`}`;
 }
+
+/** An address as nDPI prints it, in the form `packets` yields (IPv6 brackets dropped, zeros expanded). */
+export function normAddr(addr: string): string {
+  const a = addr.replace(/^\[|\]$/g, '');
+  if (!a.includes(':')) return a;
+  try {
+    return new URL(`http://[${a}]`).hostname.slice(1, -1);
+  } catch {
+    return a; // nDPI sometimes prints an IPv6 address that is not one
+  }
+}
