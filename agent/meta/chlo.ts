@@ -91,6 +91,7 @@ export const MALFORMED = 3;
  * that arrives whole in one piece is parsed in place, without a copy.
  */
 export class ChloStream {
+  /** The first complete CHLO, once add() returned DONE. */
   chlo: Chlo | null = null;
   private data: Reassembly | null = null;
   /** Stream offset of the CHLO's first byte; -1 until known. */
@@ -98,6 +99,7 @@ export class ChloStream {
 
   constructor(private readonly limit: number) {}
 
+  /** Bytes held for reassembly. */
   get retained(): number {
     return this.data?.retained ?? 0;
   }
@@ -107,6 +109,7 @@ export class ChloStream {
     return this.chlo === null && this.data !== null && !this.data.empty;
   }
 
+  /** Free the buffer (the CHLO was read, or the flow gave up). */
   release(): void {
     this.data = null;
   }

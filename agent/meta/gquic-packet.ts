@@ -23,6 +23,7 @@ const MIN_PUBLIC = 24;
 const MAX_PUBLIC = 43;
 /** The one long-header version that is still null-encrypted. */
 export const Q046 = 46;
+/** Bytes of the null-encryption message hash that precedes the frames. */
 export const HASH_LEN = 12;
 const PN_LENGTHS = [1, 2, 4, 6] as const;
 

@@ -51,6 +51,7 @@ export class GquicReader extends HelloEngine {
     this.stream?.release();
   }
 
+  /** One UDP payload of the flow (dir as in HandshakeInspector.onPacket). */
   datagram(dir: 0 | 1, p: Uint8Array): void {
     if (this.finished || (this.clientDir !== -1 && dir !== this.clientDir)) return;
     const h = this.header;
