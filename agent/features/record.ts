@@ -14,6 +14,8 @@ export interface FlowMeta {
   readonly alpn: readonly string[];
   readonly tlsVersion: string | null;
   readonly ja4: string | null;
+  /** QUIC flows: the version the Initial was read with ("v1", "v2", "draft-29", "Q043", "T051", ...). */
+  readonly quicVersion?: string;
 }
 
 export interface FlowRecord {

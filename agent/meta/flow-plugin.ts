@@ -17,7 +17,7 @@ import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
 import type { Packet } from '../flows/packet.js';
 import type { MetaLimits } from './config.js';
-import { createInspector } from './index.js';
+import { createInspector, looksLikeGquic } from './index.js';
 import { clientHelloInPlace, serverVersionInPlace, tlsMeta, withServerVersion } from './fast-tls.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
@@ -46,6 +46,8 @@ function mayStartHandshake(p: Packet): boolean {
   const b0 = b[o]!;
   // QUIC long header (a known version is checked by the reader), or a DTLS handshake record (version 0xfeXX, or 0x0100).
   if (b0 & 0x80) return true;
+  // Google QUIC Q024-Q043 public header (its first byte has no long-header bit).
+  if (looksLikeGquic(b, o, o + p.capPayload)) return true;
   return b0 === TLS_HANDSHAKE && (b[o + 1] === 0xfe || b[o + 1] === 0x01);
 }
 

@@ -7,7 +7,7 @@
  *   "v": 1, "sensor": "gw-01",
  *   "flow": { "src_ip", "src_port", "dst_ip", "dst_port", "proto", "vlan", "first_ts", "last_ts",
  *             "end_reason", "packets": [src2dst, dst2src], "bytes": [src2dst, dst2src], "duration_ms" },
- *   "tls": { "sni", "alpn", "version", "ja4" } | null,
+ *   "tls": { "sni", "alpn", "version", "ja4", "quic_version" (QUIC flows only) } | null,
  *   "app": { "label", "confidence", "top": [[label, p], ...] } | null,
  *   "attribution": { ... } | null,
  *   "unlabeled": "overload" | "inference-error" | "shutdown"   (only when the models did not run)
@@ -62,7 +62,7 @@ export function toPublishRecord(r: FlowRecord, result: ClassifyResult, sensor: s
       bytes: [pick(f, vol.bytes[0]), pick(f, vol.bytes[1])],
       duration_ms: pick(f, vol.duration),
     },
-    tls: m ? { sni: m.sni, alpn: m.alpn, version: m.tlsVersion, ja4: m.ja4 } : null,
+    tls: m ? { sni: m.sni, alpn: m.alpn, version: m.tlsVersion, ja4: m.ja4, ...(m.quicVersion ? { quic_version: m.quicVersion } : {}) } : null,
     app: result.labels['app'] ?? null,
     attribution: result.labels['attribution'] ?? null,
   };

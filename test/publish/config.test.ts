@@ -11,7 +11,7 @@ import { tempDir } from './helpers/tmp.js';
 t.test('defaults', async (t) => {
   const d = defaults(publishSchema);
   t.match(d, {
-    sink: 'mqtt', sensor_id: '', topic_prefix: 'eta', batch_size: 1, stats_interval: 60,
+    sink: 'stdout', sensor_id: '', topic_prefix: 'eta', batch_size: 1, stats_interval: 60,
     mqtt: { url: 'mqtt://localhost:1883', qos: 1, session: 'persistent', max_inflight: 20, tls: { reject_unauthorized: true } },
     buffer: { max_size: 64 * 1024 * 1024, overflow: 'drop-oldest', fsync: 'interval', fsync_interval: 1 },
   });
@@ -44,7 +44,7 @@ t.test('no password in the URL; cross-field rules', async (t) => {
   parseSection(publishSchema, { mqtt: { url: 'mqtts://u:hunter2@broker:8883' } }, 'publish', issues);
   t.same(issues, ['publish.mqtt.url must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable']);
   t.notOk(issues.join().includes('hunter2'), 'the message does not repeat it');
-  const c = publishConfig({ mqtt: { url: 'mqtt://broker', password: 'x', password_file: '/p', tls: { cert: '/c.pem' } } });
+  const c = publishConfig({ sink: 'mqtt', mqtt: { url: 'mqtt://broker', password: 'x', password_file: '/p', tls: { cert: '/c.pem' } } });
   t.same(checkPublishConfig(c), [
     'publish.mqtt.password and publish.mqtt.password_file are both set; keep one',
     'publish.mqtt.tls.cert and publish.mqtt.tls.key go together; set both or neither',
@@ -61,7 +61,7 @@ t.test('redactUrl', async (t) => {
 t.test('createSink opens nothing; open() names the option to fix', async (t) => {
   const missing = path.join(tempDir(t), 'nope', 'ca.pem');
   const sink = createSink(publishConfig({
-    mqtt: { url: 'mqtts://127.0.0.1:1', tls: { ca: missing } }, buffer: { dir: path.join(tempDir(t), 'buf') },
+    sink: 'mqtt', mqtt: { url: 'mqtts://127.0.0.1:1', tls: { ca: missing } }, buffer: { dir: path.join(tempDir(t), 'buf') },
   }), createTelemetry());
   t.equal(sink.name, 'mqtt');
   await t.rejects(sink.open(), { code: 'E_PUBLISH', message: /cannot read publish\.mqtt\.tls\.ca/ });
@@ -69,6 +69,6 @@ t.test('createSink opens nothing; open() names the option to fix', async (t) => 
   await t.rejects(file.open(), { code: 'E_PUBLISH', message: /publish\.file\.path/ });
   const notADir = path.join(tempDir(t), 'file');
   fs.writeFileSync(notADir, '');
-  const buf = createSink(publishConfig({ buffer: { dir: path.join(notADir, 'buffer') } }), createTelemetry());
+  const buf = createSink(publishConfig({ sink: 'mqtt', buffer: { dir: path.join(notADir, 'buffer') } }), createTelemetry());
   await t.rejects(buf.open(), { code: 'E_PUBLISH', message: /publish buffer directory/ });
 });
