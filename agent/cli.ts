@@ -17,6 +17,7 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['replay', 'run the same pipeline on a pcap, pcapng or feature CSV file'],
   ['extract', 'turn a capture into one row of features per flow (CSV or JSONL)'],
   ['features', 'list the flow features: name, unit, basis, description'],
+  ['label', 'join extracted flows with labels (5-tuple CSV or SNI rules)'],
   ['train', 'train a tree-ensemble classifier on a labeled CSV and export ONNX'],
   ['evaluate', 'measure a model on labeled flows; HTML report with confusion matrix'],
   ['check-config', 'validate a configuration file without starting anything'],
