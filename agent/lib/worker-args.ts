@@ -1,15 +1,12 @@
 /**
- * Worker threads run compiled JS only: drop the module loaders and hooks the
- * parent was started with (a test runner's TypeScript hook costs seconds per
- * worker) and keep everything else (source maps, memory flags).
+ * Worker threads run compiled JS only. They get just the parent's flags that
+ * are safe and useful in a worker (source maps, warnings): module loaders and
+ * hooks (a test runner's TypeScript hook costs seconds per worker) are not
+ * needed, and process-wide flags such as --max-semi-space-size make Node
+ * refuse to start the worker at all.
  */
+const KEEP = /^--(enable-source-maps|no-warnings|no-deprecation|trace-warnings|trace-uncaught|stack-trace-limit=\d+)$/;
+
 export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^(--import|--loader|--experimental-loader|--require|-r)(=.*)?$/.exec(a);
-    if (!m) out.push(a);
-    else if (m[2] === undefined) i++; // the value is the next argument
-  }
-  return out;
+  return argv.filter((a) => KEEP.test(a));
 }

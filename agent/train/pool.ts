@@ -21,22 +21,7 @@ import { runJob } from './build-tree.js';
 import type { Tree } from './model.js';
 import type { BoostShared, TreeJob, TreeRequest, WorkerReply } from './pool-types.js';
 import type { TrainData } from './train-data.js';
-
-/**
- * The worker runs compiled JS only: drop module loaders/hooks the parent was
- * started with (a test runner's TypeScript hook costs seconds per worker).
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const m = /^(--import|--loader|--experimental-loader|--require|-r)(=.*)?$/.exec(a);
-    if (!m) out.push(a);
-    else if (m[2] === undefined) i++; // value in the next argument
-  }
-  return out;
-}
+import { workerExecArgv } from '../lib/worker-args.js';
 
 /**
  * Workers kept between fits of one process (cross-validation folds, a second
