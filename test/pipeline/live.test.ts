@@ -115,3 +115,50 @@ t.test('SIGKILL: the broker publishes the last will', { skip: root ? false : 'li
   await sub.waitFor(() => sub.messages.at(-1)?.payload.toString().includes('offline') ?? false, 10_000, 'last will offline');
   t.pass('last will received');
 });
+
+t.test('SIGHUP reloads models without losing flows; stats carry the documented counters', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-hup-'));
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  const { prefix, sensor } = uniqueNames();
+  const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/#`]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const agent = startAgent([
+    '--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=mqtt',
+    '--set', `publish.mqtt.url=${BROKER}`, '--set', `publish.buffer.dir=${join(dir, 'buffer')}`, '--set', `publish.topic_prefix=${prefix}`,
+    '--set', `publish.sensor_id=${sensor}`, '--set', 'publish.stats_interval=0.3', '--set', 'flows.idle_timeout=0.5',
+    '--set', 'capture.clock_interval=0.1', '--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`,
+  ]);
+  t.teardown(() => { agent.child.kill('SIGKILL'); });
+  await sub.waitFor(() => sub.on(`${prefix}/${sensor}/status`).some((m) => m.payload.toString().includes('online')), 15_000, 'online');
+  const send = async (sport: number): Promise<void> => {
+    const s = createSocket('udp4');
+    s.bind(sport, '127.0.0.1');
+    await once(s, 'listening');
+    await new Promise((r) => s.send(Buffer.alloc(100), port, '127.0.0.1', r));
+    s.close();
+  };
+  const flows = `${prefix}/${sensor}/flows`;
+  await send(port + 1);
+  await sub.waitFor(() => sub.on(flows).length >= 1, 10_000, 'first flow');
+  agent.child.kill('SIGHUP');
+  await new Promise((r) => setTimeout(r, 50));
+  await send(port + 2); // during the reload
+  for (let i = 0; i < 100 && !agent.log().includes('reloaded configuration and models'); i++) await new Promise((r) => setTimeout(r, 100));
+  t.match(agent.log(), /reloaded configuration and models/);
+  await send(port + 3);
+  await sub.waitFor(() => sub.on(flows).length >= 3, 10_000, 'flows before, during and after the reload');
+  const recs = sub.on(flows).map((m) => JSON.parse(m.payload.toString()) as { flow: { src_port: number }; app: { label: string } | null });
+  t.same(recs.map((r) => r.flow.src_port).sort(), [port + 1, port + 2, port + 3]);
+  t.ok(recs.every((r) => r.app !== null), 'all labelled');
+  const stats = JSON.parse(sub.on(`${prefix}/${sensor}/stats`).at(-1)!.payload.toString()) as Record<string, Record<string, unknown>>;
+  t.match(stats, {
+    capture: { frames: Number, kernel_drops: Number },
+    flows: { active: Number, created: Number, ended: { idle: Number, active: Number, end: Number, forced: Number, evicted: Number } },
+    infer: { queue: Number, classified: Number, per_second: Number },
+    publish: { queue: Number, records: Number, per_second: Number, sink: { buffered_records: Number } },
+  });
+  agent.child.kill('SIGTERM');
+  const [code] = await once(agent.child, 'exit') as [number | null];
+  t.equal(code, 0);
+});
