@@ -20,6 +20,8 @@ import { planClasses, splitRows } from './split.js';
 
 export interface TrainOptions {
   readonly data: string;
+  /** What the metadata names as the training data (default: the `data` path). */
+  readonly source?: string;
   readonly label: string;
   readonly out: string;
   readonly algo: Algo;
@@ -48,6 +50,12 @@ export interface TrainOptions {
   /** ISO time recorded as the training date (injectable so equal inputs give equal bytes). */
   readonly trainedAt: string;
   readonly producerVersion: string;
+  /**
+   * Metrics measured elsewhere, recorded when nothing is held out (holdout 0): e.g. a
+   * cross-validation by capture of the same recipe, for a model refitted on all rows.
+   * They must say how they were measured (a `method` key).
+   */
+  readonly externalMetrics?: Record<string, unknown> & { readonly method: string };
   readonly onProgress?: (phase: 'load' | 'fit', done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -58,6 +66,8 @@ export interface TrainResult {
   readonly holdout: Metrics | null;
   readonly modelBytes: number;
   readonly trees: number;
+  /** Dataset rows held out (indices into the loaded rows, ascending). */
+  readonly holdoutRows: Int32Array;
 }
 
 export async function trainModel(o: TrainOptions): Promise<TrainResult> {
@@ -103,12 +113,12 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     algo: o.algo,
     trainedAt: o.trainedAt,
     data: {
-      source: o.data, label_column: ds.labelColumn ?? o.label, group_by: ds.groupColumn ?? null,
+      source: o.source ?? o.data, label_column: ds.labelColumn ?? o.label, group_by: ds.groupColumn ?? null,
       rows_read: ds.report.rowsRead, rows_used: all.length,
       rows_skipped: ds.report.rowsSkipped + ds.report.unlabeled + plan.droppedRows,
       train_rows: trainRows.length, holdout_rows: testRows.length, class_counts: classCounts, rare_labels: plan.rare,
     },
-    metrics: holdout ? { ...summary(holdout), per_class_f1: perClassF1(holdout) } : null,
+    metrics: holdout ? { method: 'held out', ...summary(holdout), per_class_f1: perClassF1(holdout) } : o.externalMetrics ?? null,
     params: {
       algo: o.algo, ...params, bins: MAX_BINS, holdout: o.holdout, class_weight: o.classWeight,
       min_class_flows: o.minClassFlows, rare: o.rare, bad_rows: o.badRows, infinity: o.infinity,
@@ -116,7 +126,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   };
   const bytes = exportOnnx(model, meta, o.producerVersion);
   await writeAtomically(o.out, bytes);
-  return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length };
+  return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length, holdoutRows: testRows };
 }
 
 function perClassF1(m: Metrics): Record<string, number> {
