@@ -5,12 +5,11 @@
  * Each node needs, per feature and bin, the sums of gradient and hessian. The
  * histogram of the smaller child is built from its rows, the larger one is
  * the parent's minus the smaller's (in place), so each level costs at most
- * half the rows. Buffers come from a small pool: at most depth + 2 are live.
+ * half the rows. Buffers come from a pool kept between the trees of a run:
+ * at most depth + 2 are live.
  */
 import { TreeBuilder, type Tree } from './model.js';
 import type { GbdtParams, TrainData } from './train-data.js';
-
-const STRIDE = 512; // 256 bins x (gradient, hessian)
 
 export interface GbdtTreeInput {
   /** Gradient and hessian of every row for this tree's class (weights already applied). */
@@ -22,6 +21,29 @@ export interface GbdtTreeInput {
   readonly cls: number;
 }
 
+/**
+ * Histogram layout of one training run: feature f's (gradient, hessian) pairs start at
+ * offset[f] and span its own bins only, so a feature with 3 distinct values costs 6
+ * slots, not 512. Buffers are kept between trees (one run per thread at a time):
+ * allocating and zeroing full-size histograms per tree cost more than filling them.
+ */
+interface HistSpace {
+  readonly edges: readonly Float32Array[];
+  readonly offset: Int32Array;
+  readonly size: number;
+  readonly free: Float64Array[];
+}
+
+let space: HistSpace | undefined;
+
+function histSpace(d: TrainData): HistSpace {
+  if (space && space.edges === d.edges) return space;
+  const offset = new Int32Array(d.nFeatures + 1);
+  for (let f = 0; f < d.nFeatures; f++) offset[f + 1] = offset[f]! + 2 * (d.edges[f]!.length + 1);
+  space = { edges: d.edges, offset, size: offset[d.nFeatures]!, free: [] };
+  return space;
+}
+
 export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput): Tree {
   const N = d.nRows;
   const F = d.nFeatures;
@@ -30,26 +52,27 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
   const tmp = new Int32Array(rows.length);
   const gBuf = new Float64Array(rows.length);
   const hBuf = new Float64Array(rows.length);
-  const pool: Float64Array[] = [];
-  const take = (): Float64Array => pool.pop() ?? new Float64Array(F * STRIDE);
-  const nb = d.edges.map((e) => e.length + 1);
+  const hs = histSpace(d);
+  const offset = hs.offset;
+  const pool = hs.free;
+  const take = (): Float64Array => pool.pop() ?? new Float64Array(hs.size);
 
   const build = (start: number, end: number): Float64Array => {
     const h = take();
     h.fill(0);
     // Gather once so the per-feature loops read gradients sequentially.
     for (let i = start; i < end; i++) {
-      const r = rows[i] as number;
-      gBuf[i] = grad[r] as number;
-      hBuf[i] = hess[r] as number;
+      const r = rows[i]!;
+      gBuf[i] = grad[r]!;
+      hBuf[i] = hess[r]!;
     }
     for (let f = 0; f < F; f++) {
       const off = f * N;
-      const base = f * STRIDE;
+      const base = offset[f]!;
       for (let i = start; i < end; i++) {
-        const j = base + 2 * (d.binned[off + (rows[i] as number)] as number);
-        h[j] = (h[j] as number) + (gBuf[i] as number);
-        h[j + 1] = (h[j + 1] as number) + (hBuf[i] as number);
+        const j = base + 2 * d.binned[off + rows[i]!]!;
+        h[j] = h[j]! + gBuf[i]!;
+        h[j + 1] = h[j + 1]! + hBuf[i]!;
       }
     }
     return h;
@@ -61,9 +84,9 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
   const grow = (node: number, start: number, end: number, hist: Float64Array, depth: number): void => {
     let G = 0;
     let H = 0;
-    for (let b = 0; b < (nb[0] as number); b++) {
-      G += hist[2 * b] as number;
-      H += hist[2 * b + 1] as number;
+    for (let j = 0; j < offset[1]!; j += 2) {
+      G += hist[j]!;
+      H += hist[j + 1]!;
     }
     let bestGain = p.gamma > 0 ? p.gamma : 1e-12;
     let bestF = -1;
@@ -71,10 +94,10 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
     if (depth < p.maxDepth && end - start >= 2 && H >= 2 * mcw) {
       const parent = (G * G) / (H + lambda);
       for (let f = 0; f < F; f++) {
-        const base = f * STRIDE;
+        const base = offset[f]!;
         let gl = 0;
         let hl = 0;
-        const last = (nb[f] as number) - 1;
+        const last = (offset[f + 1]! - base) / 2 - 1;
         for (let b = 0; b < last; b++) {
           gl += hist[base + 2 * b] as number;
           hl += hist[base + 2 * b + 1] as number;
@@ -110,7 +133,7 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
     tb.split(node, bestF, (d.edges[bestF] as Float32Array)[bestB] as number, left, right);
     const leftSmaller = l - start <= end - l;
     const small = leftSmaller ? build(start, l) : build(l, end);
-    for (let j = 0; j < hist.length; j++) hist[j] = (hist[j] as number) - (small[j] as number);
+    for (let j = 0; j < hist.length; j++) hist[j] = hist[j]! - small[j]!;
     if (leftSmaller) {
       grow(left, start, l, small, depth + 1);
       grow(right, l, end, hist, depth + 1);
