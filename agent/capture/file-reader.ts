@@ -5,7 +5,6 @@
  * moving the unread tail to the front of the buffer (one copy per chunk, not
  * per record).
  */
-import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
 import type { SourceEnd } from './types.js';
@@ -25,6 +24,12 @@ export interface RecordParser {
 }
 
 const CHUNK = 1 << 22; // 4 MiB: large enough that per-read overhead vanishes, small enough to stay cache-friendly
+/**
+ * Room before each chunk for the unread tail of the previous one (a record split across two
+ * reads): the largest record libpcap writes (256 KiB) plus its header fits, so the tail is copied
+ * in front of the bytes already read instead of the bytes being moved.
+ */
+const HEADROOM = 1 << 19;
 /** A block larger than this cannot be a sane capture record: treat it as damage rather than buffer it. */
 export const MAX_RECORD = 1 << 24;
 
@@ -49,13 +54,13 @@ class FileInput implements ByteInput {
     readonly size: number,
   ) {}
 
-  // Regular files are read synchronously: a 4 MiB read takes a few ms, and an async read would leave the
-  // CPU idle while it waits (reads are not overlapped with parsing). The caller still yields to the event
-  // loop once per chunk.
-  read(buf: Buffer, off: number, len: number): number {
-    const n = readSync(this.fh.fd, buf, off, len, this.pos);
-    this.pos += n;
-    return n;
+  // Asynchronous on purpose: pump() starts the read of the next chunk before parsing the current
+  // one, so the copy from the page cache runs on libuv's thread pool (the other core) while this
+  // thread parses. Reading synchronously cost 10-15% of `extract`'s time on a cached file.
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(buf, off, len, this.pos);
+    this.pos += bytesRead;
+    return bytesRead;
   }
 
   close(): Promise<void> {
@@ -121,6 +126,12 @@ export async function readHead(input: ByteInput, n: number): Promise<Buffer> {
   return b.subarray(0, got);
 }
 
+/**
+ * Reads the input through `parser` chunk by chunk. Two buffers alternate: while the parser walks
+ * one, the next chunk is being read into the other (after HEADROOM bytes, where the unread tail
+ * of the current chunk is then copied). A record too big for the headroom (a pcapng block of
+ * several MiB) falls back to a merged buffer grown until the record fits.
+ */
 export async function pump(
   input: ByteInput,
   parser: RecordParser,
@@ -129,54 +140,73 @@ export async function pump(
   between: (() => Promise<void> | void) | undefined,
   prefix?: Buffer,
 ): Promise<SourceEnd> {
-  let buf = Buffer.allocUnsafe(CHUNK);
-  let cursor = 0;
-  let end = 0;
-  let base = 0;
+  const pair = [Buffer.allocUnsafe(HEADROOM + CHUNK), Buffer.allocUnsafe(HEADROOM + CHUNK)] as const;
+  let buf: Buffer = pair[0];
+  let cursor = HEADROOM;
+  let end = HEADROOM;
+  let base = -HEADROOM; // file offset of buf[0]
   let eof = false;
   if (prefix) {
-    prefix.copy(buf, 0);
-    end = prefix.length;
+    prefix.copy(buf, end);
+    end += prefix.length;
   }
-  let filePos = end;
+  let filePos = end - HEADROOM;
+  const noteRead = (n: number): void => {
+    filePos += n;
+    // Knowing the end early lets the parser keep a final record that was cut short.
+    if (n === 0 || (progress.size > 0 && filePos >= progress.size)) eof = true;
+  };
+  // The first chunk, read before anything can be parsed.
+  if (!(progress.size > 0 && filePos >= progress.size)) {
+    const n = await input.read(buf, end, CHUNK - (end - HEADROOM));
+    end += n;
+    noteRead(n);
+  } else eof = true;
   for (;;) {
     if (isStopped()) return { reason: 'stopped' };
+    const next: Buffer = buf === pair[0] ? pair[1] : pair[0];
+    const pending = eof ? undefined : input.read(next, HEADROOM, CHUNK);
     parser.need = 0;
     cursor = parser.parse(buf, cursor, end, base, eof);
     progress.position = base + cursor;
-    if (parser.error !== null) return { reason: 'error', message: parser.error, offset: base + cursor };
+    if (parser.error !== null) return settle(pending, { reason: 'error', message: parser.error, offset: base + cursor });
     if (eof) {
       if (cursor < end) {
         const need = parser.need > 0 ? `; the record needs ${parser.need} bytes` : '';
-        return {
-          reason: 'error',
-          offset: base + cursor,
-          message: `truncated capture: ${end - cursor} bytes left at the end of the file${need}`,
-        };
+        return { reason: 'error', offset: base + cursor, message: `truncated capture: ${end - cursor} bytes left at the end of the file${need}` };
       }
       return { reason: 'eof' };
     }
     if (parser.need > MAX_RECORD) {
-      return { reason: 'error', offset: base + cursor, message: `record of ${parser.need} bytes is larger than any capture record (corrupt length field)` };
+      return settle(pending, { reason: 'error', offset: base + cursor, message: `record of ${parser.need} bytes is larger than any capture record (corrupt length field)` });
     }
-    // Carry the incomplete tail to the front, growing the buffer only for a record larger than a chunk.
-    const tail = end - cursor;
-    if (parser.need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(parser.need, buf.length * 2));
-      buf.copy(bigger, 0, cursor, end);
-      buf = bigger;
-    } else if (cursor > 0) {
-      buf.copy(buf, 0, cursor, end);
-    }
-    base += cursor;
-    cursor = 0;
-    end = tail;
     if (between) await between();
+    const n = await pending!;
+    noteRead(n);
+    const tail = end - cursor;
+    if (tail <= HEADROOM && parser.need <= HEADROOM + CHUNK) {
+      // The usual case: the tail goes just before the bytes read.
+      buf.copy(next, HEADROOM - tail, cursor, end);
+      buf = next;
+      cursor = HEADROOM - tail;
+      end = HEADROOM + n;
+      base = progress.position - cursor; // the tail's first byte sits at file offset progress.position
+    } else {
+      // A record larger than the headroom: merge the tail and the new bytes into a buffer of their own.
+      const merged = Buffer.allocUnsafe(Math.max(parser.need, tail + n, HEADROOM + CHUNK));
+      buf.copy(merged, 0, cursor, end);
+      next.copy(merged, tail, HEADROOM, HEADROOM + n);
+      base = progress.position;
+      buf = merged;
+      cursor = 0;
+      end = tail + n;
+    }
     if (isStopped()) return { reason: 'stopped' };
-    const bytesRead = await input.read(buf, end, buf.length - end);
-    filePos += bytesRead;
-    // Knowing the end early lets the parser keep a final record that was cut short.
-    if (bytesRead === 0 || (progress.size > 0 && filePos >= progress.size)) eof = true;
-    end += bytesRead;
   }
+}
+
+/** Let a read in flight finish before the caller closes the file under it. */
+async function settle(pending: Promise<number> | number | undefined, result: SourceEnd): Promise<SourceEnd> {
+  if (pending !== undefined) await Promise.resolve(pending).catch(() => 0);
+  return result;
 }
