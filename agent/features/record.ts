@@ -44,13 +44,35 @@ export function scratchRecord(): FlowRecord {
   };
 }
 
+/** Feature vectors handed out as views of shared slabs. */
+const SLAB_ROWS = 512;
+let slab = new Float64Array(0);
+let slabUsed = 0;
+
+/**
+ * A zeroed feature vector. A Float64Array of its own per flow would give every record a separate
+ * backing store, which V8 allocates and frees outside its heap, slowly (a fifth of `replay`'s
+ * main thread); views into a slab of 512 rows cost one small object each. A slab is freed by
+ * the GC once none of its records is referenced.
+ */
+function newFeatures(): Float64Array {
+  const n = FEATURES.length;
+  if (slabUsed + n > slab.length) {
+    slab = new Float64Array(n * SLAB_ROWS);
+    slabUsed = 0;
+  }
+  const v = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return v;
+}
+
 /**
  * The finished flow in `slot` as a record. With `into`, that record is filled
  * and returned instead of a new one: for consumers that use each record
  * before the next (the CSV writer), it saves an allocation per flow.
  */
 export function buildRecord(c: Columns, s: number, reason: EndReason, meta: FlowMeta | null, into?: FlowRecord): FlowRecord {
-  const features = into ? into.features : new Float64Array(FEATURES.length);
+  const features = into ? into.features : newFeatures();
   let at = 0;
   for (let g = 0; g < GROUPS.length; g++) {
     GROUPS[g]!.fill(c, s, features, at);

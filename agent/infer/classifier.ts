@@ -43,6 +43,9 @@ const EMPTY: Readonly<Record<string, ModelLabel>> = Object.freeze({});
 export class Classifier<T extends Featured> {
   private readonly pool: Piscina | undefined;
   private readonly columns: Int32Array[];
+  /** Per model: the first model with the same input columns (its matrix is shared), and whether they are the layout's first columns in order. */
+  private readonly sameInputAs: number[];
+  private readonly identity: boolean[];
   private open: T[] = [];
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -63,6 +66,9 @@ export class Classifier<T extends Featured> {
     private readonly onResult: (item: T, result: ClassifyResult) => void,
   ) {
     this.columns = models.map((m) => columnIndex(m, layout));
+    const same = (a: Int32Array, b: Int32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+    this.sameInputAs = this.columns.map((c, k) => this.columns.findIndex((o, j) => j <= k && same(o, c)));
+    this.identity = this.columns.map((c) => c.every((v, i) => v === i));
     if (models.length > 0) {
       const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, m.path])) };
       this.pool = new Piscina({
@@ -154,18 +160,34 @@ export class Classifier<T extends Featured> {
     const pool = this.pool!;
     const rows = b.items.length;
     const inputs: Record<string, Float32Array> = {};
-    const transfer: ArrayBuffer[] = [];
+    const matrices: Float32Array[] = [];
     this.models.forEach((m, k) => {
+      // Models reading the same columns (the shipped ones: the whole registry) share one matrix.
+      const shared = this.sameInputAs[k]!;
+      if (shared < k) {
+        inputs[m.kind] = matrices[shared]!;
+        matrices.push(matrices[shared]!);
+        return;
+      }
       const cols = this.columns[k]!;
       const f = cols.length;
       const matrix = new Float32Array(rows * f);
-      for (let r = 0; r < rows; r++) {
-        const src = b.items[r]!.features;
-        for (let c = 0; c < f; c++) matrix[r * f + c] = src[cols[c]!]!;
+      if (this.identity[k]) {
+        // The layout's first columns in order: one native float64 -> float32 copy per row.
+        for (let r = 0; r < rows; r++) {
+          const src = b.items[r]!.features;
+          matrix.set(src.length === f ? src : src.subarray(0, f), r * f);
+        }
+      } else {
+        for (let r = 0; r < rows; r++) {
+          const src = b.items[r]!.features;
+          for (let c = 0; c < f; c++) matrix[r * f + c] = src[cols[c]!]!;
+        }
       }
       inputs[m.kind] = matrix;
-      transfer.push(matrix.buffer as ArrayBuffer);
+      matrices.push(matrix);
     });
+    const transfer = [...new Set(matrices.map((x) => x.buffer as ArrayBuffer))];
     const task: InferTask = { rows, inputs };
     this.inFlight++;
     pool.run(task, { transferList: transfer }).then(

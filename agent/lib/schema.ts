@@ -123,7 +123,8 @@ export function optStr(c: Common<string | null>): Field<string | null> {
       }
       return v === '' ? null : v;
     },
-    (s) => (s === '' ? null : s),
+    // On the command line `--set key=null` (or an empty value) unsets, as `null` does in YAML.
+    (s) => (s === '' || s === 'null' ? null : s),
   );
 }
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StartupError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
-import { encodeRecords } from './serialize.js';
+import { encodeLines } from './serialize.js';
 import type { PublishRecord, Sink, SinkStats } from './types.js';
 
 abstract class LocalSink implements Sink {
@@ -26,12 +26,10 @@ abstract class LocalSink implements Sink {
 
   async write(records: readonly PublishRecord[]): Promise<void> {
     this.accepted += records.length;
-    const { payloads, failed } = encodeRecords(records, this.t);
+    const { data, count, failed } = encodeLines(records, this.t);
     this.dropped['serialize']! += failed;
-    if (payloads.length === 0) return;
-    const parts: Buffer[] = [];
-    for (const p of payloads) parts.push(p, NL);
-    await this.deliver(Buffer.concat(parts), payloads.length);
+    if (count === 0) return;
+    await this.deliver(data, count);
   }
 
   stats(): SinkStats {
@@ -50,8 +48,6 @@ abstract class LocalSink implements Sink {
     report(this.t, 'publish', `${this.name}_write_failed`, { records: count, error: (err as Error).message }, 'error');
   }
 }
-
-const NL = Buffer.from('\n');
 
 /** JSON lines on a stream, standard output by default. */
 export class StreamSink extends LocalSink {
@@ -117,7 +113,9 @@ export class FileSink extends LocalSink {
     try {
       fs.fsyncSync(this.fd);
     } catch (err) {
-      report(this.t, 'publish', 'file_fsync_failed', { error: (err as Error).message }, 'error');
+      // A device or pipe (-o /dev/null, a FIFO) has nothing to sync: EINVAL there is not a failure.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'ENOTSUP') report(this.t, 'publish', 'file_fsync_failed', { error: (err as Error).message }, 'error');
     }
     fs.closeSync(this.fd);
     this.fd = -1;
