@@ -8,7 +8,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync } from 'mqtt';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { defaultConfig } from '../agent/config.js';
 import { createTelemetry } from '../agent/events.js';
 import type { FlowRecord } from '../agent/features/record.js';
@@ -23,36 +24,56 @@ import { replicatedCapture } from './captures.js';
 import { best, CLI } from './measure.js';
 import type { BenchFn, BenchRow } from './types.js';
 
+/** Starts bench/lat-subscriber.js and waits until it is subscribed. */
+async function subscriber(url: string, topic: string): Promise<{ finish(): Promise<Array<[number, number]>> }> {
+  const child = spawn(process.execPath, [new URL('./lat-subscriber.js', import.meta.url).pathname, url, topic, process.env['ETA_BENCH_SUB_QOS'] ?? '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`latency subscriber exited (${code})`)));
+    const poll = setInterval(() => {
+      if (out.startsWith('ready\n')) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 10);
+  });
+  return {
+    async finish() {
+      // Give the last messages time to arrive, then ask for the arrivals.
+      await new Promise((r) => setTimeout(r, 1000));
+      const ended = once(child, 'exit');
+      child.stdin.end();
+      await ended;
+      return JSON.parse(out.slice('ready\n'.length).trim()) as Array<[number, number]>;
+    },
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function latency(rate: number, seconds: number): Promise<{ p50: number; p99: number; n: number; lost: number }> {
-  const cfg = defaultConfig();
+export async function latency(rate: number, seconds: number, cfg = defaultConfig()): Promise<{ p50: number; p99: number; n: number; lost: number }> {
   const models = await modelsFor(cfg);
   const dir = mkdtempSync(join(tmpdir(), 'eta-bench-lat-'));
   const t = createTelemetry();
   const prefix = `eta-bench-${process.pid}`;
   const sink = createSink({ ...cfg.publish, sink: 'mqtt', topic_prefix: prefix, sensor_id: 'bench', mqtt: { ...cfg.publish.mqtt, url: 'mqtt://127.0.0.1:1883' }, buffer: { ...cfg.publish.buffer, dir } }, t);
   await sink.open();
-  const sub = await connectAsync('mqtt://127.0.0.1:1883');
+  const sub = await subscriber('mqtt://127.0.0.1:1883', `${prefix}/bench/flows`);
   const sent = new Map<number, number>();
-  const lat: number[] = [];
-  sub.on('message', (_topic, payload) => {
-    const r = JSON.parse(payload.toString()) as { flow: { src_port: number; dst_port: number } };
-    const id = r.flow.dst_port * 65536 + r.flow.src_port;
-    const at = sent.get(id);
-    if (at !== undefined) {
-      lat.push(performance.now() - at);
-      sent.delete(id);
-    }
-  });
-  await sub.subscribeAsync(`${prefix}/bench/flows`, { qos: 1 });
+  const now = (): number => performance.timeOrigin + performance.now(); // comparable across processes
+  // ETA_BENCH_STAGES=1: also report when each flow left inference (classification vs publishing).
+  const stage = process.env['ETA_BENCH_STAGES'] === '1' ? new Map<number, number>() : undefined;
   const outbox = new Outbox(sink, t, 100_000, 'shed');
   const c = new Classifier<FlowRecord>(models, FEATURE_NAMES, {
     workers: cfg.infer.workers, batchSize: cfg.infer.batch_size, batchTimeoutMs: cfg.infer.batch_timeout_ms,
     maxQueue: cfg.infer.max_queue, maxWaitMs: cfg.infer.max_wait_ms, mode: 'shed',
-  }, t, (rec, res) => outbox.push(toPublishRecord(rec, res, 'bench')));
+  }, t, (rec, res) => {
+    stage?.set(rec.srcPort + rec.dstPort * 65536, now());
+    outbox.push(toPublishRecord(rec, res, 'bench'));
+  });
   // Warm up the workers (onnxruntime sessions) before measuring.
   const features = new Float64Array(FEATURE_NAMES.length).fill(3);
   const mk = (id: number): FlowRecord => ({
@@ -63,7 +84,10 @@ async function latency(rate: number, seconds: number): Promise<{ p50: number; p9
   await c.drain();
   await new Promise((r) => setTimeout(r, 500));
   sent.clear();
-  const total = rate * seconds;
+  // A steady load: the first second at the same rate warms the whole path (JIT, connections, the
+  // subscriber) and is not counted; without it p99 measured the first half second's start-up.
+  const warm = rate;
+  const total = warm + rate * seconds;
   const tick = 10; // ms: submit rate/100 flows every 10 ms
   let id = 0;
   const start = performance.now();
@@ -71,7 +95,7 @@ async function latency(rate: number, seconds: number): Promise<{ p50: number; p9
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
       while (id < due) {
-        sent.set(id, performance.now());
+        sent.set(id, now());
         c.submit(mk(id));
         id++;
       }
@@ -83,13 +107,42 @@ async function latency(rate: number, seconds: number): Promise<{ p50: number; p9
   });
   await c.drain();
   await outbox.drain();
-  const deadline = Date.now() + 10_000;
-  while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await sink.close(10_000, { untilDelivered: true });
   await c.close();
-  await sink.close(5000);
-  await sub.endAsync();
+  const arrivals = await sub.finish();
   rmSync(dir, { recursive: true, force: true });
+  const lat: number[] = [];
+  const sentCopy = new Map([...sent].filter(([fid]) => fid >= warm));
+  for (let i = 0; i < warm; i++) sent.delete(i);
+  for (const [fid, at] of arrivals) {
+    const t0 = sent.get(fid);
+    if (t0 === undefined) continue;
+    lat.push(at - t0);
+    sent.delete(fid);
+  }
   lat.sort((a, b) => a - b);
+  if (stage) {
+    const cls: number[] = [];
+    const pub: number[] = [];
+    for (const [fid, at] of arrivals) {
+      const s0 = sentCopy.get(fid);
+      const s1 = stage.get(fid);
+      if (s0 === undefined || s1 === undefined) continue;
+      cls.push(s1 - s0);
+      pub.push(at - s1);
+    }
+    // When the slow ones left inference (100 ms buckets from the first flow): one stall or many?
+    const t0 = Math.min(...sentCopy.values());
+    const slow = new Map<number, number>();
+    for (const [fid, at] of arrivals) {
+      const s1 = stage.get(fid);
+      if (s1 !== undefined && at - s1 > 50) slow.set(Math.floor((s1 - t0) / 100), (slow.get(Math.floor((s1 - t0) / 100)) ?? 0) + 1);
+    }
+    process.stderr.write(`slow (>50 ms publish) by 100 ms bucket: ${JSON.stringify([...slow].sort((a, b) => a[0] - b[0]))}\n`);
+    cls.sort((a, b) => a - b);
+    pub.sort((a, b) => a - b);
+    process.stderr.write(`classify p50 ${percentile(cls, 50).toFixed(1)} p99 ${percentile(cls, 99).toFixed(1)}; publish p50 ${percentile(pub, 50).toFixed(1)} p99 ${percentile(pub, 99).toFixed(1)} ms\n`);
+  }
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, lost: sent.size };
 }
 

@@ -26,7 +26,7 @@ export const inferSection = section('Inference: a pool of worker threads, each r
     doc: 'A batch is sent to a worker when it holds this many flows...',
   }),
   batch_timeout_ms: num({
-    default: 5, min: 0, max: 10000,
+    default: 2, min: 0, max: 10000,
     doc: '...or when its first flow has waited this long, whichever comes first.',
   }),
   max_queue: int({

@@ -93,6 +93,8 @@ export class DiskBuffer {
   private readonly retired: number[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Old segments and directory entries being flushed off the event loop (fsync: interval); close() waits for them. */
+  private flushing = 0;
   private readonly segmentBytes: number;
   private readonly dropped: Record<DropReason, number> = { overflow: 0, too_large: 0, io_error: 0, torn_tail: 0, corrupt: 0 };
 
@@ -231,7 +233,7 @@ export class DiskBuffer {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    while (this.syncing) await new Promise((r) => setTimeout(r, 5));
+    while (this.syncing || this.flushing > 0) await new Promise((r) => setTimeout(r, 5));
     if (this.opts.fsync !== 'never') this.trySync(() => fs.fdatasyncSync(this.wfd));
     this.savePosition();
     for (const s of this.segs) this.closeReader(s);
@@ -298,23 +300,52 @@ export class DiskBuffer {
 
   private roll(): void {
     const old = this.wfd;
-    if (this.opts.fsync !== 'never' && this.dirty) this.trySync(() => fs.fdatasyncSync(old));
+    const dirty = this.opts.fsync !== 'never' && this.dirty;
     this.dirty = false;
-    if (this.syncing) this.retired.push(old); // a background fdatasync still uses it
-    else fs.closeSync(old);
+    if (this.opts.fsync === 'always') {
+      // append() resolves only once its records are on disk, and they may straddle the roll.
+      if (dirty) this.trySync(() => fs.fdatasyncSync(old));
+      if (this.syncing) this.retired.push(old);
+      else fs.closeSync(old);
+    } else if (this.syncing) {
+      this.retired.push(old); // the background fdatasync in progress flushes and closes it when done
+    } else if (dirty) {
+      // fsync: interval promises a bound, not a barrier: a 4 MiB fdatasync on the event loop stalled
+      // publishing for tens of ms at each roll, so the old segment is flushed on the thread pool.
+      this.flushAndClose(old);
+    } else {
+      fs.closeSync(old);
+    }
     const a = this.active();
     this.createSegment(a.base + a.count);
+  }
+
+  private flushAndClose(fd: number): void {
+    this.flushing++;
+    fs.fdatasync(fd, (err) => {
+      if (err) report(this.opts.telemetry, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
+      fs.close(fd, () => this.flushing--);
+    });
   }
 
   private createSegment(base: number): void {
     const file = path.join(this.opts.dir, segmentName(base));
     this.wfd = fs.openSync(file, 'a');
     this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
-    if (this.opts.fsync !== 'never') {
-      // The new name must survive a power loss too, or its records would vanish with it.
+    // The new name must survive a power loss too, or its records would vanish with it.
+    if (this.opts.fsync === 'always') {
       this.trySync(() => {
         const d = fs.openSync(this.opts.dir, 'r');
         try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
+      });
+    } else if (this.opts.fsync === 'interval') {
+      this.flushing++;
+      fs.open(this.opts.dir, 'r', (err, d) => {
+        if (err) {
+          this.flushing--;
+          return;
+        }
+        fs.fsync(d, () => fs.close(d, () => this.flushing--));
       });
     }
   }
@@ -325,7 +356,7 @@ export class DiskBuffer {
     return new Promise((resolve) => {
       fs.fdatasync(this.wfd, (err) => {
         this.syncing = false;
-        for (const fd of this.retired.splice(0)) fs.close(fd, () => undefined);
+        for (const fd of this.retired.splice(0)) this.flushAndClose(fd); // written to since this sync began
         if (err) report(this.opts.telemetry, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
         resolve();
       });

@@ -39,7 +39,13 @@ export class Pump {
   delivered = 0;
   private online = false;
   private gen = 0;
+  /** Where the next read from the buffer starts: after the records in `ahead`. */
   private cursor: Cursor;
+  /**
+   * Records read from the buffer and not yet published. Reading a few hundred at a time instead
+   * of one per acknowledgement saves a file read per message (10,000 a second under load).
+   */
+  private ahead: BufferedRecord[] = [];
   private inflight: InFlight[] = [];
   private pumping = false;
   private stopped = false;
@@ -86,26 +92,34 @@ export class Pump {
   pump(): void {
     if (this.pumping || !this.online || this.paused) return;
     this.pumping = true;
+    // Messages published in this tick leave in one write rather than one syscall each.
+    const stream = this.client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    stream?.cork?.();
     try {
-      while (this.online && this.inflight.length < this.opts.maxInflight) {
-        const room = this.opts.maxInflight - this.inflight.length;
-        const recs = this.buffer.read(this.cursor, room * this.opts.batchSize);
-        if (recs.length === 0) break;
-        const g = this.gen;
-        for (let i = 0; i < recs.length && this.gen === g && this.online && !this.paused; i += this.opts.batchSize) {
-          this.send(recs.slice(i, i + this.opts.batchSize));
-        }
+      const g = this.gen;
+      while (this.online && !this.paused && this.gen === g && this.inflight.length < this.opts.maxInflight) {
+        if (this.ahead.length < this.opts.batchSize) this.readAhead();
+        if (this.ahead.length === 0) break;
+        this.send(this.ahead.splice(0, this.opts.batchSize));
       }
     } finally {
       this.pumping = false;
+      if (stream?.uncork) process.nextTick(() => stream.uncork!());
     }
+  }
+
+  private readAhead(): void {
+    const want = Math.min(1024, Math.max(64, 4 * this.opts.maxInflight * this.opts.batchSize));
+    const recs = this.buffer.read(this.cursor, want - this.ahead.length);
+    if (recs.length === 0) return;
+    this.ahead.push(...recs);
+    this.cursor = recs[recs.length - 1]!.next;
   }
 
   private send(group: BufferedRecord[]): void {
     const payload = group.length === 1 && this.opts.batchSize === 1 ? group[0]!.payload : jsonArray(group);
     const entry: InFlight = { gen: this.gen, next: group[group.length - 1]!.next, records: group.length, done: false };
     this.inflight.push(entry);
-    this.cursor = entry.next;
     this.client.publish(this.opts.topic, payload, { qos: this.opts.qos }, (err) => this.settled(entry, err));
   }
 
@@ -136,6 +150,7 @@ export class Pump {
   private rewind(takeBack = true): void {
     this.gen++;
     this.inflight = [];
+    this.ahead = [];
     this.cursor = this.buffer.start;
     if (!takeBack) return;
     const out = this.client.outgoing;

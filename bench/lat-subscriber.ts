@@ -1,0 +1,25 @@
+/**
+ * The latency benchmark's subscriber, in a process of its own as a collector would be: a
+ * subscriber on the agent's event loop would add its own parsing to the latency it measures.
+ * Prints "ready" once subscribed; when its standard input closes, prints one JSON line of
+ * [flow id, arrival time in ms since the epoch] pairs and exits.
+ */
+import { connectAsync } from 'mqtt';
+
+const [url, topic] = process.argv.slice(2) as [string, string];
+const client = await connectAsync(url);
+const seen: Array<[number, number]> = [];
+client.on('message', (_topic, payload) => {
+  const at = performance.timeOrigin + performance.now();
+  const r = JSON.parse(payload.toString()) as { flow: { src_port: number; dst_port: number } };
+  seen.push([r.flow.dst_port * 65536 + r.flow.src_port, at]);
+});
+await client.subscribeAsync(topic, { qos: Number(process.argv[4] ?? 1) as 0 | 1 });
+process.stdout.write('ready\n');
+process.stdin.resume();
+process.stdin.on('end', () => {
+  void client.endAsync().then(() => {
+    // Exit only once the (large) line is flushed into the pipe.
+    process.stdout.write(`${JSON.stringify(seen)}\n`, () => process.exit(0));
+  });
+});
