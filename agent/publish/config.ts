@@ -78,10 +78,10 @@ export const publishSchema = section('Where labeled flow records go, and how the
       doc: 'persistent: the broker keeps the session across reconnects (clean session off); clean: a new session each time.',
     }),
     max_inflight: int({
-      default: 100, min: 1, max: 65535,
-      doc: 'Messages published and not yet acknowledged. This bounds the MQTT client\'s memory; everything else waits in the disk buffer. '
-        + 'A window of 20 could not sustain 10,000 records/s with a millisecond\'s round trip. '
-        + 'With qos: 2 keep it at or below the broker\'s limit (Mosquitto: max_inflight_messages, 20 by default): above it, Mosquitto drops QoS 2 messages.',
+      default: 0, min: 0, max: 65535,
+      doc: 'Messages published and not yet acknowledged; the rest wait in the disk buffer (this bounds the MQTT client\'s memory). '
+        + '0: automatic, 100 for qos 0 and 1 (a window of 20 could not sustain 10,000 records/s at a millisecond\'s round trip), '
+        + '20 for qos 2, the broker\'s limit (Mosquitto: max_inflight_messages, 20 by default), above which Mosquitto drops QoS 2 messages.',
     }),
     username: optStr({ default: null, env: 'ETA_MQTT_USERNAME', doc: 'Broker user name (or the ETA_MQTT_USERNAME environment variable).' }),
     password: optStr({

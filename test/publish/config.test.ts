@@ -12,7 +12,7 @@ t.test('defaults', async (t) => {
   const d = defaults(publishSchema);
   t.match(d, {
     sink: 'stdout', sensor_id: '', topic_prefix: 'eta', batch_size: 1, stats_interval: 60,
-    mqtt: { url: 'mqtt://localhost:1883', qos: 1, session: 'persistent', max_inflight: 100, tls: { reject_unauthorized: true } },
+    mqtt: { url: 'mqtt://localhost:1883', qos: 1, session: 'persistent', max_inflight: 0, tls: { reject_unauthorized: true } },
     buffer: { max_size: 64 * 1024 * 1024, overflow: 'drop-oldest', fsync: 'interval', fsync_interval: 1 },
   });
   t.same(checkPublishConfig(d), []);
