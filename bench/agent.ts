@@ -157,6 +157,9 @@ export const agentBench: BenchFn = async (ctx) => {
   const ex = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json']);
   const flows = (JSON.parse(ex.stderr.trim().split('\n').pop()!) as { rows: number }).rows;
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: flows / ex.seconds, unit: 'flows/s', higherIsBetter: true }];
+  // The same pipeline without models: what publishing costs by itself, so inference's share shows.
+  const bare = await best(n, process.execPath, [CLI, 'replay', path, '-o', '/dev/null', '-q', '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null']);
+  rows.push({ name: 'replay without models (same pipeline)', value: flows / bare.seconds, unit: 'flows/s', higherIsBetter: true, reference: { name: 'extract alone', value: flows / ex.seconds } });
   for (const workers of [1, 2]) {
     const r = await best(n, process.execPath, [CLI, 'replay', path, '-o', '/dev/null', '-q', '--set', `infer.workers=${workers}`]);
     rows.push({ name: `replay with both models, ${workers} worker${workers > 1 ? 's' : ''}`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true,
