@@ -5,26 +5,27 @@
 import { report, type Telemetry } from '../events.js';
 import type { PublishRecord } from './types.js';
 
+/** One record as JSON, or undefined (reported) when it cannot be serialized. */
+function encodeOne(r: PublishRecord, t: Telemetry): string | undefined {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(r);
+  } catch (err) {
+    report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
+    return undefined;
+  }
+  if (json === undefined) report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
+  return json;
+}
+
+/** One payload per record (MQTT messages, disk buffer frames). */
 export function encodeRecords(records: readonly PublishRecord[], t: Telemetry): { payloads: Buffer[]; failed: number } {
   const payloads: Buffer[] = [];
-  let failed = 0;
   for (const r of records) {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(r);
-    } catch (err) {
-      report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
-      failed++;
-      continue;
-    }
-    if (json === undefined) {
-      report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
-      failed++;
-      continue;
-    }
-    payloads.push(Buffer.from(json));
+    const json = encodeOne(r, t);
+    if (json !== undefined) payloads.push(Buffer.from(json));
   }
-  return { payloads, failed };
+  return { payloads, failed: records.length - payloads.length };
 }
 
 /**
@@ -34,23 +35,11 @@ export function encodeRecords(records: readonly PublishRecord[], t: Telemetry): 
 export function encodeLines(records: readonly PublishRecord[], t: Telemetry): { data: Buffer; count: number; failed: number } {
   let text = '';
   let count = 0;
-  let failed = 0;
   for (const r of records) {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(r);
-    } catch (err) {
-      report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
-      failed++;
-      continue;
-    }
-    if (json === undefined) {
-      report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
-      failed++;
-      continue;
-    }
+    const json = encodeOne(r, t);
+    if (json === undefined) continue;
     text += `${json}\n`;
     count++;
   }
-  return { data: Buffer.from(text), count, failed };
+  return { data: Buffer.from(text), count, failed: records.length - count };
 }
