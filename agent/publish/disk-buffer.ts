@@ -19,7 +19,8 @@
  * fsync trade-off: `always` syncs before append() resolves (survives power loss, costs a disk
  * flush per batch); `interval` syncs every fsyncIntervalMs (power loss may lose that window);
  * `never` leaves it to the kernel's writeback (~30 s on Linux). A process crash loses nothing
- * under any policy: written data is in the kernel's page cache.
+ * under any policy: written data is in the kernel's page cache. The file writing and syncing
+ * live in disk-buffer-writer.ts; this file keeps the segments, cursors, bounds and reading.
  *
  * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
  */
@@ -29,6 +30,7 @@ import { report, type Telemetry } from '../events.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, segmentName, writeHeader } from './disk-buffer-format.js';
 import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
 import { recoverDir } from './disk-buffer-recover.js';
+import { SegmentWriter } from './disk-buffer-writer.js';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 export type FsyncPolicy = 'always' | 'interval' | 'never';
@@ -83,23 +85,19 @@ export class DiskBuffer {
   onAppend: (() => void) | undefined;
 
   private readonly segs: Segment[] = [];
-  private wfd = -1;
+  private readonly writer: SegmentWriter;
   private head: Cursor = { seq: 0, seg: 0, off: 0 };
   private liveRecords = 0;
   private liveBytes = 0;
   private savedHead = -1;
-  private dirty = false;
-  private syncing = false;
-  private readonly retired: number[] = [];
-  private readonly timers: NodeJS.Timeout[] = [];
+  private positionTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Old segments and directory entries being flushed off the event loop (fsync: interval); close() waits for them. */
-  private flushing = 0;
   private readonly segmentBytes: number;
   private readonly dropped: Record<DropReason, number> = { overflow: 0, too_large: 0, io_error: 0, torn_tail: 0, corrupt: 0 };
 
   private constructor(private readonly opts: DiskBufferOptions) {
     this.segmentBytes = opts.segmentBytes ?? Math.min(16 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 16)));
+    this.writer = new SegmentWriter(opts.fsync, opts.dir, opts.telemetry, opts.fsyncIntervalMs);
   }
 
   /** Opens (creating the directory if needed) and recovers. Throws StartupError if the directory is unusable or in use. */
@@ -118,8 +116,7 @@ export class DiskBuffer {
       unlockDir(opts.dir);
       throw unusable(opts.dir, err);
     }
-    if (opts.fsync === 'interval') b.timers.push(setInterval(() => b.backgroundSync(), opts.fsyncIntervalMs).unref());
-    b.timers.push(setInterval(() => b.savePosition(), POSITION_INTERVAL_MS).unref());
+    b.positionTimer = setInterval(() => b.savePosition(), POSITION_INTERVAL_MS).unref();
     return b;
   }
 
@@ -177,7 +174,7 @@ export class DiskBuffer {
       pendingBytes += frame;
     }
     flush();
-    if (this.dirty && this.opts.fsync === 'always') await this.syncNow();
+    await this.writer.syncIfAlways();
     if (this.liveRecords > 0) this.onAppend?.();
   }
 
@@ -232,12 +229,10 @@ export class DiskBuffer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    while (this.syncing || this.flushing > 0) await new Promise((r) => setTimeout(r, 5));
-    if (this.opts.fsync !== 'never') this.trySync(() => fs.fdatasyncSync(this.wfd));
+    clearInterval(this.positionTimer);
+    await this.writer.close();
     this.savePosition();
     for (const s of this.segs) this.closeReader(s);
-    fs.closeSync(this.wfd);
     unlockDir(this.opts.dir);
   }
 
@@ -256,7 +251,7 @@ export class DiskBuffer {
       // so new sequence numbers never fall at or before the saved position.
       this.createSegment(Math.max(end, r.acked, 0));
     } else {
-      this.wfd = fs.openSync(last.file, 'a');
+      this.writer.reopen(last.file);
     }
     const first = this.segs.find((s) => s.base + s.count > r.acked && s.count > 0);
     const active = this.active();
@@ -283,11 +278,9 @@ export class DiskBuffer {
     const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     const count = parts.length / 2;
     try {
-      let done = 0;
-      while (done < data.length) done += fs.writeSync(this.wfd, data, done, data.length - done);
+      this.writer.write(data, seg.bytes);
     } catch (err) {
-      // Disk full or failing: undo the partial write so the segment stays parseable.
-      this.trySync(() => fs.ftruncateSync(this.wfd, seg.bytes));
+      // Disk full or failing: the writer cut the segment back to its last whole record.
       this.drop('io_error', count, { error: (err as Error).message }, 'error');
       return;
     }
@@ -295,84 +288,24 @@ export class DiskBuffer {
     seg.count += count;
     this.liveBytes += data.length;
     this.liveRecords += count;
-    this.dirty = true;
   }
 
   private roll(): void {
-    const old = this.wfd;
-    const dirty = this.opts.fsync !== 'never' && this.dirty;
-    this.dirty = false;
-    if (this.opts.fsync === 'always') {
-      // append() resolves only once its records are on disk, and they may straddle the roll.
-      if (dirty) this.trySync(() => fs.fdatasyncSync(old));
-      if (this.syncing) this.retired.push(old);
-      else fs.closeSync(old);
-    } else if (this.syncing) {
-      this.retired.push(old); // the background fdatasync in progress flushes and closes it when done
-    } else if (dirty) {
-      // fsync: interval promises a bound, not a barrier: a 4 MiB fdatasync on the event loop stalled
-      // publishing for tens of ms at each roll, so the old segment is flushed on the thread pool.
-      this.flushAndClose(old);
-    } else {
-      fs.closeSync(old);
-    }
     const a = this.active();
-    this.createSegment(a.base + a.count);
-  }
-
-  private flushAndClose(fd: number): void {
-    this.flushing++;
-    fs.fdatasync(fd, (err) => {
-      if (err) report(this.opts.telemetry, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
-      fs.close(fd, () => this.flushing--);
-    });
+    const base = a.base + a.count;
+    const file = path.join(this.opts.dir, segmentName(base));
+    this.writer.roll(file);
+    this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
   }
 
   private createSegment(base: number): void {
     const file = path.join(this.opts.dir, segmentName(base));
-    this.wfd = fs.openSync(file, 'a');
+    this.writer.create(file);
     this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
-    // The new name must survive a power loss too, or its records would vanish with it.
-    if (this.opts.fsync === 'always') {
-      this.trySync(() => {
-        const d = fs.openSync(this.opts.dir, 'r');
-        try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
-      });
-    } else if (this.opts.fsync === 'interval') {
-      this.flushing++;
-      fs.open(this.opts.dir, 'r', (err, d) => {
-        if (err) {
-          this.flushing--;
-          return;
-        }
-        fs.fsync(d, () => fs.close(d, () => this.flushing--));
-      });
-    }
-  }
-
-  private syncNow(): Promise<void> {
-    this.dirty = false;
-    this.syncing = true;
-    return new Promise((resolve) => {
-      fs.fdatasync(this.wfd, (err) => {
-        this.syncing = false;
-        for (const fd of this.retired.splice(0)) this.flushAndClose(fd); // written to since this sync began
-        if (err) report(this.opts.telemetry, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
-        resolve();
-      });
-    });
-  }
-
-  private backgroundSync(): void {
-    if (this.dirty && !this.syncing && !this.closed) void this.syncNow();
   }
 
   private trySync(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      report(this.opts.telemetry, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
-    }
+    this.writer.attempt(fn);
   }
 
   // ---- consuming ----

@@ -1,0 +1,138 @@
+/**
+ * The segment file a disk buffer appends to, and its durability under the fsync policy
+ * (see disk-buffer.ts for what each policy promises):
+ * - always: the buffer awaits sync() before append() resolves; a segment that ends, and the
+ *   directory entry of a new one, are synced before anything else happens;
+ * - interval: a timer syncs what was written; a segment that ends and a new directory entry
+ *   are flushed on the thread pool (a 4 MiB fdatasync on the event loop stalled publishing for
+ *   tens of ms at each roll);
+ * - never: the kernel decides.
+ */
+import * as fs from 'node:fs';
+import { report, type Telemetry } from '../events.js';
+import type { FsyncPolicy } from './disk-buffer.js';
+
+export class SegmentWriter {
+  private fd = -1;
+  private dirty = false;
+  private syncing = false;
+  /** Descriptors of ended segments that a background sync in progress still uses. */
+  private readonly retired: number[] = [];
+  /** Flushes and closes running on the thread pool; close() waits for them. */
+  private flushing = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly policy: FsyncPolicy,
+    private readonly dir: string,
+    private readonly t: Telemetry,
+    intervalMs: number,
+  ) {
+    if (policy === 'interval') this.timer = setInterval(() => this.backgroundSync(), intervalMs).unref();
+  }
+
+  /** Appends to an existing segment (recovery). */
+  reopen(file: string): void {
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  /** Starts a new segment file. */
+  create(file: string): void {
+    this.fd = fs.openSync(file, 'a');
+    // The new name must survive a power loss too, or its records would vanish with it.
+    if (this.policy === 'always') {
+      this.attempt(() => {
+        const d = fs.openSync(this.dir, 'r');
+        try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
+      });
+    } else if (this.policy === 'interval') {
+      this.flushing++;
+      fs.open(this.dir, 'r', (err, d) => {
+        if (err) {
+          this.flushing--;
+          return;
+        }
+        fs.fsync(d, () => fs.close(d, () => this.flushing--));
+      });
+    }
+  }
+
+  /** Writes all of `data`; on failure cuts the file back to `size` (so it stays parseable) and rethrows. */
+  write(data: Buffer, size: number): void {
+    try {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
+    } catch (err) {
+      this.attempt(() => fs.ftruncateSync(this.fd, size));
+      throw err;
+    }
+    this.dirty = true;
+  }
+
+  /** Ends the current segment (flushed as the policy says) and starts `next`. */
+  roll(next: string): void {
+    const old = this.fd;
+    const dirty = this.policy !== 'never' && this.dirty;
+    this.dirty = false;
+    if (this.policy === 'always') {
+      // append() resolves only once its records are on disk, and they may straddle the roll.
+      if (dirty) this.attempt(() => fs.fdatasyncSync(old));
+      if (this.syncing) this.retired.push(old);
+      else fs.closeSync(old);
+    } else if (this.syncing) {
+      this.retired.push(old); // the sync in progress flushes and closes it when done
+    } else if (dirty) {
+      this.flushAndClose(old);
+    } else {
+      fs.closeSync(old);
+    }
+    this.create(next);
+  }
+
+  /** fsync: always: resolves once everything written is on disk. */
+  async syncIfAlways(): Promise<void> {
+    if (this.dirty && this.policy === 'always') await this.syncNow();
+  }
+
+  /** Waits for flushes in progress, syncs (unless fsync: never) and closes the file. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.syncing || this.flushing > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.policy !== 'never') this.attempt(() => fs.fdatasyncSync(this.fd));
+    fs.closeSync(this.fd);
+  }
+
+  private flushAndClose(fd: number): void {
+    this.flushing++;
+    fs.fdatasync(fd, (err) => {
+      if (err) report(this.t, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
+      fs.close(fd, () => this.flushing--);
+    });
+  }
+
+  private syncNow(): Promise<void> {
+    this.dirty = false;
+    this.syncing = true;
+    return new Promise((resolve) => {
+      fs.fdatasync(this.fd, (err) => {
+        this.syncing = false;
+        for (const fd of this.retired.splice(0)) this.flushAndClose(fd); // written to since this sync began
+        if (err) report(this.t, 'publish', 'buffer_fsync_failed', { error: err.message }, 'error');
+        resolve();
+      });
+    });
+  }
+
+  private backgroundSync(): void {
+    if (this.dirty && !this.syncing) void this.syncNow();
+  }
+
+  /** Runs a file operation whose failure is reported, not thrown. */
+  attempt(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      report(this.t, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
+    }
+  }
+}
