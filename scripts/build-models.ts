@@ -117,7 +117,7 @@ function appNotes(): string[] {
     '(an app seen in one capture only cannot be measured on captures it was not trained on). Every other encrypted flow',
     `is \`${UNKNOWN}\`: rarer apps, and nDPI's protocol-only verdicts (${[...GENERIC_APPS].map((a) => `\`${a}\``).join(', ')}) which name no app.`,
     'Cleartext flows are left out: adding them lowered macro-F1 on encrypted flows in cross-validation, as more examples',
-    'of the same apps a little, as `unknown` a lot (0.18 -> 0.12 for these boosted trees, although 91% of cleartext flows',
+    'of the same apps a little, as `unknown` a lot (0.18 -> 0.12 for boosted trees of 100 rounds, although 91% of cleartext flows',
     'were then called `unknown`); see scripts/models/recipes.ts and the limits below.',
   ];
 }
