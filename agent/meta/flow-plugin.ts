@@ -29,10 +29,11 @@ const AWAIT_SERVER = 2; // + client direction (0 or 1)
 const WAITING = 4;
 /**
  * Payload packets a flow may carry before one starts a hello. More than one: captures that
- * begin mid-connection, or odd first bytes (a TCP keep-alive with one byte), precede the
- * ClientHello; a few more byte checks per flow are cheap.
+ * begin mid-connection, odd first bytes (a TCP keep-alive with one byte), or payload in the
+ * handshake itself (nDPI's heuristic_tcp_ack_payload.pcap: four SYN-ACKs and ACKs with two bytes
+ * each before the ClientHello) precede it; a few more byte checks per flow are cheap.
  */
-const MAX_WAIT = 4;
+const MAX_WAIT = 8;
 const NO_BYTES = new Uint8Array(0);
 const TLS_HANDSHAKE = 0x16;
 /** Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
