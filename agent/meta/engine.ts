@@ -3,7 +3,7 @@
  * failure state and the error sink. A reader is created on the first packet that looks
  * like its protocol and lives until the inspector is done.
  */
-import type { Chlo } from './chlo.js';
+import { DONE, MALFORMED, OVERFLOW, type Chlo, type ChloStream } from './chlo.js';
 import type { MetaLimits } from './config.js';
 import type { ClientHello } from './hello.js';
 import type { MetaReason } from './types.js';
@@ -42,5 +42,18 @@ export abstract class HelloEngine {
     this.failed = true;
     this.sink.report(reason);
     this.release();
+  }
+
+  /** Google QUIC (Q0xx over its own framing, Q050/T05x inside IETF Initials): CHLO stream bytes. */
+  protected chloData(stream: ChloStream, offset: number, b: Uint8Array, s: number, e: number): void {
+    const r = stream.add(offset, b, s, e);
+    if (r === DONE) {
+      this.chlo = stream.chlo;
+      this.release();
+    } else if (r === OVERFLOW) {
+      this.fail('reassembly-overflow');
+    } else if (r === MALFORMED) {
+      this.fail('gquic-malformed');
+    }
   }
 }

@@ -14,7 +14,7 @@
  * Cost: one FNV-1a 128 pass over each candidate packet (a few microseconds for 1350
  * bytes), only for flows whose first bytes look like gQUIC, and only until the CHLO.
  */
-import { ChloStream, DONE, MALFORMED, OVERFLOW } from './chlo.js';
+import { ChloStream } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
 import { FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
 import { clientHashMatches, HASH_LEN, readGquicHeader, type GquicHeader } from './gquic-packet.js';
@@ -71,16 +71,7 @@ export class GquicReader extends HelloEngine {
 
   private streamData(id: number, offset: number, b: Uint8Array, s: number, e: number): boolean {
     if (id !== CRYPTO_STREAM_ID) return true;
-    const stream = (this.stream ??= new ChloStream(this.sink.limits.max_buffer));
-    const r = stream.add(offset, b, s, e);
-    if (r === DONE) {
-      this.chlo = stream.chlo;
-      this.release();
-    } else if (r === OVERFLOW) {
-      this.fail('reassembly-overflow');
-    } else if (r === MALFORMED) {
-      this.fail('gquic-malformed');
-    }
+    this.chloData((this.stream ??= new ChloStream(this.sink.limits.max_buffer)), offset, b, s, e);
     return !this.finished;
   }
 }

@@ -18,7 +18,7 @@
  * Cost: an AES-ECB block and an AES-GCM open per Initial packet, only for datagrams whose
  * first byte and version match a known QUIC long header.
  */
-import { ChloStream, DONE, MALFORMED as CHLO_MALFORMED, OVERFLOW } from './chlo.js';
+import { ChloStream } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
 import { CRYPTO_STREAM, FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
 import { parseClientHello, parseServerHello, u24 } from './hello.js';
@@ -177,7 +177,7 @@ export class QuicReader extends HelloEngine {
     }
     if (this.hello !== null || this.chlo !== null) return;
     const limit = this.sink.limits.max_buffer;
-    if (this.client?.ver.handshake === 'chlo') return this.chloData(offset, b, s, e, limit);
+    if (this.client?.ver.handshake === 'chlo') return this.chloData((this.chloStream ??= new ChloStream(limit)), offset, b, s, e);
     const stream = (this.crypto ??= new Reassembly(limit));
     if (!stream.insert(offset, b, s, e)) return this.fail('reassembly-overflow');
     const n = stream.contiguous;
@@ -193,18 +193,6 @@ export class QuicReader extends HelloEngine {
     this.release();
   }
 
-  private chloData(offset: number, b: Uint8Array, s: number, e: number, limit: number): void {
-    const stream = (this.chloStream ??= new ChloStream(limit));
-    const r = stream.add(offset, b, s, e);
-    if (r === DONE) {
-      this.chlo = stream.chlo;
-      this.release();
-    } else if (r === OVERFLOW) {
-      this.fail('reassembly-overflow');
-    } else if (r === CHLO_MALFORMED) {
-      this.fail('gquic-malformed');
-    }
-  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
