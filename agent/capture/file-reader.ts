@@ -2,8 +2,8 @@
  * Streams a capture file through a record parser in fixed-size chunks, so a
  * capture larger than memory works and memory stays flat. The parser sees
  * whole records only; a record split across two reads is carried over by
- * moving the unread tail to the front of the buffer (one copy per chunk, not
- * per record).
+ * copying the unread tail in front of the next chunk (one small copy per chunk,
+ * not per record).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
