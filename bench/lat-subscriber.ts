@@ -14,7 +14,7 @@ client.on('message', (_topic, payload) => {
   const r = JSON.parse(payload.toString()) as { flow: { src_port: number; dst_port: number } };
   seen.push([r.flow.dst_port * 65536 + r.flow.src_port, at]);
 });
-await client.subscribeAsync(topic, { qos: Number(process.argv[4] ?? 1) as 0 | 1 });
+await client.subscribeAsync(topic, { qos: 1 });
 process.stdout.write('ready\n');
 process.stdin.resume();
 process.stdin.on('end', () => {
