@@ -8,6 +8,7 @@
  */
 import { highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
 import { ja4 } from './ja4.js';
+import { handshakeMeta } from './meta-object.js';
 import type { HandshakeMeta } from './types.js';
 
 const HANDSHAKE = 0x16;
@@ -37,16 +38,10 @@ export function serverVersionInPlace(b: Uint8Array, off: number, len: number): n
 /** The metadata of a TLS-over-TCP hello, as the inspector reports it. */
 export function tlsMeta(hello: ClientHello, serverVersion: number | null): HandshakeMeta {
   const version = serverVersion ?? highestOffered(hello);
-  return Object.freeze({
-    sni: hello.sni,
-    alpn: Object.freeze(hello.alpn.slice()),
-    tlsVersion: versionName(version),
-    ja4: ja4('t', hello),
-    transport: 'tls',
-  });
+  return handshakeMeta(hello.sni, Object.freeze(hello.alpn.slice()), versionName(version), ja4('t', hello), 'tls', undefined);
 }
 
 /** The same metadata with the version the server selected. */
 export function withServerVersion(m: HandshakeMeta, serverVersion: number): HandshakeMeta {
-  return Object.freeze({ ...m, tlsVersion: versionName(serverVersion) });
+  return handshakeMeta(m.sni, m.alpn, versionName(serverVersion), m.ja4, m.transport, m.quicVersion);
 }

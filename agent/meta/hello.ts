@@ -51,18 +51,25 @@ export function u24(b: Uint8Array, i: number): number {
   return (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
 }
 
+/**
+ * Bytes already checked to be ASCII as a string. Buffer's native latin1 decoder works on any
+ * Uint8Array and is ~15x faster than String.fromCharCode(...bytes), whose spread of a typed
+ * array was a tenth of the metadata cost.
+ */
+const latin1 = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+
 /** Printable ASCII (no spaces) as a string, else null: SNI must be a DNS name (A-labels). */
 export function asciiName(b: Uint8Array, s: number, e: number): string | null {
   if (e <= s || e - s > MAX_SNI) return null;
   for (let i = s; i < e; i++) if (b[i]! < 0x21 || b[i]! > 0x7e) return null;
-  return String.fromCharCode(...b.subarray(s, e));
+  return latin1.call(b, s, e);
 }
 
 /** ALPN values are opaque bytes: printable ones read as text, others as 0x<hex>. */
 function alpnText(b: Uint8Array, s: number, e: number): string {
   let printable = e > s;
   for (let i = s; i < e && printable; i++) printable = b[i]! >= 0x20 && b[i]! <= 0x7e;
-  return printable ? String.fromCharCode(...b.subarray(s, e)) : '0x' + Buffer.from(b.subarray(s, e)).toString('hex');
+  return printable ? latin1.call(b, s, e) : '0x' + Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('hex');
 }
 
 function u16List(b: Uint8Array, s: number, e: number): number[] {

@@ -3,6 +3,7 @@
  * enforces the packet budget, and turns the findings into HandshakeMeta.
  */
 import type { MetaLimits } from './config.js';
+import { handshakeMeta } from './meta-object.js';
 import { DtlsReader, looksLikeDtls } from './dtls.js';
 import type { HelloEngine, HelloSink } from './engine.js';
 import { GquicReader, looksLikeGquic } from './gquic.js';
@@ -18,13 +19,7 @@ const UDP = 17;
 const CONTROL_PACKET_FACTOR = 4;
 
 /** The metadata of a flow in which nothing was found (all fields null, no ALPN). */
-export const EMPTY_META: HandshakeMeta = Object.freeze({
-  sni: null,
-  alpn: Object.freeze([]) as readonly string[],
-  tlsVersion: null,
-  ja4: null,
-  transport: null,
-});
+export const EMPTY_META: HandshakeMeta = handshakeMeta(null, Object.freeze([]) as readonly string[], null, null, null, undefined);
 
 const REASON_BITS: Readonly<Record<MetaReason, number>> = {
   'tls-malformed': 1,
@@ -135,14 +130,14 @@ export class Inspector implements HandshakeInspector, HelloSink {
     this.metaServer = engine.serverVersion;
     this.metaChlo = engine.chlo;
     const version = engine.serverVersion ?? (hello === null ? null : highestOffered(hello));
-    const meta: HandshakeMeta = {
-      sni: hello?.sni ?? engine.chlo?.sni ?? null,
-      alpn: hello === null ? EMPTY_META.alpn : Object.freeze(hello.alpn.slice()),
-      tlsVersion: version === null ? null : versionName(version),
-      ja4: hello === null ? null : changedHello ? ja4(JA4_PROTOCOL[transport], hello) : this.meta.ja4,
+    this.meta = handshakeMeta(
+      hello?.sni ?? engine.chlo?.sni ?? null,
+      hello === null ? EMPTY_META.alpn : Object.freeze(hello.alpn.slice()),
+      version === null ? null : versionName(version),
+      hello === null ? null : changedHello ? ja4(JA4_PROTOCOL[transport], hello) : this.meta.ja4,
       transport,
-    };
-    this.meta = Object.freeze(engine.quicVersion === null ? meta : { ...meta, quicVersion: engine.quicVersion });
+      engine.quicVersion ?? undefined,
+    );
   }
 
   private finish(): void {

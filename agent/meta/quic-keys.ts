@@ -13,7 +13,7 @@
  * 0x08, ACK is 0x40-0x7f) and Q050's CRYPTO stream carries a gQUIC CHLO instead of a TLS
  * ClientHello.
  */
-import { createHmac } from 'node:crypto';
+import { HmacKey } from './sha256.js';
 
 export interface QuicVersion {
   readonly name: string;
@@ -21,6 +21,8 @@ export interface QuicVersion {
   readonly initialType: number;
   readonly retryType: number;
   readonly salt: Buffer;
+  /** HMAC state of the salt, computed once: HKDF-Extract of every DCID starts from it. */
+  readonly saltKey: HmacKey;
   readonly keyInfo: Buffer;
   readonly ivInfo: Buffer;
   readonly hpInfo: Buffer;
@@ -54,6 +56,7 @@ function version(
     initialType,
     retryType,
     salt: Buffer.from(salt, 'hex'),
+    saltKey: new HmacKey(Buffer.from(salt, 'hex')),
     keyInfo: labelInfo(`${prefix} key`, 16),
     ivInfo: labelInfo(`${prefix} iv`, 12),
     hpInfo: labelInfo(`${prefix} hp`, 16),
@@ -113,17 +116,22 @@ export function quicVersionName(v: number): string {
   return '0x' + (v >>> 0).toString(16).padStart(8, '0');
 }
 
-/** HKDF-Expand for outputs of at most one SHA-256 block (all QUIC Initial outputs are). */
-function expand(prk: Buffer, info: Buffer, length: number): Buffer {
-  return createHmac('sha256', prk).update(info).digest().subarray(0, length);
+/** A view of the first `length` bytes as a Buffer (no copy). */
+function head(b: Uint8Array, length: number): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, length);
 }
 
+/**
+ * HKDF-Extract, then HKDF-Expand for the one-block output every QUIC Initial label needs:
+ * the infos above already end with Expand's counter byte, so T(1) is a single HMAC.
+ */
 export function initialSecret(ver: QuicVersion, dcid: Uint8Array, server: boolean): Buffer {
-  const prk = createHmac('sha256', ver.salt).update(dcid).digest();
-  return expand(prk, server ? SERVER_IN : CLIENT_IN, 32);
+  const prk = ver.saltKey.mac(dcid);
+  return head(new HmacKey(prk).mac(server ? SERVER_IN : CLIENT_IN), 32);
 }
 
 export function initialKeys(ver: QuicVersion, dcid: Uint8Array, server: boolean): InitialKeys {
-  const secret = initialSecret(ver, dcid, server);
-  return { key: expand(secret, ver.keyInfo, 16), iv: expand(secret, ver.ivInfo, 12), hp: expand(secret, ver.hpInfo, 16) };
+  // Three labels expanded from one secret: its padded HMAC states are computed once.
+  const secret = new HmacKey(initialSecret(ver, dcid, server));
+  return { key: head(secret.mac(ver.keyInfo), 16), iv: head(secret.mac(ver.ivInfo), 12), hp: head(secret.mac(ver.hpInfo), 16) };
 }

@@ -3,7 +3,7 @@
  * packet-number decoding (RFC 9000 A.3), header protection removal and AEAD opening
  * (RFC 9001 5.3-5.4). No state beyond the per-direction `Side` the caller owns.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
 import { quicVersion, type InitialKeys, type QuicVersion } from './quic-keys.js';
 
 const MAX_CID = 20;
@@ -21,6 +21,8 @@ export interface Side {
   keys: InitialKeys;
   ver: QuicVersion;
   largestPn: number;
+  /** The header-protection cipher, made on first use and kept: ECB has no state between blocks. */
+  ecb?: Cipher;
 }
 
 /** Bytes of the varint whose first byte is `first`. */
@@ -119,7 +121,11 @@ export function skipVarints(b: Uint8Array, i: number, count: number): number {
  * authentication fails. The input is never modified: the unmasked header is a copy.
  */
 export function openProtected(p: Uint8Array, off: number, pnOff: number, end: number, side: Side): Buffer | null {
-  const ecb = createCipheriv('aes-128-ecb', side.keys.hp, null);
+  let ecb = side.ecb;
+  if (ecb === undefined) {
+    ecb = side.ecb = createCipheriv('aes-128-ecb', side.keys.hp, null);
+    ecb.setAutoPadding(false);
+  }
   const mask = ecb.update(p.subarray(pnOff + 4, pnOff + 4 + SAMPLE));
   const first = p[off]! ^ (mask[0]! & 0x0f);
   const pnLen = (first & 0x03) + 1;

@@ -32,7 +32,7 @@ export interface HandshakeMeta {
    * QUIC flows only (absent otherwise): the client's version on the wire: "v1", "v2",
    * "draft-29", "mvfst-draft-27", Google's "Q043" / "Q046" / "Q050" / "T051", or "0x<8 hex>".
    */
-  readonly quicVersion?: string;
+  readonly quicVersion?: string | undefined;
 }
 
 export interface HandshakeInspector {
