@@ -6,9 +6,11 @@
  * then dropped; the metadata found is kept until the flow ends.
  *
  * Why lazily: most flows carry no handshake, and creating and feeding an
- * inspector for each of them cost half the extraction time. The price: a TCP
- * ClientHello whose first segment arrives after a later one is not read (the
- * inspector never sees the SYN); in-order hellos, split or not, are.
+ * inspector for each of them cost half the extraction time. A TCP ClientHello
+ * whose first segment arrives after a later one is still read: the client's
+ * initial sequence number is kept from its SYN, and a first data segment that
+ * does not start the stream gets an inspector with that SYN replayed, so the
+ * reader places the segments by sequence number.
  *
  * Per packet, a flow that is not being inspected costs one byte read (the
  * `state` column), so long flows pay nothing after their first packets.
@@ -36,6 +38,8 @@ const WAITING = 4;
 const MAX_WAIT = 8;
 const NO_BYTES = new Uint8Array(0);
 const TLS_HANDSHAKE = 0x16;
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
 /** Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
 const STARTTLS_PORTS = new Set([25, 587, 110, 143, 21, 5222, 5269, 389, 3306, 5432]);
 
@@ -59,6 +63,9 @@ function mayStartHandshake(p: Packet): boolean {
 export class MetaPlugin implements MetaProvider {
   /** Per slot: 0 not inspected (or done), 1 inspecting, 2/3 awaiting the ServerHello, 4 + k waiting after k payload packets without a hello start. */
   private readonly state: Uint8Array;
+  /** Per slot: the client's initial sequence number, when the flow began with its SYN (synSeen). */
+  private readonly isn: Uint32Array;
+  private readonly synSeen: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, HandshakeMeta>();
 
@@ -68,14 +75,34 @@ export class MetaPlugin implements MetaProvider {
     private readonly onError: (reason: string) => void,
   ) {
     this.state = new Uint8Array(capacity);
+    this.isn = new Uint32Array(capacity);
+    this.synSeen = new Uint8Array(capacity);
   }
 
   onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void {
-    if (isNew) this.state[slot] = this.limits.enabled && (p.proto === 6 || p.proto === 17) ? WAITING : IDLE;
+    if (isNew) {
+      this.state[slot] = this.limits.enabled && (p.proto === 6 || p.proto === 17) ? WAITING : IDLE;
+      const syn = p.proto === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+      this.synSeen[slot] = syn ? 1 : 0;
+      if (syn) this.isn[slot] = p.tcpSeq;
+    }
     const st = this.state[slot]!;
     if (st === IDLE) return;
     if (st >= WAITING) {
       if (p.capPayload === 0) return;
+      if (dir === 0 && this.synSeen[slot] === 1 && (p.tcpFlags & TCP_SYN) === 0 && p.tcpSeq !== ((this.isn[slot]! + 1) >>> 0)) {
+        // The client's first data is not its stream's first byte: an earlier segment is late (or
+        // lost). It may be the start of a ClientHello split around the gap, so read from here,
+        // with the SYN replayed for the reader to place segments by sequence number.
+        this.synSeen[slot] = 0;
+        const insp = createInspector(this.limits, this.onError);
+        insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
+        this.inspectors.set(slot, insp);
+        this.state[slot] = INSPECTING;
+        this.feed(slot, insp, dir, p);
+        return;
+      }
+      this.synSeen[slot] = 0;
       if (!mayStartHandshake(p)) {
         this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
         return;
@@ -100,7 +127,10 @@ export class MetaPlugin implements MetaProvider {
       this.state[slot] = IDLE;
       return;
     }
-    const insp = this.inspectors.get(slot)!;
+    this.feed(slot, this.inspectors.get(slot)!, dir, p);
+  }
+
+  private feed(slot: number, insp: HandshakeInspector, dir: number, p: Packet): void {
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
     if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) {
       this.keep(slot, insp);

@@ -71,3 +71,25 @@ t.test('odd first payload bytes before the hello, STARTTLS ports, and flows with
   t.equal(by(50003).meta, null, 'plain HTTP has no hello');
   t.equal(feat(by(50003), 'src2dst_packets'), 2);
 });
+
+t.test('a ClientHello whose first segment arrives after a later one is read (the SYN fixes the stream start)', async (t) => {
+  const h = new Harness();
+  const [a, b, c] = cut(hello, [40, 90]) as [Buffer, Buffer, Buffer];
+  let ms = 0;
+  h.send(ms++, up(999, F.SYN)).send(ms++, down(4999, F.SYN | F.ACK));
+  h.send(ms++, up(1000 + a.length, F.ACK | F.PSH, Buffer.from(b))); // the middle first
+  h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from(a)));
+  h.send(ms++, up(1000 + a.length + b.length, F.ACK | F.PSH, Buffer.from(c)));
+  h.send(ms++, down(5000, F.ACK | F.PSH, Buffer.from(server)));
+  // The same with the first segment lost for good, and a plaintext flow with a gap: nothing, no error.
+  h.send(ms++, up(999, F.SYN, undefined, 50010)).send(ms++, down(4999, F.SYN | F.ACK, undefined, 50010));
+  h.send(ms++, up(1000 + a.length, F.ACK | F.PSH, Buffer.from(b), 50010));
+  h.send(ms++, up(999, F.SYN, undefined, 50011, 80)).send(ms++, down(4999, F.SYN | F.ACK, undefined, 50011, 80));
+  h.send(ms++, up(1010, F.ACK | F.PSH, Buffer.from('Host: x\r\n\r\n'), 50011, 80));
+  h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from('GET / HTTP'), 50011, 80));
+  const flows = h.finish();
+  const by = (p: number): (typeof flows)[number] => flows.find((f) => f.srcPort === p)!;
+  t.same(by(50000).meta, expected());
+  t.equal(by(50010).meta, null);
+  t.equal(by(50011).meta, null);
+});
