@@ -14,6 +14,14 @@
  *
  * Per packet, a flow that is not being inspected costs one byte read (the
  * `state` column), so long flows pay nothing after their first packets.
+ *
+ * Shape of the code, on purpose: onPacket, which V8 inlines into the flow
+ * table's per-packet path, holds only those byte checks; everything a flow
+ * with a hello does is in methods called for a few percent of packets, which
+ * V8 leaves as calls. With it all in onPacket, the per-packet path carried the
+ * readers' code: V8 spent more time compiling (and recompiling, on each rarely
+ * taken branch) that path than the readers spent reading hellos. Likewise a
+ * per-slot flag spares the map lookups at the end of flows that found nothing.
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
@@ -66,6 +74,8 @@ export class MetaPlugin implements MetaProvider {
   /** Per slot: the client's initial sequence number, when the flow began with its SYN (synSeen). */
   private readonly isn: Uint32Array;
   private readonly synSeen: Uint8Array;
+  /** Per slot: 1 when the flow has an entry in `inspectors` or `found`. */
+  private readonly held: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, HandshakeMeta>();
 
@@ -77,6 +87,7 @@ export class MetaPlugin implements MetaProvider {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
     this.synSeen = new Uint8Array(capacity);
+    this.held = new Uint8Array(capacity);
   }
 
   onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void {
@@ -88,64 +99,76 @@ export class MetaPlugin implements MetaProvider {
     }
     const st = this.state[slot]!;
     if (st === IDLE) return;
-    if (st >= WAITING) {
-      if (p.capPayload === 0) return;
-      if (dir === 0 && this.synSeen[slot] === 1 && (p.tcpFlags & TCP_SYN) === 0 && p.tcpSeq !== ((this.isn[slot]! + 1) >>> 0)) {
-        // The client's first data is not its stream's first byte: an earlier segment is late (or
-        // lost). It may be the start of a ClientHello split around the gap, so read from here,
-        // with the SYN replayed for the reader to place segments by sequence number.
-        this.synSeen[slot] = 0;
-        const insp = createInspector(this.limits, this.onError);
-        insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
-        this.inspectors.set(slot, insp);
-        this.state[slot] = INSPECTING;
-        this.feed(slot, insp, dir, p);
+    if (st < WAITING) return this.inspect(slot, st, dir, p);
+    if (p.capPayload === 0) return;
+    if (dir === 0 && this.synSeen[slot] === 1 && (p.tcpFlags & TCP_SYN) === 0 && p.tcpSeq !== ((this.isn[slot]! + 1) >>> 0)) {
+      return this.outOfOrder(slot, dir, p);
+    }
+    this.synSeen[slot] = 0;
+    if (mayStartHandshake(p)) return this.begin(slot, dir, p);
+    this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
+  }
+
+  /**
+   * The client's first data is not its stream's first byte: an earlier segment is late (or
+   * lost). It may be the start of a ClientHello split around the gap, so read from here, with
+   * the SYN replayed for the reader to place segments by sequence number.
+   */
+  private outOfOrder(slot: number, dir: number, p: Packet): void {
+    this.synSeen[slot] = 0;
+    const insp = createInspector(this.limits, this.onError);
+    insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
+    this.inspectors.set(slot, insp);
+    this.held[slot] = 1;
+    this.state[slot] = INSPECTING;
+    this.feed(slot, insp, dir, p);
+  }
+
+  /** The flow's first packet that can open a hello: read it in place, or start an inspector. */
+  private begin(slot: number, dir: number, p: Packet): void {
+    if (p.proto === 6) {
+      const hello = clientHelloInPlace(p.buf, p.payloadOff, p.capPayload);
+      if (hello) {
+        this.found.set(slot, tlsMeta(hello, null));
+        this.held[slot] = 1;
+        this.state[slot] = AWAIT_SERVER + dir;
         return;
       }
-      this.synSeen[slot] = 0;
-      if (!mayStartHandshake(p)) {
-        this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
-        return;
-      }
-      if (p.proto === 6) {
-        const hello = clientHelloInPlace(p.buf, p.payloadOff, p.capPayload);
-        if (hello) {
-          this.found.set(slot, tlsMeta(hello, null));
-          this.state[slot] = AWAIT_SERVER + dir;
-          return;
-        }
-      }
-      this.inspectors.set(slot, createInspector(this.limits, this.onError));
-      this.state[slot] = INSPECTING;
     }
-    if (st === AWAIT_SERVER || st === AWAIT_SERVER + 1) {
-      if (p.capPayload === 0 || dir === st - AWAIT_SERVER) return;
-      // Only the server's first payload is looked at: a ServerHello, or nothing more to learn.
-      const v = serverVersionInPlace(p.buf, p.payloadOff, p.capPayload);
-      const m = this.found.get(slot);
-      if (typeof v === 'number' && m) this.found.set(slot, withServerVersion(m, v));
-      this.state[slot] = IDLE;
-      return;
-    }
-    this.feed(slot, this.inspectors.get(slot)!, dir, p);
+    const insp = createInspector(this.limits, this.onError);
+    this.inspectors.set(slot, insp);
+    this.held[slot] = 1;
+    this.state[slot] = INSPECTING;
+    this.feed(slot, insp, dir, p);
+  }
+
+  private inspect(slot: number, st: number, dir: number, p: Packet): void {
+    if (st === INSPECTING) return this.feed(slot, this.inspectors.get(slot)!, dir, p);
+    if (p.capPayload === 0 || dir === st - AWAIT_SERVER) return;
+    // Only the server's first payload is looked at: a ServerHello, or nothing more to learn.
+    const v = serverVersionInPlace(p.buf, p.payloadOff, p.capPayload);
+    const m = this.found.get(slot);
+    if (typeof v === 'number' && m) this.found.set(slot, withServerVersion(m, v));
+    this.state[slot] = IDLE;
   }
 
   private feed(slot: number, insp: HandshakeInspector, dir: number, p: Packet): void {
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
     if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) {
-      this.keep(slot, insp);
       this.inspectors.delete(slot);
       this.state[slot] = IDLE;
+      const r = insp.result();
+      // Only flows where something was found keep an entry: most flows carry no handshake.
+      if (r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0) this.found.set(slot, r);
+      else this.held[slot] = 0;
     }
   }
 
-  private keep(slot: number, insp: HandshakeInspector): void {
-    const r = insp.result();
-    // Only flows where something was found keep an entry: most flows carry no handshake.
-    if (r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0) this.found.set(slot, r);
+  metaOf(slot: number): FlowMeta | null {
+    return this.held[slot] === 0 ? null : this.heldMeta(slot);
   }
 
-  metaOf(slot: number): FlowMeta | null {
+  private heldMeta(slot: number): FlowMeta | null {
     const insp = this.inspectors.get(slot);
     if (insp !== undefined) {
       const r = insp.result();
@@ -155,8 +178,10 @@ export class MetaPlugin implements MetaProvider {
   }
 
   onFree(slot: number): void {
-    if (this.state[slot] === INSPECTING) this.inspectors.delete(slot);
     this.state[slot] = IDLE;
+    if (this.held[slot] === 0) return;
+    this.held[slot] = 0;
+    this.inspectors.delete(slot);
     this.found.delete(slot);
   }
 
