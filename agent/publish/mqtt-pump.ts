@@ -49,6 +49,8 @@ export class Pump {
   private inflight: InFlight[] = [];
   private pumping = false;
   private stopped = false;
+  /** A pump() is scheduled for after the acknowledgements being handled now (see soon()). */
+  private scheduled = false;
   /** After a failed publish, wait RETRY_MS before trying again (no hot loop on a persistent error). */
   private paused = false;
   private retry: NodeJS.Timeout | undefined;
@@ -143,7 +145,23 @@ export class Pump {
       this.buffer.ack(last.next);
       this.onProgress?.();
     }
-    this.pump();
+    this.soon();
+  }
+
+  /**
+   * Refill the window once the acknowledgements that arrived together have been handled. Calling
+   * pump() on each PUBACK sent one message per socket write: at 10,000 records a second that was
+   * 10,000 small loopback writes, the biggest cost of publishing (a third of the main thread).
+   * setImmediate runs after the I/O callbacks of this turn, so a read full of PUBACKs becomes one
+   * write full of PUBLISHes.
+   */
+  private soon(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   /** Forgets what is in flight (also inside mqtt.js) and restarts from the oldest unacknowledged record. */
