@@ -100,7 +100,11 @@ export class MetaPlugin implements MetaProvider {
     const st = this.state[slot]!;
     if (st === IDLE) return;
     if (st < WAITING) return this.inspect(slot, st, dir, p);
-    if (p.capPayload === 0) return;
+    if (p.capPayload === 0) {
+      // A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream.
+      if (dir === 0 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.synSeen[slot] === 1) this.isn[slot] = p.tcpSeq;
+      return;
+    }
     if (dir === 0 && this.synSeen[slot] === 1 && (p.tcpFlags & TCP_SYN) === 0 && p.tcpSeq !== ((this.isn[slot]! + 1) >>> 0)) {
       return this.outOfOrder(slot, dir, p);
     }

@@ -93,3 +93,13 @@ t.test('a ClientHello whose first segment arrives after a later one is read (the
   t.equal(by(50010).meta, null);
   t.equal(by(50011).meta, null);
 });
+
+t.test('a SYN retried with a new ISN before the handshake: the hello at the new ISN + 1 reads in order', async (t) => {
+  const h = new Harness();
+  let ms = 0;
+  h.send(ms++, up(70000, F.SYN)); // unanswered
+  h.send(ms++, up(999, F.SYN)).send(ms++, down(4999, F.SYN | F.ACK));
+  h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from(hello))).send(ms++, down(5000, F.ACK | F.PSH, Buffer.from(server)));
+  const [f] = h.finish();
+  t.same(f!.meta, expected());
+});
