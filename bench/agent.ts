@@ -156,9 +156,15 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null`);
-  const l = await latency(10_000, ctx.quick ? 2 : 5);
+  // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor
+  // of several (the agent, the broker and the subscriber share the cores); every run is listed.
+  const runs = [];
+  for (let i = 0; i < (ctx.quick ? 1 : 3); i++) runs.push(await latency(10_000, ctx.quick ? 2 : 5));
+  runs.sort((a, b) => a.p99 - b.p99);
+  const l = runs[Math.floor(runs.length / 2)]!;
   rows.push({ name: 'flow end → MQTT subscriber, p50', value: l.p50, unit: 'ms', higherIsBetter: false });
   rows.push({ name: 'flow end → MQTT subscriber, p99', value: l.p99, unit: 'ms', higherIsBetter: false, target: '< 50 ms at 10,000 flows/s', met: l.p99 < 50 && l.lost === 0 });
   notes.push(`latency: ${l.n.toLocaleString('en-US')} flows at 10,000 flows/s, both models, ${cfg.infer.workers} workers, QoS 1 through the disk buffer to Mosquitto on 127.0.0.1:1883; ${l.lost} not received`);
+  notes.push(`latency runs (p50 / p99 ms, lost), the median run above: ${runs.map((r) => `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} (${r.lost})`).join('; ')}`);
   return { title: 'agent: replay throughput and publish latency', rows, notes };
 };
