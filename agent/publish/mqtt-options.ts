@@ -88,7 +88,7 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     });
   }
   return {
-    url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? 20 : 100,
+    url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? 20 : 400,
     options, insecure: tls && !m.tls.reject_unauthorized,
   };
 }
