@@ -51,12 +51,13 @@ function version(
   name: string, salt: string, prefix: 'quic' | 'quicv2', initialType: number, retryType: number,
   frames: QuicVersion['frames'] = 'ietf', handshake: QuicVersion['handshake'] = 'tls',
 ): QuicVersion {
+  const saltBytes = Buffer.from(salt, 'hex');
   return {
     name,
     initialType,
     retryType,
-    salt: Buffer.from(salt, 'hex'),
-    saltKey: new HmacKey(Buffer.from(salt, 'hex')),
+    salt: saltBytes,
+    saltKey: new HmacKey(saltBytes),
     keyInfo: labelInfo(`${prefix} key`, 16),
     ivInfo: labelInfo(`${prefix} iv`, 12),
     hpInfo: labelInfo(`${prefix} hp`, 16),
