@@ -68,6 +68,11 @@ function mayStartHandshake(p: Packet): boolean {
   return b0 === TLS_HANDSHAKE && (b[o + 1] === 0xfe || b[o + 1] === 0x01);
 }
 
+/** Whether an inspector found anything to report. */
+function foundAny(m: HandshakeMeta): boolean {
+  return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0;
+}
+
 export class MetaPlugin implements MetaProvider {
   /** Per slot: 0 not inspected (or done), 1 inspecting, 2/3 awaiting the ServerHello, 4 + k waiting after k payload packets without a hello start. */
   private readonly state: Uint8Array;
@@ -163,7 +168,7 @@ export class MetaPlugin implements MetaProvider {
       this.state[slot] = IDLE;
       const r = insp.result();
       // Only flows where something was found keep an entry: most flows carry no handshake.
-      if (r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0) this.found.set(slot, r);
+      if (foundAny(r)) this.found.set(slot, r);
       else this.held[slot] = 0;
     }
   }
@@ -176,7 +181,7 @@ export class MetaPlugin implements MetaProvider {
     const insp = this.inspectors.get(slot);
     if (insp !== undefined) {
       const r = insp.result();
-      return r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0 ? r : null;
+      return foundAny(r) ? r : null;
     }
     return this.found.get(slot) ?? null;
   }
