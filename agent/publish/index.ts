@@ -22,7 +22,8 @@
  * - What is lost, always counted in stats().dropped and the publish.* counters:
  *   overflow  the buffer reached publish.buffer.max_size: the oldest (drop-oldest, default)
  *             or the incoming (drop-newest) records are discarded;
- *   too_large a single record larger than the buffer (or 16 MiB);
+ *   too_large a single record larger than the buffer (or 16 MiB), or than fits in one
+ *             MQTT message of publish.mqtt.max_packet_size (batches are cut to fit);
  *   serialize a record JSON cannot represent (a bug upstream);
  *   io_error  the disk refused a write (full, failing);
  *   torn_tail / corrupt  found at startup after a crash or power loss mid-write (the

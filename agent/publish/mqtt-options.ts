@@ -22,6 +22,8 @@ export interface MqttSettings {
   readonly qos: 0 | 1 | 2;
   readonly batchSize: number;
   readonly maxInflight: number;
+  /** Largest PUBLISH packet, in bytes (topic and headers included). */
+  readonly maxPacketSize: number;
   /** Ready for mqtt.connect(url, options); holds secrets, never log it. */
   readonly options: IClientOptions;
   /** TLS verification switched off by configuration. */
@@ -92,6 +94,7 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   }
   return {
     url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? 20 : 400,
+    maxPacketSize: m.max_packet_size,
     options, insecure: tls && !m.tls.reject_unauthorized,
   };
 }
@@ -117,7 +120,7 @@ export function describe(s: MqttSettings): Record<string, unknown> {
     url: redactUrl(s.url), client_id: o.clientId, username: o.username, password: o.password ? '***' : undefined,
     tls_ca: o.ca ? 'set' : undefined, tls_client_cert: o.cert ? 'set' : undefined,
     reject_unauthorized: s.url.startsWith('mqtts://') ? o.rejectUnauthorized : undefined,
-    qos: s.qos, batch_size: s.batchSize, max_inflight: s.maxInflight, topics: s.topics,
+    qos: s.qos, batch_size: s.batchSize, max_inflight: s.maxInflight, max_packet_size: s.maxPacketSize, topics: s.topics,
   };
 }
 

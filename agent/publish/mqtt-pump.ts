@@ -9,6 +9,12 @@
  * back from mqtt.js and sent again from the oldest unacknowledged record after reconnecting,
  * in order. Ordering holds per connection; across a reconnect a subscriber can see a record
  * again (a duplicate) but never a newer record before an older one that it never got.
+ *
+ * Message size: a broker refuses a packet over its limit, and over MQTT 3.1.1 it can only say
+ * so by closing the connection; resending the same message after each reconnect would stall
+ * publishing for good. So no message exceeds `maxPacketSize`: batches are cut to fit, and a
+ * record that cannot fit alone is skipped (acknowledged to the buffer, counted as too_large).
+ * Should the broker's limit still be lower, repeated closes with nothing acknowledged are reported.
  */
 import type { MqttClient } from 'mqtt';
 import { report, type Telemetry } from '../events.js';
@@ -20,6 +26,8 @@ export interface PumpOptions {
   /** Records per message: 1 sends the record itself, more sends a JSON array. */
   readonly batchSize: number;
   readonly maxInflight: number;
+  /** Largest PUBLISH packet (payload, topic and headers). */
+  readonly maxPacketSize: number;
 }
 
 interface InFlight {
@@ -27,16 +35,27 @@ interface InFlight {
   readonly next: Cursor;
   readonly records: number;
   done: boolean;
+  /** A record too large to send: skipped, not delivered. */
+  readonly tooLarge?: number;
 }
 
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 const RETRY_MS = 1000;
+/** Closes in a row, each with messages in flight and none acknowledged, before they are reported. */
+const SUSPECT_CLOSES = 3;
 
 export class Pump {
   /** Records delivered (acknowledged per QoS). */
   delivered = 0;
+  /** Records skipped because they could not fit in maxPacketSize. */
+  tooLarge = 0;
+  /** Largest payload that fits in maxPacketSize with this topic and QoS. */
+  private readonly maxPayload: number;
+  /** Messages acknowledged since the last connect, and closes in a row without any. */
+  private ackedSinceConnect = 0;
+  private fruitlessCloses = 0;
   private online = false;
   private gen = 0;
   /** Where the next read from the buffer starts: after the records in `ahead`. */
@@ -64,6 +83,8 @@ export class Pump {
     private readonly t: Telemetry,
   ) {
     this.cursor = buffer.start;
+    // Fixed header (1) + remaining length (up to 4) + topic length (2) + topic + packet id (2).
+    this.maxPayload = opts.maxPacketSize - (9 + Buffer.byteLength(opts.topic));
   }
 
   get inFlight(): number {
@@ -74,11 +95,21 @@ export class Pump {
   connected(): void {
     if (this.stopped) return;
     this.online = true;
+    this.ackedSinceConnect = 0;
     this.rewind(false); // disconnected() already took everything back from mqtt.js
     this.pump();
   }
 
   disconnected(): void {
+    if (this.online && this.inflight.length > 0 && this.ackedSinceConnect === 0) {
+      this.fruitlessCloses++;
+      if (this.fruitlessCloses >= SUSPECT_CLOSES) {
+        report(this.t, 'publish', 'closed_with_nothing_acknowledged', {
+          closes_in_a_row: this.fruitlessCloses, in_flight: this.inflight.length, max_packet_size: this.opts.maxPacketSize,
+          hint: 'a broker closes the connection on a message over its size limit: set publish.mqtt.max_packet_size at or below it',
+        });
+      }
+    }
     this.online = false;
     this.rewind();
   }
@@ -102,7 +133,9 @@ export class Pump {
       while (this.online && !this.paused && this.gen === g && this.inflight.length < this.opts.maxInflight) {
         if (this.ahead.length < this.opts.batchSize) this.readAhead();
         if (this.ahead.length === 0) break;
-        this.send(this.ahead.splice(0, this.opts.batchSize));
+        const n = this.fitting();
+        if (n === 0) this.skipTooLarge(this.ahead.shift()!);
+        else this.send(this.ahead.splice(0, n));
       }
     } finally {
       this.pumping = false;
@@ -116,6 +149,24 @@ export class Pump {
     if (recs.length === 0) return;
     this.ahead.push(...recs);
     this.cursor = recs[recs.length - 1]!.next;
+  }
+
+  /** How many of the next records fit in one message (0: not even the first). */
+  private fitting(): number {
+    const first = this.ahead[0]!.payload.length;
+    if (this.opts.batchSize === 1) return first <= this.maxPayload ? 1 : 0;
+    let bytes = 1 + first; // "[" + record; "," + record for each next; "]"
+    if (bytes + 1 > this.maxPayload) return 0;
+    let n = 1;
+    const max = Math.min(this.opts.batchSize, this.ahead.length);
+    while (n < max && bytes + 1 + this.ahead[n]!.payload.length + 1 <= this.maxPayload) bytes += 1 + this.ahead[n++]!.payload.length;
+    return n;
+  }
+
+  /** Passes over a record that no message can carry: acknowledged in its turn, counted, never sent. */
+  private skipTooLarge(r: BufferedRecord): void {
+    this.inflight.push({ gen: this.gen, next: r.next, records: 0, done: true, tooLarge: r.payload.length });
+    this.advance();
   }
 
   private send(group: BufferedRecord[]): void {
@@ -136,16 +187,30 @@ export class Pump {
       return;
     }
     entry.done = true;
+    this.ackedSinceConnect++;
+    this.fruitlessCloses = 0;
+    this.advance();
+    this.soon();
+  }
+
+  /** Acknowledges to the buffer everything done at the front of the window, in order. */
+  private advance(): void {
     let last: InFlight | undefined;
     while (this.inflight[0]?.done) {
       last = this.inflight.shift()!;
       this.delivered += last.records;
+      if (last.tooLarge !== undefined) {
+        this.tooLarge++;
+        report(this.t, 'publish', 'too_large', {
+          bytes: last.tooLarge, max_packet_size: this.opts.maxPacketSize, effect: 'record dropped',
+          hint: 'raise publish.mqtt.max_packet_size if the broker allows larger messages',
+        });
+      }
     }
     if (last) {
       this.buffer.ack(last.next);
       this.onProgress?.();
     }
-    this.soon();
   }
 
   /**

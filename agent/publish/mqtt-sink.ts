@@ -46,7 +46,7 @@ export class MqttSink implements Sink {
     // (records wait in the buffer), not a startup failure.
     const client = connect(s.url, s.options);
     this.client = client;
-    const pump = new Pump(client, this.buffer, { topic: s.topics.flows, qos: s.qos, batchSize: s.batchSize, maxInflight: s.maxInflight }, this.t);
+    const pump = new Pump(client, this.buffer, { topic: s.topics.flows, qos: s.qos, batchSize: s.batchSize, maxInflight: s.maxInflight, maxPacketSize: s.maxPacketSize }, this.t);
     this.pump = pump;
     this.buffer.onAppend = () => pump.pump();
     client.on('connect', () => {
@@ -109,7 +109,7 @@ export class MqttSink implements Sink {
       delivered: this.pump?.delivered ?? 0,
       buffered_records: b?.records ?? 0,
       buffered_bytes: b?.bytes ?? 0,
-      dropped: { ...b?.dropped, serialize: this.serializeDropped },
+      dropped: { ...b?.dropped, too_large: (b?.dropped.too_large ?? 0) + (this.pump?.tooLarge ?? 0), serialize: this.serializeDropped },
       reconnects: Math.max(0, this.connects - 1),
       connected: this.client?.connected ?? false,
       in_flight: this.pump?.inFlight ?? 0,

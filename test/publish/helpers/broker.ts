@@ -20,6 +20,8 @@ export interface BrokerOptions {
   readonly passwordFile?: string;
   /** Keep sessions and queued messages across a stop/start (saved on a clean stop). */
   readonly persistence?: boolean;
+  /** More mosquitto.conf lines (limits, say). */
+  readonly extra?: readonly string[];
 }
 
 export interface Broker {
@@ -74,6 +76,7 @@ export async function startBroker(t: Teardown, opts: BrokerOptions = {}): Promis
     'max_inflight_messages 0',
     `log_dest file ${path.join(dir, 'mosquitto.log')}`,
     'log_type all',
+    ...(opts.extra ?? []),
   ];
   if (opts.tls) {
     lines.push(`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`,
