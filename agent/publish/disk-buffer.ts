@@ -342,7 +342,7 @@ export class DiskBuffer {
   private removeSegment(seg: Segment): void {
     this.closeReader(seg);
     this.segs.splice(this.segs.indexOf(seg), 1);
-    this.trySync(() => fs.rmSync(seg.file, { force: true }));
+    this.writer.removeLater(seg.file);
   }
 
   /** Records and bytes from cursor `a` up to `b` (b at or after a). */

@@ -59,13 +59,14 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     b.ack(first[10]!.next); // an older cursor changes nothing
     t.equal(b.size, 500);
     t.same((await readAll(b)).seqs, range(1000, 1500));
-    const segsAfter = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length;
+    // Finished segments are deleted on the thread pool, just after the ack.
+    const segsAfter = await segmentsWhen(dir, (n) => n < segsBefore);
     if (variant.segmentBytes !== undefined && variant.segmentBytes < 100_000) t.ok(segsAfter < segsBefore, `segments deleted (${segsBefore} -> ${segsAfter})`);
     const rest = b.read(b.start, 1000);
     b.ack(rest[rest.length - 1]!.next);
     t.equal(b.size, 0);
     t.equal(b.stats().bytes, 0);
-    t.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length, 1, 'only the active segment is left');
+    t.equal(await segmentsWhen(dir, (n) => n === 1), 1, 'only the active segment is left');
   });
 
   t.test(`${name}: a reopened buffer resumes at the first unacknowledged record`, async (t) => {
@@ -165,4 +166,14 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     t.teardown(() => b.close());
     await t.rejects(open(dir), { code: 'E_PUBLISH', message: /in use by process/ });
   });
+}
+
+/** The number of segment files once `ok` holds of it, or after 2 s (deletion runs in the background). */
+async function segmentsWhen(dir: string, ok: (n: number) => boolean): Promise<number> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const n = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length;
+    if (ok(n) || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
