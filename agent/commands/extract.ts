@@ -3,7 +3,7 @@ import { FileSource } from '../capture/file-source.js';
 import { loadConfig } from '../config.js';
 import { usageError } from '../errors.js';
 import { csvHeader, type RowFormat } from '../features/format.js';
-import { RowWriter } from '../features/row-writer.js';
+import { OutputClosed, RowWriter } from '../features/row-writer.js';
 import { meterSource } from '../flows/drive.js';
 import { FlowMeter } from '../flows/meter.js';
 import { meterOptions } from '../flows/extract-file.js';
@@ -58,8 +58,13 @@ Examples:
         progress.update(source.stats().progress, `${compact(st.frames)} packets, ${compact(st.flowsCreated)} flows`);
         await writer.drain();
       }, io.signal);
-    } finally {
       await writer.close();
+    } catch (err) {
+      await writer.abort();
+      progress.done();
+      // The reader went away (`| head`): stop as a Unix filter does, without an error.
+      if (err instanceof OutputClosed) return 0;
+      throw err;
     }
     progress.done();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

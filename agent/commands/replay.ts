@@ -10,6 +10,7 @@ import { createLogger, createTelemetry } from '../events.js';
 import { compact, Progress } from '../lib/progress.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink } from '../publish/index.js';
+import { StreamSink } from '../publish/local-sinks.js';
 import type { PublishConfig } from '../publish/config.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
@@ -67,17 +68,21 @@ Examples:
     const pipeline = new Pipeline({
       cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
     });
+    // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([io.signal, stop.signal]);
+    if (sink instanceof StreamSink) sink.onReaderGone = () => stop.abort();
     await sink.open();
     const started = Date.now();
     const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
     let failure: string | undefined;
     try {
       if (header) {
-        const r = await pipeline.runCsv(input, badRows, io.signal);
+        const r = await pipeline.runCsv(input, badRows, signal);
         if (r.error) failure = `${input}: ${r.error}`;
       } else {
         const source = new FileSource(input);
-        const end = await pipeline.runPackets(source, io.signal, () => {
+        const end = await pipeline.runPackets(source, signal, () => {
           const m = pipeline.meter.stats();
           progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
         });
@@ -94,6 +99,7 @@ Examples:
       await sink.close(60_000, { untilDelivered: true });
       progress.done();
     }
+    if (stop.signal.aborted && !io.signal.aborted) return 0;
     const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
     if (!quiet) {
       const secs = (Date.now() - started) / 1000;

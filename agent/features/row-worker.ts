@@ -16,7 +16,7 @@ export type ToWriter =
   | { kind: 'rows'; batch: RowBatch }
   | { kind: 'end' };
 
-export type FromWriter = { kind: 'done'; rows: number } | { kind: 'ended' } | { kind: 'error'; message: string };
+export type FromWriter = { kind: 'done'; rows: number } | { kind: 'ended' } | { kind: 'error'; message: string; code?: string };
 
 let fd = 1;
 let format: 'csv' | 'jsonl' = 'csv';
@@ -62,6 +62,7 @@ parentPort!.on('message', (m: ToWriter) => {
       parentPort!.postMessage({ kind: 'ended' } satisfies FromWriter);
     }
   } catch (e) {
-    parentPort!.postMessage({ kind: 'error', message: (e as Error).message } satisfies FromWriter);
+    const code = (e as NodeJS.ErrnoException).code;
+    parentPort!.postMessage({ kind: 'error', message: (e as Error).message, ...(code ? { code } : {}) } satisfies FromWriter);
   }
 });

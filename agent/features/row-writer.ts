@@ -13,6 +13,9 @@ import type { FlowRecord } from './record.js';
 import { newBatch, pack, type RowBatch } from './row-batch.js';
 import type { FromWriter, ToWriter } from './row-worker.js';
 
+/** The reader of the output went away (EPIPE: `eta-sensor extract ... | head`): stop, quietly. */
+export class OutputClosed extends Error {}
+
 const BATCH = 1024;
 const MAX_IN_FLIGHT = 2;
 
@@ -21,6 +24,7 @@ export class RowWriter {
   private inFlight = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private fdClosed = false;
   rows = 0;
 
   private constructor(
@@ -32,7 +36,7 @@ export class RowWriter {
       if (m.kind === 'done') {
         this.inFlight--;
         this.rows += m.rows;
-      } else if (m.kind === 'error') this.failure = new Error(m.message);
+      } else if (m.kind === 'error') this.failure ??= m.code === 'EPIPE' ? new OutputClosed(m.message) : new Error(m.message);
       this.wake?.();
     });
     worker.on('error', (e) => {
@@ -83,6 +87,19 @@ export class RowWriter {
     else if (this.failure) throw this.failure;
   }
 
+  /** Stop the thread and close the file, dropping what is not written (after a failure). Never throws. */
+  async abort(): Promise<void> {
+    await this.worker.terminate();
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    // Once only: the number may belong to another file after the first close.
+    if (!this.ownsFd || this.fdClosed) return;
+    this.fdClosed = true;
+    closeSync(this.fd);
+  }
+
   /** Write what is left, stop the thread, close the file. Returns the rows written. */
   async close(): Promise<number> {
     this.ship();
@@ -93,7 +110,7 @@ export class RowWriter {
       await ended;
     } finally {
       await this.worker.terminate();
-      if (this.ownsFd) closeSync(this.fd);
+      this.closeFd();
     }
     return this.rows;
   }

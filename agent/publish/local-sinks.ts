@@ -53,16 +53,32 @@ abstract class LocalSink implements Sink {
 export class StreamSink extends LocalSink {
   readonly name = 'stdout';
   private broken = false;
+  /**
+   * Called once when the reader went away (EPIPE: `eta-sensor replay ... | head`). Replay stops
+   * then, quietly, as a Unix filter does; without a listener records are counted and dropped.
+   */
+  onReaderGone: (() => void) | undefined;
+  private readerGone = false;
 
   constructor(t: Telemetry, private readonly out: Writable = process.stdout) {
     super(t);
-    // A closed pipe (`eta-sensor ... | head`) must not crash the agent: count and drop.
-    out.on('error', (err) => { this.broken = true; report(this.t, 'publish', 'stdout_failed', { error: err.message }, 'error'); });
+    // A closed pipe must not crash the agent.
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.broken) return;
+      this.broken = true;
+      this.readerGone = err.code === 'EPIPE' && this.onReaderGone !== undefined;
+      report(this.t, 'publish', 'stdout_failed', { error: err.message }, this.readerGone ? 'debug' : 'error');
+      if (this.readerGone) this.onReaderGone!();
+    });
   }
 
   async open(): Promise<void> {}
 
   protected async deliver(data: Buffer, count: number): Promise<void> {
+    if (this.readerGone) {
+      this.dropped['io_error']! += count; // the run is stopping: nobody reads them
+      return;
+    }
     if (this.broken) return this.failed(count, new Error('output stream is closed'));
     const more = this.out.write(data);
     this.delivered += count;
