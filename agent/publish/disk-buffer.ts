@@ -20,17 +20,20 @@
  * flush per batch); `interval` syncs every fsyncIntervalMs (power loss may lose that window);
  * `never` leaves it to the kernel's writeback (~30 s on Linux). A process crash loses nothing
  * under any policy: written data is in the kernel's page cache. The file writing and syncing
- * live in disk-buffer-writer.ts; this file keeps the segments, cursors, bounds and reading.
+ * live in disk-buffer-writer.ts, the segment list and cursor arithmetic in disk-buffer-segments.ts;
+ * this file keeps the bounds, overflow, acknowledgement and reading.
  *
  * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { report, type Telemetry } from '../events.js';
-import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, segmentName, writeHeader } from './disk-buffer-format.js';
+import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, writeHeader } from './disk-buffer-format.js';
 import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
 import { recoverDir } from './disk-buffer-recover.js';
+import { Segments, type Cursor, type Segment } from './disk-buffer-segments.js';
 import { SegmentWriter } from './disk-buffer-writer.js';
+
+export type { Cursor } from './disk-buffer-segments.js';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 export type FsyncPolicy = 'always' | 'interval' | 'never';
@@ -45,13 +48,6 @@ export interface DiskBufferOptions {
   /** Segment size; defaults to maxBytes/16 clamped to [64 KiB, 16 MiB]. */
   readonly segmentBytes?: number;
   readonly telemetry: Telemetry;
-}
-
-/** A position in the buffer: `seq` is the record's sequence number, `seg`/`off` where it starts. */
-export interface Cursor {
-  readonly seq: number;
-  readonly seg: number;
-  readonly off: number;
 }
 
 export interface BufferedRecord {
@@ -69,14 +65,6 @@ export interface DiskBufferStats {
   readonly dropped: Readonly<Record<DropReason, number>>;
 }
 
-interface Segment {
-  readonly base: number;
-  readonly file: string;
-  count: number;
-  bytes: number;
-  rfd: number | null;
-}
-
 const POSITION_INTERVAL_MS = 1000;
 const READ_CHUNK = 256 * 1024;
 
@@ -84,8 +72,8 @@ export class DiskBuffer {
   /** Called after every append that stored at least one record (the consumer's wake-up). */
   onAppend: (() => void) | undefined;
 
-  private readonly segs: Segment[] = [];
   private readonly writer: SegmentWriter;
+  private readonly segs: Segments;
   private head: Cursor = { seq: 0, seg: 0, off: 0 };
   private liveRecords = 0;
   private liveBytes = 0;
@@ -98,6 +86,7 @@ export class DiskBuffer {
   private constructor(private readonly opts: DiskBufferOptions) {
     this.segmentBytes = opts.segmentBytes ?? Math.min(16 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 16)));
     this.writer = new SegmentWriter(opts.fsync, opts.dir, opts.telemetry, opts.fsyncIntervalMs);
+    this.segs = new Segments(opts.dir, this.writer);
   }
 
   /** Opens (creating the directory if needed) and recovers. Throws StartupError if the directory is unusable or in use. */
@@ -163,10 +152,10 @@ export class DiskBuffer {
         flush();
         this.dropOldest(this.liveBytes + frame - this.opts.maxBytes);
       }
-      const active = this.active();
+      const active = this.segs.active();
       if (active.bytes + pendingBytes > 0 && active.bytes + pendingBytes + frame > this.segmentBytes) {
         flush();
-        this.roll();
+        this.segs.roll();
       }
       const header = Buffer.allocUnsafe(HEADER_BYTES);
       writeHeader(header, 0, p);
@@ -184,16 +173,16 @@ export class DiskBuffer {
    */
   read(from: Cursor, maxRecords: number, maxBytes = Infinity): BufferedRecord[] {
     const out: BufferedRecord[] = [];
-    let cur = this.normalize(from.seq < this.head.seq || !this.segment(from.seg) ? this.head : from);
+    let cur = this.segs.normalize(from.seq < this.head.seq || !this.segs.find(from.seg) ? this.head : from);
     let bytes = 0;
     while (out.length < maxRecords && bytes < maxBytes) {
-      const seg = this.segment(cur.seg)!;
+      const seg = this.segs.find(cur.seg)!;
       const avail = seg.bytes - cur.off;
       if (avail <= 0) break; // normalize() only leaves us at a segment's end in the last segment
       // Size the read to what is asked for (records are ~1 KiB); a bigger record is re-read whole.
       const want = Math.min(avail, Math.max(4096, Math.min(READ_CHUNK, (maxRecords - out.length) * 1024)));
       let buf = Buffer.allocUnsafe(want);
-      let got = readFully(this.readFd(seg), buf, want, cur.off);
+      let got = readFully(this.segs.readFd(seg), buf, want, cur.off);
       let at = 0;
       while (out.length < maxRecords && bytes < maxBytes) {
         const f = decodeFrame(buf, at, got);
@@ -207,21 +196,21 @@ export class DiskBuffer {
         }
         if (f.kind === 'partial' && at === 0 && f.need <= avail && f.need > got) {
           buf = Buffer.allocUnsafe(f.need); // one record larger than the chunk
-          got = readFully(this.readFd(seg), buf, f.need, cur.off);
+          got = readFully(this.segs.readFd(seg), buf, f.need, cur.off);
           continue;
         }
         if (f.kind === 'partial' && at > 0) break; // next chunk
         cur = this.skipCorrupt(seg, cur);
         break;
       }
-      cur = this.normalize(cur);
+      cur = this.segs.normalize(cur);
     }
     return out;
   }
 
   /** Everything before `to` was delivered: forget it. Cursors at or before the start are ignored. */
   ack(to: Cursor): void {
-    if (to.seq <= this.head.seq || !this.segment(to.seg)) return;
+    if (to.seq <= this.head.seq || !this.segs.find(to.seg)) return;
     this.advanceHead(to);
   }
 
@@ -232,7 +221,7 @@ export class DiskBuffer {
     clearInterval(this.positionTimer);
     await this.writer.close();
     this.savePosition();
-    for (const s of this.segs) this.closeReader(s);
+    this.segs.closeReaders();
     unlockDir(this.opts.dir);
   }
 
@@ -243,25 +232,24 @@ export class DiskBuffer {
     for (const t of r.torn) {
       this.drop(t.last ? 'torn_tail' : 'corrupt', 1, { file: t.file, cut_bytes: t.cutBytes }, 'warn');
     }
-    for (const s of r.segments) this.segs.push({ ...s, rfd: null });
-    const last = this.segs[this.segs.length - 1];
+    for (const s of r.segments) this.segs.adopt(s);
+    const last = this.segs.list[this.segs.length - 1];
     const end = last ? last.base + last.count : 0;
     if (!last || r.acked > end) {
       // No segment, or the position is past what survived (power loss): start a new segment
       // so new sequence numbers never fall at or before the saved position.
-      this.createSegment(Math.max(end, r.acked, 0));
+      this.segs.create(Math.max(end, r.acked, 0));
     } else {
       this.writer.reopen(last.file);
     }
-    const first = this.segs.find((s) => s.base + s.count > r.acked && s.count > 0);
-    const active = this.active();
+    const first = this.segs.list.find((s) => s.base + s.count > r.acked && s.count > 0);
+    const active = this.segs.active();
     this.head = r.ackedAt ? { seq: r.acked, ...r.ackedAt }
       : first ? { seq: first.base, seg: first.base, off: 0 }
       : { seq: active.base + active.count, seg: active.base, off: active.bytes };
-    for (const s of this.segs.filter((x) => x.base < this.head.seg)) this.removeSegment(s);
-    this.head = this.normalize(this.head, true);
-    const tail = { seq: this.active().base + this.active().count, seg: this.active().base, off: this.active().bytes };
-    const all = this.between(this.head, tail);
+    this.segs.removeBefore(this.head);
+    this.head = this.segs.normalize(this.head, true);
+    const all = this.segs.between(this.head, this.segs.tail());
     this.liveRecords = all.records;
     this.liveBytes = all.bytes;
     this.savedHead = this.head.seq;
@@ -269,12 +257,8 @@ export class DiskBuffer {
 
   // ---- writing ----
 
-  private active(): Segment {
-    return this.segs[this.segs.length - 1]!;
-  }
-
   private writeOut(parts: Buffer[], bytes: number): void {
-    const seg = this.active();
+    const seg = this.segs.active();
     const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     const count = parts.length / 2;
     try {
@@ -290,83 +274,18 @@ export class DiskBuffer {
     this.liveRecords += count;
   }
 
-  private roll(): void {
-    const a = this.active();
-    const base = a.base + a.count;
-    const file = path.join(this.opts.dir, segmentName(base));
-    this.writer.roll(file);
-    this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
-  }
-
-  private createSegment(base: number): void {
-    const file = path.join(this.opts.dir, segmentName(base));
-    this.writer.create(file);
-    this.segs.push({ base, file, count: 0, bytes: 0, rfd: null });
-  }
-
   private trySync(fn: () => void): void {
     this.writer.attempt(fn);
   }
 
   // ---- consuming ----
 
-  private segment(base: number): Segment | undefined {
-    // Few segments (maxBytes / segmentBytes ~ 16), so a scan from the front is cheap.
-    for (const s of this.segs) if (s.base === base) return s;
-    return undefined;
-  }
-
-  private readFd(seg: Segment): number {
-    seg.rfd ??= fs.openSync(seg.file, 'r');
-    return seg.rfd;
-  }
-
-  private closeReader(seg: Segment): void {
-    if (seg.rfd !== null) fs.closeSync(seg.rfd);
-    seg.rfd = null;
-  }
-
-  /** Moves a cursor sitting at the end of a finished segment to the start of the next. */
-  private normalize(c: Cursor, deleting = false): Cursor {
-    let cur = c;
-    for (;;) {
-      const i = this.segs.findIndex((s) => s.base === cur.seg);
-      const seg = this.segs[i]!;
-      if (i === this.segs.length - 1 || cur.off < seg.bytes) return cur;
-      const next = this.segs[i + 1]!;
-      if (deleting) this.removeSegment(seg);
-      cur = { seq: next.base, seg: next.base, off: 0 };
-    }
-  }
-
-  private removeSegment(seg: Segment): void {
-    this.closeReader(seg);
-    this.segs.splice(this.segs.indexOf(seg), 1);
-    this.writer.removeLater(seg.file);
-  }
-
-  /** Records and bytes from cursor `a` up to `b` (b at or after a). */
-  private between(a: Cursor, b: Cursor): { records: number; bytes: number } {
-    let records = 0;
-    let bytes = 0;
-    let i = this.segs.findIndex((s) => s.base === a.seg);
-    for (; i >= 0 && i < this.segs.length; i++) {
-      const s = this.segs[i]!;
-      const from = s.base === a.seg ? a : { seq: s.base, off: 0 };
-      const until = s.base === b.seg ? b : { seq: s.base + s.count, off: s.bytes };
-      records += until.seq - from.seq;
-      bytes += until.off - from.off;
-      if (s.base === b.seg) break;
-    }
-    return { records, bytes };
-  }
-
   private advanceHead(to: Cursor): void {
-    const d = this.between(this.head, to);
+    const d = this.segs.between(this.head, to);
     this.liveRecords -= d.records;
     this.liveBytes -= d.bytes;
-    while (this.segs[0]!.base < to.seg) this.removeSegment(this.segs[0]!);
-    this.head = this.normalize(to, true);
+    this.segs.removeBefore(to);
+    this.head = this.segs.normalize(to, true);
   }
 
   /** Drops the oldest records until `need` bytes are free. */
@@ -400,7 +319,7 @@ export class DiskBuffer {
     this.liveRecords -= lost.records;
     this.liveBytes -= lost.bytes;
     this.drop('corrupt', lost.records, { file: seg.file, offset: at.off }, 'error');
-    return this.normalize(at);
+    return this.segs.normalize(at);
   }
 
   private savePosition(): void {
