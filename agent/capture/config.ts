@@ -7,8 +7,10 @@ export const captureSection = section('Live capture (libpcap through cap), used 
     doc: 'Interfaces to capture on; each gets its own libpcap handle and all feed one flow table.',
   }),
   filter: str({
-    default: 'ip or ip6 or vlan or mpls or pppoes',
-    doc: 'BPF filter (tcpdump syntax) applied in the kernel. Empty captures everything.',
+    default: '',
+    doc: 'BPF filter (tcpdump syntax) applied in the kernel. Empty (the default) captures everything; frames that are not IP '
+      + '(ARP, LLDP...) are counted as skipped. Mind that the vlan, mpls and pppoes keywords shift the offsets of everything '
+      + 'after them in the expression; "not port 22" style filters are safe.',
   }),
   snaplen: int({
     default: 2048, min: 64, max: 262144,

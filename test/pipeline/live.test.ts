@@ -162,3 +162,27 @@ t.test('SIGHUP reloads models without losing flows; stats carry the documented c
   const [code] = await once(agent.child, 'exit') as [number | null];
   t.equal(code, 0);
 });
+
+t.test('the documented defaults capture: only the interface and a stdout sink set', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  // Everything else as shipped (the default capture.filter among them), so a default that
+  // libpcap refuses fails here rather than on an operator's gateway.
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const agent = startAgent([
+    '--set', 'capture.interfaces=lo', '--set', 'publish.sink=stdout', '--set', 'flows.idle_timeout=0.5', '--set', 'capture.clock_interval=0.1',
+  ]);
+  t.teardown(() => { agent.child.kill('SIGKILL'); });
+  const s = createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const seen = (): boolean => agent.log().includes(`"dst_port":${port}`);
+  for (let i = 0; i < 100 && !seen() && agent.child.exitCode === null; i++) {
+    // Until the capture is open, packets go unseen: keep sending.
+    if (i % 5 === 0) await new Promise((r) => s.send(Buffer.alloc(64), port, '127.0.0.1', r));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  s.close();
+  t.ok(seen(), `the UDP flow to port ${port} was published:\n${agent.log().slice(-1500)}`);
+  agent.child.kill('SIGTERM');
+  const [code] = await once(agent.child, 'exit') as [number | null];
+  t.equal(code, 0);
+});
