@@ -7,11 +7,13 @@
  * into a number silently: the row is reported with its line and column,
  * counted, and skipped; with `badRows: 'fail'` the replay stops there.
  */
-import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
+import { openInputStream, pipeInto } from '../lib/input-file.js';
+
+const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
 
 export interface CsvRowsOptions {
   badRows: 'skip' | 'fail';
@@ -28,7 +30,7 @@ export interface CsvRowsResult {
 
 /** The header of a CSV file: column names, trimmed. */
 export async function csvHeader(path: string): Promise<string[]> {
-  const parser = createReadStream(path).on('error', () => undefined).pipe(parse({ to_line: 1, trim: true, bom: true }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to_line: 1, trim: true, bom: true }));
   try {
     for await (const rec of parser) return (rec as string[]).map((c) => c.trim());
   } catch (e) {
@@ -71,7 +73,7 @@ export async function readCsvRows(
     return Number.isFinite(v) ? v : 0;
   };
   const res: CsvRowsResult = { rows: 0, skipped: 0 };
-  const parser = createReadStream(path).pipe(parse({ from_line: 2, relax_column_count: true, info: true, bom: true }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from_line: 2, relax_column_count: true, info: true, bom: true }));
   const onAbort = (): void => {
     parser.destroy();
   };

@@ -8,11 +8,11 @@
  * feature by default, and a model must use only registry features to run in
  * the agent.
  */
-import { createReadStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
+import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { csvField } from '../features/format.js';
 import { LineWriter } from '../lib/line-writer.js';
 import { canonicalAddress, protocolNumber } from './address.js';
@@ -46,8 +46,8 @@ export interface LabelRunResult {
 const KEY_COLUMNS = ['src_ip', 'src_port', 'dst_ip', 'dst_port', 'proto'] as const;
 
 export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
-  const source = o.input === '-' ? (o.stdin ?? process.stdin) : createReadStream(o.input);
-  const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  const source = o.input === '-' ? (o.stdin ?? process.stdin) : openInputStream(o.input, 'flow CSV', 'give the path of a flow CSV (from `eta-sensor extract`)');
+  const parser = pipeInto(source, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   // A file is written beside its final name and renamed when complete: no half-labelled file is left behind.
   const tmp = typeof o.output === 'string' ? `${o.output}.tmp-${process.pid}` : null;
   const writer = o.output === null ? null : tmp !== null ? await LineWriter.toFile(tmp) : LineWriter.toStream(o.output as Writable);

@@ -15,9 +15,9 @@
  * the largest finite values. Cells of non-feature columns are never checked.
  * A row whose label cell is empty is unlabeled: always skipped, counted apart.
  */
-import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
+import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, cleanHeader, type BadKind } from './csv-cells.js';
 
@@ -133,9 +133,8 @@ interface Rec {
 
 /** Read a flow CSV; throws StartupError (E_INPUT / E_DATA) naming the file, line and column of a problem. */
 export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<Dataset> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
-  );
+  const input = openInputStream(path, 'flow CSV', 'give the path of a labeled flow CSV (from `eta-sensor label`)');
+  const parser = pipeInto(input, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   const it = parser[Symbol.asyncIterator]() as AsyncIterator<Rec>;
   const next = async (): Promise<Rec | undefined> => {
     try {

@@ -1,0 +1,37 @@
+/**
+ * Every command that reads a file the user names answers a missing file or a directory with
+ * one line naming it and a fix, and status 1: no stack trace, and never a silent success
+ * (replay of a missing .csv used to print nothing and exit 0).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eta-missing-'));
+const rules = join(dir, 'rules.yaml');
+writeFileSync(rules, 'rules:\n  - app: Example\n    sni: .example.org\n');
+const missing = join(dir, 'nope.csv');
+mkdirSync(join(dir, 'd.csv'));
+
+const cases: Array<[string, string[], RegExp]> = [
+  ['replay of a missing CSV', ['replay', missing], /cannot read feature CSV .*nope\.csv: no such file/],
+  ['replay of a directory named .csv', ['replay', join(dir, 'd.csv')], /cannot read feature CSV .*d\.csv: is a directory/],
+  ['extract of a missing capture', ['extract', join(dir, 'nope.pcap')], /cannot open capture .*nope\.pcap: no such file/],
+  ['label of a missing flow CSV', ['label', missing, '--sni-rules', rules], /cannot read flow CSV .*nope\.csv: no such file/],
+  ['label with a missing labels file', ['label', missing, '--labels', join(dir, 'labels.csv')], /cannot read labels file .*labels\.csv: no such file/],
+  ['train on a missing CSV', ['train', '--data', missing, '--label', 'app', '--out', join(dir, 'm.onnx')], /cannot read flow CSV .*nope\.csv: no such file/],
+  ['evaluate on a missing CSV', ['evaluate', '--model', 'models/app.onnx', '--data', missing], /cannot read flow CSV .*nope\.csv: no such file/],
+];
+
+for (const [what, args, message] of cases) {
+  t.test(what, async (t) => {
+    const r = await runCli(args);
+    t.equal(r.code, 1, r.stderr);
+    t.match(r.stderr, message);
+    t.match(r.stderr, /\n {2}fix: /, 'a fix is named');
+    t.notMatch(r.stderr, /\n\s+at |node:events|Unhandled/, 'no stack trace');
+    t.equal(r.stdout, '', 'nothing on standard output');
+  });
+}
