@@ -1,5 +1,5 @@
 /** `eta-sensor replay`: the whole pipeline on a capture or a feature CSV, as fast as it can go. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csvHeader } from '../capture/csv-rows.js';
@@ -15,15 +15,19 @@ import type { PublishConfig } from '../publish/config.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
 
-function sinkConfig(cfg: AgentConfig, out: string | undefined, mqtt: string | undefined, fromConfig: boolean): PublishConfig {
+/**
+ * The publish settings of a replay: -o and --mqtt choose the sink; otherwise the configuration's
+ * (stdout unless -c or --set publish.sink says otherwise). `tempBuffer` is set when --mqtt got a
+ * private buffer directory because none was configured (the daemon's default is not for a replay).
+ */
+function sinkConfig(cfg: AgentConfig, out: string | undefined, mqtt: string | undefined, bufferConfigured: boolean): { publish: PublishConfig; tempBuffer?: string } {
   const p = cfg.publish;
-  if (out) return { ...p, sink: 'file', file: { path: out } };
+  if (out) return { publish: { ...p, sink: 'file', file: { path: out } } };
   if (mqtt) {
-    // A replay without a configured buffer directory gets a private one: the replay waits for delivery at the end anyway.
-    const dir = fromConfig ? p.buffer.dir : mkdtempSync(join(tmpdir(), 'eta-replay-buffer-'));
-    return { ...p, sink: 'mqtt', mqtt: { ...p.mqtt, url: mqtt }, buffer: { ...p.buffer, dir } };
+    const tempBuffer = bufferConfigured ? undefined : mkdtempSync(join(tmpdir(), 'eta-replay-buffer-'));
+    return { publish: { ...p, sink: 'mqtt', mqtt: { ...p.mqtt, url: mqtt }, buffer: { ...p.buffer, dir: tempBuffer ?? p.buffer.dir } }, ...(tempBuffer ? { tempBuffer } : {}) };
   }
-  return fromConfig ? p : { ...p, sink: 'stdout' };
+  return { publish: p };
 }
 
 export const command: Command = {
@@ -50,12 +54,16 @@ Examples:
     mqtt: { type: 'string', arg: 'URL', doc: 'publish to this broker (mqtt:// or mqtts://) through the disk buffer' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. infer.workers=1' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'CSV input: skip rows with a bad cell (default, counted) or stop at the first' },
+    wait: { type: 'string', arg: 'SECONDS', doc: 'MQTT: how long to wait at the end for the broker to take buffered records (default 60)' },
     quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error' },
   },
   async run(args, io) {
     const input = args.positionals[0]!;
     const badRows = optString(args, 'bad-rows') ?? 'skip';
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError(`--bad-rows must be skip or fail (got "${badRows}")`, 'replay');
+    const waitArg = optString(args, 'wait') ?? '60';
+    const waitS = Number(waitArg);
+    if (!/^\d+(\.\d+)?$/.test(waitArg) || !Number.isFinite(waitS)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
     const configPath = optString(args, 'config');
     const cfg = await loadConfig(configPath, { sets: optStrings(args, 'set'), env: io.env });
     const quiet = optBool(args, 'quiet');
@@ -64,7 +72,10 @@ Examples:
     const header = isCsv ? await csvHeader(input) : undefined;
     const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
     logModels(t, models);
-    const sink = createSink(sinkConfig(cfg, optString(args, 'output'), optString(args, 'mqtt'), configPath !== undefined), t);
+    const sets = optStrings(args, 'set');
+    const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
+    const { publish, tempBuffer } = sinkConfig(cfg, optString(args, 'output'), optString(args, 'mqtt'), bufferConfigured);
+    const sink = createSink(publish, t);
     const pipeline = new Pipeline({
       cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
     });
@@ -94,14 +105,24 @@ Examples:
       sink.publishStats(pipeline.stats());
       const waiting = sink.stats().buffered_records;
       if (waiting > 0 && !quiet) {
-        io.stderr.write(`waiting up to 60 s for the broker to take ${waiting} buffered records (what it does not take stays in the disk buffer for the next run)\n`);
+        io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
       }
-      await sink.close(60_000, { untilDelivered: true });
+      await sink.close(waitS * 1000, { untilDelivered: true });
       progress.done();
     }
     if (stop.signal.aborted && !io.signal.aborted) return 0;
+    const undelivered = sink.stats().buffered_records;
+    if (undelivered > 0) {
+      // Kept, not lost: say where, and how a later run sends them.
+      const dir = publish.buffer.dir;
+      const msg = `${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); they are kept in ${dir}`
+        + `; a later replay or run with --set publish.buffer.dir=${dir} sends them first`;
+      failure = failure ? `${failure}; ${msg}` : msg;
+    } else if (tempBuffer) {
+      rmSync(tempBuffer, { recursive: true, force: true });
+    }
     const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
-    if (!quiet) {
+    if (!quiet && undelivered === 0) {
       const secs = (Date.now() - started) / 1000;
       const bad = t.counters.get('replay.bad-row');
       io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +

@@ -4,7 +4,7 @@
  * 127.0.0.1:1883 and to stdout/file.
  */
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -45,6 +45,36 @@ t.test('replay to MQTT: exactly one record per flow, both labels, then stats and
   t.same([stats.packets, stats.flows.created], [187, 7]);
   const status = sub.on(`${prefix}/${sensor}/status`).map((m) => JSON.parse(m.payload.toString()) as { state: string });
   t.same(status.map((s) => s.state).slice(-1), ['offline'], 'clean shutdown leaves status offline');
+});
+
+t.test('replay to a broker that is away: not claimed as published, kept, and sent by a later run', async (t) => {
+  const { prefix, sensor } = uniqueNames();
+  const names = ['--set', `publish.topic_prefix=${prefix}`, '--set', `publish.sensor_id=${sensor}`];
+  const away = await runCli(['replay', SAMPLE, '--mqtt', 'mqtt://127.0.0.1:1', '--wait', '0.5', ...modelArgs, ...names]);
+  t.equal(away.code, 1, 'status 1: the records did not reach the broker');
+  t.notMatch(away.stderr, /flows published/);
+  const kept = /7 records were not delivered to mqtt:\/\/127\.0\.0\.1:1 .*kept in (\S+); a later replay or run with --set publish\.buffer\.dir=\1 sends them first/.exec(away.stderr);
+  t.ok(kept, away.stderr);
+  t.teardown(() => rmSync(kept![1]!, { recursive: true, force: true }));
+  const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/flows`]);
+  const later = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names, '--set', `publish.buffer.dir=${kept![1]}`]);
+  t.equal(later.code, 0, later.stderr);
+  await sub.waitFor(() => sub.messages.length >= 14, 10_000, 'the kept records and the new ones');
+  t.equal(sub.messages.length, 14, 'the 7 kept records, then the 7 of this run');
+
+  // A private buffer directory that was emptied is removed: replays do not leave one each in /tmp.
+  const before = readdirSync(tmpdir()).filter((f) => f.startsWith('eta-replay-buffer-')).length;
+  const ok = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names]);
+  t.equal(ok.code, 0, ok.stderr);
+  t.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('eta-replay-buffer-')).length, before, 'no buffer directory left behind');
+});
+
+t.test('replay: --set publish.sink and publish.file.path are honoured without -c', async (t) => {
+  const out = join(dir, 'via-set.jsonl');
+  const r = await runCli(['replay', SAMPLE, ...modelArgs, '--set', 'publish.sink=file', '--set', `publish.file.path=${out}`]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '', 'nothing on standard output');
+  t.equal(readFileSync(out, 'utf8').trim().split('\n').length, 7);
 });
 
 t.test('replay to stdout and to a file; CSV replay of extract output gives the same flows', async (t) => {
