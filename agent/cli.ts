@@ -97,6 +97,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     }
     return await cmd.run(parsed, io);
   } catch (err) {
+    // The reader of our output went away (`| head`): a Unix filter stops quietly.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE' && name !== 'run') return 0;
     io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
     if (err instanceof StartupError) return err.exitCode;
     if (process.env['ETA_DEBUG'] && err instanceof Error) io.stderr.write(`${err.stack}\n`);
@@ -125,6 +127,17 @@ if (isEntryPoint()) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Node ignores SIGPIPE, so a closed pipe on standard output (`eta-sensor features | head`) is an
+  // EPIPE 'error' event, a stack trace if nobody listens: the one-shot commands end quietly instead.
+  // The daemon is left to its sink (counted, and its logs go there too); replay stops by itself.
+  const command = process.argv[2];
+  if (command !== 'run' && command !== 'replay') {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      process.stderr.write(`eta-sensor: standard output: ${err.message}\n`);
+      process.exit(1);
+    });
+  }
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: ac.signal })
     .then((code) => {
       process.exitCode = code;

@@ -4,7 +4,9 @@
  * error log, no summary claiming records it could not write).
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
 import t from 'tap';
 import { BIN } from '../helpers/cli.js';
 import { manyFlows } from '../helpers/flood.js';
@@ -52,4 +54,38 @@ t.test('extract and replay stop quietly when the reader closes the pipe', async 
   t.ok(ex.line.startsWith('src_ip,src_port'), 'extract wrote its header');
   t.equal(ex.code, 0, 'extract exits with status 0');
   t.equal(ex.stderr, '', 'extract says nothing on standard error (no EPIPE, no summary)');
+});
+
+/** Runs the command with its standard output already closed by the reader: the first write meets EPIPE. */
+function closedFromStart(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+t.test('every one-shot command ends quietly on a closed standard output', async (t) => {
+  const dir = tempDir(t);
+  const csv = join(dir, 'flows.csv');
+  const sample = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
+  t.equal((await runCli(['extract', sample, '-o', csv])).code, 0);
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, 'rules:\n  - app: Example\n    sni: .sample.eta-sensor.test\n');
+  const cases: Array<readonly string[]> = [
+    ['features', '--format', 'csv'], ['features'], ['--help'], ['extract', sample], ['replay', sample],
+    ['label', csv, '--sni-rules', rules, '--unlabeled', 'unknown'],
+  ];
+  for (const args of cases) {
+    const r = await closedFromStart(args);
+    t.equal(r.code, 0, `${args.join(' ')}: status 0`);
+    t.notMatch(r.stderr, /EPIPE|\n\s+at |Unhandled/, `${args.join(' ')}: no EPIPE message or stack trace`);
+  }
 });
