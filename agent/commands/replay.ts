@@ -127,7 +127,7 @@ Examples:
       const bad = t.counters.get('replay.bad-row');
       io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
         `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-        `${bad ? `; ${bad} bad rows skipped` : ''}` +
+        `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
         `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
     }
     if (failure) {

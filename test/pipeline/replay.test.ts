@@ -111,10 +111,13 @@ t.test('CSV replay: bad rows reported with line and column, skipped or fatal', a
   t.equal(skip.code, 0, skip.stderr);
   t.equal(skip.stdout.trim().split('\n').length, 5, 'two bad rows skipped, five published');
   t.match(skip.stderr, /"line":3,"column":"src2dst_bytes","value":"NaN"/);
+  t.match(skip.stderr, /"line":4,"column":"src2dst_bytes","value":""/, 'every one of the first bad rows is named, not only the first');
   t.match(skip.stderr, /2 bad rows skipped/);
   const fail = await runCli(['replay', bad, ...modelArgs, '--bad-rows', 'fail']);
   t.equal(fail.code, 1);
   t.match(fail.stderr, /line 3, column src2dst_bytes: "NaN" is not a number/);
+  t.match(fail.stderr, /stopped at a bad row/);
+  t.notMatch(fail.stderr, /skipped/, 'nothing was skipped: the replay stopped');
   const foreign = join(dir, 'foreign.csv');
   writeFileSync(foreign, 'a,b\n1,2\n');
   const missing = await runCli(['replay', foreign, ...modelArgs]);
