@@ -11,7 +11,7 @@ import { captureSection } from './capture/config.js';
 import { ConfigError, StartupError } from './errors.js';
 import { flowsSection } from './flows/config.js';
 import { metaSection } from './meta/config.js';
-import { defaults, fields, num, oneOf, parseSection, section, type Infer } from './lib/schema.js';
+import { closest, defaults, fields, num, oneOf, parseSection, section, type Infer } from './lib/schema.js';
 import { inferSection } from './infer/config.js';
 import { checkPublishConfig, publishSchema, SECRET_FIELDS } from './publish/config.js';
 
@@ -57,14 +57,23 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const overrides: Array<[string, unknown]> = [];
   for (const set of opts.sets ?? []) {
     const eq = set.indexOf('=');
-    const key = eq > 0 ? set.slice(0, eq).trim() : '';
+    if (eq < 0) {
+      issues.push(`--set ${set}: no value; write --set ${set.trim() || 'KEY'}=VALUE`);
+      continue;
+    }
+    const key = set.slice(0, eq).trim();
     const f = all.find(([p]) => p === key);
     if (SECRET_FIELDS.includes(key)) {
       issues.push(`--set ${key}: secrets are not taken from the command line (other users see it in ps); use ${f?.[1].env ?? 'the environment'} or the matching *_file option`);
       continue;
     }
     if (!f) {
-      issues.push(`--set ${set}: ${key || '(empty key)'} is not a known option (see config/agent.example.yaml)`);
+      const paths = all.map(([p]) => p);
+      const inSection = paths.filter((p) => p.startsWith(`${key}.`));
+      const hint = inSection.length > 0
+        ? `${key} is a section: set one of its options, e.g. ${inSection[0]}=...`
+        : `${key || '(empty key)'} is not a known option${nearest(key, paths)}`;
+      issues.push(`--set ${set}: ${hint} (see config/agent.example.yaml)`);
       continue;
     }
     overrides.push([key, f[1].parseText(set.slice(eq + 1), key, issues)]);
@@ -79,6 +88,11 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish));
   if (issues.length > 0) throw new ConfigError(issues, opts.source);
   return cfg;
+}
+
+function nearest(key: string, paths: readonly string[]): string {
+  const c = closest(key, paths);
+  return c ? ` (did you mean ${c}?)` : '';
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

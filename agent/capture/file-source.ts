@@ -48,7 +48,7 @@ export class FileSource implements PacketSource {
     if (format === undefined) {
       const what = head.length < 4 ? 'the file is empty or shorter than a capture header' : 'unknown magic number';
       throw new StartupError('E_INPUT', `${this.description} is not a pcap or pcapng capture (${what})`,
-        'give a libpcap (.pcap) or pcapng (.pcapng) file; feature CSVs go to `replay`, not `extract`');
+        'give a libpcap (.pcap) or pcapng (.pcapng) capture; a feature CSV is read by `replay` when its name ends in .csv');
     }
     const frame = newFrame();
     const count = (f: Frame): void => {

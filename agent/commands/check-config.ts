@@ -9,7 +9,7 @@ export const command: Command = {
   description: `
 Reads the YAML configuration (default: built-in defaults only), applies
 environment overrides and --set values, and reports every mistake with its
-dotted path, e.g. "mqtt.qos must be 0, 1 or 2". Opens no sockets and no
+dotted path, e.g. "publish.mqtt.qos must be 0, 1 or 2 (got 3)". Opens no sockets and no
 capture. Exit code 0 when valid, 2 when not.`,
   positionals: [0, 0],
   options: {

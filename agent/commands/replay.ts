@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { csvHeader } from '../capture/csv-rows.js';
 import { FileSource } from '../capture/file-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
-import { usageError } from '../errors.js';
+import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { compact, Progress } from '../lib/progress.js';
 import { Pipeline } from '../pipeline.js';
@@ -83,7 +83,17 @@ Examples:
     const stop = new AbortController();
     const signal = AbortSignal.any([io.signal, stop.signal]);
     if (sink instanceof StreamSink) sink.onReaderGone = () => stop.abort();
-    await sink.open();
+    const output = optString(args, 'output');
+    try {
+      await sink.open();
+    } catch (err) {
+      // The file sink names publish.file.path, an option this user never wrote: speak of -o.
+      if (output !== undefined && err instanceof StartupError) {
+        const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
+        throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+      }
+      throw err;
+    }
     const started = Date.now();
     const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
     let failure: string | undefined;

@@ -33,12 +33,14 @@ async function reload(path: string | undefined, sets: string[], env: NodeJS.Proc
 export const command: Command = {
   name: 'run',
   summary: 'capture live, classify every flow and publish the labels (the daemon)',
-  usage: 'eta-sensor run [-c config/agent.yaml] [--set KEY=VALUE]',
+  usage: 'eta-sensor run [-c FILE] [--set KEY=VALUE]',
   description: `
 Captures on the configured interfaces, assembles flows, classifies each
 ended flow with both models on a worker pool and publishes the records
-(MQTT with an on-disk buffer, or stdout/file). Logs are JSON lines on standard
-output (journald collects them). SIGHUP reloads models and configuration;
+(MQTT with an on-disk buffer, or stdout/file). Without -c it runs on the
+built-in defaults (config/agent.example.yaml shows them). Logs are JSON lines
+on standard output (journald collects them), or on standard error when the
+records themselves go to standard output (publish.sink: stdout). SIGHUP reloads models and configuration;
 SIGTERM drains and exits. See systemd/eta-sensor.service and the README for
 running it as a service.
 

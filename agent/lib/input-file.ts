@@ -16,7 +16,14 @@ function why(e: unknown): string {
   return (e as Error).message;
 }
 
-/** A read stream on `path`; throws StartupError ("cannot read <what> <path>: <why>", `fix`) if it cannot be opened. */
+/** pcap (both byte orders, µs and ns) and pcapng magic numbers, as the first four bytes read little-endian. */
+const CAPTURE_MAGIC = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
+
+/**
+ * A read stream on `path`; throws StartupError ("cannot read <what> <path>: <why>", `fix`) if it
+ * cannot be opened, or if it is a packet capture where a CSV is expected (a common slip that the
+ * CSV parser would report as a malformed quote in binary garbage).
+ */
 export function openInputStream(path: string, what: string, fix: string): fs.ReadStream {
   let fd: number;
   try {
@@ -27,6 +34,12 @@ export function openInputStream(path: string, what: string, fix: string): fs.Rea
   if (fs.fstatSync(fd).isDirectory()) {
     fs.closeSync(fd);
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: is a directory`, fix);
+  }
+  const head = Buffer.alloc(4);
+  if (fs.readSync(fd, head, 0, 4, 0) === 4 && CAPTURE_MAGIC.has(head.readUInt32LE(0))) {
+    fs.closeSync(fd);
+    throw new StartupError('E_INPUT', `${path} is a packet capture, not a ${what}`,
+      `turn it into flow rows first: eta-sensor extract ${path} -o flows.csv`);
   }
   return fs.createReadStream('', { fd });
 }

@@ -208,7 +208,8 @@ function show(v: unknown): string {
   }
 }
 
-function closest(key: string, candidates: string[]): string | undefined {
+/** The candidate nearest to `key` by edit distance, if near enough to be the likely intent. */
+export function closest(key: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

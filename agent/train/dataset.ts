@@ -161,7 +161,7 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
   const header = cleanHeader(first.record);
   const labelCol = opts.label === undefined ? -1 : findColumn(header, opts.label);
   if (opts.label !== undefined && labelCol < 0) {
-    throw dataError(`${path} has no label column "${opts.label}"`, `columns are: ${header.slice(0, 40).join(', ')}`);
+    throw dataError(`${path} has no label column "${opts.label}"`, `columns are: ${header.slice(0, 40).join(', ')}${header.length > 40 ? `, ... (${header.length} in all)` : ''}`);
   }
   const groupCol = opts.group === undefined ? -1 : findColumn(header, opts.group);
   if (opts.group !== undefined && groupCol < 0 && !opts.groupIfPresent) {

@@ -135,13 +135,14 @@ function perClassF1(m: Metrics): Record<string, number> {
 
 /** Write to a temporary file beside the target, then rename: readers never see half a model. */
 export async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   try {
+    await mkdir(dirname(path), { recursive: true });
     await writeFile(tmp, bytes);
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
-    throw e;
+    throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'choose an output path in a writable directory', { cause: e });
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Every command that reads a file the user names answers a missing file or a directory with
- * one line naming it and a fix, and status 1: no stack trace, and never a silent success
+ * Every command that reads or writes a file the user names answers a missing file, a directory,
+ * a capture where a CSV belongs or an unwritable output with one line naming it and a fix, and status 1: no stack trace, and never a silent success
  * (replay of a missing .csv used to print nothing and exit 0).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,9 @@ const rules = join(dir, 'rules.yaml');
 writeFileSync(rules, 'rules:\n  - app: Example\n    sni: .example.org\n');
 const missing = join(dir, 'nope.csv');
 mkdirSync(join(dir, 'd.csv'));
+// A tiny labeled flow CSV: enough for train to reach the point of writing its output.
+writeFileSync(join(dir, 'rows.csv'), ['src2dst_packets,dst2src_packets,app',
+  ...Array.from({ length: 40 }, (_, i) => `${i % 7},${i % 5},${i % 2 ? 'a' : 'b'}`)].join('\n') + '\n');
 
 const cases: Array<[string, string[], RegExp]> = [
   ['replay of a missing CSV', ['replay', missing], /cannot read feature CSV .*nope\.csv: no such file/],
@@ -23,6 +26,10 @@ const cases: Array<[string, string[], RegExp]> = [
   ['label with a missing labels file', ['label', missing, '--labels', join(dir, 'labels.csv')], /cannot read labels file .*labels\.csv: no such file/],
   ['train on a missing CSV', ['train', '--data', missing, '--label', 'app', '--out', join(dir, 'm.onnx')], /cannot read flow CSV .*nope\.csv: no such file/],
   ['evaluate on a missing CSV', ['evaluate', '--model', 'models/app.onnx', '--data', missing], /cannot read flow CSV .*nope\.csv: no such file/],
+  ['train on a capture instead of a CSV', ['train', '--data', 'samples/lo-sessions.pcap', '--label', 'app', '--out', join(dir, 'm.onnx')],
+    /lo-sessions\.pcap is a packet capture, not a flow CSV\n {2}fix: turn it into flow rows first: eta-sensor extract/],
+  ['replay -o into a missing directory', ['replay', 'samples/lo-sessions.pcap', '-o', join(dir, 'no', 'x.jsonl')], /cannot write .*x\.jsonl: ENOENT/],
+  ['train --out where nothing can be written', ['train', '--data', join(dir, 'rows.csv'), '--label', 'app', '--out', '/proc/eta-m.onnx'], /cannot write \/proc\/eta-m\.onnx: /],
 ];
 
 for (const [what, args, message] of cases) {

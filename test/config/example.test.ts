@@ -68,6 +68,15 @@ t.test('secrets are refused on the command line and taken from the environment',
   t.equal(validateConfig({}, { env: { ETA_MQTT_PASSWORD: 's3cret' } }).publish.mqtt.password, 's3cret');
 });
 
+t.test('--set mistakes: a missing value, a section, a typo', async (t) => {
+  t.same(issuesOf(() => validateConfig({}, { sets: ['flows.idle_timeout', 'flows=3', 'flows.idle_timout=3', 'nonsense.key=1'] })), [
+    '--set flows.idle_timeout: no value; write --set flows.idle_timeout=VALUE',
+    '--set flows=3: flows is a section: set one of its options, e.g. flows.idle_timeout=... (see config/agent.example.yaml)',
+    '--set flows.idle_timout=3: flows.idle_timout is not a known option (did you mean flows.idle_timeout?) (see config/agent.example.yaml)',
+    '--set nonsense.key=1: nonsense.key is not a known option (see config/agent.example.yaml)',
+  ]);
+});
+
 t.test('with no broker configured, records go to stdout', async (t) => {
   t.equal(defaultConfig().publish.sink, 'stdout');
 });
