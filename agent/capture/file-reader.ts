@@ -7,6 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
+import { openErrorReason } from '../lib/input-file.js';
 import type { SourceEnd } from './types.js';
 
 export interface RecordParser {
@@ -101,10 +102,7 @@ export async function openCapture(path: string): Promise<ByteInput> {
   try {
     fh = await open(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(e);
-    throw new StartupError('E_INPUT', `cannot open capture ${path}: ${why}`, 'give the path of a pcap or pcapng file');
+    throw new StartupError('E_INPUT', `cannot open capture ${path}: ${openErrorReason(e)}`, 'give the path of a pcap or pcapng file');
   }
   const st = await fh.stat();
   if (st.isDirectory()) {

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StartupError } from '../errors.js';
 
-function why(e: unknown): string {
+/** Why a file could not be opened, in words: "no such file", "permission denied", "is a directory". */
+export function openErrorReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
@@ -29,7 +30,7 @@ export function openInputStream(path: string, what: string, fix: string): fs.Rea
   try {
     fd = fs.openSync(path, 'r');
   } catch (e) {
-    throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${why(e)}`, fix);
+    throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${openErrorReason(e)}`, fix);
   }
   if (fs.fstatSync(fd).isDirectory()) {
     fs.closeSync(fd);
