@@ -63,18 +63,19 @@ Examples:
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError(`--bad-rows must be skip or fail (got "${badRows}")`, 'replay');
     const waitArg = optString(args, 'wait') ?? '60';
     const waitS = Number(waitArg);
-    if (!/^\d+(\.\d+)?$/.test(waitArg) || !Number.isFinite(waitS)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
+    if (!/^\d+(\.\d+)?$/.test(waitArg)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
     const configPath = optString(args, 'config');
-    const cfg = await loadConfig(configPath, { sets: optStrings(args, 'set'), env: io.env });
+    const output = optString(args, 'output');
+    const sets = optStrings(args, 'set');
+    const cfg = await loadConfig(configPath, { sets, env: io.env });
     const quiet = optBool(args, 'quiet');
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
     const isCsv = /\.csv$/i.test(input);
     const header = isCsv ? await csvHeader(input) : undefined;
     const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
     logModels(t, models);
-    const sets = optStrings(args, 'set');
     const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
-    const { publish, tempBuffer } = sinkConfig(cfg, optString(args, 'output'), optString(args, 'mqtt'), bufferConfigured);
+    const { publish, tempBuffer } = sinkConfig(cfg, output, optString(args, 'mqtt'), bufferConfigured);
     const sink = createSink(publish, t);
     const pipeline = new Pipeline({
       cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
@@ -83,7 +84,6 @@ Examples:
     const stop = new AbortController();
     const signal = AbortSignal.any([io.signal, stop.signal]);
     if (sink instanceof StreamSink) sink.onReaderGone = () => stop.abort();
-    const output = optString(args, 'output');
     try {
       await sink.open();
     } catch (err) {

@@ -51,7 +51,7 @@ export class Pump {
   delivered = 0;
   /** Records skipped because they could not fit in maxPacketSize. */
   tooLarge = 0;
-  /** Largest payload that fits in maxPacketSize with this topic and QoS. */
+  /** Largest payload that fits in maxPacketSize with this topic (counting a packet id, as QoS 1 and 2 have). */
   private readonly maxPayload: number;
   /** Messages acknowledged since the last connect, and closes in a row without any. */
   private ackedSinceConnect = 0;
