@@ -57,14 +57,14 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const overrides: Array<[string, unknown]> = [];
   for (const set of opts.sets ?? []) {
     const eq = set.indexOf('=');
-    if (eq < 0) {
-      issues.push(`--set ${set}: no value; write --set ${set.trim() || 'KEY'}=VALUE`);
-      continue;
-    }
-    const key = set.slice(0, eq).trim();
+    const key = (eq < 0 ? set : set.slice(0, eq)).trim();
     const f = all.find(([p]) => p === key);
     if (SECRET_FIELDS.includes(key)) {
       issues.push(`--set ${key}: secrets are not taken from the command line (other users see it in ps); use ${f?.[1].env ?? 'the environment'} or the matching *_file option`);
+      continue;
+    }
+    if (eq < 0) {
+      issues.push(`--set ${set}: no value; write --set ${key || 'KEY'}=VALUE`);
       continue;
     }
     if (!f) {

@@ -61,6 +61,7 @@ Examples:
     const input = args.positionals[0]!;
     const badRows = optString(args, 'bad-rows') ?? 'skip';
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError(`--bad-rows must be skip or fail (got "${badRows}")`, 'replay');
+    const badRowsMode: 'skip' | 'fail' = badRows;
     const waitArg = optString(args, 'wait') ?? '60';
     const waitS = Number(waitArg);
     if (!/^\d+(\.\d+)?$/.test(waitArg)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
@@ -85,65 +86,79 @@ Examples:
     const signal = AbortSignal.any([io.signal, stop.signal]);
     if (sink instanceof StreamSink) sink.onReaderGone = () => stop.abort();
     try {
-      await sink.open();
-    } catch (err) {
-      // The file sink names publish.file.path, an option this user never wrote: speak of -o.
-      if (output !== undefined && err instanceof StartupError) {
-        const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
-        throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
-      }
-      throw err;
-    }
-    const started = Date.now();
-    const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
-    let failure: string | undefined;
-    try {
-      if (header) {
-        const r = await pipeline.runCsv(input, badRows, signal);
-        if (r.error) failure = `${input}: ${r.error}`;
-      } else {
-        const source = new FileSource(input);
-        const end = await pipeline.runPackets(source, signal, () => {
-          const m = pipeline.meter.stats();
-          progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
-        });
-        if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
-      }
-      await pipeline.drain();
+      return await replayWith();
     } finally {
-      await pipeline.close();
-      sink.publishStats(pipeline.stats());
-      const waiting = sink.stats().buffered_records;
-      if (waiting > 0 && !quiet) {
-        io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+      // A private buffer directory goes once nothing waits in it (also when the run failed).
+      if (tempBuffer && sink.stats().buffered_records === 0) rmSync(tempBuffer, { recursive: true, force: true });
+    }
+
+    async function replayWith(): Promise<number> {
+      try {
+        await sink.open();
+      } catch (err) {
+        // The file sink names publish.file.path, an option this user never wrote: speak of -o.
+        if (output !== undefined && err instanceof StartupError) {
+          const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
+          throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+        }
+        throw err;
       }
-      await sink.close(waitS * 1000, { untilDelivered: true });
-      progress.done();
+      const started = Date.now();
+      const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
+      let failure: string | undefined;
+      try {
+        if (header) {
+          const r = await pipeline.runCsv(input, badRowsMode, signal);
+          if (r.error) failure = `${input}: ${r.error}`;
+        } else {
+          const source = new FileSource(input);
+          const end = await pipeline.runPackets(source, signal, () => {
+            const m = pipeline.meter.stats();
+            progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
+          });
+          if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
+        }
+        await pipeline.drain();
+      } finally {
+        await pipeline.close();
+        sink.publishStats(pipeline.stats());
+        const waiting = sink.stats().buffered_records;
+        if (waiting > 0 && !quiet) {
+          io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+        }
+        await sink.close(waitS * 1000, { untilDelivered: true });
+        progress.done();
+      }
+      if (stop.signal.aborted && !io.signal.aborted) return 0;
+      const ss = sink.stats();
+      const undelivered = ss.buffered_records;
+      const lost = Object.entries(ss.dropped).filter(([, n]) => n > 0);
+      const problems: string[] = failure ? [failure] : [];
+      if (undelivered > 0) {
+        // Kept, not lost: say where, and how a later run sends them.
+        const dir = publish.buffer.dir;
+        problems.push(`${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); `
+          + `they are kept in ${dir}, and \`eta-sensor replay <file> --mqtt ${publish.mqtt.url} --set publish.buffer.dir=${dir}\` `
+          + '(or `run` with that publish.buffer.dir) sends them first');
+      }
+      if (lost.length > 0) {
+        problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
+      }
+      failure = problems.length > 0 ? problems.join('; ') : undefined;
+      const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
+      if (!quiet && undelivered === 0 && lost.length === 0) {
+        const secs = (Date.now() - started) / 1000;
+        const bad = t.counters.get('replay.bad-row');
+        io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
+          `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
+          `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
+          `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
+      }
+      if (failure) {
+        io.stderr.write(`eta-sensor replay: ${failure}\n`);
+        return 1;
+      }
+      return io.signal.aborted ? 130 : 0;
     }
-    if (stop.signal.aborted && !io.signal.aborted) return 0;
-    const undelivered = sink.stats().buffered_records;
-    if (undelivered > 0) {
-      // Kept, not lost: say where, and how a later run sends them.
-      const dir = publish.buffer.dir;
-      const msg = `${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); they are kept in ${dir}`
-        + `; a later replay or run with --set publish.buffer.dir=${dir} sends them first`;
-      failure = failure ? `${failure}; ${msg}` : msg;
-    } else if (tempBuffer) {
-      rmSync(tempBuffer, { recursive: true, force: true });
-    }
-    const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
-    if (!quiet && undelivered === 0) {
-      const secs = (Date.now() - started) / 1000;
-      const bad = t.counters.get('replay.bad-row');
-      io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
-        `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-        `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
-        `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
-    }
-    if (failure) {
-      io.stderr.write(`eta-sensor replay: ${failure}\n`);
-      return 1;
-    }
-    return io.signal.aborted ? 130 : 0;
   },
 };

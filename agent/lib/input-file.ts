@@ -32,12 +32,14 @@ export function openInputStream(path: string, what: string, fix: string): fs.Rea
   } catch (e) {
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${openErrorReason(e)}`, fix);
   }
-  if (fs.fstatSync(fd).isDirectory()) {
+  const st = fs.fstatSync(fd);
+  if (st.isDirectory()) {
     fs.closeSync(fd);
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: is a directory`, fix);
   }
+  // Only a regular file can be peeked at without consuming it (a pipe or FIFO cannot seek).
   const head = Buffer.alloc(4);
-  if (fs.readSync(fd, head, 0, 4, 0) === 4 && CAPTURE_MAGIC.has(head.readUInt32LE(0))) {
+  if (st.isFile() && fs.readSync(fd, head, 0, 4, 0) === 4 && CAPTURE_MAGIC.has(head.readUInt32LE(0))) {
     fs.closeSync(fd);
     throw new StartupError('E_INPUT', `${path} is a packet capture, not a ${what}`,
       `turn it into flow rows first: eta-sensor extract ${path} -o flows.csv`);

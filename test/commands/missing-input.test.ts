@@ -3,7 +3,8 @@
  * a capture where a CSV belongs or an unwritable output with one line naming it and a fix, and status 1: no stack trace, and never a silent success
  * (replay of a missing .csv used to print nothing and exit 0).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -42,3 +43,14 @@ for (const [what, args, message] of cases) {
     t.equal(r.stdout, '', 'nothing on standard output');
   });
 }
+
+t.test('a CSV read from a named pipe still works: only regular files are checked for a capture', async (t) => {
+  const fifo = join(dir, 'flows.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const csv = ['src_ip,src_port,dst_ip,dst_port,proto,sni', '10.0.0.1,5000,10.0.0.2,443,6,www.example.org'].join('\n') + '\n';
+  const running = runCli(['label', fifo, '--sni-rules', rules, '--dry-run']);
+  createWriteStream(fifo).end(csv); // opens once the command opens the pipe for reading
+  const r = await running;
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^1 flows read from .*flows\.fifo: 1 labelled/m);
+});

@@ -53,7 +53,7 @@ t.test('replay to a broker that is away: not claimed as published, kept, and sen
   const away = await runCli(['replay', SAMPLE, '--mqtt', 'mqtt://127.0.0.1:1', '--wait', '0.5', ...modelArgs, ...names]);
   t.equal(away.code, 1, 'status 1: the records did not reach the broker');
   t.notMatch(away.stderr, /flows published/);
-  const kept = /7 records were not delivered to mqtt:\/\/127\.0\.0\.1:1 .*kept in (\S+); a later replay or run with --set publish\.buffer\.dir=\1 sends them first/.exec(away.stderr);
+  const kept = /7 records were not delivered to mqtt:\/\/127\.0\.0\.1:1 .*kept in (\S+), and `eta-sensor replay <file> --mqtt mqtt:\/\/127\.0\.0\.1:1 --set publish\.buffer\.dir=\1` \(or `run` with that publish\.buffer\.dir\) sends them first/.exec(away.stderr);
   t.ok(kept, away.stderr);
   t.teardown(() => rmSync(kept![1]!, { recursive: true, force: true }));
   const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/flows`]);
@@ -67,6 +67,13 @@ t.test('replay to a broker that is away: not claimed as published, kept, and sen
   const ok = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names]);
   t.equal(ok.code, 0, ok.stderr);
   t.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('eta-replay-buffer-')).length, before, 'no buffer directory left behind');
+});
+
+t.test('replay whose sink loses records says so and exits 1 (here: -o /dev/full)', async (t) => {
+  const r = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/full']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /eta-sensor replay: 7 records were lost \(io_error: 7; the log says why\)/);
+  t.notMatch(r.stderr, /flows published/);
 });
 
 t.test('replay: --set publish.sink and publish.file.path are honoured without -c', async (t) => {
