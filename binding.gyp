@@ -4,6 +4,11 @@
       "target_name": "packet_socket",
       "sources": ["agent/capture/native/packet_socket.c"],
       "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+    },
+    {
+      "target_name": "live_capture",
+      "sources": ["agent/capture/native/live_capture.c"],
+      "libraries": ["-lpcap"]
     }
   ]
 }

@@ -25,13 +25,9 @@ export const LINK_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(LINK).map(([k, v]) => [v, k.toLowerCase()]),
 );
 
-/** cap reports link types by name; map them to LINKTYPE values. */
-export function linkTypeFromCapName(name: string): number | undefined {
-  switch (name) {
-    case 'ETHERNET': return LINK.ETHERNET;
-    case 'NULL': return LINK.NULL;
-    case 'LINKTYPE_LINUX_SLL': return LINK.LINUX_SLL;
-    case 'RAW': return LINK.RAW;
-    default: return undefined;
-  }
+const DECODED = new Set<number>(Object.values(LINK));
+
+/** libpcap's DLT_ value of a live capture, as the LINKTYPE value we decode (the same numbers for these), or undefined. */
+export function linkTypeFromDlt(dlt: number): number | undefined {
+  return DECODED.has(dlt) ? dlt : undefined;
 }

@@ -1,20 +1,21 @@
 /**
- * Live capture through `cap` (libpcap) on one or more interfaces, all feeding
- * one callback. libpcap applies the BPF filter in the kernel; frames are
- * copied into a per-interface buffer of `snaplen` bytes (cap's copy length is
- * the buffer's size, which makes it our snap length).
+ * Live capture through libpcap (native/live_capture.c) on one or more
+ * interfaces, all feeding one callback. libpcap applies the BPF filter in the
+ * kernel and copies at most `snaplen` bytes of each frame into a
+ * per-interface buffer; frames carry the kernel's timestamp and their length
+ * on the wire.
  *
- * cap hands over no timestamps, so frames are stamped on arrival with the
- * high-resolution wall clock (µs); cap delivers packets as soon as the kernel
- * has them (immediate mode), so the stamp is close to the kernel's.
+ * An interface that goes down or away mid-capture (`ip link set eth1 down`,
+ * a PPP link dropping) ends only its own capture: it is reported through
+ * `onEvent`, the others go on, and it is reopened every `retrySeconds` until
+ * it is back. Failing to open at start is still a StartupError: a typo in
+ * capture.interfaces must not pass for a link that is down.
  */
-import capPkg from 'cap';
 import { StartupError } from '../errors.js';
-import { linkTypeFromCapName } from './link-types.js';
-import { findNewPacketSocket, interfaceDrops, interfaceIndex, leavePromiscuous, readSocketStats, socketFds } from './packet-socket.js';
+import { liveCapture, type OpenedCapture } from './live-capture.js';
+import { linkTypeFromDlt } from './link-types.js';
+import { interfaceDrops, readSocketStats } from './packet-socket.js';
 import { newFrame, type Frame, type PacketSource, type SourceEnd, type SourceStats } from './types.js';
-
-const { Cap } = capPkg;
 
 export interface LiveOptions {
   interfaces: readonly string[];
@@ -22,22 +23,26 @@ export interface LiveOptions {
   snaplen: number;
   promiscuous: boolean;
   bufferSize: number;
+  /** Seconds between attempts to reopen an interface whose capture stopped (default 5). */
+  retrySeconds?: number;
+  /** Told when an interface's capture stops, and when it resumes. */
+  onEvent?: (e: LiveEvent) => void;
+}
+
+export interface LiveEvent {
+  readonly iface: string;
+  readonly kind: 'stopped' | 'resumed';
+  readonly message: string;
 }
 
 interface Handle {
-  name: string;
-  cap: InstanceType<typeof Cap>;
-  buf: Buffer;
-  linkType: number;
-  fd: number | undefined;
+  readonly name: string;
+  readonly index: number;
+  readonly buf: Buffer;
+  readonly frame: Frame;
+  opened: OpenedCapture | undefined;
   ifDropsAtStart: number | undefined;
   kernelDrops: number;
-  kernelPackets: number;
-}
-
-/** Wall clock in µs with sub-millisecond resolution (Date.now() has only ms). */
-function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
 }
 
 export class LiveSource implements PacketSource {
@@ -45,11 +50,13 @@ export class LiveSource implements PacketSource {
   private handles: Handle[] = [];
   private frames = 0;
   private bytes = 0;
-  /** Kernel and interface drops of handles already closed (stats stay readable after stop). */
+  private onFrame: ((frame: Frame) => void) | undefined;
+  /** Kernel and interface drops of captures already closed (stats stay readable after stop). */
   private closedKernel: number | undefined;
   private closedIface: number | undefined;
   private finish: ((end: SourceEnd) => void) | undefined;
-  /** Warnings found while opening (e.g. promiscuous mode could not be turned off). */
+  private retry: NodeJS.Timeout | undefined;
+  /** Warnings found while opening (e.g. promiscuous mode not supported). */
   readonly warnings: string[] = [];
 
   constructor(private readonly opts: LiveOptions) {
@@ -59,67 +66,78 @@ export class LiveSource implements PacketSource {
   /** Opens every interface; throws a StartupError naming the fix. Called by run(), or earlier to fail fast. */
   open(): void {
     if (this.handles.length > 0) return;
-    for (const name of this.opts.interfaces) this.handles.push(this.openOne(name));
+    this.opts.interfaces.forEach((name, index) => {
+      const frame = newFrame();
+      const h: Handle = { name, index, buf: Buffer.alloc(this.opts.snaplen), frame, opened: undefined, ifDropsAtStart: undefined, kernelDrops: 0 };
+      frame.buf = h.buf;
+      frame.iface = index;
+      this.handles.push(h);
+      try {
+        this.openOne(h);
+      } catch (e) {
+        this.close();
+        throw startupError(name, (e as Error).message);
+      }
+    });
   }
 
-  private openOne(name: string): Handle {
-    const cap = new Cap();
-    const buf = Buffer.alloc(this.opts.snaplen);
-    const before = socketFds();
-    let linkName: string;
-    try {
-      linkName = cap.open(name, this.opts.filter, this.opts.bufferSize, buf);
-    } catch (e) {
-      this.close();
-      const msg = (e as Error).message;
-      const hint = /permission|not permitted/i.test(msg)
-        ? 'capture needs CAP_NET_RAW and CAP_NET_ADMIN: run as root, or install the systemd unit (it grants exactly these), or `setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`'
-        : /no such device|doesn't exist|not found/i.test(msg)
-          ? `list the interfaces with \`ip link\` and set capture.interfaces`
-          : /syntax|filter|parse/i.test(msg)
-            ? 'fix capture.filter (tcpdump filter syntax; test it with `tcpdump -d "<filter>"`)'
-            : 'check capture.interfaces and capture.filter';
-      throw new StartupError('E_CAPTURE', `cannot capture on ${name}: ${msg}`, hint);
-    }
-    const linkType = linkTypeFromCapName(linkName);
+  private openOne(h: Handle): void {
+    const opened = liveCapture().open(h.name, this.opts.filter, this.opts.snaplen, this.opts.promiscuous, this.opts.bufferSize, h.buf,
+      (capLength, wireLength, ts) => this.packet(h, capLength, wireLength, ts), (message) => this.stopped(h, message));
+    const linkType = linkTypeFromDlt(opened.linkType);
     if (linkType === undefined) {
-      cap.close();
-      this.close();
-      throw new StartupError('E_CAPTURE', `cannot capture on ${name}: link type ${linkName} is not supported`,
-        'capture on an Ethernet, loopback, cooked or raw-IP interface');
+      liveCapture().close(opened.handle);
+      throw new Error(`link type ${opened.linkType} (DLT) is not supported`);
     }
-    const ifindex = interfaceIndex(name);
-    const fd = findNewPacketSocket(before, ifindex);
-    if (fd !== undefined) readSocketStats(fd); // the counters reset on read: start from zero now
-    if (!this.opts.promiscuous) {
-      if (fd === undefined || ifindex === undefined || !leavePromiscuous(fd, ifindex)) {
-        this.warnings.push(`${name}: promiscuous mode could not be turned off (libpcap through cap always enables it)`);
+    if (opened.warning) this.warnings.push(`${h.name}: ${opened.warning}`);
+    h.frame.linkType = linkType;
+    h.opened = opened;
+    readSocketStats(opened.fd); // the kernel's counters reset on read: start from zero now
+    h.ifDropsAtStart = interfaceDrops(h.name);
+  }
+
+  private packet(h: Handle, capLength: number, wireLength: number, ts: number): void {
+    const f = h.frame;
+    f.offset = 0;
+    f.capLength = capLength;
+    f.wireLength = wireLength;
+    f.ts = ts;
+    this.frames++;
+    this.bytes += wireLength;
+    this.onFrame?.(f);
+  }
+
+  /** The interface went down or away: close its capture, say so, and try again later. */
+  private stopped(h: Handle, message: string): void {
+    this.retire(h);
+    this.opts.onEvent?.({ iface: h.name, kind: 'stopped', message });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retry || this.finish === undefined) return;
+    this.retry = setInterval(() => {
+      for (const h of this.handles) {
+        if (h.opened) continue;
+        try {
+          this.openOne(h);
+          this.opts.onEvent?.({ iface: h.name, kind: 'resumed', message: 'capture reopened' });
+        } catch {
+          // Still down or absent: the next attempt will tell.
+        }
       }
-    }
-    return { name, cap, buf, linkType, fd, ifDropsAtStart: interfaceDrops(name), kernelDrops: 0, kernelPackets: 0 };
+      if (this.handles.every((h) => h.opened)) {
+        clearInterval(this.retry);
+        this.retry = undefined;
+      }
+    }, (this.opts.retrySeconds ?? 5) * 1000).unref();
   }
 
   run(onFrame: (frame: Frame) => void): Promise<SourceEnd> {
     this.open();
+    this.onFrame = onFrame;
     return new Promise((resolve) => {
       this.finish = resolve;
-      this.handles.forEach((h, i) => {
-        const frame = newFrame();
-        frame.buf = h.buf;
-        frame.linkType = h.linkType;
-        frame.iface = i;
-        h.cap.on('packet', (nbytes: number, truncated: boolean) => {
-          frame.offset = 0;
-          frame.capLength = nbytes;
-          frame.wireLength = nbytes;
-          frame.ts = nowMicros();
-          this.frames++;
-          this.bytes += nbytes;
-          // `truncated`: cut to snaplen, like any snapped capture; the decoder uses the headers' lengths.
-          void truncated;
-          onFrame(frame);
-        });
-      });
     });
   }
 
@@ -130,26 +148,31 @@ export class LiveSource implements PacketSource {
     f?.({ reason: 'stopped' });
   }
 
+  /** Closes one capture, keeping its counters. */
+  private retire(h: Handle): void {
+    if (!h.opened) return;
+    this.pollKernel();
+    this.closedKernel = (this.closedKernel ?? 0) + h.kernelDrops;
+    const now = interfaceDrops(h.name);
+    if (now !== undefined && h.ifDropsAtStart !== undefined) this.closedIface = (this.closedIface ?? 0) + (now - h.ifDropsAtStart);
+    h.kernelDrops = 0;
+    liveCapture().close(h.opened.handle);
+    h.opened = undefined;
+  }
+
   private close(): void {
-    const st = this.stats();
-    this.closedKernel = st.kernelDrops;
-    this.closedIface = st.ifaceDrops;
-    for (const h of this.handles) {
-      h.cap.removeAllListeners('packet');
-      h.cap.close();
-    }
+    clearInterval(this.retry);
+    this.retry = undefined;
+    for (const h of this.handles) this.retire(h);
     this.handles = [];
   }
 
   /** Accumulate the kernel's counters (they reset on each read). */
   private pollKernel(): void {
     for (const h of this.handles) {
-      if (h.fd === undefined) continue;
-      const st = readSocketStats(h.fd);
-      if (st) {
-        h.kernelDrops += st.drops;
-        h.kernelPackets += st.packets;
-      }
+      if (!h.opened) continue;
+      const st = readSocketStats(h.opened.fd);
+      if (st) h.kernelDrops += st.drops;
     }
   }
 
@@ -158,16 +181,24 @@ export class LiveSource implements PacketSource {
     let kernel = this.closedKernel;
     let iface = this.closedIface;
     for (const h of this.handles) {
-      if (h.fd !== undefined) kernel = (kernel ?? 0) + h.kernelDrops;
+      if (!h.opened) continue;
+      kernel = (kernel ?? 0) + h.kernelDrops;
       const now = interfaceDrops(h.name);
       if (now !== undefined && h.ifDropsAtStart !== undefined) iface = (iface ?? 0) + (now - h.ifDropsAtStart);
     }
-    return {
-      frames: this.frames,
-      bytes: this.bytes,
-      skipped: {},
-      kernelDrops: kernel,
-      ifaceDrops: iface,
-    };
+    return { frames: this.frames, bytes: this.bytes, skipped: {}, kernelDrops: kernel, ifaceDrops: iface };
   }
+}
+
+function startupError(name: string, msg: string): StartupError {
+  const hint = /permission|not permitted/i.test(msg)
+    ? 'capture needs CAP_NET_RAW and CAP_NET_ADMIN: run as root, or install the systemd unit (it grants exactly these), or `setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`'
+    : /no such device|doesn't exist|not found/i.test(msg)
+      ? 'list the interfaces with `ip link` and set capture.interfaces'
+      : /filter|syntax|parse/i.test(msg)
+        ? 'fix capture.filter (tcpdump filter syntax; test it with `tcpdump -d "<filter>"`)'
+        : /not supported/i.test(msg)
+          ? 'capture on an Ethernet, loopback, cooked or raw-IP interface'
+          : 'check capture.interfaces and capture.filter';
+  return new StartupError('E_CAPTURE', `cannot capture on ${name}: ${msg}`, hint);
 }

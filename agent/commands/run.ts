@@ -6,7 +6,7 @@
  */
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
-import { createLogger, createTelemetry, type Telemetry } from '../events.js';
+import { createLogger, createTelemetry, report, type Telemetry } from '../events.js';
 import { describeError } from '../errors.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink, startStatsTimer } from '../publish/index.js';
@@ -63,6 +63,11 @@ Examples:
     const source = new LiveSource({
       interfaces: cfg.capture.interfaces, filter: cfg.capture.filter, snaplen: cfg.capture.snaplen,
       promiscuous: cfg.capture.promiscuous, bufferSize: cfg.capture.buffer_size,
+      // An interface going down or away stops only its own capture; it is retried until it is back.
+      onEvent: (e) => {
+        if (e.kind === 'stopped') report(t, 'capture', 'interface_stopped', { iface: e.iface, error: e.message, effect: 'retried every 5 s' }, 'error');
+        else t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
+      },
     });
     source.open();
     for (const w of source.warnings) t.log.warn(w);

@@ -1,13 +1,8 @@
 /*
- * Two things the `cap` package does not expose for a live capture on Linux,
- * done on the AF_PACKET socket libpcap opened for it:
- *   - the kernel's drop counter (getsockopt PACKET_STATISTICS: packets the
- *     ring buffer had no room for), which libpcap reads in pcap_stats() but
- *     cap never calls;
- *   - leaving promiscuous mode (cap always asks libpcap for it; libpcap sets it
- *     as a PACKET_MR_PROMISC membership of this socket, which we drop).
- * The socket's file descriptor is found by the caller from /proc (see
- * packet-socket.ts). Small and dependency-free: plain Node-API, no C++.
+ * The kernel's drop counter of a live capture's AF_PACKET socket
+ * (getsockopt PACKET_STATISTICS: packets the ring buffer had no room for),
+ * read on the descriptor live_capture.c reports. Small and dependency-free:
+ * plain Node-API, no C++.
  */
 #include <node_api.h>
 #include <errno.h>
@@ -55,25 +50,9 @@ static napi_value Stats(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* leavePromiscuous(fd, ifindex): drop the PACKET_MR_PROMISC membership libpcap added. */
-static napi_value LeavePromiscuous(napi_env env, napi_callback_info info) {
-  int32_t fd, ifindex;
-  if (arg_int(env, info, 0, &fd) != 0 || arg_int(env, info, 1, &ifindex) != 0) {
-    napi_throw_type_error(env, NULL, "leavePromiscuous(fd, ifindex): integers expected");
-    return NULL;
-  }
-  struct packet_mreq mr;
-  memset(&mr, 0, sizeof mr);
-  mr.mr_ifindex = ifindex;
-  mr.mr_type = PACKET_MR_PROMISC;
-  if (setsockopt(fd, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof mr) != 0) return throw_errno(env, "setsockopt(PACKET_DROP_MEMBERSHIP)");
-  return NULL;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
-    {"leavePromiscuous", NULL, LeavePromiscuous, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, 2, props);
   return exports;

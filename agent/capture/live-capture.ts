@@ -1,0 +1,35 @@
+/**
+ * The native libpcap binding of live capture (native/live_capture.c; why not `cap` is said
+ * there). Loaded on first use, so that commands without live capture never need it.
+ */
+import { createRequire } from 'node:module';
+import { StartupError } from '../errors.js';
+
+export interface OpenedCapture {
+  readonly handle: unknown;
+  /** libpcap's DLT_ value. */
+  readonly linkType: number;
+  /** The capture socket's descriptor (its kernel drop counter is read from it). */
+  readonly fd: number;
+  /** A warning from pcap_activate (e.g. promiscuous mode not supported), or "". */
+  readonly warning: string;
+}
+
+interface Native {
+  open(device: string, filter: string, snaplen: number, promisc: boolean, bufferBytes: number, buffer: Buffer,
+    onPacket: (capLength: number, wireLength: number, tsMicros: number) => void, onError: (message: string) => void): OpenedCapture;
+  close(handle: unknown): void;
+}
+
+let native: Native | undefined;
+
+export function liveCapture(): Native {
+  if (native) return native;
+  try {
+    native = createRequire(import.meta.url)('../../../build/Release/live_capture.node') as Native;
+  } catch (e) {
+    throw new StartupError('E_CAPTURE', `the live capture module is not built: ${(e as Error).message}`,
+      'install libpcap-dev, then run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory');
+  }
+  return native;
+}
