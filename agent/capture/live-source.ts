@@ -56,6 +56,8 @@ export class LiveSource implements PacketSource {
   private closedIface: number | undefined;
   private finish: ((end: SourceEnd) => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** stop() was called: nothing opens again (a retry tick or an event handler may run after it). */
+  private stopping = false;
   /** Warnings found while opening (e.g. promiscuous mode not supported). */
   readonly warnings: string[] = [];
 
@@ -65,7 +67,7 @@ export class LiveSource implements PacketSource {
 
   /** Opens every interface; throws a StartupError naming the fix. Called by run(), or earlier to fail fast. */
   open(): void {
-    if (this.handles.length > 0) return;
+    if (this.handles.length > 0 || this.stopping) return;
     this.opts.interfaces.forEach((name, index) => {
       const frame = newFrame();
       const h: Handle = { name, index, buf: Buffer.alloc(this.opts.snaplen), frame, opened: undefined, ifDropsAtStart: undefined, kernelDrops: 0 };
@@ -115,9 +117,10 @@ export class LiveSource implements PacketSource {
   }
 
   private scheduleRetry(): void {
-    if (this.retry || this.finish === undefined) return;
+    if (this.retry || this.finish === undefined || this.stopping) return;
     this.retry = setInterval(() => {
-      for (const h of this.handles) {
+      for (const h of [...this.handles]) {
+        if (this.stopping) return; // an event handler below may have stopped the source
         if (h.opened) continue;
         try {
           this.openOne(h);
@@ -138,10 +141,13 @@ export class LiveSource implements PacketSource {
     this.onFrame = onFrame;
     return new Promise((resolve) => {
       this.finish = resolve;
+      // An interface that went down between open() and run() is retried from now on.
+      if (this.handles.some((h) => !h.opened)) this.scheduleRetry();
     });
   }
 
   stop(): void {
+    this.stopping = true;
     this.close();
     const f = this.finish;
     this.finish = undefined;

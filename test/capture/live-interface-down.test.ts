@@ -66,3 +66,26 @@ t.test('an interface going down or away stops only its own capture, which resume
   source.stop();
   t.same(await running, { reason: 'stopped' });
 });
+
+t.test('an interface that goes down between open() and run() is retried once running, and nothing reopens after stop()', { skip: ok ? false : 'needs root and iproute2' }, async (t) => {
+  const id = randomBytes(2).toString('hex');
+  const a = `etr${id}a`;
+  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
+  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
+  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', `etr${id}b`);
+  ip('link', 'set', a, 'up');
+  const events: LiveEvent[] = [];
+  const source = new LiveSource({
+    interfaces: ['lo', a], filter: 'udp port 9', snaplen: 256, promiscuous: false, bufferSize: 1 << 20,
+    retrySeconds: 0.1, onEvent: (e) => { events.push(e); if (e.kind === 'resumed') source.stop(); },
+  });
+  source.open();
+  ip('link', 'set', a, 'down');
+  await new Promise((r) => setTimeout(r, 100)); // the stop is seen by the event loop before run()
+  const running = source.run(() => undefined);
+  await until('the stop', () => events.some((e) => e.kind === 'stopped'));
+  ip('link', 'set', a, 'up');
+  t.same(await running, { reason: 'stopped' }, 'resumed (and the handler stopped the source)');
+  await new Promise((r) => setTimeout(r, 400));
+  t.same(events.map((e) => e.kind), ['stopped', 'resumed'], 'no reopening after stop()');
+});

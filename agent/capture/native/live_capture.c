@@ -36,9 +36,16 @@ typedef struct {
   uint8_t *data;
   size_t length;
   int polling;
-  int in_poll;   /* inside on_poll: a close() asked for from JavaScript is finished there */
-  int closing;
+  int in_poll;       /* inside on_poll: a close() asked for from JavaScript is finished there */
+  int closing;       /* close() was asked for */
+  int close_started; /* uv_close called (once only) */
+  int closed;        /* on_closed ran: pcap and references released */
+  int finalized;     /* the JavaScript handle was collected: the struct may go once closed too */
 } Capture;
+
+/* Packets handled per wake-up at most: libuv's poll is level-triggered, so the rest is read on
+ * the next turn of the loop, after timers, signals, other interfaces and the MQTT socket. */
+#define MAX_PACKETS_PER_WAKEUP 1024
 
 static void throw_msg(napi_env env, const char *a, const char *b) {
   char msg[PCAP_ERRBUF_SIZE + 160];
@@ -46,6 +53,8 @@ static void throw_msg(napi_env env, const char *a, const char *b) {
   napi_throw_error(env, NULL, msg);
 }
 
+/* The struct lives while JavaScript holds its handle (a close() after the close is then harmless)
+ * and until libuv let go of the poll handle, whichever is later. */
 static void on_closed(uv_handle_t *h) {
   Capture *c = (Capture *)h->data;
   pcap_close(c->pcap); /* after the poll handle is closed: libuv must not watch a closed fd */
@@ -54,10 +63,13 @@ static void on_closed(uv_handle_t *h) {
   napi_delete_reference(c->env, c->on_error);
   napi_delete_reference(c->env, c->resource);
   napi_async_destroy(c->env, c->async);
-  free(c);
+  c->closed = 1;
+  if (c->finalized) free(c);
 }
 
 static void finish_close(Capture *c) {
+  if (c->close_started) return;
+  c->close_started = 1;
   if (c->polling) uv_poll_stop(&c->poll);
   c->polling = 0;
   uv_close((uv_handle_t *)&c->poll, on_closed);
@@ -68,6 +80,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
   Capture *c = (Capture *)user;
   if (c->closing) return;
   napi_env env = c->env;
+  napi_handle_scope hs; /* per packet: a wake-up's packets must not pile up their handles */
+  napi_open_handle_scope(env, &hs);
   size_t n = hdr->caplen < c->length ? hdr->caplen : c->length;
   memcpy(c->data, bytes, n);
   napi_value fn, recv, argv[3];
@@ -83,6 +97,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
     napi_fatal_exception(env, exc);
     pcap_breakloop(c->pcap);
   }
+  napi_close_handle_scope(env, hs);
 }
 
 static void report_error(Capture *c, const char *what, const char *detail) {
@@ -118,25 +133,43 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     c->polling = 0;
     report_error(c, "capture stopped", uv_strerror(status));
   } else if (events & UV_READABLE) {
-    int n;
+    int n, total = 0;
     do {
       n = pcap_dispatch(c->pcap, 64, on_packet, (u_char *)c);
-    } while (n > 0 && !c->closing);
+      if (n > 0) total += n;
+    } while (n > 0 && !c->closing && total < MAX_PACKETS_PER_WAKEUP);
     if (n == PCAP_ERROR && !c->closing) {
       uv_poll_stop(&c->poll);
       c->polling = 0;
       report_error(c, "capture stopped", pcap_geterr(c->pcap));
     }
   }
-  c->in_poll = 0;
+  /* Closing the callback scope runs queued microtasks and ticks, which may call close(): still "in poll". */
   napi_close_callback_scope(env, cs);
   napi_close_handle_scope(env, hs);
+  c->in_poll = 0;
   if (c->closing) finish_close(c);
 }
 
+/* The whole string or nothing: too long, or holding a NUL that would cut it short in C, is refused. */
 static int get_string(napi_env env, napi_value v, char *out, size_t size) {
-  size_t len;
-  return napi_get_value_string_utf8(env, v, out, size, &len) == napi_ok && len < size - 1 ? 0 : -1;
+  size_t full, len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &full) != napi_ok || full >= size) return -1;
+  if (napi_get_value_string_utf8(env, v, out, size, &len) != napi_ok || len != full) return -1;
+  return memchr(out, 0, len) == NULL ? 0 : -1;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Capture *c = (Capture *)data;
+  c->finalized = 1;
+  if (c->closed) free(c);
+  else if (!c->closing) {
+    /* Dropped without close(): close now; on_closed frees. */
+    c->closing = 1;
+    if (!c->in_poll) finish_close(c);
+  }
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
@@ -155,7 +188,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (get_string(env, argv[0], device, sizeof device) != 0 || get_string(env, argv[1], filter, sizeof filter) != 0
       || napi_get_value_int32(env, argv[2], &snaplen) != napi_ok || napi_get_value_bool(env, argv[3], &promisc) != napi_ok
       || napi_get_value_int32(env, argv[4], &bufsize) != napi_ok || napi_get_buffer_info(env, argv[5], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "open(): bad argument types");
+    napi_throw_type_error(env, NULL, "open(): bad arguments (device and filter must be strings without NUL, at most 255 and 8191 bytes)");
     return NULL;
   }
   char err[PCAP_ERRBUF_SIZE];
@@ -209,6 +242,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
 
   Capture *c = calloc(1, sizeof *c);
+  if (!c) {
+    pcap_close(p);
+    throw_msg(env, "out of memory", NULL);
+    return NULL;
+  }
   c->env = env;
   c->pcap = p;
   c->data = data;
@@ -221,14 +259,28 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[5], 1, &c->buffer);
   napi_create_reference(env, argv[6], 1, &c->on_packet);
   napi_create_reference(env, argv[7], 1, &c->on_error);
-  uv_poll_init(loop, &c->poll, fd);
+  int uvrc = uv_poll_init(loop, &c->poll, fd);
   c->poll.data = c;
-  uv_poll_start(&c->poll, UV_READABLE, on_poll);
+  if (uvrc != 0) {
+    /* Never initialised, so never closed by libuv: release here. */
+    c->finalized = 1;
+    on_closed((uv_handle_t *)&c->poll);
+    throw_msg(env, "cannot poll the capture: ", uv_strerror(uvrc));
+    return NULL;
+  }
+  uvrc = uv_poll_start(&c->poll, UV_READABLE, on_poll);
+  if (uvrc != 0) {
+    c->closing = 1;
+    c->finalized = 1; /* no handle is handed out */
+    finish_close(c);  /* on_closed releases and frees */
+    throw_msg(env, "cannot poll the capture: ", uv_strerror(uvrc));
+    return NULL;
+  }
   c->polling = 1;
 
   napi_value out, handle, v;
   napi_create_object(env, &out);
-  napi_create_external(env, c, NULL, NULL, &handle);
+  napi_create_external(env, c, finalize, NULL, &handle);
   napi_set_named_property(env, out, "handle", handle);
   napi_create_int32(env, pcap_datalink(p), &v);
   napi_set_named_property(env, out, "linkType", v);
@@ -239,7 +291,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(handle): stops polling and frees everything once libuv let go of the descriptor. Twice is a no-op. */
+/* close(handle): stops polling and releases the capture once libuv let go of the descriptor. Twice is a no-op. */
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
