@@ -159,8 +159,8 @@ export class LiveSource implements PacketSource {
     if (!h.opened) return;
     this.pollKernel();
     this.closedKernel = (this.closedKernel ?? 0) + h.kernelDrops;
-    const now = interfaceDrops(h.name);
-    if (now !== undefined && h.ifDropsAtStart !== undefined) this.closedIface = (this.closedIface ?? 0) + (now - h.ifDropsAtStart);
+    const d = ifaceDropsSinceOpen(h);
+    if (d !== undefined) this.closedIface = (this.closedIface ?? 0) + d;
     h.kernelDrops = 0;
     liveCapture().close(h.opened.handle);
     h.opened = undefined;
@@ -189,11 +189,17 @@ export class LiveSource implements PacketSource {
     for (const h of this.handles) {
       if (!h.opened) continue;
       kernel = (kernel ?? 0) + h.kernelDrops;
-      const now = interfaceDrops(h.name);
-      if (now !== undefined && h.ifDropsAtStart !== undefined) iface = (iface ?? 0) + (now - h.ifDropsAtStart);
+      const d = ifaceDropsSinceOpen(h);
+      if (d !== undefined) iface = (iface ?? 0) + d;
     }
     return { frames: this.frames, bytes: this.bytes, skipped: {}, kernelDrops: kernel, ifaceDrops: iface };
   }
+}
+
+/** Drops the interface itself counted since its capture opened (sysfs), if known. */
+function ifaceDropsSinceOpen(h: Handle): number | undefined {
+  const now = interfaceDrops(h.name);
+  return now !== undefined && h.ifDropsAtStart !== undefined ? now - h.ifDropsAtStart : undefined;
 }
 
 function startupError(name: string, msg: string): StartupError {

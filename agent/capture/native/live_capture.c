@@ -75,6 +75,22 @@ static void finish_close(Capture *c) {
   uv_close((uv_handle_t *)&c->poll, on_closed);
 }
 
+/*
+ * Calls one of the JavaScript callbacks. A throw there is the program's error, not the capture's:
+ * it is reported as uncaught. Returns 0, or -1 when the callback threw.
+ */
+static int call_js(Capture *c, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = c->env;
+  napi_value fn, recv;
+  napi_get_reference_value(env, ref, &fn);
+  napi_get_reference_value(env, c->resource, &recv);
+  if (napi_call_function(env, recv, fn, argc, argv, NULL) != napi_pending_exception) return 0;
+  napi_value exc;
+  napi_get_and_clear_last_exception(env, &exc);
+  napi_fatal_exception(env, exc);
+  return -1;
+}
+
 /* Called for each packet inside pcap_dispatch, within the callback scope opened in on_poll. */
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes) {
   Capture *c = (Capture *)user;
@@ -84,19 +100,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
   napi_open_handle_scope(env, &hs);
   size_t n = hdr->caplen < c->length ? hdr->caplen : c->length;
   memcpy(c->data, bytes, n);
-  napi_value fn, recv, argv[3];
-  napi_get_reference_value(env, c->on_packet, &fn);
-  napi_get_reference_value(env, c->resource, &recv);
+  napi_value argv[3];
   napi_create_uint32(env, (uint32_t)n, &argv[0]);
   napi_create_uint32(env, hdr->len, &argv[1]);
   napi_create_double(env, (double)hdr->ts.tv_sec * 1e6 + (double)hdr->ts.tv_usec, &argv[2]);
-  if (napi_call_function(env, recv, fn, 3, argv, NULL) == napi_pending_exception) {
-    /* A throw in the JavaScript callback is the program's error, not the capture's: report it as uncaught. */
-    napi_value exc;
-    napi_get_and_clear_last_exception(env, &exc);
-    napi_fatal_exception(env, exc);
-    pcap_breakloop(c->pcap);
-  }
+  if (call_js(c, c->on_packet, 3, argv) != 0) pcap_breakloop(c->pcap);
   napi_close_handle_scope(env, hs);
 }
 
@@ -104,15 +112,9 @@ static void report_error(Capture *c, const char *what, const char *detail) {
   napi_env env = c->env;
   char msg[PCAP_ERRBUF_SIZE + 160];
   snprintf(msg, sizeof msg, "%s%s%s", what, detail && *detail ? ": " : "", detail ? detail : "");
-  napi_value fn, recv, arg;
-  napi_get_reference_value(env, c->on_error, &fn);
-  napi_get_reference_value(env, c->resource, &recv);
+  napi_value arg;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &arg);
-  if (napi_call_function(env, recv, fn, 1, &arg, NULL) == napi_pending_exception) {
-    napi_value exc;
-    napi_get_and_clear_last_exception(env, &exc);
-    napi_fatal_exception(env, exc);
-  }
+  call_js(c, c->on_error, 1, &arg);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
