@@ -78,7 +78,8 @@ export class LiveSource implements PacketSource {
         this.openOne(h);
       } catch (e) {
         this.close();
-        throw startupError(name, (e as Error).message);
+        // The binding missing is its own StartupError with its own fix; libpcap's refusals get one here.
+        throw e instanceof StartupError ? e : startupError(name, (e as Error).message);
       }
     });
   }
