@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { detectFormat } from '../capture/file-source.js';
 import { StartupError } from '../errors.js';
 
 /** Why a file could not be opened, in words: "no such file", "permission denied", "is a directory". */
@@ -16,9 +17,6 @@ export function openErrorReason(e: unknown): string {
   if (code === 'EISDIR') return 'is a directory';
   return (e as Error).message;
 }
-
-/** pcap (both byte orders, µs and ns) and pcapng magic numbers, as the first four bytes read little-endian. */
-const CAPTURE_MAGIC = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
 
 /**
  * A read stream on `path`; throws StartupError ("cannot read <what> <path>: <why>", `fix`) if it
@@ -39,7 +37,7 @@ export function openInputStream(path: string, what: string, fix: string): fs.Rea
   }
   // Only a regular file can be peeked at without consuming it (a pipe or FIFO cannot seek).
   const head = Buffer.alloc(4);
-  if (st.isFile() && fs.readSync(fd, head, 0, 4, 0) === 4 && CAPTURE_MAGIC.has(head.readUInt32LE(0))) {
+  if (st.isFile() && fs.readSync(fd, head, 0, 4, 0) === 4 && detectFormat(head) !== undefined) {
     fs.closeSync(fd);
     throw new StartupError('E_INPUT', `${path} is a packet capture, not a ${what}`,
       `turn it into flow rows first: eta-sensor extract ${path} -o flows.csv`);
