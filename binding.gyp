@@ -2,13 +2,39 @@
   "targets": [
     {
       "target_name": "packet_socket",
-      "sources": ["agent/capture/native/packet_socket.c"],
-      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+      "sources": [
+        "agent/capture/native/packet_socket.c"
+      ],
+      "conditions": [
+        [
+          "OS!='linux'",
+          {
+            "type": "none",
+            "sources": []
+          }
+        ]
+      ]
     },
     {
       "target_name": "live_capture",
-      "sources": ["agent/capture/native/live_capture.c"],
-      "libraries": ["-lpcap"]
+      "sources": [
+        "agent/capture/native/live_capture.c"
+      ],
+      "libraries": [
+        "-lpcap"
+      ]
+    },
+    {
+      "target_name": "flow_core",
+      "sources": [
+        "agent/flows/native/flow_core.c",
+        "agent/flows/native/table.c",
+        "agent/flows/native/decode.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

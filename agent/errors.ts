@@ -13,7 +13,8 @@ export type StartupCode =
   | 'E_MODEL'
   | 'E_FEATURES'
   | 'E_DATA'
-  | 'E_PUBLISH';
+  | 'E_PUBLISH'
+  | 'E_INSTALL';
 
 export class StartupError extends Error {
   readonly code: StartupCode;

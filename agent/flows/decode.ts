@@ -1,23 +1,22 @@
 /**
- * Frame → Packet: link layer, then IP and transport. Returns a SKIP code
- * (0 when the packet can update a flow). Never throws on any byte sequence.
+ * Frame → Packet, one frame at a time: link layer, then IP and transport, by
+ * the same C decoder the flow table runs (native/decode.c). For tests and
+ * tools; the meter decodes inside the table without this copy. Returns a SKIP
+ * code (0 when the packet can update a flow). Never throws on any byte sequence.
  */
-import { decodeLink } from './decode-link.js';
-import { decodeIp, type DecodeOptions } from './decode-ip.js';
-import { SKIP, type Packet } from './packet.js';
+import { fillPacket, flowCore, packetView } from './native-core.js';
+import type { Packet } from './packet.js';
 
-export type { DecodeOptions };
+export interface DecodeOptions {
+  /** Decapsulate GTP-U (UDP port 2152) and classify the subscriber's inner flow. */
+  gtp: boolean;
+}
 
-const ether = new Int32Array(1);
+let view: Float64Array | undefined;
 
 export function decodeFrame(linkType: number, buf: Buffer, off: number, capLength: number, p: Packet, opts: DecodeOptions): number {
-  const end = off + capLength;
-  p.buf = buf;
-  p.vlan = 0;
-  p.vlanInner = 0;
-  p.tunnels = 0;
-  const ip = decodeLink(linkType, buf, off, end, p, ether);
-  if (ip < 0) return -ip;
-  if (ip >= end) return SKIP.truncated;
-  return decodeIp(buf, ip, end, p, opts);
+  view ??= packetView();
+  const r = flowCore().decode(buf, linkType, off, capLength, opts.gtp, view);
+  fillPacket(p, view, buf);
+  return r;
 }

@@ -6,9 +6,7 @@
 import type { Frame } from '../capture/types.js';
 import { buildRecord, scratchRecord, type FlowMeta, type FlowRecord } from '../features/record.js';
 import { ACTIVITY_GAP_S } from '../features/registry.js';
-import { decodeFrame, type DecodeOptions } from './decode.js';
 import type { EndReason } from './end-reason.js';
-import { Packet, SKIP, SKIP_NAMES } from './packet.js';
 import { FlowTable, type FlowPlugin } from './table.js';
 import type { MetaLimits } from '../meta/config.js';
 import { MetaPlugin } from '../meta/flow-plugin.js';
@@ -47,11 +45,6 @@ export interface MeterStats {
 
 export class FlowMeter {
   readonly table: FlowTable;
-  private readonly packet = new Packet();
-  private readonly skips = new Float64Array(SKIP_NAMES.length);
-  private readonly decodeOpts: DecodeOptions;
-  private frames = 0;
-  private packets = 0;
   private meta: MetaProvider | undefined;
   private readonly metaErrors: Record<string, number> = {};
 
@@ -59,7 +52,6 @@ export class FlowMeter {
     opts: MeterOptions,
     private readonly onFlow: (rec: FlowRecord) => void,
   ) {
-    this.decodeOpts = { gtp: opts.gtp };
     const scratch = opts.reuseRecord ? scratchRecord() : undefined;
     this.table = new FlowTable(
       {
@@ -68,6 +60,7 @@ export class FlowMeter {
         maxFlows: opts.maxFlows,
         tcpCloseGrace: opts.tcpCloseGrace,
         activityGap: ACTIVITY_GAP_S,
+        gtp: opts.gtp,
       },
       (slot, reason) => this.onFlow(buildRecord(this.table.cols, slot, reason, this.meta?.metaOf(slot) ?? null, scratch)),
     );
@@ -78,25 +71,15 @@ export class FlowMeter {
     }
   }
 
+  /** The handshake metadata provider; set before the first frame. */
   useMeta(provider: MetaProvider): void {
     this.meta = provider;
-    this.table.addPlugin(provider);
+    this.table.setPlugin(provider);
   }
 
-  /** One captured frame. */
+  /** One captured frame (undecodable ones are counted by reason, see stats()). */
   frame(f: Frame): void {
-    this.frames++;
-    const p = this.packet;
-    const r = decodeFrame(f.linkType, f.buf, f.offset, f.capLength, p, this.decodeOpts);
-    if (r !== SKIP.ok) {
-      this.skips[r]++;
-      return;
-    }
-    if (!this.table.update(p, f.ts)) {
-      this.skips[SKIP['fragment-without-first']]++;
-      return;
-    }
-    this.packets++;
+    this.table.frame(f.linkType, f.buf, f.offset, f.capLength, f.ts);
   }
 
   /** Advance the clock without a packet (live capture's timer), in µs on the packets' time base. */
@@ -110,17 +93,13 @@ export class FlowMeter {
   }
 
   stats(): MeterStats {
-    const skipped: Record<string, number> = {};
-    SKIP_NAMES.forEach((name, i) => {
-      if (i !== SKIP.ok && this.skips[i]! > 0) skipped[name] = this.skips[i]!;
-    });
     return {
-      frames: this.frames,
-      packets: this.packets,
-      skipped,
+      frames: this.table.frames,
+      packets: this.table.packets,
+      skipped: this.table.skipped(),
       flowsCreated: this.table.flowsCreated,
       flowsActive: this.table.size,
-      flowsEnded: { ...this.table.ended },
+      flowsEnded: this.table.ended,
       clockJumps: this.table.clockJumps,
       metaErrors: { ...this.metaErrors },
     };

@@ -95,6 +95,11 @@ export class MetaPlugin implements MetaProvider {
     this.held = new Uint8Array(capacity);
   }
 
+  /** The flow table calls onPacket for the flows whose state is not IDLE (and for each flow's first packet). */
+  get watch(): Uint8Array {
+    return this.state;
+  }
+
   onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void {
     if (isNew) {
       this.state[slot] = this.limits.enabled && (p.proto === 6 || p.proto === 17) ? WAITING : IDLE;

@@ -1,0 +1,79 @@
+/**
+ * The native per-packet path (native/flow_core.c): decoding and the flow
+ * table in C, on the columns of store.ts. Why C: decoding, the flow lookup
+ * and the accumulators run for every packet, and in JavaScript they were half
+ * of `extract`'s time (ndpiReader, the reference, is C). Records are still
+ * built, and features finished, in JavaScript from the one feature registry.
+ */
+import { createRequire } from 'node:module';
+import { StartupError } from '../errors.js';
+import type { Columns } from './store.js';
+import type { Packet } from './packet.js';
+
+export interface CoreLayout {
+  frames: number;
+  packets: number;
+  created: number;
+  live: number;
+  clockJumps: number;
+  fragmentOrphans: number;
+  /** First of the per-end-reason counters (END_REASONS order). */
+  ended: number;
+  /** First of the per-skip-reason counters (SKIP order). */
+  skips: number;
+  clock: number;
+  statsLength: number;
+  viewLength: number;
+}
+
+export interface Core {
+  setBuffer(buf: Buffer): void;
+  /** Decode and add one frame; returns its SKIP code (0: added to a flow). */
+  frame(linkType: number, offset: number, capLength: number, ts: number): number;
+  advance(ts: number): void;
+  /** End flows (END_REASONS index), least recently used first, at most `limit`; returns how many. */
+  expireAll(reason: number, limit: number): number;
+}
+
+interface Native {
+  layout: CoreLayout;
+  create(
+    cols: Columns, stats: Float64Array, view: Float64Array, watch: Uint8Array | null,
+    settings: [capacity: number, idle: number, active: number, grace: number, gap: number, gtp: number],
+    onEnd: (slot: number, reason: number) => void,
+    onPacket: ((slot: number, dir: number, isNew: number) => void) | null,
+  ): Core;
+  decode(buf: Buffer, linkType: number, offset: number, capLength: number, gtp: boolean, view: Float64Array): number;
+}
+
+let native: Native | undefined;
+
+export function flowCore(): Native {
+  if (native) return native;
+  try {
+    native = createRequire(import.meta.url)('../../../build/Release/flow_core.node') as Native;
+  } catch (e) {
+    throw new StartupError('E_INSTALL', `the flow meter's native module is not built: ${(e as Error).message}`,
+      'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory');
+  }
+  return native;
+}
+
+/** A packet view for the core to fill (see fillPacket). */
+export function packetView(): Float64Array {
+  return new Float64Array(flowCore().layout.viewLength);
+}
+
+/** The Packet object from a view the core filled, in flow_core.c's field order. */
+export function fillPacket(p: Packet, v: Float64Array, buf: Buffer): Packet {
+  p.ipVersion = v[0]!;
+  p.s0 = v[1]!; p.s1 = v[2]!; p.s2 = v[3]!; p.s3 = v[4]!;
+  p.d0 = v[5]!; p.d1 = v[6]!; p.d2 = v[7]!; p.d3 = v[8]!;
+  p.proto = v[9]!; p.sport = v[10]!; p.dport = v[11]!;
+  p.vlan = v[12]!; p.vlanInner = v[13]!;
+  p.ipBytes = v[14]!; p.payloadLen = v[15]!; p.payloadOff = v[16]!; p.capPayload = v[17]!;
+  p.tcpFlags = v[18]!; p.tcpWindow = v[19]!; p.tcpSeq = v[20]!;
+  p.frag = v[21]!; p.fragId = v[22]!; p.tunnels = v[23]!;
+  p.buf = buf;
+  return p;
+}

@@ -1,0 +1,349 @@
+/*
+ * Node-API binding of the flow table (table.c) and decoder (decode.c): the
+ * per-packet path of the flow meter. JavaScript owns the flow columns (typed
+ * arrays, agent/flows/store.ts), the counters and the packet view; this file
+ * checks their types and sizes once, keeps them reachable from the object it
+ * returns, and calls back into JavaScript when a flow ends or when the
+ * handshake inspector asked to see a flow's packets.
+ */
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+/* Fields of the packet view (a Float64Array), in agent/flows/native-core.ts's order. */
+enum {
+  PV_IP_VERSION = 0, PV_S0, PV_S1, PV_S2, PV_S3, PV_D0, PV_D1, PV_D2, PV_D3, PV_PROTO, PV_SPORT, PV_DPORT,
+  PV_VLAN, PV_VLAN_INNER, PV_IP_BYTES, PV_PAYLOAD_LEN, PV_PAYLOAD_OFF, PV_CAP_PAYLOAD, PV_TCP_FLAGS,
+  PV_TCP_WINDOW, PV_TCP_SEQ, PV_FRAG, PV_FRAG_ID, PV_TUNNELS, PV_COUNT
+};
+
+typedef struct {
+  table_t t;
+  napi_env env;
+  napi_ref on_end, on_packet, buffer; /* weak, except buffer (see create) */
+  int64_t external; /* bytes malloc'ed here, reported to V8 so that its GC feels them */
+  const uint8_t *buf;
+  size_t buf_len;
+  double *view;
+} core_t;
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, "E_FLOW_CORE", "flow core: " #call " failed"); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static void copy_packet(const packet_t *p, double *v) {
+  v[PV_IP_VERSION] = p->ip_version;
+  for (int i = 0; i < 4; i++) {
+    v[PV_S0 + i] = p->s[i];
+    v[PV_D0 + i] = p->d[i];
+  }
+  v[PV_PROTO] = p->proto; v[PV_SPORT] = p->sport; v[PV_DPORT] = p->dport;
+  v[PV_VLAN] = p->vlan; v[PV_VLAN_INNER] = p->vlan_inner;
+  v[PV_IP_BYTES] = p->ip_bytes; v[PV_PAYLOAD_LEN] = (double)p->payload_len;
+  v[PV_PAYLOAD_OFF] = (double)p->payload_off; v[PV_CAP_PAYLOAD] = (double)p->cap_payload;
+  v[PV_TCP_FLAGS] = p->tcp_flags; v[PV_TCP_WINDOW] = p->tcp_window; v[PV_TCP_SEQ] = p->tcp_seq;
+  v[PV_FRAG] = p->frag; v[PV_FRAG_ID] = p->frag_id; v[PV_TUNNELS] = p->tunnels;
+}
+
+/* Calls a JavaScript callback with numbers; nonzero when it threw (the exception stays pending). */
+static int call_back(core_t *k, napi_ref ref, int argc, const double *argv) {
+  napi_env env = k->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 1;
+  napi_value fn, recv, args[3];
+  int failed = napi_get_reference_value(env, ref, &fn) != napi_ok || napi_get_undefined(env, &recv) != napi_ok;
+  for (int i = 0; i < argc && !failed; i++) failed = napi_create_double(env, argv[i], &args[i]) != napi_ok;
+  if (!failed) failed = napi_call_function(env, recv, fn, (size_t)argc, args, NULL) != napi_ok;
+  napi_close_handle_scope(env, scope);
+  return failed;
+}
+
+static int on_end(void *ctx, int32_t slot, int reason) {
+  core_t *k = ctx;
+  double argv[2] = {slot, reason};
+  return call_back(k, k->on_end, 2, argv);
+}
+
+static int on_packet(void *ctx, int32_t slot, int dir, int is_new) {
+  core_t *k = ctx;
+  copy_packet(&k->t.pkt, k->view);
+  double argv[3] = {slot, dir, is_new};
+  return call_back(k, k->on_packet, 3, argv);
+}
+
+/* The data of a typed array of the given type with exactly `length` elements, or NULL (and a TypeError). */
+static void *typed(napi_env env, napi_value v, const char *name, napi_typedarray_type want, size_t length) {
+  bool is;
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != want || len != length) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "flow core: %s is not a typed array of the expected type and length %zu", name, length);
+    napi_throw_type_error(env, "E_FLOW_CORE", msg);
+    return NULL;
+  }
+  return data;
+}
+
+static void *column(napi_env env, napi_value cols, const char *name, napi_typedarray_type want, size_t length) {
+  napi_value v;
+  if (napi_get_named_property(env, cols, name, &v) != napi_ok) return NULL;
+  return typed(env, v, name, want, length);
+}
+
+static int columns(napi_env env, napi_value cols, size_t n, columns_t *c) {
+#define COL(field, type, per)                                                   \
+  if (!(c->field = column(env, cols, #field, type, n * (per)))) return -1;
+  COL(hash, napi_uint32_array, 1) COL(srcIp, napi_uint32_array, 4) COL(dstIp, napi_uint32_array, 4)
+  COL(ports, napi_uint32_array, 1) COL(proto, napi_uint8_array, 1) COL(ipVersion, napi_uint8_array, 1)
+  COL(vlan, napi_uint32_array, 1) COL(lruPrev, napi_int32_array, 1) COL(lruNext, napi_int32_array, 1)
+  COL(lastTouch, napi_float64_array, 1) COL(closeAt, napi_float64_array, 1) COL(tcpEnd, napi_uint8_array, 1)
+  COL(gen, napi_uint32_array, 1) COL(firstTs, napi_float64_array, 1) COL(lastTs, napi_float64_array, 1)
+  COL(biIatMin, napi_float32_array, 1) COL(biIatMax, napi_float32_array, 1) COL(biIatSum, napi_float64_array, 1)
+  COL(biIatSq, napi_float64_array, 1) COL(activeStart, napi_float64_array, 1)
+  COL(actMin, napi_float32_array, 1) COL(actMax, napi_float32_array, 1) COL(actSum, napi_float64_array, 1)
+  COL(actSq, napi_float64_array, 1) COL(actN, napi_uint32_array, 1)
+  COL(idleMin, napi_float32_array, 1) COL(idleMax, napi_float32_array, 1) COL(idleSum, napi_float64_array, 1)
+  COL(idleSq, napi_float64_array, 1) COL(idleN, napi_uint32_array, 1)
+  COL(pkts, napi_uint32_array, 2) COL(bytes, napi_float64_array, 2) COL(payBytes, napi_float64_array, 2)
+  COL(szMin, napi_uint32_array, 2) COL(szMax, napi_uint32_array, 2) COL(szSq, napi_float64_array, 2)
+  COL(iatMin, napi_float32_array, 2) COL(iatMax, napi_float32_array, 2) COL(iatSum, napi_float64_array, 2)
+  COL(iatSq, napi_float64_array, 2) COL(dirFirstTs, napi_float64_array, 2) COL(dirLastTs, napi_float64_array, 2)
+  COL(lastPayTs, napi_float64_array, 2) COL(initWin, napi_uint16_array, 2)
+  COL(flags, napi_uint32_array, 16) COL(histSize, napi_uint32_array, 2 * HIST_BINS) COL(histIat, napi_uint32_array, 2 * HIST_BINS)
+  COL(ppiN, napi_uint8_array, 1) COL(ppiDirs, napi_uint32_array, 1) COL(ppiSize, napi_uint16_array, PPI_LEN)
+  COL(ppiIat, napi_float32_array, PPI_LEN) COL(ppiLastTs, napi_float64_array, 1)
+#undef COL
+  return 0;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  core_t *k = data;
+  table_free(&k->t);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -k->external, &ignored);
+  napi_delete_reference(env, k->on_end);
+  if (k->on_packet) napi_delete_reference(env, k->on_packet);
+  if (k->buffer) napi_delete_reference(env, k->buffer);
+  free(k);
+}
+
+static core_t *self(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  void *data;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, &data) != napi_ok) return NULL;
+  core_t *k = data;
+  k->env = env;
+  k->t.failed = 0;
+  return k;
+}
+
+/* setBuffer(buf): the buffer the next frames' offsets point into. */
+static napi_value set_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  core_t *k = self(env, info, &argc, argv);
+  void *data;
+  size_t len;
+  if (!k || argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: setBuffer needs a Buffer");
+    return NULL;
+  }
+  if (k->buffer) napi_delete_reference(env, k->buffer);
+  CHECK(napi_create_reference(env, argv[0], 1, &k->buffer));
+  k->buf = data;
+  k->buf_len = len;
+  return NULL;
+}
+
+/* frame(linkType, offset, capLength, ts): decode and add one frame; returns its skip code (0: added). */
+static napi_value frame(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out;
+  core_t *k = self(env, info, &argc, argv);
+  uint32_t link, off, cap;
+  double ts;
+  if (!k || argc < 4 || napi_get_value_uint32(env, argv[0], &link) != napi_ok || napi_get_value_uint32(env, argv[1], &off) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &cap) != napi_ok || napi_get_value_double(env, argv[3], &ts) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: frame(linkType, offset, capLength, ts) takes numbers");
+    return NULL;
+  }
+  if ((size_t)off + cap > k->buf_len) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: frame lies outside the buffer given to setBuffer");
+    return NULL;
+  }
+  int r = table_frame(&k->t, link, k->buf, off, cap, ts);
+  if (k->t.failed) return NULL;
+  CHECK(napi_create_uint32(env, (uint32_t)r, &out));
+  return out;
+}
+
+/* advance(ts): move the clock and end what expired. */
+static napi_value advance(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  core_t *k = self(env, info, &argc, argv);
+  double ts;
+  if (!k || argc < 1 || napi_get_value_double(env, argv[0], &ts) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: advance(ts) takes a number");
+    return NULL;
+  }
+  table_advance(&k->t, ts);
+  return NULL;
+}
+
+/* expireAll(reason, limit): end flows, least recently used first; returns how many ended. */
+static napi_value expire_all(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  core_t *k = self(env, info, &argc, argv);
+  uint32_t reason;
+  double limit;
+  if (!k || argc < 2 || napi_get_value_uint32(env, argv[0], &reason) != napi_ok || reason >= END_COUNT ||
+      napi_get_value_double(env, argv[1], &limit) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: expireAll(reason, limit) takes a reason index and a number");
+    return NULL;
+  }
+  int32_t n = table_expire_all(&k->t, (int)reason, limit);
+  if (k->t.failed) return NULL;
+  CHECK(napi_create_int32(env, n, &out));
+  return out;
+}
+
+static napi_value method(napi_env env, napi_value obj, const char *name, napi_callback cb, core_t *k) {
+  napi_value fn;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, k, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, obj, name, fn) != napi_ok) return NULL;
+  return fn;
+}
+
+/*
+ * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd, onPacket|null)
+ * -> { setBuffer, frame, advance, expireAll }. Times in seconds; the table's clock runs in µs.
+ */
+static napi_value create(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], obj, keep;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: create takes 7 arguments");
+    return NULL;
+  }
+  double set[6];
+  for (uint32_t i = 0; i < 6; i++) {
+    napi_value v;
+    if (napi_get_element(env, argv[4], i, &v) != napi_ok || napi_get_value_double(env, v, &set[i]) != napi_ok) {
+      napi_throw_type_error(env, "E_FLOW_CORE", "flow core: settings must be 6 numbers");
+      return NULL;
+    }
+  }
+  if (!(set[0] >= 1 && set[0] <= 1e8)) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: capacity must be between 1 and 100,000,000");
+    return NULL;
+  }
+  size_t cap = (size_t)set[0];
+  napi_valuetype wt, pt;
+  CHECK(napi_typeof(env, argv[3], &wt));
+  CHECK(napi_typeof(env, argv[6], &pt));
+  core_t *k = calloc(1, sizeof(core_t));
+  if (!k) {
+    napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory");
+    return NULL;
+  }
+  if (columns(env, argv[0], cap, &k->t.c) != 0 || !(k->t.stats = typed(env, argv[1], "stats", napi_float64_array, ST_COUNT)) ||
+      !(k->view = typed(env, argv[2], "view", napi_float64_array, PV_COUNT)) ||
+      (wt != napi_null && !(k->t.watch = typed(env, argv[3], "watch", napi_uint8_array, cap)))) {
+    free(k);
+    return NULL;
+  }
+  if (table_init(&k->t, (int32_t)cap, set[1], set[2], set[3], set[4], set[5] != 0) != 0) {
+    free(k);
+    napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory for the flow index");
+    return NULL;
+  }
+  k->t.on_end = on_end;
+  k->t.on_packet = pt == napi_function ? on_packet : NULL;
+  k->t.ctx = k;
+  /*
+   * The typed arrays and callbacks must live as long as the table that points into them. They
+   * are held by the returned object, not by strong references from here: the callbacks close
+   * over the JavaScript that holds this object, and a strong reference would make that a cycle
+   * through a GC root, never collected (a table leaked per meter).
+   */
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_array_with_length(env, 7, &keep));
+  for (uint32_t i = 0; i < 7; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
+  CHECK(napi_set_named_property(env, obj, "keep", keep));
+  CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
+  if (pt == napi_function) CHECK(napi_create_reference(env, argv[6], 0, &k->on_packet));
+  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * 4 + 65536 * 56;
+  int64_t ignored;
+  CHECK(napi_adjust_external_memory(env, k->external, &ignored));
+  if (!method(env, obj, "setBuffer", set_buffer, k) || !method(env, obj, "frame", frame, k) ||
+      !method(env, obj, "advance", advance, k) || !method(env, obj, "expireAll", expire_all, k)) return NULL;
+  CHECK(napi_wrap(env, obj, k, finalize, NULL, NULL));
+  return obj;
+}
+
+/* decode(buf, linkType, offset, capLength, gtp, view): decode one frame into the view; returns its skip code. */
+static napi_value decode(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t len;
+  uint32_t link, off, cap;
+  bool gtp;
+  double *view;
+  if (argc < 6 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &link) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &off) != napi_ok || napi_get_value_uint32(env, argv[3], &cap) != napi_ok ||
+      napi_get_value_bool(env, argv[4], &gtp) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: decode(buf, linkType, offset, capLength, gtp, view)");
+    return NULL;
+  }
+  if (!(view = typed(env, argv[5], "view", napi_float64_array, PV_COUNT))) return NULL;
+  if ((size_t)off + cap > len) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: frame lies outside the buffer");
+    return NULL;
+  }
+  packet_t p;
+  memset(&p, 0, sizeof p);
+  int r = decode_frame(link, data, off, cap, &p, gtp);
+  copy_packet(&p, view);
+  CHECK(napi_create_uint32(env, (uint32_t)r, &out));
+  return out;
+}
+
+/* Counter indexes and sizes, so JavaScript reads them from here rather than repeating them. */
+static napi_value layout(napi_env env) {
+  napi_value o, v;
+  if (napi_create_object(env, &o) != napi_ok) return NULL;
+  const struct { const char *name; double value; } f[] = {
+    {"frames", ST_FRAMES}, {"packets", ST_PACKETS}, {"created", ST_CREATED}, {"live", ST_LIVE},
+    {"clockJumps", ST_CLOCK_JUMPS}, {"fragmentOrphans", ST_FRAG_ORPHANS}, {"ended", ST_ENDED},
+    {"skips", ST_SKIPS}, {"clock", ST_CLOCK}, {"statsLength", ST_COUNT}, {"viewLength", PV_COUNT},
+  };
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (napi_create_double(env, f[i].value, &v) != napi_ok || napi_set_named_property(env, o, f[i].name, v) != napi_ok) return NULL;
+  }
+  return o;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn, lay;
+  if (napi_create_function(env, "create", NAPI_AUTO_LENGTH, create, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "create", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "decode", NAPI_AUTO_LENGTH, decode, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "decode", fn) != napi_ok) return NULL;
+  if (!(lay = layout(env)) || napi_set_named_property(env, exports, "layout", lay) != napi_ok) return NULL;
+  return exports;
+}

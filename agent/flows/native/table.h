@@ -1,0 +1,82 @@
+/*
+ * The flow table in C: flow lookup, least-recently-used order, expiry and the
+ * per-packet accumulators. The flow state lives in the JavaScript typed arrays
+ * of agent/flows/store.ts (`cols` below points into them), so records are still
+ * built, and features finished, in JavaScript from the registry; only the work
+ * done for every packet is here. Mirrors agent/flows/table.ts's contract.
+ */
+#ifndef ETA_TABLE_H
+#define ETA_TABLE_H
+
+#include "packet.h"
+
+#define PPI_LEN 30
+#define HIST_BINS 8
+
+/* Column pointers, named as in agent/flows/store.ts. */
+typedef struct {
+  uint32_t *hash, *srcIp, *dstIp, *ports, *vlan, *gen;
+  uint8_t *proto, *ipVersion, *tcpEnd;
+  int32_t *lruPrev, *lruNext;
+  double *lastTouch, *closeAt, *firstTs, *lastTs, *biIatSum, *biIatSq, *activeStart;
+  float *biIatMin, *biIatMax, *actMin, *actMax, *idleMin, *idleMax;
+  double *actSum, *actSq, *idleSum, *idleSq;
+  uint32_t *actN, *idleN;
+  uint32_t *pkts, *szMin, *szMax;
+  double *bytes, *payBytes, *szSq, *iatSum, *iatSq, *dirFirstTs, *dirLastTs, *lastPayTs;
+  float *iatMin, *iatMax;
+  uint16_t *initWin;
+  uint32_t *flags, *histSize, *histIat;
+  uint8_t *ppiN;
+  uint32_t *ppiDirs;
+  uint16_t *ppiSize;
+  float *ppiIat;
+  double *ppiLastTs;
+} columns_t;
+
+enum end_reason { END_IDLE = 0, END_ACTIVE = 1, END_END = 2, END_FORCED = 3, END_EVICTED = 4, END_COUNT = 5 };
+
+/* Counters shared with JavaScript (a Float64Array): indexes into table_t.stats. */
+enum {
+  ST_FRAMES = 0, ST_PACKETS, ST_CREATED, ST_LIVE, ST_CLOCK_JUMPS, ST_FRAG_ORPHANS,
+  ST_ENDED /* + END_COUNT */, ST_SKIPS = ST_ENDED + END_COUNT /* + SKIP_COUNT */,
+  ST_CLOCK = ST_SKIPS + SKIP_COUNT, ST_COUNT
+};
+
+typedef struct frag_entry frag_entry;
+
+typedef struct table {
+  columns_t c;
+  int32_t capacity;
+  int32_t *index; /* open addressing, linear probing; slot + 1, 0 = empty */
+  uint32_t mask;
+  int32_t *free_slots;
+  int32_t free_top, fresh, live, lru_head, lru_tail;
+  double clock, offset;
+  int started;
+  int32_t *closing; /* (slot, gen) pairs in deadline order (the grace is constant) */
+  size_t closing_len, closing_cap, closing_head;
+  double idle_us, active_us, grace_us, gap_us;
+  int gtp;
+  frag_entry *frags;
+  double *stats; /* ST_COUNT entries */
+  uint8_t *watch; /* per slot: nonzero when the plugin wants this flow's packets (may be NULL) */
+  packet_t pkt;
+  /* Callbacks into the host. They return nonzero to stop (a JavaScript exception is pending). */
+  int (*on_end)(void *ctx, int32_t slot, int reason);
+  int (*on_packet)(void *ctx, int32_t slot, int dir, int is_new);
+  void *ctx;
+  int failed; /* a callback failed: stop processing and let the host report it */
+} table_t;
+
+/* 0 on success, -1 when out of memory. Columns, stats and watch are owned by the caller. */
+int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, double grace_s, double gap_s, int gtp);
+void table_free(table_t *t);
+/* Decode a frame and add it; returns the skip code (counted in stats). */
+int table_frame(table_t *t, uint32_t link_type, const uint8_t *buf, size_t off, size_t cap_length, double ts);
+/* Move the clock to ts (µs) and end the flows that expired by then. */
+void table_advance(table_t *t, double ts);
+/* End every flow with `reason`, at most `limit`; returns how many ended. */
+int32_t table_expire_all(table_t *t, int reason, double limit);
+
+#endif
