@@ -6,7 +6,6 @@
  * Loading reads the file and validates; it opens no sockets.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { captureSection } from './capture/config.js';
 import { ConfigError, StartupError } from './errors.js';
 import { flowsSection } from './flows/config.js';
@@ -115,6 +114,9 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
     throw new StartupError('E_CONFIG', `cannot read configuration ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
       'give the path of a YAML file; config/agent.example.yaml documents every option');
   }
+  // Imported here, not at the top: loading the yaml package takes 70-120 ms, which every command
+  // paid at start even without a configuration file (extract on a small capture, --help).
+  const { parse: parseYaml, YAMLParseError } = await import('yaml');
   let doc: unknown;
   try {
     doc = parseYaml(text);

@@ -54,8 +54,10 @@ Examples:
     let end;
     try {
       end = await meterSource(source, meter, async () => {
-        const st = meter.stats();
-        progress.update(source.stats().progress, `${compact(st.frames)} packets, ${compact(st.flowsCreated)} flows`);
+        if (progress.due()) {
+          const st = meter.stats();
+          progress.update(source.stats().progress, `${compact(st.frames)} packets, ${compact(st.flowsCreated)} flows`);
+        }
         await writer.drain();
       }, io.signal);
       await writer.close();

@@ -113,6 +113,7 @@ Examples:
         } else {
           const source = new FileSource(input);
           const end = await pipeline.runPackets(source, signal, () => {
+            if (!progress.due()) return;
             const m = pipeline.meter.stats();
             progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
           });

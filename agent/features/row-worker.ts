@@ -16,7 +16,7 @@ export type ToWriter =
   | { kind: 'rows'; batch: RowBatch }
   | { kind: 'end' };
 
-export type FromWriter = { kind: 'done'; rows: number } | { kind: 'ended' } | { kind: 'error'; message: string; code?: string };
+export type FromWriter = { kind: 'done'; rows: number; nums: Float64Array } | { kind: 'ended' } | { kind: 'error'; message: string; code?: string };
 
 let fd = 1;
 let format: 'csv' | 'jsonl' = 'csv';
@@ -56,7 +56,8 @@ parentPort!.on('message', (m: ToWriter) => {
         if (out.pos > 1 << 17) flush();
       }
       flush();
-      parentPort!.postMessage({ kind: 'done', rows: b.n } satisfies FromWriter);
+      // The numbers go back to be filled again (see row-writer.ts).
+      parentPort!.postMessage({ kind: 'done', rows: b.n, nums: b.nums } satisfies FromWriter, [b.nums.buffer as ArrayBuffer]);
     } else {
       flush();
       parentPort!.postMessage({ kind: 'ended' } satisfies FromWriter);

@@ -2,7 +2,10 @@
  * Rows of `extract` written by a worker thread (see row-worker.ts). Records
  * are packed into batches and transferred, not copied; at most two batches
  * are in flight, so a slow disk or pipe holds the flow meter back
- * (back-pressure) instead of piling rows up in memory.
+ * (back-pressure) instead of piling rows up in memory. The writer sends each
+ * batch's numbers back when done and they are filled again: a fresh 1.7 MB
+ * array per 1,024 rows cost the flow meter's thread page faults and zeroing
+ * (a seventh of its time on a 1M-packet capture).
  */
 import { closeSync, openSync } from 'node:fs';
 import { once } from 'node:events';
@@ -21,6 +24,8 @@ const MAX_IN_FLIGHT = 2;
 
 export class RowWriter {
   private batch: RowBatch = newBatch(BATCH);
+  /** Numbers arrays the writer sent back, to fill again. */
+  private readonly spare: Float64Array[] = [];
   private inFlight = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -36,6 +41,7 @@ export class RowWriter {
       if (m.kind === 'done') {
         this.inFlight--;
         this.rows += m.rows;
+        this.spare.push(m.nums);
       } else if (m.kind === 'error') this.failure ??= m.code === 'EPIPE' ? new OutputClosed(m.message) : new Error(m.message);
       this.wake?.();
     });
@@ -70,7 +76,8 @@ export class RowWriter {
   private ship(): void {
     if (this.batch.n === 0) return;
     const b = this.batch;
-    this.batch = newBatch(BATCH);
+    const nums = this.spare.pop();
+    this.batch = nums ? { n: 0, nums, texts: [] } : newBatch(BATCH);
     this.inFlight++;
     this.worker.postMessage({ kind: 'rows', batch: b } satisfies ToWriter, [b.nums.buffer as ArrayBuffer]);
   }

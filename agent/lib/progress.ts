@@ -19,6 +19,14 @@ export class Progress {
     private readonly enabled = out.isTTY === true,
   ) {}
 
+  /**
+   * Whether update() would draw now. Callers on a per-chunk path check it before gathering the
+   * figures to show: reading counters thousands of times per second for nothing cost 3% of extract.
+   */
+  due(): boolean {
+    return this.enabled && Date.now() - this.last >= 200;
+  }
+
   /** `fraction` in 0..1 when known (gives the bar and the ETA); `text` follows the bar. */
   update(fraction: number | undefined, text: string, force = false): void {
     if (!this.enabled) return;
