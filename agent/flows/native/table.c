@@ -403,6 +403,8 @@ static void tcp_ending(table_t *t, int32_t s, int dir, uint32_t flags) {
 /* Add the decoded packet at ts. Returns SKIP_OK, or SKIP_FRAG_ORPHAN for a fragment whose first was not seen. */
 static int update(table_t *t, packet_t *p, double ts) {
   table_advance(t, ts);
+  /* A callback threw: stop here, so no later end in this call goes without its on_end. */
+  if (t->failed) return SKIP_OK;
   if (p->frag == FRAG_LATER) {
     if (!frag_fill(t, p)) {
       t->stats[ST_FRAG_ORPHANS]++;
@@ -433,6 +435,7 @@ static int update(table_t *t, packet_t *p, double ts) {
     if (age >= t->active_us || restart) {
       /* The next flow on this key starts with this packet, so its sender becomes src. */
       end_flow(t, s, restart ? END_END : END_ACTIVE);
+      if (t->failed) return SKIP_OK;
       s = -1;
     }
   }
