@@ -24,11 +24,18 @@ export interface CoreLayout {
   clock: number;
   statsLength: number;
   viewLength: number;
+  /** frame() results from this value up: the packet went to a flow the plugin watches (see Core.frame). */
+  pluginPacket: number;
+  /** Where the view holds that flow's slot. */
+  viewSlot: number;
 }
 
 export interface Core {
   setBuffer(buf: Buffer): void;
-  /** Decode and add one frame; returns its SKIP code (0: added to a flow). */
+  /**
+   * Decode and add one frame; returns its SKIP code (0: added to a flow), or, when the flow is new
+   * or watched by the plugin, pluginPacket | isNew << 1 | dir with the packet and slot in the view.
+   */
   frame(linkType: number, offset: number, capLength: number, ts: number): number;
   advance(ts: number): void;
   /** End flows (END_REASONS index), least recently used first, at most `limit`; returns how many. */
@@ -41,7 +48,6 @@ interface Native {
     cols: Columns, stats: Float64Array, view: Float64Array, watch: Uint8Array | null,
     settings: [capacity: number, idle: number, active: number, grace: number, gap: number, gtp: number],
     onEnd: (slot: number, reason: number) => void,
-    onPacket: ((slot: number, dir: number, isNew: number) => void) | null,
   ): Core;
   decode(buf: Buffer, linkType: number, offset: number, capLength: number, gtp: boolean, view: Float64Array): number;
 }

@@ -89,7 +89,6 @@ export class FlowTable {
         this.onEnd(slot, END_REASONS[reason]!);
         plugin?.onFree(slot);
       },
-      plugin ? (slot, dir, isNew) => plugin.onPacket(slot, dir, fillPacket(this.packet, this.view, this.buf!), isNew === 1) : null,
     );
     return this.core;
   }
@@ -101,7 +100,12 @@ export class FlowTable {
       core.setBuffer(buf);
       this.buf = buf;
     }
-    return core.frame(linkType, offset, capLength, ts);
+    const r = core.frame(linkType, offset, capLength, ts);
+    if (r < this.layout.pluginPacket) return r;
+    // A packet the plugin watches: handed over here rather than called back from C (see table.h).
+    const v = this.view;
+    this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
+    return 0;
   }
 
   /** Move the clock to `ts` (µs) and end the flows that expired by then (live capture's timer). */

@@ -42,7 +42,7 @@ t.test('the native table checks the columns it is given', async (t) => {
   const bad = { ...cols, pkts: new Float64Array(16) } as unknown as Columns;
   const core = flowCore();
   const make = (c: Columns): unknown => core.create(c, new Float64Array(core.layout.statsLength), new Float64Array(core.layout.viewLength),
-    null, [8, 120, 1800, 2, 1, 0], () => undefined, null);
+    null, [8, 120, 1800, 2, 1, 0], () => undefined);
   t.throws(() => make(bad), /pkts is not a typed array of the expected type and length 16/);
   t.throws(() => make(allocColumns(4)), /hash is not a typed array of the expected type and length 8/, 'columns of another capacity');
   t.ok(make(cols), 'the right columns are taken');

@@ -3,8 +3,8 @@
  * per-packet path of the flow meter. JavaScript owns the flow columns (typed
  * arrays, agent/flows/store.ts), the counters and the packet view; this file
  * checks their types and sizes once, keeps them reachable from the object it
- * returns, and calls back into JavaScript when a flow ends or when the
- * handshake inspector asked to see a flow's packets.
+ * returns, and calls back into JavaScript when a flow ends. Packets the
+ * handshake inspector asked to see are returned by frame(), not called back.
  */
 #include <node_api.h>
 #include <stdio.h>
@@ -17,13 +17,13 @@
 enum {
   PV_IP_VERSION = 0, PV_S0, PV_S1, PV_S2, PV_S3, PV_D0, PV_D1, PV_D2, PV_D3, PV_PROTO, PV_SPORT, PV_DPORT,
   PV_VLAN, PV_VLAN_INNER, PV_IP_BYTES, PV_PAYLOAD_LEN, PV_PAYLOAD_OFF, PV_CAP_PAYLOAD, PV_TCP_FLAGS,
-  PV_TCP_WINDOW, PV_TCP_SEQ, PV_FRAG, PV_FRAG_ID, PV_TUNNELS, PV_COUNT
+  PV_TCP_WINDOW, PV_TCP_SEQ, PV_FRAG, PV_FRAG_ID, PV_TUNNELS, PV_SLOT, PV_COUNT
 };
 
 typedef struct {
   table_t t;
   napi_env env;
-  napi_ref on_end, on_packet, buffer; /* weak, except buffer (see create) */
+  napi_ref on_end, buffer; /* on_end weak, buffer strong (see create) */
   int64_t external; /* bytes malloc'ed here, reported to V8 so that its GC feels them */
   const uint8_t *buf;
   size_t buf_len;
@@ -69,13 +69,6 @@ static int on_end(void *ctx, int32_t slot, int reason) {
   core_t *k = ctx;
   double argv[2] = {slot, reason};
   return call_back(k, k->on_end, 2, argv);
-}
-
-static int on_packet(void *ctx, int32_t slot, int dir, int is_new) {
-  core_t *k = ctx;
-  copy_packet(&k->t.pkt, k->view);
-  double argv[3] = {slot, dir, is_new};
-  return call_back(k, k->on_packet, 3, argv);
 }
 
 /* The data of a typed array of the given type with exactly `length` elements, or NULL (and a TypeError). */
@@ -133,7 +126,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   int64_t ignored;
   napi_adjust_external_memory(env, -k->external, &ignored);
   napi_delete_reference(env, k->on_end);
-  if (k->on_packet) napi_delete_reference(env, k->on_packet);
   if (k->buffer) napi_delete_reference(env, k->buffer);
   free(k);
 }
@@ -165,7 +157,8 @@ static napi_value set_buffer(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* frame(linkType, offset, capLength, ts): decode and add one frame; returns its skip code (0: added). */
+/* frame(linkType, offset, capLength, ts): decode and add one frame; returns its skip code (0: added) or a
+ * PLUGIN_PACKET result, the packet and its slot then in the view. */
 static napi_value frame(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], out;
@@ -183,6 +176,10 @@ static napi_value frame(napi_env env, napi_callback_info info) {
   }
   int r = table_frame(&k->t, link, k->buf, off, cap, ts);
   if (k->t.failed) return NULL;
+  if (r >= PLUGIN_PACKET) {
+    copy_packet(&k->t.pkt, k->view);
+    k->view[PV_SLOT] = k->t.plugin_slot;
+  }
   CHECK(napi_create_uint32(env, (uint32_t)r, &out));
   return out;
 }
@@ -227,15 +224,16 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
 }
 
 /*
- * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd, onPacket|null)
+ * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd); with a watch
+ * array, frame() reports each flow's first packet and the watched flows' packets (PLUGIN_PACKET).
  * -> { setBuffer, frame, advance, expireAll }. Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], obj, keep;
+  size_t argc = 6;
+  napi_value argv[6], obj, keep;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) {
-    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: create takes 7 arguments");
+  if (argc < 6) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: create takes 6 arguments");
     return NULL;
   }
   double set[6];
@@ -251,9 +249,8 @@ static napi_value create(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t cap = (size_t)set[0];
-  napi_valuetype wt, pt;
+  napi_valuetype wt;
   CHECK(napi_typeof(env, argv[3], &wt));
-  CHECK(napi_typeof(env, argv[6], &pt));
   core_t *k = calloc(1, sizeof(core_t));
   if (!k) {
     napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory");
@@ -271,7 +268,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
     return NULL;
   }
   k->t.on_end = on_end;
-  k->t.on_packet = pt == napi_function ? on_packet : NULL;
+  k->t.plugin = wt != napi_null;
   k->t.ctx = k;
   /*
    * The typed arrays and callbacks must live as long as the table that points into them. They
@@ -280,11 +277,10 @@ static napi_value create(napi_env env, napi_callback_info info) {
    * through a GC root, never collected (a table leaked per meter).
    */
   CHECK(napi_create_object(env, &obj));
-  CHECK(napi_create_array_with_length(env, 7, &keep));
-  for (uint32_t i = 0; i < 7; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
+  CHECK(napi_create_array_with_length(env, 6, &keep));
+  for (uint32_t i = 0; i < 6; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
   CHECK(napi_set_named_property(env, obj, "keep", keep));
   CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
-  if (pt == napi_function) CHECK(napi_create_reference(env, argv[6], 0, &k->on_packet));
   k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * 4 + 65536 * 56;
   int64_t ignored;
   CHECK(napi_adjust_external_memory(env, k->external, &ignored));
@@ -331,6 +327,7 @@ static napi_value layout(napi_env env) {
     {"frames", ST_FRAMES}, {"packets", ST_PACKETS}, {"created", ST_CREATED}, {"live", ST_LIVE},
     {"clockJumps", ST_CLOCK_JUMPS}, {"fragmentOrphans", ST_FRAG_ORPHANS}, {"ended", ST_ENDED},
     {"skips", ST_SKIPS}, {"clock", ST_CLOCK}, {"statsLength", ST_COUNT}, {"viewLength", PV_COUNT},
+    {"pluginPacket", PLUGIN_PACKET}, {"viewSlot", PV_SLOT},
   };
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
     if (napi_create_double(env, f[i].value, &v) != napi_ok || napi_set_named_property(env, o, f[i].name, v) != napi_ok) return NULL;

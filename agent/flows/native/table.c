@@ -449,8 +449,9 @@ static int update(table_t *t, packet_t *p, double ts) {
   c->lastTouch[s] = t->clock;
   accumulate(c, s, dir, p, ts, t->gap_us);
   if (p->tcp_flags & (TCP_FIN | TCP_RST)) tcp_ending(t, s, dir, p->tcp_flags);
-  if (t->on_packet && (is_new || (t->watch && t->watch[s])) && !t->failed) {
-    if (t->on_packet(t->ctx, s, dir, is_new) != 0) t->failed = 1;
+  if (t->plugin && (is_new || (t->watch && t->watch[s]))) {
+    t->plugin_slot = s;
+    return PLUGIN_PACKET | is_new << 1 | dir;
   }
   return SKIP_OK;
 }
@@ -459,7 +460,7 @@ int table_frame(table_t *t, uint32_t link_type, const uint8_t *buf, size_t off, 
   t->stats[ST_FRAMES]++;
   int r = decode_frame(link_type, buf, off, cap_length, &t->pkt, t->gtp);
   if (r == SKIP_OK) r = update(t, &t->pkt, ts);
-  if (r == SKIP_OK) t->stats[ST_PACKETS]++;
+  if (r == SKIP_OK || r >= PLUGIN_PACKET) t->stats[ST_PACKETS]++;
   else t->stats[ST_SKIPS + r]++;
   return r;
 }

@@ -62,9 +62,12 @@ typedef struct table {
   double *stats; /* ST_COUNT entries */
   uint8_t *watch; /* per slot: nonzero when the plugin wants this flow's packets (may be NULL) */
   packet_t pkt;
-  /* Callbacks into the host. They return nonzero to stop (a JavaScript exception is pending). */
+  /* Whether the host has a plugin: then each flow's first packet and the packets of flows with a
+   * nonzero watch byte are reported (see PLUGIN_PACKET), in plugin_slot. */
+  int plugin;
+  int32_t plugin_slot;
+  /* Called when a flow ends; returns nonzero to stop (a JavaScript exception is pending). */
   int (*on_end)(void *ctx, int32_t slot, int reason);
-  int (*on_packet)(void *ctx, int32_t slot, int dir, int is_new);
   void *ctx;
   int failed; /* a callback failed: stop processing and let the host report it */
 } table_t;
@@ -72,7 +75,15 @@ typedef struct table {
 /* 0 on success, -1 when out of memory. Columns, stats and watch are owned by the caller. */
 int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, double grace_s, double gap_s, int gtp);
 void table_free(table_t *t);
-/* Decode a frame and add it; returns the skip code (counted in stats). */
+/*
+ * table_frame's result for a packet added to a flow the plugin wants to see: PLUGIN_PACKET |
+ * is_new << 1 | dir, the flow in plugin_slot and the packet in pkt. Returned, not called back:
+ * the host hands it to the plugin after the call, which keeps the order (any flow ends of this
+ * frame were already reported) without a call from C into JavaScript for each such packet.
+ */
+#define PLUGIN_PACKET 64
+
+/* Decode a frame and add it; returns the skip code (counted in stats) or a PLUGIN_PACKET result. */
 int table_frame(table_t *t, uint32_t link_type, const uint8_t *buf, size_t off, size_t cap_length, double ts);
 /* Move the clock to ts (µs) and end the flows that expired by then. */
 void table_advance(table_t *t, double ts);
