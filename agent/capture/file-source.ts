@@ -6,7 +6,7 @@ import { StartupError } from '../errors.js';
 import { openCapture, pump, readHead, type ByteInput, type ReadProgress, type RecordParser } from './file-reader.js';
 import { PCAP_MAGIC_NS, PCAP_MAGIC_US, PcapParser } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
-import { newFrame, type Frame, type PacketSource, type RunOptions, type SourceEnd, type SourceStats } from './types.js';
+import { newFrame, type Frame, type PacketSource, type PcapRecordFormat, type RunOptions, type SourceEnd, type SourceStats } from './types.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -56,7 +56,16 @@ export class FileSource implements PacketSource {
       this.bytes += f.capLength;
       onFrame(f);
     };
-    this.parser = format === 'pcap' ? new PcapParser(frame, count) : new PcapngParser(frame, count);
+    const bulk = opts.pcapBulk;
+    const counted = bulk
+      ? (buf: Buffer, start: number, end: number, f: PcapRecordFormat): number => {
+        const r = bulk.pcapRecords(buf, start, end, f);
+        this.frames += r.frames;
+        this.bytes += r.bytes;
+        return r.end;
+      }
+      : undefined;
+    this.parser = format === 'pcap' ? new PcapParser(frame, count, counted) : new PcapngParser(frame, count);
     return pump(input, this.parser, () => this.stopped, this.progress, opts.between, head);
   }
 

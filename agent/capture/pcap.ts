@@ -4,7 +4,7 @@
  * timestamps (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-03.html).
  */
 import type { RecordParser } from './file-reader.js';
-import type { Frame } from './types.js';
+import type { Frame, PcapRecordFormat } from './types.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -29,9 +29,13 @@ export class PcapParser implements RecordParser {
   private linkType = 0;
   private snapLen = 0;
 
+  private readonly format: PcapRecordFormat = { linkType: 0, littleEndian: true, tsDivisor: 1, maxCapLength: MAX_CAPLEN };
+
+  /** `bulk`: reads whole records itself and returns where it stopped (see PcapBulk); the loop here handles the rest. */
   constructor(
     private readonly frame: Frame,
     private readonly onFrame: (f: Frame) => void,
+    private readonly bulk?: (buf: Buffer, start: number, end: number, format: PcapRecordFormat) => number,
   ) {}
 
   parse(buf: Buffer, start: number, end: number, _base: number, eof: boolean): number {
@@ -61,6 +65,14 @@ export class PcapParser implements RecordParser {
     const le = this.le;
     const frame = this.frame;
     const maxCap = Math.max(MAX_CAPLEN, this.snapLen);
+    if (this.bulk) {
+      const f = this.format;
+      f.linkType = this.linkType;
+      f.littleEndian = le;
+      f.tsDivisor = this.tsDiv;
+      f.maxCapLength = maxCap;
+      p = this.bulk(buf, p, end, f);
+    }
     while (end - p >= 16) {
       // Direct byte reads: Buffer.readUInt32LE's bounds checks cost more than the rest of this loop.
       const sec = le ? u32le(buf, p) : u32be(buf, p);

@@ -60,6 +60,28 @@ export interface RunOptions {
    * to draw progress.
    */
   between?: () => Promise<void> | void;
+  /** A consumer that reads classic pcap records itself; pcap files then hand it whole chunks (see PcapBulk). */
+  pcapBulk?: PcapBulk;
+}
+
+/**
+ * Classic pcap records in bulk: the flow meter's C path walks them itself, since a call per frame
+ * cost as much as the C work on it. It consumes whole, valid records from `start` and returns
+ * the offset where it stopped, with the frames and bytes it read; the source's own loop then
+ * handles what stopped it (a record cut by the chunk's end, or a corrupt one) exactly as without
+ * it. Frames read in bulk are not passed to `onFrame`.
+ */
+export interface PcapBulk {
+  pcapRecords(buf: Buffer, start: number, end: number, format: PcapRecordFormat): { end: number; frames: number; bytes: number };
+}
+
+export interface PcapRecordFormat {
+  linkType: number;
+  littleEndian: boolean;
+  /** Units of the timestamp's fraction field per microsecond: 1 (µs) or 1000 (ns). */
+  tsDivisor: number;
+  /** Longer records are corrupt (left to the source to report). */
+  maxCapLength: number;
 }
 
 export interface PacketSource {

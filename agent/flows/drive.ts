@@ -18,7 +18,7 @@ export async function meterSource(
   signal?.addEventListener('abort', onAbort, { once: true });
   let end: SourceEnd;
   try {
-    end = await source.run((f) => meter.frame(f), { between });
+    end = await source.run((f) => meter.frame(f), { between, pcapBulk: meter });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

@@ -3,7 +3,7 @@
  * updates the flow table, and turns each ended flow into a FlowRecord.
  * Bad packets are counted by reason and skipped; nothing here throws on input.
  */
-import type { Frame } from '../capture/types.js';
+import type { Frame, PcapBulk, PcapRecordFormat } from '../capture/types.js';
 import { buildRecord, scratchRecord, type FlowMeta, type FlowRecord } from '../features/record.js';
 import { ACTIVITY_GAP_S } from '../features/registry.js';
 import type { EndReason } from './end-reason.js';
@@ -43,7 +43,7 @@ export interface MeterStats {
   metaErrors: Record<string, number>;
 }
 
-export class FlowMeter {
+export class FlowMeter implements PcapBulk {
   readonly table: FlowTable;
   private meta: MetaProvider | undefined;
   private readonly metaErrors: Record<string, number> = {};
@@ -80,6 +80,11 @@ export class FlowMeter {
   /** One captured frame (undecodable ones are counted by reason, see stats()). */
   frame(f: Frame): void {
     this.table.frame(f.linkType, f.buf, f.offset, f.capLength, f.ts);
+  }
+
+  /** Classic pcap records in bulk (see PcapBulk): the same as frame() for each, without a call per frame. */
+  pcapRecords(buf: Buffer, start: number, end: number, f: PcapRecordFormat): { end: number; frames: number; bytes: number } {
+    return this.table.pcapRecords(buf, start, end, f);
   }
 
   /** Advance the clock without a packet (live capture's timer), in µs on the packets' time base. */

@@ -22,6 +22,10 @@ export interface CoreLayout {
   /** First of the per-skip-reason counters (SKIP order). */
   skips: number;
   clock: number;
+  /** Where pcap() stopped, and the frames and bytes it read. */
+  ioPos: number;
+  ioFrames: number;
+  ioBytes: number;
   statsLength: number;
   viewLength: number;
   /** frame() results from this value up: the packet went to a flow the plugin watches (see Core.frame). */
@@ -37,6 +41,12 @@ export interface Core {
    * or watched by the plugin, pluginPacket | isNew << 1 | dir with the packet and slot in the view.
    */
   frame(linkType: number, offset: number, capLength: number, ts: number): number;
+  /**
+   * Classic pcap records from `start` (see PcapBulk), each as frame(), until `end`, a record not
+   * wholly there or longer than `maxCap`, or a packet for the plugin (returned as by frame()).
+   * Where it stopped and what it read are in the counters (ioPos, ioFrames, ioBytes).
+   */
+  pcap(linkType: number, start: number, end: number, littleEndian: boolean, tsDivisor: number, maxCap: number): number;
   advance(ts: number): void;
   /** End flows (END_REASONS index), least recently used first, at most `limit`; returns how many. */
   expireAll(reason: number, limit: number): number;

@@ -17,6 +17,7 @@
  * synchronously, before the slot is reused; it may read the columns of that
  * slot and nothing else of the table's state.
  */
+import type { PcapRecordFormat } from '../capture/types.js';
 import { END_REASONS, type EndReason } from './end-reason.js';
 import { flowCore, fillPacket, type Core } from './native-core.js';
 import { Packet, SKIP_NAMES } from './packet.js';
@@ -106,6 +107,29 @@ export class FlowTable {
     const v = this.view;
     this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
     return 0;
+  }
+
+  /** Classic pcap records in bulk, each as frame() (see PcapBulk); returns where it stopped and what it read. */
+  pcapRecords(buf: Buffer, start: number, end: number, f: PcapRecordFormat): { end: number; frames: number; bytes: number } {
+    const core = this.core ?? this.start();
+    if (buf !== this.buf) {
+      core.setBuffer(buf);
+      this.buf = buf;
+    }
+    const c = this.counts;
+    const L = this.layout;
+    let frames = 0;
+    let bytes = 0;
+    let at = start;
+    for (;;) {
+      const r = core.pcap(f.linkType, at, end, f.littleEndian, f.tsDivisor, f.maxCapLength);
+      frames += c[L.ioFrames]!;
+      bytes += c[L.ioBytes]!;
+      at = c[L.ioPos]!;
+      if (r < L.pluginPacket) return { end: at, frames, bytes };
+      const v = this.view;
+      this.plugin!.onPacket(v[L.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
+    }
   }
 
   /** Move the clock to `ts` (µs) and end the flows that expired by then (live capture's timer). */

@@ -40,7 +40,9 @@ enum end_reason { END_IDLE = 0, END_ACTIVE = 1, END_END = 2, END_FORCED = 3, END
 enum {
   ST_FRAMES = 0, ST_PACKETS, ST_CREATED, ST_LIVE, ST_CLOCK_JUMPS, ST_FRAG_ORPHANS,
   ST_ENDED /* + END_COUNT */, ST_SKIPS = ST_ENDED + END_COUNT /* + SKIP_COUNT */,
-  ST_CLOCK = ST_SKIPS + SKIP_COUNT, ST_COUNT
+  ST_CLOCK = ST_SKIPS + SKIP_COUNT,
+  /* Results of flow_core.c's pcap(): where it stopped, and the frames and bytes it read. */
+  ST_IO_POS, ST_IO_FRAMES, ST_IO_BYTES, ST_COUNT
 };
 
 typedef struct frag_entry frag_entry;
