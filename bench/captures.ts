@@ -67,8 +67,8 @@ function writer(path: string): { add(ts: number, data: Buffer): void; close(): v
   };
 }
 
-export async function replicatedCapture(minPackets = 1_000_000): Promise<{ path: string; packets: number }> {
-  const path = join(OUT, 'replicated.pcap');
+export async function replicatedCapture(minPackets = 1_000_000, name = 'replicated.pcap'): Promise<{ path: string; packets: number }> {
+  const path = join(OUT, name);
   mkdirSync(OUT, { recursive: true });
   const frames = await ethernetFrames();
   const copies = Math.ceil(minPackets / frames.length);

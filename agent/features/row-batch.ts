@@ -10,13 +10,17 @@ import { FEATURES } from './registry.js';
 /** Identity numbers before the features: srcPort, dstPort, proto, vlan, firstTs, lastTs, end reason index. */
 const HEAD = 7;
 export const STRIDE = HEAD + FEATURES.length;
-/** Texts per row: srcIp, dstIp, then the metadata (or null): sni, alpn joined by ';', version, ja4. */
-const TEXTS = 3;
+/**
+ * Texts per row: srcIp, dstIp, then the metadata's sni, alpn (joined by ';'), version and ja4,
+ * each a string or null. Flat strings, not a metadata object: the structured clone of nested
+ * objects for the writer thread cost the flow meter's thread twice as much.
+ */
+const TEXTS = 6;
 
 export interface RowBatch {
   n: number;
   nums: Float64Array;
-  texts: Array<string | null | FlowMeta>;
+  texts: Array<string | null>;
 }
 
 export function newBatch(capacity: number): RowBatch {
@@ -34,7 +38,9 @@ export function pack(b: RowBatch, r: FlowRecord): void {
   x[o + 5] = r.lastTs;
   x[o + 6] = END_REASONS.indexOf(r.endReason);
   x.set(r.features, o + HEAD);
-  b.texts.push(r.srcIp, r.dstIp, r.meta === null ? null : { sni: r.meta.sni, alpn: r.meta.alpn, tlsVersion: r.meta.tlsVersion, ja4: r.meta.ja4 });
+  const m = r.meta;
+  if (m === null) b.texts.push(r.srcIp, r.dstIp, null, null, null, null);
+  else b.texts.push(r.srcIp, r.dstIp, m.sni, m.alpn.length > 0 ? m.alpn.join(';') : null, m.tlsVersion, m.ja4);
   b.n++;
 }
 
@@ -55,6 +61,12 @@ export function unpack(b: RowBatch, i: number, into: FlowRecord): FlowRecord {
   r.features = x.subarray(o + HEAD, o + STRIDE);
   r.srcIp = b.texts[i * TEXTS] as string;
   r.dstIp = b.texts[i * TEXTS + 1] as string;
-  r.meta = b.texts[i * TEXTS + 2] as FlowMeta | null;
+  const t = b.texts;
+  const at = i * TEXTS;
+  const sni = t[at + 2]!, alpn = t[at + 3]!, version = t[at + 4]!, ja4 = t[at + 5]!;
+  const meta: FlowMeta | null = sni === null && alpn === null && version === null && ja4 === null
+    ? null
+    : { sni, alpn: alpn === null ? [] : alpn.split(';'), tlsVersion: version, ja4 };
+  r.meta = meta;
   return r;
 }
