@@ -19,6 +19,8 @@ interface Native {
   open(device: string, filter: string, snaplen: number, promisc: boolean, bufferBytes: number, buffer: Buffer,
     onPacket: (capLength: number, wireLength: number, tsMicros: number) => void, onError: (message: string) => void): OpenedCapture;
   close(handle: unknown): void;
+  /** libpcap's message for a filter it cannot compile for this link type, or undefined. */
+  checkFilter(filter: string, linkType: number, snaplen: number): string | undefined;
 }
 
 let native: Native | undefined;

@@ -1,5 +1,8 @@
 /** `eta-sensor check-config`: validate a configuration without starting anything. */
+import { liveCapture } from '../capture/live-capture.js';
+import { LINK } from '../capture/link-types.js';
 import { loadConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
 
 export const command: Command = {
@@ -9,8 +12,9 @@ export const command: Command = {
   description: `
 Reads the YAML configuration (default: built-in defaults only), applies
 environment overrides and --set values, and reports every mistake with its
-dotted path, e.g. "publish.mqtt.qos must be 0, 1 or 2 (got 3)". Opens no sockets and no
-capture. Exit code 0 when valid, 2 when not.`,
+dotted path, e.g. "publish.mqtt.qos must be 0, 1 or 2 (got 3)". The capture
+filter is compiled by libpcap (for Ethernet) as \`run\` would. Opens no sockets and
+no capture. Exit code 0 when valid, 2 when not.`,
   positionals: [0, 0],
   options: {
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'the YAML configuration to check' },
@@ -20,6 +24,12 @@ capture. Exit code 0 when valid, 2 when not.`,
   async run(args, io) {
     const path = optString(args, 'config');
     const cfg = await loadConfig(path, { sets: optStrings(args, 'set'), env: io.env });
+    const filter = cfg.capture.filter;
+    if (filter !== '') {
+      // Ethernet, the link type of nearly every capture interface; a syntax error fails on any.
+      const error = liveCapture().checkFilter(filter, LINK.ETHERNET, cfg.capture.snaplen);
+      if (error !== undefined) throw new ConfigError([`capture.filter: libpcap cannot compile "${filter}": ${error}`], path);
+    }
     if (optBool(args, 'print')) io.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
     else io.stdout.write(`${path ?? 'built-in defaults'}: configuration is valid\n`);
     return 0;

@@ -310,12 +310,51 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * checkFilter(filter, linkType, snaplen): libpcap's message for a filter it cannot compile for
+ * that link type, or undefined. For check-config, which opens no capture: compiled against a
+ * dead handle, the way tcpdump -d does.
+ */
+static napi_value CheckFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], out;
+  char filter[4096];
+  size_t len;
+  int32_t link, snaplen;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], filter, sizeof filter, &len) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &link) != napi_ok || napi_get_value_int32(env, argv[2], &snaplen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "checkFilter(filter, linkType, snaplen)");
+    return NULL;
+  }
+  if (len >= sizeof filter - 1) {
+    napi_create_string_utf8(env, "the filter is longer than 4,095 bytes", NAPI_AUTO_LENGTH, &out);
+    return out;
+  }
+  pcap_t *p = pcap_open_dead(link, snaplen);
+  if (!p) {
+    napi_throw_error(env, NULL, "pcap_open_dead failed");
+    return NULL;
+  }
+  struct bpf_program prog;
+  if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    napi_create_string_utf8(env, pcap_geterr(p), NAPI_AUTO_LENGTH, &out);
+  } else {
+    pcap_freecode(&prog);
+    napi_get_undefined(env, &out);
+  }
+  pcap_close(p);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, NULL, &fn);
   napi_set_named_property(env, exports, "open", fn);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, NULL, &fn);
   napi_set_named_property(env, exports, "close", fn);
+  napi_create_function(env, "checkFilter", NAPI_AUTO_LENGTH, CheckFilter, NULL, &fn);
+  napi_set_named_property(env, exports, "checkFilter", fn);
   return exports;
 }
 
