@@ -2,8 +2,8 @@
  * The native libpcap binding of live capture (native/live_capture.c; why not `cap` is said
  * there). Loaded on first use, so that commands without live capture never need it.
  */
-import { createRequire } from 'node:module';
 import { StartupError } from '../errors.js';
+import { loadAddon } from '../lib/addon.js';
 
 export interface OpenedCapture {
   readonly handle: unknown;
@@ -26,12 +26,7 @@ interface Native {
 let native: Native | undefined;
 
 export function liveCapture(): Native {
-  if (native) return native;
-  try {
-    native = createRequire(import.meta.url)('../../../build/Release/live_capture.node') as Native;
-  } catch (e) {
-    throw new StartupError('E_CAPTURE', `the live capture module is not built: ${(e as Error).message}`,
-      'install libpcap-dev, then run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory');
-  }
+  native ??= loadAddon<Native>('live_capture', (reason) => new StartupError('E_CAPTURE', `the live capture module is not built: ${reason}`,
+    'install libpcap-dev, then run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
   return native;
 }

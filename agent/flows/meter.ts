@@ -99,13 +99,13 @@ export class FlowMeter implements PcapBulk {
 
   stats(): MeterStats {
     return {
-      frames: this.table.frames,
-      packets: this.table.packets,
+      frames: this.table.count('frames'),
+      packets: this.table.count('packets'),
       skipped: this.table.skipped(),
-      flowsCreated: this.table.flowsCreated,
-      flowsActive: this.table.size,
+      flowsCreated: this.table.count('created'),
+      flowsActive: this.table.count('live'),
       flowsEnded: this.table.ended,
-      clockJumps: this.table.clockJumps,
+      clockJumps: this.table.count('clockJumps'),
       metaErrors: { ...this.metaErrors },
     };
   }

@@ -5,8 +5,8 @@
  * of `extract`'s time (ndpiReader, the reference, is C). Records are still
  * built, and features finished, in JavaScript from the one feature registry.
  */
-import { createRequire } from 'node:module';
 import { StartupError } from '../errors.js';
+import { loadAddon } from '../lib/addon.js';
 import type { Columns } from './store.js';
 import type { Packet } from './packet.js';
 
@@ -65,13 +65,8 @@ interface Native {
 let native: Native | undefined;
 
 export function flowCore(): Native {
-  if (native) return native;
-  try {
-    native = createRequire(import.meta.url)('../../../build/Release/flow_core.node') as Native;
-  } catch (e) {
-    throw new StartupError('E_INSTALL', `the flow meter's native module is not built: ${(e as Error).message}`,
-      'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory');
-  }
+  native ??= loadAddon<Native>('flow_core', (reason) => new StartupError('E_INSTALL', `the flow meter's native module is not built: ${reason}`,
+    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
   return native;
 }
 

@@ -142,33 +142,9 @@ export class FlowTable {
     return (this.core ?? this.start()).expireAll(END_REASONS.indexOf(reason), limit);
   }
 
-  get size(): number {
-    return this.counts[this.layout.live]!;
-  }
-
-  /** The table's clock (µs, monotonic, on the packets' time base). */
-  get now(): number {
-    return this.counts[this.layout.clock]!;
-  }
-
-  get frames(): number {
-    return this.counts[this.layout.frames]!;
-  }
-
-  get packets(): number {
-    return this.counts[this.layout.packets]!;
-  }
-
-  get flowsCreated(): number {
-    return this.counts[this.layout.created]!;
-  }
-
-  get clockJumps(): number {
-    return this.counts[this.layout.clockJumps]!;
-  }
-
-  get fragmentOrphans(): number {
-    return this.counts[this.layout.fragmentOrphans]!;
+  /** One of the C table's counters: frames, packets, flows created, live flows, clock jumps, orphan fragments, the clock (µs). */
+  count(name: 'frames' | 'packets' | 'created' | 'live' | 'clockJumps' | 'fragmentOrphans' | 'clock'): number {
+    return this.counts[this.layout[name]]!;
   }
 
   /** Flows ended, by reason. */
