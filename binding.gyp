@@ -29,6 +29,8 @@
       "sources": [
         "agent/flows/native/flow_core.c",
         "agent/flows/native/table.c",
+        "agent/flows/native/accumulate.c",
+        "agent/flows/native/fragments.c",
         "agent/flows/native/decode.c"
       ],
       "cflags": [

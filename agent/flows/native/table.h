@@ -8,31 +8,9 @@
 #ifndef ETA_TABLE_H
 #define ETA_TABLE_H
 
-#include "packet.h"
+#include "accumulate.h"
+#include "fragments.h"
 
-#define PPI_LEN 30
-#define HIST_BINS 8
-
-/* Column pointers, named as in agent/flows/store.ts. */
-typedef struct {
-  uint32_t *hash, *srcIp, *dstIp, *ports, *vlan, *gen;
-  uint8_t *proto, *ipVersion, *tcpEnd;
-  int32_t *lruPrev, *lruNext;
-  double *lastTouch, *closeAt, *firstTs, *lastTs, *biIatSum, *biIatSq, *activeStart;
-  float *biIatMin, *biIatMax, *actMin, *actMax, *idleMin, *idleMax;
-  double *actSum, *actSq, *idleSum, *idleSq;
-  uint32_t *actN, *idleN;
-  uint32_t *pkts, *szMin, *szMax;
-  double *bytes, *payBytes, *szSq, *iatSum, *iatSq, *dirFirstTs, *dirLastTs, *lastPayTs;
-  float *iatMin, *iatMax;
-  uint16_t *initWin;
-  uint32_t *flags, *histSize, *histIat;
-  uint8_t *ppiN;
-  uint32_t *ppiDirs;
-  uint16_t *ppiSize;
-  float *ppiIat;
-  double *ppiLastTs;
-} columns_t;
 
 enum end_reason { END_IDLE = 0, END_ACTIVE = 1, END_END = 2, END_FORCED = 3, END_EVICTED = 4, END_COUNT = 5 };
 
@@ -44,8 +22,6 @@ enum {
   /* Results of flow_core.c's pcap(): where it stopped, and the frames and bytes it read. */
   ST_IO_POS, ST_IO_FRAMES, ST_IO_BYTES, ST_COUNT
 };
-
-typedef struct frag_entry frag_entry;
 
 typedef struct table {
   columns_t c;
