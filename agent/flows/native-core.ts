@@ -32,6 +32,8 @@ export interface CoreLayout {
   pluginPacket: number;
   /** Where the view holds that flow's slot. */
   viewSlot: number;
+  /** The view's fields in order, named as Packet's (fillPacket's order; checked by a test). */
+  viewFields: readonly string[];
 }
 
 export interface Core {

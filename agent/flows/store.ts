@@ -86,7 +86,7 @@ export const BYTES_PER_FLOW: number = Object.values(SPEC).reduce(
   0,
 );
 
-/** Above this, columns get an ArrayBuffer each (one buffer cannot exceed 4 GiB). */
+/** Above this, columns get an ArrayBuffer each (kept well under V8's 4 GiB limit for one ArrayBuffer). */
 const ONE_BUFFER_MAX = 2 ** 31;
 
 export function allocColumns(capacity: number): Columns {

@@ -87,14 +87,18 @@ export class FlowTable {
       this.cols, this.counts, this.view, plugin?.watch ?? null,
       [o.maxFlows, o.idleTimeout, o.activeTimeout, o.tcpCloseGrace, o.activityGap, o.gtp ? 1 : 0],
       (slot, reason) => {
-        this.onEnd(slot, END_REASONS[reason]!);
-        plugin?.onFree(slot);
+        try {
+          this.onEnd(slot, END_REASONS[reason]!);
+        } finally {
+          // Also when the consumer throws: C frees the slot anyway, and its next flow must not inherit this one's state.
+          plugin?.onFree(slot);
+        }
       },
     );
     return this.core;
   }
 
-  /** Decode one frame and add it to its flow; returns the SKIP code (0: added). `buf` is valid only during the call. */
+  /** Decode one frame and add it to its flow; returns the SKIP code (0: added). The frame's bytes are read during the call only. */
   frame(linkType: number, buf: Buffer, offset: number, capLength: number, ts: number): number {
     const core = this.core ?? this.start();
     if (buf !== this.buf) {

@@ -1,5 +1,7 @@
 /**
- * Connects the handshake inspector to the flow table. A flow gets an inspector
+ * Connects the handshake inspector to the flow table. The table (C) shows it
+ * each flow's first packet, then the packets of flows whose state byte
+ * (`watch`) is not IDLE. A flow gets an inspector
  * only when its first packet with payload can start a handshake (a TLS
  * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
  * handshake on UDP); it is fed the next packets until it says it is done,
@@ -12,16 +14,15 @@
  * does not start the stream gets an inspector with that SYN replayed, so the
  * reader places the segments by sequence number.
  *
- * Per packet, a flow that is not being inspected costs one byte read (the
- * `state` column), so long flows pay nothing after their first packets.
- *
- * Shape of the code, on purpose: onPacket, which V8 inlines into the flow
- * table's per-packet path, holds only those byte checks; everything a flow
- * with a hello does is in methods called for a few percent of packets, which
- * V8 leaves as calls. With it all in onPacket, the per-packet path carried the
- * readers' code: V8 spent more time compiling (and recompiling, on each rarely
- * taken branch) that path than the readers spent reading hellos. Likewise a
- * per-slot flag spares the map lookups at the end of flows that found nothing.
+ * Per packet, a flow that is not being inspected costs the C table one byte
+ * read (its `state`, the `watch` array), so long flows pay nothing after their
+ * first packets. Shape of the code, on purpose: onPacket, which V8 inlines
+ * into the table's JavaScript dispatch, holds only cheap byte checks;
+ * everything a flow with a hello does is in methods called for a few percent
+ * of packets, which V8 leaves as calls (with it all in onPacket, V8 spent more
+ * time compiling and recompiling that path than the readers spent reading
+ * hellos). Likewise a per-slot flag spares the map lookups at the end of flows
+ * that found nothing.
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';

@@ -318,17 +318,16 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 static napi_value CheckFilter(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], out;
-  char filter[4096];
-  size_t len;
+  char filter[8192]; /* as open() */
   int32_t link, snaplen;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], filter, sizeof filter, &len) != napi_ok ||
-      napi_get_value_int32(env, argv[1], &link) != napi_ok || napi_get_value_int32(env, argv[2], &snaplen) != napi_ok) {
+  if (argc < 3 || napi_get_value_int32(env, argv[1], &link) != napi_ok || napi_get_value_int32(env, argv[2], &snaplen) != napi_ok) {
     napi_throw_type_error(env, NULL, "checkFilter(filter, linkType, snaplen)");
     return NULL;
   }
-  if (len >= sizeof filter - 1) {
-    napi_create_string_utf8(env, "the filter is longer than 4,095 bytes", NAPI_AUTO_LENGTH, &out);
+  if (get_string(env, argv[0], filter, sizeof filter) != 0) {
+    /* The same refusal as open(): a filter open() would not take is not valid here either. */
+    napi_create_string_utf8(env, "the filter must be at most 8,191 bytes without NUL characters", NAPI_AUTO_LENGTH, &out);
     return out;
   }
   pcap_t *p = pcap_open_dead(link, snaplen);

@@ -23,7 +23,8 @@ enum {
 typedef struct {
   table_t t;
   napi_env env;
-  napi_ref on_end, buffer; /* on_end weak, buffer strong (see create) */
+  napi_ref on_end; /* weak: the returned object holds the function (see create) */
+  napi_ref buffer; /* strong: the bytes frame() and pcap() read stay alive until the next setBuffer */
   int64_t external; /* bytes malloc'ed here, reported to V8 so that its GC feels them */
   const uint8_t *buf;
   size_t buf_len;
@@ -130,6 +131,14 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(k);
 }
 
+/* After a failed callback: NULL with its exception pending (one is thrown if the failure left none). */
+static napi_value failed(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "E_FLOW_CORE", "flow core: a flow-end callback could not be called");
+  return NULL;
+}
+
 static core_t *self(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   void *data;
   if (napi_get_cb_info(env, info, argc, argv, NULL, &data) != napi_ok) return NULL;
@@ -175,7 +184,7 @@ static napi_value frame(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int r = table_frame(&k->t, link, k->buf, off, cap, ts);
-  if (k->t.failed) return NULL;
+  if (k->t.failed) return failed(env);
   if (r >= PLUGIN_PACKET) {
     copy_packet(&k->t.pkt, k->view);
     k->view[PV_SLOT] = k->t.plugin_slot;
@@ -227,7 +236,7 @@ static napi_value pcap(napi_env env, napi_callback_info info) {
   k->t.stats[ST_IO_POS] = (double)p;
   k->t.stats[ST_IO_FRAMES] = frames;
   k->t.stats[ST_IO_BYTES] = bytes;
-  if (k->t.failed) return NULL;
+  if (k->t.failed) return failed(env);
   if (r >= PLUGIN_PACKET) {
     copy_packet(&k->t.pkt, k->view);
     k->view[PV_SLOT] = k->t.plugin_slot;
@@ -249,7 +258,7 @@ static napi_value advance(napi_env env, napi_callback_info info) {
     return NULL;
   }
   table_advance(&k->t, ts);
-  return NULL;
+  return k->t.failed ? failed(env) : NULL;
 }
 
 /* expireAll(reason, limit): end flows, least recently used first; returns how many ended. */
@@ -265,7 +274,7 @@ static napi_value expire_all(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t n = table_expire_all(&k->t, (int)reason, limit);
-  if (k->t.failed) return NULL;
+  if (k->t.failed) return failed(env);
   CHECK(napi_create_int32(env, n, &out));
   return out;
 }
@@ -278,9 +287,10 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
 }
 
 /*
- * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd); with a watch
- * array, frame() reports each flow's first packet and the watched flows' packets (PLUGIN_PACKET).
- * -> { setBuffer, frame, advance, expireAll }. Times in seconds; the table's clock runs in µs.
+ * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
+ * -> { setBuffer, frame, pcap, advance, expireAll, keep }. With a watch array, frame() and pcap()
+ * report each flow's first packet and the watched flows' packets (PLUGIN_PACKET). Times in
+ * seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -386,6 +396,17 @@ static napi_value layout(napi_env env) {
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
     if (napi_create_double(env, f[i].value, &v) != napi_ok || napi_set_named_property(env, o, f[i].name, v) != napi_ok) return NULL;
   }
+  /* The view's fields in order, named as the JavaScript Packet's (a test checks fillPacket against it). */
+  static const char *fields[PV_COUNT] = {
+    "ipVersion", "s0", "s1", "s2", "s3", "d0", "d1", "d2", "d3", "proto", "sport", "dport", "vlan", "vlanInner",
+    "ipBytes", "payloadLen", "payloadOff", "capPayload", "tcpFlags", "tcpWindow", "tcpSeq", "frag", "fragId", "tunnels", "slot",
+  };
+  napi_value names, name;
+  if (napi_create_array_with_length(env, PV_COUNT, &names) != napi_ok) return NULL;
+  for (uint32_t i = 0; i < PV_COUNT; i++) {
+    if (napi_create_string_utf8(env, fields[i], NAPI_AUTO_LENGTH, &name) != napi_ok || napi_set_element(env, names, i, name) != napi_ok) return NULL;
+  }
+  if (napi_set_named_property(env, o, "viewFields", names) != napi_ok) return NULL;
   return o;
 }
 
