@@ -98,28 +98,33 @@ export class FlowTable {
     return this.core;
   }
 
-  /** Decode one frame and add it to its flow; returns the SKIP code (0: added). The frame's bytes are read during the call only. */
-  frame(linkType: number, buf: Buffer, offset: number, capLength: number, ts: number): number {
+  /** The C table, reading from `buf` (set only when the buffer changes: sources reuse theirs). */
+  private reading(buf: Buffer): Core {
     const core = this.core ?? this.start();
     if (buf !== this.buf) {
       core.setBuffer(buf);
       this.buf = buf;
     }
-    const r = core.frame(linkType, offset, capLength, ts);
-    if (r < this.layout.pluginPacket) return r;
-    // A packet the plugin watches: handed over here rather than called back from C (see table.h).
+    return core;
+  }
+
+  /** A packet the plugin watches, returned by C as result `r` (see table.h), handed over here. */
+  private toPlugin(r: number, buf: Buffer): void {
     const v = this.view;
     this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
+  }
+
+  /** Decode one frame and add it to its flow; returns the SKIP code (0: added). The frame's bytes are read during the call only. */
+  frame(linkType: number, buf: Buffer, offset: number, capLength: number, ts: number): number {
+    const r = this.reading(buf).frame(linkType, offset, capLength, ts);
+    if (r < this.layout.pluginPacket) return r;
+    this.toPlugin(r, buf);
     return 0;
   }
 
   /** Classic pcap records in bulk, each as frame() (see PcapBulk); returns where it stopped and what it read. */
   pcapRecords(buf: Buffer, start: number, end: number, f: PcapRecordFormat): { end: number; frames: number; bytes: number } {
-    const core = this.core ?? this.start();
-    if (buf !== this.buf) {
-      core.setBuffer(buf);
-      this.buf = buf;
-    }
+    const core = this.reading(buf);
     const c = this.counts;
     const L = this.layout;
     let frames = 0;
@@ -131,8 +136,7 @@ export class FlowTable {
       bytes += c[L.ioBytes]!;
       at = c[L.ioPos]!;
       if (r < L.pluginPacket) return { end: at, frames, bytes };
-      const v = this.view;
-      this.plugin!.onPacket(v[L.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
+      this.toPlugin(r, buf);
     }
   }
 
