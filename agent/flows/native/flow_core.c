@@ -53,23 +53,18 @@ static void copy_packet(const packet_t *p, double *v) {
   v[PV_FRAG] = p->frag; v[PV_FRAG_ID] = p->frag_id; v[PV_TUNNELS] = p->tunnels;
 }
 
-/* Calls a JavaScript callback with numbers; nonzero when it threw (the exception stays pending). */
-static int call_back(core_t *k, napi_ref ref, int argc, const double *argv) {
-  napi_env env = k->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return 1;
-  napi_value fn, recv, args[3];
-  int failed = napi_get_reference_value(env, ref, &fn) != napi_ok || napi_get_undefined(env, &recv) != napi_ok;
-  for (int i = 0; i < argc && !failed; i++) failed = napi_create_double(env, argv[i], &args[i]) != napi_ok;
-  if (!failed) failed = napi_call_function(env, recv, fn, (size_t)argc, args, NULL) != napi_ok;
-  napi_close_handle_scope(env, scope);
-  return failed;
-}
-
+/* table.c's on_end: calls onEnd(slot, reason); nonzero when it threw (the exception stays pending). */
 static int on_end(void *ctx, int32_t slot, int reason) {
   core_t *k = ctx;
-  double argv[2] = {slot, reason};
-  return call_back(k, k->on_end, 2, argv);
+  napi_env env = k->env;
+  napi_handle_scope scope; /* expiry may end thousands of flows in one call: release each call's handles */
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 1;
+  napi_value fn, recv, args[2];
+  int failed = napi_get_reference_value(env, k->on_end, &fn) != napi_ok || napi_get_undefined(env, &recv) != napi_ok ||
+               napi_create_int32(env, slot, &args[0]) != napi_ok || napi_create_int32(env, reason, &args[1]) != napi_ok ||
+               napi_call_function(env, recv, fn, 2, args, NULL) != napi_ok;
+  napi_close_handle_scope(env, scope);
+  return failed;
 }
 
 /* The data of a typed array of the given type with exactly `length` elements, or NULL (and a TypeError). */
