@@ -59,17 +59,23 @@ export class StreamSink extends LocalSink {
    */
   onReaderGone: (() => void) | undefined;
   private readerGone = false;
+  /** Writes handed to the stream whose outcome is not known yet, and who waits for them. */
+  private unsettled = 0;
+  private settled: (() => void) | undefined;
 
   constructor(t: Telemetry, private readonly out: Writable = process.stdout) {
     super(t);
     // A closed pipe must not crash the agent.
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.broken) return;
-      this.broken = true;
-      this.readerGone = err.code === 'EPIPE' && this.onReaderGone !== undefined;
-      report(this.t, 'publish', 'stdout_failed', { error: err.message }, this.readerGone ? 'debug' : 'error');
-      if (this.readerGone) this.onReaderGone!();
-    });
+    out.on('error', (err: NodeJS.ErrnoException) => this.breaks(err));
+  }
+
+  /** The stream failed: said once, whether a write's call-back or the 'error' event tells first. */
+  private breaks(err: NodeJS.ErrnoException): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.readerGone = err.code === 'EPIPE' && this.onReaderGone !== undefined;
+    report(this.t, 'publish', 'stdout_failed', { error: err.message }, this.readerGone ? 'debug' : 'error');
+    if (this.readerGone) this.onReaderGone!();
   }
 
   async open(): Promise<void> {}
@@ -80,8 +86,19 @@ export class StreamSink extends LocalSink {
       return;
     }
     if (this.broken) return this.failed(count, new Error('output stream is closed'));
-    const more = this.out.write(data);
-    this.delivered += count;
+    // Counted as delivered only when the stream says the bytes went out: a write that fails after
+    // it was accepted (EBADF, EIO, a reader gone mid-batch) loses its records, and they are counted.
+    this.unsettled++;
+    const more = this.out.write(data, (err) => {
+      if (err) {
+        this.breaks(err);
+        if (this.readerGone) this.dropped['io_error']! += count;
+        else this.failed(count, err);
+      } else {
+        this.delivered += count;
+      }
+      if (--this.unsettled === 0) this.settled?.();
+    });
     if (!more && !this.broken) {
       await new Promise<void>((resolve) => {
         const done = (): void => { this.out.off('drain', done); this.out.off('error', done); this.out.off('close', done); resolve(); };
@@ -90,7 +107,15 @@ export class StreamSink extends LocalSink {
     }
   }
 
-  async close(): Promise<void> {
+  async close(deadlineMs: number): Promise<void> {
+    // Wait for the last writes' outcome, so the summary's delivered and lost counts are final.
+    if (this.unsettled > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadlineMs));
+        this.settled = (): void => { clearTimeout(timer); resolve(); };
+      });
+      this.settled = undefined;
+    }
     if (this.broken || this.out === process.stdout) return;
     await new Promise<void>((resolve) => this.out.end(resolve));
   }

@@ -1,13 +1,13 @@
 /** The sink contract against stdout (a real stream), file, none, and MQTT at each QoS and batching. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import t from 'tap';
 import { createTelemetry } from '../../agent/events.js';
 import { FileSink, NoneSink, StreamSink, createSink } from '../../agent/publish/index.js';
 import { SHARED_BROKER } from './helpers/broker.js';
 import { publishConfig, uniqueNames } from './helpers/config.js';
-import { seqsOf } from './helpers/records.js';
+import { records, seqsOf } from './helpers/records.js';
 import { clearRetained } from './helpers/retained.js';
 import { subscribe } from './helpers/subscriber.js';
 import { tempDir } from './helpers/tmp.js';
@@ -60,3 +60,20 @@ for (const [qos, batch] of [[0, 1], [1, 1], [2, 1], [1, 10]] as const) {
     },
   });
 }
+
+t.test('stdout: a write the stream accepted and then failed loses its records, and they are counted', async (t) => {
+  // A Writable that takes the first batch and fails it a moment later, as a file descriptor opened
+  // read-only (EBADF) or a device error does: the sink must not have counted it delivered.
+  const out = new Writable({
+    write(_chunk, _enc, cb) { setTimeout(() => cb(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })), 5); },
+  });
+  const sink = new StreamSink(createTelemetry(), out);
+  await sink.open();
+  await sink.write(records(0, 3));
+  await sink.write(records(3, 2));
+  await sink.close(1_000);
+  const s = sink.stats();
+  t.equal(s.delivered, 0, 'nothing claimed delivered');
+  t.equal(s.dropped['io_error'], 5, 'all five counted lost');
+  t.equal(s.accepted, 5);
+});
