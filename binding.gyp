@@ -31,7 +31,8 @@
         "agent/flows/native/table.c",
         "agent/flows/native/accumulate.c",
         "agent/flows/native/fragments.c",
-        "agent/flows/native/decode.c"
+        "agent/flows/native/decode.c",
+        "agent/meta/native/hello_watch.c"
       ],
       "cflags": [
         "-Wall",

@@ -39,8 +39,8 @@ export interface CoreLayout {
 export interface Core {
   setBuffer(buf: Buffer): void;
   /**
-   * Decode and add one frame; returns its SKIP code (0: added to a flow), or, when the flow is new
-   * or watched by the plugin, pluginPacket | isNew << 1 | dir with the packet and slot in the view.
+   * Decode and add one frame; returns its SKIP code (0: added to a flow), or, for a packet the
+   * plugin's watch hands on, pluginPacket | action << 1 | dir with the packet and slot in the view.
    */
   frame(linkType: number, offset: number, capLength: number, ts: number): number;
   /**
@@ -54,10 +54,24 @@ export interface Core {
   expireAll(reason: number, limit: number): number;
 }
 
+/**
+ * The per-slot state of the handshake inspector's first-packets policy, which the C table runs on
+ * each packet of a watched flow (agent/meta/native/hello_watch.c): JavaScript's typed arrays, read
+ * and written by both sides.
+ */
+export interface HelloWatch {
+  /** 0 idle (not watched), else the inspector's state for that flow (see flow-plugin.ts). */
+  readonly state: Uint8Array;
+  /** The client's initial TCP sequence number, while synSeen. */
+  readonly isn: Uint32Array;
+  readonly synSeen: Uint8Array;
+  readonly enabled: boolean;
+}
+
 interface Native {
   layout: CoreLayout;
   create(
-    cols: Columns, stats: Float64Array, view: Float64Array, watch: Uint8Array | null,
+    cols: Columns, stats: Float64Array, view: Float64Array, watch: HelloWatch | null,
     settings: [capacity: number, idle: number, active: number, grace: number, gap: number, gtp: number],
     onEnd: (slot: number, reason: number) => void,
   ): Core;

@@ -19,7 +19,9 @@
  */
 import type { PcapRecordFormat } from '../capture/types.js';
 import { END_REASONS, type EndReason } from './end-reason.js';
-import { flowCore, fillPacket, type Core } from './native-core.js';
+import { flowCore, fillPacket, type Core, type HelloWatch } from './native-core.js';
+
+export type { HelloWatch } from './native-core.js';
 import { Packet, SKIP_NAMES } from './packet.js';
 import { allocColumns, type Columns } from './store.js';
 
@@ -38,16 +40,20 @@ export interface FlowTableOptions {
   gtp: boolean;
 }
 
+/** What the plugin is to do with a packet C handed on (hello_watch.h's HW_INSPECT, HW_BEGIN, HW_OUT_OF_ORDER). */
+export const WATCH_INSPECT = 0;
+export const WATCH_BEGIN = 1;
+export const WATCH_OUT_OF_ORDER = 2;
+
 /**
- * Observes flows as packets update them (the handshake inspector). It sees each flow's first
- * packet, then the packets of the flows whose `watch` byte it set nonzero: a flow it has no
- * interest in costs it nothing per packet.
+ * Observes flows as packets update them (the handshake inspector). C's hello_watch() sees each
+ * flow's first packet and the packets of flows whose state is not idle, and hands on only those
+ * that can start or continue a hello: a flow with no handshake costs JavaScript nothing.
  */
 export interface FlowPlugin {
-  /** Per slot: nonzero while the plugin wants that flow's packets. */
-  readonly watch: Uint8Array;
-  /** A packet was added to the flow in `slot` (direction 0 = src → dst). */
-  onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void;
+  readonly watch: HelloWatch;
+  /** A packet was added to the flow in `slot` (direction 0 = src → dst); `action` is one of WATCH_*. */
+  onPacket(slot: number, dir: number, p: Packet, action: number): void;
   /** The flow in `slot` ended; called after onEnd consumers saw it. */
   onFree(slot: number): void;
 }
@@ -74,7 +80,7 @@ export class FlowTable {
     this.view = new Float64Array(this.layout.viewLength);
   }
 
-  /** The plugin; only one, set before the first packet (the C table is built with its watch bytes). */
+  /** The plugin; only one, set before the first packet (the C table is built with its watch arrays). */
   setPlugin(p: FlowPlugin): void {
     if (this.core) throw new Error('FlowTable.setPlugin: the table has already seen packets');
     this.plugin = p;
@@ -111,7 +117,7 @@ export class FlowTable {
   /** A packet the plugin watches, returned by C as result `r` (see table.h), handed over here. */
   private toPlugin(r: number, buf: Buffer): void {
     const v = this.view;
-    this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r & 2) !== 0);
+    this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r >> 1) & 3);
   }
 
   /** Decode one frame and add it to its flow; returns the SKIP code (0: added). The frame's bytes are read during the call only. */

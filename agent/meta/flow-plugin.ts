@@ -1,7 +1,10 @@
 /**
- * Connects the handshake inspector to the flow table. The table (C) shows it
- * each flow's first packet, then the packets of flows whose state byte
- * (`watch`) is not IDLE. A flow gets an inspector
+ * Connects the handshake inspector to the flow table. The first-packets policy
+ * below (which flows wait for a hello, which packet starts one) runs in C on
+ * the state arrays of this class (native/hello_watch.c, the same branches as
+ * described here); the table hands this class only the packets that start a
+ * hello, arrive out of order before one, or belong to a flow being inspected.
+ * A flow gets an inspector
  * only when its first packet with payload can start a handshake (a TLS
  * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
  * handshake on UDP); it is fed the next packets until it says it is done,
@@ -15,21 +18,15 @@
  * reader places the segments by sequence number.
  *
  * Per packet, a flow that is not being inspected costs the C table one byte
- * read (its `state`, the `watch` array), so long flows pay nothing after their
- * first packets. Shape of the code, on purpose: onPacket, which V8 inlines
- * into the table's JavaScript dispatch, holds only cheap byte checks;
- * everything a flow with a hello does is in methods called for a few percent
- * of packets, which V8 leaves as calls (with it all in onPacket, V8 spent more
- * time compiling and recompiling that path than the readers spent reading
- * hellos). Likewise a per-slot flag spares the map lookups at the end of flows
- * that found nothing.
+ * read (its `state`), so long flows pay nothing after their first packets. A
+ * per-slot flag spares the map lookups at the end of flows that found nothing.
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
 import type { Packet } from '../flows/packet.js';
+import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
-import { createInspector, looksLikeGquic } from './index.js';
-import { quicVersion } from './quic-keys.js';
+import { createInspector } from './index.js';
 import { clientHelloInPlace, serverVersionInPlace, tlsMeta, withServerVersion } from './fast-tls.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
@@ -37,37 +34,22 @@ const IDLE = 0;
 const INSPECTING = 1;
 /** A ClientHello was read in place from direction d; the other side's first payload may be the ServerHello. */
 const AWAIT_SERVER = 2; // + client direction (0 or 1)
-const WAITING = 4;
-/**
- * Payload packets a flow may carry before one starts a hello. More than one: captures that
- * begin mid-connection, odd first bytes (a TCP keep-alive with one byte), or payload in the
- * handshake itself (nDPI's heuristic_tcp_ack_payload.pcap: four SYN-ACKs and ACKs with two bytes
- * each before the ClientHello) precede it; a few more byte checks per flow are cheap.
- */
-const MAX_WAIT = 8;
+/* 4 + k (WAITING): no hello start yet after k payload packets; C alone handles those states. */
 const NO_BYTES = new Uint8Array(0);
-const TLS_HANDSHAKE = 0x16;
 const TCP_SYN = 0x02;
-const TCP_ACK = 0x10;
-/** Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
-const STARTTLS_PORTS = new Set([25, 587, 110, 143, 21, 5222, 5269, 389, 3306, 5432]);
-
-/** Whether a flow's first payload can begin a hello: checked on the bytes in place, without a copy. */
-function mayStartHandshake(p: Packet): boolean {
-  const b = p.buf;
-  const o = p.payloadOff;
-  if (p.proto === 6) return b[o] === TLS_HANDSHAKE || STARTTLS_PORTS.has(p.dport) || STARTTLS_PORTS.has(p.sport);
-  if (p.capPayload < 7) return false;
-  const b0 = b[o]!;
-  // A QUIC long header of a version we read. The version is checked here, not only by the reader:
-  // half of all other UDP payloads (DNS ids, RTP, games) have the high bit set too, and each of
-  // those flows used to get an inspector for nothing (a third of the metadata cost on real traffic).
-  if (b0 & 0x80 && quicVersion(((b[o + 1]! << 24) | (b[o + 2]! << 16) | (b[o + 3]! << 8) | b[o + 4]!) >>> 0) !== null) return true;
-  // Google QUIC Q024-Q043 public header (its first byte has no long-header bit).
-  if (looksLikeGquic(b, o, o + p.capPayload)) return true;
-  // A DTLS handshake record (version 0xfeXX, or 0x0100).
-  return b0 === TLS_HANDSHAKE && (b[o + 1] === 0xfe || b[o + 1] === 0x01);
-}
+/*
+ * Why these first-packet rules (applied in C, hello_watch.c):
+ * - a flow waits up to 8 payload packets for one that can start a hello: captures that begin
+ *   mid-connection, odd first bytes (a TCP keep-alive with one byte), or payload in the handshake
+ *   itself (nDPI's heuristic_tcp_ack_payload.pcap: four SYN-ACKs and ACKs with two bytes each
+ *   before the ClientHello) precede it;
+ * - TCP: a TLS handshake record, or a STARTTLS port (SMTP, submission, POP3, IMAP, FTP, XMPP,
+ *   LDAP, MySQL, PostgreSQL), whose plaintext comes first;
+ * - UDP: a QUIC long header of a version quic-keys.ts reads (checked there, not only by the
+ *   reader: half of all other UDP payloads, DNS ids, RTP, games, have the high bit set too, and
+ *   each of those flows used to get an inspector for nothing), a gQUIC header (looksLikeGquic),
+ *   or a DTLS handshake record (version 0xfeXX, or 0x0100).
+ */
 
 /** Whether an inspector found anything to report. */
 function foundAny(m: HandshakeMeta): boolean {
@@ -75,11 +57,14 @@ function foundAny(m: HandshakeMeta): boolean {
 }
 
 export class MetaPlugin implements MetaProvider {
-  /** Per slot: 0 not inspected (or done), 1 inspecting, 2/3 awaiting the ServerHello, 4 + k waiting after k payload packets without a hello start. */
+  /**
+   * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
+   * ServerHello, 4 + k waiting after k payload packets without a hello start), and the client's
+   * initial sequence number when the flow began with its SYN (synSeen).
+   */
+  readonly watch: HelloWatch;
   private readonly state: Uint8Array;
-  /** Per slot: the client's initial sequence number, when the flow began with its SYN (synSeen). */
   private readonly isn: Uint32Array;
-  private readonly synSeen: Uint8Array;
   /** Per slot: 1 when the flow has an entry in `inspectors` or `found`. */
   private readonly held: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
@@ -92,36 +77,15 @@ export class MetaPlugin implements MetaProvider {
   ) {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
-    this.synSeen = new Uint8Array(capacity);
+    this.watch = { state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), enabled: limits.enabled };
     this.held = new Uint8Array(capacity);
   }
 
-  /** The flow table calls onPacket for the flows whose state is not IDLE (and for each flow's first packet). */
-  get watch(): Uint8Array {
-    return this.state;
-  }
-
-  onPacket(slot: number, dir: number, p: Packet, isNew: boolean): void {
-    if (isNew) {
-      this.state[slot] = this.limits.enabled && (p.proto === 6 || p.proto === 17) ? WAITING : IDLE;
-      const syn = p.proto === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-      this.synSeen[slot] = syn ? 1 : 0;
-      if (syn) this.isn[slot] = p.tcpSeq;
-    }
-    const st = this.state[slot]!;
-    if (st === IDLE) return;
-    if (st < WAITING) return this.inspect(slot, st, dir, p);
-    if (p.capPayload === 0) {
-      // A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream.
-      if (dir === 0 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.synSeen[slot] === 1) this.isn[slot] = p.tcpSeq;
-      return;
-    }
-    if (dir === 0 && this.synSeen[slot] === 1 && (p.tcpFlags & TCP_SYN) === 0 && p.tcpSeq !== ((this.isn[slot]! + 1) >>> 0)) {
-      return this.outOfOrder(slot, dir, p);
-    }
-    this.synSeen[slot] = 0;
-    if (mayStartHandshake(p)) return this.begin(slot, dir, p);
-    this.state[slot] = st - WAITING + 1 >= MAX_WAIT ? IDLE : st + 1;
+  /** A packet C's hello_watch() handed on: what to do is its `action` (WATCH_*). */
+  onPacket(slot: number, dir: number, p: Packet, action: number): void {
+    if (action === WATCH_BEGIN) return this.begin(slot, dir, p);
+    if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
+    this.inspect(slot, this.state[slot]!, dir, p);
   }
 
   /**
@@ -130,7 +94,6 @@ export class MetaPlugin implements MetaProvider {
    * the SYN replayed for the reader to place segments by sequence number.
    */
   private outOfOrder(slot: number, dir: number, p: Packet): void {
-    this.synSeen[slot] = 0;
     const insp = createInspector(this.limits, this.onError);
     insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
     this.inspectors.set(slot, insp);

@@ -89,6 +89,20 @@ static void *column(napi_env env, napi_value cols, const char *name, napi_typeda
   return typed(env, v, name, want, length);
 }
 
+/* The handshake inspector's per-slot arrays (agent/meta/flow-plugin.ts), checked as the columns are. */
+static int watcher(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
+  napi_value v;
+  bool enabled;
+  if (!(hw->state = column(env, w, "state", napi_uint8_array, n)) || !(hw->isn = column(env, w, "isn", napi_uint32_array, n)) ||
+      !(hw->syn_seen = column(env, w, "synSeen", napi_uint8_array, n))) return -1;
+  if (napi_get_named_property(env, w, "enabled", &v) != napi_ok || napi_get_value_bool(env, v, &enabled) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.enabled must be a boolean");
+    return -1;
+  }
+  hw->enabled = enabled;
+  return 0;
+}
+
 static int columns(napi_env env, napi_value cols, size_t n, columns_t *c) {
 #define COL(field, type, per)                                                   \
   if (!(c->field = column(env, cols, #field, type, n * (per)))) return -1;
@@ -283,9 +297,9 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
 
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
- * -> { setBuffer, frame, pcap, advance, expireAll, keep }. With a watch array, frame() and pcap()
- * report each flow's first packet and the watched flows' packets (PLUGIN_PACKET). Times in
- * seconds; the table's clock runs in µs.
+ * -> { setBuffer, frame, pcap, advance, expireAll, keep }. watch is the handshake inspector's
+ * { state, isn, synSeen, enabled } (hello_watch.h); with it, frame() and pcap() report the packets
+ * hello_watch() hands on (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -317,7 +331,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
   }
   if (columns(env, argv[0], cap, &k->t.c) != 0 || !(k->t.stats = typed(env, argv[1], "stats", napi_float64_array, ST_COUNT)) ||
       !(k->view = typed(env, argv[2], "view", napi_float64_array, PV_COUNT)) ||
-      (wt != napi_null && !(k->t.watch = typed(env, argv[3], "watch", napi_uint8_array, cap)))) {
+      (wt != napi_null && watcher(env, argv[3], cap, &k->t.watch) != 0)) {
     free(k);
     return NULL;
   }

@@ -220,7 +220,7 @@ static void tcp_ending(table_t *t, int32_t s, int dir, uint32_t flags) {
 }
 
 /* Add the decoded packet at ts. Returns SKIP_OK, or SKIP_FRAG_ORPHAN for a fragment whose first was not seen. */
-static int update(table_t *t, packet_t *p, double ts) {
+static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
   table_advance(t, ts);
   /* A callback threw: stop here, so no later end in this call goes without its on_end. */
   if (t->failed) return SKIP_OK;
@@ -268,9 +268,12 @@ static int update(table_t *t, packet_t *p, double ts) {
   c->lastTouch[s] = t->clock;
   flow_add(c, s, dir, p, ts, t->gap_us);
   if (p->tcp_flags & (TCP_FIN | TCP_RST)) tcp_ending(t, s, dir, p->tcp_flags);
-  if (t->plugin && (is_new || (t->watch && t->watch[s]))) {
-    t->plugin_slot = s;
-    return PLUGIN_PACKET | is_new << 1 | dir;
+  if (t->plugin && (is_new || t->watch.state[s])) {
+    int action = hello_watch(&t->watch, s, dir, p, buf, is_new);
+    if (action != HW_SKIP) {
+      t->plugin_slot = s;
+      return PLUGIN_PACKET | action << 1 | dir;
+    }
   }
   return SKIP_OK;
 }
@@ -278,7 +281,7 @@ static int update(table_t *t, packet_t *p, double ts) {
 int table_frame(table_t *t, uint32_t link_type, const uint8_t *buf, size_t off, size_t cap_length, double ts) {
   t->stats[ST_FRAMES]++;
   int r = decode_frame(link_type, buf, off, cap_length, &t->pkt, t->gtp);
-  if (r == SKIP_OK) r = update(t, &t->pkt, ts);
+  if (r == SKIP_OK) r = update(t, &t->pkt, buf, ts);
   if (r == SKIP_OK || r >= PLUGIN_PACKET) t->stats[ST_PACKETS]++;
   else t->stats[ST_SKIPS + r]++;
   return r;

@@ -10,6 +10,7 @@
 
 #include "accumulate.h"
 #include "fragments.h"
+#include "../../meta/native/hello_watch.h"
 
 
 enum end_reason { END_IDLE = 0, END_ACTIVE = 1, END_END = 2, END_FORCED = 3, END_EVICTED = 4, END_COUNT = 5 };
@@ -38,11 +39,12 @@ typedef struct table {
   int gtp;
   frag_entry *frags;
   double *stats; /* ST_COUNT entries */
-  uint8_t *watch; /* per slot: nonzero when the plugin wants this flow's packets (may be NULL) */
   packet_t pkt;
-  /* Whether the host has a plugin: then each flow's first packet and the packets of flows with a
-   * nonzero watch byte are reported (see PLUGIN_PACKET), in plugin_slot. */
+  /* Whether the host has a plugin (the handshake inspector): then hello_watch() sees each flow's
+   * first packet and the packets of flows whose state is not idle, and the packets it hands on are
+   * reported (see PLUGIN_PACKET), in plugin_slot. */
   int plugin;
+  hello_watch_t watch;
   int32_t plugin_slot;
   /* Called when a flow ends; returns nonzero to stop (a JavaScript exception is pending). */
   int (*on_end)(void *ctx, int32_t slot, int reason);
@@ -55,7 +57,7 @@ int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, dou
 void table_free(table_t *t);
 /*
  * table_frame's result for a packet added to a flow the plugin wants to see: PLUGIN_PACKET |
- * is_new << 1 | dir, the flow in plugin_slot and the packet in pkt. Returned, not called back:
+ * action << 1 | dir (action: hello_watch()'s), the flow in plugin_slot and the packet in pkt. Returned, not called back:
  * the host hands it to the plugin after the call, which keeps the order (any flow ends of this
  * frame were already reported) without a call from C into JavaScript for each such packet.
  */

@@ -1,0 +1,82 @@
+/* See hello_watch.h. Each branch mirrors MetaPlugin.onPacket before this moved here. */
+#include "hello_watch.h"
+
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define TLS_HANDSHAKE 0x16
+/* gQUIC public header: the message hash follows the 13 bytes read (gquic-packet.ts). */
+#define GQUIC_MIN 25
+
+static uint32_t be32(const uint8_t *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
+static int starttls_port(uint32_t port) {
+  switch (port) {
+    case 25: case 587: case 110: case 143: case 21: case 5222: case 5269: case 389: case 3306: case 5432: return 1;
+    default: return 0;
+  }
+}
+
+/* The QUIC versions quic-keys.ts can decrypt (quicVersion() != null there); a test keeps the two lists equal. */
+static int hello_quic_version_known(uint32_t v) {
+  if (v == 0x00000001 || v == 0x6b3343cf) return 1;
+  if (v >> 8 == 0xff0000) {
+    uint32_t draft = v & 0xff;
+    return draft >= 22 && draft <= 34;
+  }
+  return v == 0xfaceb001 || v == 0xfaceb002 || v == 0xfaceb00e || v == 0x51303530 || v == 0x54303530 || v == 0x54303531;
+}
+
+/* "Q0nn" at b: nn, else -1 (gquic-packet.ts gquicVersionAt). */
+static int gquic_version_at(const uint8_t *b) {
+  if (b[0] != 0x51 || b[1] != 0x30) return -1;
+  int d1 = b[2] - 0x30, d2 = b[3] - 0x30;
+  return d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 ? d1 * 10 + d2 : -1;
+}
+
+/* gquic-packet.ts looksLikeGquic: a Q024-Q043 public header, or a Q046 Initial long header. */
+static int looks_like_gquic(const uint8_t *b, int64_t len) {
+  if (len < GQUIC_MIN) return 0;
+  if ((b[0] & 0x8b) == 0x09) {
+    int v = gquic_version_at(b + 9);
+    return v >= 24 && v <= 43;
+  }
+  return (b[0] & 0xf0) == 0xc0 && gquic_version_at(b + 1) == 46;
+}
+
+/* Whether a flow's first payload can begin a hello, read in place (flow-plugin.ts says why each test). */
+static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
+  const uint8_t *b = buf + p->payload_off;
+  if (p->proto == 6) return b[0] == TLS_HANDSHAKE || starttls_port(p->dport) || starttls_port(p->sport);
+  if (p->cap_payload < 7) return 0;
+  if ((b[0] & 0x80) && hello_quic_version_known(be32(b + 1))) return 1;
+  if (looks_like_gquic(b, p->cap_payload)) return 1;
+  return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
+}
+
+int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {
+  if (is_new) {
+    w->state[s] = w->enabled && (p->proto == 6 || p->proto == 17) ? HW_WAITING : HW_IDLE;
+    int syn = p->proto == 6 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+    w->syn_seen[s] = (uint8_t)syn;
+    if (syn) w->isn[s] = p->tcp_seq;
+  }
+  uint8_t st = w->state[s];
+  if (st == HW_IDLE) return HW_SKIP;
+  if (st < HW_WAITING) return HW_INSPECT;
+  if (p->cap_payload <= 0) {
+    /* A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream. */
+    if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && w->syn_seen[s]) w->isn[s] = p->tcp_seq;
+    return HW_SKIP;
+  }
+  if (dir == 0 && w->syn_seen[s] && !(p->tcp_flags & TCP_SYN) && p->tcp_seq != (uint32_t)(w->isn[s] + 1)) {
+    w->syn_seen[s] = 0;
+    return HW_OUT_OF_ORDER;
+  }
+  w->syn_seen[s] = 0;
+  if (may_start_handshake(p, buf)) return HW_BEGIN;
+  w->state[s] = st - HW_WAITING + 1 >= HW_MAX_WAIT ? HW_IDLE : (uint8_t)(st + 1);
+  return HW_SKIP;
+}

@@ -1,0 +1,33 @@
+/*
+ * The handshake inspector's first-packets policy, run by the C flow table on every packet of a
+ * flow the inspector watches (agent/meta/flow-plugin.ts holds the rest of it). Why in C: most
+ * flows carry no handshake, and handing each of their first packets to JavaScript only to be
+ * told "not a hello" cost more than the hellos themselves (about 290,000 packets per million on
+ * the benchmark capture, of which ~10,000 lead to a hello). Only the packets below reach
+ * JavaScript; the state arrays are JavaScript's typed arrays, which both sides read and write.
+ */
+#ifndef ETA_HELLO_WATCH_H
+#define ETA_HELLO_WATCH_H
+
+#include <stdint.h>
+#include "../../flows/native/packet.h"
+
+/* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k). */
+enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4 };
+/* Payload packets a flow may carry before one starts a hello (flow-plugin.ts says why more than one). */
+enum { HW_MAX_WAIT = 8 };
+
+/* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP). */
+enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2 };
+
+typedef struct {
+  uint8_t *state;    /* per slot, see above */
+  uint32_t *isn;     /* the client's initial sequence number, when its SYN was seen */
+  uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
+  int enabled;
+} hello_watch_t;
+
+/* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */
+int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new);
+
+#endif

@@ -1,0 +1,114 @@
+/**
+ * The first-packets policy the C flow table runs for the handshake inspector
+ * (agent/meta/native/hello_watch.c): JavaScript sees only the packets that can
+ * start a hello, and C's list of QUIC versions and gQUIC headers is the one the
+ * JavaScript readers use (quicVersion, looksLikeGquic), checked here over every
+ * version they know and their neighbours.
+ */
+import t from 'tap';
+import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
+import { FlowMeter } from '../../agent/flows/meter.js';
+import type { Packet } from '../../agent/flows/packet.js';
+import { WATCH_BEGIN } from '../../agent/flows/table.js';
+import { newFrame } from '../../agent/capture/types.js';
+import { defaults } from '../../agent/lib/schema.js';
+import { metaSection } from '../../agent/meta/config.js';
+import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
+import { looksLikeGquic } from '../../agent/meta/gquic-packet.js';
+import { quicVersion } from '../../agent/meta/quic-keys.js';
+import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
+
+/** A MetaPlugin that records what C handed it. */
+class Spy extends MetaPlugin {
+  readonly seen: Array<{ sport: number; action: number; first: number }> = [];
+  override onPacket(slot: number, dir: number, p: Packet, action: number): void {
+    this.seen.push({ sport: p.sport, action, first: p.capPayload > 0 ? p.buf[p.payloadOff]! : -1 });
+    super.onPacket(slot, dir, p, action);
+  }
+}
+
+function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void } {
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, () => undefined);
+  const spy = new Spy(4096, defaults(metaSection), () => undefined);
+  meter.useMeta(spy);
+  const f = newFrame();
+  return {
+    spy,
+    send(ms, frame) {
+      f.buf = frame;
+      f.offset = 0;
+      f.capLength = frame.length;
+      f.wireLength = frame.length;
+      f.linkType = 1;
+      f.ts = 1.7e15 + ms * 1000;
+      meter.frame(f);
+    },
+    finish: () => void meter.flush(),
+  };
+}
+
+/** A 1,200-byte datagram opening with a long header of version `v` (what follows is noise). */
+function longHeader(v: number, first = 0xc3): Buffer {
+  const d = Buffer.alloc(1200, 0x5a);
+  d[0] = first;
+  d.writeUInt32BE(v >>> 0, 1);
+  d[5] = 8;
+  return d;
+}
+
+t.test('flows without a hello hand JavaScript nothing; a ClientHello start is handed on once', async (t) => {
+  const { spy, send, finish } = meterWithSpy();
+  let ms = 0;
+  // 20 DNS-like UDP flows (half with the high bit set in their first byte), 5 packets each.
+  for (let i = 0; i < 20; i++) {
+    for (let k = 0; k < 5; k++) {
+      const q = Buffer.alloc(40, 0x11);
+      q[0] = i % 2 ? 0x85 : 0x12;
+      send(ms++, eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.53', proto: 17 }, udp(40000 + i, 53, q))));
+    }
+  }
+  // Plain HTTP over TCP, with its handshake.
+  const up = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.80', proto: 6 }, tcp({ sport: 41000, dport: 80, seq, flags }, data)));
+  send(ms++, up(99, F.SYN));
+  send(ms++, up(100, F.ACK | F.PSH, Buffer.from('GET / HTTP/1.1\r\n\r\n')));
+  t.equal(spy.seen.length, 0, 'no packet of 101 reached JavaScript');
+  // A TLS handshake record on TCP: handed on as the start of a hello.
+  const hs = Buffer.from([0x16, 3, 1, 0, 4, 1, 0, 0, 0]);
+  const tls = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.43', proto: 6 }, tcp({ sport: 41001, dport: 443, seq, flags }, data)));
+  send(ms++, tls(499, F.SYN));
+  send(ms++, tls(500, F.ACK | F.PSH, hs));
+  t.same(spy.seen.map((s) => [s.action, s.first]), [[WATCH_BEGIN, 0x16]]);
+  finish();
+});
+
+t.test("C's QUIC and gQUIC version checks are the JavaScript readers' (every known version and its neighbours)", async (t) => {
+  const known = [0x00000001, 0x6b3343cf, 0xfaceb001, 0xfaceb002, 0xfaceb00e, 0x51303530, 0x54303530, 0x54303531];
+  const versions = new Set<number>([0, 2, 0x6b3343ce, 0x6b3343d0, 0xfaceb000, 0xfaceb003, 0xfaceb00d, 0xfaceb00f,
+    0x51303436, 0x51303433, 0x51303531, 0x54303532, 0x5430354f, 0x0a0a0a0a]);
+  for (const v of known) versions.add(v);
+  for (let d = 0; d <= 0x30; d++) versions.add(0xff000000 + d);
+  const { spy, send, finish } = meterWithSpy();
+  let port = 20000;
+  const want: number[] = [];
+  for (const v of versions) {
+    for (const first of [0xc3, 0xd0, 0x09]) {
+      const d = longHeader(v, first);
+      // Q024-Q043's public header puts the version at byte 9: try that layout too.
+      if (first === 0x09) d.writeUInt32BE(v >>> 0, 9);
+      const p = ++port;
+      const starts = ((first & 0x80) !== 0 && quicVersion(v >>> 0) !== null) || looksLikeGquic(d);
+      if (starts) want.push(p);
+      send(port, eth(ipv4({ src: '10.1.0.1', dst: '10.1.0.2', proto: 17 }, udp(p, 443, d))));
+    }
+  }
+  // DTLS handshake records (0xfeXX and 0x0100) start one; a 6-byte datagram is too short to.
+  for (const d of [Buffer.from([0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x16, 0x01, 0x00, 0, 0, 0, 0]), Buffer.from([0x16, 0xfe, 0xfd, 0, 0, 0])]) {
+    const p = ++port;
+    if (d.length >= 7) want.push(p);
+    send(port, eth(ipv4({ src: '10.1.0.1', dst: '10.1.0.2', proto: 17 }, udp(p, 443, d))));
+  }
+  const begun = spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport);
+  t.same(begun, want, `${want.length} of ${versions.size * 3 + 3} datagrams can start a hello, as the JavaScript checks say`);
+  t.ok(want.length > 20, 'the set covers both sides');
+  finish();
+});
