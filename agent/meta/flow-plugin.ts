@@ -122,8 +122,7 @@ export class MetaPlugin implements MetaProvider {
 
   private inspect(slot: number, st: number, dir: number, p: Packet): void {
     if (st === INSPECTING) return this.feed(slot, this.inspectors.get(slot)!, dir, p);
-    if (p.capPayload === 0 || dir === st - AWAIT_SERVER) return;
-    // Only the server's first payload is looked at: a ServerHello, or nothing more to learn.
+    // AWAIT_SERVER: C hands on only the server's first payload: a ServerHello, or nothing more to learn.
     const v = serverVersionInPlace(p.buf, p.payloadOff, p.capPayload);
     const m = this.found.get(slot);
     if (typeof v === 'number' && m) this.found.set(slot, withServerVersion(m, v));

@@ -65,7 +65,9 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   }
   uint8_t st = w->state[s];
   if (st == HW_IDLE) return HW_SKIP;
-  if (st < HW_WAITING) return HW_INSPECT;
+  if (st == HW_INSPECTING) return HW_INSPECT;
+  /* A ClientHello was read in place: only the server's first payload (its ServerHello) is of interest. */
+  if (st < HW_WAITING) return p->cap_payload > 0 && dir != st - HW_AWAIT_SERVER ? HW_INSPECT : HW_SKIP;
   if (p->cap_payload <= 0) {
     /* A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream. */
     if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && w->syn_seen[s]) w->isn[s] = p->tcp_seq;
