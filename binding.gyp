@@ -38,6 +38,16 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "quic_crypto",
+      "sources": [
+        "agent/meta/native/quic_crypto.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

@@ -1,13 +1,12 @@
 /**
  * QUIC packet layer for Initial packets: long-header layout (RFC 9000 17.2), varints,
- * packet-number decoding (RFC 9000 A.3), header protection removal and AEAD opening
- * (RFC 9001 5.3-5.4). No state beyond the per-direction `Side` the caller owns.
+ * header protection removal, packet-number decoding (RFC 9000 A.3) and AEAD opening
+ * (RFC 9001 5.3-5.4), the last three in C (native/quic_crypto.c). No state beyond the
+ * per-direction `Side` the caller owns.
  */
-import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
-import { quicVersion, type InitialKeys, type QuicVersion } from './quic-keys.js';
+import { quicCrypto, quicVersion, type InitialKeys, type QuicVersion } from './quic-keys.js';
 
 const MAX_CID = 20;
-const TAG = 16;
 /** Header protection samples 16 bytes starting 4 bytes after the packet number. */
 export const SAMPLE = 16;
 
@@ -21,8 +20,6 @@ export interface Side {
   keys: InitialKeys;
   ver: QuicVersion;
   largestPn: number;
-  /** The header-protection cipher, made on first use and kept: ECB has no state between blocks. */
-  ecb?: Cipher;
 }
 
 /** Bytes of the varint whose first byte is `first`. */
@@ -36,17 +33,6 @@ export function varint(b: Uint8Array, i: number): number {
   let v = b[i]! & 0x3f;
   for (let k = 1; k < len; k++) v = v * 256 + b[i + k]!;
   return v;
-}
-
-/** RFC 9000 A.3: the full packet number nearest to the next expected one. */
-function decodePn(largest: number, truncated: number, bits: number): number {
-  const expected = largest + 1;
-  const win = 2 ** bits;
-  const half = win / 2;
-  const candidate = (expected - (expected % win)) + truncated;
-  if (candidate <= expected - half && candidate < 2 ** 62 - win) return candidate + win;
-  if (candidate > expected + half && candidate >= win) return candidate - win;
-  return candidate;
 }
 
 /** One long-header packet's layout (RFC 9000 17.2), filled in place to avoid allocation. */
@@ -117,40 +103,15 @@ export function skipVarints(b: Uint8Array, i: number, count: number): number {
 }
 
 /**
- * Remove header protection and open the AEAD. Returns the plaintext frames, or null when
- * authentication fails. The input is never modified: the unmasked header is a copy.
+ * Remove header protection and open the AEAD (native/quic_crypto.c, which also decodes the
+ * packet number as RFC 9000 A.3 says). Returns the plaintext frames, or null when
+ * authentication fails or the offsets do not fit p. The input is never modified.
  */
 export function openProtected(p: Uint8Array, off: number, pnOff: number, end: number, side: Side): Buffer | null {
-  let ecb = side.ecb;
-  if (ecb === undefined) {
-    ecb = side.ecb = createCipheriv('aes-128-ecb', side.keys.hp, null);
-    ecb.setAutoPadding(false);
-  }
-  const mask = ecb.update(p.subarray(pnOff + 4, pnOff + 4 + SAMPLE));
-  const first = p[off]! ^ (mask[0]! & 0x0f);
-  const pnLen = (first & 0x03) + 1;
-  const hdrEnd = pnOff + pnLen;
-  if (hdrEnd + TAG > end) return null;
-  const header = Buffer.from(p.subarray(off, hdrEnd));
-  header[0] = first;
-  let truncated = 0;
-  for (let k = 0; k < pnLen; k++) {
-    const byte = header[pnOff - off + k]! ^ mask[1 + k]!;
-    header[pnOff - off + k] = byte;
-    truncated = truncated * 256 + byte;
-  }
-  const pn = decodePn(side.largestPn, truncated, pnLen * 8);
-  const nonce = Buffer.from(side.keys.iv);
-  for (let k = 0; k < 8; k++) nonce[11 - k] = nonce[11 - k]! ^ (Math.floor(pn / 2 ** (8 * k)) & 0xff);
-  const gcm = createDecipheriv('aes-128-gcm', side.keys.key, nonce, { authTagLength: TAG });
-  gcm.setAAD(header);
-  gcm.setAuthTag(p.subarray(end - TAG, end));
-  const out = gcm.update(p.subarray(hdrEnd, end - TAG));
-  try {
-    gcm.final(); // the only way node reports a failed tag; reached once per bad Initial
-  } catch {
-    return null;
-  }
+  const native = quicCrypto();
+  const out = native.openProtected(p, off, pnOff, end, side.keys.packed, side.largestPn);
+  if (out === null) return null;
+  const pn = native.pn[0]!;
   if (pn > side.largestPn) side.largestPn = pn;
   return out;
 }
