@@ -48,6 +48,17 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "tls_hello",
+      "sources": [
+        "agent/meta/native/tls_hello.c",
+        "agent/meta/native/ja4.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

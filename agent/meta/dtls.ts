@@ -7,7 +7,7 @@
  * ServerHello is read when it arrives unfragmented.
  */
 import { HelloEngine, type HelloSink } from './engine.js';
-import { parseClientHello, parseServerHello, u24 } from './hello.js';
+import { parseServerHello, u24 } from './hello.js';
 import { Reassembly } from './reassembly.js';
 
 const HANDSHAKE = 22;
@@ -99,9 +99,7 @@ export class DtlsReader extends HelloEngine {
   }
 
   private parse(b: Uint8Array, s: number, e: number): void {
-    const hello = parseClientHello(b, s, e, true);
-    if (hello === null) return this.fail('tls-malformed');
-    this.hello = hello;
+    if (!this.readHello(b, s, e, 'd')) return this.fail('tls-malformed');
     this.release();
   }
 }

@@ -5,7 +5,8 @@
  */
 import { DONE, MALFORMED, OVERFLOW, type Chlo, type ChloStream } from './chlo.js';
 import type { MetaLimits } from './config.js';
-import type { ClientHello } from './hello.js';
+import { helloSummary, parseClientHello, type ClientHello, type HelloSummary } from './hello.js';
+import type { Ja4Protocol } from './ja4.js';
 import type { MetaReason } from './types.js';
 
 export interface HelloSink {
@@ -13,8 +14,11 @@ export interface HelloSink {
   report(reason: MetaReason): void;
 }
 
+const copyOf = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
+
 export abstract class HelloEngine {
-  hello: ClientHello | null = null;
+  /** What the metadata takes from the ClientHello (parsed and fingerprinted in C, see readHello). */
+  hello: HelloSummary | null = null;
   /** The version the ServerHello selected. */
   serverVersion: number | null = null;
   /** The gQUIC client hello, for versions that send one instead of a TLS ClientHello. */
@@ -24,7 +28,32 @@ export abstract class HelloEngine {
   /** Gave up (malformed, overflow): nothing more will be found. */
   failed = false;
 
+  /** Diagnostics: a copy of the ClientHello body `hello` came from, and the JA4 protocol it was read with. */
+  helloBody: Uint8Array | null = null;
+  helloProto: Ja4Protocol = 't';
+
   constructor(protected readonly sink: HelloSink) {}
+
+  /**
+   * The ClientHello parsed by the JavaScript reference parser, for diagnostics and comparisons
+   * with other tools: parsed again on each call, off the per-flow path.
+   */
+  clientHello(): ClientHello | null {
+    const b = this.helloBody;
+    return b === null ? null : parseClientHello(b, 0, b.length, this.helloProto === 'd');
+  }
+
+  /** Read the ClientHello body b[start, end) into `hello` (JA4 for `proto`, DTLS fields when 'd'); false when malformed. */
+  protected readHello(b: Uint8Array, start: number, end: number, proto: Ja4Protocol): boolean {
+    const hello = helloSummary(b, start, end, proto === 'd', proto);
+    if (hello === null) return false;
+    this.hello = hello;
+    this.helloProto = proto;
+    // A copy (b may be a Buffer, whose slice is a view of bytes about to be reused): a few hundred
+    // bytes per inspected flow, cheaper than the per-flow JavaScript parse it replaces.
+    this.helloBody = copyOf(b, start, end);
+    return true;
+  }
 
   /** Nothing more to learn: both hellos read, a CHLO read (it has no server-side counterpart we use), or gave up. */
   get finished(): boolean {

@@ -5,8 +5,11 @@
  * first and hands anything else (split hellos, QUIC, DTLS, STARTTLS) to the
  * full inspector. Results are the same as the inspector's (same parser, same
  * JA4); a test checks it.
+ *
+ * helloMetaInPlace is the per-flow path (parse and JA4 in C, see helloSummary);
+ * clientHelloInPlace + tlsMeta do the same in JavaScript, as the reference.
  */
-import { highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
+import { helloSummary, highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
 import { ja4 } from './ja4.js';
 import { handshakeMeta } from './meta-object.js';
 import type { HandshakeMeta } from './types.js';
@@ -20,11 +23,28 @@ const SERVER_HELLO = 2;
  * the hello, null when it is malformed, undefined when it is not all here.
  */
 export function clientHelloInPlace(b: Uint8Array, off: number, len: number): ClientHello | null | undefined {
-  if (len < 9 || b[off] !== HANDSHAKE || b[off + 5] !== CLIENT_HELLO) return undefined;
+  const end = helloEnd(b, off, len);
+  return end < 0 ? undefined : parseClientHello(b, off + 9, end, false);
+}
+
+/**
+ * The metadata of the ClientHello in buf[off, off + len), as tlsMeta(clientHelloInPlace(...), null)
+ * makes it: null when it is malformed, undefined when it is not all here.
+ */
+export function helloMetaInPlace(b: Uint8Array, off: number, len: number): HandshakeMeta | null | undefined {
+  const end = helloEnd(b, off, len);
+  if (end < 0) return undefined;
+  const h = helloSummary(b, off + 9, end, false, 't');
+  return h === null ? null : handshakeMeta(h.sni, h.alpn, versionName(h.highest), h.ja4, 'tls', undefined);
+}
+
+/** Where the ClientHello body in one record at buf[off, off + len) ends, or -1 when there is none wholly here. */
+function helloEnd(b: Uint8Array, off: number, len: number): number {
+  if (len < 9 || b[off] !== HANDSHAKE || b[off + 5] !== CLIENT_HELLO) return -1;
   const recLen = (b[off + 3]! << 8) | b[off + 4]!;
   const hsLen = u24(b, off + 6);
-  if (hsLen + 4 > recLen || 5 + recLen > len) return undefined;
-  return parseClientHello(b, off + 9, off + 9 + hsLen, false);
+  if (hsLen + 4 > recLen || 5 + recLen > len) return -1;
+  return off + 9 + hsLen;
 }
 
 /** The version a ServerHello in one record selects; undefined when there is none here. */

@@ -27,7 +27,9 @@ import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
-import { clientHelloInPlace, serverVersionInPlace, tlsMeta, withServerVersion } from './fast-tls.js';
+import { helloMetaInPlace, serverVersionInPlace, withServerVersion } from './fast-tls.js';
+import { tlsHello } from './hello.js';
+import { quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
 const IDLE = 0;
@@ -79,6 +81,9 @@ export class MetaPlugin implements MetaProvider {
     this.isn = new Uint32Array(capacity);
     this.watch = { state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), enabled: limits.enabled };
     this.held = new Uint8Array(capacity);
+    // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
+    tlsHello();
+    quicCrypto();
   }
 
   /** A packet C's hello_watch() handed on: what to do is its `action` (WATCH_*). */
@@ -105,9 +110,9 @@ export class MetaPlugin implements MetaProvider {
   /** The flow's first packet that can open a hello: read it in place, or start an inspector. */
   private begin(slot: number, dir: number, p: Packet): void {
     if (p.proto === 6) {
-      const hello = clientHelloInPlace(p.buf, p.payloadOff, p.capPayload);
-      if (hello) {
-        this.found.set(slot, tlsMeta(hello, null));
+      const m = helloMetaInPlace(p.buf, p.payloadOff, p.capPayload);
+      if (m) {
+        this.found.set(slot, m);
         this.held[slot] = 1;
         this.state[slot] = AWAIT_SERVER + dir;
         return;

@@ -6,7 +6,14 @@
  * Strict on the outer structure (a hello that does not parse is skipped and counted),
  * lenient inside extensions: an extension whose own content is malformed is still
  * counted for JA4 but contributes no SNI/ALPN/version values.
+ *
+ * The per-flow path does not use parseClientHello: helloSummary (native/tls_hello.c) parses
+ * and fingerprints in C with the same results. parseClientHello and ja4.ts stay as the
+ * reference that test/meta/hello-native.test.ts holds the C to, and for diagnostics.
  */
+import { StartupError } from '../errors.js';
+import { loadAddon } from '../lib/addon.js';
+import type { Ja4Protocol } from './ja4.js';
 
 export interface ClientHello {
   /** legacy_version (client_version before TLS 1.3). */
@@ -232,4 +239,48 @@ export function ja4VersionValue(hello: ClientHello): number {
   let best = -1;
   for (const v of hello.supportedVersions) if (!isGrease(v) && v > best) best = v;
   return best < 0 ? hello.legacyVersion : best;
+}
+
+/** What the metadata takes from a ClientHello: helloSummary's result. */
+export interface HelloSummary {
+  /** As ClientHello.sni. */
+  readonly sni: string | null;
+  /** As ClientHello.alpn, frozen. */
+  readonly alpn: readonly string[];
+  /** highestOffered(). */
+  readonly highest: number;
+  /** ja4(proto, hello). */
+  readonly ja4: string;
+}
+
+/** native/tls_hello.c. */
+export interface TlsHello {
+  /**
+   * parseClientHello(b, start, end, dtls) summarized with the JA4 of `proto` (the char code of
+   * 't', 'q' or 'd'): -1 exactly when parseClientHello returns null, else the number n of ALPN
+   * values, with out[0] = sni, out[1] = highest offered version, out[2] = JA4 and
+   * out[3 .. 3 + n) = ALPN. Throws a RangeError when start or end is not an integer within b.
+   */
+  helloMeta(b: Uint8Array, start: number, end: number, dtls: boolean, proto: number, out: unknown[]): number;
+}
+
+let native: TlsHello | undefined;
+
+/** The addon; loading it at startup turns a missing build into an E_INSTALL error there. */
+export function tlsHello(): TlsHello {
+  native ??= loadAddon<TlsHello>('tls_hello', (reason) => new StartupError('E_INSTALL', `the TLS hello module is not built: ${reason}`,
+    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  return native;
+}
+
+/** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
+const OUT: unknown[] = new Array<unknown>(3 + MAX_ALPN_VALUES).fill(null);
+const NO_ALPN: readonly string[] = Object.freeze([]);
+
+/** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
+export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
+  const n = (native ?? tlsHello()).helloMeta(b, start, end, dtls, proto.charCodeAt(0), OUT);
+  if (n < 0) return null;
+  const alpn = n === 0 ? NO_ALPN : Object.freeze(OUT.slice(3, 3 + n) as string[]);
+  return { sni: OUT[0] as string | null, alpn, highest: OUT[1] as number, ja4: OUT[2] as string };
 }

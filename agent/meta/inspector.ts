@@ -7,8 +7,8 @@ import { handshakeMeta } from './meta-object.js';
 import { DtlsReader, looksLikeDtls } from './dtls.js';
 import type { HelloEngine, HelloSink } from './engine.js';
 import { GquicReader, looksLikeGquic } from './gquic.js';
-import { highestOffered, versionName, type ClientHello } from './hello.js';
-import { ja4, type Ja4Protocol } from './ja4.js';
+import { versionName, type ClientHello, type HelloSummary } from './hello.js';
+import type { Ja4Protocol } from './ja4.js';
 import { looksLikeQuic, QuicReader } from './quic.js';
 import { TlsTcpReader } from './tls-tcp.js';
 import type { HandshakeInspector, HandshakeMeta, HandshakeTransport, MetaErrorSink, MetaReason } from './types.js';
@@ -32,8 +32,6 @@ const REASON_BITS: Readonly<Record<MetaReason, number>> = {
   'gquic-malformed': 128,
 };
 
-const JA4_PROTOCOL: Readonly<Record<HandshakeTransport, Ja4Protocol>> = { tls: 't', quic: 'q', dtls: 'd' };
-
 /** The HandshakeInspector behind createInspector (index.ts). */
 export class Inspector implements HandshakeInspector, HelloSink {
   private engine: TlsTcpReader | QuicReader | GquicReader | DtlsReader | null = null;
@@ -43,7 +41,7 @@ export class Inspector implements HandshakeInspector, HelloSink {
   private done = false;
   private reported = 0;
   private meta: HandshakeMeta = EMPTY_META;
-  private metaHello: ClientHello | null = null;
+  private metaHello: HelloSummary | null = null;
   private metaServer: number | null = null;
   private metaChlo: HelloEngine['chlo'] = null;
 
@@ -83,9 +81,18 @@ export class Inspector implements HandshakeInspector, HelloSink {
     return this.engine?.retained() ?? 0;
   }
 
-  /** The parsed ClientHello, for diagnostics and comparisons with other tools (not part of the contract). */
+  /**
+   * The ClientHello parsed by the JavaScript reference parser, for diagnostics and comparisons
+   * with other tools (not part of the contract; parsed on each call).
+   */
   clientHello(): ClientHello | null {
-    return this.engine?.hello ?? null;
+    return this.engine?.clientHello() ?? null;
+  }
+
+  /** The ClientHello body the metadata came from, and its JA4 protocol (diagnostics and tests). */
+  clientHelloBody(): { body: Uint8Array; proto: Ja4Protocol } | null {
+    const body = this.engine?.helloBody ?? null;
+    return body === null ? null : { body, proto: this.engine!.helloProto };
   }
 
   private step(dir: 0 | 1, proto: number, p: Uint8Array, seq: number, flags: number): void {
@@ -124,18 +131,17 @@ export class Inspector implements HandshakeInspector, HelloSink {
   private update(engine: HelloEngine): void {
     if (engine.hello === this.metaHello && engine.serverVersion === this.metaServer && engine.chlo === this.metaChlo) return;
     const hello = engine.hello;
-    const transport = this.transport!;
-    const changedHello = hello !== this.metaHello;
     this.metaHello = hello;
     this.metaServer = engine.serverVersion;
     this.metaChlo = engine.chlo;
-    const version = engine.serverVersion ?? (hello === null ? null : highestOffered(hello));
+    const version = engine.serverVersion ?? (hello === null ? null : hello.highest);
+    // The reader computed the JA4 for its transport ('t', 'q', 'd').
     this.meta = handshakeMeta(
       hello?.sni ?? engine.chlo?.sni ?? null,
-      hello === null ? EMPTY_META.alpn : Object.freeze(hello.alpn.slice()),
+      hello === null ? EMPTY_META.alpn : hello.alpn,
       version === null ? null : versionName(version),
-      hello === null ? null : changedHello ? ja4(JA4_PROTOCOL[transport], hello) : this.meta.ja4,
-      transport,
+      hello === null ? null : hello.ja4,
+      this.transport,
       engine.quicVersion ?? undefined,
     );
   }

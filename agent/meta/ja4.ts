@@ -40,21 +40,8 @@ function count2(n: number): string {
   return n > 99 ? '99' : n.toString().padStart(2, '0');
 }
 
-/**
- * Clients of one application send the same cipher and extension lists, so the
- * same texts are hashed over and over: a bounded memo saves a SHA-256 per flow.
- */
-const memo = new Map<string, string>();
-const MEMO_MAX = 4096;
-
 function hash12(text: string): string {
-  let h = memo.get(text);
-  if (h === undefined) {
-    h = createHash('sha256').update(text).digest('hex').slice(0, 12);
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(text, h);
-  }
-  return h;
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 function isAlnum(c: number): boolean {
@@ -91,56 +78,15 @@ export function ja4Parts(proto: Ja4Protocol, hello: ClientHello): { a: string; c
 }
 
 /**
- * The fingerprint by a digest of what it depends on. One application's clients
- * repeat the same lists, so after the first flow a fingerprint costs one pass
- * over the lists and a lookup instead of filtering, sorting, hex formatting
- * and two SHA-256. Browsers randomize GREASE values and extension order per
- * connection: GREASE is skipped and the sorted lists enter as order-free sums
- * of mixed values (signature algorithms keep their order, as JA4 does). Two
- * independent 26-bit digests make a collision between the few thousand
- * fingerprints a sensor sees practically impossible.
+ * The JA4 fingerprint of a parsed ClientHello. The reference for native/ja4.c, which the
+ * per-flow path uses (hello.ts's helloSummary): kept to the definition, without the memo
+ * that made it cheap enough for every flow.
  */
-const memo53 = new Map<number, string>();
-
-function mixA(x: number): number {
-  let h = Math.imul(x ^ 0x2545f491, 0x9e3779b1);
-  h ^= h >>> 15;
-  return Math.imul(h, 0x85ebca6b) >>> 0;
-}
-
-function mixB(x: number): number {
-  let h = Math.imul(x ^ 0x68e31da4, 0xc2b2ae35);
-  h ^= h >>> 13;
-  return Math.imul(h, 0x27d4eb2f) >>> 0;
-}
-
-function digest(proto: Ja4Protocol, hello: ClientHello): number {
-  let a = mixA(proto.charCodeAt(0) * 65536 + ja4VersionValue(hello));
-  let b = mixB(a);
-  const alpn = hello.alpnFirst;
-  if (alpn !== null && alpn.length > 0) {
-    a = (a + mixA(0x10000 + alpn[0]! * 256 + alpn[alpn.length - 1]!)) >>> 0;
-    b = (b ^ mixB(alpn.length)) >>> 0;
-  }
-  for (const c of hello.ciphers) if (!isGrease(c)) { a = (a + mixA(c + 0x20000)) >>> 0; b = (b + mixB(c + 0x20000)) >>> 0; }
-  for (const e of hello.extensions) if (!isGrease(e)) { a = (a + mixA(e + 0x40000)) >>> 0; b = (b + mixB(e + 0x40000)) >>> 0; }
-  for (const g of hello.sigAlgs) if (!isGrease(g)) { a = mixA(a ^ g); b = mixB(b + g); }
-  return (a & 0x3ffffff) * 0x8000000 + (b & 0x7ffffff);
-}
-
-/** The JA4 fingerprint of a parsed ClientHello. */
 export function ja4(proto: Ja4Protocol, hello: ClientHello): string {
-  const key = digest(proto, hello);
-  let full = memo53.get(key);
-  if (full === undefined) {
-    const { a, ciphers, extsSigs } = ja4Parts(proto, hello);
-    const b = ciphers === '' ? EMPTY_HASH : hash12(ciphers);
-    // The spec empties part c when the sorted extension list is empty (SNI/ALPN excluded).
-    const hasExts = hello.extensions.some((e) => !isGrease(e) && e !== EXT_SNI && e !== EXT_ALPN);
-    const c = hasExts ? hash12(extsSigs) : EMPTY_HASH;
-    full = `${a}_${b}_${c}`;
-    if (memo53.size >= MEMO_MAX) memo53.clear();
-    memo53.set(key, full);
-  }
-  return full;
+  const { a, ciphers, extsSigs } = ja4Parts(proto, hello);
+  const b = ciphers === '' ? EMPTY_HASH : hash12(ciphers);
+  // The spec empties part c when the sorted extension list is empty (SNI/ALPN excluded).
+  const hasExts = hello.extensions.some((e) => !isGrease(e) && e !== EXT_SNI && e !== EXT_ALPN);
+  const c = hasExts ? hash12(extsSigs) : EMPTY_HASH;
+  return `${a}_${b}_${c}`;
 }

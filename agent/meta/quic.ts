@@ -21,7 +21,7 @@
 import { ChloStream } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
 import { CRYPTO_STREAM, FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
-import { parseClientHello, parseServerHello, u24 } from './hello.js';
+import { parseServerHello, u24 } from './hello.js';
 import { initialKeys, quicVersion, quicVersionName } from './quic-keys.js';
 import {
   MALFORMED, openProtected, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,
@@ -187,9 +187,7 @@ export class QuicReader extends HelloEngine {
     const need = 4 + u24(m, 1);
     if (need > limit) return this.fail('reassembly-overflow');
     if (n < need) return;
-    const hello = parseClientHello(m, 4, need, false);
-    if (hello === null) return this.fail('tls-malformed');
-    this.hello = hello;
+    if (!this.readHello(m, 4, need, 'q')) return this.fail('tls-malformed');
     this.release();
   }
 

@@ -17,7 +17,7 @@
  * the highest version the client offered.
  */
 import { HelloEngine, type HelloSink } from './engine.js';
-import { parseClientHello, parseServerHello, u24 } from './hello.js';
+import { parseServerHello, u24 } from './hello.js';
 import { Reassembly } from './reassembly.js';
 
 const SYN = 0x02;
@@ -171,9 +171,7 @@ export class TlsTcpReader extends HelloEngine {
       }
       start = 0;
     }
-    const hello = parseClientHello(msg, start + 4, start + need, false);
-    if (hello === null) return this.fail('tls-malformed');
-    this.hello = hello;
+    if (!this.readHello(msg, start + 4, start + need, 't')) return this.fail('tls-malformed');
     this.release();
   }
 
