@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import t from 'tap';
-import { BIN } from '../helpers/cli.js';
+import { BIN, cliEnv } from '../helpers/cli.js';
 import { manyFlows } from '../helpers/flood.js';
 import { tempDir } from '../publish/helpers/tmp.js';
 
@@ -18,7 +18,7 @@ const FLOWS = 40_000;
 function firstLineThenClose(args: readonly string[]): Promise<{ code: number | null; line: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
     let line = '';
@@ -59,7 +59,7 @@ t.test('extract and replay stop quietly when the reader closes the pipe', async 
 /** Runs the command with its standard output already closed by the reader: the first write meets EPIPE. */
 function closedFromStart(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -9,6 +9,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The environment for the eta-sensor binary run as a user would: the test's own, without the
+ * loaders tap puts in NODE_OPTIONS (its TypeScript and process-info hooks). In the inference
+ * worker threads those hooks made node 20 abort now and then on an assertion while loading
+ * modules (CreateRequiredModuleFacade, seen in CI and locally), a crash of tap's making.
+ */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (extra['NODE_OPTIONS'] === undefined) delete env['NODE_OPTIONS'];
+  return env;
+}
+
 export interface CliOptions {
   input?: Buffer | string;
   env?: NodeJS.ProcessEnv;
@@ -23,7 +35,7 @@ export interface CliOptions {
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const argv = [BIN, ...args];
-    const env = { ...process.env, ...opts.env };
+    const env = cliEnv(opts.env);
     const child = spawn(process.execPath, argv, { env, stdio: ['pipe', opts.stdoutFd ?? 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

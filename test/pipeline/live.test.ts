@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { BIN } from '../helpers/cli.js';
+import { BIN, cliEnv } from '../helpers/cli.js';
 import { tinyModel } from '../helpers/models.js';
 import { uniqueNames } from '../publish/helpers/config.js';
 import { makePki } from '../publish/helpers/pki.js';
@@ -26,7 +26,7 @@ const root = process.getuid?.() === 0;
 interface Rec { flow: { proto: number; dst_port: number; end_reason: string; packets: number[] }; tls: { sni: string; version: string } | null; app: { label: string } | null; attribution: { label: string } | null }
 
 function startAgent(args: string[]): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

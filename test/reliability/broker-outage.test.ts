@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from '../helpers/cli.js';
+import { BIN, cliEnv } from '../helpers/cli.js';
 import { flowId, manyFlows } from '../helpers/flood.js';
 import { startBroker } from '../publish/helpers/broker.js';
 import { uniqueNames } from '../publish/helpers/config.js';
@@ -20,7 +20,7 @@ const N = 20_000;
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
 
 function replay(args: string[]): { done: Promise<number | null>; stderr: () => string; kill: () => void } {
-  const child = spawn(process.execPath, [BIN, 'replay', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'replay', ...args], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return { done: once(child, 'exit').then(([c]) => c as number | null), stderr: () => err, kill: () => child.kill('SIGKILL') };
