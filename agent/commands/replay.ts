@@ -54,7 +54,7 @@ Examples:
     mqtt: { type: 'string', arg: 'URL', doc: 'publish to this broker (mqtt:// or mqtts://) through the disk buffer' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. infer.workers=1' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'CSV input: skip rows with a bad cell (default, counted) or stop at the first' },
-    wait: { type: 'string', arg: 'SECONDS', doc: 'MQTT: how long to wait at the end for the broker to take buffered records (default 60)' },
+    wait: { type: 'string', arg: 'SECONDS', doc: 'how long to wait at the end for the broker (MQTT) or standard output to take the last records (default 60)' },
     quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error' },
   },
   async run(args, io) {

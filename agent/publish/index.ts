@@ -33,7 +33,8 @@
  *   and {"state":"offline"} after (clean close, or the broker's last will on a lost link).
  *   publishStats() sends `<prefix>/<sensor>/stats` when connected (stats are not buffered).
  *
- * The stdout and file sinks deliver synchronously and buffer nothing; `none` discards.
+ * The stdout and file sinks buffer nothing (stdout's records count as delivered when the
+ * stream reports them written); `none` discards.
  */
 import { ConfigError } from '../errors.js';
 import type { Telemetry } from '../events.js';

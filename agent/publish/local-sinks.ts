@@ -1,9 +1,10 @@
 /**
  * Sinks without a network: JSON lines on a stream (stdout), JSON lines appended to a file,
- * and none (discard, counted). They deliver synchronously, so nothing is buffered:
- * write() resolves when the lines were handed to the stream (honouring its back-pressure)
- * or written to the file (in the kernel's page cache; a crash of the agent loses nothing,
- * power loss may lose what close() did not fsync).
+ * and none (discard, counted). Nothing is buffered here: write() resolves when the lines
+ * were handed to the stream (honouring its back-pressure; they count as delivered when the
+ * stream reports them written, and close() waits for that) or written to the file (in the
+ * kernel's page cache; a crash of the agent loses nothing, power loss may lose what close()
+ * did not fsync).
  */
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -59,9 +60,11 @@ export class StreamSink extends LocalSink {
    */
   onReaderGone: (() => void) | undefined;
   private readerGone = false;
-  /** Writes handed to the stream whose outcome is not known yet, and who waits for them. */
+  /** Records handed to the stream whose outcome is not known yet, and who waits for them. */
   private unsettled = 0;
   private settled: (() => void) | undefined;
+  /** close() gave up waiting: outcomes arriving later are not counted (the run counted them lost). */
+  private gaveUp = false;
 
   constructor(t: Telemetry, private readonly out: Writable = process.stdout) {
     super(t);
@@ -88,16 +91,20 @@ export class StreamSink extends LocalSink {
     if (this.broken) return this.failed(count, new Error('output stream is closed'));
     // Counted as delivered only when the stream says the bytes went out: a write that fails after
     // it was accepted (EBADF, EIO, a reader gone mid-batch) loses its records, and they are counted.
-    this.unsettled++;
+    this.unsettled += count;
     const more = this.out.write(data, (err) => {
+      if (this.gaveUp) return;
       if (err) {
         this.breaks(err);
         if (this.readerGone) this.dropped['io_error']! += count;
         else this.failed(count, err);
       } else {
+        // Node also calls back without an error when a pipe or socket is destroyed with the write
+        // pending: those records count as delivered, the stream's own report being all there is.
         this.delivered += count;
       }
-      if (--this.unsettled === 0) this.settled?.();
+      this.unsettled -= count;
+      if (this.unsettled === 0) this.settled?.();
     });
     if (!more && !this.broken) {
       await new Promise<void>((resolve) => {
@@ -108,16 +115,25 @@ export class StreamSink extends LocalSink {
   }
 
   async close(deadlineMs: number): Promise<void> {
-    // Wait for the last writes' outcome, so the summary's delivered and lost counts are final.
-    if (this.unsettled > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadlineMs));
-        this.settled = (): void => { clearTimeout(timer); resolve(); };
-      });
-      this.settled = undefined;
+    // Wait for the last writes' outcome, so the summary's delivered and lost counts are final;
+    // what the stream has not settled by the deadline is counted lost (it may never be written).
+    const deadline = Date.now() + Math.max(0, deadlineMs);
+    if (this.unsettled > 0 && !(await this.within(deadline, (done) => { this.settled = done; }))) {
+      this.gaveUp = true;
+      this.failed(this.unsettled, new Error(`standard output did not take the last records within ${Math.round(deadlineMs / 1000)} s`));
     }
+    this.settled = undefined;
     if (this.broken || this.out === process.stdout) return;
-    await new Promise<void>((resolve) => this.out.end(resolve));
+    await this.within(deadline, (done) => this.out.end(done));
+  }
+
+  /** Whether `start`'s call-back came before `deadline` (ms since the epoch). */
+  private within(deadline: number, start: (done: () => void) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      // setTimeout fires at once beyond 2^31 - 1 ms (about 24.8 days): a longer wait is that long.
+      const timer = setTimeout(() => resolve(false), Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1));
+      start(() => { clearTimeout(timer); resolve(true); });
+    });
   }
 }
 

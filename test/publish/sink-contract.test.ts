@@ -77,3 +77,16 @@ t.test('stdout: a write the stream accepted and then failed loses its records, a
   t.equal(s.dropped['io_error'], 5, 'all five counted lost');
   t.equal(s.accepted, 5);
 });
+
+t.test('stdout: a stream that never settles its last write does not hold close() beyond the deadline, and those records count lost', async (t) => {
+  const out = new Writable({ write() { /* never calls back: a wedged terminal or a stopped reader */ } });
+  const sink = new StreamSink(createTelemetry(), out);
+  await sink.open();
+  await sink.write(records(0, 4));
+  const started = Date.now();
+  await sink.close(200);
+  t.ok(Date.now() - started < 2_000, `close() returned after ${Date.now() - started} ms`);
+  const s = sink.stats();
+  t.equal(s.delivered, 0);
+  t.equal(s.dropped['io_error'], 4, 'the 4 unsettled records are counted lost');
+});
