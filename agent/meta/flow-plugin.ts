@@ -3,7 +3,8 @@
  * below (which flows wait for a hello, which packet starts one) runs in C on
  * the state arrays of this class (native/hello_watch.c, the same branches as
  * described here); the table hands this class only the packets that start a
- * hello, arrive out of order before one, or belong to a flow being inspected.
+ * hello, arrive out of order before one, belong to a flow being inspected, or
+ * are the server's first payload after a ClientHello read in place.
  * A flow gets an inspector
  * only when its first packet with payload can start a handshake (a TLS
  * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
@@ -17,8 +18,9 @@
  * does not start the stream gets an inspector with that SYN replayed, so the
  * reader places the segments by sequence number.
  *
- * Per packet, a flow that is not being inspected costs the C table one byte
- * read (its `state`), so long flows pay nothing after their first packets. A
+ * Per packet, a flow that is done (or never could carry a hello) costs the C
+ * table one byte read (its `state`); a waiting flow a few byte checks in C
+ * until its 8th payload packet. Long flows pay nothing after that. A
  * per-slot flag spares the map lookups at the end of flows that found nothing.
  */
 import type { FlowMeta } from '../features/record.js';
@@ -79,7 +81,8 @@ export class MetaPlugin implements MetaProvider {
   ) {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
-    this.watch = { state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), enabled: limits.enabled };
+    // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
+    this.watch = Object.freeze({ state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), enabled: limits.enabled });
     this.held = new Uint8Array(capacity);
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();

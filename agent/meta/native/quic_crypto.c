@@ -124,6 +124,15 @@ static int offset_in(double v, double limit) {
   return v >= 0 && v <= limit && v == floor(v);
 }
 
+/* A failed allocation is an error, never a silent undefined (callers test for null); the
+ * inspector's catch counts it as internal-error. A pending exception is left as it is. */
+static napi_value out_of_memory(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "E_QUIC_CRYPTO", "quic crypto: out of memory");
+  return NULL;
+}
+
 static napi_value null_value(napi_env env) {
   napi_value v;
   napi_get_null(env, &v);
@@ -159,7 +168,7 @@ static napi_value initial_keys(napi_env env, napi_callback_info info) {
   }
   napi_value result;
   void *data;
-  if (napi_create_buffer(env, QC_SECRET + QC_PACKED, &data, &result) != napi_ok) return NULL;
+  if (napi_create_buffer(env, QC_SECRET + QC_PACKED, &data, &result) != napi_ok) return out_of_memory(env);
   uint8_t *out = data;
   uint8_t prk[SHA256_DIGEST_LENGTH], block[SHA256_DIGEST_LENGTH];
   hmac_key k;
@@ -278,7 +287,7 @@ static napi_value open_protected(napi_env env, napi_callback_info info) {
   }
   napi_value result;
   void *data;
-  if (napi_create_buffer(env, ct_len, &data, &result) != napi_ok) return NULL;
+  if (napi_create_buffer(env, ct_len, &data, &result) != napi_ok) return out_of_memory(env);
   if (ct_len > 0 && (!EVP_DecryptUpdate(s->gcm, data, &outl, p + hdr_end, (int)ct_len) || (size_t)outl != ct_len)) {
     s->key_set = 0;
     return null_value(env);
