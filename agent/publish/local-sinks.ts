@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StartupError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
+import { msUntil } from '../lib/deadline.js';
 import { encodeLines } from './serialize.js';
 import type { PublishRecord, Sink, SinkStats } from './types.js';
 
@@ -130,8 +131,7 @@ export class StreamSink extends LocalSink {
   /** Whether `start`'s call-back came before `deadline` (ms since the epoch). */
   private within(deadline: number, start: (done: () => void) => void): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      // setTimeout fires at once beyond 2^31 - 1 ms (about 24.8 days): a longer wait is that long.
-      const timer = setTimeout(() => resolve(false), Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1));
+      const timer = setTimeout(() => resolve(false), msUntil(deadline));
       start(() => { clearTimeout(timer); resolve(true); });
     });
   }

@@ -12,6 +12,7 @@ import { Pump } from './mqtt-pump.js';
 import { describe, explainConnectError, mqttSettings, redactUrl, statusPayload, type MqttSettings } from './mqtt-options.js';
 import { encodeRecords } from './serialize.js';
 import type { PublishRecord, Sink, SinkStats } from './types.js';
+import { msUntil } from '../lib/deadline.js';
 
 export class MqttSink implements Sink {
   readonly name = 'mqtt';
@@ -86,11 +87,11 @@ export class MqttSink implements Sink {
         // A clean disconnect suppresses the will, so say offline ourselves.
         await new Promise<void>((resolve) => {
           client.publish(settings.topics.status, statusPayload('offline', settings.sensorId), { qos: 1, retain: true }, () => resolve());
-          setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+          setTimeout(resolve, msUntil(deadline)).unref();
         });
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => client.end(true, {}, () => resolve()), Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(() => client.end(true, {}, () => resolve()), msUntil(deadline));
         // Not connected (broker away, or still connecting): force, or a late connect would leave the socket open.
         client.end(!client.connected, {}, () => { clearTimeout(timer); resolve(); });
       });
