@@ -15,20 +15,12 @@ import { Inspector } from '../../agent/meta/inspector.js';
 import { ja4, type Ja4Protocol } from '../../agent/meta/ja4.js';
 import { clientHelloBody, dtlsFragment, dtlsRecord, ext, type Ext, type HelloOptions } from './builder.js';
 import { flowKey, packets } from './pcap-lite.js';
+import { rng } from '../helpers/fuzz.js';
+import { NDPI_PCAPS } from '../helpers/ndpi.js';
 
-const PCAPS = '/work/shared/data/ndpi/pcap';
+const PCAPS = NDPI_PCAPS;
 const PROTOS: readonly Ja4Protocol[] = ['t', 'q', 'd'];
 const native = tlsHello();
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Compares both implementations on b[start, end) for every protocol; returns the number of mismatches found. */
 class Differ {

@@ -11,8 +11,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { flowKey, normAddr, packets } from './pcap-lite.js';
+import { NDPI_DIR } from '../helpers/ndpi.js';
 
-const DATA = '/work/shared/data/ndpi';
+const DATA = NDPI_DIR;
 const LIMITS = { enabled: true, max_packets: 12, max_buffer: 16384 };
 
 interface Want {

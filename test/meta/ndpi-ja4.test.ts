@@ -29,8 +29,9 @@ import { isGrease, type ClientHello } from '../../agent/meta/hello.js';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { ja4Parts, type Ja4Protocol } from '../../agent/meta/ja4.js';
 import { flowKey, normAddr, packets } from './pcap-lite.js';
+import { NDPI_DIR } from '../helpers/ndpi.js';
 
-const DATA = '/work/shared/data/ndpi';
+const DATA = NDPI_DIR;
 const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
 
 const norm = normAddr;

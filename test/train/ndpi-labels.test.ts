@@ -7,8 +7,9 @@ import { loadDataset } from '../../agent/train/dataset.js';
 import { Rng, shuffle } from '../../agent/train/rng.js';
 import { trainModel, type TrainOptions } from '../../agent/train/run-train.js';
 import { tempDir, writeCsv } from './helpers.js';
+import { NDPI_DIR } from '../helpers/ndpi.js';
 
-const CSV = '/work/shared/data/ndpi/labels.csv';
+const CSV = join(NDPI_DIR, 'labels.csv');
 
 t.test('nDPI labels.csv', { skip: existsSync(CSV) ? false : `${CSV} is absent` }, async (t) => {
   const ds = await loadDataset(CSV, { label: 'app', group: 'pcap' });
