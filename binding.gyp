@@ -59,6 +59,16 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "row_format",
+      "sources": [
+        "agent/features/native/row_format.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

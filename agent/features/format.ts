@@ -3,10 +3,35 @@
  * the columns of the registry in order (identity, metadata, features).
  */
 import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
+import { StartupError } from '../errors.js';
+import { loadAddon } from '../lib/addon.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
 import { isoMicros, type FlowRecord } from './record.js';
 
 export type RowFormat = 'csv' | 'jsonl';
+
+/** native/row_format.c: a row's feature numbers exactly as AsciiBuffer.num() writes them, in one call. */
+export interface RowFormatNative {
+  /**
+   * Writes ",v0,v1,..." at out[pos]; returns the position after it, or -1 (nothing usable written)
+   * when a value is one num() writes with String(v) or out has less than values.length * NUMBER_ROOM
+   * bytes from pos. Throws only for arguments of the wrong type or a pos outside out.
+   */
+  csvNumbers(values: Float64Array, out: Uint8Array, pos: number): number;
+}
+
+/** Bytes csvNumbers needs per value (ROW_FORMAT_MAX_FIELD in row_format.h). */
+export const NUMBER_ROOM = 20;
+
+let native: RowFormatNative | undefined;
+
+/** The addon; a missing build is E_INSTALL (the row writer loads it when it starts, see row-worker.ts). */
+export function rowFormat(): RowFormatNative {
+  native ??= loadAddon<RowFormatNative>('row_format', (reason) => new StartupError('E_INSTALL',
+    `the CSV row formatter's native module is not built: ${reason}`,
+    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  return native;
+}
 
 /** Six decimals: below the microsecond for ms values, and no binary noise like 0.30000000000000004. */
 export function formatNumber(v: number): string {
@@ -65,9 +90,16 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
     out.str(',,,');
   }
   const f = r.features;
-  for (let i = 0; i < f.length; i++) {
-    out.byte(44);
-    out.num(f[i]!);
+  // The features are most of the row and of its cost: formatted in C. A value num() writes with
+  // String(v) (beyond 2^53, never seen in practice) sends the row through num() as before.
+  out.ensure(f.length * NUMBER_ROOM);
+  const end = (native ?? rowFormat()).csvNumbers(f, out.buf, out.pos);
+  if (end >= 0) out.pos = end;
+  else {
+    for (let i = 0; i < f.length; i++) {
+      out.byte(44);
+      out.num(f[i]!);
+    }
   }
   out.byte(10);
 }

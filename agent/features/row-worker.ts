@@ -7,7 +7,8 @@
 import { writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
-import { csvRow, jsonLine } from './format.js';
+import { describeError } from '../errors.js';
+import { csvRow, jsonLine, rowFormat } from './format.js';
 import { scratchRecord } from './record.js';
 import { unpack, type RowBatch } from './row-batch.js';
 
@@ -46,6 +47,8 @@ parentPort!.on('message', (m: ToWriter) => {
     if (m.kind === 'start') {
       fd = m.fd;
       format = m.format;
+      // Now, not at the first row: a missing build stops the run as it starts.
+      if (format === 'csv') rowFormat();
       out.str(m.header);
     } else if (m.kind === 'rows') {
       const b = m.batch;
@@ -64,6 +67,7 @@ parentPort!.on('message', (m: ToWriter) => {
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    parentPort!.postMessage({ kind: 'error', message: (e as Error).message, ...(code ? { code } : {}) } satisfies FromWriter);
+    // describeError: a StartupError's fix goes along (only the message crosses the thread).
+    parentPort!.postMessage({ kind: 'error', message: describeError(e), ...(code ? { code } : {}) } satisfies FromWriter);
   }
 });
