@@ -65,6 +65,8 @@ export interface HelloWatch {
   /** The client's initial TCP sequence number, while synSeen. */
   readonly isn: Uint32Array;
   readonly synSeen: Uint8Array;
+  /** After a ClientHello read in place: 1 + the version its ServerHello selected (C reads it), 0 none. */
+  readonly serverVersion: Uint32Array;
   readonly enabled: boolean;
 }
 

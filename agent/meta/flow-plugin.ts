@@ -29,7 +29,7 @@ import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
-import { helloMetaInPlace, serverVersionInPlace, withServerVersion } from './fast-tls.js';
+import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
 import { tlsHello } from './hello.js';
 import { quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
@@ -69,6 +69,7 @@ export class MetaPlugin implements MetaProvider {
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
   private readonly isn: Uint32Array;
+  private readonly serverVersion: Uint32Array;
   /** Per slot: 1 when the flow has an entry in `inspectors` or `found`. */
   private readonly held: Uint8Array;
   private readonly inspectors = new Map<number, HandshakeInspector>();
@@ -82,7 +83,8 @@ export class MetaPlugin implements MetaProvider {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
-    this.watch = Object.freeze({ state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), enabled: limits.enabled });
+    this.serverVersion = new Uint32Array(capacity);
+    this.watch = Object.freeze({ state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, enabled: limits.enabled });
     this.held = new Uint8Array(capacity);
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
@@ -93,7 +95,8 @@ export class MetaPlugin implements MetaProvider {
   onPacket(slot: number, dir: number, p: Packet, action: number): void {
     if (action === WATCH_BEGIN) return this.begin(slot, dir, p);
     if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
-    this.inspect(slot, this.state[slot]!, dir, p);
+    // WATCH_INSPECT: the flow is being inspected (C reads the ServerHello of a hello read in place itself).
+    this.feed(slot, this.inspectors.get(slot)!, dir, p);
   }
 
   /**
@@ -128,15 +131,6 @@ export class MetaPlugin implements MetaProvider {
     this.feed(slot, insp, dir, p);
   }
 
-  private inspect(slot: number, st: number, dir: number, p: Packet): void {
-    if (st === INSPECTING) return this.feed(slot, this.inspectors.get(slot)!, dir, p);
-    // AWAIT_SERVER: C hands on only the server's first payload: a ServerHello, or nothing more to learn.
-    const v = serverVersionInPlace(p.buf, p.payloadOff, p.capPayload);
-    const m = this.found.get(slot);
-    if (typeof v === 'number' && m) this.found.set(slot, withServerVersion(m, v));
-    this.state[slot] = IDLE;
-  }
-
   private feed(slot: number, insp: HandshakeInspector, dir: number, p: Packet): void {
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
     if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) {
@@ -159,7 +153,11 @@ export class MetaPlugin implements MetaProvider {
       const r = insp.result();
       return foundAny(r) ? r : null;
     }
-    return this.found.get(slot) ?? null;
+    const m = this.found.get(slot);
+    if (m === undefined) return null;
+    // A hello read in place whose ServerHello C read: the version the server selected.
+    const v = this.serverVersion[slot]!;
+    return v === 0 ? m : withServerVersion(m, v - 1);
   }
 
   onFree(slot: number): void {

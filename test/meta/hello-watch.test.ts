@@ -17,6 +17,11 @@ import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
 import { looksLikeGquic } from '../../agent/meta/gquic-packet.js';
 import { quicVersion } from '../../agent/meta/quic-keys.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
+import { rng } from '../helpers/fuzz.js';
+import type { FlowRecord } from '../../agent/features/record.js';
+import { serverVersionInPlace } from '../../agent/meta/fast-tls.js';
+import { versionName } from '../../agent/meta/hello.js';
+import { clientHello, ext, records, serverHello } from './builder.js';
 
 /** A MetaPlugin that records what C handed it. */
 class Spy extends MetaPlugin {
@@ -27,8 +32,9 @@ class Spy extends MetaPlugin {
   }
 }
 
-function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void } {
-  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, () => undefined);
+function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, (r) => flows.push(r));
   const spy = new Spy(4096, defaults(metaSection), () => undefined);
   meter.useMeta(spy);
   const f = newFrame();
@@ -44,8 +50,11 @@ function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; 
       meter.frame(f);
     },
     finish: () => void meter.flush(),
+    flows,
   };
 }
+
+const meterWithFlows = meterWithSpy;
 
 /** A 1,200-byte datagram opening with a long header of version `v` (what follows is noise). */
 function longHeader(v: number, first = 0xc3): Buffer {
@@ -111,4 +120,37 @@ t.test("C's QUIC and gQUIC version checks are the JavaScript readers' (every kno
   t.same(begun, want, `${want.length} of ${versions.size * 3 + 3} datagrams can start a hello, as the JavaScript checks say`);
   t.ok(want.length > 20, 'the set covers both sides');
   finish();
+});
+
+t.test("the ServerHello after a ClientHello read in place is read in C as serverVersionInPlace reads it (1,500 mutated hellos)", async (t) => {
+  const hello = records(clientHello({ ciphers: [0x1301, 0xc02f], extensions: [ext.sni('a.example'), ext.supportedVersions([0x0304, 0x0303])] }));
+  const offered = '1.3';
+  const bases = [records(serverHello({ supportedVersion: 0x0304 })), records(serverHello({})), records(serverHello({ version: 0x0302 }))];
+  const r = rng(7);
+  const { send, finish, flows } = meterWithFlows();
+  const want = new Map<number, string>();
+  let port = 30000;
+  for (let i = 0; i < 1500; i++) {
+    const reply = Buffer.from(bases[i % bases.length]!);
+    const edits = i % 4; // some untouched, some with 1-3 byte changes
+    for (let k = 0; k < edits; k++) reply[Math.floor(r() * reply.length)] = Math.floor(r() * 256);
+    const cut = i % 5 === 4 ? Math.floor(r() * reply.length) : reply.length;
+    const server = reply.subarray(0, Math.max(1, cut));
+    const v = serverVersionInPlace(server, 0, server.length);
+    const sport = ++port;
+    want.set(sport, typeof v === 'number' ? versionName(v) : offered);
+    const up = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.2.0.1', dst: '10.2.0.2', proto: 6 }, tcp({ sport, dport: 443, seq, flags }, data)));
+    const down = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.2.0.2', dst: '10.2.0.1', proto: 6 }, tcp({ sport: 443, dport: sport, seq, flags }, data)));
+    send(port, up(99, F.SYN));
+    send(port, down(499, F.SYN | F.ACK));
+    send(port, up(100, F.ACK | F.PSH, hello));
+    send(port, up(100 + hello.length, F.ACK)); // the client's next packet: not the server's, skipped
+    send(port, down(500, F.ACK | F.PSH, Buffer.from(server)));
+  }
+  finish();
+  let same = 0;
+  for (const f of flows) if (f.meta?.tlsVersion === want.get(f.srcPort)) same++;
+  t.equal(flows.length, 1500);
+  t.equal(same, 1500, 'every flow reports the version serverVersionInPlace gives (or the offered one when it gives none)');
+  t.ok([...want.values()].filter((v) => v !== offered).length > 300, 'the mutations leave many ServerHellos readable');
 });

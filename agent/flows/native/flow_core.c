@@ -94,7 +94,8 @@ static int watcher(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
   napi_value v;
   bool enabled;
   if (!(hw->state = column(env, w, "state", napi_uint8_array, n)) || !(hw->isn = column(env, w, "isn", napi_uint32_array, n)) ||
-      !(hw->syn_seen = column(env, w, "synSeen", napi_uint8_array, n))) return -1;
+      !(hw->syn_seen = column(env, w, "synSeen", napi_uint8_array, n)) ||
+      !(hw->server_version = column(env, w, "serverVersion", napi_uint32_array, n))) return -1;
   if (napi_get_named_property(env, w, "enabled", &v) != napi_ok || napi_get_value_bool(env, v, &enabled) != napi_ok) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.enabled must be a boolean");
     return -1;
@@ -298,7 +299,7 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
  * -> { setBuffer, frame, pcap, advance, expireAll, keep }. watch is the handshake inspector's
- * { state, isn, synSeen, enabled } (hello_watch.h); with it, frame() and pcap() report the packets
+ * { state, isn, synSeen, serverVersion, enabled } (hello_watch.h); with it, frame() and pcap() report the packets
  * hello_watch() hands on (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {

@@ -56,8 +56,40 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
   return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
 }
 
+static uint32_t be16(const uint8_t *b) {
+  return (uint32_t)b[0] << 8 | b[1];
+}
+
+/*
+ * The version a ServerHello selects (its supported_versions extension, else legacy_version),
+ * when one TLS record at b[0, len) holds all of it: -1 when there is none here or it is
+ * malformed. fast-tls.ts serverVersionInPlace + hello.ts parseServerHello, read for read.
+ */
+static int32_t server_version_in_place(const uint8_t *b, int64_t len) {
+  if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 2) return -1;
+  int64_t start = 9, end = 9 + (int64_t)((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+  if (end > len) return -1;
+  int64_t q = start + 2 + 32;
+  if (q + 1 > end) return -1;
+  int32_t legacy = (int32_t)be16(b + start);
+  q += 1 + b[q] + 2 + 1; /* session id, cipher suite, compression method */
+  if (q > end) return -1;
+  if (q + 2 > end) return legacy;
+  int64_t ext_end = q + 2 + be16(b + q);
+  if (ext_end > end) return -1;
+  q += 2;
+  while (q + 4 <= ext_end) {
+    uint32_t type = be16(b + q), n = be16(b + q + 2);
+    if (q + 4 + n > ext_end) return -1;
+    if (type == 0x002b && n == 2) return (int32_t)be16(b + q + 4);
+    q += 4 + n;
+  }
+  return legacy;
+}
+
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {
   if (is_new) {
+    w->server_version[s] = 0;
     w->state[s] = w->enabled && (p->proto == 6 || p->proto == 17) ? HW_WAITING : HW_IDLE;
     int syn = p->proto == 6 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
     w->syn_seen[s] = (uint8_t)syn;
@@ -66,8 +98,14 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   uint8_t st = w->state[s];
   if (st == HW_IDLE) return HW_SKIP;
   if (st == HW_INSPECTING) return HW_INSPECT;
-  /* A ClientHello was read in place: only the server's first payload (its ServerHello) is of interest. */
-  if (st < HW_WAITING) return p->cap_payload > 0 && dir != st - HW_AWAIT_SERVER ? HW_INSPECT : HW_SKIP;
+  if (st < HW_WAITING) {
+    /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
+    if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
+    int32_t v = server_version_in_place(buf + p->payload_off, p->cap_payload);
+    if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
+    w->state[s] = HW_IDLE;
+    return HW_SKIP;
+  }
   if (p->cap_payload <= 0) {
     /* A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream. */
     if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && w->syn_seen[s]) w->isn[s] = p->tcp_seq;

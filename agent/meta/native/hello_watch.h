@@ -24,6 +24,7 @@ typedef struct {
   uint8_t *state;    /* per slot, see above */
   uint32_t *isn;     /* the client's initial sequence number, when its SYN was seen */
   uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
+  uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
   int enabled;
 } hello_watch_t;
 
