@@ -42,7 +42,8 @@
     {
       "target_name": "quic_crypto",
       "sources": [
-        "agent/meta/native/quic_crypto.c"
+        "agent/meta/native/quic_crypto.c",
+        "agent/meta/native/quic_hmac.c"
       ],
       "cflags": [
         "-Wall",

@@ -10,18 +10,15 @@
  * null, as a packet that does not authenticate does. Only arguments of the wrong type (a
  * programming error) throw.
  */
-/* SHA256_Init/Update/Final are deprecated in OpenSSL 3.0 but still exported by node; they
- * are what lets an HMAC key's padded states be copied as plain structs (see hmac_key),
- * where EVP's digests would fetch and allocate per call. */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
 #include <math.h>
 #include <node_api.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "quic_hmac.h"
 
 /* RFC 9001 5.3-5.4 with AES-128-GCM: sizes, and where quic-keys.ts's packed keys put each part. */
 #define QC_KEY 16
@@ -55,42 +52,6 @@ static void finalize_state(napi_env env, void *data, void *hint) {
   EVP_CIPHER_CTX_free(s->ecb);
   EVP_CIPHER_CTX_free(s->gcm);
   free(s);
-}
-
-/* ---- HMAC-SHA256 (RFC 2104) and the one-block HKDF-Expand QUIC's labels need ---- */
-
-/* A key's inner and outer padded states, hashed once: every label expanded from the same
- * secret (key, iv, hp) starts from them. */
-typedef struct {
-  SHA256_CTX inner;
-  SHA256_CTX outer;
-} hmac_key;
-
-static void hmac_init(hmac_key *k, const uint8_t *key, size_t len) {
-  uint8_t block[SHA256_CBLOCK];
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  if (len > SHA256_CBLOCK) { /* RFC 2104: longer keys are hashed first (no QUIC salt is) */
-    SHA256(key, len, digest);
-    key = digest;
-    len = sizeof digest;
-  }
-  memset(block, 0, sizeof block);
-  if (len > 0) memcpy(block, key, len);
-  for (size_t i = 0; i < sizeof block; i++) block[i] ^= 0x36;
-  SHA256_Init(&k->inner);
-  SHA256_Update(&k->inner, block, sizeof block);
-  for (size_t i = 0; i < sizeof block; i++) block[i] ^= 0x36 ^ 0x5c;
-  SHA256_Init(&k->outer);
-  SHA256_Update(&k->outer, block, sizeof block);
-}
-
-static void hmac(const hmac_key *k, const uint8_t *msg, size_t len, uint8_t out[SHA256_DIGEST_LENGTH]) {
-  SHA256_CTX c = k->inner;
-  SHA256_Update(&c, msg, len);
-  SHA256_Final(out, &c);
-  c = k->outer;
-  SHA256_Update(&c, out, SHA256_DIGEST_LENGTH);
-  SHA256_Final(out, &c);
 }
 
 /* ---- argument helpers ---- */
@@ -172,16 +133,16 @@ static napi_value initial_keys(napi_env env, napi_callback_info info) {
   uint8_t *out = data;
   uint8_t prk[SHA256_DIGEST_LENGTH], block[SHA256_DIGEST_LENGTH];
   hmac_key k;
-  hmac_init(&k, in[0], len[0]);
-  hmac(&k, in[1], len[1], prk);
-  hmac_init(&k, prk, sizeof prk);
-  hmac(&k, in[2], len[2], out); /* the secret is exactly one block */
-  hmac_init(&k, out, QC_SECRET);
-  hmac(&k, in[3], len[3], block);
+  quic_hmac_init(&k, in[0], len[0]);
+  quic_hmac(&k, in[1], len[1], prk);
+  quic_hmac_init(&k, prk, sizeof prk);
+  quic_hmac(&k, in[2], len[2], out); /* the secret is exactly one block */
+  quic_hmac_init(&k, out, QC_SECRET);
+  quic_hmac(&k, in[3], len[3], block);
   memcpy(out + QC_SECRET + QC_KEY_AT, block, QC_KEY);
-  hmac(&k, in[4], len[4], block);
+  quic_hmac(&k, in[4], len[4], block);
   memcpy(out + QC_SECRET + QC_IV_AT, block, QC_IV);
-  hmac(&k, in[5], len[5], block);
+  quic_hmac(&k, in[5], len[5], block);
   memcpy(out + QC_SECRET + QC_HP_AT, block, QC_KEY);
   return result;
 }
