@@ -7,7 +7,7 @@
  * - flood: 5M one-packet flows through a 100k flow cap: memory stays bounded.
  */
 import { concurrentCapture, floodCapture, replicatedCapture } from './captures.js';
-import { best, CLI, have, run } from './measure.js';
+import { bestInterleaved, CLI, have, run } from './measure.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 interface Summary { frames: number; rows: number; maxRssKiB: number; flowsEnded: Record<string, number> }
@@ -18,19 +18,20 @@ function summary(stderr: string): Summary {
 
 interface ExtractRun { rows: BenchRow[]; notes: string[] }
 
-/** extract with and without metadata, and ndpiReader, on one capture; best of n wall times. */
+/** extract with and without metadata, and ndpiReader, on one capture; best of n wall times, run in rounds. */
 async function measureExtract(path: string, n: number, label: string, withMetaCost: boolean): Promise<ExtractRun> {
   const notes: string[] = [];
-  const ours = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json']);
-  const noMeta = await best(n, process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', 'meta.enabled=false']);
-  const s = summary(ours.stderr);
-  const pps = s.frames / ours.seconds;
-  const ppsNoMeta = s.frames / noMeta.seconds;
-  let ndpi: { name: string; value: number } | undefined;
-  if (have('ndpiReader')) {
-    const r = await best(n, 'ndpiReader', ['-q', '-i', path]);
-    ndpi = { name: 'ndpiReader -q', value: s.frames / r.seconds };
-  } else notes.push('ndpiReader not installed (apt-get install libndpi-bin): no reference column');
+  const withNdpi = have('ndpiReader');
+  if (!withNdpi) notes.push('ndpiReader not installed (apt-get install libndpi-bin): no reference column');
+  const [ours, noMeta, ref] = await bestInterleaved(n, [
+    { cmd: process.execPath, args: [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json'] },
+    { cmd: process.execPath, args: [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', 'meta.enabled=false'] },
+    ...(withNdpi ? [{ cmd: 'ndpiReader', args: ['-q', '-i', path] }] : []),
+  ]);
+  const s = summary(ours!.stderr);
+  const pps = s.frames / ours!.seconds;
+  const ppsNoMeta = s.frames / noMeta!.seconds;
+  const ndpi = ref ? { name: 'ndpiReader -q', value: s.frames / ref.seconds } : undefined;
   const metaCost = 1 - pps / ppsNoMeta;
   const rows: BenchRow[] = [
     { name: `extract (CSV out)${label}`, value: pps, unit: 'pkt/s', higherIsBetter: true, ...(ndpi ? { reference: ndpi, target: 'ratio >= 1.0', met: pps >= ndpi.value } : {}) },
@@ -43,11 +44,11 @@ async function measureExtract(path: string, n: number, label: string, withMetaCo
 }
 
 export const extractBench: BenchFn = async (ctx) => {
-  const n = ctx.quick ? 1 : 3;
+  const n = ctx.quick ? 1 : 5;
   const { path } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
   const main = await measureExtract(path, n, '', true);
   const rows = [...main.rows];
-  const notes = ['every Ethernet capture of ../shared/data/ndpi replayed with shifted times; wall time of the whole command, best of ' + n, ...main.notes];
+  const notes = ['every Ethernet capture of ../shared/data/ndpi replayed with shifted times; wall time of the whole command, best of ' + n + ', the three commands run in turn', ...main.notes];
   if (!ctx.quick) {
     // The same traffic four times over: start-up (Node, modules, V8 compiling the hot code) weighs
     // ~0.3 s in a 1 s run; a gateway runs for days, so the sustained rate is shown as well.

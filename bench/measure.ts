@@ -32,6 +32,23 @@ export async function best(n: number, cmd: string, args: readonly string[], env?
   return b!;
 }
 
+/**
+ * The best of n runs of each command, run in rounds (a, b, c, a, b, c, ...): on a shared machine
+ * the load drifts over minutes, and commands measured one after the other compared different
+ * machines (a metadata cost of 8.6% and then 43% within minutes, with the same code).
+ */
+export async function bestInterleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[]> {
+  const bests: Array<Run | undefined> = cmds.map(() => undefined);
+  for (let i = 0; i < n; i++) {
+    for (const [k, c] of cmds.entries()) {
+      const r = await run(c.cmd, c.args);
+      if (r.code !== 0) throw new Error(`${c.cmd} ${c.args.join(' ')} failed (${r.code}): ${r.stderr.slice(-500)}`);
+      if (!bests[k] || r.seconds < bests[k]!.seconds) bests[k] = r;
+    }
+  }
+  return bests as Run[];
+}
+
 export function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
