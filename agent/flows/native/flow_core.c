@@ -342,7 +342,6 @@ static napi_value create(napi_env env, napi_callback_info info) {
     return NULL;
   }
   k->t.on_end = on_end;
-  k->t.plugin = wt != napi_null;
   k->t.ctx = k;
   /*
    * The typed arrays and callbacks must live as long as the table that points into them. They

@@ -268,7 +268,7 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
   c->lastTouch[s] = t->clock;
   flow_add(c, s, dir, p, ts, t->gap_us);
   if (p->tcp_flags & (TCP_FIN | TCP_RST)) tcp_ending(t, s, dir, p->tcp_flags);
-  if (t->plugin && (is_new || t->watch.state[s])) {
+  if (t->watch.state && (is_new || t->watch.state[s])) {
     int action = hello_watch(&t->watch, s, dir, p, buf, is_new);
     if (action != HW_SKIP) {
       t->plugin_slot = s;

@@ -40,10 +40,9 @@ typedef struct table {
   frag_entry *frags;
   double *stats; /* ST_COUNT entries */
   packet_t pkt;
-  /* Whether the host has a plugin (the handshake inspector): then hello_watch() sees each flow's
-   * first packet and the packets of flows whose state is not idle, and the packets it hands on are
-   * reported (see PLUGIN_PACKET), in plugin_slot. */
-  int plugin;
+  /* The host's plugin (the handshake inspector), when watch.state is set: hello_watch() sees each
+   * flow's first packet and the packets of flows whose state is not idle, and the packets it hands
+   * on are reported (see PLUGIN_PACKET), in plugin_slot. */
   hello_watch_t watch;
   int32_t plugin_slot;
   /* Called when a flow ends; returns nonzero to stop (a JavaScript exception is pending). */
