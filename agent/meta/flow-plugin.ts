@@ -63,8 +63,9 @@ function foundAny(m: HandshakeMeta): boolean {
 export class MetaPlugin implements MetaProvider {
   /**
    * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
-   * ServerHello, 4 + k waiting after k payload packets without a hello start), and the client's
-   * initial sequence number when the flow began with its SYN (synSeen).
+   * ServerHello, 4 + k waiting after k payload packets without a hello start), the client's
+   * initial sequence number when the flow began with its SYN (synSeen), and 1 + the version a
+   * ServerHello selected after a hello read in place (serverVersion).
    */
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
@@ -82,8 +83,8 @@ export class MetaPlugin implements MetaProvider {
   ) {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
-    // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.serverVersion = new Uint32Array(capacity);
+    // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({ state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, enabled: limits.enabled });
     this.held = new Uint8Array(capacity);
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
@@ -105,12 +106,7 @@ export class MetaPlugin implements MetaProvider {
    * the SYN replayed for the reader to place segments by sequence number.
    */
   private outOfOrder(slot: number, dir: number, p: Packet): void {
-    const insp = createInspector(this.limits, this.onError);
-    insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
-    this.inspectors.set(slot, insp);
-    this.held[slot] = 1;
-    this.state[slot] = INSPECTING;
-    this.feed(slot, insp, dir, p);
+    this.startInspector(slot, dir, p, true);
   }
 
   /** The flow's first packet that can open a hello: read it in place, or start an inspector. */
@@ -124,7 +120,13 @@ export class MetaPlugin implements MetaProvider {
         return;
       }
     }
+    this.startInspector(slot, dir, p, false);
+  }
+
+  /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */
+  private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean): void {
     const insp = createInspector(this.limits, this.onError);
+    if (replaySyn) insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
     this.inspectors.set(slot, insp);
     this.held[slot] = 1;
     this.state[slot] = INSPECTING;
