@@ -26,7 +26,7 @@ interface Native {
 let native: Native | undefined;
 
 export function liveCapture(): Native {
-  native ??= loadAddon<Native>('live_capture', (reason) => new StartupError('E_CAPTURE', `the live capture module is not built: ${reason}`,
+  native ??= loadAddon<Native>('live_capture', 'live capture module', (reason) => new StartupError('E_CAPTURE', `the live capture module is not built: ${reason}`,
     'install libpcap-dev, then run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
   return native;
 }

@@ -3,7 +3,6 @@
  * the columns of the registry in order (identity, metadata, features).
  */
 import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
-import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
 import { isoMicros, type FlowRecord } from './record.js';
@@ -27,9 +26,7 @@ let native: RowFormatNative | undefined;
 
 /** The addon; a missing build is E_INSTALL (the row writer loads it when it starts, see row-worker.ts). */
 export function rowFormat(): RowFormatNative {
-  native ??= loadAddon<RowFormatNative>('row_format', (reason) => new StartupError('E_INSTALL',
-    `the CSV row formatter's native module is not built: ${reason}`,
-    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  native ??= loadAddon<RowFormatNative>('row_format', "CSV row formatter's native module");
   return native;
 }
 

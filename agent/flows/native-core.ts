@@ -5,7 +5,6 @@
  * of `extract`'s time (ndpiReader, the reference, is C). Records are still
  * built, and features finished, in JavaScript from the one feature registry.
  */
-import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
 import type { Columns } from './store.js';
 import type { Packet } from './packet.js';
@@ -83,8 +82,7 @@ interface Native {
 let native: Native | undefined;
 
 export function flowCore(): Native {
-  native ??= loadAddon<Native>('flow_core', (reason) => new StartupError('E_INSTALL', `the flow meter's native module is not built: ${reason}`,
-    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  native ??= loadAddon<Native>('flow_core', "flow meter's native module");
   return native;
 }
 

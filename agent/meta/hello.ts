@@ -11,7 +11,6 @@
  * and fingerprints in C with the same results. parseClientHello and ja4.ts stay as the
  * reference that test/meta/hello-native.test.ts holds the C to, and for diagnostics.
  */
-import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
 import type { Ja4Protocol } from './ja4.js';
 
@@ -268,8 +267,7 @@ let native: TlsHello | undefined;
 
 /** The addon; loading it at startup turns a missing build into an E_INSTALL error there. */
 export function tlsHello(): TlsHello {
-  native ??= loadAddon<TlsHello>('tls_hello', (reason) => new StartupError('E_INSTALL', `the TLS hello module is not built: ${reason}`,
-    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  native ??= loadAddon<TlsHello>('tls_hello', 'TLS hello module');
   return native;
 }
 

@@ -18,7 +18,6 @@
  * opened Initial ~15 µs, mostly set-up on both sides of the native boundary; in C each is
  * one call of 2-4 µs.
  */
-import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
 
 /** native/quic_crypto.c. */
@@ -40,8 +39,7 @@ let native: QuicCrypto | undefined;
 
 /** The addon; loading it at startup turns a missing build into an E_INSTALL error there, not at the first QUIC packet. */
 export function quicCrypto(): QuicCrypto {
-  native ??= loadAddon<QuicCrypto>('quic_crypto', (reason) => new StartupError('E_INSTALL', `the QUIC decryption module is not built: ${reason}`,
-    'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory'));
+  native ??= loadAddon<QuicCrypto>('quic_crypto', 'QUIC decryption module');
   return native;
 }
 
