@@ -1,7 +1,7 @@
 /**
  * Builds the benchmark captures (never committed: they are made from the
  * shared captures or generated):
- * - replicated.pcap: every Ethernet capture of ../shared/data/ndpi, replayed
+ * - replicated-<copies>x.pcap: every Ethernet capture of ../shared/data/ndpi, replayed
  *   with shifted timestamps until at least `minPackets` packets;
  * - concurrent.pcap: `flows` distinct TCP flows open at the same time (one
  *   SYN each, all within a few seconds) for memory per concurrent flow;
@@ -67,12 +67,14 @@ function writer(path: string): { add(ts: number, data: Buffer): void; close(): v
   };
 }
 
-export async function replicatedCapture(minPackets = 1_000_000, name = 'replicated.pcap'): Promise<{ path: string; packets: number }> {
-  const path = join(OUT, name);
+export async function replicatedCapture(minPackets = 1_000_000, name?: string): Promise<{ path: string; packets: number }> {
   mkdirSync(OUT, { recursive: true });
   const frames = await ethernetFrames();
   const copies = Math.ceil(minPackets / frames.length);
   const packets = copies * frames.length;
+  // The number of copies is in the default name: a file of another size (a --quick run's) is
+  // never taken for this one, whose packet count the rates are computed from.
+  const path = join(OUT, name ?? `replicated-${copies}x.pcap`);
   if (existsSync(path) && statSync(path).mtimeMs > Date.now() - 86400e3) return { path, packets };
   const w = writer(path);
   const span = frames[frames.length - 1]!.ts - frames[0]!.ts + 600e6;
