@@ -58,12 +58,23 @@ export interface QuicVersion {
   readonly handshake: 'tls' | 'chlo';
 }
 
-export interface InitialKeys {
-  readonly key: Buffer;
-  readonly iv: Buffer;
-  readonly hp: Buffer;
-  /** key, iv and hp back to back (16 + 12 + 16 bytes), as the native open reads them; the three above are views of it. */
-  readonly packed: Buffer;
+/**
+ * One direction's Initial keys. `packed` is what the native open reads; key, iv and hp are
+ * views of it made on demand (tests and packet builders use them; the reader never does, and
+ * three views per flow were a measurable share of a QUIC flow's cost).
+ */
+export class InitialKeys {
+  /** key, iv and hp back to back (16 + 12 + 16 bytes). */
+  constructor(readonly packed: Buffer) {}
+  get key(): Buffer {
+    return this.packed.subarray(0, 16);
+  }
+  get iv(): Buffer {
+    return this.packed.subarray(16, 28);
+  }
+  get hp(): Buffer {
+    return this.packed.subarray(28, 44);
+  }
 }
 
 /** HkdfLabel (RFC 8446 7.1) with an empty context, followed by HKDF-Expand's counter 0x01. */
@@ -157,6 +168,5 @@ export function initialSecret(ver: QuicVersion, dcid: Uint8Array, server: boolea
 }
 
 export function initialKeys(ver: QuicVersion, dcid: Uint8Array, server: boolean): InitialKeys {
-  const packed = derive(ver, dcid, server).subarray(32);
-  return { key: packed.subarray(0, 16), iv: packed.subarray(16, 28), hp: packed.subarray(28, 44), packed };
+  return new InitialKeys(derive(ver, dcid, server).subarray(32));
 }
