@@ -1,6 +1,6 @@
 /** `eta-sensor check-config`: validate a configuration without starting anything. */
 import { liveCapture } from '../capture/live-capture.js';
-import { LINK } from '../capture/link-types.js';
+import { interfaceLink } from '../capture/interface-link.js';
 import { loadConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
@@ -13,9 +13,11 @@ export const command: Command = {
 Reads the YAML configuration (default: built-in defaults only), applies
 environment overrides and --set values, and reports every mistake with its
 dotted path, e.g. "publish.mqtt.qos must be 0, 1 or 2 (got 3)". The capture
-filter is compiled by libpcap as \`run\` would, for Ethernet (host names in it are
-resolved, as libpcap does). Opens no capture and no broker connection. Exit code 0
-when valid, 2 when not.`,
+filter is compiled by libpcap as \`run\` would, for the link type of each
+configured interface (Ethernet, Linux cooked for \`any\` and PPP, raw IP for
+tunnels; Ethernet for an interface this machine does not have). Host names in
+it are resolved, as libpcap does. Opens no capture and no broker connection.
+Exit code 0 when valid, 2 when not.`,
   positionals: [0, 0],
   options: {
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'the YAML configuration to check' },
@@ -34,9 +36,16 @@ when valid, 2 when not.`,
         // Validating a configuration for another machine should not need a capture build here.
         io.stderr.write(`eta-sensor check-config: capture.filter not compiled: ${(e as Error).message}\n`);
       }
-      // Ethernet, the link type of nearly every capture interface; a syntax error fails on any.
-      const error = capture?.checkFilter(filter, LINK.ETHERNET, cfg.capture.snaplen);
-      if (error !== undefined) throw new ConfigError([`capture.filter: libpcap cannot compile "${filter}": ${error}`], path);
+      // For each interface's own link type: "vlan" or "ether host" compile for Ethernet and not
+      // for the `any` device or a tunnel, and `run` would stop there.
+      const issues: string[] = [];
+      for (const iface of new Set(cfg.capture.interfaces)) {
+        const link = interfaceLink(iface);
+        if (!link.known) io.stderr.write(`eta-sensor check-config: ${iface}: not an interface of this machine (or of a type not known here); capture.filter compiled for Ethernet\n`);
+        const error = capture?.checkFilter(filter, link.dlt, cfg.capture.snaplen);
+        if (error !== undefined) issues.push(`capture.filter: libpcap cannot compile "${filter}" for ${iface} (${link.name}): ${error}`);
+      }
+      if (issues.length > 0) throw new ConfigError(issues, path);
     }
     if (optBool(args, 'print')) io.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
     else io.stdout.write(`${path ?? 'built-in defaults'}: configuration is valid\n`);
