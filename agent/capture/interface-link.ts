@@ -20,9 +20,7 @@ const BY_ARPHRD: ReadonlyMap<number, { dlt: number; name: string }> = new Map([
   [512, { dlt: LINK.LINUX_SLL, name: 'Linux cooked v1' }], // ARPHRD_PPP: captured in cooked mode
   [65534, { dlt: DLT_RAW, name: 'raw IP' }], // ARPHRD_NONE: tun devices, WireGuard
   [768, { dlt: DLT_RAW, name: 'raw IP' }], // ARPHRD_TUNNEL (ipip)
-  [769, { dlt: DLT_RAW, name: 'raw IP' }], // ARPHRD_TUNNEL6
   [776, { dlt: DLT_RAW, name: 'raw IP' }], // ARPHRD_SIT
-  [778, { dlt: DLT_RAW, name: 'raw IP' }], // ARPHRD_IPGRE
 ]);
 
 export interface InterfaceLink {
