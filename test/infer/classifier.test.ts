@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTelemetry } from '../../agent/events.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
-import { Classifier, type ClassifierOptions } from '../../agent/infer/classifier.js';
+import { Classifier, TASKS_PER_WORKER, type ClassifierOptions } from '../../agent/infer/classifier.js';
 import { loadModels, type LoadedModel } from '../../agent/infer/models.js';
 import type { ClassifyResult } from '../../agent/infer/types.js';
 import { tinyModel } from '../helpers/models.js';
@@ -78,7 +78,7 @@ t.test('shed mode: beyond the queue bound flows come back unlabeled "overload", 
   await c.close();
 });
 
-t.test('a dying worker is replaced and its batch retried', async (t) => {
+t.test('a dying worker is replaced and the batches it held retried', async (t) => {
   const marker = join(dir, 'die-once');
   writeFileSync(marker, '');
   process.env['ETA_FAULT_WORKER_EXIT'] = marker;
@@ -89,8 +89,10 @@ t.test('a dying worker is replaced and its batch retried', async (t) => {
   await c.drain();
   delete process.env['ETA_FAULT_WORKER_EXIT'];
   t.equal(results.length, 500);
-  t.equal(results.filter((r) => r.unlabeled).length, 0, 'the retried batch was labelled');
-  t.equal(tel.counters.get('infer.batch-retried'), 1);
+  t.equal(results.filter((r) => r.unlabeled).length, 0, 'the retried batches were labelled');
+  // The worker dies on its first batch; it may hold up to TASKS_PER_WORKER, each retried once.
+  const retried = tel.counters.get('infer.batch-retried') ?? 0;
+  t.ok(retried >= 1 && retried <= TASKS_PER_WORKER, `${retried} batches retried`);
   // The pool still works after the death.
   for (let i = 500; i < 600; i++) c.submit(flow(200, i));
   await c.drain();
