@@ -6,6 +6,7 @@
 import type { EndReason } from '../flows/end-reason.js';
 import type { Columns } from '../flows/store.js';
 import { addressText } from './address.js';
+import { IsoDay, THREE_DIGITS, TWO_DIGITS } from '../lib/iso-day.js';
 import { FEATURES, GROUPS } from './registry.js';
 
 /** What the first handshake message of the flow showed (see agent/meta/). */
@@ -109,18 +110,22 @@ export function buildRecord(c: Columns, s: number, reason: EndReason, meta: Flow
   };
 }
 
-let lastSecond = NaN;
-let lastPrefix = '';
+const days = new IsoDay();
 
-/** ISO 8601 with microseconds, UTC. Consecutive flows mostly share the second, so its text is cached. */
+/** ISO 8601 with microseconds, UTC ('' for an invalid time). */
 export function isoMicros(us: number): string {
   const sec = Math.floor(us / 1e6);
-  if (sec !== lastSecond) {
+  const micro = Math.floor(us - sec * 1e6);
+  const day = days.of(sec);
+  if (day === '') {
+    // An invalid date, or a year toISOString writes with six digits: as it writes it.
     const d = new Date(sec * 1000);
     if (Number.isNaN(d.getTime())) return '';
-    lastSecond = sec;
-    lastPrefix = d.toISOString().slice(0, 19);
+    return `${d.toISOString().slice(0, 19)}.${String(micro).padStart(6, '0')}Z`;
   }
-  const micro = Math.floor(us - sec * 1e6);
-  return `${lastPrefix}.${String(micro).padStart(6, '0')}Z`;
+  const t = sec - Math.floor(sec / 86400) * 86400;
+  const h = (t / 3600) | 0;
+  const m = ((t - h * 3600) / 60) | 0;
+  const ms = (micro / 1000) | 0;
+  return `${day}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[t - h * 3600 - m * 60]}.${THREE_DIGITS[ms]}${THREE_DIGITS[micro - ms * 1000]}Z`;
 }

@@ -4,7 +4,16 @@
  * cost more than assembling the flows themselves, so digits are written by
  * hand here, without creating strings or garbage.
  */
+import { IsoDay } from './iso-day.js';
+
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6];
+
+/** v (0-99) as two digits at b[at]. */
+function twoDigits(b: Uint8Array, at: number, v: number): void {
+  const q = (v / 10) | 0;
+  b[at] = 48 + q;
+  b[at + 1] = 48 + v - q * 10;
+}
 
 export class AsciiBuffer {
   buf: Buffer;
@@ -48,30 +57,52 @@ export class AsciiBuffer {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  private isoSecond = NaN;
-  private readonly isoPrefix = Buffer.alloc(20);
+  private readonly isoDays = new IsoDay();
+  /** The day isoDayBytes holds ("YYYY-MM-DDT"). */
+  private isoDayText = '';
+  private readonly isoDayBytes = new Uint8Array(11);
 
   /** µs since the epoch as ISO 8601 UTC with microseconds, e.g. 2026-11-25T22:30:50.580835Z; nothing for a bad time. */
   isoMicros(us: number): void {
     const sec = Math.floor(us / 1e6);
-    if (sec !== this.isoSecond) {
+    let micro = Math.floor(us - sec * 1e6);
+    const day = this.isoDays.of(sec);
+    let iso19: string | undefined;
+    if (day === '') {
+      // An invalid date, or a six-digit year (see IsoDay): as toISOString writes it.
       const d = new Date(sec * 1000);
       if (Number.isNaN(d.getTime())) return;
-      // Consecutive flows mostly share the second: its 19 characters are formatted once.
-      this.isoPrefix.write(d.toISOString().slice(0, 19) + '.', 0, 'latin1');
-      this.isoSecond = sec;
+      iso19 = d.toISOString().slice(0, 19);
     }
     this.ensure(27);
-    this.isoPrefix.copy(this.buf, this.pos);
-    let micro = Math.floor(us - sec * 1e6);
-    let p = this.pos + 26;
-    this.buf[p] = 90; // 'Z'
+    const b = this.buf;
+    const at = this.pos;
+    if (iso19 !== undefined) {
+      b.write(iso19, at, 'latin1');
+    } else {
+      if (day !== this.isoDayText) {
+        this.isoDayText = day;
+        for (let i = 0; i < 11; i++) this.isoDayBytes[i] = day.charCodeAt(i);
+      }
+      b.set(this.isoDayBytes, at);
+      const t = sec - Math.floor(sec / 86400) * 86400;
+      const h = (t / 3600) | 0;
+      const m = ((t - h * 3600) / 60) | 0;
+      twoDigits(b, at + 11, h);
+      b[at + 13] = 58; // ':'
+      twoDigits(b, at + 14, m);
+      b[at + 16] = 58;
+      twoDigits(b, at + 17, t - h * 3600 - m * 60);
+    }
+    b[at + 19] = 46; // '.'
+    let p = at + 26;
+    b[p] = 90; // 'Z'
     for (let i = 0; i < 6; i++) {
       const q = (micro / 10) | 0;
-      this.buf[--p] = 48 + micro - q * 10;
+      b[--p] = 48 + micro - q * 10;
       micro = q;
     }
-    this.pos += 27;
+    this.pos = at + 27;
   }
 
   /** A non-negative or negative integer below 2^53. */
