@@ -21,6 +21,7 @@ import { meterSource } from './flows/drive.js';
 import { meterOptions } from './flows/extract-file.js';
 import { FlowMeter } from './flows/meter.js';
 import { Classifier } from './infer/classifier.js';
+import { inferWorkers } from './infer/config.js';
 import type { LoadedModel } from './infer/models.js';
 import type { ClassifyResult } from './infer/types.js';
 import { Outbox } from './pipeline/outbox.js';
@@ -68,7 +69,7 @@ export class Pipeline {
   private newClassifier(models: LoadedModel[]): Classifier<FlowRecord> {
     const i = this.d.cfg.infer;
     return new Classifier<FlowRecord>(models, this.layout, {
-      workers: i.workers, batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
+      workers: inferWorkers(i.workers), batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
       maxQueue: i.max_queue, maxWaitMs: i.max_wait_ms, mode: this.shed ? 'shed' : 'block',
     }, this.d.t, (rec, result) => this.publish(rec, result));
   }

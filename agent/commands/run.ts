@@ -8,6 +8,7 @@ import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { createLogger, createTelemetry, report, type Telemetry } from '../events.js';
 import { describeError } from '../errors.js';
+import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink, startStatsTimer } from '../publish/index.js';
 import { logModels, modelsFor, sensorIdOf } from '../service.js';
@@ -75,7 +76,7 @@ Examples:
     await sink.open();
     const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
     logModels(t, models);
-    t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: cfg.infer.workers }, 'eta-sensor running');
+    t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
     const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
     const onHup = (): void => void reload(path, sets, io.env, cfg, pipeline, t);
     process.on('SIGHUP', onHup);

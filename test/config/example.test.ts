@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { configSchema, defaultConfig, EXAMPLE_HEADER, loadConfig, validateConfig } from '../../agent/config.js';
 import { exampleYaml } from '../../agent/lib/schema-doc.js';
 import type { ConfigError } from '../../agent/errors.js';
+import { inferWorkers } from '../../agent/infer/config.js';
 
 const examplePath = new URL('../../../config/agent.example.yaml', import.meta.url).pathname;
 
@@ -48,12 +49,12 @@ t.test('YAML syntax errors name the line', async (t) => {
 
 t.test('agent sections: exact messages for infer, publish and service mistakes', async (t) => {
   t.same(issuesOf(() => validateConfig({
-    infer: { workers: 0, app: { threshold: 1.5 }, batch_size: 'many' },
+    infer: { workers: -1, app: { threshold: 1.5 }, batch_size: 'many' },
     publish: { mqtt: { qos: 3 }, buffer: { overflow: 'drop-all' } },
     service: { shutdown_timeout: 0 },
   })), [
     'infer.app.threshold must be a number >= 0 and <= 1 (got 1.5)',
-    'infer.workers must be an integer between 1 and 64 (got 0)',
+    'infer.workers must be an integer between 0 and 64 (got -1)',
     'infer.batch_size must be an integer between 1 and 65536 (got "many")',
     'publish.mqtt.qos must be 0, 1 or 2 (got 3)',
     'publish.buffer.overflow must be drop-oldest or drop-newest (got "drop-all")',
@@ -79,4 +80,12 @@ t.test('--set mistakes: a missing value, a section, a typo', async (t) => {
 
 t.test('with no broker configured, records go to stdout', async (t) => {
   t.equal(defaultConfig().publish.sink, 'stdout');
+});
+
+t.test('infer.workers 0 (the default): one worker per core beyond the first, at least one', async (t) => {
+  t.equal(validateConfig({}).infer.workers, 0);
+  t.equal(inferWorkers(0, 2), 1);
+  t.equal(inferWorkers(0, 1), 1, 'a single core still gets a worker');
+  t.equal(inferWorkers(0, 8), 7);
+  t.equal(inferWorkers(3, 8), 3, 'a number set is taken as it is');
 });
