@@ -41,8 +41,8 @@ interface Batch<T> {
 const EMPTY: Readonly<Record<string, ModelLabel>> = Object.freeze({});
 
 /**
- * Batches handed to each worker at once; it runs them one after another (onnxruntime-node's run
- * is synchronous in the worker). Piscina hands a worker its next task from the main thread, which
+ * Batches handed to each worker at once; it runs them one after another (worker.ts chains its
+ * tasks). Piscina hands a worker its next task from the main thread, which
  * the flow meter keeps busy for tens of milliseconds at a time: with one batch running and one
  * queued (piscina's default), a worker sat idle 45% of a replay and a replay of 84,620 flows took
  * 2.55 s with one worker; four at a time keep it fed (1.75-1.9 s). At most four batches per
@@ -60,6 +60,9 @@ export class Classifier<T extends Featured> {
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiting: Batch<T>[] = [];
+  /** Batches that failed once, each to be retried alone (see pump). */
+  private readonly retries: Batch<T>[] = [];
+  private retrying = 0;
   private inFlight = 0;
   private pendingItems = 0;
   private readonly idle: Array<() => void> = [];
@@ -153,6 +156,16 @@ export class Classifier<T extends Featured> {
 
   /** Keep each worker TASKS_PER_WORKER batches deep; the rest wait here (bounded, and sheddable in live capture). */
   private pump(): void {
+    // A dead worker fails every batch it held. Each is retried alone, with nothing else in the
+    // pool: a batch that kills its worker again then fails by itself, not with the batches that
+    // happened to be queued beside it.
+    if (this.retries.length > 0 || this.retrying > 0) {
+      if (this.inFlight === 0 && this.retries.length > 0) {
+        this.retrying++;
+        this.dispatch(this.retries.shift()!);
+      }
+      return;
+    }
     const limit = this.opts.workers * TASKS_PER_WORKER;
     while (this.inFlight < limit && this.waiting.length > 0) this.dispatch(this.waiting.shift()!);
   }
@@ -201,17 +214,22 @@ export class Classifier<T extends Featured> {
     const transfer = [...new Set(matrices.map((x) => x.buffer as ArrayBuffer))];
     const task: InferTask = { rows, inputs };
     this.inFlight++;
+    const retry = b.attempts > 0;
+    const done = (): void => {
+      this.inFlight--;
+      if (retry) this.retrying--;
+    };
     pool.run(task, { transferList: transfer }).then(
       (probs: Float32Array) => {
-        this.inFlight--;
+        done();
         this.deliver(b.items, probs);
         this.pump();
       },
       (err: Error) => {
-        this.inFlight--;
+        done();
         b.attempts++;
         report(this.t, 'infer', b.attempts === 1 ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
-        if (b.attempts === 1) this.waiting.unshift(b);
+        if (b.attempts === 1) this.retries.push(b);
         else this.finish(b.items, 'inference-error');
         this.pump();
       },

@@ -27,14 +27,18 @@ const sessions: Promise<Record<string, ort.InferenceSession>> = (async () => {
 /**
  * Fault injection for the reliability tests (never set in production):
  * ETA_FAULT_WORKER_EXIT=<file>: if the file exists, delete it and end this worker thread (dies once);
+ * ETA_FAULT_WORKER_EXIT_MARK=<x>: end the thread whenever a batch's first value is x (a batch
+ * that kills every worker it reaches);
  * ETA_FAULT_WORKER_THROW=1: every task fails.
  */
-function faultInjection(): void {
+function faultInjection(task: InferTask): void {
   const once = process.env['ETA_FAULT_WORKER_EXIT'];
   if (once && existsSync(once)) {
     unlinkSync(once);
     process.exit(1); // in a worker thread this ends only the thread
   }
+  const mark = process.env['ETA_FAULT_WORKER_EXIT_MARK'];
+  if (mark !== undefined && Object.values(task.inputs)[0]?.[0] === Number(mark)) process.exit(1);
   if (process.env['ETA_FAULT_WORKER_THROW'] === '1') throw new Error('injected inference failure');
 }
 
@@ -42,8 +46,19 @@ function faultInjection(): void {
  * Returns every model's probabilities in one Float32Array (models in the
  * task's order, each rows × classes), moved rather than copied to the caller.
  */
-export default async function infer(task: InferTask): Promise<Float32Array> {
-  faultInjection();
+export default function infer(task: InferTask): Promise<Float32Array> {
+  // Piscina hands this thread several batches at once (TASKS_PER_WORKER); run them strictly one
+  // after another. onnxruntime-node's run() yields (setImmediate) before each model, so without
+  // the chain the batches' models interleave and the first batch finishes later than it need.
+  const run = previous.then(() => inferNow(task));
+  previous = run.catch(() => undefined);
+  return run;
+}
+
+let previous: Promise<unknown> = Promise.resolve();
+
+async function inferNow(task: InferTask): Promise<Float32Array> {
+  faultInjection(task);
   const s = await sessions;
   const parts: Float32Array[] = [];
   let total = 0;

@@ -100,6 +100,28 @@ t.test('a dying worker is replaced and the batches it held retried', async (t) =
   await c.close();
 });
 
+t.test('a batch that kills every worker it reaches fails alone; the batches sent with it are labelled', async (t) => {
+  // One worker holding four batches: the first kills it (and the replacement, on its retry).
+  process.env['ETA_FAULT_WORKER_EXIT_MARK'] = '-777';
+  const tel = createTelemetry();
+  const results = new Map<number, ClassifyResult>();
+  const c = new Classifier<{ id: number; features: Float64Array }>(models, FEATURE_NAMES, { ...base, workers: 1, batchSize: 50, batchTimeoutMs: 1000 }, tel,
+    (it, r) => results.set(it.id, r));
+  for (let i = 0; i < 200; i++) {
+    const f = flow(2000, i);
+    if (i < 50) f.features[0] = -777;
+    c.submit(f);
+  }
+  await c.drain();
+  delete process.env['ETA_FAULT_WORKER_EXIT_MARK'];
+  t.equal(results.size, 200);
+  const failed = [...results].filter(([, r]) => r.unlabeled === 'inference-error').map(([id]) => id);
+  t.same(failed, Array.from({ length: 50 }, (_, i) => i), 'only the killing batch is unlabelled');
+  t.ok([...results].every(([id, r]) => id < 50 || r.labels['app']), 'the other 150 flows are labelled');
+  t.equal(tel.counters.get('infer.batch-failed'), 1);
+  await c.close();
+});
+
 t.test('inference that keeps failing: retried once, then unlabeled "inference-error"', async (t) => {
   process.env['ETA_FAULT_WORKER_THROW'] = '1';
   const tel = createTelemetry();
