@@ -1,5 +1,5 @@
 /** The `infer` section: the two models and the worker pool that runs them. */
-import { availableParallelism } from 'node:os';
+import { cpuBudget } from '../lib/cpu-budget.js';
 import { int, num, optStr, section } from '../lib/schema.js';
 
 function modelSection(what: string, path: string) {
@@ -20,7 +20,7 @@ export const inferSection = section('Inference: a pool of worker threads, each r
   attribution: modelSection('attribution (usage type)', 'models/attribution.onnx'),
   workers: int({
     default: 0, min: 0, max: 64,
-    doc: 'Worker threads, each holding one onnxruntime session per model. 0: one per core beyond the first, at least one '
+    doc: 'Worker threads, each holding one onnxruntime session per model. 0: one per core beyond the first (within a cgroup CPU quota), at least one '
       + '(the flow meter and publishing keep the main thread busy: on 2 cores a replay ran 5-10% faster with 1 worker than with 2).',
   }),
   batch_size: int({
@@ -41,7 +41,10 @@ export const inferSection = section('Inference: a pool of worker threads, each r
   }),
 });
 
-/** The worker threads `infer.workers` asks for (0: one per core beyond the first, at least one). */
-export function inferWorkers(configured: number, cores = availableParallelism()): number {
-  return configured > 0 ? configured : Math.max(1, cores - 1);
+/**
+ * The worker threads `infer.workers` asks for. 0: one per core beyond the first, at least one and
+ * at most 64, counting the cores a CPU quota leaves (systemd CPUQuota=, container limits).
+ */
+export function inferWorkers(configured: number, cores = cpuBudget()): number {
+  return configured > 0 ? configured : Math.min(64, Math.max(1, cores - 1));
 }

@@ -88,4 +88,5 @@ t.test('infer.workers 0 (the default): one worker per core beyond the first, at 
   t.equal(inferWorkers(0, 1), 1, 'a single core still gets a worker');
   t.equal(inferWorkers(0, 8), 7);
   t.equal(inferWorkers(3, 8), 3, 'a number set is taken as it is');
+  t.equal(inferWorkers(0, 128), 64, 'at most the schema\'s 64');
 });
