@@ -39,10 +39,10 @@ Exit code 0 when valid, 2 when not.`,
       // For each interface's own link type: "vlan" or "ether host" compile for Ethernet and not
       // for the `any` device or a tunnel, and `run` would stop there.
       const issues: string[] = [];
-      for (const iface of new Set(cfg.capture.interfaces)) {
+      if (capture) for (const iface of new Set(cfg.capture.interfaces)) {
         const link = interfaceLink(iface);
         if (!link.known) io.stderr.write(`eta-sensor check-config: ${iface}: not an interface of this machine (or of a type not known here); capture.filter compiled for Ethernet\n`);
-        const error = capture?.checkFilter(filter, link.dlt, cfg.capture.snaplen);
+        const error = capture.checkFilter(filter, link.dlt, cfg.capture.snaplen);
         if (error !== undefined) issues.push(`capture.filter: libpcap cannot compile "${filter}" for ${iface} (${link.name}): ${error}`);
       }
       if (issues.length > 0) throw new ConfigError(issues, path);

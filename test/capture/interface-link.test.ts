@@ -17,12 +17,14 @@ t.test('ARPHRD types map to the link type libpcap chooses', async (t) => {
   iface('ppp0', '512\n');
   iface('tun0', '65534\n');
   iface('sit1', '776\n');
+  iface('ipip1', '768\n');
   iface('can0', '280\n');
   t.same(interfaceLink('eth0', sys), { dlt: 1, name: 'Ethernet', known: true });
   t.same(interfaceLink('lo', sys), { dlt: 1, name: 'Ethernet', known: true });
   t.same(interfaceLink('ppp0', sys), { dlt: 113, name: 'Linux cooked v1', known: true });
   t.same(interfaceLink('tun0', sys), { dlt: 12, name: 'raw IP', known: true });
   t.same(interfaceLink('sit1', sys), { dlt: 12, name: 'raw IP', known: true });
+  t.same(interfaceLink('ipip1', sys), { dlt: 12, name: 'raw IP', known: true });
   t.same(interfaceLink('any', sys), { dlt: 113, name: 'Linux cooked v1', known: true }, 'the any device has no entry; libpcap cooks it');
   t.same(interfaceLink('can0', sys), { dlt: 1, name: 'Ethernet', known: false }, 'a type not listed: Ethernet, not claimed known');
   t.same(interfaceLink('wlan9', sys), { dlt: 1, name: 'Ethernet', known: false }, 'no such interface');
