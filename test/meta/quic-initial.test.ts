@@ -186,6 +186,13 @@ t.test('failures are counted, never thrown', async (t) => {
   const e = inspector();
   feed(e.insp, 0, clientInitial(QUIC_V1, Buffer.concat([Buffer.from([0x08, 0, 0]), cryptoFrame(0, HELLO)]), 0));
   t.same(e.errors, ['quic-malformed']);
+  // The same frame after a whole hello: the rest of a packet whose hello is read is not walked
+  // (it is PADDING and ACKs in practice), so the hello counts and nothing is reported.
+  const small = clientHello({ version: 0x0303, ciphers: [0x1301], extensions: [ext.sni('after.example'), ext.supportedVersions([0x0304])] });
+  const late = inspector();
+  feed(late.insp, 0, clientInitial(QUIC_V1, Buffer.concat([cryptoFrame(0, small), Buffer.from([0x08, 0, 0])]), 0));
+  t.equal(late.insp.result().sni, 'after.example');
+  t.same(late.errors, []);
   // Budget spent with half a hello: counted as incomplete.
   const f = inspector({ ...LIMITS, max_packets: 2 });
   feed(f.insp, 0, good);
