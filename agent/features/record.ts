@@ -115,7 +115,8 @@ const days = new IsoDay();
 /** ISO 8601 with microseconds, UTC ('' for an invalid time). */
 export function isoMicros(us: number): string {
   const sec = Math.floor(us / 1e6);
-  const micro = Math.floor(us - sec * 1e6);
+  // Six digits even for a time a hair off a whole second (-1e-300 rounds to 1e6 here, -5e-324 to -1).
+  const micro = Math.max(0, Math.min(999_999, Math.floor(us - sec * 1e6)));
   const day = days.of(sec);
   if (day === '') {
     // An invalid date, or a year toISOString writes with six digits: as it writes it.

@@ -65,7 +65,7 @@ export class AsciiBuffer {
   /** µs since the epoch as ISO 8601 UTC with microseconds, e.g. 2026-11-25T22:30:50.580835Z; nothing for a bad time. */
   isoMicros(us: number): void {
     const sec = Math.floor(us / 1e6);
-    let micro = Math.floor(us - sec * 1e6);
+    let micro = Math.max(0, Math.min(999_999, Math.floor(us - sec * 1e6))); // as isoMicros in record.ts
     const day = this.isoDays.of(sec);
     let iso19: string | undefined;
     if (day === '') {

@@ -12,7 +12,7 @@ function want(us: number): string {
   const sec = Math.floor(us / 1e6);
   const d = new Date(sec * 1000);
   if (Number.isNaN(d.getTime())) return '';
-  return `${d.toISOString().slice(0, 19)}.${String(Math.floor(us - sec * 1e6)).padStart(6, '0')}Z`;
+  return `${d.toISOString().slice(0, 19)}.${String(Math.max(0, Math.min(999_999, Math.floor(us - sec * 1e6)))).padStart(6, '0')}Z`;
 }
 
 function viaBuffer(us: number): string {
@@ -44,4 +44,9 @@ t.test('both formatters write what toISOString defines', async (t) => {
   t.equal(bad, 0, `${values.length} timestamps`);
   t.equal(isoMicros(1_764_109_850_580_835), '2025-11-25T22:30:50.580835Z');
   t.equal(viaBuffer(NaN), '', 'no date: nothing written');
+  // Times a hair off a whole second still get six digits.
+  for (const [tiny, text] of [[-1e-300, '1969-12-31T23:59:59.999999Z'], [-5e-324, '1970-01-01T00:00:00.000000Z']] as const) {
+    t.equal(isoMicros(tiny), text, String(tiny));
+    t.equal(viaBuffer(tiny), text);
+  }
 });
