@@ -180,28 +180,31 @@ export class QuicReader extends HelloEngine {
     if (this.hello !== null || this.chlo !== null) return;
     const limit = this.sink.limits.max_buffer;
     if (this.client?.ver.handshake === 'chlo') return this.chloData((this.chloStream ??= new ChloStream(limit)), offset, b, s, e);
-    // The usual case, a whole ClientHello in the first CRYPTO frame: read it where it is, as
-    // the reassembly below would after copying it (same checks, same failures).
-    if (this.crypto === null && offset === 0 && e - s >= 4) {
-      if (b[s] !== CLIENT_HELLO) return this.fail('tls-malformed');
-      const need = 4 + u24(b, s + 1);
-      if (need > limit) return this.fail('reassembly-overflow');
-      if (need <= e - s) {
-        if (!this.readHello(b, s + 4, s + need, 'q')) this.fail('tls-malformed');
-        return;
-      }
-    }
+    // The usual case, a whole ClientHello in the first CRYPTO frame: read it where it is instead
+    // of copying it into the reassembly buffer first.
+    if (this.crypto === null && offset === 0 && e - s >= 4 && this.helloAt(b, s, e - s, limit)) return;
     const stream = (this.crypto ??= new Reassembly(limit));
     if (!stream.insert(offset, b, s, e)) return this.fail('reassembly-overflow');
-    const n = stream.contiguous;
-    if (n < 4) return;
-    const m = stream.bytes();
-    if (m[0] !== CLIENT_HELLO) return this.fail('tls-malformed');
-    const need = 4 + u24(m, 1);
-    if (need > limit) return this.fail('reassembly-overflow');
-    if (n < need) return;
-    if (!this.readHello(m, 4, need, 'q')) return this.fail('tls-malformed');
-    this.release();
+    if (stream.contiguous >= 4 && this.helloAt(stream.bytes(), 0, stream.contiguous, limit)) this.release();
+  }
+
+  /**
+   * The CRYPTO stream's start at m[start, start + have) (have >= 4): the ClientHello read, or the
+   * stream given up on, and true; false when more bytes are needed.
+   */
+  private helloAt(m: Uint8Array, start: number, have: number, limit: number): boolean {
+    if (m[start] !== CLIENT_HELLO) {
+      this.fail('tls-malformed');
+      return true;
+    }
+    const need = 4 + u24(m, start + 1);
+    if (need > limit) {
+      this.fail('reassembly-overflow');
+      return true;
+    }
+    if (have < need) return false;
+    if (!this.readHello(m, start + 4, start + need, 'q')) this.fail('tls-malformed');
+    return true;
   }
 
 }
