@@ -6,7 +6,7 @@
  *   at a steady 10,000 flows/s through the real Mosquitto.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,6 +16,7 @@ import type { FlowRecord } from '../agent/features/record.js';
 import { FEATURE_NAMES } from '../agent/features/registry.js';
 import { Classifier } from '../agent/infer/classifier.js';
 import { inferWorkers } from '../agent/infer/config.js';
+import { cpuBudget } from '../agent/lib/cpu-budget.js';
 import { resolveModelPath } from '../agent/infer/models.js';
 import { Outbox } from '../agent/pipeline/outbox.js';
 import { toPublishRecord } from '../agent/pipeline/record.js';
@@ -175,7 +176,7 @@ export const agentBench: BenchFn = async (ctx) => {
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
   for (const [k, workers] of workerCounts.entries()) {
     const r = withModels[k]!;
-    const name = `replay with both models, ${workers} worker${workers > 1 ? 's' : ''}${workers === byDefault ? ` (the default on ${availableParallelism()} cores)` : ''}`;
+    const name = `replay with both models, ${workers} worker${workers > 1 ? 's' : ''}${workers === byDefault ? ` (the default on ${cpuBudget()} cores)` : ''}`;
     rows.push({ name, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone,
       ...(workers === byDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: ex!.seconds / r.seconds >= 0.9 } : {}) });
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
