@@ -3,14 +3,13 @@
  * cycle: a bug upstream) is dropped and counted, never thrown through the pipeline.
  */
 import { report, type Telemetry } from '../events.js';
-import { JSON_TEXT, type PublishRecord } from './types.js';
+import type { PublishRecord } from './types.js';
 
 /** One record as JSON, or undefined (reported) when it cannot be serialized. */
 function encodeOne(r: PublishRecord, t: Telemetry): string | undefined {
   let json: string | undefined;
   try {
-    const own = (r as { [JSON_TEXT]?: unknown })[JSON_TEXT];
-    json = typeof own === 'function' ? (own as () => string).call(r) : JSON.stringify(r);
+    json = JSON.stringify(r);
   } catch (err) {
     report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
     return undefined;

@@ -18,12 +18,6 @@
 /** One labeled flow, opaque here: `{ v: 1, sensor, flow, tls, app, attribution }`. Serialized once, as JSON, by the sink. */
 export type PublishRecord = Readonly<Record<string, unknown>>;
 
-/**
- * A record may have a method under this key (a symbol: JSON.stringify and Object.keys skip it)
- * that returns exactly JSON.stringify(record), only faster; the sinks call it when present.
- */
-export const JSON_TEXT: unique symbol = Symbol('eta-sensor.jsonText');
-
 export interface SinkStats {
   /** Which implementation: mqtt, stdout, file, none. */
   readonly sink: string;
