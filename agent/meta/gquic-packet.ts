@@ -105,7 +105,7 @@ export function readGquicHeader(p: Uint8Array, known: number, h: GquicHeader): b
 // h * prime = h * 0x13b + (h << 88), and h << 88 moves limbs 0-2 up five limbs and 8 bits.
 const BASIS = [0xc58d, 0x6295, 0x2175, 0x62b8, 0x0142, 0x07bb, 0x272e, 0x6c62];
 // A Buffer, as the packets are (payload views of the capture's buffers): fnvUpdate then sees one
-// kind of array. A plain Uint8Array here deoptimized it on every gQUIC flow's first hash, and V8
+// kind of array. A plain Uint8Array here deoptimized it at the first gQUIC flow's hash, and V8
 // compiled it four times in a 4M-packet extract.
 const CLIENT = Buffer.from([0x43, 0x6c, 0x69, 0x65, 0x6e, 0x74]); // "Client"
 
