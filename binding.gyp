@@ -43,6 +43,7 @@
       "target_name": "quic_crypto",
       "sources": [
         "agent/meta/native/quic_crypto.c",
+        "agent/meta/native/quic_open.c",
         "agent/meta/native/quic_hmac.c"
       ],
       "cflags": [
@@ -54,7 +55,10 @@
       "target_name": "tls_hello",
       "sources": [
         "agent/meta/native/tls_hello.c",
-        "agent/meta/native/ja4.c"
+        "agent/meta/native/ja4.c",
+        "agent/meta/native/quic_initial.c",
+        "agent/meta/native/quic_open.c",
+        "agent/meta/native/quic_hmac.c"
       ],
       "cflags": [
         "-Wall",

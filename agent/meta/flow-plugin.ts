@@ -9,7 +9,9 @@
  * only when its first packet with payload can start a handshake (a TLS
  * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
  * handshake on UDP); it is fed the next packets until it says it is done,
- * then dropped; the metadata found is kept until the flow ends.
+ * then dropped; the metadata found is kept until the flow ends. A QUIC client
+ * Initial holding its whole ClientHello is read in C (native/quic_initial.c)
+ * and its inspector goes on from there.
  *
  * Why lazily: most flows carry no handshake, and creating and feeding an
  * inspector for each of them cost half the extraction time. A TCP ClientHello
@@ -29,6 +31,7 @@ import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
+import { Inspector } from './inspector.js';
 import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
 import { tlsHello } from './hello.js';
 import { quicCrypto } from './quic-keys.js';
@@ -119,30 +122,46 @@ export class MetaPlugin implements MetaProvider {
         this.state[slot] = AWAIT_SERVER + dir;
         return;
       }
+    } else if (p.proto === 17) {
+      // A QUIC client Initial holding its whole ClientHello is read in C; the inspector goes on
+      // from there (for the server's Initial), as if it had read the datagram itself.
+      const insp = new Inspector(this.limits, this.onError);
+      if (insp.quicInPlace(dir as 0 | 1, p.buf, p.payloadOff, p.capPayload)) {
+        this.track(slot, insp);
+        if (insp.finished) this.inspected(slot, insp);
+        return;
+      }
+      return this.startInspector(slot, dir, p, false, insp);
     }
     this.startInspector(slot, dir, p, false);
   }
 
   /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */
-  private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean): void {
-    const insp = createInspector(this.limits, this.onError);
+  private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean, insp = createInspector(this.limits, this.onError)): void {
     if (replaySyn) insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
+    this.track(slot, insp);
+    this.feed(slot, insp, dir, p);
+  }
+
+  private track(slot: number, insp: HandshakeInspector): void {
     this.inspectors.set(slot, insp);
     this.held[slot] = 1;
     this.state[slot] = INSPECTING;
-    this.feed(slot, insp, dir, p);
   }
 
   private feed(slot: number, insp: HandshakeInspector, dir: number, p: Packet): void {
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
-    if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) {
-      this.inspectors.delete(slot);
-      this.state[slot] = IDLE;
-      const r = insp.result();
-      // Only flows where something was found keep an entry: most flows carry no handshake.
-      if (foundAny(r)) this.found.set(slot, r);
-      else this.held[slot] = 0;
-    }
+    if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) this.inspected(slot, insp);
+  }
+
+  /** The inspector is done: its findings are kept, it is not. */
+  private inspected(slot: number, insp: HandshakeInspector): void {
+    this.inspectors.delete(slot);
+    this.state[slot] = IDLE;
+    const r = insp.result();
+    // Only flows where something was found keep an entry: most flows carry no handshake.
+    if (foundAny(r)) this.found.set(slot, r);
+    else this.held[slot] = 0;
   }
 
   metaOf(slot: number): FlowMeta | null {

@@ -95,6 +95,31 @@ export class Inspector implements HandshakeInspector, HelloSink {
     return body === null ? null : { body, proto: this.engine!.helloProto };
   }
 
+  /**
+   * The flow's first packet, a UDP datagram b[off, off + len), when C reads its QUIC
+   * ClientHello in place (QuicReader.afterClientHello): counted and settled as onPacket would
+   * do it, and true; false when onPacket must read it (nothing was counted).
+   */
+  quicInPlace(dir: 0 | 1, b: Uint8Array, off: number, len: number): boolean {
+    try {
+      const engine = QuicReader.afterClientHello(this, dir, b, off, len);
+      if (engine === null) return false;
+      this.packets = 1;
+      this.payloadPackets = 1;
+      this.engine = this.start('quic', engine);
+      this.settle(engine);
+    } catch {
+      this.report('internal-error');
+      this.finish();
+    }
+    return true;
+  }
+
+  /** Whether the inspector wants no more packets. */
+  get finished(): boolean {
+    return this.done;
+  }
+
   private step(dir: 0 | 1, proto: number, p: Uint8Array, seq: number, flags: number): void {
     this.packets++;
     if (p.length > 0) this.payloadPackets++;
@@ -114,6 +139,11 @@ export class Inspector implements HandshakeInspector, HelloSink {
     } else if (proto !== TCP && proto !== UDP) {
       return this.finish();
     }
+    this.settle(engine);
+  }
+
+  /** After a packet: the metadata updated, and the inspector done when its reader is or the budget is spent. */
+  private settle(engine: TlsTcpReader | QuicReader | GquicReader | DtlsReader | null): void {
     if (engine !== null) this.update(engine);
     const max = this.limits.max_packets;
     if (engine !== null && engine.finished) return this.finish();

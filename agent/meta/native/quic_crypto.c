@@ -1,10 +1,9 @@
 /*
  * QUIC Initial packet protection (RFC 9001 5): the Initial key derivation (HKDF-SHA256)
  * and the opening of one protected packet (AES-ECB header protection, AES-128-GCM), for
- * agent/meta/quic-keys.ts and quic-packet.ts. Why C: done through node:crypto and a
- * JavaScript SHA-256, set-up on both sides of the native boundary cost more than the
- * cryptography; here a packet is one N-API call. The libcrypto is the one the node binary
- * exports (OpenSSL 3.0 in node 20): nothing else is linked.
+ * agent/meta/quic-keys.ts and quic-packet.ts: the Node-API side of quic_open.c. Why C: done
+ * through node:crypto and a JavaScript SHA-256, set-up on both sides of the native boundary
+ * cost more than the cryptography; here a packet is one N-API call.
  *
  * Nothing here throws on packet data: offsets and lengths that do not fit the buffer give
  * null, as a packet that does not authenticate does. Only arguments of the wrong type (a
@@ -13,44 +12,24 @@
 #include <limits.h>
 #include <math.h>
 #include <node_api.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "quic_hmac.h"
+#include "quic_open.h"
 
-/* RFC 9001 5.3-5.4 with AES-128-GCM: sizes, and where quic-keys.ts's packed keys put each part. */
-#define QC_KEY 16
-#define QC_IV 12
-#define QC_TAG 16
-#define QC_SAMPLE 16
-#define QC_SECRET 32
-#define QC_KEY_AT 0
-#define QC_IV_AT (QC_KEY_AT + QC_KEY)
-#define QC_HP_AT (QC_IV_AT + QC_IV)
-#define QC_PACKED (QC_HP_AT + QC_KEY)
-
-/* Per Node-API environment (the main thread and each worker load their own): the two
- * cipher contexts every packet reuses, with the keys they hold. Re-keying a context costs
- * an AES key schedule (and GCM's hash table) but no allocation; a flow's Initials use the
- * same keys, so consecutive packets usually skip even that. */
+/* Per Node-API environment (the main thread and each worker load their own): the cipher
+ * contexts (quic_open.h), and where openProtected puts the packet number. */
 typedef struct {
-  EVP_CIPHER_CTX *ecb;
-  EVP_CIPHER_CTX *gcm;
-  uint8_t hp[QC_KEY];
-  uint8_t key[QC_KEY];
-  int hp_set;
-  int key_set;
-  double *pn; /* the exported `pn` Float64Array's one element: where openProtected puts the packet number */
+  quic_open_t open;
+  double *pn; /* the exported `pn` Float64Array's one element */
 } state_t;
 
 static void finalize_state(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   state_t *s = data;
-  EVP_CIPHER_CTX_free(s->ecb);
-  EVP_CIPHER_CTX_free(s->gcm);
+  quic_open_free(&s->open);
   free(s);
 }
 
@@ -102,12 +81,7 @@ static napi_value null_value(napi_env env) {
 
 /*
  * initialKeys(salt, dcid, inInfo, keyInfo, ivInfo, hpInfo): a Buffer holding the initial
- * secret of one direction, then its key, iv and hp (QC_SECRET + QC_PACKED bytes).
- *
- *   prk = HMAC(salt, dcid); secret = HMAC(prk, inInfo); key|iv|hp = HMAC(secret, info)...
- *
- * Every info is an HkdfLabel already followed by Expand's counter byte 0x01, so each
- * HKDF-Expand output (at most 32 bytes) is that one HMAC, truncated.
+ * secret of one direction, then its key, iv and hp, as quic_initial_keys derives them.
  */
 static napi_value initial_keys(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -130,52 +104,13 @@ static napi_value initial_keys(napi_env env, napi_callback_info info) {
   napi_value result;
   void *data;
   if (napi_create_buffer(env, QC_SECRET + QC_PACKED, &data, &result) != napi_ok) return out_of_memory(env);
-  uint8_t *out = data;
-  uint8_t prk[SHA256_DIGEST_LENGTH], block[SHA256_DIGEST_LENGTH];
-  hmac_key k;
-  quic_hmac_init(&k, in[0], len[0]);
-  quic_hmac(&k, in[1], len[1], prk);
-  quic_hmac_init(&k, prk, sizeof prk);
-  quic_hmac(&k, in[2], len[2], out); /* the secret is exactly one block */
-  quic_hmac_init(&k, out, QC_SECRET);
-  quic_hmac(&k, in[3], len[3], block);
-  memcpy(out + QC_SECRET + QC_KEY_AT, block, QC_KEY);
-  quic_hmac(&k, in[4], len[4], block);
-  memcpy(out + QC_SECRET + QC_IV_AT, block, QC_IV);
-  quic_hmac(&k, in[5], len[5], block);
-  memcpy(out + QC_SECRET + QC_HP_AT, block, QC_KEY);
+  qc_bytes_t arg[6];
+  for (size_t i = 0; i < 6; i++) arg[i] = (qc_bytes_t){in[i], len[i]};
+  quic_initial_keys(arg[0], arg[1], arg[2], arg[3], arg[4], arg[5], data);
   return result;
 }
 
 /* ---- packet opening ---- */
-
-/* RFC 9000 A.3, in doubles like quic-packet.ts's decodePn did, so that even values past
- * 2^53 round identically. */
-static double decode_pn(double largest, double truncated, int bits) {
-  double expected = largest + 1;
-  double win = ldexp(1, bits);
-  double half = win / 2;
-  double candidate = (expected - fmod(expected, win)) + truncated;
-  if (candidate <= expected - half && candidate < ldexp(1, 62) - win) return candidate + win;
-  if (candidate > expected + half && candidate >= win) return candidate - win;
-  return candidate;
-}
-
-static int set_key(EVP_CIPHER_CTX *ctx, uint8_t *held, int *set, const uint8_t *key, int gcm) {
-  if (*set && memcmp(held, key, QC_KEY) == 0) return 1;
-  *set = 0;
-  int ok = gcm ? EVP_DecryptInit_ex(ctx, NULL, NULL, key, NULL) : EVP_EncryptInit_ex(ctx, NULL, NULL, key, NULL);
-  if (!ok) return 0;
-  memcpy(held, key, QC_KEY);
-  *set = 1;
-  return 1;
-}
-
-/* Feeds additional authenticated data; empty pieces are skipped (no call at all). */
-static int aad(EVP_CIPHER_CTX *ctx, const uint8_t *b, size_t len) {
-  int outl;
-  return len == 0 || EVP_DecryptUpdate(ctx, NULL, &outl, b, (int)len);
-}
 
 /*
  * openProtected(p, off, pnOff, end, keys, largestPn): the plaintext of the packet p[off,
@@ -217,45 +152,13 @@ static napi_value open_protected(napi_env env, napi_callback_info info) {
   if (!(largest >= -1 && largest < ldexp(1, 63) && largest == floor(largest))) return null_value(env);
   size_t off = (size_t)off_d, pn_off = (size_t)pn_off_d, end = (size_t)end_d;
 
-  uint8_t mask[16 + 16]; /* one block, plus room EVP may claim for a block of output */
-  int outl = 0;
-  if (!set_key(s->ecb, s->hp, &s->hp_set, keys + QC_HP_AT, 0) ||
-      !EVP_EncryptUpdate(s->ecb, mask, &outl, p + pn_off + 4, QC_SAMPLE) || outl != QC_SAMPLE) return null_value(env);
-
-  uint8_t first = p[off] ^ (mask[0] & 0x0f); /* long header: four bits are protected */
-  size_t pn_len = (size_t)(first & 0x03) + 1;
-  size_t hdr_end = pn_off + pn_len;
-  if (hdr_end + QC_TAG > end) return null_value(env);
-  uint8_t pn_bytes[4];
-  double truncated = 0;
-  for (size_t k = 0; k < pn_len; k++) {
-    pn_bytes[k] = p[pn_off + k] ^ mask[1 + k];
-    truncated = truncated * 256 + pn_bytes[k];
-  }
-  double pn = decode_pn(largest, truncated, (int)pn_len * 8);
-  uint64_t pn_int = (uint64_t)pn; /* 0 <= pn < 2^64 by the bounds above */
-  uint8_t nonce[QC_IV];
-  memcpy(nonce, keys + QC_IV_AT, QC_IV);
-  for (int k = 0; k < 8; k++) nonce[QC_IV - 1 - k] ^= (uint8_t)(pn_int >> (8 * k));
-
-  size_t ct_len = end - QC_TAG - hdr_end;
-  if (!set_key(s->gcm, s->key, &s->key_set, keys + QC_KEY_AT, 1) || !EVP_DecryptInit_ex(s->gcm, NULL, NULL, NULL, nonce) ||
-      !aad(s->gcm, &first, 1) || !aad(s->gcm, p + off + 1, pn_off - off - 1) || !aad(s->gcm, pn_bytes, pn_len) ||
-      /* SET_TAG copies the tag; the pointer is not const only in the generic ctrl signature */
-      !EVP_CIPHER_CTX_ctrl(s->gcm, EVP_CTRL_GCM_SET_TAG, QC_TAG, (void *)(p + end - QC_TAG))) {
-    s->key_set = 0; /* whatever state the context is in, key it afresh next time */
-    return null_value(env);
-  }
+  quic_header_t h;
+  if (!quic_unprotect(&s->open, p, off, pn_off, end, keys, largest, &h)) return null_value(env);
   napi_value result;
   void *data;
-  if (napi_create_buffer(env, ct_len, &data, &result) != napi_ok) return out_of_memory(env);
-  if (ct_len > 0 && (!EVP_DecryptUpdate(s->gcm, data, &outl, p + hdr_end, (int)ct_len) || (size_t)outl != ct_len)) {
-    s->key_set = 0;
-    return null_value(env);
-  }
-  uint8_t rest[16];
-  if (EVP_DecryptFinal_ex(s->gcm, rest, &outl) <= 0) return null_value(env); /* the tag did not match */
-  *s->pn = pn;
+  if (napi_create_buffer(env, end - QC_TAG - h.hdr_end, &data, &result) != napi_ok) return out_of_memory(env);
+  if (!quic_decrypt(&s->open, p, off, pn_off, end, keys, &h, data)) return null_value(env);
+  *s->pn = h.pn;
   return result;
 }
 
@@ -265,11 +168,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     napi_throw_error(env, "E_QUIC_CRYPTO", "quic crypto: out of memory");
     return NULL;
   }
-  s->ecb = EVP_CIPHER_CTX_new();
-  s->gcm = EVP_CIPHER_CTX_new();
-  if (s->ecb == NULL || s->gcm == NULL || !EVP_EncryptInit_ex(s->ecb, EVP_aes_128_ecb(), NULL, NULL, NULL) ||
-      !EVP_CIPHER_CTX_set_padding(s->ecb, 0) || !EVP_DecryptInit_ex(s->gcm, EVP_aes_128_gcm(), NULL, NULL, NULL) ||
-      !EVP_CIPHER_CTX_ctrl(s->gcm, EVP_CTRL_GCM_SET_IVLEN, QC_IV, NULL)) {
+  if (!quic_open_init(&s->open)) {
     finalize_state(env, s, NULL);
     napi_throw_error(env, "E_QUIC_CRYPTO", "quic crypto: AES-128-ECB/GCM contexts could not be made");
     return NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ja4.h"
+#include "quic_initial.h"
 #include "tls_hello.h"
 
 #define EXT_SNI 0x0000
@@ -204,38 +205,43 @@ static napi_value hello_meta(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  napi_value result, out = argv[5];
   tls_hello_t h;
-  if (data == NULL || !tls_hello_parse(data, (size_t)start, (size_t)end, dtls, &h)) {
-    CHECK(napi_create_int32(env, -1, &result));
-    return result;
-  }
+  if (data == NULL || !tls_hello_parse(data, (size_t)start, (size_t)end, dtls, &h)) return th_int(env, -1);
+  return th_summary(env, &h, (char)proto, argv[5]);
+}
+
+napi_value th_int(napi_env env, int32_t n) {
+  napi_value v;
+  CHECK(napi_create_int32(env, n, &v));
+  return v;
+}
+
+napi_value th_summary(napi_env env, const tls_hello_t *h, char proto, napi_value out) {
   char ja4[JA4_LEN];
-  if (!ja4_write((char)proto, &h, ja4)) {
+  if (!ja4_write(proto, h, ja4)) {
     napi_throw_error(env, "E_TLS_HELLO", "tls_hello: out of memory");
     return NULL;
   }
   napi_value v;
-  if (h.has_sni) CHECK(napi_create_string_latin1(env, (const char *)h.b + h.sni.off, h.sni.len, &v));
+  if (h->has_sni) CHECK(napi_create_string_latin1(env, (const char *)h->b + h->sni.off, h->sni.len, &v));
   else CHECK(napi_get_null(env, &v));
   CHECK(napi_set_element(env, out, 0, v));
-  CHECK(napi_create_uint32(env, tls_hello_highest(&h), &v));
+  CHECK(napi_create_uint32(env, tls_hello_highest(h), &v));
   CHECK(napi_set_element(env, out, 1, v));
   CHECK(napi_create_string_latin1(env, ja4, JA4_LEN, &v));
   CHECK(napi_set_element(env, out, 2, v));
-  for (unsigned i = 0; i < h.alpn_count; i++) {
-    CHECK(alpn_string(env, h.b + h.alpn[i].off, h.alpn[i].len, &v));
+  for (unsigned i = 0; i < h->alpn_count; i++) {
+    CHECK(alpn_string(env, h->b + h->alpn[i].off, h->alpn[i].len, &v));
     CHECK(napi_set_element(env, out, 3 + i, v));
   }
-  CHECK(napi_create_uint32(env, h.alpn_count, &result));
-  return result;
+  return th_int(env, (int32_t)h->alpn_count);
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   CHECK(napi_create_function(env, "helloMeta", NAPI_AUTO_LENGTH, hello_meta, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "helloMeta", fn));
-  return exports;
+  return quic_initial_export(env, exports) ? exports : NULL;
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,272 @@
+/*
+ * quicHelloInPlace: a QUIC flow's first datagram read whole in C when it is the common case, a
+ * client Initial whose CRYPTO frames hold the entire ClientHello (in one frame, or in several
+ * in any order, as Chrome sends them). It does what
+ * agent/meta/quic.ts's QuicReader does with such a datagram (header walk, Initial keys from
+ * the packet's own DCID, header protection, AES-GCM, frames, ClientHello and JA4) in one call.
+ *
+ * Why: the reader in JavaScript cost ~60 us per QUIC flow on the benchmark capture, most of it
+ * V8 running and then compiling code that a few thousand flows make warm but never hot, and it
+ * was most of the handshake metadata's cost (issue 3). Here it is a few microseconds.
+ *
+ * Anything else answers -1 and leaves nothing behind: the caller then gives the datagram to the
+ * JavaScript reader, which reads it from scratch and reports what went wrong. So this path
+ * accepts a datagram only when the reader would read its ClientHello, report nothing, and end
+ * up in a state the caller can rebuild (QuicReader.afterClientHello): any doubt falls back.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quic_initial.h"
+#include "quic_open.h"
+
+#define QI_MAX_CID 20
+#define QI_CLIENT_HELLO 1
+#define QI_FRAME_CRYPTO 0x06
+/* The largest plaintext read here: a UDP datagram's payload. */
+#define QI_PLAIN_MAX 65536
+
+/* HKDF-Expand-Label("client in", 32) followed by Expand's counter byte, as quic-keys.ts's CLIENT_IN. */
+static const uint8_t CLIENT_IN[] = {0x00, 0x20, 15, 't', 'l', 's', '1', '3', ' ', 'c', 'l', 'i', 'e', 'n', 't', ' ', 'i', 'n', 0x00, 0x01};
+
+typedef struct {
+  quic_open_t open;
+  uint8_t plain[QI_PLAIN_MAX];
+  uint8_t stream[QI_PLAIN_MAX]; /* the client's CRYPTO stream from offset 0 */
+} qi_state_t;
+
+static void finalize_state(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  quic_open_free(&((qi_state_t *)data)->open);
+  free(data);
+}
+
+static size_t vlen(uint8_t first) {
+  return (size_t)1 << (first >> 6);
+}
+
+/* The varint at b[i] (the caller checked it fits); values reach 2^62, so no sum of two wraps. */
+static uint64_t varint(const uint8_t *b, size_t i) {
+  size_t n = vlen(b[i]);
+  uint64_t v = b[i] & 0x3f;
+  for (size_t k = 1; k < n; k++) v = v << 8 | b[i + k];
+  return v;
+}
+
+static uint32_t be32(const uint8_t *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* quic-packet.ts's readLongHeader results, and OTHER: a version other than the first packet's. */
+enum { QI_OK, QI_STOP, QI_MALFORMED, QI_OTHER };
+
+typedef struct {
+  uint32_t wire;
+  int initial_type;
+  int retry_type;
+} qi_version_t;
+
+typedef struct {
+  int initial;
+  size_t pn_off;
+  size_t end;
+} qi_header_t;
+
+/* readLongHeader for packets of version v (another version answers QI_OTHER). */
+static int long_header(const uint8_t *p, size_t n, size_t off, const qi_version_t *v, qi_header_t *h) {
+  if (off + 7 > n) return QI_MALFORMED;
+  if (be32(p + off + 1) != v->wire) return QI_OTHER;
+  size_t dcid_len = p[off + 5];
+  uint64_t pos = off + 6 + dcid_len;
+  if (dcid_len > QI_MAX_CID || pos >= n || p[pos] > QI_MAX_CID) return QI_MALFORMED;
+  pos += 1 + p[pos];
+  int type = (p[off] >> 4) & 3;
+  if (type == v->retry_type) return QI_STOP;
+  h->initial = type == v->initial_type;
+  if (h->initial) {
+    if (pos >= n || pos + vlen(p[pos]) > n) return QI_MALFORMED;
+    pos += vlen(p[pos]) + varint(p, pos); /* the token */
+  }
+  if (pos >= n || pos + vlen(p[pos]) > n) return QI_MALFORMED;
+  uint64_t end = pos + vlen(p[pos]) + varint(p, pos);
+  if (end > n) return QI_MALFORMED;
+  h->pn_off = pos + vlen(p[pos]);
+  h->end = end;
+  return QI_OK;
+}
+
+/* Pieces of the CRYPTO stream ahead of its contiguous prefix, as reassembly.ts's Reassembly
+ * keeps them: sorted, disjoint, non-adjacent [start, end) pairs, at most QI_MAX_RANGES. */
+#define QI_MAX_RANGES 16
+typedef struct {
+  uint64_t filled; /* bytes [0, filled) are all present */
+  size_t n;
+  uint64_t start[QI_MAX_RANGES + 1], end[QI_MAX_RANGES + 1];
+} qi_stream_t;
+
+/* Reassembly.insert of data[0, len) at `offset` into stream (limit: max_buffer): 1, or 0 where
+ * the reader would give up (too many holes) or this buffer is too small. The last copy wins. */
+static int insert(qi_stream_t *st, uint8_t *stream, uint64_t offset, const uint8_t *data, size_t len, uint64_t limit) {
+  if (offset >= limit || len == 0) return 1;
+  uint64_t end = offset + len < limit ? offset + len : limit;
+  if (end > QI_PLAIN_MAX) return 0;
+  memcpy(stream + offset, data, (size_t)(end - offset));
+  if (offset <= st->filled) {
+    if (end <= st->filled) return 1;
+    st->filled = end;
+    size_t i = 0; /* absorb the ranges the grown prefix reaches */
+    for (; i < st->n && st->start[i] <= st->filled; i++) {
+      if (st->end[i] > st->filled) st->filled = st->end[i];
+    }
+    memmove(st->start, st->start + i, (st->n - i) * sizeof st->start[0]);
+    memmove(st->end, st->end + i, (st->n - i) * sizeof st->end[0]);
+    st->n -= i;
+    return 1;
+  }
+  size_t i = 0, j;
+  while (i < st->n && st->end[i] < offset) i++;
+  uint64_t s = offset, e = end;
+  for (j = i; j < st->n && st->start[j] <= e; j++) {
+    if (st->start[j] < s) s = st->start[j];
+    if (st->end[j] > e) e = st->end[j];
+  }
+  if (st->n - (j - i) + 1 > QI_MAX_RANGES) return 0;
+  memmove(st->start + i + 1, st->start + j, (st->n - j) * sizeof st->start[0]);
+  memmove(st->end + i + 1, st->end + j, (st->n - j) * sizeof st->end[0]);
+  st->start[i] = s;
+  st->end[i] = e;
+  st->n = st->n - (j - i) + 1;
+  return 1;
+}
+
+/*
+ * The ClientHello in the CRYPTO frames of the Initial's plaintext b[0, m), as quic.ts's frames()
+ * and cryptoData() find it: frames walked in order (PADDING and PING skipped, any other frame
+ * left to the reader), each CRYPTO frame stored at its offset, and the hello parsed as soon as
+ * the stream's contiguous start holds all of it (frames after that are not looked at). 1 with
+ * *hello read from `stream`, 0 when the reader must decide.
+ */
+static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *stream, tls_hello_t *hello) {
+  qi_stream_t st = {0};
+  uint64_t limit = max_buffer >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)max_buffer;
+  size_t i = 0;
+  while (i < m) {
+    if (b[i] == 0x00 || b[i] == 0x01) { /* PADDING, PING */
+      i++;
+      continue;
+    }
+    if (b[i] != QI_FRAME_CRYPTO) return 0; /* an ACK, a CONNECTION_CLOSE, a malformed packet */
+    i++;
+    if (i >= m || i + vlen(b[i]) > m) return 0;
+    uint64_t offset = varint(b, i);
+    i += vlen(b[i]);
+    if (i >= m || i + vlen(b[i]) > m) return 0;
+    uint64_t len = varint(b, i);
+    i += vlen(b[i]);
+    if (len > m - i || !insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
+    i += (size_t)len;
+    if (st.filled < 4) continue;
+    if (stream[0] != QI_CLIENT_HELLO) return 0;
+    uint64_t need = 4 + ((uint64_t)stream[1] << 16 | (uint64_t)stream[2] << 8 | stream[3]);
+    if (need > limit) return 0;
+    if (st.filled >= need) return tls_hello_parse(stream, 4, (size_t)need, 0, hello);
+  }
+  return 0;
+}
+
+/* The datagram p[0, n) as described above: 1 with *hello read from s->plain, or 0. */
+static int read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
+                         double max_buffer, tls_hello_t *hello) {
+  qi_header_t h;
+  if (n < 7 || (p[0] & 0x80) == 0 || long_header(p, n, 0, v, &h) != QI_OK || !h.initial ||
+      h.pn_off + 4 + QC_SAMPLE > h.end || h.end > INT_MAX) return 0;
+  uint8_t keys[QC_SECRET + QC_PACKED];
+  quic_initial_keys(info[0], (qc_bytes_t){p + 6, p[5]}, (qc_bytes_t){CLIENT_IN, sizeof CLIENT_IN}, info[1], info[2], info[3], keys);
+  quic_header_t ph;
+  const uint8_t *packed = keys + QC_SECRET;
+  if (!quic_unprotect(&s->open, p, 0, h.pn_off, h.end, packed, -1, &ph)) return 0;
+  size_t m = h.end - QC_TAG - ph.hdr_end;
+  if (m > QI_PLAIN_MAX || !quic_decrypt(&s->open, p, 0, h.pn_off, h.end, packed, &ph, s->plain)) return 0;
+  if (!crypto_hello(s->plain, m, max_buffer, s->stream, hello)) return 0;
+  /* Coalesced packets after it: the reader skips them once the hello is read, unless their
+   * headers are broken (it reports those) or their version differs (looked up anew there). */
+  for (size_t off = h.end; off + 7 <= n && (p[off] & 0x80) != 0; off = h.end) {
+    int st = long_header(p, n, off, v, &h);
+    if (st == QI_STOP) break;
+    if (st != QI_OK || (h.initial && h.pn_off + 4 + QC_SAMPLE > h.end)) return 0;
+  }
+  return 1;
+}
+
+static napi_value fail_args(napi_env env) {
+  napi_throw_type_error(env, "E_TLS_HELLO",
+                        "quicHelloInPlace(b: Uint8Array, off, len, salt, keyInfo, ivInfo, hpInfo: Uint8Array, types, maxBuffer, out: unknown[])");
+  return NULL;
+}
+
+static int u8_arg(napi_env env, napi_value v, const uint8_t **b, size_t *len) {
+  bool is = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
+  static const uint8_t none[1];
+  *b = data != NULL ? data : none;
+  return 1;
+}
+
+/*
+ * quicHelloInPlace(b, off, len, salt, keyInfo, ivInfo, hpInfo, types, maxBuffer, out): the
+ * datagram b[off, off + len) of a version whose Initials carry IETF frames and a TLS hello,
+ * with that version's salt and HKDF label infos (quic-keys.ts) and its Initial and Retry
+ * long-header types (types = initial | retry << 4). As helloMeta (JA4 'q') when the datagram's
+ * ClientHello is read here; -1 when the JavaScript reader must read the datagram.
+ */
+static napi_value hello_in_place(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  qi_state_t *s;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok) return NULL;
+  const uint8_t *b;
+  size_t blen;
+  qc_bytes_t infos[4];
+  double off, len, max_buffer;
+  int32_t types;
+  bool is_array = false;
+  if (argc < 10 || !u8_arg(env, argv[0], &b, &blen) || napi_get_value_double(env, argv[1], &off) != napi_ok ||
+      napi_get_value_double(env, argv[2], &len) != napi_ok || napi_get_value_int32(env, argv[7], &types) != napi_ok ||
+      napi_get_value_double(env, argv[8], &max_buffer) != napi_ok || napi_is_array(env, argv[9], &is_array) != napi_ok ||
+      !is_array) return fail_args(env);
+  for (int i = 0; i < 4; i++) {
+    if (!u8_arg(env, argv[3 + i], &infos[i].b, &infos[i].len)) return fail_args(env);
+  }
+  if (!(off >= 0 && len >= 0 && off + len <= (double)blen && off == floor(off) && len == floor(len))) {
+    napi_throw_range_error(env, "E_TLS_HELLO", "quicHelloInPlace: off and len must be integers within b");
+    return NULL;
+  }
+  const uint8_t *p = b + (size_t)off;
+  size_t n = (size_t)len;
+  qi_version_t v = {n >= 5 ? be32(p + 1) : 0, types & 0xf, (types >> 4) & 0xf};
+  tls_hello_t hello;
+  if (!read_datagram(s, p, n, &v, infos, max_buffer, &hello)) return th_int(env, -1);
+  return th_summary(env, &hello, 'q', argv[9]);
+}
+
+int quic_initial_export(napi_env env, napi_value exports) {
+  qi_state_t *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: out of memory");
+    return 0;
+  }
+  if (!quic_open_init(&s->open) || napi_set_instance_data(env, s, finalize_state, NULL) != napi_ok) {
+    finalize_state(env, s, NULL);
+    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: AES-128-ECB/GCM contexts could not be made");
+    return 0;
+  }
+  napi_value fn;
+  return napi_create_function(env, "quicHelloInPlace", NAPI_AUTO_LENGTH, hello_in_place, s, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, "quicHelloInPlace", fn) == napi_ok;
+}

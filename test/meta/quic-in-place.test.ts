@@ -1,0 +1,179 @@
+/**
+ * The QUIC first-datagram fast path (native/quic_initial.c through Inspector.quicInPlace) against
+ * the JavaScript reader: for every flow here, an inspector whose first datagram goes through the
+ * fast path (as flow-plugin.ts does it) must end with the same metadata, the same error reports
+ * and the same done state after every packet as one fed only through onPacket. Each case also
+ * states whether the fast path takes the datagram, so a fast path that never fires fails too.
+ */
+import t, { type Test } from 'tap';
+import { Inspector } from '../../agent/meta/inspector.js';
+import type { MetaLimits } from '../../agent/meta/index.js';
+import { RFC9001 } from './quic-vectors.js';
+import {
+  clientHello, cryptoFrame, ext, hex, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
+} from './builder.js';
+
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const DCID = Buffer.from('0102030405060708', 'hex');
+const SCID = Buffer.from('a1a2a3a4', 'hex');
+const SERVER_CID = Buffer.from('b1b2b3b4b5b6b7b8', 'hex');
+
+/** A hello that fits one Initial. */
+const HELLO = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301, 0x1302, 0x1303],
+  extensions: [ext.raw(0x4a4a), ext.sni('in-place.example'), ext.alpn(['h3', 'h3-29']), ext.raw(0x0033, Buffer.alloc(40, 5)),
+    ext.sigAlgs([0x0403, 0x0804]), ext.supportedVersions([0x0304])],
+});
+/** A hello that needs two Initials. */
+const BIG_HELLO = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301],
+  extensions: [ext.sni('big.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0304])],
+});
+
+type Datagram = readonly [dir: 0 | 1, bytes: Buffer];
+
+function client(spec: QuicVersionSpec, frames: Buffer, pn = 0, extra: Partial<Parameters<typeof initialPacket>[0]> = {}): Buffer {
+  return initialPacket({ spec, dcid: DCID, scid: SCID, pn, frames, padTo: 1200, ...extra });
+}
+
+function server(spec: QuicVersionSpec, pn = 0): Buffer {
+  const frames = Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00]), cryptoFrame(0, serverHello({ supportedVersion: 0x0304 }))]);
+  return initialPacket({ spec, dcid: SCID, scid: SERVER_CID, keyDcid: DCID, server: true, pn, pnLen: 2, frames });
+}
+
+/** A 0-RTT (or any non-Initial) long-header packet of `spec` with `len` opaque bytes after its Length field. */
+function longPacket(spec: QuicVersionSpec, type: number, len: number, declared = len): Buffer {
+  const b = Buffer.concat([Buffer.from([0xc0 | (type << 4), 0, 0, 0, 0, DCID.length]), DCID, Buffer.from([0]), Buffer.from([0x40 | (declared >> 8), declared & 0xff]), Buffer.alloc(len, 7)]);
+  b.writeUInt32BE(spec.version >>> 0, 1);
+  return b;
+}
+
+/** Run the flow both ways; returns whether the fast path took the first datagram. */
+function compare(t: Test, flow: readonly Datagram[], limits = LIMITS): boolean {
+  const refErrors: string[] = [];
+  const fastErrors: string[] = [];
+  const ref = new Inspector(limits, (r) => refErrors.push(r));
+  const fast = new Inspector(limits, (r) => fastErrors.push(r));
+  const [dir0, first] = flow[0]!;
+  const refDone = [ref.onPacket(dir0, 17, first, 0, 0)];
+  const took = fast.quicInPlace(dir0, first, 0, first.length);
+  const fastDone = [took ? fast.finished : fast.onPacket(dir0, 17, first, 0, 0)];
+  for (const [dir, p] of flow.slice(1)) {
+    refDone.push(ref.onPacket(dir, 17, p, 0, 0));
+    fastDone.push(fast.onPacket(dir, 17, p, 0, 0));
+  }
+  t.same(fast.result(), ref.result(), 'same metadata');
+  t.same(fastErrors, refErrors, 'same error reports');
+  t.same(fastDone, refDone, 'same done state after each packet');
+  return took;
+}
+
+for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
+  const name = spec.version.toString(16);
+  t.test(`${name}: a whole hello in one CRYPTO frame is read in place, then the server's Initial`, async (t) => {
+    t.ok(compare(t, [[0, client(spec, cryptoFrame(0, HELLO))], [1, server(spec)]]), 'taken');
+    const insp = new Inspector(LIMITS, () => {});
+    const p = client(spec, cryptoFrame(0, HELLO));
+    t.ok(insp.quicInPlace(0, p, 0, p.length));
+    t.equal(insp.result().sni, 'in-place.example');
+    t.same(insp.result().alpn, ['h3', 'h3-29']);
+  });
+}
+
+t.test('the RFC 9001 Appendix A client Initial is read in place', async (t) => {
+  const p = hex(RFC9001.clientPacket);
+  t.ok(compare(t, [[0, p]]), 'taken');
+  const insp = new Inspector(LIMITS, () => {});
+  insp.quicInPlace(0, p, 0, p.length);
+  t.equal(insp.result().sni, 'example.com');
+  t.equal(insp.result().quicVersion, 'v1');
+});
+
+t.test('the datagram is read at an offset in a larger buffer (a packet in its frame)', async (t) => {
+  const p = client(QUIC_V1, cryptoFrame(0, HELLO));
+  const frame = Buffer.concat([Buffer.alloc(42, 0xee), p, Buffer.alloc(4, 0xee)]);
+  const insp = new Inspector(LIMITS, () => {});
+  t.ok(insp.quicInPlace(0, frame, 42, p.length));
+  t.equal(insp.result().sni, 'in-place.example');
+});
+
+t.test('CRYPTO frames out of order and overlapping in one Initial (as Chrome sends them) are read in place', async (t) => {
+  const a = HELLO.subarray(0, 30), b = HELLO.subarray(30, 90), c = HELLO.subarray(90);
+  t.ok(compare(t, [[0, client(QUIC_V1, Buffer.concat([cryptoFrame(90, c), Buffer.from([0x01, 0x00]), cryptoFrame(0, a), cryptoFrame(30, b)]))]]));
+  // Overlaps: the last copy wins in both readers (here with different bytes, to tell them apart).
+  const wrong = Buffer.from(HELLO.subarray(20, 60)).fill(0x41, 10, 20);
+  t.ok(compare(t, [[0, client(QUIC_V1, Buffer.concat([cryptoFrame(20, wrong), cryptoFrame(0, HELLO)]))]]));
+  t.ok(compare(t, [[0, client(QUIC_V1, Buffer.concat([cryptoFrame(0, HELLO), cryptoFrame(20, wrong)]))]]));
+  // A later copy rewrites part of the name before the hello is complete: both readers see it.
+  const at = HELLO.indexOf('in-place.example');
+  const frames = Buffer.concat([cryptoFrame(0, HELLO.subarray(0, at + 4)), cryptoFrame(at, Buffer.from('xx-place')), cryptoFrame(at + 4, HELLO.subarray(at + 4))]);
+  const p = client(QUIC_V1, frames);
+  t.ok(compare(t, [[0, p]]));
+  const insp = new Inspector(LIMITS, () => {});
+  t.ok(insp.quicInPlace(0, p, 0, p.length));
+  t.equal(insp.result().sni, 'xx-place.example', 'the last copy wins');
+});
+
+t.test('coalesced packets after the Initial', async (t) => {
+  const initial = client(QUIC_V1, cryptoFrame(0, HELLO));
+  t.ok(compare(t, [[0, Buffer.concat([initial, longPacket(QUIC_V1, 1, 40)])]]), '0-RTT after it: taken');
+  t.ok(compare(t, [[0, Buffer.concat([initial, longPacket(QUIC_V1, 3, 40)])]]), 'a Retry type ends the datagram: taken');
+  t.ok(compare(t, [[0, Buffer.concat([initial, Buffer.from([0x40, 1, 2, 3, 4, 5, 6, 7])])]]), 'a short header ends it: taken');
+  t.notOk(compare(t, [[0, Buffer.concat([initial, longPacket(QUIC_V1, 1, 40, 400)])]]), 'a length past the end: the reader reports it');
+  t.notOk(compare(t, [[0, Buffer.concat([initial, longPacket(QUIC_V2, 1, 40)])]]), 'another version: the reader looks it up');
+  t.notOk(compare(t, [[0, Buffer.concat([initial, longPacket(QUIC_V1, 0, 10)])]]), 'a second Initial too short to sample');
+});
+
+t.test('everything else is left to the JavaScript reader, with the same outcome', async (t) => {
+  const v1 = QUIC_V1;
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, BIG_HELLO.subarray(0, 1000)))], [0, client(v1, cryptoFrame(1000, BIG_HELLO.subarray(1000)), 1)], [1, server(v1)]]),
+    'a hello over two Initials');
+  t.notOk(compare(t, [[0, client(v1, Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00]), cryptoFrame(0, HELLO)]))]]), 'an ACK first');
+  t.notOk(compare(t, [[0, client(v1, Buffer.concat([Buffer.from([0x1c, 0x00, 0x00, 0x00]), cryptoFrame(0, HELLO)]))]]), 'a CONNECTION_CLOSE first');
+  t.notOk(compare(t, [[0, client(v1, Buffer.from([0x08, 0x00]))]]), 'a frame not allowed in an Initial');
+  const bad = client(v1, cryptoFrame(0, HELLO));
+  bad[bad.length - 1] ^= 1;
+  t.notOk(compare(t, [[0, bad]]), 'a tag that does not match');
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, Buffer.concat([Buffer.from([2]), HELLO.subarray(1)])))]]), 'not a ClientHello');
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, HELLO.subarray(0, 60)))]]), 'a truncated hello');
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: 64 }), 'a hello larger than max_buffer');
+  t.notOk(compare(t, [[0, longPacket(v1, 1, 60)]]), 'a 0-RTT packet first');
+  t.notOk(compare(t, [[0, Buffer.from('0123456789abcdef', 'hex')]]), 'not QUIC');
+});
+
+t.test('a budget of one packet ends the inspection in both', async (t) => {
+  t.ok(compare(t, [[0, client(QUIC_V1, cryptoFrame(0, HELLO))], [1, server(QUIC_V1)]], { ...LIMITS, max_packets: 1 }));
+});
+
+t.test('mutated datagrams: header bytes and frames (before protection) changed at random', async (t) => {
+  let seed = 0x2545f491;
+  const rand = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const frames = Buffer.concat([Buffer.from([0x01]), cryptoFrame(40, HELLO.subarray(40)), cryptoFrame(0, HELLO.subarray(0, 40))]);
+  const base = client(QUIC_V1, frames);
+  let taken = 0;
+  const runs = 400;
+  for (let i = 0; i < runs; i++) {
+    let p: Buffer;
+    if (i % 2 === 0) {
+      p = Buffer.from(base);
+      p[rand(30)] = rand(256); // the unprotected header: type, version, CIDs, token and Length fields
+    } else {
+      const f = Buffer.from(frames);
+      for (let k = 0; k < 3; k++) f[rand(f.length)] = rand(256);
+      p = client(QUIC_V1, f);
+    }
+    const errorsBefore = t.counts.fail;
+    if (compare(t, [[0, p], [1, server(QUIC_V1)]])) taken++;
+    if (t.counts.fail > errorsBefore) t.comment(`mutation ${i}: ${p.toString('hex')}`);
+  }
+  t.ok(taken > 0 && taken < runs, `the fast path took ${taken} of ${runs}`);
+});
