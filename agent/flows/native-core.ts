@@ -61,12 +61,14 @@ export interface Core {
 export interface HelloWatch {
   /** 0 idle (not watched), else the inspector's state for that flow (see flow-plugin.ts). */
   readonly state: Uint8Array;
-  /** The client's initial TCP sequence number, while synSeen. */
+  /** The client's initial TCP sequence number, while synSeen; a SCANNING flow's packet counts (hello_watch.h). */
   readonly isn: Uint32Array;
   readonly synSeen: Uint8Array;
   /** After a ClientHello read in place: 1 + the version its ServerHello selected (C reads it), 0 none. */
   readonly serverVersion: Uint32Array;
   readonly enabled: boolean;
+  /** The inspector's packet budget (meta.max_packets), which C applies to the flows it scans. */
+  readonly maxPackets: number;
 }
 
 interface Native {

@@ -28,7 +28,7 @@
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
 import type { Packet } from '../flows/packet.js';
-import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, type HelloWatch } from '../flows/table.js';
+import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
@@ -41,7 +41,8 @@ const IDLE = 0;
 const INSPECTING = 1;
 /** A ClientHello was read in place from direction d; the other side's first payload may be the ServerHello. */
 const AWAIT_SERVER = 2; // + client direction (0 or 1)
-/* 4 + k (WAITING): no hello start yet after k payload packets; C alone handles those states. */
+/* 4 + k (WAITING): no hello start yet after k payload packets; 12 (SCANNING): a STARTTLS port in
+ * plaintext, counted by C until a packet may open a hello. C alone handles those states. */
 const NO_BYTES = new Uint8Array(0);
 const TCP_SYN = 0x02;
 /*
@@ -66,9 +67,10 @@ function foundAny(m: HandshakeMeta): boolean {
 export class MetaPlugin implements MetaProvider {
   /**
    * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
-   * ServerHello, 4 + k waiting after k payload packets without a hello start), the client's
-   * initial sequence number when the flow began with its SYN (synSeen), and 1 + the version a
-   * ServerHello selected after a hello read in place (serverVersion).
+   * ServerHello, 4 + k waiting after k payload packets without a hello start, 12 scanning), the
+   * client's initial sequence number when the flow began with its SYN (synSeen) or a scanned
+   * flow's packet counts, and 1 + the version a ServerHello selected after a hello read in place
+   * (serverVersion).
    */
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
@@ -88,7 +90,10 @@ export class MetaPlugin implements MetaProvider {
     this.isn = new Uint32Array(capacity);
     this.serverVersion = new Uint32Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
-    this.watch = Object.freeze({ state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, enabled: limits.enabled });
+    this.watch = Object.freeze({
+      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion,
+      enabled: limits.enabled, maxPackets: limits.max_packets,
+    });
     this.held = new Uint8Array(capacity);
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
@@ -99,6 +104,7 @@ export class MetaPlugin implements MetaProvider {
   onPacket(slot: number, dir: number, p: Packet, action: number): void {
     if (action === WATCH_BEGIN) return this.begin(slot, dir, p);
     if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
+    if (action === WATCH_RESUME) return this.resume(slot, dir, p);
     // WATCH_INSPECT: the flow is being inspected (C reads the ServerHello of a hello read in place itself).
     this.feed(slot, this.inspectors.get(slot)!, dir, p);
   }
@@ -110,6 +116,19 @@ export class MetaPlugin implements MetaProvider {
    */
   private outOfOrder(slot: number, dir: number, p: Packet): void {
     this.startInspector(slot, dir, p, true);
+  }
+
+  /**
+   * A flow C scanned since its first payload (a STARTTLS port in plaintext, hello_watch.c) reached
+   * a packet that may open a hello: the inspector starts here, charged with the packets before,
+   * none of which would have changed its TLS reader (C checked that).
+   */
+  private resume(slot: number, dir: number, p: Packet): void {
+    const counts = this.isn[slot]!;
+    const insp = new Inspector(this.limits, this.onError);
+    insp.spent(counts & 0xffff, counts >>> 16);
+    this.track(slot, insp);
+    this.feed(slot, insp, dir, p);
   }
 
   /** The flow's first packet that can open a hello: read it in place, or start an inspector. */

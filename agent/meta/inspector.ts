@@ -115,6 +115,15 @@ export class Inspector implements HandshakeInspector, HelloSink {
     return true;
   }
 
+  /**
+   * Packets the flow carried before this inspector saw any, none of which would have changed its
+   * reader (hello_watch.c's SCANNING): they count towards the budget as if it had.
+   */
+  spent(packets: number, payloadPackets: number): void {
+    this.packets = packets;
+    this.payloadPackets = payloadPackets;
+  }
+
   /** Whether the inspector wants no more packets. */
   get finished(): boolean {
     return this.done;

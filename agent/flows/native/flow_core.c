@@ -101,6 +101,13 @@ static int watcher(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
     return -1;
   }
   hw->enabled = enabled;
+  int32_t max_packets;
+  if (napi_get_named_property(env, w, "maxPackets", &v) != napi_ok || napi_get_value_int32(env, v, &max_packets) != napi_ok ||
+      max_packets < 1 || max_packets > 0x3fff) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.maxPackets must be an integer in [1, 16383]");
+    return -1;
+  }
+  hw->max_packets = max_packets;
   return 0;
 }
 
@@ -299,7 +306,7 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
  * -> { setBuffer, frame, pcap, advance, expireAll, keep }. watch is the handshake inspector's
- * { state, isn, synSeen, serverVersion, enabled } (hello_watch.h); with it, frame() and pcap() report the packets
+ * { state, isn, synSeen, serverVersion, enabled, maxPackets } (hello_watch.h); with it, frame() and pcap() report the packets
  * hello_watch() hands on (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {

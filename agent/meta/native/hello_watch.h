@@ -12,20 +12,24 @@
 #include <stdint.h>
 #include "../../flows/native/packet.h"
 
-/* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k). */
-enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4 };
 /* Payload packets a flow may carry before one starts a hello (flow-plugin.ts says why more than one). */
 enum { HW_MAX_WAIT = 8 };
+/* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k,
+ * SCANNING). */
+enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT };
 
-/* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP). */
-enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2 };
+/* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
+enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3 };
 
 typedef struct {
   uint8_t *state;    /* per slot, see above */
-  uint32_t *isn;     /* the client's initial sequence number, when its SYN was seen */
+  /* The client's initial sequence number, when its SYN was seen; while SCANNING, the inspector's
+   * counts instead (payload packets << 16 | packets): a flow that began needs no ISN. */
+  uint32_t *isn;
   uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
   uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
   int enabled;
+  int max_packets; /* the inspector's packet budget (meta.max_packets) */
 } hello_watch_t;
 
 /* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */

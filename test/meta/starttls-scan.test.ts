@@ -1,0 +1,154 @@
+/**
+ * Flows on STARTTLS ports that begin in plaintext are scanned in C (hello_watch.c, SCANNING):
+ * their packets are counted there until one may open a hello, and only then does the inspector
+ * start. The metadata and error reports must be what an inspector fed every packet from the
+ * flow's first payload on (what the flow plugin did before) finds, and its packet budget must
+ * run out at the same packet: checked here on 600 random sessions, and that a plaintext
+ * session hands JavaScript no packet at all.
+ */
+import t from 'tap';
+import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
+import { FlowMeter } from '../../agent/flows/meter.js';
+import type { Packet } from '../../agent/flows/packet.js';
+import { newFrame } from '../../agent/capture/types.js';
+import type { FlowRecord } from '../../agent/features/record.js';
+import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
+import { Inspector } from '../../agent/meta/inspector.js';
+import type { MetaLimits } from '../../agent/meta/index.js';
+import { eth, F, ipv4, tcp } from '../helpers/packets.js';
+import { rng } from '../helpers/fuzz.js';
+import { clientHello, ext, records, serverHello } from './builder.js';
+
+const PORTS = [25, 587, 110, 143, 21, 5222, 5269, 389, 3306, 5432];
+const HELLO = records(clientHello({ ciphers: [0x1301, 0xc02f], extensions: [ext.sni('mail.example'), ext.supportedVersions([0x0304, 0x0303])] }));
+const SERVER = records(serverHello({ supportedVersion: 0x0304 }));
+
+class Counting extends MetaPlugin {
+  handed = 0;
+  override onPacket(slot: number, dir: number, p: Packet, action: number): void {
+    this.handed++;
+    super.onPacket(slot, dir, p, action);
+  }
+}
+
+interface Seg {
+  client: boolean;
+  flags: number;
+  seq: number;
+  data: Buffer;
+}
+
+function run(limits: MetaLimits, sessions: ReadonlyArray<{ sport: number; dport: number; segs: readonly Seg[] }>): { flows: FlowRecord[]; errors: string[]; handed: number } {
+  const flows: FlowRecord[] = [];
+  const errors: string[] = [];
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, (r) => flows.push(r));
+  const plugin = new Counting(4096, limits, (r) => errors.push(r));
+  meter.useMeta(plugin);
+  const f = newFrame();
+  let ms = 0;
+  for (const s of sessions) {
+    for (const g of s.segs) {
+      const [src, dst, sport, dport] = g.client ? ['10.3.0.1', '10.3.0.2', s.sport, s.dport] : ['10.3.0.2', '10.3.0.1', s.dport, s.sport];
+      f.buf = eth(ipv4({ src, dst, proto: 6 }, tcp({ sport, dport, seq: g.seq, flags: g.flags }, g.data)));
+      f.offset = 0;
+      f.capLength = f.wireLength = f.buf.length;
+      f.linkType = 1;
+      f.ts = 1.7e15 + ms++ * 1000;
+      meter.frame(f);
+    }
+  }
+  meter.flush();
+  return { flows, errors, handed: plugin.handed };
+}
+
+/** What an inspector fed every packet from the session's first payload on finds (null: nothing). */
+function reference(limits: MetaLimits, segs: readonly Seg[], errors: string[]): unknown {
+  const insp = new Inspector(limits, (r) => errors.push(r));
+  const firstClient = segs[0]!.client;
+  const start = segs.findIndex((g) => g.data.length > 0);
+  if (start < 0) return null;
+  for (const g of segs.slice(start)) {
+    if (insp.onPacket(g.client === firstClient ? 0 : 1, 6, g.data, g.seq, g.flags)) break;
+  }
+  const m = insp.result();
+  return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0 ? m : null;
+}
+
+function randomSession(r: () => number, sport: number): { sport: number; dport: number; segs: Seg[] } {
+  const dport = PORTS[Math.floor(r() * PORTS.length)]!;
+  const segs: Seg[] = [];
+  let cseq = 1000;
+  let sseq = 9000;
+  if (r() < 0.7) {
+    segs.push({ client: true, flags: F.SYN, seq: cseq - 1, data: Buffer.alloc(0) });
+    segs.push({ client: false, flags: F.SYN | F.ACK, seq: sseq - 1, data: Buffer.alloc(0) });
+  }
+  // The first payload is plaintext (else the flow is not scanned but begun as before).
+  const banner = Buffer.from('220 mail.example ESMTP\r\n');
+  const serverFirst = r() < 0.5;
+  segs.push({ client: !serverFirst, flags: F.ACK | F.PSH, seq: serverFirst ? sseq : cseq, data: banner });
+  if (serverFirst) sseq += banner.length;
+  else cseq += banner.length;
+  const n = 2 + Math.floor(r() * 40);
+  for (let i = 0; i < n; i++) {
+    const client = r() < 0.5;
+    const k = r();
+    let data: Buffer = Buffer.alloc(0);
+    let flags: number = F.ACK;
+    if (k < 0.35) data = Buffer.from(`LINE ${i} ${'x'.repeat(Math.floor(r() * 30))}\r\n`);
+    else if (k < 0.45) data = client ? HELLO : SERVER;
+    else if (k < 0.5) data = client ? SERVER : HELLO; // roles the other way round
+    else if (k < 0.55) data = Buffer.from([0x16, Math.floor(r() * 5), 3, 0, 0, 1, 0]); // 0x16 but maybe not a record
+    else if (k < 0.58) {
+      flags = client ? F.SYN : F.SYN | F.ACK; // a SYN again
+    } else if (k < 0.62) data = Buffer.from(HELLO.subarray(0, 1 + Math.floor(r() * (HELLO.length - 1))));
+    if (data.length > 0) flags |= F.PSH;
+    const seq = client ? cseq : sseq;
+    segs.push({ client, flags, seq, data });
+    if (client) cseq += data.length;
+    else sseq += data.length;
+  }
+  return { sport, dport, segs };
+}
+
+t.test('scanned STARTTLS sessions find what the inspector alone finds, with the same reports (600 random sessions)', async (t) => {
+  for (const limits of [{ enabled: true, max_packets: 12, max_buffer: 16384 }, { enabled: true, max_packets: 3, max_buffer: 16384 }]) {
+    const r = rng(limits.max_packets);
+    const sessions = Array.from({ length: 300 }, (_, i) => randomSession(r, 30000 + i));
+    const got = run(limits, sessions);
+    const wantErrors: string[] = [];
+    const want = sessions.map((s) => reference(limits, s.segs, wantErrors));
+    t.equal(got.flows.length, sessions.length);
+    let same = 0;
+    for (const f of got.flows) {
+      const i = Math.max(f.srcPort, f.dstPort) - 30000; // the client's port; the other is a STARTTLS port
+      if (JSON.stringify(f.meta) === JSON.stringify(want[i])) same++;
+      else t.fail(`session ${i}: ${JSON.stringify(f.meta)} != ${JSON.stringify(want[i])}`);
+    }
+    t.equal(same, sessions.length, `max_packets ${limits.max_packets}: every session's metadata is the inspector's`);
+    t.same(got.errors.sort(), wantErrors.sort(), `the same error reports (${wantErrors.length})`);
+    const found = want.filter((m) => m !== null).length;
+    t.ok(found > 30 && found < 300, `${found} sessions carry a hello the inspector reads`);
+  }
+});
+
+t.test('a plaintext session on a STARTTLS port hands JavaScript no packet', async (t) => {
+  const segs: Seg[] = [{ client: true, flags: F.SYN, seq: 99, data: Buffer.alloc(0) }, { client: false, flags: F.SYN | F.ACK, seq: 499, data: Buffer.alloc(0) }];
+  let cseq = 100;
+  let sseq = 500;
+  for (let i = 0; i < 30; i++) {
+    const line = Buffer.from(`line ${i}\r\n`);
+    const client = i % 2 === 1;
+    segs.push({ client, flags: F.ACK | F.PSH, seq: client ? cseq : sseq, data: line });
+    if (client) cseq += line.length;
+    else sseq += line.length;
+  }
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 25, segs }]);
+  t.equal(got.handed, 0);
+  t.equal(got.flows[0]!.meta, null);
+  // STARTTLS: the hello after the plaintext is handed on (and read), the plaintext before it is not.
+  const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: cseq, data: HELLO }];
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 25, segs: tls }]);
+  t.equal(got2.handed, 1);
+  t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
+});
