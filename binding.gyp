@@ -25,6 +25,16 @@
       ]
     },
     {
+      "target_name": "read_buffer",
+      "sources": [
+        "agent/capture/native/read_buffer.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
+    },
+    {
       "target_name": "flow_core",
       "sources": [
         "agent/flows/native/flow_core.c",
