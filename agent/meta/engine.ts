@@ -5,7 +5,8 @@
  */
 import { DONE, MALFORMED, OVERFLOW, type Chlo, type ChloStream } from './chlo.js';
 import type { MetaLimits } from './config.js';
-import { helloSummary, parseClientHello, type ClientHello, type HelloSummary } from './hello.js';
+import { parseClientHello, type ClientHello } from './hello.js';
+import { helloSummary, type HelloSummary } from './hello-native.js';
 import type { Ja4Protocol } from './ja4.js';
 import type { MetaReason } from './types.js';
 

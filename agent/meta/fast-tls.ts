@@ -9,7 +9,8 @@
  * helloMetaInPlace is the per-flow path (parse and JA4 in C, see helloSummary);
  * clientHelloInPlace + tlsMeta do the same in JavaScript, as the reference.
  */
-import { helloSummary, highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
+import { highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
+import { helloSummary } from './hello-native.js';
 import { ja4 } from './ja4.js';
 import { handshakeMeta } from './meta-object.js';
 import type { HandshakeMeta } from './types.js';

@@ -33,7 +33,7 @@ import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
 import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
-import { tlsHello } from './hello.js';
+import { tlsHello } from './hello-native.js';
 import { quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 

@@ -7,13 +7,10 @@
  * lenient inside extensions: an extension whose own content is malformed is still
  * counted for JA4 but contributes no SNI/ALPN/version values.
  *
- * The per-flow path does not use parseClientHello: helloSummary (native/tls_hello.c) parses
+ * The per-flow path does not use parseClientHello: helloSummary (hello-native.ts) parses
  * and fingerprints in C with the same results. parseClientHello and ja4.ts stay as the
  * reference that test/meta/hello-native.test.ts holds the C to, and for diagnostics.
  */
-import { loadAddon } from '../lib/addon.js';
-import type { Ja4Protocol } from './ja4.js';
-import type { QuicVersion } from './quic-keys.js';
 
 export interface ClientHello {
   /** legacy_version (client_version before TLS 1.3). */
@@ -46,7 +43,7 @@ export function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 }
 
-const MAX_ALPN_VALUES = 16;
+export const MAX_ALPN_VALUES = 16;
 const MAX_SNI = 255;
 
 function u16(b: Uint8Array, i: number): number {
@@ -239,67 +236,4 @@ export function ja4VersionValue(hello: ClientHello): number {
   let best = -1;
   for (const v of hello.supportedVersions) if (!isGrease(v) && v > best) best = v;
   return best < 0 ? hello.legacyVersion : best;
-}
-
-/** What the metadata takes from a ClientHello: helloSummary's result. */
-export interface HelloSummary {
-  /** As ClientHello.sni. */
-  readonly sni: string | null;
-  /** As ClientHello.alpn, frozen. */
-  readonly alpn: readonly string[];
-  /** highestOffered(). */
-  readonly highest: number;
-  /** ja4(proto, hello). */
-  readonly ja4: string;
-}
-
-/** native/tls_hello.c. */
-export interface TlsHello {
-  /**
-   * parseClientHello(b, start, end, dtls) summarized with the JA4 of `proto` (the char code of
-   * 't', 'q' or 'd'): -1 exactly when parseClientHello returns null, else the number n of ALPN
-   * values, with out[0] = sni, out[1] = highest offered version, out[2] = JA4 and
-   * out[3 .. 3 + n) = ALPN. Throws a RangeError when start or end is not an integer within b.
-   */
-  helloMeta(b: Uint8Array, start: number, end: number, dtls: boolean, proto: number, out: unknown[]): number;
-  /**
-   * native/quic_initial.c: the ClientHello of a QUIC flow's first datagram b[off, off + len) as
-   * helloMeta gives it (JA4 'q') when that datagram is a client Initial of the version whose
-   * salt, label infos and long-header types (initial | retry << 4) are passed, and its first
-   * CRYPTO frame holds the whole hello; else -1, and the QuicReader must read the datagram.
-   */
-  quicHelloInPlace(
-    b: Uint8Array, off: number, len: number, salt: Uint8Array, keyInfo: Uint8Array, ivInfo: Uint8Array, hpInfo: Uint8Array,
-    types: number, maxBuffer: number, out: unknown[],
-  ): number;
-}
-
-let native: TlsHello | undefined;
-
-/** The addon; loading it at startup turns a missing build into an E_INSTALL error there. */
-export function tlsHello(): TlsHello {
-  native ??= loadAddon<TlsHello>('tls_hello', 'TLS hello module');
-  return native;
-}
-
-/** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
-const OUT: unknown[] = new Array<unknown>(3 + MAX_ALPN_VALUES).fill(null);
-const NO_ALPN: readonly string[] = Object.freeze([]);
-
-/** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
-export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
-  return summaryOf((native ?? tlsHello()).helloMeta(b, start, end, dtls, proto.charCodeAt(0), OUT));
-}
-
-/** The summary of the ClientHello in a QUIC flow's first datagram b[off, off + len) of version ver, when C reads it there (see TlsHello). */
-export function quicHelloInPlace(b: Uint8Array, off: number, len: number, ver: QuicVersion, maxBuffer: number): HelloSummary | null {
-  const types = ver.initialType | (ver.retryType << 4);
-  return summaryOf((native ?? tlsHello()).quicHelloInPlace(b, off, len, ver.salt, ver.keyInfo, ver.ivInfo, ver.hpInfo, types, maxBuffer, OUT));
-}
-
-/** OUT as helloMeta filled it, n its result. */
-function summaryOf(n: number): HelloSummary | null {
-  if (n < 0) return null;
-  const alpn = n === 0 ? NO_ALPN : Object.freeze(OUT.slice(3, 3 + n) as string[]);
-  return { sni: OUT[0] as string | null, alpn, highest: OUT[1] as number, ja4: OUT[2] as string };
 }

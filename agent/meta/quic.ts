@@ -21,7 +21,8 @@
 import { ChloStream } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
 import { CRYPTO_STREAM, FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
-import { parseServerHello, quicHelloInPlace, u24 } from './hello.js';
+import { parseServerHello, u24 } from './hello.js';
+import { quicHelloInPlace } from './hello-native.js';
 import { initialKeys, quicVersion, quicVersionName } from './quic-keys.js';
 import {
   MALFORMED, openProtected, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,

@@ -1,0 +1,72 @@
+/**
+ * The ClientHello parser and JA4 in C (native/tls_hello.c, native/quic_initial.c), as the
+ * per-flow path uses them: what hello.ts parses and ja4.ts fingerprints, summarized in one
+ * call. hello.ts stays the reference (test/meta/hello-native.test.ts compares the two).
+ */
+import { loadAddon } from '../lib/addon.js';
+import { MAX_ALPN_VALUES } from './hello.js';
+import type { Ja4Protocol } from './ja4.js';
+import type { QuicVersion } from './quic-keys.js';
+
+/** What the metadata takes from a ClientHello: helloSummary's result. */
+export interface HelloSummary {
+  /** As ClientHello.sni. */
+  readonly sni: string | null;
+  /** As ClientHello.alpn, frozen. */
+  readonly alpn: readonly string[];
+  /** highestOffered(). */
+  readonly highest: number;
+  /** ja4(proto, hello). */
+  readonly ja4: string;
+}
+
+/** native/tls_hello.c. */
+export interface TlsHello {
+  /**
+   * parseClientHello(b, start, end, dtls) summarized with the JA4 of `proto` (the char code of
+   * 't', 'q' or 'd'): -1 exactly when parseClientHello returns null, else the number n of ALPN
+   * values, with out[0] = sni, out[1] = highest offered version, out[2] = JA4 and
+   * out[3 .. 3 + n) = ALPN. Throws a RangeError when start or end is not an integer within b.
+   */
+  helloMeta(b: Uint8Array, start: number, end: number, dtls: boolean, proto: number, out: unknown[]): number;
+  /**
+   * native/quic_initial.c: the ClientHello of a QUIC flow's first datagram b[off, off + len) as
+   * helloMeta gives it (JA4 'q') when that datagram is a client Initial of the version whose
+   * salt, label infos and long-header types (initial | retry << 4) are passed, and its first
+   * CRYPTO frame holds the whole hello; else -1, and the QuicReader must read the datagram.
+   */
+  quicHelloInPlace(
+    b: Uint8Array, off: number, len: number, salt: Uint8Array, keyInfo: Uint8Array, ivInfo: Uint8Array, hpInfo: Uint8Array,
+    types: number, maxBuffer: number, out: unknown[],
+  ): number;
+}
+
+let native: TlsHello | undefined;
+
+/** The addon; loading it at startup turns a missing build into an E_INSTALL error there. */
+export function tlsHello(): TlsHello {
+  native ??= loadAddon<TlsHello>('tls_hello', 'TLS hello module');
+  return native;
+}
+
+/** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
+const OUT: unknown[] = new Array<unknown>(3 + MAX_ALPN_VALUES).fill(null);
+const NO_ALPN: readonly string[] = Object.freeze([]);
+
+/** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
+export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
+  return summaryOf((native ?? tlsHello()).helloMeta(b, start, end, dtls, proto.charCodeAt(0), OUT));
+}
+
+/** The summary of the ClientHello in a QUIC flow's first datagram b[off, off + len) of version ver, when C reads it there (see TlsHello). */
+export function quicHelloInPlace(b: Uint8Array, off: number, len: number, ver: QuicVersion, maxBuffer: number): HelloSummary | null {
+  const types = ver.initialType | (ver.retryType << 4);
+  return summaryOf((native ?? tlsHello()).quicHelloInPlace(b, off, len, ver.salt, ver.keyInfo, ver.ivInfo, ver.hpInfo, types, maxBuffer, OUT));
+}
+
+/** OUT as helloMeta filled it, n its result. */
+function summaryOf(n: number): HelloSummary | null {
+  if (n < 0) return null;
+  const alpn = n === 0 ? NO_ALPN : Object.freeze(OUT.slice(3, 3 + n) as string[]);
+  return { sni: OUT[0] as string | null, alpn, highest: OUT[1] as number, ja4: OUT[2] as string };
+}
