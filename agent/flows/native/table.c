@@ -43,12 +43,10 @@ static inline int direction(const columns_t *c, int32_t s, const packet_t *p) {
 }
 
 /*
- * Gives every page of a fresh zeroed allocation its own frame now, by writing to it. Why: the
- * index is probed at random, so most of its pages are first read (the kernel maps its shared
- * zero page) and written later; that write is a copy-on-write fault whose TLB flush interrupts
- * every CPU the process's threads ran on. On a 2-core VM those flushes were ~5% of the flow
- * meter's thread in extract. A first write is a plain fault. Writes through volatile so the
- * compiler keeps them (they store the zero already there).
+ * Writes to every page of a fresh zeroed block now. Why: the index is probed at random, so its
+ * pages were first read (mapping the kernel's zero page) and written later, a copy-on-write
+ * fault whose TLB flush interrupts every CPU the threads ran on: ~5% of the flow meter's thread
+ * on a 2-core VM. Through volatile so the compiler keeps the stores of zero.
  */
 static void populate(void *p, size_t len) {
   volatile uint8_t *b = p;
