@@ -71,7 +71,7 @@ export async function latency(rate: number, seconds: number, cfg = defaultConfig
   const dir = mkdtempSync(join(tmpdir(), 'eta-bench-lat-'));
   const t = createTelemetry();
   const prefix = `eta-bench-${process.pid}`;
-  const sink = createSink({ ...cfg.publish, sink: 'mqtt', topic_prefix: prefix, sensor_id: 'bench', mqtt: { ...cfg.publish.mqtt, url: 'mqtt://127.0.0.1:1883' }, buffer: { ...cfg.publish.buffer, dir } }, t);
+  const sink = await createSink({ ...cfg.publish, sink: 'mqtt', topic_prefix: prefix, sensor_id: 'bench', mqtt: { ...cfg.publish.mqtt, url: 'mqtt://127.0.0.1:1883' }, buffer: { ...cfg.publish.buffer, dir } }, t);
   await sink.open();
   const sub = await subscriber('mqtt://127.0.0.1:1883', `${prefix}/bench/flows`, collector);
   const sent = new Map<number, number>();

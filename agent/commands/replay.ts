@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csvHeader } from '../capture/csv-rows.js';
 import { FileSource } from '../capture/file-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { StartupError, usageError } from '../errors.js';
@@ -72,12 +71,13 @@ Examples:
     const quiet = optBool(args, 'quiet');
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
     const isCsv = /\.csv$/i.test(input);
-    const header = isCsv ? await csvHeader(input) : undefined;
+    // csv-parse loads only for a CSV input.
+    const header = isCsv ? await (await import('../capture/csv-rows.js')).csvHeader(input) : undefined;
     const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
     logModels(t, models);
     const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
     const { publish, tempBuffer } = sinkConfig(cfg, output, optString(args, 'mqtt'), bufferConfigured);
-    const sink = createSink(publish, t);
+    const sink = await createSink(publish, t);
     const pipeline = new Pipeline({
       cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
     });

@@ -72,7 +72,7 @@ Examples:
     });
     source.open();
     for (const w of source.warnings) t.log.warn(w);
-    const sink = createSink(cfg.publish, t);
+    const sink = await createSink(cfg.publish, t);
     await sink.open();
     const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
     logModels(t, models);

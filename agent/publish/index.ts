@@ -40,25 +40,25 @@ import { ConfigError } from '../errors.js';
 import type { Telemetry } from '../events.js';
 import { checkPublishConfig, type PublishConfig } from './config.js';
 import { FileSink, NoneSink, StreamSink } from './local-sinks.js';
-import { MqttSink } from './mqtt-sink.js';
 import type { Sink } from './types.js';
 
 export type { PublishRecord, Sink, SinkStats } from './types.js';
 export { publishSchema, checkPublishConfig, SECRET_FIELDS, type PublishConfig } from './config.js';
 export { redactUrl } from './mqtt-options.js';
 export { DiskBuffer, type DiskBufferOptions, type DiskBufferStats } from './disk-buffer.js';
-export { MqttSink } from './mqtt-sink.js';
 export { StreamSink, FileSink, NoneSink } from './local-sinks.js';
 
 /**
  * Builds the configured sink; call open() on it. Checks the cross-field rules first (throws
  * ConfigError). Nothing is opened here: files and connections are opened by open().
  */
-export function createSink(config: PublishConfig, telemetry: Telemetry): Sink {
+export async function createSink(config: PublishConfig, telemetry: Telemetry): Promise<Sink> {
   const issues = checkPublishConfig(config);
   if (issues.length > 0) throw new ConfigError(issues);
   switch (config.sink) {
-    case 'mqtt': return new MqttSink(config, telemetry);
+    // Loaded here, not with this module: mqtt.js takes ~110 ms to load, which every replay to
+    // stdout or a file (the README's first command among them) paid for nothing.
+    case 'mqtt': return new (await import('./mqtt-sink.js')).MqttSink(config, telemetry);
     case 'stdout': return new StreamSink(telemetry);
     case 'file': return new FileSink(telemetry, config.file.path);
     case 'none': return new NoneSink(telemetry);

@@ -50,7 +50,7 @@ t.test('no password in the URL; cross-field rules', async (t) => {
     'publish.mqtt.tls.cert and publish.mqtt.tls.key go together; set both or neither',
     'publish.mqtt.tls is set but publish.mqtt.url is mqtt:// (plain TCP); use mqtts://',
   ]);
-  t.throws(() => createSink(c, createTelemetry()), { code: 'E_CONFIG' });
+  await t.rejects(createSink(c, createTelemetry()), { code: 'E_CONFIG' });
 });
 
 t.test('redactUrl', async (t) => {
@@ -60,15 +60,15 @@ t.test('redactUrl', async (t) => {
 
 t.test('createSink opens nothing; open() names the option to fix', async (t) => {
   const missing = path.join(tempDir(t), 'nope', 'ca.pem');
-  const sink = createSink(publishConfig({
+  const sink = await createSink(publishConfig({
     sink: 'mqtt', mqtt: { url: 'mqtts://127.0.0.1:1', tls: { ca: missing } }, buffer: { dir: path.join(tempDir(t), 'buf') },
   }), createTelemetry());
   t.equal(sink.name, 'mqtt');
   await t.rejects(sink.open(), { code: 'E_PUBLISH', message: /cannot read publish\.mqtt\.tls\.ca/ });
-  const file = createSink(publishConfig({ sink: 'file', file: { path: path.join(tempDir(t), 'no', 'x.jsonl') } }), createTelemetry());
+  const file = await createSink(publishConfig({ sink: 'file', file: { path: path.join(tempDir(t), 'no', 'x.jsonl') } }), createTelemetry());
   await t.rejects(file.open(), { code: 'E_PUBLISH', message: /publish\.file\.path/ });
   const notADir = path.join(tempDir(t), 'file');
   fs.writeFileSync(notADir, '');
-  const buf = createSink(publishConfig({ sink: 'mqtt', buffer: { dir: path.join(notADir, 'buffer') } }), createTelemetry());
+  const buf = await createSink(publishConfig({ sink: 'mqtt', buffer: { dir: path.join(notADir, 'buffer') } }), createTelemetry());
   await t.rejects(buf.open(), { code: 'E_PUBLISH', message: /publish buffer directory/ });
 });

@@ -35,7 +35,7 @@ t.test('username and password_file', async (t) => {
       fs.writeFileSync(file, content, { mode: 0o600 });
       const { prefix, sensor } = uniqueNames();
       const cap = capturingTelemetry();
-      const sink = createSink(publishConfig({
+      const sink = await createSink(publishConfig({
         sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
         mqtt: { url: broker.url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
       }), cap.t);

@@ -27,7 +27,7 @@ for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
       sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.2 },
       buffer: { dir: tempDir(t), max_size: HOLDS * (RECORD + 8), overflow },
     });
-    const sink = createSink(config, createTelemetry());
+    const sink = await createSink(config, createTelemetry());
     await sink.open();
     t.teardown(() => sink.close(0));
     const started = Date.now();

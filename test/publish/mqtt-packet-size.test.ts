@@ -22,7 +22,7 @@ t.test('batches are cut to fit the limit; a record over it is dropped, counted a
   const flows = `${prefix}/${sensor}/flows`;
   const sub = await subscribe(t, broker.url, flows);
   const { t: tel, logs } = capturingTelemetry();
-  const sink = createSink(publishConfig({
+  const sink = await createSink(publishConfig({
     sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, batch_size: 50,
     mqtt: { url: broker.url, reconnect_period: 0.2, max_packet_size: BROKER_LIMIT },
     buffer: { dir: tempDir(t) },
@@ -50,7 +50,7 @@ t.test('single records (batch_size 1) over the limit are skipped without stallin
   const { prefix, sensor } = uniqueNames();
   const sub = await subscribe(t, broker.url, `${prefix}/${sensor}/flows`);
   const { t: tel } = capturingTelemetry();
-  const sink = createSink(publishConfig({
+  const sink = await createSink(publishConfig({
     sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
     mqtt: { url: broker.url, reconnect_period: 0.2, max_packet_size: '4 KiB' },
     buffer: { dir: tempDir(t) },
@@ -72,7 +72,7 @@ t.test('a limit set above the broker\'s: the repeated closes are reported with t
   await broker.start();
   const { prefix, sensor } = uniqueNames();
   const { t: tel, logs } = capturingTelemetry();
-  const sink = createSink(publishConfig({
+  const sink = await createSink(publishConfig({
     sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, batch_size: 50,
     mqtt: { url: broker.url, reconnect_period: 0.1 },
     buffer: { dir: tempDir(t) },

@@ -23,7 +23,7 @@ function setup(t: { teardown(fn: () => unknown): void }, over: Record<string, un
 t.test('every record arrives exactly once, in order', async (t) => {
   const { config, topics } = setup(t);
   const sub = await subscribe(t, SHARED_BROKER, topics.flows);
-  const sink = createSink(config, createTelemetry());
+  const sink = await createSink(config, createTelemetry());
   await sink.open();
   for (let i = 0; i < 3000; i += 100) await sink.write(records(i, 100));
   await sub.waitFor(() => sub.messages.length >= 3000, 15_000, '3000 messages');
@@ -39,7 +39,7 @@ t.test('every record arrives exactly once, in order', async (t) => {
 t.test('batch_size sends JSON arrays of up to N records', async (t) => {
   const { config, topics } = setup(t, { batch_size: 50 });
   const sub = await subscribe(t, SHARED_BROKER, topics.flows);
-  const sink = createSink(config, createTelemetry());
+  const sink = await createSink(config, createTelemetry());
   await sink.open();
   await sink.write(records(0, 1000));
   await sub.waitFor(() => sub.messages.length >= 20, 10_000, '20 array messages');
@@ -51,7 +51,7 @@ t.test('batch_size sends JSON arrays of up to N records', async (t) => {
 
 t.test('status is online (retained) while connected and offline after close; stats go to their topic', async (t) => {
   const { config, topics } = setup(t);
-  const sink = createSink(config, createTelemetry());
+  const sink = await createSink(config, createTelemetry());
   await sink.open();
   const sub = await subscribe(t, SHARED_BROKER, [topics.status, topics.stats]);
   await sub.waitFor(() => sub.on(topics.status).length > 0, 5000, 'status');

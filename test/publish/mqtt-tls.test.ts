@@ -16,10 +16,10 @@ import { tempDir } from './helpers/tmp.js';
 
 const pki = makePki(t);
 
-function tlsSink(tt: { teardown(fn: () => unknown): void }, url: string, tls: Record<string, unknown>) {
+async function tlsSink(tt: { teardown(fn: () => unknown): void }, url: string, tls: Record<string, unknown>) {
   const { prefix, sensor } = uniqueNames();
   const cap = capturingTelemetry();
-  const sink: Sink = createSink(publishConfig({
+  const sink: Sink = await createSink(publishConfig({
     sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
     mqtt: { url, reconnect_period: 0.2, tls }, buffer: { dir: tempDir(tt) },
   }), cap.t);
@@ -37,7 +37,7 @@ async function waitUntil(pred: () => boolean, ms: number, what: string): Promise
 
 t.test('server verification with the right CA', async (t) => {
   const broker = await startBroker(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } });
-  const s = tlsSink(t, broker.url, { ca: pki.ca });
+  const s = await tlsSink(t, broker.url, { ca: pki.ca });
   const sub = await subscribe(t, broker.url, s.flows, { ca: fs.readFileSync(pki.ca) });
   await s.sink.open();
   await s.sink.write(records(0, 20));
@@ -48,7 +48,7 @@ t.test('server verification with the right CA', async (t) => {
 
 t.test('a wrong CA is refused with a clear reason, and records keep buffering', async (t) => {
   const broker = await startBroker(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } });
-  const s = tlsSink(t, broker.url, { ca: pki.otherCa });
+  const s = await tlsSink(t, broker.url, { ca: pki.otherCa });
   await s.sink.open();
   await s.sink.write(records(0, 10));
   await waitUntil(() => s.t.counters.get('publish.connect_tls_untrusted') > 0, 5000, 'a TLS refusal');
@@ -59,7 +59,7 @@ t.test('a wrong CA is refused with a clear reason, and records keep buffering', 
 
 t.test('reject_unauthorized: false connects to an untrusted broker, with a warning', async (t) => {
   const broker = await startBroker(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } });
-  const s = tlsSink(t, broker.url, { ca: pki.otherCa, reject_unauthorized: false });
+  const s = await tlsSink(t, broker.url, { ca: pki.otherCa, reject_unauthorized: false });
   await s.sink.open();
   t.match(s.logs(), /"level":40.*TLS certificate verification is OFF/);
   await s.sink.write(records(0, 5));
@@ -69,14 +69,14 @@ t.test('reject_unauthorized: false connects to an untrusted broker, with a warni
 
 t.test('a broker that requires client certificates', async (t) => {
   const broker = await startBroker(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, requireClientCert: true } });
-  const without = tlsSink(t, broker.url, { ca: pki.ca });
+  const without = await tlsSink(t, broker.url, { ca: pki.ca });
   await without.sink.open();
   await without.sink.write(records(0, 3));
   await waitUntil(() => Object.entries(without.t.counters.snapshot('publish.connect_')).some(([, n]) => n > 0), 5000, 'a refusal');
   t.match(without.sink.stats(), { connected: false, buffered_records: 3 });
   t.match(without.logs(), /requires a client certificate; set publish\.mqtt\.tls\.cert and key/);
 
-  const withCert = tlsSink(t, broker.url, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+  const withCert = await tlsSink(t, broker.url, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
   await withCert.sink.open();
   await withCert.sink.write(records(0, 3));
   await waitUntil(() => withCert.sink.stats().delivered === 3, 5000, 'delivery with a client certificate');

@@ -44,7 +44,7 @@ for (const [qos, batch] of [[0, 1], [1, 1], [2, 1], [1, 10]] as const) {
       const base = `${prefix}/${sensor}`;
       t.teardown(() => clearRetained(SHARED_BROKER, `${base}/status`));
       const sub = await subscribe(t, SHARED_BROKER, `${base}/flows`);
-      const sink = createSink(publishConfig({
+      const sink = await createSink(publishConfig({
         sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, batch_size: batch,
         mqtt: { url: SHARED_BROKER, qos }, buffer: { dir: tempDir(t) },
       }), createTelemetry());
