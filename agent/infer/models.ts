@@ -65,9 +65,12 @@ export async function loadModels(
       log?.warn({ model: path, model_registry: meta.registryHash, agent_registry: registryHash() },
         `the ${kind} model was trained with another version of the feature definitions; its labels may be off until it is retrained`);
     }
-    await checkOpens(path);
     out.push({ kind, path, threshold: spec.threshold, meta });
   }
+  // Both sessions at once (~40 ms each, on onnxruntime's threads); the first failure in model
+  // order is reported, whichever finished first.
+  const opened = await Promise.allSettled(out.map((m) => checkOpens(m.path)));
+  for (const r of opened) if (r.status === 'rejected') throw r.reason;
   return out;
 }
 
