@@ -19,7 +19,24 @@ export function ipv4Text(a: number): string {
   return text;
 }
 
+/* The same for IPv6, whose text costs more (eight groups, the zero run, joins). */
+const CACHE6 = 1 << 12;
+const cachedAddr6 = new Uint32Array(CACHE6 * 4);
+const cachedText6: Array<string | undefined> = new Array<string | undefined>(CACHE6).fill(undefined);
+
 export function ipv6Text(w: ArrayLike<number>, off: number): string {
+  const a = w[off]! >>> 0, b = w[off + 1]! >>> 0, c = w[off + 2]! >>> 0, d = w[off + 3]! >>> 0;
+  const i = (a ^ b ^ c ^ d ^ (d >>> 12) ^ (c >>> 20)) & (CACHE6 - 1);
+  const hit = cachedText6[i];
+  const k = i * 4;
+  if (hit !== undefined && cachedAddr6[k] === a && cachedAddr6[k + 1] === b && cachedAddr6[k + 2] === c && cachedAddr6[k + 3] === d) return hit;
+  const text = ipv6Build(w, off);
+  cachedAddr6.set([a, b, c, d], k);
+  cachedText6[i] = text;
+  return text;
+}
+
+function ipv6Build(w: ArrayLike<number>, off: number): string {
   const g: number[] = [];
   for (let i = 0; i < 4; i++) {
     const v = w[off + i]!;

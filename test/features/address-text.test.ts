@@ -3,7 +3,7 @@
  * address must read as its own dotted quad, including addresses that share a cache slot.
  */
 import t from 'tap';
-import { addressText, ipv4Text } from '../../agent/features/address.js';
+import { addressText, ipv4Text, ipv6Text } from '../../agent/features/address.js';
 import { rng } from '../helpers/fuzz.js';
 
 const quad = (a: number): string => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
@@ -22,4 +22,29 @@ t.test('random addresses, repeated, and addresses that collide in the cache', as
   t.equal(wrong, 0, `${seen.length * 3} lookups`);
   t.equal(ipv4Text(0), '0.0.0.0', 'the address 0 is not mistaken for an empty slot');
   t.equal(addressText(4, Uint32Array.of(0xc0a80001), 0), '192.168.0.1');
+});
+
+/** RFC 5952 text, built independently of address.ts (node's URL parser normalizes IPv6 hosts). */
+const v6 = (w: Uint32Array): string => {
+  const hex = Array.from(w, (x) => x.toString(16).padStart(8, '0')).join('').match(/.{4}/g)!.join(':');
+  return new URL(`http://[${hex}]/`).hostname.slice(1, -1);
+};
+
+t.test('IPv6 texts from the cache match RFC 5952 whatever was cached before', async (t) => {
+  const r = rng(12);
+  const all: Uint32Array[] = [Uint32Array.of(0, 0, 0, 0), Uint32Array.of(0, 0, 0, 1), Uint32Array.of(0x20010db8, 0, 0, 1), Uint32Array.of(0xfe800000, 0, 0x02000000, 0xff)];
+  for (let i = 0; i < 3000; i++) {
+    // Mostly sparse addresses (zero runs), some dense.
+    all.push(Uint32Array.from({ length: 4 }, () => (r() < 0.5 ? 0 : Math.floor(r() * 2 ** 32) >>> 0)));
+  }
+  // Same slot: words whose XOR is unchanged.
+  for (let k = 1; k < 40; k++) all.push(Uint32Array.of(0x20010db8 ^ k, k, 0, 1));
+  let wrong = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const w of all) if (ipv6Text(w, 0) !== v6(w)) wrong++;
+    all.reverse();
+  }
+  t.equal(wrong, 0, `${all.length * 3} lookups`);
+  const words = Uint32Array.of(7, 7, 0x20010db8, 0, 0, 1);
+  t.equal(ipv6Text(words, 2), v6(words.subarray(2)), 'read at an offset');
 });
