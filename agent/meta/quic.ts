@@ -9,7 +9,8 @@
  * keys come from (a client Initial that fails with those keys is retried with keys from
  * its own DCID: that is the Retry case). CRYPTO frames of the client, in any order and
  * across any number of Initials, are reassembled up to max_buffer; the ServerHello is read
- * from the server's CRYPTO data at offset 0.
+ * from the server's CRYPTO data at offset 0, only when the ClientHello did not offer TLS 1.3
+ * (see `finished`).
  *
  * Google's Q050 and T050/T051 Initials are protected the same way (quic-keys.ts) but hold
  * frames in Google's encoding (gquic-frames.ts); T05x's CRYPTO stream carries TLS as
@@ -30,6 +31,7 @@ import {
 import { Reassembly } from './reassembly.js';
 
 const CLIENT_HELLO = 1;
+const TLS13 = 0x0304;
 const SERVER_HELLO = 2;
 /** Google's frame encoding as Q050 and T05x use it (gquic-frames.ts). */
 const GOOGLE_FRAMES_VERSION = 50;
@@ -86,6 +88,16 @@ export class QuicReader extends HelloEngine {
     r.hello = hello;
     r.helloProto = 'q';
     return r;
+  }
+
+  /**
+   * Done at a ClientHello offering TLS 1.3, without waiting for the server: QUIC negotiates only
+   * TLS 1.3 (RFC 9001 4.2: a client must not offer less, an endpoint aborts on less), so the
+   * ServerHello could only repeat that version. Reading it cost a key derivation, a decryption
+   * and a frame walk per QUIC flow for a field already known.
+   */
+  override get finished(): boolean {
+    return super.finished || (this.hello !== null && this.hello.highest === TLS13);
   }
 
   retained(): number {

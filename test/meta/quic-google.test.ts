@@ -53,21 +53,38 @@ t.test('Q050: a CHLO over two Initials, the second led by an ACK', async (t) => 
   t.same(errors, []);
 });
 
+// The same hello offering nothing above TLS 1.2, which QUIC forbids: the reader then waits for the
+// ServerHello, the only case in which it reads the server's Initial.
+const HELLO_12 = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301, 0x1302, 0x1303],
+  extensions: [ext.sni('fonts.example.com'), ext.alpn(['h3-T050']), ext.supportedVersions([0x0303])],
+});
+
 for (const spec of [T050, T051]) {
   const name = spec === T050 ? 'T050' : 'T051';
-  t.test(`${name}: a TLS ClientHello in Google CRYPTO frames, then the server's Initial`, async (t) => {
+  t.test(`${name}: a TLS ClientHello in Google CRYPTO frames ends the inspection (TLS 1.3 offered)`, async (t) => {
     const { insp, errors } = inspector();
-    t.equal(insp.onPacket(0, 17, client(spec, googleCryptoFrame(0, HELLO), 1), 0, 0), false);
+    t.equal(insp.onPacket(0, 17, client(spec, googleCryptoFrame(0, HELLO), 1), 0, 0), true, 'done at the hello');
     const m = insp.result();
     t.equal(m.sni, 'fonts.example.com');
     t.same(m.alpn, ['h3-T050']);
     t.match(m.ja4, /^q13d0307h0_[0-9a-f]{12}_[0-9a-f]{12}$/, 'JA4 q: QUIC carrying TLS');
     t.equal(m.quicVersion, name);
+    t.equal(m.tlsVersion, '1.3');
+    t.same(errors, []);
+  });
+
+  t.test(`${name}: a hello without TLS 1.3, then the server's Initial`, async (t) => {
+    const { insp, errors } = inspector();
+    t.equal(insp.onPacket(0, 17, client(spec, googleCryptoFrame(0, HELLO_12), 1), 0, 0), false, 'waits for the server');
+    t.equal(insp.result().tlsVersion, '1.2', 'highest offered');
     // The server's Initial: Google ACK, then the ServerHello at CRYPTO offset 0.
     const frames = Buffer.concat([ackFrame(50), googleCryptoFrame(0, serverHello({ supportedVersion: 0x0304 }))]);
     const server = initialPacket({ spec, dcid: Buffer.alloc(0), scid: SERVER_CID, keyDcid: DCID, server: true, pn: 1, pnLen: 2, frames });
     t.equal(insp.onPacket(1, 17, server, 0, 0), true, 'done after the ServerHello');
-    t.equal(insp.result().tlsVersion, '1.3');
+    t.equal(insp.result().tlsVersion, '1.3', 'from the ServerHello');
     t.same(errors, []);
   });
 }

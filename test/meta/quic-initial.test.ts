@@ -31,6 +31,22 @@ const HELLO = clientHello({
   ],
 });
 
+// The same hello offering nothing above TLS 1.2, which QUIC forbids: only then does the reader wait
+// for the ServerHello (a hello offering 1.3 ends the inspection, QuicReader.finished), so the tests
+// of the server's Initial use it.
+const HELLO_12 = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301, 0x1302, 0x1303],
+  extensions: [
+    ext.sni('quic.example.net'),
+    ext.alpn(['h3']),
+    ext.raw(0x0033, Buffer.alloc(1230, 5)),
+    ext.sigAlgs([0x0403, 0x0804]),
+    ext.supportedVersions([0x0303]),
+  ],
+});
+
 function feed(insp: HandshakeInspector, dir: 0 | 1, datagram: Uint8Array): boolean {
   return insp.onPacket(dir, 17, datagram, 0, 0);
 }
@@ -62,15 +78,24 @@ for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
     t.equal(feed(insp, 0, clientInitial(spec, cryptoFrame(0, HELLO.subarray(0, split)), 0)), false);
     t.equal(insp.result().ja4, null, 'not yet complete');
     t.ok(insp.retainedBytes() > 0);
-    t.equal(feed(insp, 0, clientInitial(spec, cryptoFrame(split, HELLO.subarray(split)), 1)), false);
+    t.equal(feed(insp, 0, clientInitial(spec, cryptoFrame(split, HELLO.subarray(split)), 1)), true, 'done: TLS 1.3 offered');
     const m = insp.result();
     t.equal(m.sni, 'quic.example.net');
     t.same(m.alpn, ['h3']);
     t.equal(m.transport, 'quic');
     t.match(m.ja4, /^q13d0307h3_[0-9a-f]{12}_[0-9a-f]{12}$/);
     t.equal(insp.retainedBytes(), 0, 'freed once parsed');
-    t.equal(feed(insp, 1, serverInitial(spec)), true, 'done after the ServerHello');
     t.equal(insp.result().tlsVersion, '1.3');
+    t.same(errors, []);
+  });
+
+  t.test(`${name}: a hello without TLS 1.3 in two Initials, then the server Initial`, async (t) => {
+    const { insp, errors } = inspector();
+    t.equal(feed(insp, 0, clientInitial(spec, cryptoFrame(0, HELLO_12.subarray(0, 1000)), 0)), false);
+    t.equal(feed(insp, 0, clientInitial(spec, cryptoFrame(1000, HELLO_12.subarray(1000)), 1)), false, 'waits for the server');
+    t.equal(insp.result().tlsVersion, '1.2', 'highest offered');
+    t.equal(feed(insp, 1, serverInitial(spec)), true, 'done after the ServerHello');
+    t.equal(insp.result().tlsVersion, '1.3', 'from the ServerHello');
     t.same(errors, []);
   });
 }
@@ -128,13 +153,14 @@ t.test('CRYPTO frames out of order: across Initials and within one', async (t) =
 
 t.test('coalesced packets: client Initial + 0-RTT, server Initial + Handshake', async (t) => {
   const { insp, errors } = inspector();
-  const initial = initialPacket({ spec: QUIC_V1, dcid: DCID, scid: SCID, pn: 0, frames: cryptoFrame(0, HELLO.subarray(0, 900)) });
+  const initial = initialPacket({ spec: QUIC_V1, dcid: DCID, scid: SCID, pn: 0, frames: cryptoFrame(0, HELLO_12.subarray(0, 900)) });
   // A 0-RTT packet (type 01) we cannot read: skipped by its length field.
   const zeroRtt = Buffer.concat([Buffer.from([0xd3, 0, 0, 0, 1, 8]), DCID, Buffer.from([4]), SCID, Buffer.from([0x40, 40]), Buffer.alloc(40, 9)]);
   feed(insp, 0, Buffer.concat([initial, zeroRtt]));
-  const second = initialPacket({ spec: QUIC_V1, dcid: DCID, scid: SCID, pn: 1, frames: cryptoFrame(900, HELLO.subarray(900)) });
+  const second = initialPacket({ spec: QUIC_V1, dcid: DCID, scid: SCID, pn: 1, frames: cryptoFrame(900, HELLO_12.subarray(900)) });
   feed(insp, 0, Buffer.concat([zeroRtt, second])); // Initial after another packet in the datagram
   t.equal(insp.result().sni, 'quic.example.net');
+  t.equal(insp.result().tlsVersion, '1.2', 'before the ServerHello');
   const handshake = Buffer.concat([Buffer.from([0xe1, 0, 0, 0, 1, 4]), SCID, Buffer.from([8]), SERVER_CID, Buffer.from([0x40, 30]), Buffer.alloc(30, 3)]);
   t.equal(feed(insp, 1, Buffer.concat([serverInitial(QUIC_V1), handshake])), true);
   t.equal(insp.result().tlsVersion, '1.3');
@@ -143,8 +169,8 @@ t.test('coalesced packets: client Initial + 0-RTT, server Initial + Handshake', 
 
 t.test('compatible version negotiation: v1 client, v2 server Initial', async (t) => {
   const { insp, errors } = inspector();
-  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO.subarray(0, 1000)), 0));
-  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(1000, HELLO.subarray(1000)), 1));
+  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO_12.subarray(0, 1000)), 0));
+  t.equal(feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(1000, HELLO_12.subarray(1000)), 1)), false);
   t.equal(feed(insp, 1, serverInitial(QUIC_V2)), true);
   t.equal(insp.result().tlsVersion, '1.3');
   t.same(errors, []);
@@ -152,12 +178,12 @@ t.test('compatible version negotiation: v1 client, v2 server Initial', async (t)
 
 t.test('Retry: the client starts again under keys from the new DCID', async (t) => {
   const { insp, errors } = inspector();
-  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO.subarray(0, 1000)), 0));
+  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO_12.subarray(0, 1000)), 0));
   const retryDcid = Buffer.from('c0c1c2c3c4c5c6c7c8', 'hex');
   const retry = Buffer.concat([Buffer.from([0xf0, 0, 0, 0, 1, 4]), SCID, Buffer.from([9]), retryDcid, Buffer.alloc(16 + 20, 0x77)]);
   feed(insp, 1, retry);
-  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO.subarray(0, 1000)), 1, retryDcid));
-  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(1000, HELLO.subarray(1000)), 2, retryDcid));
+  feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, HELLO_12.subarray(0, 1000)), 1, retryDcid));
+  t.equal(feed(insp, 0, clientInitial(QUIC_V1, cryptoFrame(1000, HELLO_12.subarray(1000)), 2, retryDcid)), false);
   t.equal(insp.result().sni, 'quic.example.net');
   t.equal(feed(insp, 1, serverInitial(QUIC_V1, 0, retryDcid)), true, 'server keys follow the new DCID');
   t.same(errors, []);
