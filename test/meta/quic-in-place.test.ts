@@ -26,6 +26,13 @@ const HELLO = clientHello({
   extensions: [ext.raw(0x4a4a), ext.sni('in-place.example'), ext.alpn(['h3', 'h3-29']), ext.raw(0x0033, Buffer.alloc(40, 5)),
     ext.sigAlgs([0x0403, 0x0804]), ext.supportedVersions([0x0304])],
 });
+/** The same without TLS 1.3, which QUIC forbids: only then does the reader go on to the server's Initial. */
+const HELLO_12 = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301, 0x1302, 0x1303],
+  extensions: [ext.sni('in-place.example'), ext.alpn(['h3']), ext.supportedVersions([0x0303])],
+});
 /** A hello that needs two Initials. */
 const BIG_HELLO = clientHello({
   version: 0x0303,
@@ -74,13 +81,25 @@ function compare(t: Test, flow: readonly Datagram[], limits = LIMITS): boolean {
 
 for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
   const name = spec.version.toString(16);
-  t.test(`${name}: a whole hello in one CRYPTO frame is read in place, then the server's Initial`, async (t) => {
+  t.test(`${name}: a whole hello in one CRYPTO frame is read in place`, async (t) => {
     t.ok(compare(t, [[0, client(spec, cryptoFrame(0, HELLO))], [1, server(spec)]]), 'taken');
     const insp = new Inspector(LIMITS, () => {});
     const p = client(spec, cryptoFrame(0, HELLO));
     t.ok(insp.quicInPlace(0, p, 0, p.length));
     t.equal(insp.result().sni, 'in-place.example');
     t.same(insp.result().alpn, ['h3', 'h3-29']);
+    t.ok(insp.finished, 'TLS 1.3 offered: done without the server');
+  });
+
+  t.test(`${name}: a hello without TLS 1.3 read in place, then the server's Initial`, async (t) => {
+    t.ok(compare(t, [[0, client(spec, cryptoFrame(0, HELLO_12))], [1, server(spec)]]), 'taken');
+    const insp = new Inspector(LIMITS, () => {});
+    const p = client(spec, cryptoFrame(0, HELLO_12));
+    t.ok(insp.quicInPlace(0, p, 0, p.length));
+    t.notOk(insp.finished, 'waits for the server');
+    t.equal(insp.result().tlsVersion, '1.2', 'highest offered');
+    t.equal(insp.onPacket(1, 17, server(spec), 0, 0), true, 'done after the ServerHello');
+    t.equal(insp.result().tlsVersion, '1.3', 'from the ServerHello');
   });
 }
 
@@ -149,31 +168,34 @@ t.test('a budget of one packet ends the inspection in both', async (t) => {
   t.ok(compare(t, [[0, client(QUIC_V1, cryptoFrame(0, HELLO))], [1, server(QUIC_V1)]], { ...LIMITS, max_packets: 1 }));
 });
 
-t.test('mutated datagrams: header bytes and frames (before protection) changed at random', async (t) => {
-  let seed = 0x2545f491;
-  const rand = (n: number): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
-  const frames = Buffer.concat([Buffer.from([0x01]), cryptoFrame(40, HELLO.subarray(40)), cryptoFrame(0, HELLO.subarray(0, 40))]);
-  const base = client(QUIC_V1, frames);
-  let taken = 0;
-  const runs = 400;
-  for (let i = 0; i < runs; i++) {
-    let p: Buffer;
-    if (i % 2 === 0) {
-      p = Buffer.from(base);
-      p[rand(30)] = rand(256); // the unprotected header: type, version, CIDs, token and Length fields
-    } else {
-      const f = Buffer.from(frames);
-      for (let k = 0; k < 3; k++) f[rand(f.length)] = rand(256);
-      p = client(QUIC_V1, f);
+// Both hellos: with TLS 1.3 the inspection ends at the client's Initial, without it the server's is read too.
+for (const [label, hello] of [['TLS 1.3 offered', HELLO], ['no TLS 1.3', HELLO_12]] as const) {
+  t.test(`mutated datagrams (${label}): header bytes and frames (before protection) changed at random`, async (t) => {
+    let seed = 0x2545f491;
+    const rand = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const frames = Buffer.concat([Buffer.from([0x01]), cryptoFrame(40, hello.subarray(40)), cryptoFrame(0, hello.subarray(0, 40))]);
+    const base = client(QUIC_V1, frames);
+    let taken = 0;
+    const runs = 400;
+    for (let i = 0; i < runs; i++) {
+      let p: Buffer;
+      if (i % 2 === 0) {
+        p = Buffer.from(base);
+        p[rand(30)] = rand(256); // the unprotected header: type, version, CIDs, token and Length fields
+      } else {
+        const f = Buffer.from(frames);
+        for (let k = 0; k < 3; k++) f[rand(f.length)] = rand(256);
+        p = client(QUIC_V1, f);
+      }
+      const errorsBefore = t.counts.fail;
+      if (compare(t, [[0, p], [1, server(QUIC_V1)]])) taken++;
+      if (t.counts.fail > errorsBefore) t.comment(`mutation ${i}: ${p.toString('hex')}`);
     }
-    const errorsBefore = t.counts.fail;
-    if (compare(t, [[0, p], [1, server(QUIC_V1)]])) taken++;
-    if (t.counts.fail > errorsBefore) t.comment(`mutation ${i}: ${p.toString('hex')}`);
-  }
-  t.ok(taken > 0 && taken < runs, `the fast path took ${taken} of ${runs}`);
-});
+    t.ok(taken > 0 && taken < runs, `the fast path took ${taken} of ${runs}`);
+  });
+}
