@@ -38,6 +38,7 @@
       "target_name": "flow_core",
       "sources": [
         "agent/flows/native/flow_core.c",
+        "agent/flows/native/bind_arrays.c",
         "agent/flows/native/table.c",
         "agent/flows/native/accumulate.c",
         "agent/flows/native/fragments.c",

@@ -1,16 +1,17 @@
 /*
  * Node-API binding of the flow table (table.c) and decoder (decode.c): the
  * per-packet path of the flow meter. JavaScript owns the flow columns (typed
- * arrays, agent/flows/store.ts), the counters and the packet view; this file
- * checks their types and sizes once, keeps them reachable from the object it
- * returns, and calls back into JavaScript when a flow ends. Packets the
- * handshake inspector asked to see are returned by frame(), not called back.
+ * arrays, agent/flows/store.ts), the counters and the packet view; their
+ * types and sizes are checked once (bind_arrays.c), this file keeps them
+ * reachable from the object it returns and calls back into JavaScript when a
+ * flow ends. Packets the handshake inspector asked to see are returned by
+ * frame(), not called back.
  */
 #include <node_api.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bind_arrays.h"
 #include "table.h"
 
 /* Fields of the packet view (a Float64Array), in agent/flows/native-core.ts's order. */
@@ -65,76 +66,6 @@ static int on_end(void *ctx, int32_t slot, int reason) {
                napi_call_function(env, recv, fn, 2, args, NULL) != napi_ok;
   napi_close_handle_scope(env, scope);
   return failed;
-}
-
-/* The data of a typed array of the given type with exactly `length` elements, or NULL (and a TypeError). */
-static void *typed(napi_env env, napi_value v, const char *name, napi_typedarray_type want, size_t length) {
-  bool is;
-  napi_typedarray_type type;
-  size_t len;
-  void *data;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != want || len != length) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "flow core: %s is not a typed array of the expected type and length %zu", name, length);
-    napi_throw_type_error(env, "E_FLOW_CORE", msg);
-    return NULL;
-  }
-  return data;
-}
-
-static void *column(napi_env env, napi_value cols, const char *name, napi_typedarray_type want, size_t length) {
-  napi_value v;
-  if (napi_get_named_property(env, cols, name, &v) != napi_ok) return NULL;
-  return typed(env, v, name, want, length);
-}
-
-/* The handshake inspector's per-slot arrays (agent/meta/flow-plugin.ts), checked as the columns are. */
-static int watcher(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
-  napi_value v;
-  bool enabled;
-  if (!(hw->state = column(env, w, "state", napi_uint8_array, n)) || !(hw->isn = column(env, w, "isn", napi_uint32_array, n)) ||
-      !(hw->syn_seen = column(env, w, "synSeen", napi_uint8_array, n)) ||
-      !(hw->server_version = column(env, w, "serverVersion", napi_uint32_array, n))) return -1;
-  if (napi_get_named_property(env, w, "enabled", &v) != napi_ok || napi_get_value_bool(env, v, &enabled) != napi_ok) {
-    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.enabled must be a boolean");
-    return -1;
-  }
-  hw->enabled = enabled;
-  int32_t max_packets;
-  if (napi_get_named_property(env, w, "maxPackets", &v) != napi_ok || napi_get_value_int32(env, v, &max_packets) != napi_ok ||
-      max_packets < 1 || max_packets > 0x3fff) {
-    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.maxPackets must be an integer in [1, 16383]");
-    return -1;
-  }
-  hw->max_packets = max_packets;
-  return 0;
-}
-
-static int columns(napi_env env, napi_value cols, size_t n, columns_t *c) {
-#define COL(field, type, per)                                                   \
-  if (!(c->field = column(env, cols, #field, type, n * (per)))) return -1;
-  COL(hash, napi_uint32_array, 1) COL(srcIp, napi_uint32_array, 4) COL(dstIp, napi_uint32_array, 4)
-  COL(ports, napi_uint32_array, 1) COL(proto, napi_uint8_array, 1) COL(ipVersion, napi_uint8_array, 1)
-  COL(vlan, napi_uint32_array, 1) COL(lruPrev, napi_int32_array, 1) COL(lruNext, napi_int32_array, 1)
-  COL(lastTouch, napi_float64_array, 1) COL(closeAt, napi_float64_array, 1) COL(tcpEnd, napi_uint8_array, 1)
-  COL(gen, napi_uint32_array, 1) COL(firstTs, napi_float64_array, 1) COL(lastTs, napi_float64_array, 1)
-  COL(biIatMin, napi_float32_array, 1) COL(biIatMax, napi_float32_array, 1) COL(biIatSum, napi_float64_array, 1)
-  COL(biIatSq, napi_float64_array, 1) COL(activeStart, napi_float64_array, 1)
-  COL(actMin, napi_float32_array, 1) COL(actMax, napi_float32_array, 1) COL(actSum, napi_float64_array, 1)
-  COL(actSq, napi_float64_array, 1) COL(actN, napi_uint32_array, 1)
-  COL(idleMin, napi_float32_array, 1) COL(idleMax, napi_float32_array, 1) COL(idleSum, napi_float64_array, 1)
-  COL(idleSq, napi_float64_array, 1) COL(idleN, napi_uint32_array, 1)
-  COL(pkts, napi_uint32_array, 2) COL(bytes, napi_float64_array, 2) COL(payBytes, napi_float64_array, 2)
-  COL(szMin, napi_uint32_array, 2) COL(szMax, napi_uint32_array, 2) COL(szSq, napi_float64_array, 2)
-  COL(iatMin, napi_float32_array, 2) COL(iatMax, napi_float32_array, 2) COL(iatSum, napi_float64_array, 2)
-  COL(iatSq, napi_float64_array, 2) COL(dirFirstTs, napi_float64_array, 2) COL(dirLastTs, napi_float64_array, 2)
-  COL(lastPayTs, napi_float64_array, 2) COL(initWin, napi_uint16_array, 2)
-  COL(flags, napi_uint32_array, 16) COL(histSize, napi_uint32_array, 2 * HIST_BINS) COL(histIat, napi_uint32_array, 2 * HIST_BINS)
-  COL(ppiN, napi_uint8_array, 1) COL(ppiDirs, napi_uint32_array, 1) COL(ppiSize, napi_uint16_array, PPI_LEN)
-  COL(ppiIat, napi_float32_array, PPI_LEN) COL(ppiLastTs, napi_float64_array, 1)
-#undef COL
-  return 0;
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -337,9 +268,9 @@ static napi_value create(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory");
     return NULL;
   }
-  if (columns(env, argv[0], cap, &k->t.c) != 0 || !(k->t.stats = typed(env, argv[1], "stats", napi_float64_array, ST_COUNT)) ||
-      !(k->view = typed(env, argv[2], "view", napi_float64_array, PV_COUNT)) ||
-      (wt != napi_null && watcher(env, argv[3], cap, &k->t.watch) != 0)) {
+  if (bind_columns(env, argv[0], cap, &k->t.c) != 0 || !(k->t.stats = bind_typed(env, argv[1], "stats", napi_float64_array, ST_COUNT)) ||
+      !(k->view = bind_typed(env, argv[2], "view", napi_float64_array, PV_COUNT)) ||
+      (wt != napi_null && bind_watch(env, argv[3], cap, &k->t.watch) != 0)) {
     free(k);
     return NULL;
   }
@@ -386,7 +317,7 @@ static napi_value decode(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: decode(buf, linkType, offset, capLength, gtp, view)");
     return NULL;
   }
-  if (!(view = typed(env, argv[5], "view", napi_float64_array, PV_COUNT))) return NULL;
+  if (!(view = bind_typed(env, argv[5], "view", napi_float64_array, PV_COUNT))) return NULL;
   if ((size_t)off + cap > len) {
     napi_throw_range_error(env, "E_FLOW_CORE", "flow core: frame lies outside the buffer");
     return NULL;
