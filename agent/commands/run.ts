@@ -72,8 +72,16 @@ Examples:
     });
     source.open();
     for (const w of source.warnings) t.log.warn(w);
-    const sink = await createSink(cfg.publish, t);
-    await sink.open();
+    let sink;
+    try {
+      sink = await createSink(cfg.publish, t);
+      await sink.open();
+    } catch (e) {
+      // The capture is open (its socket and timers keep the process alive): close it, or the
+      // error would leave a process that neither works nor exits, which systemd would never restart.
+      source.stop();
+      throw e;
+    }
     const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
     logModels(t, models);
     t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');

@@ -30,6 +30,9 @@ const cases: Array<[string, string[], RegExp]> = [
   ['train on a capture instead of a CSV', ['train', '--data', 'samples/lo-sessions.pcap', '--label', 'app', '--out', join(dir, 'm.onnx')],
     /lo-sessions\.pcap is a packet capture, not a flow CSV\n {2}fix: turn it into flow rows first: eta-sensor extract/],
   ['replay -o into a missing directory', ['replay', 'samples/lo-sessions.pcap', '-o', join(dir, 'no', 'x.jsonl')], /cannot write .*x\.jsonl: ENOENT/],
+  // The capture is open by then: it must be closed, or the process lives on doing nothing (systemd never restarts it).
+  ['run with its output file in a missing directory', ['run', '--set', 'capture.interfaces=lo', '--set', 'publish.sink=file', '--set', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
+    /cannot open publish\.file\.path .*x\.jsonl.*ENOENT/],
   ['train --out where nothing can be written', ['train', '--data', join(dir, 'rows.csv'), '--label', 'app', '--out', '/proc/eta-m.onnx'], /cannot write \/proc\/eta-m\.onnx: /],
 ];
 
