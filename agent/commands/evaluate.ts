@@ -6,7 +6,7 @@
 import { usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
 import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
-import { writeAtomically } from '../train/run-train.js';
+import { writeOutput } from '../lib/output-file.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'evaluate';
@@ -55,7 +55,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
         ['data', `${data} (label ${ev.dataset.labelColumn ?? ''}; ${ev.dataset.report.rowsSkipped} rows skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled)`],
         ['threshold', threshold > 0 ? String(threshold) : 'none'],
       ];
-      await writeAtomically(reportPath, reportHtml(m, { title: `eta-sensor evaluation: ${ev.meta.kind}`, facts }));
+      await writeOutput(reportPath, reportHtml(m, { title: `eta-sensor evaluation: ${ev.meta.kind}`, facts }));
     }
     if (optBool(args, 'json')) {
       io.stdout.write(`${JSON.stringify(evaluationJson(ev, opts))}\n`);

@@ -8,13 +8,13 @@
  * feature by default, and a model must use only registry features to run in
  * the agent.
  */
-import { rename, unlink } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { csvField } from '../features/format.js';
 import { LineWriter } from '../lib/line-writer.js';
+import { outputMode, settleOutput } from '../lib/output-file.js';
 import { canonicalAddress, protocolNumber } from './address.js';
 import { pcapName } from './flow-labels.js';
 import type { Labeler } from './labeler.js';
@@ -49,8 +49,9 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
   const source = o.input === '-' ? (o.stdin ?? process.stdin) : openInputStream(o.input, 'flow CSV', 'give the path of a flow CSV (from `eta-sensor extract`)');
   const parser = pipeInto(source, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   // A file is written beside its final name and renamed when complete: no half-labelled file is left behind.
-  const tmp = typeof o.output === 'string' ? `${o.output}.tmp-${process.pid}` : null;
-  const writer = o.output === null ? null : tmp !== null ? await LineWriter.toFile(tmp) : LineWriter.toStream(o.output as Writable);
+  const file = typeof o.output === 'string' ? { path: o.output, mode: outputMode(o.output) } : null;
+  const writer = o.output === null ? null
+    : file !== null ? await LineWriter.toFile(file.mode.kind === 'atomic' ? file.mode.tmp : file.path) : LineWriter.toStream(o.output as Writable);
   let done = false;
   let header: string[] | undefined;
   let col: Record<string, number> = {};
@@ -116,10 +117,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
   } finally {
     parser.destroy();
     await writer?.close();
-    if (tmp !== null) {
-      if (done && header) await rename(tmp, o.output as string);
-      else await unlink(tmp).catch(() => undefined);
-    }
+    if (file !== null) await settleOutput(file.path, file.mode, done && header !== undefined);
   }
   if (!header) throw new StartupError('E_DATA', `${o.input} is empty: expected the header line of \`eta-sensor extract\` output`);
   return { rowsRead, rowsWritten: Math.max(0, (writer?.lines ?? 1) - 1), badRows, examples };

@@ -5,9 +5,8 @@
  * The held-out metrics describe exactly the model that is written (it is not
  * refitted on all rows afterwards), so what the file claims is what it does.
  */
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
+import { writeOutput } from '../lib/output-file.js';
 import { MAX_BINS } from './bins.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { fitEnsemble } from './fit.js';
@@ -125,24 +124,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     },
   };
   const bytes = exportOnnx(model, meta, o.producerVersion);
-  await writeAtomically(o.out, bytes);
+  await writeOutput(o.out, bytes);
   return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length, holdoutRows: testRows };
 }
 
 function perClassF1(m: Metrics): Record<string, number> {
   return Object.fromEntries(Object.entries(m.per_class).map(([k, v]) => [k, Math.round(v.f1 * 1e4) / 1e4]));
-}
-
-/** Write to a temporary file beside the target, then rename: readers never see half a model. */
-export async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'choose an output path in a writable directory', { cause: e });
-  }
 }

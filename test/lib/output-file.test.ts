@@ -1,0 +1,67 @@
+/**
+ * Output files: regular files are replaced whole (through a temporary file renamed into place),
+ * anything else a user may name as output (a named pipe, /dev/null, /dev/stdout) is written
+ * to directly and stays what it was, a directory is refused, and no temporary file is left.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { StartupError } from '../../agent/errors.js';
+import { outputMode, writeOutput } from '../../agent/lib/output-file.js';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eta-output-'));
+
+t.test('a new file and an existing regular file are written whole, with nothing left beside them', async (t) => {
+  const sub = join(dir, 'a');
+  mkdirSync(sub);
+  const p = join(sub, 'model.onnx');
+  t.equal(outputMode(p).kind, 'atomic');
+  await writeOutput(p, 'first');
+  await writeOutput(p, 'second');
+  t.equal(readFileSync(p, 'utf8'), 'second');
+  t.same(readdirSync(sub), ['model.onnx'], 'no temporary file left');
+});
+
+t.test('a directory is refused with a fix', async (t) => {
+  const e = await writeOutput(dir, 'x').then(() => null, (err: unknown) => err);
+  t.ok(e instanceof StartupError);
+  t.match((e as StartupError).message, /cannot write .*: it is a directory/);
+  t.match((e as StartupError).hint, /name a file/);
+});
+
+t.test('a failed write names the path and leaves no temporary file', async (t) => {
+  // /proc takes no new files, whoever runs the test (root included).
+  await t.rejects(writeOutput('/proc/eta-output-test.html', 'x'), /cannot write \/proc\/eta-output-test\.html: /);
+  t.notOk(readdirSync('/proc').some((f) => f.startsWith('eta-output-test')));
+});
+
+t.test('a character device is written to, not replaced', async (t) => {
+  // Only asked, never written: were this to regress, writing would replace the machine's /dev/null (CI runs as root).
+  t.equal(outputMode('/dev/null').kind, 'direct');
+  t.equal(outputMode('/dev/stdout').kind, 'direct');
+});
+
+t.test('a named pipe stays a pipe and its reader gets the data (label -o FIFO)', async (t) => {
+  const fifo = join(dir, 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, 'rules:\n  - app: Example\n    sni: .example.org\n');
+  const csv = join(dir, 'flows.csv');
+  writeFileSync(csv, 'src_ip,src_port,dst_ip,dst_port,proto,sni\n10.0.0.1,5000,10.0.0.2,443,6,www.example.org\n');
+  const reader = spawn('cat', [fifo]);
+  let got = '';
+  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  const readerDone = new Promise((res) => reader.on('close', res));
+  const r = await runCli(['label', csv, '--sni-rules', rules, '-o', fifo]);
+  // Had the pipe been renamed over, its reader would wait forever: give it a moment, then stop it.
+  const timer = setTimeout(() => reader.kill(), 3000);
+  await readerDone;
+  clearTimeout(timer);
+  t.equal(r.code, 0, r.stderr);
+  t.match(got, /^src_ip,src_port,dst_ip,dst_port,proto,sni,app,category\n10\.0\.0\.1,5000,10\.0\.0\.2,443,6,www\.example\.org,Example,/);
+  t.ok(statSync(fifo).isFIFO(), 'still a named pipe');
+  t.notOk(readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary file');
+});
