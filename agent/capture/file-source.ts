@@ -31,8 +31,19 @@ export class FileSource implements PacketSource {
     this.description = path === '-' ? 'standard input' : path;
   }
 
+  private opened: ByteInput | undefined;
+
+  /**
+   * Opens the capture now (run() does it otherwise), so that a missing or unreadable file is
+   * reported before anything else happens, such as an output file being created or emptied.
+   */
+  async open(): Promise<void> {
+    this.opened ??= await openCapture(this.path);
+  }
+
   async run(onFrame: (frame: Frame) => void, opts: RunOptions = {}): Promise<SourceEnd> {
-    const input = await openCapture(this.path);
+    const input = this.opened ?? (await openCapture(this.path));
+    this.opened = undefined;
     this.progress.size = input.size;
     try {
       return await this.read(input, onFrame, opts);

@@ -7,6 +7,7 @@ import { OutputClosed, RowWriter } from '../features/row-writer.js';
 import { meterSource } from '../flows/drive.js';
 import { FlowMeter } from '../flows/meter.js';
 import { meterOptions } from '../flows/extract-file.js';
+import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import { optString, optStrings, type Command } from './command.js';
 import { summaryText } from './summary.js';
@@ -46,7 +47,9 @@ Examples:
     if (!['text', 'json', 'none'].includes(summary)) throw usageError(`--summary must be text, json or none (got "${summary}")`, 'extract');
     const cfg = await loadConfig(optString(args, 'config'), { sets: optStrings(args, 'set'), env: io.env });
 
+    refuseInputAsOutput(input, output);
     const source = new FileSource(input);
+    await source.open(); // a missing input is reported before the output file is created or emptied
     const writer = RowWriter.open(output, format, format === 'csv' ? csvHeader() : '');
     const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, (rec) => writer.add(rec));
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);

@@ -6,6 +6,7 @@ import { FileSource } from '../capture/file-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
+import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink } from '../publish/index.js';
@@ -70,11 +71,15 @@ Examples:
     const cfg = await loadConfig(configPath, { sets, env: io.env });
     const quiet = optBool(args, 'quiet');
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
+    refuseInputAsOutput(input, output);
     const isCsv = /\.csv$/i.test(input);
     // csv-parse loads only for a CSV input.
     const header = isCsv ? await (await import('../capture/csv-rows.js')).csvHeader(input) : undefined;
     const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
     logModels(t, models);
+    // A capture is opened now: a missing one is reported before -o's file is created or emptied.
+    const source = header ? undefined : new FileSource(input);
+    await source?.open();
     const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
     const { publish, tempBuffer } = sinkConfig(cfg, output, optString(args, 'mqtt'), bufferConfigured);
     const sink = await createSink(publish, t);
@@ -110,8 +115,7 @@ Examples:
         if (header) {
           const r = await pipeline.runCsv(input, badRowsMode, signal);
           if (r.error) failure = `${input}: ${r.error}`;
-        } else {
-          const source = new FileSource(input);
+        } else if (source) {
           const end = await pipeline.runPackets(source, signal, () => {
             if (!progress.due()) return;
             const m = pipeline.meter.stats();

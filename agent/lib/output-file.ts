@@ -48,3 +48,21 @@ export async function writeOutput(path: string, bytes: Uint8Array | string): Pro
       'choose an output path in a writable directory', { cause: e });
   }
 }
+
+/**
+ * Refuses an output that is the input itself (same file under any name): it would be emptied
+ * before it is read (extract), or grow while it is read (replay's JSON lines into its own CSV).
+ */
+export function refuseInputAsOutput(input: string, output: string | undefined): void {
+  if (output === undefined || input === '-') return;
+  let a, b;
+  try {
+    a = statSync(input);
+    b = statSync(output);
+  } catch {
+    return; // either is missing: they cannot be the same file (the missing input is reported when opened)
+  }
+  if (a.isFile() && a.dev === b.dev && a.ino === b.ino) {
+    throw new StartupError('E_USAGE', `the output ${output} is the input file: writing it would destroy what is being read`, 'write to another file');
+  }
+}

@@ -4,7 +4,7 @@
  * (replay of a missing .csv used to print nothing and exit 0).
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -56,4 +56,31 @@ t.test('a CSV read from a named pipe still works: only regular files are checked
   const r = await running;
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^1 flows read from .*flows\.fifo: 1 labelled/m);
+});
+
+t.test('a missing input leaves an existing output file as it was (extract, replay)', async (t) => {
+  for (const [cmd, out] of [['extract', 'keep.csv'], ['replay', 'keep.jsonl']] as const) {
+    const keep = join(dir, out);
+    writeFileSync(keep, 'precious\n');
+    const r = await runCli([cmd, join(dir, 'nope.pcap'), '-o', keep]);
+    t.equal(r.code, 1, `${cmd}: ${r.stderr}`);
+    t.match(r.stderr, /cannot open capture .*nope\.pcap: no such file/);
+    t.equal(readFileSync(keep, 'utf8'), 'precious\n', `${cmd} did not touch ${out}`);
+  }
+});
+
+t.test('the input given as the output is refused, under its own name or another (extract, replay)', async (t) => {
+  const capture = join(dir, 'same.pcap');
+  copyFileSync('samples/lo-sessions.pcap', capture);
+  symlinkSync(capture, join(dir, 'alias.pcap'));
+  const csv = join(dir, 'same.csv');
+  t.equal((await runCli(['extract', capture, '-o', csv, '--summary', 'none'])).code, 0);
+  const csvBefore = readFileSync(csv);
+  for (const args of [['extract', capture, '-o', capture], ['extract', capture, '-o', join(dir, 'alias.pcap')], ['replay', csv, '-o', csv]]) {
+    const r = await runCli(args);
+    t.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.match(r.stderr, /the output .* is the input file: writing it would destroy what is being read\n {2}fix: write to another file/);
+  }
+  t.same(readFileSync(capture), readFileSync('samples/lo-sessions.pcap'), 'capture intact');
+  t.same(readFileSync(csv), csvBefore, 'CSV intact');
 });
