@@ -1,9 +1,44 @@
 /** `eta-sensor check-config`: validate a configuration without starting anything. */
 import { liveCapture } from '../capture/live-capture.js';
 import { interfaceLink } from '../capture/interface-link.js';
-import { loadConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadConfig, type AgentConfig } from '../config.js';
+import { ConfigError, describeError, StartupError } from '../errors.js';
+import { mqttSettings } from '../publish/mqtt-options.js';
+import { modelsFor } from '../service.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
+
+/**
+ * The files the configuration names, read and checked as `run` and `replay` would at startup:
+ * the models (present, ONNX, with the features the flow meter computes), the MQTT password and
+ * TLS files, and the folders the sinks write to. A configuration that passes here must not be
+ * refused there for a file (the README's service steps run check-config, then start the unit).
+ */
+async function fileIssues(cfg: AgentConfig): Promise<string[]> {
+  const issues: string[] = [];
+  const note = (e: unknown): void => {
+    if (!(e instanceof StartupError)) throw e;
+    issues.push(describeError(e).replace('\n  fix: ', ' (fix: ') + (e.hint ? ')' : ''));
+  };
+  await modelsFor(cfg).catch(note);
+  const p = cfg.publish;
+  if (p.sink === 'mqtt') {
+    try {
+      mqttSettings(p);
+    } catch (e) {
+      note(e);
+    }
+    if (isFile(p.buffer.dir)) issues.push(`publish.buffer.dir: ${p.buffer.dir} is a file, not a folder`);
+  }
+  if (p.sink === 'file' && !isDir(dirname(p.file.path))) {
+    issues.push(`publish.file.path: the folder of ${p.file.path} does not exist`);
+  }
+  return issues;
+}
+
+const isFile = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+const isDir = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
 export const command: Command = {
   name: 'check-config',
@@ -16,7 +51,9 @@ dotted path, e.g. "publish.mqtt.qos must be 0, 1 or 2 (got 3)". The capture
 filter is compiled by libpcap as \`run\` would, for the link type of each
 configured interface (Ethernet, Linux cooked for \`any\` and PPP, raw IP for
 tunnels; Ethernet for an interface this machine does not have). Host names in
-it are resolved, as libpcap does. Opens no capture and no broker connection.
+it are resolved, as libpcap does. The files it names are read as \`run\` reads
+them: the models (checked as at startup), MQTT password and TLS files, and the
+folders the records go to. Opens no capture and no broker connection.
 Exit code 0 when valid, 2 when not.`,
   positionals: [0, 0],
   options: {
@@ -47,6 +84,8 @@ Exit code 0 when valid, 2 when not.`,
       }
       if (issues.length > 0) throw new ConfigError(issues, path);
     }
+    const missing = await fileIssues(cfg);
+    if (missing.length > 0) throw new ConfigError(missing, path);
     if (optBool(args, 'print')) io.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
     else io.stdout.write(`${path ?? 'built-in defaults'}: configuration is valid\n`);
     return 0;

@@ -49,8 +49,12 @@ export async function loadModels(
     if (spec.path === null) continue;
     const path = resolveModelPath(spec.path);
     if (!existsSync(path)) {
+      // A relative path meant from the current folder (`--set infer.app.path=./x.onnx`) is the usual slip.
+      const fromHere = isAbsolute(spec.path) ? undefined : resolve(spec.path);
       throw new StartupError('E_MODEL', `the ${kind} model ${path} does not exist`,
-        `train one (eta-sensor train ... --out ${spec.path}), regenerate the shipped ones (npm run build-models), or set infer.${kind}.path to null to run without it`);
+        fromHere !== undefined && existsSync(fromHere)
+          ? `relative model paths are read from the package directory (${PACKAGE_DIR}), not the current one: set infer.${kind}.path to ${fromHere}`
+          : `train one (eta-sensor train ... --out ${path}), regenerate the shipped ones (npm run build-models), or set infer.${kind}.path to null to run without it`);
     }
     const meta = await readModelMeta(path);
     const missing = meta.features.filter((f) => !have.has(f));

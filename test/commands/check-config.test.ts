@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
 
@@ -47,4 +50,41 @@ t.test('check-config and run agree on a filter the any device cannot take', { sk
   t.equal(check.code, 2);
   t.equal(run.code, 1, 'run stops at startup');
   t.match(run.stderr, 'cannot capture on any: filter: ethernet addresses supported only on ethernet');
+});
+
+// A configuration check-config passes must not be refused by run for a file it names (the README's
+// service steps run check-config, then start the unit).
+t.test('check-config reads the files the configuration names, as run would', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-check-files-'));
+  const notOnnx = join(dir, 'notes.onnx');
+  writeFileSync(notOnnx, 'not a model\n');
+  const cases: Array<[string, string[], string]> = [
+    ['a missing model', ['infer.app.path=/nonexistent/app.onnx'],
+      '  - the app model /nonexistent/app.onnx does not exist (fix: train one (eta-sensor train ... --out /nonexistent/app.onnx), '
+      + 'regenerate the shipped ones (npm run build-models), or set infer.app.path to null to run without it)\n'],
+    ['a file that is not a model', [`infer.attribution.path=${notOnnx}`], `  - ${notOnnx} is not an ONNX model`],
+    ['an MQTT password file that cannot be read', ['publish.sink=mqtt', `publish.mqtt.password_file=${join(dir, 'pw')}`],
+      `  - cannot read publish.mqtt.password_file (${join(dir, 'pw')}): ENOENT`],
+    ['a buffer folder that is a file', ['publish.sink=mqtt', `publish.buffer.dir=${notOnnx}`], `  - publish.buffer.dir: ${notOnnx} is a file, not a folder\n`],
+    ['an output file in a missing folder', ['publish.sink=file', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
+      `  - publish.file.path: the folder of ${join(dir, 'no', 'x.jsonl')} does not exist\n`],
+  ];
+  for (const [what, sets, message] of cases) {
+    const r = await runCli(['check-config', ...sets.flatMap((s) => ['--set', s])]);
+    t.equal(r.code, 2, what);
+    t.match(r.stderr, 'eta-sensor check-config: invalid configuration:\n', what);
+    t.match(r.stderr, message, what);
+    t.equal(r.stdout, '', what);
+  }
+  const fine = await runCli(['check-config', '--set', 'publish.sink=file', '--set', `publish.file.path=${join(dir, 'x.jsonl')}`]);
+  t.equal(fine.code, 0, fine.stderr);
+});
+
+t.test('a model path meant from the current folder: the fix says where relative paths are read from', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-check-rel-'));
+  copyFileSync(new URL('../../../models/app.onnx', import.meta.url), join(dir, 'mine.onnx'));
+  const r = await runCli(['check-config', '--set', 'infer.app.path=./mine.onnx'], { cwd: dir });
+  t.equal(r.code, 2);
+  t.match(r.stderr, `relative model paths are read from the package directory (`);
+  t.match(r.stderr, `not the current one: set infer.app.path to ${join(dir, 'mine.onnx')})`);
 });

@@ -30,13 +30,15 @@ export interface CliOptions {
    * read-only makes every write fail with EBADF: a failing sink that needs no special device).
    */
   stdoutFd?: number;
+  /** The working directory (default: the test's). */
+  cwd?: string;
 }
 
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const argv = [BIN, ...args];
     const env = cliEnv(opts.env);
-    const child = spawn(process.execPath, argv, { env, stdio: ['pipe', opts.stdoutFd ?? 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { env, stdio: ['pipe', opts.stdoutFd ?? 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
