@@ -68,7 +68,11 @@ Examples:
     const configPath = optString(args, 'config');
     const output = optString(args, 'output');
     const sets = optStrings(args, 'set');
-    const cfg = await loadConfig(configPath, { sets, env: io.env });
+    const mqtt = optString(args, 'mqtt');
+    if (mqtt !== undefined && output !== undefined) throw usageError('-o and --mqtt name two destinations: give one', 'replay');
+    if (mqtt === '') throw usageError('--mqtt needs a broker URL, e.g. mqtt://localhost:1883', 'replay');
+    // --mqtt is publish.mqtt.url, checked by the same schema (mqtt:// or mqtts://, a host, no password).
+    const cfg = await loadConfig(configPath, { sets: mqtt === undefined ? sets : [...sets, `publish.mqtt.url=${mqtt}`], env: io.env });
     const quiet = optBool(args, 'quiet');
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
     refuseInputAsOutput(input, output);
@@ -81,7 +85,7 @@ Examples:
     const source = header ? undefined : new FileSource(input);
     await source?.open();
     const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
-    const { publish, tempBuffer } = sinkConfig(cfg, output, optString(args, 'mqtt'), bufferConfigured);
+    const { publish, tempBuffer } = sinkConfig(cfg, output, mqtt, bufferConfigured);
     const sink = await createSink(publish, t);
     const pipeline = new Pipeline({
       cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),

@@ -201,6 +201,7 @@ export function section<S extends Shape>(doc: string, shape: S): Section<S> {
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return String(v); // JSON would show Infinity and NaN (YAML's .inf, .nan) as null
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {

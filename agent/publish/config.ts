@@ -21,7 +21,7 @@ function mqttUrl(doc: string, def: string): Field<string> {
       return def;
     }
     if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') {
-      issues.push(`${path} must start with mqtt:// or mqtts:// (got ${JSON.stringify(u.protocol.replace(/:$/, '') + '://')})`);
+      issues.push(`${path} must start with mqtt:// or mqtts:// (got ${JSON.stringify(s)})`);
     } else if (u.password) {
       issues.push(`${path} must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable`);
     } else if (u.pathname !== '' && u.pathname !== '/') {

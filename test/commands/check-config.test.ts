@@ -88,3 +88,17 @@ t.test('a model path meant from the current folder: the fix says where relative 
   t.match(r.stderr, `relative model paths are read from the package directory (`);
   t.match(r.stderr, `not the current one: set infer.app.path to ${join(dir, 'mine.onnx')})`);
 });
+
+t.test('each mistake is listed once, and a number is shown as YAML wrote it', async (t) => {
+  const twice = await runCli(['check-config', '--set', 'capture.interfaces=', '--set', 'publish.mqtt.url=http://x']);
+  t.equal(twice.code, 2);
+  t.equal(twice.stderr, 'eta-sensor check-config: invalid configuration:\n'
+    + '  - capture.interfaces[0] must not be empty\n'
+    + '  - publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://x")\n'
+    + '  fix: fix the listed keys; `eta-sensor check-config -c <file>` validates without starting\n');
+  const dir = mkdtempSync(join(tmpdir(), 'eta-check-inf-'));
+  writeFileSync(join(dir, 'c.yaml'), 'flows:\n  idle_timeout: .inf\n');
+  const inf = await runCli(['check-config', '-c', join(dir, 'c.yaml')]);
+  t.equal(inf.code, 2);
+  t.match(inf.stderr, '  - flows.idle_timeout must be a number > 0 (got Infinity)\n');
+});

@@ -30,7 +30,7 @@ t.test('path-qualified messages', async (t) => {
     'publish.sensor_id must be letters, digits, ".", "_" or "-" (it is one MQTT topic level) (got "a/b")',
     'publish.topic_prefix must be a topic without wildcards (#, +), spaces or a trailing / (got "eta/#")',
     'publish.batch_size must be an integer between 1 and 10000 (got 0)',
-    'publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://")',
+    'publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://x")',
     'publish.mqtt.qos must be 0, 1 or 2 (got 3)',
     'publish.mqtt.tls.reject_unauthorized must be true or false (got "no")',
     'publish.buffer.max_size must be a size in bytes such as 67108864 or "64MiB" of at least 65536 (got "1KiB")',

@@ -1,0 +1,35 @@
+/**
+ * replay --mqtt takes the broker URL through the configuration's schema (publish.mqtt.url), so it
+ * is held to the same rules as in a configuration file; it used to accept http:// and ws:// (and
+ * connect as plain MQTT), and to answer a bare host with "Invalid URL" alone.
+ */
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+const sample = 'samples/lo-sessions.pcap';
+
+t.test('a URL that is not mqtt:// or mqtts:// is a configuration mistake (exit 2)', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['http://127.0.0.1:1883', 'publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://127.0.0.1:1883")'],
+    ['ws://127.0.0.1:1883', 'publish.mqtt.url must start with mqtt:// or mqtts:// (got "ws://127.0.0.1:1883")'],
+    ['127.0.0.1', 'publish.mqtt.url must be a URL like mqtt://broker:1883 or mqtts://broker:8883 (got "127.0.0.1")'],
+    ['mqtt://127.0.0.1:99999', 'publish.mqtt.url must be a URL like mqtt://broker:1883 or mqtts://broker:8883 (got "mqtt://127.0.0.1:99999")'],
+  ];
+  for (const [url, message] of cases) {
+    const r = await runCli(['replay', sample, '--mqtt', url]);
+    t.equal(r.code, 2, url);
+    t.equal(r.stderr, `eta-sensor replay: invalid configuration:\n  - ${message}\n`
+      + '  fix: fix the listed keys; `eta-sensor check-config -c <file>` validates without starting\n', url);
+    t.equal(r.stdout, '', url);
+  }
+});
+
+t.test('-o with --mqtt, or an empty --mqtt, is a usage error', async (t) => {
+  const both = await runCli(['replay', sample, '--mqtt', 'mqtt://127.0.0.1:1883', '-o', '/tmp/eta-never.jsonl']);
+  t.equal(both.code, 2);
+  t.match(both.stderr, 'eta-sensor replay: -o and --mqtt name two destinations: give one\n');
+  const empty = await runCli(['replay', sample, '--mqtt', '']);
+  t.equal(empty.code, 2);
+  t.match(empty.stderr, 'eta-sensor replay: --mqtt needs a broker URL, e.g. mqtt://localhost:1883\n');
+  t.equal(empty.stdout, '', 'nothing went to standard output instead');
+});
