@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSource } from '../capture/file-source.js';
-import { loadConfig, type AgentConfig } from '../config.js';
+import { configSchema, loadConfig, type AgentConfig } from '../config.js';
 import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
@@ -84,7 +84,9 @@ Examples:
     // A capture is opened now: a missing one is reported before -o's file is created or emptied.
     const source = header ? undefined : new FileSource(input);
     await source?.open();
-    const bufferConfigured = configPath !== undefined || sets.some((s) => s.startsWith('publish.buffer.dir='));
+    // The daemon's buffer folder (the default) is not for a replay: a private one is used unless
+    // publish.buffer.dir is set (--set, or a configuration file that names another folder).
+    const bufferConfigured = sets.some((s) => s.startsWith('publish.buffer.dir=')) || cfg.publish.buffer.dir !== configSchema.shape.publish.shape.buffer.shape.dir.default;
     const { publish, tempBuffer } = sinkConfig(cfg, output, mqtt, bufferConfigured);
     const sink = await createSink(publish, t);
     const pipeline = new Pipeline({

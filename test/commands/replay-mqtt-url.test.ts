@@ -3,6 +3,9 @@
  * is held to the same rules as in a configuration file; it used to accept http:// and ws:// (and
  * connect as plain MQTT), and to answer a bare host with "Invalid URL" alone.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
 
@@ -32,4 +35,20 @@ t.test('-o with --mqtt, or an empty --mqtt, is a usage error', async (t) => {
   t.equal(empty.code, 2);
   t.match(empty.stderr, 'eta-sensor replay: --mqtt needs a broker URL, e.g. mqtt://localhost:1883\n');
   t.equal(empty.stdout, '', 'nothing went to standard output instead');
+});
+
+t.test('with -c, the buffer is still a private one unless the configuration names a folder', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-replay-cfg-'));
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(cfg, 'log:\n  level: error\n');
+  // Port 1: nothing listens, so the records stay in the buffer and the message names it.
+  const r = await runCli(['replay', sample, '-c', cfg, '--mqtt', 'mqtt://127.0.0.1:1', '--wait', '1']);
+  t.equal(r.code, 1);
+  const kept = /they are kept in (\S+), and/.exec(r.stderr)?.[1];
+  t.ok(kept?.startsWith(join(tmpdir(), 'eta-replay-buffer-')), `a private buffer: ${kept}`);
+  if (kept) rmSync(kept, { recursive: true, force: true });
+  writeFileSync(cfg, `publish:\n  buffer:\n    dir: ${join(dir, 'buf')}\n`);
+  const named = await runCli(['replay', sample, '-c', cfg, '--mqtt', 'mqtt://127.0.0.1:1', '--wait', '1']);
+  t.equal(named.code, 1);
+  t.match(named.stderr, `they are kept in ${join(dir, 'buf')}, and`);
 });
