@@ -36,13 +36,18 @@ export class RowWriter {
     private readonly worker: Worker,
     private readonly fd: number,
     private readonly ownsFd: boolean,
+    /** The output's name in messages. */
+    private readonly target: string,
   ) {
     worker.on('message', (m: FromWriter) => {
       if (m.kind === 'done') {
         this.inFlight--;
         this.rows += m.rows;
         this.spare.push(m.nums);
-      } else if (m.kind === 'error') this.failure ??= m.code === 'EPIPE' ? new OutputClosed(m.message) : new Error(m.message);
+      } else if (m.kind === 'error') {
+        this.failure ??= m.code === 'EPIPE' ? new OutputClosed(m.message)
+          : new StartupError('E_INPUT', `cannot write ${this.target}: ${m.message}`, 'free space on its disk or choose another output (-o)');
+      }
       this.wake?.();
     });
     worker.on('error', (e) => {
@@ -63,7 +68,7 @@ export class RowWriter {
       }
     }
     const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });
-    const w = new RowWriter(worker, fd, path !== undefined);
+    const w = new RowWriter(worker, fd, path !== undefined, path ?? 'standard output');
     worker.postMessage({ kind: 'start', fd, format, header } satisfies ToWriter);
     return w;
   }

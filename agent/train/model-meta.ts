@@ -76,6 +76,9 @@ export function metaToProps(m: ModelMeta): Array<{ key: string; value: string }>
 
 /** Parse metadata from the bytes of a model file. Throws StartupError E_MODEL naming what is wrong. */
 export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
+  if (bytes.length === 0) {
+    throw new StartupError('E_MODEL', `${source} is empty`, 'give a model written by `eta-sensor train` (an interrupted copy? restore or retrain it)');
+  }
   let props: Map<string, string>;
   try {
     const msg = ModelMetaOnly.toObject(ModelMetaOnly.decode(bytes), { longs: Number }) as {
@@ -83,7 +86,8 @@ export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
     };
     props = new Map((msg.metadata_props ?? []).map((p) => [p.key ?? '', p.value ?? '']));
   } catch (e) {
-    throw new StartupError('E_MODEL', `${source} is not an ONNX model: ${(e as Error).message}`);
+    throw new StartupError('E_MODEL', `${source} is not an ONNX model: ${(e as Error).message}`,
+      'give a model written by `eta-sensor train` (the file may be damaged: retrain or restore it)');
   }
   const get = (k: string): string => {
     const v = props.get(k);
@@ -98,7 +102,7 @@ export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
       return JSON.parse(get(k)) as T;
     } catch (e) {
       if (e instanceof StartupError) throw e;
-      throw new StartupError('E_MODEL', `${source}: metadata "${k}" is not valid JSON`);
+      throw new StartupError('E_MODEL', `${source}: metadata "${k}" is not valid JSON`, 'retrain the model with `eta-sensor train`');
     }
   };
   const formatVersion = Number(get(KEYS.formatVersion));
@@ -107,7 +111,9 @@ export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
       'retrain the model with this version of eta-sensor');
   }
   const algo = get(KEYS.algo);
-  if (algo !== 'rf' && algo !== 'gbdt') throw new StartupError('E_MODEL', `${source}: unknown algorithm "${algo}"`);
+  if (algo !== 'rf' && algo !== 'gbdt') {
+    throw new StartupError('E_MODEL', `${source}: unknown algorithm "${algo}"`, 'retrain the model with this version of eta-sensor');
+  }
   return {
     formatVersion,
     features: json<string[]>(KEYS.features),

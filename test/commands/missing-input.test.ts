@@ -33,6 +33,7 @@ const cases: Array<[string, string[], RegExp]> = [
   // The capture is open by then: it must be closed, or the process lives on doing nothing (systemd never restarts it).
   ['run with its output file in a missing directory', ['run', '--set', 'capture.interfaces=lo', '--set', 'publish.sink=file', '--set', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
     /cannot open publish\.file\.path .*x\.jsonl.*ENOENT/],
+  ['extract to a full disk', ['extract', 'samples/lo-sessions.pcap', '-o', '/dev/full', '--summary', 'none'], /cannot write \/dev\/full: ENOSPC/],
   ['train --out where nothing can be written', ['train', '--data', join(dir, 'rows.csv'), '--label', 'app', '--out', '/proc/eta-m.onnx'], /cannot write \/proc\/eta-m\.onnx: /],
 ];
 

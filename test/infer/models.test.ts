@@ -25,7 +25,12 @@ t.test('a missing, corrupt or truncated model file stops startup with the file n
   });
   const junk = join(dir, 'junk.onnx');
   writeFileSync(junk, 'this is not a model');
-  await t.rejects(loadModels({ app: { path: junk, threshold: 0.5 } }, FEATURE_NAMES, 'the flow meter'), { code: 'E_MODEL', message: /junk\.onnx/ });
+  await t.rejects(loadModels({ app: { path: junk, threshold: 0.5 } }, FEATURE_NAMES, 'the flow meter'),
+    { code: 'E_MODEL', message: /junk\.onnx is not an ONNX model/, hint: /a model written by `eta-sensor train`/ });
+  const empty = join(dir, 'empty.onnx');
+  writeFileSync(empty, '');
+  await t.rejects(loadModels({ app: { path: empty, threshold: 0.5 } }, FEATURE_NAMES, 'the flow meter'),
+    { code: 'E_MODEL', message: /empty\.onnx is empty$/, hint: /restore or retrain it/ });
   const good = await tinyModel(dir, 'attribution', ['x', 'y']);
   const cut = join(dir, 'cut.onnx');
   const bytes = readFileSync(good);

@@ -208,8 +208,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (rc < 0) {
     /* PCAP_ERROR carries its text in pcap_geterr; the specific codes are named by pcap_statustostr. */
     char msg[PCAP_ERRBUF_SIZE + 128];
+    const char *status = pcap_statustostr(rc);
     const char *detail = pcap_geterr(p);
-    snprintf(msg, sizeof msg, "%s%s%s", pcap_statustostr(rc), detail && *detail ? ": " : "", detail ? detail : "");
+    /* Some libpcap versions put the status text itself in the error buffer: say it once. */
+    int extra = detail && *detail && strcmp(detail, status) != 0;
+    snprintf(msg, sizeof msg, "%s%s%s", status, extra ? ": " : "", extra ? detail : "");
     pcap_close(p);
     throw_msg(env, msg, NULL);
     return NULL;
