@@ -11,6 +11,7 @@ import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
+import { cleanHeader } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
@@ -28,11 +29,11 @@ export interface CsvRowsResult {
   error?: string;
 }
 
-/** The header of a CSV file: column names, trimmed. */
+/** The header of a CSV file: column names as training takes them (trimmed, duplicates renamed, lib/csv-header.ts). */
 export async function csvHeader(path: string): Promise<string[]> {
   const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to_line: 1, trim: true, bom: true }));
   try {
-    for await (const rec of parser) return (rec as string[]).map((c) => c.trim());
+    for await (const rec of parser) return cleanHeader(rec as string[]);
   } catch (e) {
     throw new StartupError('E_INPUT', `cannot read ${path} as CSV: ${(e as Error).message}`, 'give a CSV file with a header line');
   }

@@ -75,22 +75,6 @@ export function isIdentityName(name: string): boolean {
   return IDENTITY_EXACT.has(n) || IDENTITY_RE.test(n);
 }
 
-/**
- * Trim header names (CICFlowMeter writes " Flow Duration") and make duplicates
- * unique the way pandas does ("Fwd Header Length", "Fwd Header Length.1"), so
- * that every column can be named unambiguously in model metadata.
- */
-export function cleanHeader(raw: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return raw.map((r, i) => {
-    let name = r.trim();
-    if (name === '') name = `column_${i + 1}`;
-    const n = seen.get(name) ?? 0;
-    seen.set(name, n + 1);
-    return n === 0 ? name : `${name}.${n}`;
-  });
-}
-
 /** Find a column by exact (trimmed) name, else by a unique case/punctuation-insensitive match. */
 export function findColumn(header: readonly string[], wanted: string): number {
   const w = wanted.trim();

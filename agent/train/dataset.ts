@@ -17,9 +17,10 @@
  */
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
+import { cleanHeader } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
-import { parseCell, clampedInfinity, findColumn, cleanHeader, type BadKind } from './csv-cells.js';
+import { parseCell, clampedInfinity, findColumn, type BadKind } from './csv-cells.js';
 
 export interface LoadOptions {
   /** Label column name; omit to load features only (e.g. unlabeled evaluation input). */

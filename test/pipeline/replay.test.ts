@@ -136,3 +136,17 @@ t.test('CSV replay: bad rows reported with line and column, skipped or fatal', a
   t.equal(missing.code, 1);
   t.match(missing.stderr, /needs features that .*foreign\.csv does not have: src2dst_packets/);
 });
+
+t.test('a CSV with a column twice: the model train makes of it replays that CSV (both read the header alike)', async (t) => {
+  const csv = join(dir, 'dup.csv');
+  // The second "x" is "x.1" to both (pandas' rule, as CICFlowMeter CSVs need).
+  const rows = ['x,src2dst_bytes,x,label'];
+  for (let i = 0; i < 200; i++) rows.push(`${i % 7},${i % 2 ? 100 : 5000},${i % 5},${i % 2 ? 'small' : 'big'}`);
+  writeFileSync(csv, rows.join('\n') + '\n');
+  const model = join(dir, 'dup.onnx');
+  const trained = await runCli(['train', '--data', csv, '--label', 'label', '--out', model, '--holdout', '0']);
+  t.equal(trained.code, 0, trained.stderr);
+  const r = await runCli(['replay', csv, '--set', `infer.app.path=${model}`, '--set', 'infer.attribution.path=null', '-q']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim().split('\n').length, 200, 'one record per row');
+});

@@ -1,0 +1,20 @@
+/**
+ * CSV header names as every reader of flow CSVs takes them (training, evaluation, replay), so a
+ * model trained on a CSV names its columns as replay of that CSV finds them.
+ */
+
+/**
+ * Trim header names (CICFlowMeter writes " Flow Duration") and make duplicates
+ * unique the way pandas does ("Fwd Header Length", "Fwd Header Length.1"), so
+ * that every column can be named unambiguously in model metadata.
+ */
+export function cleanHeader(raw: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return raw.map((r, i) => {
+    let name = r.trim();
+    if (name === '') name = `column_${i + 1}`;
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    return n === 0 ? name : `${name}.${n}`;
+  });
+}
