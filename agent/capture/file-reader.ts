@@ -46,6 +46,8 @@ export interface ByteInput {
   readonly size: number;
   /** Fill buf[off, off + len); resolves 0 at the end. */
   read(buf: Buffer, off: number, len: number): Promise<number> | number;
+  /** A read waiting for data that may never come (an idle pipe) resolves 0 now (Ctrl-C, shutdown). */
+  interrupt?(): void;
   close(): Promise<void>;
 }
 
@@ -76,13 +78,16 @@ class StreamInput implements ByteInput {
   private readonly it: AsyncIterator<Buffer>;
   private pending: Buffer | undefined;
 
-  constructor(stream: NodeJS.ReadableStream) {
+  private wake: (() => void) | undefined;
+  private readonly interrupted = new Promise<IteratorReturnResult<undefined>>((r) => (this.wake = () => r({ done: true, value: undefined })));
+
+  constructor(private readonly stream: NodeJS.ReadableStream) {
     this.it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
   async read(buf: Buffer, off: number, len: number): Promise<number> {
     if (!this.pending || this.pending.length === 0) {
-      const next = await this.it.next();
+      const next = await Promise.race([this.it.next(), this.interrupted]);
       if (next.done) return 0;
       this.pending = next.value;
     }
@@ -92,8 +97,15 @@ class StreamInput implements ByteInput {
     return n;
   }
 
+  interrupt(): void {
+    this.wake?.();
+  }
+
   async close(): Promise<void> {
-    await this.it.return?.();
+    // After an interrupt a read may still wait on the pipe: end the stream rather than wait for it
+    // (an open standard input keeps the process alive).
+    void this.it.return?.();
+    (this.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   }
 }
 

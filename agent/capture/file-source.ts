@@ -32,6 +32,8 @@ export class FileSource implements PacketSource {
   }
 
   private opened: ByteInput | undefined;
+  /** The input being read, so that stop() can end a read waiting on an idle pipe. */
+  private reading: ByteInput | undefined;
 
   /**
    * Opens the capture now (run() does it otherwise), so that a missing or unreadable file is
@@ -44,6 +46,7 @@ export class FileSource implements PacketSource {
   async run(onFrame: (frame: Frame) => void, opts: RunOptions = {}): Promise<SourceEnd> {
     const input = this.opened ?? (await openCapture(this.path));
     this.opened = undefined;
+    this.reading = input;
     this.progress.size = input.size;
     try {
       return await this.read(input, onFrame, opts);
@@ -82,6 +85,7 @@ export class FileSource implements PacketSource {
 
   stop(): void {
     this.stopped = true;
+    this.reading?.interrupt?.();
   }
 
   stats(): SourceStats {

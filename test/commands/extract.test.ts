@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
 import { pcapBytes, pcapngBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
 
@@ -104,4 +105,19 @@ t.test('usage errors exit 2 with a pointer to --help', async (t) => {
   const fmt = await runCli(['extract', pcap, '--format', 'xml']);
   t.equal(fmt.code, 2);
   t.match(fmt.stderr, /--format must be csv or jsonl/);
+});
+
+t.test('Ctrl-C while standard input is open but idle: the flows so far are written and extract exits at once', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'eta-idle-')), 'flows.csv');
+  const child = spawn(process.execPath, [BIN, 'extract', '-', '-o', out, '--summary', 'none'], { env: cliEnv(), stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin.write(readFileSync('samples/lo-sessions.pcap')); // and the pipe stays open, as a live tcpdump's would
+  await new Promise((r) => setTimeout(r, 1500));
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const took = Date.now() - sent;
+  child.stdin.destroy();
+  t.equal(code, 130);
+  t.ok(took < 5000, `exited ${took} ms after SIGINT (it used to wait for the pipe to end)`);
+  t.equal(readFileSync(out, 'utf8').trim().split('\n').length, 8, 'header and the 7 flows read before');
 });
