@@ -95,13 +95,22 @@ Examples:
     // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
     const stop = new AbortController();
     const signal = AbortSignal.any([io.signal, stop.signal]);
-    if (sink instanceof StreamSink) sink.onReaderGone = () => stop.abort();
+    if (sink instanceof StreamSink) {
+      sink.onReaderGone = () => stop.abort();
+      // Stopped (Ctrl-C) while standard output does not read: give it --wait seconds, then stop waiting.
+      io.signal.addEventListener('abort', () => setTimeout(() => sink.abandon(), waitS * 1000).unref(), { once: true });
+    }
+    let code: number;
     try {
-      return await replayWith();
+      code = await replayWith();
     } finally {
       // A private buffer directory goes once nothing waits in it (also when the run failed).
       if (tempBuffer && sink.stats().buffered_records === 0) rmSync(tempBuffer, { recursive: true, force: true });
     }
+    // Standard output gave up on (it did not read): its queued bytes would hold the process until
+    // its reader takes them, maybe never. They are counted lost and the summary said so: exit now.
+    if (sink instanceof StreamSink && sink.wasAbandoned) process.exit(code);
+    return code;
 
     async function replayWith(): Promise<number> {
       try {

@@ -66,6 +66,10 @@ export class StreamSink extends LocalSink {
   private settled: (() => void) | undefined;
   /** close() gave up waiting: outcomes arriving later are not counted (the run counted them lost). */
   private gaveUp = false;
+  /** abandon() was called: nothing more is waited for. */
+  private abandoned = false;
+  /** Writers waiting for the stream to drain. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(t: Telemetry, private readonly out: Writable = process.stdout) {
     super(t);
@@ -90,6 +94,7 @@ export class StreamSink extends LocalSink {
       return;
     }
     if (this.broken) return this.failed(count, new Error('output stream is closed'));
+    if (this.abandoned) return this.failed(count, new Error('standard output did not take them before the run was stopped'));
     // Counted as delivered only when the stream says the bytes went out: a write that fails after
     // it was accepted (EBADF, EIO, a reader gone mid-batch) loses its records, and they are counted.
     this.unsettled += count;
@@ -109,16 +114,35 @@ export class StreamSink extends LocalSink {
     });
     if (!more && !this.broken) {
       await new Promise<void>((resolve) => {
-        const done = (): void => { this.out.off('drain', done); this.out.off('error', done); this.out.off('close', done); resolve(); };
+        const done = (): void => {
+          this.out.off('drain', done).off('error', done).off('close', done);
+          this.waiting.delete(done);
+          resolve();
+        };
         this.out.on('drain', done).on('error', done).on('close', done);
+        this.waiting.add(done);
       });
     }
+  }
+
+  /**
+   * Stop waiting for a reader that does not read (the run was stopped and --wait has passed):
+   * writers waiting for the stream go on, and what it has not taken is counted lost.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    for (const wake of [...this.waiting]) wake();
+  }
+
+  /** Whether abandon() was called: bytes still queued for the stream keep the process alive. */
+  get wasAbandoned(): boolean {
+    return this.abandoned;
   }
 
   async close(deadlineMs: number): Promise<void> {
     // Wait for the last writes' outcome, so the summary's delivered and lost counts are final;
     // what the stream has not settled by the deadline is counted lost (it may never be written).
-    const deadline = Date.now() + Math.max(0, deadlineMs);
+    const deadline = this.abandoned ? Date.now() : Date.now() + Math.max(0, deadlineMs);
     if (this.unsettled > 0 && !(await this.within(deadline, (done) => { this.settled = done; }))) {
       this.gaveUp = true;
       this.failed(this.unsettled, new Error(`standard output did not take the last records within ${Math.round(deadlineMs / 1000)} s`));

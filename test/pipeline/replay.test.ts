@@ -4,10 +4,13 @@
  * 127.0.0.1:1883 and to stdout/file.
  */
 import t from 'tap';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { pcapBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
+import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { eth, ipv4, udp } from '../helpers/packets.js';
 import { tinyModel } from '../helpers/models.js';
 import { subscribe } from '../publish/helpers/subscriber.js';
 import { uniqueNames } from '../publish/helpers/config.js';
@@ -149,4 +152,37 @@ t.test('a CSV with a column twice: the model train makes of it replays that CSV 
   const r = await runCli(['replay', csv, '--set', `infer.app.path=${model}`, '--set', 'infer.attribution.path=null', '-q']);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout.trim().split('\n').length, 200, 'one record per row');
+});
+
+t.test('Ctrl-C while standard output does not read: after --wait, the records not taken are counted lost and replay exits', async (t) => {
+  // 3,000 flows: far more JSON than a pipe holds, so replay waits on its reader.
+  const T0 = 1_700_000_000_000_000;
+  const pkts: RawPacket[] = [];
+  for (let i = 0; i < 3000; i++) {
+    pkts.push({ ts: T0 + i, data: eth(ipv4({ src: `10.0.${i >> 8}.${i & 255}`, dst: '10.9.9.9', proto: 17 }, udp(20000 + i, 53, Buffer.from('q')))) });
+  }
+  const capture = join(dir, 'many.pcap');
+  writeFileSync(capture, pcapBytes(pkts));
+  const fifo = join(dir, 'stuck.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK); // open, never read
+  const out = openSync(fifo, 'w');
+  const child = spawn(process.execPath, [BIN, 'replay', capture, '--wait', '1', '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'],
+    { env: cliEnv(), stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  await new Promise((r) => setTimeout(r, 2000));
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await closed;
+  clearTimeout(timer);
+  closeSync(reader);
+  const took = Date.now() - sent;
+  t.equal(code, 1, stderr);
+  t.ok(took < 6000, `exited ${took} ms after SIGINT with --wait 1 (it used to wait for the reader)`);
+  t.match(stderr, /records were lost \(io_error: \d+; the log says why\)/);
+  t.match(stderr, /standard output did not take (them before the run was stopped|the last records within 1 s)/, 'the log says why');
 });
