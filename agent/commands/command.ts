@@ -49,6 +49,12 @@ export function optString(args: ParsedArgs, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** -o FILE, where "-" is standard output (as "-" is standard input for the commands that read one). */
+export function optOutput(args: ParsedArgs): string | undefined {
+  const v = optString(args, 'output');
+  return v === '-' ? undefined : v;
+}
+
 export function optStrings(args: ParsedArgs, name: string): string[] {
   const v = args.values[name];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');

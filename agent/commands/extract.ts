@@ -9,7 +9,7 @@ import { FlowMeter } from '../flows/meter.js';
 import { meterOptions } from '../flows/extract-file.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
-import { optString, optStrings, type Command } from './command.js';
+import { optOutput, optString, optStrings, type Command } from './command.js';
 import { summaryText } from './summary.js';
 
 export const command: Command = {
@@ -32,7 +32,7 @@ Examples:
   tcpdump -i eth0 -w - | eta-sensor extract - -o flows.csv`,
   positionals: [1, 1],
   options: {
-    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write rows to FILE (default: standard output)' },
+    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write rows to FILE (default, or -: standard output)' },
     format: { type: 'string', arg: 'csv|jsonl', doc: 'row format (default: jsonl if FILE ends in .jsonl, else csv)' },
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'read flow settings from this YAML configuration' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. flows.idle_timeout=30' },
@@ -40,7 +40,7 @@ Examples:
   },
   async run(args, io) {
     const input = args.positionals[0]!;
-    const output = optString(args, 'output');
+    const output = optOutput(args);
     const format = (optString(args, 'format') ?? (output?.endsWith('.jsonl') ? 'jsonl' : 'csv')) as RowFormat;
     if (format !== 'csv' && format !== 'jsonl') throw usageError(`--format must be csv or jsonl (got "${format}")`, 'extract');
     const summary = optString(args, 'summary') ?? 'text';

@@ -11,7 +11,7 @@ import { Labeler } from '../label/labeler.js';
 import { buildReport, reportText } from '../label/report.js';
 import { runLabel } from '../label/run-label.js';
 import { loadSniRules } from '../label/sni-rules.js';
-import { optBool, optString, type Command } from './command.js';
+import { optBool, optOutput, optString, type Command } from './command.js';
 
 const NAME = 'label';
 
@@ -49,7 +49,7 @@ Examples:
     labels: { type: 'string', arg: 'FILE', doc: 'CSV of labelled flows keyed by 5-tuple (nDPI labels.csv layout)' },
     'sni-rules': { type: 'string', arg: 'FILE', doc: 'YAML rules mapping server names to apps' },
     pcap: { type: 'string', arg: 'NAME', doc: 'capture the flows come from: join only with its lines of --labels' },
-    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write labelled rows to FILE (default: standard output)' },
+    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write labelled rows to FILE (default, or -: standard output)' },
     unlabeled: { type: 'string', arg: 'drop|unknown', doc: 'unlabelled flows are dropped or kept with app "unknown" (default drop)' },
     'encrypted-only': { type: 'boolean', doc: 'leave unlabelled the flows --labels marks as not encrypted' },
     categories: { type: 'string', arg: 'FILE', doc: 'apps and categories to usage types (default: config/categories.yaml)' },
@@ -68,7 +68,7 @@ Examples:
     const top = Number(topText);
     if (!Number.isInteger(top) || top < 0) throw usageError(`--top must be an integer >= 0 (got "${topText}")`, NAME);
     const dryRun = optBool(args, 'dry-run');
-    const outPath = optString(args, 'output');
+    const outPath = optOutput(args);
     const pcap = optString(args, 'pcap');
 
     // Rule and category files are checked before any flow is read.

@@ -13,7 +13,7 @@ import { createSink } from '../publish/index.js';
 import { StreamSink } from '../publish/local-sinks.js';
 import type { PublishConfig } from '../publish/config.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
-import { optBool, optString, optStrings, type Command } from './command.js';
+import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
 
 /**
  * The publish settings of a replay: -o and --mqtt choose the sink; otherwise the configuration's
@@ -50,7 +50,7 @@ Examples:
   positionals: [1, 1],
   options: {
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'YAML configuration (models, flows, publish); default: built-in' },
-    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'append JSON lines to FILE instead of standard output' },
+    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'append JSON lines to FILE instead of standard output (-: standard output)' },
     mqtt: { type: 'string', arg: 'URL', doc: 'publish to this broker (mqtt:// or mqtts://) through the disk buffer' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. infer.workers=1' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'CSV input: skip rows with a bad cell (default, counted) or stop at the first' },
@@ -66,7 +66,7 @@ Examples:
     const waitS = Number(waitArg);
     if (!/^\d+(\.\d+)?$/.test(waitArg)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
     const configPath = optString(args, 'config');
-    const output = optString(args, 'output');
+    const output = optOutput(args);
     const sets = optStrings(args, 'set');
     const mqtt = optString(args, 'mqtt');
     if (mqtt !== undefined && output !== undefined) throw usageError('-o and --mqtt name two destinations: give one', 'replay');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
@@ -120,4 +120,15 @@ t.test('Ctrl-C while standard input is open but idle: the flows so far are writt
   t.equal(code, 130);
   t.ok(took < 5000, `exited ${took} ms after SIGINT (it used to wait for the pipe to end)`);
   t.equal(readFileSync(out, 'utf8').trim().split('\n').length, 8, 'header and the 7 flows read before');
+});
+
+t.test('-o - is standard output, not a file named "-" (extract, replay)', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'eta-dash-'));
+  const ex = await runCli(['extract', pcap, '-o', '-', '--summary', 'none'], { cwd });
+  t.equal(ex.code, 0, ex.stderr);
+  t.match(ex.stdout, /^src_ip,src_port,/);
+  const rp = await runCli(['replay', pcap, '-o', '-', '-q', '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'], { cwd });
+  t.equal(rp.code, 0, rp.stderr);
+  t.match(rp.stdout, /^\{"v":1,/);
+  t.notOk(existsSync(join(cwd, '-')), 'no file named "-"');
 });
