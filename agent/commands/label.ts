@@ -79,6 +79,11 @@ Examples:
       const near = [...flows.pcaps].filter((p) => p.toLowerCase().includes(pcapName(pcap).replace(/\.pcapng?$/i, '').toLowerCase())).slice(0, 5);
       throw usageError(`no line of ${labelsPath} is for the capture "${pcapName(pcap)}"${near.length ? ` (similar: ${near.join(', ')})` : ''}`, NAME);
     }
+    if (pcap === undefined && flows?.hasPcap && flows.pcaps.size > 1) {
+      // Without a capture to join per, a 5-tuple reused across captures may take another capture's label.
+      io.stderr.write(`eta-sensor label: warning: ${labelsPath} holds flows of ${flows.pcaps.size} captures and no --pcap was given: `
+        + 'flows without a pcap column of their own are joined with the lines of any capture (give --pcap NAME)\n');
+    }
     const labeler = new Labeler({ flows, rules, categories, encryptedOnly: optBool(args, 'encrypted-only') });
     const toStdout = !dryRun && outPath === undefined;
     const run = await runLabel({

@@ -82,3 +82,16 @@ t.test('usage errors', async (t) => {
   writeFileSync(notFlows, 'a,b\n1,2\n');
   await t.rejects(run([notFlows, '--sni-rules', s.rules, '--dry-run']), /lacks the flow column\(s\) src_ip, src_port, dst_ip, dst_port, proto/);
 });
+
+t.test('a labels file of several captures without --pcap: joined across captures, with a warning', async (t) => {
+  const s = setup();
+  const labels = labelsCsv(s.dir, [
+    { pcap: 'x.pcap', src: '10.0.0.1', sport: 1003, dst: '192.0.2.3', dport: 443, app: 'Spotify', category: 'Music' },
+    { pcap: 'y.pcap', src: '10.0.0.9', sport: 1009, dst: '192.0.2.9', dport: 443, app: 'Zoom', category: 'VoIP' },
+  ]);
+  const r = await run([s.flows, '--labels', labels, '--dry-run']);
+  t.equal(r.code, 0);
+  t.match(r.err, /warning: .* holds flows of 2 captures and no --pcap was given: .*give --pcap NAME/);
+  const one = await run([s.flows, '--labels', labels, '--pcap', 'x.pcap', '--dry-run']);
+  t.notMatch(one.err, /warning/, 'none with --pcap');
+});
