@@ -26,14 +26,14 @@ export class FileSource implements PacketSource {
   private bytes = 0;
   private readonly progress: ReadProgress = { position: 0, size: 0 };
   private parser: RecordParser | undefined;
+  /** Opened by open() ahead of run(). */
+  private opened: ByteInput | undefined;
+  /** The input being read, so that stop() can end a read waiting on an idle pipe. */
+  private reading: ByteInput | undefined;
 
   constructor(private readonly path: string) {
     this.description = path === '-' ? 'standard input' : path;
   }
-
-  private opened: ByteInput | undefined;
-  /** The input being read, so that stop() can end a read waiting on an idle pipe. */
-  private reading: ByteInput | undefined;
 
   /**
    * Opens the capture now (run() does it otherwise), so that a missing or unreadable file is

@@ -1,10 +1,10 @@
 /** `eta-sensor check-config`: validate a configuration without starting anything. */
-import { liveCapture } from '../capture/live-capture.js';
-import { interfaceLink } from '../capture/interface-link.js';
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { liveCapture } from '../capture/live-capture.js';
+import { interfaceLink } from '../capture/interface-link.js';
 import { loadConfig, type AgentConfig } from '../config.js';
-import { ConfigError, describeError, StartupError } from '../errors.js';
+import { ConfigError, StartupError } from '../errors.js';
 import { mqttSettings } from '../publish/mqtt-options.js';
 import { modelsFor } from '../service.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
@@ -19,7 +19,7 @@ async function fileIssues(cfg: AgentConfig): Promise<string[]> {
   const issues: string[] = [];
   const note = (e: unknown): void => {
     if (!(e instanceof StartupError)) throw e;
-    issues.push(describeError(e).replace('\n  fix: ', ' (fix: ') + (e.hint ? ')' : ''));
+    issues.push(e.hint ? `${e.message} (fix: ${e.hint})` : e.message);
   };
   await modelsFor(cfg).catch(note);
   const p = cfg.publish;
