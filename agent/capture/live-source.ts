@@ -138,6 +138,7 @@ export class LiveSource implements PacketSource {
   }
 
   run(onFrame: (frame: Frame) => void): Promise<SourceEnd> {
+    if (this.stopping) return Promise.resolve({ reason: 'stopped' }); // stopped before it started
     this.open();
     this.onFrame = onFrame;
     return new Promise((resolve) => {

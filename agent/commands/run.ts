@@ -12,7 +12,7 @@ import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink, startStatsTimer } from '../publish/index.js';
 import { logModels, modelsFor, sensorIdOf } from '../service.js';
-import { optString, optStrings, type Command } from './command.js';
+import { optString, optStrings, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 async function reload(path: string | undefined, sets: string[], env: NodeJS.ProcessEnv, current: AgentConfig, pipeline: Pipeline, t: Telemetry): Promise<void> {
   try {
@@ -54,56 +54,74 @@ Examples:
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option' },
   },
   async run(args, io) {
-    const path = optString(args, 'config');
-    const sets = optStrings(args, 'set');
-    const cfg = await loadConfig(path, { sets, env: io.env });
-    // Records on stdout and logs on stdout would mix: with the stdout sink, logs go to stderr.
-    const t = createTelemetry(createLogger({ level: cfg.log.level, destination: cfg.publish.sink === 'stdout' ? 'stderr' : 'stdout' }));
-    const sensorId = sensorIdOf(cfg);
-    const models = await modelsFor(cfg, undefined, undefined, t.log);
-    const source = new LiveSource({
-      interfaces: cfg.capture.interfaces, filter: cfg.capture.filter, snaplen: cfg.capture.snaplen,
-      promiscuous: cfg.capture.promiscuous, bufferSize: cfg.capture.buffer_size,
-      // An interface going down or away stops only its own capture; it is retried until it is back.
-      onEvent: (e) => {
-        if (e.kind === 'stopped') report(t, 'capture', 'interface_stopped', { iface: e.iface, error: e.message, effect: 'retried every 5 s' }, 'error');
-        else t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
-      },
-    });
-    source.open();
-    for (const w of source.warnings) t.log.warn(w);
-    let sink;
+    // A reload asked for while starting (systemctl reload right after start) is done once started;
+    // without a handler, SIGHUP's default action would end the process, and systemd would not restart it.
+    let hupWhileStarting = false;
+    const onEarlyHup = (): void => void (hupWhileStarting = true);
+    process.on('SIGHUP', onEarlyHup);
     try {
-      sink = await createSink(cfg.publish, t);
-      await sink.open();
-    } catch (e) {
-      // The capture is open (its socket and timers keep the process alive): close it, or the
-      // error would leave a process that neither works nor exits, which systemd would never restart.
-      source.stop();
-      throw e;
-    }
-    const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
-    logModels(t, models);
-    t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
-    const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
-    const onHup = (): void => void reload(path, sets, io.env, cfg, pipeline, t);
-    process.on('SIGHUP', onHup);
-    try {
-      await pipeline.runPackets(source, io.signal);
-      t.log.info('stopping: capture stopped, all flows ended');
-      const deadline = Date.now() + cfg.service.shutdown_timeout * 1000;
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), cfg.service.shutdown_timeout * 500).unref());
-      if ((await Promise.race([pipeline.drain().then(() => 'done' as const), timeout])) === 'timeout') {
-        t.log.warn('inference did not finish within half the shutdown timeout; undelivered records stay buffered');
-      }
-      stopStats();
-      sink.publishStats(pipeline.stats(source));
-      await Promise.race([pipeline.close().catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
-      await sink.close(Math.max(1000, deadline - Date.now()));
-      t.log.info(pipeline.stats(source), 'eta-sensor stopped');
+      return await runDaemon(args, io, () => {
+        process.off('SIGHUP', onEarlyHup);
+        return hupWhileStarting;
+      });
     } finally {
-      process.off('SIGHUP', onHup);
+      process.off('SIGHUP', onEarlyHup);
     }
-    return 0;
   },
 };
+
+/** `run` proper; `started()` says the daemon is up and whether a reload was asked for before. */
+async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean): Promise<number> {
+  const path = optString(args, 'config');
+  const sets = optStrings(args, 'set');
+  const cfg = await loadConfig(path, { sets, env: io.env });
+  // Records on stdout and logs on stdout would mix: with the stdout sink, logs go to stderr.
+  const t = createTelemetry(createLogger({ level: cfg.log.level, destination: cfg.publish.sink === 'stdout' ? 'stderr' : 'stdout' }));
+  const sensorId = sensorIdOf(cfg);
+  const models = await modelsFor(cfg, undefined, undefined, t.log);
+  const source = new LiveSource({
+    interfaces: cfg.capture.interfaces, filter: cfg.capture.filter, snaplen: cfg.capture.snaplen,
+    promiscuous: cfg.capture.promiscuous, bufferSize: cfg.capture.buffer_size,
+    // An interface going down or away stops only its own capture; it is retried until it is back.
+    onEvent: (e) => {
+      if (e.kind === 'stopped') report(t, 'capture', 'interface_stopped', { iface: e.iface, error: e.message, effect: 'retried every 5 s' }, 'error');
+      else t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
+    },
+  });
+  source.open();
+  for (const w of source.warnings) t.log.warn(w);
+  let sink;
+  try {
+    sink = await createSink(cfg.publish, t);
+    await sink.open();
+  } catch (e) {
+    // The capture is open (its socket and timers keep the process alive): close it, or the
+    // error would leave a process that neither works nor exits, which systemd would never restart.
+    source.stop();
+    throw e;
+  }
+  const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
+  logModels(t, models);
+  t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
+  const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
+  const onHup = (): void => void reload(path, sets, io.env, cfg, pipeline, t);
+  process.on('SIGHUP', onHup);
+  if (started()) onHup();
+  try {
+    await pipeline.runPackets(source, io.signal);
+    t.log.info('stopping: capture stopped, all flows ended');
+    const deadline = Date.now() + cfg.service.shutdown_timeout * 1000;
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), cfg.service.shutdown_timeout * 500).unref());
+    if ((await Promise.race([pipeline.drain().then(() => 'done' as const), timeout])) === 'timeout') {
+      t.log.warn('inference did not finish within half the shutdown timeout; undelivered records stay buffered');
+    }
+    stopStats();
+    sink.publishStats(pipeline.stats(source));
+    await Promise.race([pipeline.close().catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
+    await sink.close(Math.max(1000, deadline - Date.now()));
+    t.log.info(pipeline.stats(source), 'eta-sensor stopped');
+  } finally {
+    process.off('SIGHUP', onHup);
+  }
+  return 0;
+}

@@ -16,6 +16,8 @@ export async function meterSource(
 ): Promise<SourceEnd> {
   const onAbort = (): void => source.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
+  // A stop asked for before this point (SIGTERM while the models and sink were loading) is kept.
+  if (signal?.aborted) source.stop();
   let end: SourceEnd;
   try {
     end = await source.run((f) => meter.frame(f), { between, pcapBulk: meter });

@@ -40,6 +40,9 @@ export function readPosition(dir: string): number | 'missing' | 'corrupt' {
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : 'corrupt';
 }
 
+/** Buffer directories this process holds the lock of. */
+const held = new Set<string>();
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -58,12 +61,16 @@ export function lockDir(dir: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      held.add(path.resolve(dir));
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw unusable(dir, err);
     }
     const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    // Our own PID on a lock this process does not hold: a previous agent that had the same PID (PID 1
+    // in a container, or a reboot after a crash) died holding it.
+    const ours = pid === process.pid && !held.has(path.resolve(dir));
+    if (Number.isInteger(pid) && pid > 0 && !ours && alive(pid)) {
       throw new StartupError('E_PUBLISH', `publish buffer directory ${dir} is in use by process ${pid}`,
         'run one agent per buffer directory, or set publish.buffer.dir to a directory of its own');
     }
@@ -74,6 +81,7 @@ export function lockDir(dir: string): void {
 
 export function unlockDir(dir: string): void {
   fs.rmSync(path.join(dir, 'lock'), { force: true });
+  held.delete(path.resolve(dir));
 }
 
 export function unusable(dir: string, err: unknown): StartupError {

@@ -3,6 +3,7 @@
  * (disk-buffer-*.test.ts), the way mqtt.js runs one store suite against every store.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createTelemetry } from '../../agent/events.js';
 import { DiskBuffer, type DiskBufferOptions, type Cursor } from '../../agent/publish/disk-buffer.js';
 import { tempDir } from './helpers/tmp.js';
@@ -165,6 +166,15 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     const b = await open(dir);
     t.teardown(() => b.close());
     await t.rejects(open(dir), { code: 'E_PUBLISH', message: /in use by process/ });
+  });
+
+  t.test(`${name}: a lock bearing this process's PID that it does not hold is stale (a former PID 1, a crash then a reboot)`, async (t) => {
+    const dir = tempDir(t);
+    fs.writeFileSync(path.join(dir, 'lock'), `${process.pid}\n`);
+    const b = await open(dir);
+    t.teardown(() => b.close());
+    t.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), `${process.pid}\n`, 'taken over');
+    await t.rejects(open(dir), { code: 'E_PUBLISH', message: /in use by process/ }, 'and held: a second open in this process is still refused');
   });
 }
 

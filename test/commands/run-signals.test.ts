@@ -1,0 +1,64 @@
+/**
+ * Signals that reach `run` while it is still starting (loading models, opening the capture and
+ * the sink): a SIGTERM is kept and honoured once running (it used to be lost, and the daemon ran
+ * on), and a SIGHUP is a reload done once started (it used to end the process, which systemd
+ * counts as a clean exit and does not restart).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { BIN, cliEnv } from '../helpers/cli.js';
+
+const ROOT = process.getuid?.() === 0;
+// With the shipped models: loading them is the part of startup the signals arrive in.
+const ARGS = [BIN, 'run', '--set', 'capture.interfaces=lo', '--set', 'publish.sink=none'];
+
+function start(): { child: ReturnType<typeof spawn>; out: () => string; exited: Promise<{ code: number | null; signal: string | null }> } {
+  const child = spawn(process.execPath, ARGS, { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  return { child, out: () => out, exited };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `run` is loading its models (onnxruntime mapped into the process), before it runs. */
+async function whileStarting(pid: number, out: () => string): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    let maps = '';
+    try {
+      maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    } catch {
+      return false;
+    }
+    if (maps.includes('onnxruntime')) return !out().includes('eta-sensor running');
+    await sleep(5);
+  }
+  return false;
+}
+
+t.test('SIGTERM while starting: run starts, drains and exits 0', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  const r = start();
+  t.ok(await whileStarting(r.child.pid!, r.out), 'caught while starting');
+  r.child.kill('SIGTERM');
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), 15_000);
+  const end = await r.exited;
+  clearTimeout(timer);
+  t.same(end, { code: 0, signal: null }, r.out());
+  t.match(r.out(), /"msg":"eta-sensor stopped"/);
+});
+
+t.test('SIGHUP while starting: a reload once started, and run goes on', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  const r = start();
+  t.ok(await whileStarting(r.child.pid!, r.out), 'caught while starting');
+  r.child.kill('SIGHUP');
+  await sleep(3000);
+  t.equal(r.child.signalCode, null, 'not ended by the signal');
+  t.equal(r.child.exitCode, null, 'still running');
+  t.match(r.out(), /"msg":"reloaded configuration and models"/);
+  r.child.kill('SIGTERM');
+  const end = await r.exited;
+  t.same(end, { code: 0, signal: null }, r.out());
+});
