@@ -2,15 +2,15 @@
  * What `run` and `replay` share at startup: the sensor's name, the models
  * checked against what the input provides, the sink, and the summary.
  */
-import { hostname } from 'node:os';
 import type { AgentConfig } from './config.js';
 import type { Logger, Telemetry } from './events.js';
 import { FEATURE_NAMES } from './features/registry.js';
 import { loadModels, type LoadedModel } from './infer/models.js';
+import { sensorIdOf as publishSensorId } from './publish/mqtt-options.js';
 
 /** The configured sensor id, or the host name reduced to one valid MQTT topic level. */
 export function sensorIdOf(cfg: AgentConfig): string {
-  return cfg.publish.sensor_id || hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'eta-sensor';
+  return publishSensorId(cfg.publish);
 }
 
 /** Both models from the configuration, checked against the columns the input can supply. */

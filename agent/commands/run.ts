@@ -20,9 +20,11 @@ async function reload(path: string | undefined, sets: string[], env: NodeJS.Proc
     const models = await modelsFor(cfg, undefined, undefined, t.log);
     await pipeline.swapModels(models);
     logModels(t, models);
-    const restart = (['capture', 'flows', 'publish', 'infer'] as const).filter(
-      (k) => k !== 'infer' && JSON.stringify(cfg[k]) !== JSON.stringify(current[k]),
-    );
+    // Only the models and their thresholds are swapped in a running pipeline; every other change is
+    // named, so the log does not say "reloaded" over settings still in force from the start.
+    const kept = (c: AgentConfig, k: keyof AgentConfig): string =>
+      JSON.stringify(k === 'infer' ? { ...c.infer, app: null, attribution: null } : c[k]);
+    const restart = (Object.keys(cfg) as Array<keyof AgentConfig>).filter((k) => kept(cfg, k) !== kept(current, k));
     if (restart.length) t.log.warn({ sections: restart }, 'reloaded models; changes to these sections take effect at the next restart');
     else t.log.info('reloaded configuration and models');
   } catch (e) {

@@ -30,8 +30,9 @@ export interface MqttSettings {
   readonly insecure: boolean;
 }
 
+/** publish.sensor_id, else the host name made one topic level; the one rule for topics, records and logs. */
 export function sensorIdOf(c: PublishConfig): string {
-  return c.sensor_id !== '' ? c.sensor_id : os.hostname().replace(/[^A-Za-z0-9._-]/g, '_');
+  return c.sensor_id !== '' ? c.sensor_id : os.hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'eta-sensor';
 }
 
 export function topicsFor(prefix: string, sensorId: string): MqttTopics {

@@ -5,7 +5,9 @@
  * counts as a clean exit and does not restart).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { BIN, cliEnv } from '../helpers/cli.js';
 
@@ -61,4 +63,22 @@ t.test('SIGHUP while starting: a reload once started, and run goes on', { skip: 
   r.child.kill('SIGTERM');
   const end = await r.exited;
   t.same(end, { code: 0, signal: null }, r.out());
+});
+
+t.test('a reload names every changed section it does not apply (only the models and thresholds are swapped)', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-reload-'));
+  const cfg = join(dir, 'agent.yaml');
+  const base = 'capture:\n  interfaces: [lo]\npublish:\n  sink: none\ninfer:\n  app:\n    path: null\n  attribution:\n    path: null\n';
+  writeFileSync(cfg, base);
+  const child = spawn(process.execPath, [BIN, 'run', '-c', cfg], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.on('close', r));
+  for (let i = 0; i < 300 && !out.includes('eta-sensor running'); i++) await sleep(50);
+  writeFileSync(cfg, `${base}log:\n  level: warn\nmeta:\n  enabled: false\n`);
+  child.kill('SIGHUP');
+  for (let i = 0; i < 100 && !out.includes('next restart'); i++) await sleep(50);
+  t.match(out, /"sections":\["meta","log"\],"msg":"reloaded models; changes to these sections take effect at the next restart"/);
+  child.kill('SIGTERM');
+  await exited;
 });
