@@ -91,7 +91,14 @@ export class MqttSink implements Sink {
         });
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => client.end(true, {}, () => resolve()), msUntil(deadline));
+        const timer = setTimeout(() => {
+          // A broker that stopped answering leaves a clean end() waiting for acknowledgements, and
+          // mqtt.js ignores a forced end() once one is under way: close the socket, or it (and the
+          // keepalive timer) would hold the process until the keepalive gives up, past the deadline.
+          client.end(true);
+          (client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+          resolve();
+        }, msUntil(deadline));
         // Not connected (broker away, or still connecting): force, or a late connect would leave the socket open.
         client.end(!client.connected, {}, () => { clearTimeout(timer); resolve(); });
       });

@@ -31,6 +31,9 @@ export interface Broker {
   start(): Promise<void>;
   /** SIGTERM and wait for exit (mosquitto saves its database then, if persistent). */
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a broker that keeps its connections but answers nothing. */
+  freeze(): void;
+  thaw(): void;
   log(): string;
 }
 
@@ -100,6 +103,12 @@ export async function startBroker(t: Teardown, opts: BrokerOptions = {}): Promis
       } catch (err) {
         throw new Error(`mosquitto did not start: ${stderr}\n${broker.log()}`, { cause: err });
       }
+    },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       const c = child;
