@@ -6,7 +6,7 @@
  */
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
-import { createLogger, createTelemetry, report, type Telemetry } from '../events.js';
+import { createLogger, createTelemetry, type Telemetry } from '../events.js';
 import { describeError } from '../errors.js';
 import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
@@ -86,7 +86,13 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
     promiscuous: cfg.capture.promiscuous, bufferSize: cfg.capture.buffer_size,
     // An interface going down or away stops only its own capture; it is retried until it is back.
     onEvent: (e) => {
-      if (e.kind === 'stopped') report(t, 'capture', 'interface_stopped', { iface: e.iface, error: e.message, effect: 'retried every 5 s' }, 'error');
+      // Every outage is logged (not only the 1st, 10th, 100th... as data-path reports are): they are
+      // rare, and an operator matches each with its "resumed" line.
+      if (e.kind === 'stopped') {
+        t.counters.inc('capture.interface_stopped');
+        t.log.error({ stage: 'capture', reason: 'interface_stopped', count: t.counters.get('capture.interface_stopped'), iface: e.iface, error: e.message,
+          effect: 'retried every 5 s' }, `capture: ${e.iface} stopped`);
+      }
       else t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
     },
   });

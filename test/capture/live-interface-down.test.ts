@@ -5,11 +5,12 @@
  * assertion in its poll callback.)
  */
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { LiveSource, type LiveEvent } from '../../agent/capture/live-source.js';
 import type { Frame } from '../../agent/capture/types.js';
+import { BIN, cliEnv } from '../helpers/cli.js';
 
 const ok = process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0;
 
@@ -88,4 +89,30 @@ t.test('an interface that goes down between open() and run() is retried once run
   t.same(await running, { reason: 'stopped' }, 'resumed (and the handler stopped the source)');
   await new Promise((r) => setTimeout(r, 400));
   t.same(events.map((e) => e.kind), ['stopped', 'resumed'], 'no reopening after stop()');
+});
+
+t.test('run logs every outage of an interface, each matched by its "resumed"', { skip: ok ? false : 'needs root and iproute2', timeout: 60_000 }, async (t) => {
+  const id = randomBytes(2).toString('hex');
+  const a = `etr${id}a`;
+  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
+  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
+  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', `etr${id}b`);
+  ip('link', 'set', a, 'up');
+  const child = spawn(process.execPath, [BIN, 'run', '--set', `capture.interfaces=${a}`, '--set', 'publish.sink=none',
+    '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const count = (re: RegExp): number => out.split('\n').filter((l) => re.test(l)).length;
+  await until('running', () => out.includes('eta-sensor running'), 20_000);
+  for (let n = 1; n <= 2; n++) {
+    ip('link', 'set', a, 'down');
+    await until(`outage ${n} logged`, () => count(/"reason":"interface_stopped"/) === n, 10_000);
+    ip('link', 'set', a, 'up');
+    await until(`resume ${n} logged`, () => count(/resumed/) === n, 15_000);
+  }
+  t.match(out, new RegExp(`"count":2,"iface":"${a}"`), 'each outage counted');
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('close', r));
 });
