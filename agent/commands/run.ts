@@ -92,8 +92,9 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
         t.counters.inc('capture.interface_stopped');
         t.log.error({ stage: 'capture', reason: 'interface_stopped', count: t.counters.get('capture.interface_stopped'), iface: e.iface, error: e.message,
           effect: 'retried every 5 s' }, `capture: ${e.iface} stopped`);
+      } else {
+        t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
       }
-      else t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
     },
   });
   source.open();

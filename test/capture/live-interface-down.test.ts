@@ -4,7 +4,7 @@
  * (With the `cap` addon, the first `ip link set ... down` aborted the whole process on an
  * assertion in its poll callback.)
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,19 @@ import type { Frame } from '../../agent/capture/types.js';
 import { BIN, cliEnv } from '../helpers/cli.js';
 
 const ok = process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0;
+
+const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
+
+/** A veth pair named <prefix><id>a / <prefix><id>b, `a` up, deleted when the test ends. */
+function vethPair(t: Test, prefix: string): { a: string; b: string } {
+  const id = randomBytes(2).toString('hex');
+  const a = `${prefix}${id}a`;
+  const b = `${prefix}${id}b`;
+  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
+  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+  ip('link', 'set', a, 'up');
+  return { a, b };
+}
 
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -23,13 +36,7 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
 }
 
 t.test('an interface going down or away stops only its own capture, which resumes when it is back', { skip: ok ? false : 'needs root and iproute2' }, async (t) => {
-  const id = randomBytes(2).toString('hex');
-  const a = `etd${id}a`;
-  const b = `etd${id}b`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
-  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
-  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-  ip('link', 'set', a, 'up');
+  const { a, b } = vethPair(t, 'etd');
   ip('link', 'set', b, 'up');
 
   const events: LiveEvent[] = [];
@@ -69,12 +76,7 @@ t.test('an interface going down or away stops only its own capture, which resume
 });
 
 t.test('an interface that goes down between open() and run() is retried once running, and nothing reopens after stop()', { skip: ok ? false : 'needs root and iproute2' }, async (t) => {
-  const id = randomBytes(2).toString('hex');
-  const a = `etr${id}a`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
-  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
-  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', `etr${id}b`);
-  ip('link', 'set', a, 'up');
+  const { a } = vethPair(t, 'etr');
   const events: LiveEvent[] = [];
   const source = new LiveSource({
     interfaces: ['lo', a], filter: 'udp port 9', snaplen: 256, promiscuous: false, bufferSize: 1 << 20,
@@ -92,12 +94,7 @@ t.test('an interface that goes down between open() and run() is retried once run
 });
 
 t.test('run logs every outage of an interface, each matched by its "resumed"', { skip: ok ? false : 'needs root and iproute2', timeout: 60_000 }, async (t) => {
-  const id = randomBytes(2).toString('hex');
-  const a = `etr${id}a`;
-  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
-  t.teardown(() => { spawnSync('ip', ['link', 'del', a]); });
-  ip('link', 'add', a, 'type', 'veth', 'peer', 'name', `etr${id}b`);
-  ip('link', 'set', a, 'up');
+  const { a } = vethPair(t, 'etr');
   const child = spawn(process.execPath, [BIN, 'run', '--set', `capture.interfaces=${a}`, '--set', 'publish.sink=none',
     '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { child.kill('SIGKILL'); });
