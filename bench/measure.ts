@@ -38,15 +38,20 @@ export async function best(n: number, cmd: string, args: readonly string[], env?
  * machines (a metadata cost of 8.6% and then 43% within minutes, with the same code).
  */
 export async function bestInterleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[]> {
-  const bests: Array<Run | undefined> = cmds.map(() => undefined);
+  return (await interleaved(n, cmds)).map((runs) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a)));
+}
+
+/** Every run of each command, run in rounds as bestInterleaved does: runs[command][round]. */
+export async function interleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[][]> {
+  const runs: Run[][] = cmds.map(() => []);
   for (let i = 0; i < n; i++) {
     for (const [k, c] of cmds.entries()) {
       const r = await run(c.cmd, c.args);
       if (r.code !== 0) throw new Error(`${c.cmd} ${c.args.join(' ')} failed (${r.code}): ${r.stderr.slice(-500)}`);
-      if (!bests[k] || r.seconds < bests[k]!.seconds) bests[k] = r;
+      runs[k]!.push(r);
     }
   }
-  return bests as Run[];
+  return runs;
 }
 
 export function have(cmd: string): boolean {

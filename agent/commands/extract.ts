@@ -73,9 +73,10 @@ Examples:
     }
     progress.done();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const usage = process.resourceUsage();
     const stats = {
       input, ...meter.stats(), sourceSkipped: source.stats().skipped, rows: writer.rows, seconds, end,
-      maxRssKiB: process.resourceUsage().maxRSS,
+      maxRssKiB: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     };
     if (summary === 'json') io.stderr.write(JSON.stringify(stats) + '\n');
     else if (summary === 'text') io.stderr.write(summaryText(stats));

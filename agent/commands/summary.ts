@@ -10,6 +10,8 @@ export interface RunSummary extends MeterStats {
   end: SourceEnd;
   /** Peak resident memory of the process (KiB). */
   maxRssKiB: number;
+  /** CPU time of the whole process, all threads (user + system, seconds). */
+  cpuSeconds: number;
 }
 
 function list(rec: Record<string, number>): string {

@@ -58,8 +58,10 @@ t.test('standard input with -', async (t) => {
   const r = await runCli(['extract', '-', '--summary', 'json'], { input: readFileSync(pcap) });
   t.equal(r.code, 0, r.stderr);
   t.equal(parseCsv(r.stdout).length, 2);
-  const summary = JSON.parse(r.stderr) as { packets: number; rows: number };
+  const summary = JSON.parse(r.stderr) as { packets: number; rows: number; seconds: number; cpuSeconds: number };
   t.same([summary.packets, summary.rows], [3, 2]);
+  // The process's CPU time, all threads: at least the start-up of Node and the writer thread.
+  t.ok(summary.cpuSeconds > 0.01 && summary.cpuSeconds < 60, `cpuSeconds ${summary.cpuSeconds}`);
 });
 
 t.test('a truncated capture: flows before the damage written, file and offset named, exit 1', async (t) => {
