@@ -39,6 +39,7 @@
       "sources": [
         "agent/flows/native/flow_core.c",
         "agent/flows/native/bind_arrays.c",
+        "agent/flows/native/packet_view.c",
         "agent/flows/native/table.c",
         "agent/flows/native/accumulate.c",
         "agent/flows/native/fragments.c",

@@ -93,7 +93,7 @@ export function packetView(): Float64Array {
   return new Float64Array(flowCore().layout.viewLength);
 }
 
-/** The Packet object from a view the core filled, in flow_core.c's field order. */
+/** The Packet object from a view the core filled, in packet_view.h's field order. */
 export function fillPacket(p: Packet, v: Float64Array, buf: Buffer): Packet {
   p.ipVersion = v[0]!;
   p.s0 = v[1]!; p.s1 = v[2]!; p.s2 = v[3]!; p.s3 = v[4]!;
