@@ -44,6 +44,7 @@
         "agent/flows/native/accumulate.c",
         "agent/flows/native/fragments.c",
         "agent/flows/native/decode.c",
+        "agent/flows/native/link.c",
         "agent/meta/native/hello_watch.c"
       ],
       "cflags": [
