@@ -18,7 +18,9 @@
     {
       "target_name": "live_capture",
       "sources": [
-        "agent/capture/native/live_capture.c"
+        "agent/capture/native/live_capture.c",
+        "agent/capture/native/pcap_setup.c",
+        "agent/capture/native/capture_poll.c"
       ],
       "libraries": [
         "-lpcap"

@@ -15,6 +15,8 @@
  *     onPacket(capLength, wireLength, tsMicros): the packet's first capLength bytes are in `buffer`
  *     onError(message): the capture stopped (interface down or gone, read error); close() it
  *   close(handle)
+ *   checkFilter(filter, linkType, snaplen) -> libpcap's message, or undefined
+ * Opening libpcap is pcap_setup.c, the polling of an open capture capture_poll.c.
  * Plain Node-API and libuv; no C++.
  */
 #include <node_api.h>
@@ -24,133 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  napi_env env;
-  pcap_t *pcap;
-  uv_poll_t poll;
-  napi_ref buffer;
-  napi_ref on_packet;
-  napi_ref on_error;
-  napi_ref resource;
-  napi_async_context async;
-  uint8_t *data;
-  size_t length;
-  int polling;
-  int in_poll;       /* inside on_poll: a close() asked for from JavaScript is finished there */
-  int closing;       /* close() was asked for */
-  int close_started; /* uv_close called (once only) */
-  int closed;        /* on_closed ran: pcap and references released */
-  int finalized;     /* the JavaScript handle was collected: the struct may go once closed too */
-} Capture;
-
-/* Packets handled per wake-up at most: libuv's poll is level-triggered, so the rest is read on
- * the next turn of the loop, after timers, signals, other interfaces and the MQTT socket. */
-#define MAX_PACKETS_PER_WAKEUP 1024
+#include "capture_poll.h"
+#include "pcap_setup.h"
 
 static void throw_msg(napi_env env, const char *a, const char *b) {
   char msg[PCAP_ERRBUF_SIZE + 160];
   snprintf(msg, sizeof msg, "%s%s", a, b ? b : "");
   napi_throw_error(env, NULL, msg);
-}
-
-/* The struct lives while JavaScript holds its handle (a close() after the close is then harmless)
- * and until libuv let go of the poll handle, whichever is later. */
-static void on_closed(uv_handle_t *h) {
-  Capture *c = (Capture *)h->data;
-  pcap_close(c->pcap); /* after the poll handle is closed: libuv must not watch a closed fd */
-  napi_delete_reference(c->env, c->buffer);
-  napi_delete_reference(c->env, c->on_packet);
-  napi_delete_reference(c->env, c->on_error);
-  napi_delete_reference(c->env, c->resource);
-  napi_async_destroy(c->env, c->async);
-  c->closed = 1;
-  if (c->finalized) free(c);
-}
-
-static void finish_close(Capture *c) {
-  if (c->close_started) return;
-  c->close_started = 1;
-  if (c->polling) uv_poll_stop(&c->poll);
-  c->polling = 0;
-  uv_close((uv_handle_t *)&c->poll, on_closed);
-}
-
-/*
- * Calls one of the JavaScript callbacks. A throw there is the program's error, not the capture's:
- * it is reported as uncaught. Returns 0, or -1 when the callback threw.
- */
-static int call_js(Capture *c, napi_ref ref, size_t argc, napi_value *argv) {
-  napi_env env = c->env;
-  napi_value fn, recv;
-  napi_get_reference_value(env, ref, &fn);
-  napi_get_reference_value(env, c->resource, &recv);
-  if (napi_call_function(env, recv, fn, argc, argv, NULL) != napi_pending_exception) return 0;
-  napi_value exc;
-  napi_get_and_clear_last_exception(env, &exc);
-  napi_fatal_exception(env, exc);
-  return -1;
-}
-
-/* Called for each packet inside pcap_dispatch, within the callback scope opened in on_poll. */
-static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes) {
-  Capture *c = (Capture *)user;
-  if (c->closing) return;
-  napi_env env = c->env;
-  napi_handle_scope hs; /* per packet: a wake-up's packets must not pile up their handles */
-  napi_open_handle_scope(env, &hs);
-  size_t n = hdr->caplen < c->length ? hdr->caplen : c->length;
-  memcpy(c->data, bytes, n);
-  napi_value argv[3];
-  napi_create_uint32(env, (uint32_t)n, &argv[0]);
-  napi_create_uint32(env, hdr->len, &argv[1]);
-  napi_create_double(env, (double)hdr->ts.tv_sec * 1e6 + (double)hdr->ts.tv_usec, &argv[2]);
-  if (call_js(c, c->on_packet, 3, argv) != 0) pcap_breakloop(c->pcap);
-  napi_close_handle_scope(env, hs);
-}
-
-static void report_error(Capture *c, const char *what, const char *detail) {
-  napi_env env = c->env;
-  char msg[PCAP_ERRBUF_SIZE + 160];
-  snprintf(msg, sizeof msg, "%s%s%s", what, detail && *detail ? ": " : "", detail ? detail : "");
-  napi_value arg;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &arg);
-  call_js(c, c->on_error, 1, &arg);
-}
-
-static void on_poll(uv_poll_t *h, int status, int events) {
-  Capture *c = (Capture *)h->data;
-  if (c->closing) return;
-  napi_env env = c->env;
-  napi_handle_scope hs;
-  napi_open_handle_scope(env, &hs);
-  napi_value resource;
-  napi_get_reference_value(env, c->resource, &resource);
-  napi_callback_scope cs;
-  /* One callback scope per wake-up, not per packet: promises and nextTicks run once after the batch. */
-  napi_open_callback_scope(env, resource, c->async, &cs);
-  c->in_poll = 1;
-  if (status < 0) {
-    /* libuv saw POLLERR: the socket's interface went down or away. Stop watching it. */
-    uv_poll_stop(&c->poll);
-    c->polling = 0;
-    report_error(c, "capture stopped", uv_strerror(status));
-  } else if (events & UV_READABLE) {
-    int n, total = 0;
-    do {
-      n = pcap_dispatch(c->pcap, 64, on_packet, (u_char *)c);
-      if (n > 0) total += n;
-    } while (n > 0 && !c->closing && total < MAX_PACKETS_PER_WAKEUP);
-    if (n == PCAP_ERROR && !c->closing) {
-      uv_poll_stop(&c->poll);
-      c->polling = 0;
-      report_error(c, "capture stopped", pcap_geterr(c->pcap));
-    }
-  }
-  /* Closing the callback scope runs queued microtasks and ticks, which may call close(): still "in poll". */
-  napi_close_callback_scope(env, cs);
-  napi_close_handle_scope(env, hs);
-  c->in_poll = 0;
-  if (c->closing) finish_close(c);
 }
 
 /* The whole string or nothing: too long, or holding a NUL that would cut it short in C, is refused. */
@@ -170,7 +52,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   else if (!c->closing) {
     /* Dropped without close(): close now; on_closed frees. */
     c->closing = 1;
-    if (!c->in_poll) finish_close(c);
+    if (!c->in_poll) capture_finish_close(c);
   }
 }
 
@@ -193,49 +75,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "open(): bad arguments (device and filter must be strings without NUL, at most 255 and 8191 bytes)");
     return NULL;
   }
-  char err[PCAP_ERRBUF_SIZE];
-  err[0] = 0;
-  pcap_t *p = pcap_create(device, err);
+  char msg[PCAP_ERRBUF_SIZE + 160];
+  const char *warning = "";
+  pcap_t *p = pcap_setup_open(device, filter, snaplen, promisc, bufsize, &warning, msg, sizeof msg);
   if (!p) {
-    throw_msg(env, err, NULL);
-    return NULL;
-  }
-  pcap_set_snaplen(p, snaplen);
-  pcap_set_promisc(p, promisc ? 1 : 0);
-  pcap_set_buffer_size(p, bufsize);
-  pcap_set_immediate_mode(p, 1);
-  int rc = pcap_activate(p);
-  if (rc < 0) {
-    /* PCAP_ERROR carries its text in pcap_geterr; the specific codes are named by pcap_statustostr. */
-    char msg[PCAP_ERRBUF_SIZE + 128];
-    const char *status = pcap_statustostr(rc);
-    const char *detail = pcap_geterr(p);
-    /* Some libpcap versions put the status text itself in the error buffer: say it once. */
-    int extra = detail && *detail && strcmp(detail, status) != 0;
-    snprintf(msg, sizeof msg, "%s%s%s", status, extra ? ": " : "", extra ? detail : "");
-    pcap_close(p);
     throw_msg(env, msg, NULL);
-    return NULL;
-  }
-  const char *warning = rc > 0 ? pcap_statustostr(rc) : "";
-  if (filter[0]) {
-    struct bpf_program prog;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      throw_msg(env, "filter: ", pcap_geterr(p));
-      pcap_close(p);
-      return NULL;
-    }
-    int bad = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
-    if (bad != 0) {
-      throw_msg(env, "filter: ", pcap_geterr(p));
-      pcap_close(p);
-      return NULL;
-    }
-  }
-  if (pcap_setnonblock(p, 1, err) != 0) {
-    throw_msg(env, "nonblocking mode: ", err);
-    pcap_close(p);
     return NULL;
   }
   int fd = pcap_get_selectable_fd(p);
@@ -269,15 +113,15 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (uvrc != 0) {
     /* Never initialised, so never closed by libuv: release here. */
     c->finalized = 1;
-    on_closed((uv_handle_t *)&c->poll);
+    capture_on_closed((uv_handle_t *)&c->poll);
     throw_msg(env, "cannot poll the capture: ", uv_strerror(uvrc));
     return NULL;
   }
-  uvrc = uv_poll_start(&c->poll, UV_READABLE, on_poll);
+  uvrc = uv_poll_start(&c->poll, UV_READABLE, capture_on_poll);
   if (uvrc != 0) {
     c->closing = 1;
     c->finalized = 1; /* no handle is handed out */
-    finish_close(c);  /* on_closed releases and frees */
+    capture_finish_close(c);  /* on_closed releases and frees */
     throw_msg(env, "cannot poll the capture: ", uv_strerror(uvrc));
     return NULL;
   }
@@ -309,7 +153,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   if (c->closing) return NULL;
   c->closing = 1;
   if (c->in_poll) pcap_breakloop(c->pcap); /* on_poll finishes the close when it returns */
-  else finish_close(c);
+  else capture_finish_close(c);
   return NULL;
 }
 
@@ -333,19 +177,14 @@ static napi_value CheckFilter(napi_env env, napi_callback_info info) {
     napi_create_string_utf8(env, "the filter must be at most 8,191 bytes without NUL characters", NAPI_AUTO_LENGTH, &out);
     return out;
   }
-  pcap_t *p = pcap_open_dead(link, snaplen);
-  if (!p) {
-    napi_throw_error(env, NULL, "pcap_open_dead failed");
+  char msg[PCAP_ERRBUF_SIZE + 160];
+  int r = pcap_setup_check_filter(filter, link, snaplen, msg, sizeof msg);
+  if (r < 0) {
+    napi_throw_error(env, NULL, msg);
     return NULL;
   }
-  struct bpf_program prog;
-  if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    napi_create_string_utf8(env, pcap_geterr(p), NAPI_AUTO_LENGTH, &out);
-  } else {
-    pcap_freecode(&prog);
-    napi_get_undefined(env, &out);
-  }
-  pcap_close(p);
+  if (r > 0) napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &out);
+  else napi_get_undefined(env, &out);
   return out;
 }
 
