@@ -107,6 +107,20 @@ export class Segments {
     }
   }
 
+  /**
+   * After recovery: the cursor of the first record not acknowledged (the saved position `acked`,
+   * at `ackedAt` when that falls inside a segment), the segments before it removed.
+   */
+  firstUnacked(acked: number, ackedAt: { readonly seg: number; readonly off: number } | undefined): Cursor {
+    const first = this.list.find((s) => s.base + s.count > acked && s.count > 0);
+    const active = this.active();
+    const head = ackedAt ? { seq: acked, ...ackedAt }
+      : first ? { seq: first.base, seg: first.base, off: 0 }
+      : { seq: active.base + active.count, seg: active.base, off: active.bytes };
+    this.removeBefore(head);
+    return this.normalize(head, true);
+  }
+
   /** Records and bytes from cursor `a` up to `b` (b at or after a). */
   between(a: Cursor, b: Cursor): { records: number; bytes: number } {
     let records = 0;

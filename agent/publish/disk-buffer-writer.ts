@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { report, type Telemetry } from '../events.js';
-import type { FsyncPolicy } from './disk-buffer.js';
+import type { FsyncPolicy } from './disk-buffer-types.js';
 
 export class SegmentWriter {
   private fd = -1;

@@ -26,44 +26,16 @@
  * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
  */
 import * as fs from 'node:fs';
-import { report, type Telemetry } from '../events.js';
+import { report } from '../events.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, writeHeader } from './disk-buffer-format.js';
 import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
 import { recoverDir } from './disk-buffer-recover.js';
 import { Segments, type Cursor, type Segment } from './disk-buffer-segments.js';
+import type { BufferedRecord, DiskBufferOptions, DiskBufferStats, DropReason } from './disk-buffer-types.js';
 import { SegmentWriter } from './disk-buffer-writer.js';
 
 export type { Cursor } from './disk-buffer-segments.js';
-
-export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
-export type FsyncPolicy = 'always' | 'interval' | 'never';
-
-export interface DiskBufferOptions {
-  readonly dir: string;
-  /** Upper bound on the framed bytes (8 + payload each) of unacknowledged records. */
-  readonly maxBytes: number;
-  readonly overflow: OverflowPolicy;
-  readonly fsync: FsyncPolicy;
-  readonly fsyncIntervalMs: number;
-  /** Segment size; defaults to maxBytes/16 clamped to [64 KiB, 16 MiB]. */
-  readonly segmentBytes?: number;
-  readonly telemetry: Telemetry;
-}
-
-export interface BufferedRecord {
-  readonly payload: Buffer;
-  /** Cursor just after this record: pass it to ack() once the record is delivered. */
-  readonly next: Cursor;
-}
-
-export type DropReason = 'overflow' | 'too_large' | 'io_error' | 'torn_tail' | 'corrupt';
-
-export interface DiskBufferStats {
-  readonly records: number;
-  readonly bytes: number;
-  readonly segments: number;
-  readonly dropped: Readonly<Record<DropReason, number>>;
-}
+export type { BufferedRecord, DiskBufferOptions, DiskBufferStats, DropReason, FsyncPolicy, OverflowPolicy } from './disk-buffer-types.js';
 
 const POSITION_INTERVAL_MS = 1000;
 const READ_CHUNK = 256 * 1024;
@@ -242,13 +214,7 @@ export class DiskBuffer {
     } else {
       this.writer.reopen(last.file);
     }
-    const first = this.segs.list.find((s) => s.base + s.count > r.acked && s.count > 0);
-    const active = this.segs.active();
-    this.head = r.ackedAt ? { seq: r.acked, ...r.ackedAt }
-      : first ? { seq: first.base, seg: first.base, off: 0 }
-      : { seq: active.base + active.count, seg: active.base, off: active.bytes };
-    this.segs.removeBefore(this.head);
-    this.head = this.segs.normalize(this.head, true);
+    this.head = this.segs.firstUnacked(r.acked, r.ackedAt);
     const all = this.segs.between(this.head, this.segs.tail());
     this.liveRecords = all.records;
     this.liveBytes = all.bytes;
@@ -272,10 +238,6 @@ export class DiskBuffer {
     seg.count += count;
     this.liveBytes += data.length;
     this.liveRecords += count;
-  }
-
-  private trySync(fn: () => void): void {
-    this.writer.attempt(fn);
   }
 
   // ---- consuming ----
@@ -313,7 +275,7 @@ export class DiskBuffer {
    */
   private skipCorrupt(seg: Segment, at: Cursor): Cursor {
     const lost = { records: seg.base + seg.count - at.seq, bytes: seg.bytes - at.off };
-    this.trySync(() => fs.truncateSync(seg.file, at.off));
+    this.writer.attempt(() => fs.truncateSync(seg.file, at.off));
     seg.count -= lost.records;
     seg.bytes = at.off;
     this.liveRecords -= lost.records;
@@ -324,7 +286,7 @@ export class DiskBuffer {
 
   private savePosition(): void {
     if (this.head.seq === this.savedHead) return;
-    this.trySync(() => writePosition(this.opts.dir, this.head.seq));
+    this.writer.attempt(() => writePosition(this.opts.dir, this.head.seq));
     this.savedHead = this.head.seq;
   }
 
