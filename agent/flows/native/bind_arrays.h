@@ -12,6 +12,15 @@
 
 #include "table.h"
 
+/* In a binding returning napi_value, with `env` in scope: a failed Node-API call throws and returns NULL. */
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, "E_FLOW_CORE", "flow core: " #call " failed"); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
 /* The data of typed array v (called `name` in messages) of type want with exactly length elements. */
 void *bind_typed(napi_env env, napi_value v, const char *name, napi_typedarray_type want, size_t length);
 /* cols: the columns object of a table of n slots. */

@@ -25,14 +25,6 @@ typedef struct {
   double *view;
 } core_t;
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, "E_FLOW_CORE", "flow core: " #call " failed"); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
 
 /* table.c's on_end: calls onEnd(slot, reason); nonzero when it threw (the exception stays pending). */
 static int on_end(void *ctx, int32_t slot, int reason) {

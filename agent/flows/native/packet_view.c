@@ -5,14 +5,6 @@
 #include "packet_view.h"
 #include "table.h"
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, "E_FLOW_CORE", "flow core: " #call " failed"); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
 void packet_view_copy(const packet_t *p, double *v) {
   v[PV_IP_VERSION] = p->ip_version;
   for (int i = 0; i < 4; i++) {
