@@ -122,6 +122,11 @@ export class PcapngParser implements RecordParser {
   }
 
   private packet(buf: Buffer, p: number, len: number, ifaceId: number, tsAt: number, hdr: number): void {
+    // Too short for its fixed fields: the interface id and lengths read would be the next block's.
+    if (len < hdr + 4) {
+      this.skip('bad-packet-block');
+      return;
+    }
     const iface = this.ifaces[ifaceId];
     if (iface === undefined || iface.linkType < 0) {
       this.skip('unknown-interface');
@@ -138,6 +143,10 @@ export class PcapngParser implements RecordParser {
   }
 
   private simplePacket(buf: Buffer, p: number, len: number): void {
+    if (len < 16) {
+      this.skip('bad-packet-block');
+      return;
+    }
     const iface = this.ifaces[0];
     if (iface === undefined || iface.linkType < 0) {
       this.skip('unknown-interface');
@@ -151,6 +160,11 @@ export class PcapngParser implements RecordParser {
   }
 
   private emit(buf: Buffer, off: number, capLen: number, wireLen: number, ts: number, ifaceId: number, linkType: number): void {
+    // The checks above keep frames inside their block; this one keeps a slip there from stopping the run.
+    if (!(capLen >= 0) || off + capLen > buf.length) {
+      this.skip('bad-packet-block');
+      return;
+    }
     const f = this.frame;
     f.buf = buf;
     f.offset = off;

@@ -84,3 +84,25 @@ t.test('damaged blocks end the read with an error and keep earlier packets', asy
   t.match(cut.end.message, /truncated/);
   t.equal(cut.frames.length, 1);
 });
+
+t.test('packet blocks too short for their fixed fields are counted and skipped, the read goes on', async (t) => {
+  // Found by review: a 12-byte simple packet block gave a negative captured length, which stopped
+  // extract with "frame lies outside the buffer" and lost every flow; a 12-byte enhanced packet
+  // block was read as interface 12 (its trailing length).
+  const short = (type: number): Buffer => {
+    const b = Buffer.alloc(12);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(12, 4);
+    b.writeUInt32LE(12, 8);
+    return b;
+  };
+  const buf = Buffer.concat([
+    shb(), idb({ linkType: 1 }), epb({ ts: 1.7e15, data: Buffer.from('a') }),
+    short(3), short(6), short(2),
+    epb({ ts: 1.7e15 + 1, data: Buffer.from('b') }),
+  ]);
+  const { frames, src, end } = await read(buf);
+  t.equal(end.reason, 'eof');
+  t.same(frames.map((f) => f.data), ['a', 'b']);
+  t.same(src.stats().skipped, { 'bad-packet-block': 3 });
+});
