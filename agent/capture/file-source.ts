@@ -26,8 +26,9 @@ export class FileSource implements PacketSource {
   private bytes = 0;
   private readonly progress: ReadProgress = { position: 0, size: 0 };
   private parser: RecordParser | undefined;
-  /** Opened by open() ahead of run(). */
+  /** Opened by open() ahead of run(), and its first bytes when it is a regular file. */
   private opened: ByteInput | undefined;
+  private head: { bytes: Buffer; format: CaptureFormat } | undefined;
   /** The input being read, so that stop() can end a read waiting on an idle pipe. */
   private reading: ByteInput | undefined;
 
@@ -41,6 +42,20 @@ export class FileSource implements PacketSource {
    */
   async open(): Promise<void> {
     this.opened ??= await openCapture(this.path);
+    // A file that is not a capture at all is refused here too (a pipe's first bytes may be long in coming: run() checks those).
+    if (this.opened.regular && this.head === undefined) this.head = await this.sniff(this.opened);
+  }
+
+  /** The first bytes of the input, which must name a capture format (they are handed to the reader as a prefix). */
+  private async sniff(input: ByteInput): Promise<{ bytes: Buffer; format: CaptureFormat }> {
+    const bytes = await readHead(input, 4);
+    const format = detectFormat(bytes);
+    if (format === undefined) {
+      const what = bytes.length < 4 ? 'the file is empty or shorter than a capture header' : 'unknown magic number';
+      throw new StartupError('E_INPUT', `${this.description} is not a pcap or pcapng capture (${what})`,
+        'give a libpcap (.pcap) or pcapng (.pcapng) capture; a feature CSV is read by `replay` when its name ends in .csv');
+    }
+    return { bytes, format };
   }
 
   async run(onFrame: (frame: Frame) => void, opts: RunOptions = {}): Promise<SourceEnd> {
@@ -57,13 +72,8 @@ export class FileSource implements PacketSource {
 
   private async read(input: ByteInput, onFrame: (frame: Frame) => void, opts: RunOptions): Promise<SourceEnd> {
     // A pipe cannot be re-read from offset 0: the sniffed bytes are handed to the reader as a prefix.
-    const head = await readHead(input, 4);
-    const format = detectFormat(head);
-    if (format === undefined) {
-      const what = head.length < 4 ? 'the file is empty or shorter than a capture header' : 'unknown magic number';
-      throw new StartupError('E_INPUT', `${this.description} is not a pcap or pcapng capture (${what})`,
-        'give a libpcap (.pcap) or pcapng (.pcapng) capture; a feature CSV is read by `replay` when its name ends in .csv');
-    }
+    const { bytes: head, format } = this.head ?? (await this.sniff(input));
+    this.head = undefined;
     const frame = newFrame();
     const count = (f: Frame): void => {
       this.frames++;

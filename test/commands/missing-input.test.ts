@@ -70,6 +70,30 @@ t.test('a missing input leaves an existing output file as it was (extract, repla
   }
 });
 
+t.test('an input that is not a capture leaves an existing output file as it was (extract, replay)', async (t) => {
+  // Found by review: the format was checked only once the output had been opened (and emptied).
+  const junk = join(dir, 'junk.pcap');
+  writeFileSync(junk, 'not a capture\n');
+  for (const [cmd, out] of [['extract', 'keep2.csv'], ['replay', 'keep2.jsonl']] as const) {
+    const keep = join(dir, out);
+    writeFileSync(keep, 'precious\n');
+    const r = await runCli([cmd, junk, '-o', keep]);
+    t.equal(r.code, 1, `${cmd}: ${r.stderr}`);
+    t.match(r.stderr, /junk\.pcap is not a pcap or pcapng capture \(unknown magic number\)/);
+    t.equal(readFileSync(keep, 'utf8'), 'precious\n', `${cmd} did not touch ${out}`);
+  }
+});
+
+t.test('a capture read from a named pipe is streamed (positional reads fail there with ESPIPE)', async (t) => {
+  const fifo = join(dir, 'capture.pcap');
+  execFileSync('mkfifo', [fifo]);
+  const running = runCli(['extract', fifo, '--summary', 'none']);
+  createWriteStream(fifo).end(readFileSync('samples/lo-sessions.pcap'));
+  const r = await running;
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim().split('\n').length, 8, 'the header and the 7 flows of the sample');
+});
+
 t.test('the input given as the output is refused, under its own name or another (extract, replay)', async (t) => {
   const capture = join(dir, 'same.pcap');
   copyFileSync('samples/lo-sessions.pcap', capture);
