@@ -23,11 +23,13 @@ import { optBool, optOutput, optString, optStrings, type Command } from './comma
 function sinkConfig(cfg: AgentConfig, out: string | undefined, mqtt: string | undefined, bufferConfigured: boolean): { publish: PublishConfig; tempBuffer?: string } {
   const p = cfg.publish;
   if (out) return { publish: { ...p, sink: 'file', file: { path: out } } };
-  if (mqtt) {
-    const tempBuffer = bufferConfigured ? undefined : mkdtempSync(join(tmpdir(), 'eta-replay-buffer-'));
-    return { publish: { ...p, sink: 'mqtt', mqtt: { ...p.mqtt, url: mqtt }, buffer: { ...p.buffer, dir: tempBuffer ?? p.buffer.dir } }, ...(tempBuffer ? { tempBuffer } : {}) };
-  }
-  return { publish: p };
+  // MQTT from --mqtt or from the configuration (-c, --set publish.sink=mqtt): without a
+  // publish.buffer.dir of its own, a replay buffers in a private directory, never in the daemon's
+  // (found by review: --set publish.sink=mqtt wrote into /var/lib/eta-sensor/buffer).
+  if (!mqtt && p.sink !== 'mqtt') return { publish: p };
+  const tempBuffer = bufferConfigured ? undefined : mkdtempSync(join(tmpdir(), 'eta-replay-buffer-'));
+  const url = mqtt ?? p.mqtt.url;
+  return { publish: { ...p, sink: 'mqtt', mqtt: { ...p.mqtt, url }, buffer: { ...p.buffer, dir: tempBuffer ?? p.buffer.dir } }, ...(tempBuffer ? { tempBuffer } : {}) };
 }
 
 export const command: Command = {

@@ -52,3 +52,12 @@ t.test('with -c, the buffer is still a private one unless the configuration name
   t.equal(named.code, 1);
   t.match(named.stderr, `they are kept in ${join(dir, 'buf')}, and`);
 });
+
+t.test('MQTT chosen by the configuration (publish.sink=mqtt, no --mqtt) also buffers in a private folder', async (t) => {
+  // Found by review: without --mqtt, a replay wrote into the daemon's /var/lib/eta-sensor/buffer.
+  const r = await runCli(['replay', sample, '--set', 'publish.sink=mqtt', '--set', 'publish.mqtt.url=mqtt://127.0.0.1:1', '--wait', '1']);
+  t.equal(r.code, 1, r.stderr);
+  const kept = /they are kept in (\S+), and/.exec(r.stderr)?.[1];
+  t.ok(kept?.startsWith(join(tmpdir(), 'eta-replay-buffer-')), `a private buffer: ${kept}`);
+  if (kept) rmSync(kept, { recursive: true, force: true });
+});

@@ -66,10 +66,12 @@ t.test('replay to a broker that is away: not claimed as published, kept, and sen
   t.equal(sub.messages.length, 14, 'the 7 kept records, then the 7 of this run');
 
   // A private buffer directory that was emptied is removed: replays do not leave one each in /tmp.
-  const before = readdirSync(tmpdir()).filter((f) => f.startsWith('eta-replay-buffer-')).length;
-  const ok = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names]);
+  // In a temporary folder of its own: other tests make and remove such directories meanwhile.
+  const own = mkdtempSync(join(tmpdir(), 'eta-replay-tmp-'));
+  t.teardown(() => rmSync(own, { recursive: true, force: true }));
+  const ok = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names], { env: { TMPDIR: own } });
   t.equal(ok.code, 0, ok.stderr);
-  t.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('eta-replay-buffer-')).length, before, 'no buffer directory left behind');
+  t.same(readdirSync(own).filter((f) => f.startsWith('eta-replay-buffer-')), [], 'no buffer directory left behind');
 });
 
 t.test('replay whose sink loses records says so and exits 1 (here: standard output opened read-only)', async (t) => {
