@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { liveCapture } from '../capture/live-capture.js';
 import { interfaceLink } from '../capture/interface-link.js';
 import { loadConfig, type AgentConfig } from '../config.js';
+import { folderProblem } from '../lib/make-dir.js';
 import { ConfigError, StartupError } from '../errors.js';
 import { mqttSettings } from '../publish/mqtt-options.js';
 import { modelsFor } from '../service.js';
@@ -29,7 +30,8 @@ async function fileIssues(cfg: AgentConfig): Promise<string[]> {
     } catch (e) {
       note(e);
     }
-    if (isFile(p.buffer.dir)) issues.push(`publish.buffer.dir: ${p.buffer.dir} is a file, not a folder`);
+    const problem = folderProblem(p.buffer.dir);
+    if (problem) issues.push(`publish.buffer.dir: ${problem}`);
   }
   if (p.sink === 'file' && !isDir(dirname(p.file.path))) {
     issues.push(`publish.file.path: the folder of ${p.file.path} does not exist`);
@@ -37,8 +39,13 @@ async function fileIssues(cfg: AgentConfig): Promise<string[]> {
   return issues;
 }
 
-const isFile = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
-const isDir = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+const isDir = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // missing, or a file in its path (ENOTDIR)
+  }
+};
 
 export const command: Command = {
   name: 'check-config',

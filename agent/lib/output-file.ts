@@ -6,9 +6,10 @@
  * /dev/full became one), so those are written to directly, and a directory is refused.
  */
 import { statSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
+import { makeDirSync } from './make-dir.js';
 
 /** How to write `path`: through a temporary file renamed into place, or directly. */
 export type OutputMode = { kind: 'atomic'; tmp: string } | { kind: 'direct' };
@@ -39,7 +40,7 @@ export async function settleOutput(path: string, mode: OutputMode, complete: boo
 export async function writeOutput(path: string, bytes: Uint8Array | string): Promise<void> {
   const mode = outputMode(path);
   try {
-    if (mode.kind === 'atomic') await mkdir(dirname(path), { recursive: true });
+    if (mode.kind === 'atomic') makeDirSync(dirname(path));
     await writeFile(mode.kind === 'atomic' ? mode.tmp : path, bytes);
     await settleOutput(path, mode, true);
   } catch (e) {

@@ -27,6 +27,7 @@
  */
 import * as fs from 'node:fs';
 import { report } from '../events.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, writeHeader } from './disk-buffer-format.js';
 import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
 import { recoverDir } from './disk-buffer-recover.js';
@@ -65,7 +66,7 @@ export class DiskBuffer {
   static async open(opts: DiskBufferOptions): Promise<DiskBuffer> {
     const b = new DiskBuffer(opts);
     try {
-      fs.mkdirSync(opts.dir, { recursive: true });
+      makeDirSync(opts.dir);
       fs.accessSync(opts.dir, fs.constants.W_OK | fs.constants.R_OK);
     } catch (err) {
       throw unusable(opts.dir, err);

@@ -68,6 +68,11 @@ t.test('check-config reads the files the configuration names, as run would', asy
     ['a buffer folder that is a file', ['publish.sink=mqtt', `publish.buffer.dir=${notOnnx}`], `  - publish.buffer.dir: ${notOnnx} is a file, not a folder\n`],
     ['an output file in a missing folder', ['publish.sink=file', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
       `  - publish.file.path: the folder of ${join(dir, 'no', 'x.jsonl')} does not exist\n`],
+    // Found by review: these two gave exit 1 and a bare "ENOTDIR: not a directory, stat ...".
+    ['a buffer folder below a file', ['publish.sink=mqtt', `publish.buffer.dir=${join(notOnnx, 'sub')}`],
+      `  - publish.buffer.dir: ${notOnnx}, in the path of ${join(notOnnx, 'sub')}, is a file, not a folder\n`],
+    ['an output file below a file', ['publish.sink=file', `publish.file.path=${join(notOnnx, 'x.jsonl')}`],
+      `  - publish.file.path: the folder of ${join(notOnnx, 'x.jsonl')} does not exist\n`],
   ];
   for (const [what, sets, message] of cases) {
     const r = await runCli(['check-config', ...sets.flatMap((s) => ['--set', s])]);

@@ -48,6 +48,14 @@ for (const [what, args, message] of cases) {
   });
 }
 
+t.test('a buffer folder that cannot be made under /proc is an error, not a hang', async (t) => {
+  // Found by review: Node 20's recursive mkdir never returns there, and ignored SIGTERM meanwhile.
+  const r = await runCli(['replay', 'samples/lo-sessions.pcap', '--mqtt', 'mqtt://127.0.0.1:1', '--set', 'publish.buffer.dir=/proc/eta-nope/buf'],
+    { timeoutMs: 30_000 });
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stderr, /cannot use publish buffer directory \/proc\/eta-nope\/buf: ENOENT/);
+});
+
 t.test('a CSV read from a named pipe still works: only regular files are checked for a capture', async (t) => {
   const fifo = join(dir, 'flows.fifo');
   execFileSync('mkfifo', [fifo]);
