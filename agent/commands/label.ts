@@ -90,6 +90,11 @@ Examples:
       input, output: dryRun ? null : outPath ?? io.stdout, pcap, labeler,
       unlabeled, signal: io.signal,
     });
+    if (run.stopped) {
+      io.stderr.write(`eta-sensor label: stopped after ${run.rowsRead} rows, before the end of ${input}`
+        + `${outPath !== undefined && !dryRun ? `; ${outPath} was left as it was` : ''}\n`);
+      return 130;
+    }
     const report = buildReport({ input, output: dryRun ? null : outPath ?? null, stats: labeler.stats, run, unlabeled, flows, rules, top });
     const sink = toStdout ? io.stderr : io.stdout;
     sink.write(optBool(args, 'json') ? `${JSON.stringify(report)}\n` : reportText(report, dryRun));

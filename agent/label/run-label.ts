@@ -41,6 +41,8 @@ export interface LabelRunResult {
   /** Rows skipped because their identity columns could not be read. */
   readonly badRows: number;
   readonly examples: readonly string[];
+  /** Stopped by the signal before the end of the input: an output file was left as it was. */
+  readonly stopped: boolean;
 }
 
 const KEY_COLUMNS = ['src_ip', 'src_port', 'dst_ip', 'dst_port', 'proto'] as const;
@@ -106,7 +108,8 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
       }
       if (o.signal?.aborted) break;
     }
-    done = true;
+    // Stopped (Ctrl-C) before the end: the partial output is not renamed over the file (found by review).
+    done = !o.signal?.aborted;
   } catch (e) {
     if (e instanceof StartupError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -120,7 +123,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
     if (file !== null) await settleOutput(file.path, file.mode, done && header !== undefined);
   }
   if (!header) throw new StartupError('E_DATA', `${o.input} is empty: expected the header line of \`eta-sensor extract\` output`);
-  return { rowsRead, rowsWritten: Math.max(0, (writer?.lines ?? 1) - 1), badRows, examples };
+  return { rowsRead, rowsWritten: Math.max(0, (writer?.lines ?? 1) - 1), badRows, examples, stopped: !done };
 }
 
 function inputColumns(header: readonly string[], path: string): Record<string, number> {

@@ -1,6 +1,6 @@
 // The 5-tuple join of `label --labels`: orientation, captures, IPv6 spellings, lines sharing a 5-tuple.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadCategories } from '../../agent/label/categories.js';
@@ -114,4 +114,23 @@ t.test('labels files that cannot be used name the line', async (t) => {
   await t.rejects(loadFlowLabels(noCols), /lacks the column\(s\) src_port.*dst_port.*l4 or proto/);
   const badIp = labelsCsv(dir, [{ src: '10.0.0.1', sport: 1, dst: 'host', dport: 2, app: 'x' }]);
   await t.rejects(loadFlowLabels(badIp), /:2: dst_ip "host" is not an address/);
+});
+
+t.test('stopped by the signal before the end: the output file is left as it was, and the run says so', async (t) => {
+  // Found by review: Ctrl-C renamed the half-written file over the output and the command exited 0.
+  const dir = tempDir();
+  const flows: Flow[] = Array.from({ length: 50 }, (_, i) => ({ src: '10.0.0.1', sport: 40000 + i, dst: '192.0.2.9', dport: 443 }));
+  const input = flowCsv(dir, 'flows.csv', flows);
+  const index = await loadFlowLabels(labelsCsv(dir, []));
+  const labeler = new Labeler({ flows: index, categories: await loadCategories(DEFAULT_CATEGORIES) });
+  const out = join(dir, 'out.csv');
+  writeFileSync(out, 'precious\n');
+  const ac = new AbortController();
+  ac.abort();
+  const run = await runLabel({ input, output: out, pcap: 'a.pcap', labeler, unlabeled: 'unknown', signal: ac.signal });
+  t.equal(run.stopped, true);
+  t.equal(readFileSync(out, 'utf8'), 'precious\n');
+  const whole = await runLabel({ input, output: out, pcap: 'a.pcap', labeler, unlabeled: 'unknown' });
+  t.equal(whole.stopped, false);
+  t.equal(whole.rowsWritten, 50);
 });
