@@ -11,7 +11,7 @@ import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
-import { cleanHeader } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
@@ -31,7 +31,7 @@ export interface CsvRowsResult {
 
 /** The header of a CSV file: column names as training takes them (trimmed, duplicates renamed, lib/csv-header.ts). */
 export async function csvHeader(path: string): Promise<string[]> {
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to_line: 1, trim: true, bom: true }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to_line: 1, trim: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
   try {
     for await (const rec of parser) return cleanHeader(rec as string[]);
   } catch (e) {
@@ -74,7 +74,7 @@ export async function readCsvRows(
     return Number.isFinite(v) ? v : 0;
   };
   const res: CsvRowsResult = { rows: 0, skipped: 0 };
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from_line: 2, relax_column_count: true, info: true, bom: true }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from_line: 2, relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
   const onAbort = (): void => {
     parser.destroy();
   };

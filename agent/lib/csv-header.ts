@@ -18,3 +18,9 @@ export function cleanHeader(raw: readonly string[]): string[] {
     return n === 0 ? name : `${name}.${n}`;
   });
 }
+
+/**
+ * Characters one CSV line may hold: a feature row is a few KiB. Without a bound a stray quote made
+ * the parser buffer the rest of the file (330 MB for a 100 MB file, found by review).
+ */
+export const MAX_RECORD_CHARS = 1 << 20;

@@ -17,7 +17,7 @@
  */
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { cleanHeader } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, type BadKind } from './csv-cells.js';
@@ -135,7 +135,7 @@ interface Rec {
 /** Read a flow CSV; throws StartupError (E_INPUT / E_DATA) naming the file, line and column of a problem. */
 export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<Dataset> {
   const input = openInputStream(path, 'flow CSV', 'give the path of a labeled flow CSV (from `eta-sensor label`)');
-  const parser = pipeInto(input, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  const parser = pipeInto(input, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   const it = parser[Symbol.asyncIterator]() as AsyncIterator<Rec>;
   const next = async (): Promise<Rec | undefined> => {
     try {

@@ -111,6 +111,17 @@ t.test('replay to stdout and to a file; CSV replay of extract output gives the s
   t.same(csvRecs.map(key).sort(), lines.map(key).sort(), 'same flows, same labels, same metadata');
 });
 
+t.test('CSV replay: blank lines are skipped, not counted as bad rows (as train and label do)', async (t) => {
+  const csv = join(dir, 'flows.csv');
+  const text = readFileSync(csv, 'utf8').split('\n');
+  const spaced = join(dir, 'spaced.csv');
+  writeFileSync(spaced, [text[0], '', ...text.slice(1).flatMap((l) => [l, ''])].join('\n'));
+  const r = await runCli(['replay', spaced, ...modelArgs]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim().split('\n').length, 7);
+  t.notMatch(r.stderr, /bad row/);
+});
+
 t.test('CSV replay: bad rows reported with line and column, skipped or fatal', async (t) => {
   const csv = join(dir, 'flows.csv');
   const text = readFileSync(csv, 'utf8').split('\n');
