@@ -11,39 +11,41 @@ function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
 }
 
-/** Why `path` cannot be or become a folder (the nearest existing part is a file), or undefined. */
-export function folderProblem(path: string): string | undefined {
-  let p = resolve(path);
-  for (;;) {
-    try {
-      if (statSync(p).isDirectory()) return undefined;
-      return p === resolve(path) ? `${path} is a file, not a folder` : `${p}, in the path of ${path}, is a file, not a folder`;
-    } catch (e) {
-      if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') return `${path}: ${code(e) ?? String(e)}`;
-    }
-    const parent = dirname(p);
-    if (parent === p) return undefined;
-    p = parent;
-  }
-}
-
-/** Make `path` and the folders above it that are missing; throws the first error (ENOENT under /proc, ENOTDIR, EACCES...). */
-export function makeDirSync(path: string): void {
+/**
+ * The nearest part of `path` that exists, whether it is a folder, and the missing folders below
+ * it, outermost first. Throws what stat throws other than ENOENT and ENOTDIR (EACCES...).
+ */
+function nearestExisting(path: string): { at: string; isDir: boolean; missing: string[] } {
   const missing: string[] = [];
   let p = resolve(path);
   for (;;) {
     try {
-      statSync(p);
-      break;
+      return { at: p, isDir: statSync(p).isDirectory(), missing: missing.reverse() };
     } catch (e) {
-      if (code(e) !== 'ENOENT') throw e;
+      if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') throw e;
     }
-    missing.push(p);
     const parent = dirname(p);
-    if (parent === p) break;
+    if (parent === p) return { at: p, isDir: true, missing: missing.reverse() };
+    missing.push(p);
     p = parent;
   }
-  for (const d of missing.reverse()) {
+}
+
+/** Why `path` cannot be or become a folder (the nearest existing part is a file), or undefined. */
+export function folderProblem(path: string): string | undefined {
+  let found;
+  try {
+    found = nearestExisting(path);
+  } catch (e) {
+    return `${path}: ${code(e) ?? String(e)}`;
+  }
+  if (found.isDir) return undefined;
+  return found.missing.length === 0 ? `${path} is a file, not a folder` : `${found.at}, in the path of ${path}, is a file, not a folder`;
+}
+
+/** Make `path` and the folders above it that are missing; throws the first error (ENOENT under /proc, ENOTDIR, EACCES...). */
+export function makeDirSync(path: string): void {
+  for (const d of nearestExisting(path).missing) {
     try {
       mkdirSync(d);
     } catch (e) {
