@@ -56,6 +56,8 @@ export class Pipeline {
   private published = 0;
   private readonly unlabeled: Record<string, number> = {};
   private readonly started = Date.now();
+  /** Stops the input when startup fails behind it (holdUntil). */
+  private readonly halt = new AbortController();
 
   constructor(private readonly d: PipelineDeps) {
     this.layout = d.layout ?? FEATURE_NAMES;
@@ -80,6 +82,26 @@ export class Pipeline {
     this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume));
   }
 
+  /** Resolves once the inference workers have opened the models; rejects with the StartupError naming a model onnxruntime refused. */
+  get ready(): Promise<void> {
+    return this.classifier.ready;
+  }
+
+  /**
+   * Replay: publish nothing before `gate` resolves (its sink opens once the models have), while
+   * packets are metered meanwhile. If the models or the gate fail, the input stops at once and
+   * `failure` holds the error; nothing was published.
+   */
+  holdUntil(gate: Promise<unknown>): void {
+    this.classifier.holdUntil(gate);
+    Promise.all([this.classifier.ready, gate]).catch(() => this.halt.abort());
+  }
+
+  /** The error that stopped the pipeline before it published anything (see holdUntil). */
+  get failure(): Error | undefined {
+    return this.classifier.failure;
+  }
+
   /** Replay back-pressure: wait while inference or publishing is full. */
   private async room(): Promise<void> {
     await this.classifier.waitForRoom();
@@ -97,7 +119,7 @@ export class Pipeline {
       return await meterSource(source, this.meter, async () => {
         onChunk?.();
         if (!this.shed) await this.room();
-      }, signal);
+      }, AbortSignal.any([signal, this.halt.signal]));
     } finally {
       if (clock) clearInterval(clock);
     }
@@ -122,7 +144,7 @@ export class Pipeline {
           report(t, 'replay', 'bad-row', { line, column, value });
         }
       },
-    }, signal);
+    }, AbortSignal.any([signal, this.halt.signal]));
   }
 
   /** Finish inference and hand every record to the sink (the sink itself is closed by the caller). */
@@ -131,10 +153,21 @@ export class Pipeline {
     await this.outbox.drain();
   }
 
-  /** SIGHUP: new models take over; flows already queued finish on the old ones; no flow is lost. */
+  /**
+   * SIGHUP: new models take over once their workers have opened them; flows already queued
+   * finish on the old ones; no flow is lost. New models onnxruntime refuses are not swapped in:
+   * the error is thrown and the old ones keep running.
+   */
   async swapModels(models: LoadedModel[]): Promise<void> {
+    const next = this.newClassifier(models);
+    try {
+      await next.ready;
+    } catch (e) {
+      await next.close();
+      throw e;
+    }
     const old = this.classifier;
-    this.classifier = this.newClassifier(models);
+    this.classifier = next;
     await old.close();
   }
 

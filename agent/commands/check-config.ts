@@ -7,6 +7,7 @@ import { loadConfig, type AgentConfig } from '../config.js';
 import { folderProblem } from '../lib/make-dir.js';
 import { ConfigError, StartupError } from '../errors.js';
 import { mqttSettings } from '../publish/mqtt-options.js';
+import { checkModelsOpen } from '../infer/models.js';
 import { modelsFor } from '../service.js';
 import { optBool, optString, optStrings, type Command } from './command.js';
 
@@ -22,7 +23,7 @@ async function fileIssues(cfg: AgentConfig): Promise<string[]> {
     if (!(e instanceof StartupError)) throw e;
     issues.push(e.hint ? `${e.message} (fix: ${e.hint})` : e.message);
   };
-  await modelsFor(cfg).catch(note);
+  await modelsFor(cfg).then(checkModelsOpen).catch(note);
   const p = cfg.publish;
   if (p.sink === 'mqtt') {
     try {

@@ -115,16 +115,26 @@ Examples:
     return code;
 
     async function replayWith(): Promise<number> {
-      try {
-        await sink.open();
-      } catch (err) {
-        // The file sink names publish.file.path, an option this user never wrote: speak of -o.
-        if (output !== undefined && err instanceof StartupError) {
-          const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
-          throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+      let sinkOpened = false;
+      const openSink = async (): Promise<void> => {
+        try {
+          await sink.open();
+          sinkOpened = true;
+        } catch (err) {
+          // The file sink names publish.file.path, an option this user never wrote: speak of -o.
+          if (output !== undefined && err instanceof StartupError) {
+            const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
+            throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+          }
+          throw err;
         }
-        throw err;
-      }
+      };
+      // The workers open the models while the flow meter starts on the input; the sink opens
+      // once they have (a model onnxruntime refuses leaves -o's file as it was), and nothing
+      // is published before. Without models, records are published at once: open it first.
+      const opening = models.length === 0 ? openSink() : pipeline.ready.then(openSink);
+      if (models.length === 0) await opening;
+      else pipeline.holdUntil(opening);
       const started = Date.now();
       const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
       let failure: string | undefined;
@@ -141,14 +151,17 @@ Examples:
           if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
         }
         await pipeline.drain();
+        await opening; // the model or sink error, if startup failed (then nothing was published)
       } finally {
         await pipeline.close();
-        sink.publishStats(pipeline.stats());
-        const waiting = sink.stats().buffered_records;
-        if (waiting > 0 && !quiet) {
-          io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+        if (sinkOpened) {
+          sink.publishStats(pipeline.stats());
+          const waiting = sink.stats().buffered_records;
+          if (waiting > 0 && !quiet) {
+            io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+          }
+          await sink.close(waitS * 1000, { untilDelivered: true });
         }
-        await sink.close(waitS * 1000, { untilDelivered: true });
         progress.done();
       }
       if (stop.signal.aborted && !io.signal.aborted) return 0;

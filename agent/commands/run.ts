@@ -10,7 +10,7 @@ import { createLogger, createTelemetry, type Telemetry } from '../events.js';
 import { describeError } from '../errors.js';
 import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
-import { createSink, startStatsTimer } from '../publish/index.js';
+import { createSink, startStatsTimer, type Sink } from '../publish/index.js';
 import { logModels, modelsFor, sensorIdOf } from '../service.js';
 import { optString, optStrings, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
@@ -99,17 +99,22 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
   });
   source.open();
   for (const w of source.warnings) t.log.warn(w);
-  let sink;
+  // The workers open the models first: the status topic says "online" only once flows can be labelled.
+  let sink: Sink | undefined;
+  let pipeline: Pipeline | undefined;
   try {
     sink = await createSink(cfg.publish, t);
+    pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
+    await pipeline.ready;
     await sink.open();
   } catch (e) {
-    // The capture is open (its socket and timers keep the process alive): close it, or the
-    // error would leave a process that neither works nor exits, which systemd would never restart.
+    // The capture is open (its socket and timers keep the process alive), and so may be the
+    // workers: close both, or the error would leave a process that neither works nor exits,
+    // which systemd would never restart. Nothing was published.
     source.stop();
+    await pipeline?.close();
     throw e;
   }
-  const pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
   logModels(t, models);
   t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
   const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));

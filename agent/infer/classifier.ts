@@ -11,13 +11,19 @@
  * unlabeled; in `block` mode (replay) the caller waits for room instead, so a
  * replay labels every flow. A failed batch (a worker died, onnxruntime threw)
  * is retried once, then returned unlabeled with reason "inference-error".
+ *
+ * Startup: the workers open the models and `ready` says whether onnxruntime took them. Batches
+ * wait (bounded, as above) until then, and until whatever the caller adds with `holdUntil`; so a
+ * replay meters packets while the workers start. If either fails, nothing is ever published:
+ * the flows are dropped and `drain()` returns, for the caller to stop with the error.
  */
 import { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import { labelRow } from './labels.js';
-import { columnIndex, type LoadedModel } from './models.js';
-import type { ClassifyResult, InferTask, ModelLabel, UnlabeledReason, WorkerInit } from './types.js';
+import { BatchInputs } from './batch-inputs.js';
+import { sessionProblem, type LoadedModel } from './models.js';
+import type { ClassifyResult, ModelLabel, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
 
 export interface ClassifierOptions {
   workers: number;
@@ -52,10 +58,7 @@ export const TASKS_PER_WORKER = 4;
 
 export class Classifier<T extends Featured> {
   private readonly pool: Piscina | undefined;
-  private readonly columns: Int32Array[];
-  /** Per model: the first model with the same input columns (its matrix is shared), and whether they are the layout's first columns in order. */
-  private readonly sameInputAs: number[];
-  private readonly identity: boolean[];
+  private readonly inputs: BatchInputs;
   private open: T[] = [];
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -70,6 +73,12 @@ export class Classifier<T extends Featured> {
   private readonly sweeper: NodeJS.Timeout | undefined;
   /** Flows labelled, and the time spent in workers (for the inference rate in stats). */
   classified = 0;
+  /** Resolves once a worker has opened every model; rejects with the StartupError naming the file onnxruntime refused. */
+  readonly ready: Promise<void>;
+  /** Batches wait while held (see holdUntil); `failed` once the models or the caller's gate failed. */
+  private held: boolean;
+  private gates = 0;
+  private failed: Error | undefined;
 
   constructor(
     private readonly models: readonly LoadedModel[],
@@ -78,10 +87,7 @@ export class Classifier<T extends Featured> {
     private readonly t: Telemetry,
     private readonly onResult: (item: T, result: ClassifyResult) => void,
   ) {
-    this.columns = models.map((m) => columnIndex(m, layout));
-    const same = (a: Int32Array, b: Int32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-    this.sameInputAs = this.columns.map((c, k) => this.columns.findIndex((o, j) => j <= k && same(o, c)));
-    this.identity = this.columns.map((c) => c.every((v, i) => v === i));
+    this.inputs = new BatchInputs(models, layout);
     if (models.length > 0) {
       const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, m.path])) };
       this.pool = new Piscina({
@@ -96,10 +102,53 @@ export class Classifier<T extends Featured> {
       // A worker that dies is replaced by piscina; the failed task is retried here.
       this.pool.on('error', (e: Error) => report(t, 'infer', 'worker-error', { err: e.message }, 'error'));
     }
+    this.ready = this.pool ? this.probe(this.pool) : Promise.resolve();
+    this.held = this.pool !== undefined;
+    this.holdUntil(this.ready);
     if (opts.mode === 'shed') {
       this.sweeper = setInterval(() => this.shedOld(), Math.max(10, Math.min(250, opts.maxWaitMs / 4)));
       this.sweeper.unref();
     }
+  }
+
+  /**
+   * Send no batch before `gate` resolves as well as `ready` (replay opens its sink only once the
+   * models have opened, so a bad model leaves an output file as it was). A rejection fails the
+   * classifier: see the header.
+   */
+  holdUntil(gate: Promise<unknown>): void {
+    const id = ++this.gates;
+    this.held = this.pool !== undefined;
+    Promise.all([this.ready, gate]).then(() => {
+      if (id !== this.gates) return; // a later gate holds the batches now
+      this.held = false;
+      this.pump();
+    }, (e: Error) => this.abandon(e));
+  }
+
+  /** The error that stopped the classifier before it sent anything, if one did. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
+  private async probe(pool: Piscina): Promise<void> {
+    const answers = (await pool.run({}, { name: 'probe' })) as ProbeResult[];
+    for (const m of this.models) {
+      const problem = sessionProblem(m.path, answers.find((a) => a.kind === m.kind));
+      if (problem) throw problem;
+    }
+  }
+
+  /** Startup failed: drop every flow unpublished and release whoever waits. */
+  private abandon(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const n = this.open.length + this.waiting.reduce((a, b) => a + b.items.length, 0);
+    this.open = [];
+    this.waiting.length = 0;
+    this.settled(n);
   }
 
   /** Flows submitted and not yet answered. */
@@ -108,6 +157,7 @@ export class Classifier<T extends Featured> {
   }
 
   submit(item: T): void {
+    if (this.failed) return;
     if (this.models.length === 0) {
       this.onResult(item, { labels: EMPTY });
       return;
@@ -156,6 +206,7 @@ export class Classifier<T extends Featured> {
 
   /** Keep each worker TASKS_PER_WORKER batches deep; the rest wait here (bounded, and sheddable in live capture). */
   private pump(): void {
+    if (this.held || this.failed) return;
     // A dead worker fails every batch it held. Each is retried alone, with nothing else in the
     // pool: a batch that kills its worker again then fails by itself, not with the batches that
     // happened to be queued beside it.
@@ -183,36 +234,7 @@ export class Classifier<T extends Featured> {
   private dispatch(b: Batch<T>): void {
     const pool = this.pool!;
     const rows = b.items.length;
-    const inputs: Record<string, Float32Array> = {};
-    const matrices: Float32Array[] = [];
-    this.models.forEach((m, k) => {
-      // Models reading the same columns (the shipped ones: the whole registry) share one matrix.
-      const shared = this.sameInputAs[k]!;
-      if (shared < k) {
-        inputs[m.kind] = matrices[shared]!;
-        matrices.push(matrices[shared]!);
-        return;
-      }
-      const cols = this.columns[k]!;
-      const f = cols.length;
-      const matrix = new Float32Array(rows * f);
-      if (this.identity[k]) {
-        // The layout's first columns in order: one native float64 -> float32 copy per row.
-        for (let r = 0; r < rows; r++) {
-          const src = b.items[r]!.features;
-          matrix.set(src.length === f ? src : src.subarray(0, f), r * f);
-        }
-      } else {
-        for (let r = 0; r < rows; r++) {
-          const src = b.items[r]!.features;
-          for (let c = 0; c < f; c++) matrix[r * f + c] = src[cols[c]!]!;
-        }
-      }
-      inputs[m.kind] = matrix;
-      matrices.push(matrix);
-    });
-    const transfer = [...new Set(matrices.map((x) => x.buffer as ArrayBuffer))];
-    const task: InferTask = { rows, inputs };
+    const { task, transfer } = this.inputs.task(b.items);
     this.inFlight++;
     const retry = b.attempts > 0;
     const done = (): void => {

@@ -1,8 +1,9 @@
 /**
  * Startup check of the models (the model "manifest"): each file must exist,
- * parse as ONNX with eta-sensor metadata, open in onnxruntime, and need only
- * features the caller can supply. Problems stop startup with a message that
- * names the file and the fix.
+ * parse as ONNX with eta-sensor metadata, need only features the caller can
+ * supply, and open in onnxruntime (checked where the sessions are opened: in
+ * the inference workers, or by check-config). Problems stop startup with a
+ * message that names the file and the fix.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { StartupError } from '../errors.js';
 import { registryHash } from '../features/registry.js';
 import type { Logger } from '../events.js';
 import { readModelMeta, type ModelMeta } from '../train/model-meta.js';
+import type { ProbeResult } from './types.js';
 
 export interface ModelSpec {
   readonly path: string | null;
@@ -71,29 +73,42 @@ export async function loadModels(
     }
     out.push({ kind, path, threshold: spec.threshold, meta });
   }
-  // Both sessions at once (~40 ms each, on onnxruntime's threads); the first failure in model
-  // order is reported, whichever finished first.
-  const opened = await Promise.allSettled(out.map((m) => checkOpens(m.path)));
-  for (const r of opened) if (r.status === 'rejected') throw r.reason;
   return out;
 }
 
-/** onnxruntime must accept the graph too: metadata alone does not prove the file is whole. */
-async function checkOpens(path: string): Promise<void> {
-  const ort = await import('onnxruntime-node');
-  try {
-    const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
-    const inputs = s.inputNames;
-    const outputs = s.outputNames;
-    await s.release();
-    if (!inputs.includes('features') || !outputs.includes('probabilities')) {
-      throw new StartupError('E_MODEL', `${path} is not an eta-sensor classifier (inputs ${inputs.join(',')}, outputs ${outputs.join(',')})`,
-        'export models with `eta-sensor train`: one input "features", outputs "label" and "probabilities"');
-    }
-  } catch (e) {
-    if (e instanceof StartupError) throw e;
-    throw new StartupError('E_MODEL', `onnxruntime cannot load ${path}: ${(e as Error).message.split('\n')[0]}`,
+/**
+ * What onnxruntime said of a model file, as the startup error to stop with, or undefined when
+ * the session opened with the names the agent feeds and reads. The workers open the sessions the
+ * agent runs on and report here (Classifier.ready); check-config opens them itself.
+ */
+export function sessionProblem(path: string, opened: Omit<ProbeResult, 'kind'> | undefined): StartupError | undefined {
+  if (opened === undefined || opened.error !== undefined) {
+    return new StartupError('E_MODEL', `onnxruntime cannot load ${path}: ${(opened?.error ?? 'no answer from the inference worker').split('\n')[0]}`,
       'the file is damaged or not ONNX; retrain it or restore it');
+  }
+  const inputs = opened.inputs ?? [];
+  const outputs = opened.outputs ?? [];
+  if (!inputs.includes('features') || !outputs.includes('probabilities')) {
+    return new StartupError('E_MODEL', `${path} is not an eta-sensor classifier (inputs ${inputs.join(',')}, outputs ${outputs.join(',')})`,
+      'export models with `eta-sensor train`: one input "features", outputs "label" and "probabilities"');
+  }
+  return undefined;
+}
+
+/** onnxruntime must accept the graph too (metadata alone does not prove the file is whole): check-config opens each model here. */
+export async function checkModelsOpen(models: readonly LoadedModel[]): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  for (const m of models) {
+    let opened: Omit<ProbeResult, 'kind'>;
+    try {
+      const s = await ort.InferenceSession.create(m.path, { intraOpNumThreads: 1, logSeverityLevel: 4 });
+      opened = { inputs: [...s.inputNames], outputs: [...s.outputNames] };
+      await s.release();
+    } catch (e) {
+      opened = { error: (e as Error).message };
+    }
+    const problem = sessionProblem(m.path, opened);
+    if (problem) throw problem;
   }
 }
 

@@ -41,3 +41,11 @@ export interface InferTask {
 export interface WorkerInit {
   readonly models: Record<string, string>;
 }
+
+/** A worker's answer to the startup probe, per model: the session's names, or why onnxruntime refused the file. */
+export interface ProbeResult {
+  readonly kind: string;
+  readonly inputs?: readonly string[];
+  readonly outputs?: readonly string[];
+  readonly error?: string;
+}

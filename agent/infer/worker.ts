@@ -8,21 +8,34 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { Piscina } from 'piscina';
-import type { InferTask, WorkerInit } from './types.js';
+import type { InferTask, ProbeResult, WorkerInit } from './types.js';
 
 const init = (workerData as WorkerInit | undefined) ?? { models: {} };
 
-const sessions: Promise<Record<string, ort.InferenceSession>> = (async () => {
-  const out: Record<string, ort.InferenceSession> = {};
-  for (const [kind, path] of Object.entries(init.models)) {
-    out[kind] = await ort.InferenceSession.create(path, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
-  }
-  return out;
-})();
+// Opened in parallel, each on its own, so that probe() can name the file onnxruntime refused.
+const sessions: Record<string, Promise<ort.InferenceSession>> = {};
+for (const [kind, path] of Object.entries(init.models)) {
+  // logSeverityLevel 4 (fatal only): onnxruntime's own log lines are not JSON, and would land in
+  // the journal between pino's; what it refuses reaches the log through probe() instead.
+  sessions[kind] = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+  sessions[kind].catch(() => undefined); // reported by probe() and by every task, not as an unhandled rejection
+}
+
+/**
+ * The startup check of the models, answered from the sessions this worker runs on: whether
+ * onnxruntime opened each file, and its input and output names. The main thread does not open
+ * them itself (that cost a replay a quarter of a second of its main thread, before any packet).
+ */
+export async function probe(): Promise<ProbeResult[]> {
+  return Promise.all(Object.entries(sessions).map(async ([kind, opening]): Promise<ProbeResult> => {
+    try {
+      const s = await opening;
+      return { kind, inputs: [...s.inputNames], outputs: [...s.outputNames] };
+    } catch (e) {
+      return { kind, error: (e as Error).message };
+    }
+  }));
+}
 
 /**
  * Fault injection for the reliability tests (never set in production):
@@ -59,12 +72,12 @@ let previous: Promise<unknown> = Promise.resolve();
 
 async function inferNow(task: InferTask): Promise<Float32Array> {
   faultInjection(task);
-  const s = await sessions;
   const parts: Float32Array[] = [];
   let total = 0;
   for (const [kind, matrix] of Object.entries(task.inputs)) {
-    const session = s[kind];
-    if (!session) throw new Error(`no session for model "${kind}"`);
+    const opening = sessions[kind];
+    if (!opening) throw new Error(`no session for model "${kind}"`);
+    const session = await opening;
     const cols = matrix.length / task.rows;
     const out = await session.run({ features: new ort.Tensor('float32', matrix, [task.rows, cols]) }, ['probabilities']);
     const p = out['probabilities']!.data as Float32Array;

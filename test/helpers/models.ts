@@ -3,7 +3,7 @@
  * whose columns are registry features, exported to ONNX, loaded by
  * onnxruntime like the shipped ones.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryHash } from '../../agent/features/registry.js';
 import { trainModel } from '../../agent/train/run-train.js';
@@ -29,5 +29,20 @@ export async function tinyModel(dir: string, kind: string, classes: readonly str
     holdout: 0, groupBy: null, threads: 1, badRows: 'fail', infinity: 'bad', kind, registryHash: registryHash(),
     trainedAt: '2026-01-01T00:00:00Z', producerVersion: 'test', features,
   });
+  return out;
+}
+
+/**
+ * A model whose metadata reads well but whose graph onnxruntime refuses: a tiny model with its
+ * node modes renamed (same length, so the protobuf stays whole). What a half-corrupted copy or a
+ * model from a newer exporter looks like to the agent's startup check.
+ */
+export async function refusedModel(dir: string, kind: string, classes: readonly string[]): Promise<string> {
+  const good = readFileSync(await tinyModel(dir, `${kind}-good`, classes));
+  const at = good.indexOf('BRANCH_LEQ');
+  if (at < 0) throw new Error('tiny model has no split to corrupt');
+  const bytes = Buffer.from(good.toString('latin1').replaceAll('BRANCH_LEQ', 'BRANCH_XXX'), 'latin1');
+  const out = join(dir, `${kind}-refused.onnx`);
+  writeFileSync(out, bytes);
   return out;
 }
