@@ -16,9 +16,21 @@
  *   below); for attribution a forest with leaves of >= 3 flows (0.477 on all
  *   flows, against 0.343 for boosted trees, which do badly on the cleartext
  *   part).
- * - app rounds: 30 rounds score as 100 did (0.183 both, mean of 3 seeds) and
- *   make the model 3.3 times cheaper to run, which the agent pays per flow
- *   (20 rounds at learning rate 0.5: 0.184; depth 4, 40 rounds: 0.175).
+ * - size: the agent pays for every tree on every flow, and on a 2-core
+ *   gateway inference shares the cores with the flow meter; so each model is
+ *   the smallest that scored as the larger ones did (macro-F1, mean of fold
+ *   seeds 1-3; onnxruntime, batch 256, one thread, on a replay's real rows):
+ *   - app: 20 rounds at learning rate 0.5 score 0.1836, as 30 rounds at 0.3
+ *     (0.1834) and 100 rounds did; over 10 fold seeds 0.1531 against 0.1484.
+ *     5.2 µs per flow against 7.2. Accuracy falls from 0.529 to 0.500: fewer
+ *     flows of the large `unknown` class are called `unknown`. 15 rounds cost
+ *     4.2 µs and keep macro-F1 (0.1829) but lose more accuracy (0.489); 12
+ *     and 10 rounds lose macro-F1 (0.181, 0.179), so do a higher rate (15 at
+ *     0.7: 0.158, unstable) and depth 5 (0.176);
+ *   - attribution: 70 trees score as 100 (0.4769 against 0.4767; encrypted
+ *     flows 0.3307 against 0.3317 over 3 forest seeds x 3 fold seeds), 3.4-3.5
+ *     µs per flow against 5.0; 60 trees lose 0.003, 50 lose 0.007, and
+ *     leaves of >= 5 flows lose on encrypted flows (0.313 against 0.332).
  * - classes are weighted "balanced": without it the small classes are all but
  *   ignored (app 0.147 -> 0.183, attribution on encrypted flows 0.314 -> 0.327).
  */
@@ -46,7 +58,7 @@ export const RECIPES: readonly Recipe[] = [
     label: 'app',
     table: (f) => appTable(f, { cleartext: 'none' }),
     flowsText: 'flows nDPI marks as encrypted',
-    fit: { algo: 'gbdt', trees: 30, maxDepth: 6, learningRate: 0.3, classWeight: 'balanced', seed: 1 },
+    fit: { algo: 'gbdt', trees: 20, maxDepth: 6, learningRate: 0.5, classWeight: 'balanced', seed: 1 },
     forest: FOREST,
   },
   {
@@ -54,7 +66,7 @@ export const RECIPES: readonly Recipe[] = [
     label: 'category',
     table: (f) => attributionTable(f, { cleartext: true }),
     flowsText: 'flows whose app or nDPI category maps to a usage type in config/categories.yaml, encrypted or not',
-    fit: FOREST,
+    fit: { ...FOREST, trees: 70 },
     forest: FOREST,
   },
 ];
