@@ -13,6 +13,7 @@ import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
 import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
+import { parseCell, type BadKind } from '../train/csv-cells.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
 
@@ -83,20 +84,25 @@ export async function readCsvRows(
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const features = new Float64Array(needed.length);
       let bad = -1;
+      let kind: BadKind = 'empty';
       for (let k = 0; k < cols.length; k++) {
         const text = record[cols[k]!];
-        const v = text === undefined || text.trim() === '' ? NaN : Number(text);
-        if (!Number.isFinite(v)) {
+        // A cell is good or bad as train and evaluate judge it (csv-cells.ts): a value beyond
+        // float32 is a bad cell, not an Infinity the model never saw. The value itself stays a
+        // double (the record's volume figures are printed from it; the models get float32).
+        const v = text === undefined ? 'empty' : parseCell(text);
+        if (typeof v !== 'number') {
           bad = k;
+          kind = v;
           break;
         }
-        features[k] = v;
+        features[k] = +text!;
       }
       if (bad >= 0) {
         const value = record[cols[bad]!] ?? '(missing)';
         opts.onBadRow(info.lines, needed[bad]!, value);
         if (opts.badRows === 'fail') {
-          res.error = `line ${info.lines}, column ${needed[bad]}: "${value}" is not a number`;
+          res.error = `line ${info.lines}, column ${needed[bad]}: "${value}" ${kind === 'infinity' ? 'is infinite or beyond the float32 range' : 'is not a number'}`;
           return res;
         }
         res.skipped++;

@@ -146,6 +146,16 @@ t.test('CSV replay: bad rows reported with line and column, skipped or fatal', a
   t.match(fail.stderr, /line 3, column src2dst_bytes: "NaN" is not a number/);
   t.match(fail.stderr, /stopped at a bad row/);
   t.notMatch(fail.stderr, /skipped/, 'nothing was skipped: the replay stopped');
+  // Beyond float32 is a bad cell, as train and evaluate read it (it was fed to the models as Infinity).
+  const huge = join(dir, 'huge.csv');
+  const row3 = text[2]!.split(',');
+  row3[col] = '1e39';
+  writeFileSync(huge, [text[0], text[1], row3.join(',')].join('\n') + '\n');
+  const hugeFail = await runCli(['replay', huge, ...modelArgs, '--bad-rows', 'fail']);
+  t.equal(hugeFail.code, 1);
+  t.match(hugeFail.stderr, /line 3, column src2dst_bytes: "1e39" is infinite or beyond the float32 range/);
+  const hugeSkip = await runCli(['replay', huge, ...modelArgs]);
+  t.equal(hugeSkip.stdout.trim().split('\n').length, 1, 'the row is skipped, the good one published');
   const foreign = join(dir, 'foreign.csv');
   writeFileSync(foreign, 'a,b\n1,2\n');
   const missing = await runCli(['replay', foreign, ...modelArgs]);
