@@ -275,3 +275,20 @@ function describeBad(kind: BadKind, cell: string): string {
       return `text "${shown}" in a numeric feature column`;
   }
 }
+
+/**
+ * train and evaluate stop here when no row can be used, naming why, instead of reporting a
+ * class count or an accuracy of 0 over nothing.
+ */
+export function requireRows(ds: Dataset, what: 'train on' | 'evaluate'): void {
+  if (ds.nRows > 0) return;
+  const r = ds.report;
+  const why: string[] = [];
+  if (r.rowsSkipped > 0) why.push(`${r.rowsSkipped} skipped for bad cells${r.examples[0] ? ` (first: ${r.examples[0]})` : ''}`);
+  if (r.unlabeled > 0) why.push(`${r.unlabeled} with an empty label cell`);
+  throw new StartupError('E_DATA', `${ds.source}: no row to ${what}: ${r.rowsRead} read${why.length ? `, ${why.join(', ')}` : ''}`,
+    r.rowsRead === 0 ? 'give a CSV with flow rows below its header'
+      : r.rowsSkipped === 0 ? 'fill the label column'
+        : r.examples.some((e) => /infinit/i.test(e)) ? 'fix the cells named, or pass --infinity clamp to read infinite cells as the largest float32'
+          : 'fix the cells named (--bad-rows fail stops at the first)');
+}

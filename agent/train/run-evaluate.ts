@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
-import { loadDataset, type Dataset } from './dataset.js';
+import { loadDataset, requireRows, type Dataset } from './dataset.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { parseModelMeta, type ModelMeta } from './model-meta.js';
 import { UNKNOWN } from './split.js';
@@ -42,6 +42,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const label = o.label ?? meta.data?.label_column;
   if (!label) throw new StartupError('E_USAGE', 'the model does not record its label column', 'give --label COLUMN');
   const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity: o.infinity });
+  requireRows(ds, 'evaluate');
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes);
   const F = meta.features.length;

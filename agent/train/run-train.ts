@@ -8,7 +8,7 @@
 import { StartupError } from '../errors.js';
 import { writeOutput } from '../lib/output-file.js';
 import { MAX_BINS } from './bins.js';
-import { loadDataset, type Dataset } from './dataset.js';
+import { loadDataset, requireRows, type Dataset } from './dataset.js';
 import { fitEnsemble } from './fit.js';
 import { computeMetrics, summary, type Metrics } from './metrics.js';
 import { argmaxRows, predictProba, type Algo } from './model.js';
@@ -82,6 +82,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     signal: o.signal,
   });
   if (!ds.y) throw new Error('internal: labels not loaded');
+  requireRows(ds, 'train on');
   const plan = planClasses(ds.y, ds.labelNames, o.minClassFlows, o.rare);
   const C = plan.classes.length;
   if (C < 2) {

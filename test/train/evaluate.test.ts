@@ -61,3 +61,28 @@ t.test('train then evaluate through the CLI', async (t) => {
   t.equal(await main(['evaluate', '--model', model, '--data', bad], err), 1);
   t.match(err.err(), /lacks 2 feature column\(s\): f2, f3/);
 });
+
+t.test('no usable row: train and evaluate stop and say why, instead of scoring nothing', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 9, separable: true });
+  const csv = writeCsv(join(dir, 'train.csv'), s.header, s.rows);
+  const model = join(dir, 'm.onnx');
+  const tr = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], tr), 0, tr.err());
+  const f0 = s.header.indexOf('f0');
+  const bad = writeCsv(join(dir, 'bad.csv'), s.header, s.rows.slice(0, 5).map((r) => r.map((v, i) => (i === f0 ? 'oops' : v))));
+  const ev = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', bad], ev), 1);
+  t.match(ev.err(), /bad\.csv: no row to evaluate: 5 read, 5 skipped for bad cells \(first: line 2 .*column "f0"/);
+  t.match(ev.err(), /fix: fix the cells named/);
+  t.equal(ev.out(), '', 'no metrics printed');
+  const empty = writeCsv(join(dir, 'empty.csv'), s.header, []);
+  const ev2 = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', empty], ev2), 1);
+  t.match(ev2.err(), /empty\.csv: no row to evaluate: 0 read\n {2}fix: give a CSV with flow rows below its header/);
+  const app = s.header.indexOf('app');
+  const unlabeled = writeCsv(join(dir, 'unlabeled.csv'), s.header, s.rows.slice(0, 4).map((r) => r.map((v, i) => (i === app ? '' : v))));
+  const tr2 = captureIO();
+  t.equal(await main(['train', '--data', unlabeled, '--label', 'app', '--out', join(dir, 'u.onnx'), '--trees', '3', '--threads', '1'], tr2), 1);
+  t.match(tr2.err(), /unlabeled\.csv: no row to train on: 4 read, 4 with an empty label cell\n {2}fix: fill the label column/);
+});
