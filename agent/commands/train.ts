@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { usageError } from '../errors.js';
-import { splitFeatureList } from '../train/csv-cells.js';
+import { normalizeName, splitFeatureList } from '../train/csv-cells.js';
 import { trainModel, type TrainOptions } from '../train/run-train.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
@@ -155,6 +155,10 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     const label = required('label');
     const algo = choice(args, 'algo', ['rf', 'gbdt'] as const, 'rf');
     const group = optString(args, 'group-by');
+    if (group !== undefined && normalizeName(group) === normalizeName(label)) {
+      // Whole classes would be held out, unseen in training: every held-out row would be wrong.
+      throw usageError(`--group-by ${group} names the label column; give the column that tells captures apart (e.g. pcap), or none`, NAME);
+    }
     const opts: TrainOptions = {
       data: required('data'),
       label,
@@ -198,7 +202,10 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       `classes: ${res.meta.classes.length}${d && d.rare_labels.length ? ` (${d.rare_labels.length} rare labels ${opts.rare === 'unknown' ? 'merged into "unknown"' : 'dropped'})` : ''}`,
       res.holdout
         ? `held out: accuracy ${res.holdout.accuracy.toFixed(4)}, macro-F1 ${res.holdout.macro_f1.toFixed(4)}, weighted-F1 ${res.holdout.weighted_f1.toFixed(4)} on ${res.holdout.rows} rows`
-        : 'held out: nothing (--holdout 0)',
+        : `held out: nothing (${opts.holdout === 0 ? '--holdout 0'
+          : res.dataset.groupColumn && res.dataset.groupNames.length <= 1
+            ? `every row has the same ${res.dataset.groupColumn}, and at least one ${res.dataset.groupColumn} is kept for training; --group-by none holds out rows instead`
+            : 'too few rows to hold any out'})`,
     ];
     io.stdout.write(lines.join('\n') + '\n');
     return 0;

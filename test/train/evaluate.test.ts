@@ -86,3 +86,16 @@ t.test('no usable row: train and evaluate stop and say why, instead of scoring n
   t.equal(await main(['train', '--data', unlabeled, '--label', 'app', '--out', join(dir, 'u.onnx'), '--trees', '3', '--threads', '1'], tr2), 1);
   t.match(tr2.err(), /unlabeled\.csv: no row to train on: 4 read, 4 with an empty label cell\n {2}fix: fill the label column/);
 });
+
+t.test('train: one capture only, or --group-by naming the label column, is said plainly', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 80, classes: 2, features: 3, seed: 3, separable: true });
+  const pcap = s.header.indexOf('pcap');
+  const one = writeCsv(join(dir, 'one.csv'), s.header, s.rows.map((r) => r.map((v, i) => (i === pcap ? 'only.pcap' : v))));
+  const io = captureIO();
+  t.equal(await main(['train', '--data', one, '--label', 'app', '--out', join(dir, 'm.onnx'), '--trees', '3', '--threads', '1', '--min-class-flows', '1'], io), 0, io.err());
+  t.match(io.out(), 'held out: nothing (every row has the same pcap, and at least one pcap is kept for training; --group-by none holds out rows instead)');
+  const label = captureIO();
+  t.equal(await main(['train', '--data', one, '--label', 'app', '--out', join(dir, 'g.onnx'), '--group-by', 'APP'], label), 2);
+  t.match(label.err(), '--group-by APP names the label column');
+});
