@@ -32,7 +32,7 @@ export interface CsvRowsResult {
 
 /** The header of a CSV file: column names as training takes them (trimmed, duplicates renamed, lib/csv-header.ts). */
 export async function csvHeader(path: string): Promise<string[]> {
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to_line: 1, trim: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to: 1, trim: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
   try {
     for await (const rec of parser) return cleanHeader(rec as string[]);
   } catch (e) {
@@ -75,7 +75,7 @@ export async function readCsvRows(
     return Number.isFinite(v) ? v : 0;
   };
   const res: CsvRowsResult = { rows: 0, skipped: 0 };
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from_line: 2, relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
+  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from: 2, relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
   const onAbort = (): void => {
     parser.destroy();
   };

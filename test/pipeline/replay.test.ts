@@ -156,6 +156,12 @@ t.test('CSV replay: bad rows reported with line and column, skipped or fatal', a
   t.match(hugeFail.stderr, /line 3, column src2dst_bytes: "1e39" is infinite or beyond the float32 range/);
   const hugeSkip = await runCli(['replay', huge, ...modelArgs]);
   t.equal(hugeSkip.stdout.trim().split('\n').length, 1, 'the row is skipped, the good one published');
+  // A header cell with a quoted line break is one header record over two lines (it was read as an empty file).
+  const quoted = join(dir, 'quoted-header.csv');
+  writeFileSync(quoted, [`${text[0]},"free\ntext"`, `${text[1]},x`, `${text[4]},y`].join('\n') + '\n');
+  const q = await runCli(['replay', quoted, ...modelArgs]);
+  t.equal(q.code, 0, q.stderr);
+  t.equal(q.stdout.trim().split('\n').length, 2, 'both rows published');
   const foreign = join(dir, 'foreign.csv');
   writeFileSync(foreign, 'a,b\n1,2\n');
   const missing = await runCli(['replay', foreign, ...modelArgs]);
