@@ -43,6 +43,11 @@ export function volumeColumns(layout: readonly string[]): VolumeColumns {
   };
 }
 
+/** A time no Date can hold (a capture's corrupt timestamp) is null, never "" (isoMicros gives "" for it). */
+function isoOrNull(us: number): string | null {
+  return us ? isoMicros(us) || null : null;
+}
+
 function pick(f: Float64Array, i: number): number | null {
   return i >= 0 ? f[i]! : null;
 }
@@ -55,8 +60,8 @@ export function toPublishRecord(r: FlowRecord, result: ClassifyResult, sensor: s
     sensor,
     flow: {
       src_ip: r.srcIp, src_port: r.srcPort, dst_ip: r.dstIp, dst_port: r.dstPort, proto: r.proto, vlan: r.vlan,
-      first_ts: r.firstTs ? isoMicros(r.firstTs) : null,
-      last_ts: r.lastTs ? isoMicros(r.lastTs) : null,
+      first_ts: isoOrNull(r.firstTs),
+      last_ts: isoOrNull(r.lastTs),
       end_reason: r.endReason,
       packets: [pick(f, vol.packets[0]), pick(f, vol.packets[1])],
       bytes: [pick(f, vol.bytes[0]), pick(f, vol.bytes[1])],

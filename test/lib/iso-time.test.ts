@@ -50,3 +50,12 @@ t.test('both formatters write what toISOString defines', async (t) => {
     t.equal(viaBuffer(tiny), text);
   }
 });
+
+t.test('a published record holds null, not "", for a time no Date can hold (a corrupt capture timestamp)', async (t) => {
+  const { scratchRecord } = await import('../../agent/features/record.js');
+  const { toPublishRecord } = await import('../../agent/pipeline/record.js');
+  const r = { ...scratchRecord(), firstTs: 9e18, lastTs: 1.7e15 };
+  const flow = toPublishRecord(r, { labels: {} }, 'gw')['flow'] as { first_ts: unknown; last_ts: unknown };
+  t.equal(flow.first_ts, null);
+  t.equal(flow.last_ts, '2023-11-14T22:13:20.000000Z');
+});
