@@ -32,7 +32,7 @@ Examples:
   tcpdump -i eth0 -w - | eta-sensor extract - -o flows.csv`,
   positionals: [1, 1],
   options: {
-    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write rows to FILE (default, or -: standard output)' },
+    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write rows to FILE; without -o, or with -o -, they go to standard output' },
     format: { type: 'string', arg: 'csv|jsonl', doc: 'row format (default: jsonl if FILE ends in .jsonl, else csv)' },
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'read flow settings from this YAML configuration' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. flows.idle_timeout=30' },

@@ -21,7 +21,7 @@ export const DEFAULT_CATEGORIES = fileURLToPath(new URL('../../../config/categor
 export const command: Command = {
   name: NAME,
   summary: 'label extracted flows from a labels file (5-tuple) or SNI rules, for training',
-  usage: 'eta-sensor label <flows.csv|-> (--labels FILE | --sni-rules FILE) [-o FILE] [options]',
+  usage: 'eta-sensor label <flows.csv|-> --labels FILE and/or --sni-rules FILE [-o FILE] [options]',
   description: `
 Reads the CSV written by \`eta-sensor extract\` and appends the columns app and
 category (the usage type: streaming, file_transfer, voip, browsing, chat; empty
@@ -49,7 +49,7 @@ Examples:
     labels: { type: 'string', arg: 'FILE', doc: 'CSV of labelled flows keyed by 5-tuple (nDPI labels.csv layout)' },
     'sni-rules': { type: 'string', arg: 'FILE', doc: 'YAML rules mapping server names to apps' },
     pcap: { type: 'string', arg: 'NAME', doc: 'capture the flows come from: join only with its lines of --labels' },
-    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write labelled rows to FILE (default, or -: standard output)' },
+    output: { type: 'string', short: 'o', arg: 'FILE', doc: 'write labelled rows to FILE; without -o, or with -o -, they go to standard output' },
     unlabeled: { type: 'string', arg: 'drop|unknown', doc: 'unlabelled flows are dropped or kept with app "unknown" (default drop)' },
     'encrypted-only': { type: 'boolean', doc: 'leave unlabelled the flows --labels marks as not encrypted' },
     categories: { type: 'string', arg: 'FILE', doc: 'apps and categories to usage types (default: config/categories.yaml)' },
