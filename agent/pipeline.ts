@@ -56,6 +56,7 @@ export class Pipeline {
   private published = 0;
   private readonly unlabeled: Record<string, number> = {};
   private readonly started = Date.now();
+  private inferWaitMs = 0;
   /** Stops the input when startup fails behind it (holdUntil). */
   private readonly halt = new AbortController();
 
@@ -104,8 +105,21 @@ export class Pipeline {
 
   /** Replay back-pressure: wait while inference or publishing is full. */
   private async room(): Promise<void> {
-    await this.classifier.waitForRoom();
+    if (this.classifier.backlog >= this.d.cfg.infer.max_queue) {
+      const t0 = performance.now();
+      await this.classifier.waitForRoom();
+      this.inferWaitMs += performance.now() - t0;
+    }
     await this.outbox.waitForRoom();
+  }
+
+  /**
+   * Replay: how long the input waited for inference (its queue full), and the flows waiting
+   * for it now. Together with the time the last of them take, they tell whether inference
+   * kept up with the flow meter or held the replay back.
+   */
+  inferenceLag(): { waitedMs: number; waiting: number } {
+    return { waitedMs: this.inferWaitMs, waiting: this.classifier.backlog };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */

@@ -158,7 +158,7 @@ export const agentBench: BenchFn = async (ctx) => {
   // command run minutes after another met a different machine, and the ratios swung by a fifth.
   const n = ctx.quick ? 1 : 3;
   const replay = (...set: string[]): { cmd: string; args: string[] } => ({
-    cmd: process.execPath, args: [CLI, 'replay', path, '-o', '/dev/null', '-q', ...set.flatMap((kv) => ['--set', kv])],
+    cmd: process.execPath, args: [CLI, 'replay', path, '-o', '/dev/null', '--summary', 'json', ...set.flatMap((kv) => ['--set', kv])],
   });
   // 1 and 2 workers, and the default for this machine's cores if it is neither; the target is
   // judged on the default, which is what a replay on this machine runs.
@@ -180,12 +180,18 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone,
       ...(workers === byDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: ex!.seconds / r.seconds >= 0.9 } : {}) });
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
+    // Whether inference kept up, measured in the run itself: the input never waited for the
+    // inference queue, and the flows still waiting when the input ended went within moments.
+    const inf = (JSON.parse(r.stderr.trim().split('\n').pop()!) as { inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number } }).inference;
+    rows.push({ name: `  same: input waited for inference`, value: inf.input_waited_ms, unit: 'ms', higherIsBetter: false });
+    rows.push({ name: `  same: flows waiting for inference when the input ended (${inf.drained_ms} ms to finish them)`, value: inf.waiting_at_input_end, unit: 'flows', higherIsBetter: false });
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; best of ${n}, the commands run in turn`);
   // The target compares with extract, which formats rows on a second thread; replay builds and
   // serializes each record on the flow meter's thread. So even inference at no cost would leave
   // the ratio at that of the replay without models: say so beside the rows.
   notes.push('the ratio of the replay without models is the most any replay with models can reach against extract on this run, however fast inference is');
+  notes.push('inference keeps up when the input never waits for it and the flows waiting at the end of the input finish within moments; on 2 cores it still costs the replay the CPU the worker takes from the flow meter\'s thread');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor
   // of several (the agent, the broker and the subscriber share the cores); every run is listed.
   type Lat = Awaited<ReturnType<typeof latency>>;

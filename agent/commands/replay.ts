@@ -57,7 +57,8 @@ Examples:
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. infer.workers=1' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'CSV input: skip rows with a bad cell (default, counted) or stop at the first' },
     wait: { type: 'string', arg: 'SECONDS', doc: 'how long to wait at the end for the broker (MQTT) or standard output to take the last records (default 60)' },
-    quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error' },
+    summary: { type: 'string', arg: 'text|json|none', doc: 'end-of-run summary on standard error (default: text; json: one object, with how inference kept up)' },
+    quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error (--summary none)' },
   },
   async run(args, io) {
     const input = args.positionals[0]!;
@@ -75,7 +76,9 @@ Examples:
     if (mqtt === '') throw usageError('--mqtt needs a broker URL, e.g. mqtt://localhost:1883', 'replay');
     // --mqtt is publish.mqtt.url, checked by the same schema (mqtt:// or mqtts://, a host, no password).
     const cfg = await loadConfig(configPath, { sets: mqtt === undefined ? sets : [...sets, `publish.mqtt.url=${mqtt}`], env: io.env });
-    const quiet = optBool(args, 'quiet');
+    const summary = optBool(args, 'quiet') ? 'none' : optString(args, 'summary') ?? 'text';
+    if (!['text', 'json', 'none'].includes(summary)) throw usageError(`--summary must be text, json or none (got "${summary}")`, 'replay');
+    const quiet = summary !== 'text';
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
     refuseInputAsOutput(input, output);
     const isCsv = /\.csv$/i.test(input);
@@ -136,7 +139,9 @@ Examples:
       if (models.length === 0) await opening;
       else pipeline.holdUntil(opening);
       const started = Date.now();
-      const progress = new Progress(io.stderr, !quiet && io.stderr.isTTY === true);
+      const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
+      let lag = { waitedMs: 0, waiting: 0 };
+      let drainedMs = 0;
       let failure: string | undefined;
       try {
         if (header) {
@@ -150,7 +155,10 @@ Examples:
           });
           if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
         }
+        const inputEnded = performance.now();
+        lag = pipeline.inferenceLag();
         await pipeline.drain();
+        drainedMs = performance.now() - inputEnded;
         await opening; // the model or sink error, if startup failed (then nothing was published)
       } finally {
         await pipeline.close();
@@ -188,6 +196,17 @@ Examples:
           `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
           `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
           `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
+      }
+      if (summary === 'json') {
+        const usage = process.resourceUsage();
+        io.stderr.write(JSON.stringify({
+          input, flows: st.publish.records, packets: header ? null : st.packets, bad_rows: t.counters.get('replay.bad-row'),
+          unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
+          cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
+          // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
+          inference: { input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs) },
+          ...(failure ? { failure } : {}),
+        }) + '\n');
       }
       if (failure) {
         io.stderr.write(`eta-sensor replay: ${failure}\n`);

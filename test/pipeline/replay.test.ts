@@ -111,6 +111,27 @@ t.test('replay to stdout and to a file; CSV replay of extract output gives the s
   t.same(csvRecs.map(key).sort(), lines.map(key).sort(), 'same flows, same labels, same metadata');
 });
 
+t.test('replay --summary json: one object with the counts and how inference kept up with the input', async (t) => {
+  const r = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json']);
+  t.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stderr.trim().split('\n').pop()!) as Record<string, unknown> & { inference: Record<string, number> };
+  t.match(s, { input: SAMPLE, flows: 7, packets: 187, bad_rows: 0, unlabeled: {}, seconds: Number, cpuSeconds: Number, maxRssKiB: Number });
+  t.ok(s.inference.input_waited_ms === 0, 'seven flows never fill the inference queue');
+  t.ok(s.inference.waiting_at_input_end >= 0 && s.inference.waiting_at_input_end <= 7);
+  t.ok(s.inference.drained_ms >= 0);
+  // A queue of one flow: the input waits for inference, and says how long.
+  const small = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '--set', 'infer.max_queue=1', '--set', 'infer.batch_size=1']);
+  t.equal(small.code, 0, small.stderr);
+  const w = JSON.parse(small.stderr.trim().split('\n').pop()!) as { flows: number; inference: { input_waited_ms: number } };
+  t.equal(w.flows, 7);
+  t.ok(w.inference.input_waited_ms > 0, `waited ${w.inference.input_waited_ms} ms`);
+  const quiet = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '-q']);
+  t.equal(quiet.stderr, '', '-q is no summary at all');
+  const bad = await runCli(['replay', SAMPLE, '--summary', 'xml']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, '--summary must be text, json or none (got "xml")');
+});
+
 t.test('CSV replay: blank lines are skipped, not counted as bad rows (as train and label do)', async (t) => {
   const csv = join(dir, 'flows.csv');
   const text = readFileSync(csv, 'utf8').split('\n');
