@@ -57,6 +57,7 @@ export class Pipeline {
   private readonly unlabeled: Record<string, number> = {};
   private readonly started = Date.now();
   private inferWaitMs = 0;
+  private closed = false;
   /** Stops the input when startup fails behind it (holdUntil). */
   private readonly halt = new AbortController();
 
@@ -91,16 +92,11 @@ export class Pipeline {
   /**
    * Replay: publish nothing before `gate` resolves (its sink opens once the models have), while
    * packets are metered meanwhile. If the models or the gate fail, the input stops at once and
-   * `failure` holds the error; nothing was published.
+   * nothing is published; the caller has the error from its gate.
    */
   holdUntil(gate: Promise<unknown>): void {
     this.classifier.holdUntil(gate);
     Promise.all([this.classifier.ready, gate]).catch(() => this.halt.abort());
-  }
-
-  /** The error that stopped the pipeline before it published anything (see holdUntil). */
-  get failure(): Error | undefined {
-    return this.classifier.failure;
   }
 
   /** Replay back-pressure: wait while inference or publishing is full. */
@@ -108,7 +104,8 @@ export class Pipeline {
     if (this.classifier.backlog >= this.d.cfg.infer.max_queue) {
       const t0 = performance.now();
       await this.classifier.waitForRoom();
-      this.inferWaitMs += performance.now() - t0;
+      // Only the wait after the workers started counts: before, it is startup, not inference.
+      this.inferWaitMs += Math.max(0, performance.now() - Math.max(t0, this.classifier.releasedAt));
     }
     await this.outbox.waitForRoom();
   }
@@ -118,8 +115,8 @@ export class Pipeline {
    * for it now. Together with the time the last of them take, they tell whether inference
    * kept up with the flow meter or held the replay back.
    */
-  inferenceLag(): { waitedMs: number; waiting: number } {
-    return { waitedMs: this.inferWaitMs, waiting: this.classifier.backlog };
+  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number } {
+    return { waitedMs: this.inferWaitMs, waiting: this.classifier.backlog, releasedAt: this.classifier.releasedAt };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */
@@ -180,12 +177,18 @@ export class Pipeline {
       await next.close();
       throw e;
     }
+    if (this.closed) {
+      // Stopped while the new workers started: the classifier drained and closed stays the last one.
+      await next.close();
+      return;
+    }
     const old = this.classifier;
     this.classifier = next;
     await old.close();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.classifier.close();
     await this.outbox.drain();
   }
@@ -199,7 +202,7 @@ export class Pipeline {
       ts: new Date().toISOString(),
       sensor: this.d.sensorId,
       uptime_s: Math.round(uptime),
-      capture: src ? { frames: src.frames, bytes: src.bytes, kernel_drops: src.kernelDrops ?? null, iface_drops: src.ifaceDrops ?? null } : null,
+      capture: src ? { frames: src.frames, bytes: src.bytes, kernel_drops: src.kernelDrops ?? null, iface_drops: src.ifaceDrops ?? null, skipped: src.skipped } : null,
       packets: m.packets,
       skipped: m.skipped,
       flows: { active: m.flowsActive, created: m.flowsCreated, ended: m.flowsEnded, clock_jumps: m.clockJumps },

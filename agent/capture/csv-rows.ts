@@ -80,6 +80,8 @@ export async function readCsvRows(
     parser.destroy();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Stopped before the first row (Ctrl-C while starting): an abort already past fires no event.
+  if (signal?.aborted) parser.destroy();
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const features = new Float64Array(needed.length);

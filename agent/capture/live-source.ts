@@ -49,6 +49,8 @@ export class LiveSource implements PacketSource {
   readonly description: string;
   private handles: Handle[] = [];
   private frames = 0;
+  /** Frames read before run() gave a consumer: counted as skipped (before_start), not lost silently. */
+  private beforeStart = 0;
   private bytes = 0;
   private onFrame: ((frame: Frame) => void) | undefined;
   /** Kernel and interface drops of captures already closed (stats stay readable after stop). */
@@ -107,7 +109,8 @@ export class LiveSource implements PacketSource {
     f.ts = ts;
     this.frames++;
     this.bytes += wireLength;
-    this.onFrame?.(f);
+    if (this.onFrame) this.onFrame(f);
+    else this.beforeStart++; // read between open() and run() (run opens the sink in between): counted, not metered
   }
 
   /** The interface went down or away: close its capture, say so, and try again later. */
@@ -194,7 +197,7 @@ export class LiveSource implements PacketSource {
       const d = ifaceDropsSinceOpen(h);
       if (d !== undefined) iface = (iface ?? 0) + d;
     }
-    return { frames: this.frames, bytes: this.bytes, skipped: {}, kernelDrops: kernel, ifaceDrops: iface };
+    return { frames: this.frames, bytes: this.bytes, skipped: this.beforeStart > 0 ? { before_start: this.beforeStart } : {}, kernelDrops: kernel, ifaceDrops: iface };
   }
 }
 

@@ -140,7 +140,7 @@ Examples:
       else pipeline.holdUntil(opening);
       const started = Date.now();
       const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
-      let lag = { waitedMs: 0, waiting: 0 };
+      let lag = { waitedMs: 0, waiting: 0, releasedAt: 0 };
       let drainedMs = 0;
       let failure: string | undefined;
       try {
@@ -158,7 +158,8 @@ Examples:
         const inputEnded = performance.now();
         lag = pipeline.inferenceLag();
         await pipeline.drain();
-        drainedMs = performance.now() - inputEnded;
+        // From the end of the input, or from the workers' start when the input ended first.
+        drainedMs = performance.now() - Math.max(inputEnded, pipeline.inferenceLag().releasedAt);
         await opening; // the model or sink error, if startup failed (then nothing was published)
       } finally {
         await pipeline.close();
@@ -209,7 +210,8 @@ Examples:
         }) + '\n');
       }
       if (failure) {
-        io.stderr.write(`eta-sensor replay: ${failure}\n`);
+        // In JSON the failure is in the object, the one line a script reads.
+        if (summary !== 'json') io.stderr.write(`eta-sensor replay: ${failure}\n`);
         return 1;
       }
       return io.signal.aborted ? 130 : 0;

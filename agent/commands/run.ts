@@ -97,18 +97,20 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
       }
     },
   });
-  source.open();
-  for (const w of source.warnings) t.log.warn(w);
-  // The workers open the models first: the status topic says "online" only once flows can be labelled.
+  // The workers open the models first, then the capture opens (packets from then on are
+  // metered: none waits in a capture nobody reads), then the sink: the status topic says
+  // "online" only once flows can be labelled.
   let sink: Sink | undefined;
   let pipeline: Pipeline | undefined;
   try {
     sink = await createSink(cfg.publish, t);
     pipeline = new Pipeline({ cfg, t, sink, models, sensorId, mode: 'live' });
     await pipeline.ready;
+    source.open();
+    for (const w of source.warnings) t.log.warn(w);
     await sink.open();
   } catch (e) {
-    // The capture is open (its socket and timers keep the process alive), and so may be the
+    // The capture may be open (its socket and timers keep the process alive), and so are the
     // workers: close both, or the error would leave a process that neither works nor exits,
     // which systemd would never restart. Nothing was published.
     source.stop();
@@ -118,11 +120,28 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
   logModels(t, models);
   t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
   const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
-  const onHup = (): void => void reload(path, sets, io.env, cfg, pipeline, t);
+  // One reload at a time, in the order asked: opening models takes the workers a while, and two
+  // reloads running at once could finish out of order and leave the older configuration in force.
+  // Signals that arrive while one waits merge into it (it reads the files as they are then).
+  let reloading: Promise<void> = Promise.resolve();
+  let queued = false;
+  let stopping = false;
+  const onHup = (): void => {
+    if (queued || stopping) return;
+    queued = true;
+    reloading = reloading.then(() => {
+      queued = false;
+      return stopping ? undefined : reload(path, sets, io.env, cfg, pipeline, t);
+    });
+  };
   process.on('SIGHUP', onHup);
   if (started()) onHup();
   try {
     await pipeline.runPackets(source, io.signal);
+    // A reload under way finishes before the drain (a queued one is skipped): the classifier
+    // drained and closed is the one in force.
+    stopping = true;
+    await reloading;
     t.log.info('stopping: capture stopped, all flows ended');
     const deadline = Date.now() + cfg.service.shutdown_timeout * 1000;
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), cfg.service.shutdown_timeout * 500).unref());

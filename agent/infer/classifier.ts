@@ -22,7 +22,7 @@ import { report, type Telemetry } from '../events.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import { labelRow } from './labels.js';
 import { BatchInputs } from './batch-inputs.js';
-import { sessionProblem, type LoadedModel } from './models.js';
+import { probeModels, type LoadedModel } from './models.js';
 import type { ClassifyResult, ModelLabel, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
 
 export interface ClassifierOptions {
@@ -77,6 +77,8 @@ export class Classifier<T extends Featured> {
   readonly ready: Promise<void>;
   /** Batches wait while held (see holdUntil); `failed` once the models or the caller's gate failed. */
   private held: boolean;
+  /** performance.now() when batches were first let through (Infinity before): waits before it are startup, not inference. */
+  releasedAt = Infinity;
   private gates = 0;
   private failed: Error | undefined;
 
@@ -102,7 +104,7 @@ export class Classifier<T extends Featured> {
       // A worker that dies is replaced by piscina; the failed task is retried here.
       this.pool.on('error', (e: Error) => report(t, 'infer', 'worker-error', { err: e.message }, 'error'));
     }
-    this.ready = this.pool ? this.probe(this.pool) : Promise.resolve();
+    this.ready = this.pool ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models) : Promise.resolve();
     this.held = this.pool !== undefined;
     this.holdUntil(this.ready);
     if (opts.mode === 'shed') {
@@ -122,21 +124,9 @@ export class Classifier<T extends Featured> {
     Promise.all([this.ready, gate]).then(() => {
       if (id !== this.gates) return; // a later gate holds the batches now
       this.held = false;
+      this.releasedAt = performance.now();
       this.pump();
     }, (e: Error) => this.abandon(e));
-  }
-
-  /** The error that stopped the classifier before it sent anything, if one did. */
-  get failure(): Error | undefined {
-    return this.failed;
-  }
-
-  private async probe(pool: Piscina): Promise<void> {
-    const answers = (await pool.run({}, { name: 'probe' })) as ProbeResult[];
-    for (const m of this.models) {
-      const problem = sessionProblem(m.path, answers.find((a) => a.kind === m.kind));
-      if (problem) throw problem;
-    }
   }
 
   /** Startup failed: drop every flow unpublished and release whoever waits. */

@@ -95,6 +95,25 @@ export function sessionProblem(path: string, opened: Omit<ProbeResult, 'kind'> |
   return undefined;
 }
 
+/**
+ * The startup check through the workers: `probe` runs worker.ts's probe() on one of them, which
+ * answers for the files (the same for all); a worker that opens them differently later fails
+ * its batches, which are retried and then published unlabeled.
+ */
+export async function probeModels(probe: () => Promise<ProbeResult[]>, models: readonly LoadedModel[]): Promise<void> {
+  let answers: ProbeResult[];
+  try {
+    answers = await probe();
+  } catch (e) {
+    throw new StartupError('E_MODEL', `the inference worker stopped while opening the models: ${(e as Error).message}`,
+      'run `eta-sensor check-config` to check the model files; the log says more');
+  }
+  for (const m of models) {
+    const problem = sessionProblem(m.path, answers.find((a) => a.kind === m.kind));
+    if (problem) throw problem;
+  }
+}
+
 /** onnxruntime must accept the graph too (metadata alone does not prove the file is whole): check-config opens each model here. */
 export async function checkModelsOpen(models: readonly LoadedModel[]): Promise<void> {
   const ort = await import('onnxruntime-node');

@@ -27,6 +27,7 @@ for (const [kind, path] of Object.entries(init.models)) {
  * them itself (that cost a replay a quarter of a second of its main thread, before any packet).
  */
 export async function probe(): Promise<ProbeResult[]> {
+  if (process.env['ETA_FAULT_WORKER_EXIT_PROBE'] === '1') process.exit(1); // fault injection (tests): the worker dies at startup
   return Promise.all(Object.entries(sessions).map(async ([kind, opening]): Promise<ProbeResult> => {
     try {
       const s = await opening;

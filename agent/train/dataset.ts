@@ -174,6 +174,10 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
     sample.push(r);
     r = sample.length < sampleRows ? await next() : undefined;
   }
+  if (sample.length === 0 && opts.features === undefined) {
+    // Columns are told numeric by their cells: with none, say what is missing, not "no numeric column".
+    throw new StartupError('E_DATA', `${path}: no row below the header`, 'give a CSV with flow rows below its header');
+  }
   const { featureCols, excluded } = selectColumns(header, sample.map((s) => s.record), {
     labelCol, groupCol, features: opts.features, keepIdentity: opts.keepIdentity ?? false, path,
   });

@@ -33,6 +33,15 @@ t.test('replay stops with the model named, and leaves -o as it was', async (t) =
   t.equal(stdout.stdout, '', 'nothing published on standard output');
 });
 
+t.test('a worker that dies while opening the models stops startup, said as such', async (t) => {
+  const out = join(dir, 'kept.jsonl');
+  writeFileSync(out, 'earlier\n');
+  const r = await runCli(['replay', SAMPLE, '-o', out], { env: { ETA_FAULT_WORKER_EXIT_PROBE: '1' } });
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stderr, /eta-sensor replay: the inference worker stopped while opening the models: .*\n {2}fix: run `eta-sensor check-config`/);
+  t.equal(readFileSync(out, 'utf8'), 'earlier\n');
+});
+
 t.test('CSV replay stops the same way', async (t) => {
   const csv = join(dir, 'flows.csv');
   const ex = await runCli(['extract', SAMPLE, '-o', csv]);

@@ -125,6 +125,17 @@ t.test('replay --summary json: one object with the counts and how inference kept
   const w = JSON.parse(small.stderr.trim().split('\n').pop()!) as { flows: number; inference: { input_waited_ms: number } };
   t.equal(w.flows, 7);
   t.ok(w.inference.input_waited_ms > 0, `waited ${w.inference.input_waited_ms} ms`);
+  // A damaged capture: the failure is in the object, the one line a script reads.
+  const bytes = readFileSync(SAMPLE);
+  let off = 24;
+  for (let i = 0; i < 50; i++) off += 16 + bytes.readUInt32LE(off + 8);
+  bytes.writeUInt32LE(0x7fffffff, off + 8);
+  const corrupt = join(dir, 'corrupt.pcap');
+  writeFileSync(corrupt, bytes);
+  const failed = await runCli(['replay', corrupt, ...modelArgs, '-o', '/dev/null', '--summary', 'json']);
+  t.equal(failed.code, 1);
+  const lastLine = failed.stderr.trim().split('\n').pop()!;
+  t.match(JSON.parse(lastLine), { flows: 3, packets: 50, failure: /corrupt record: captured length 2147483647 exceeds the maximum/ });
   const quiet = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '-q']);
   t.equal(quiet.stderr, '', '-q is no summary at all');
   const bad = await runCli(['replay', SAMPLE, '--summary', 'xml']);

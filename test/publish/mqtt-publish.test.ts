@@ -20,12 +20,33 @@ function setup(t: { teardown(fn: () => unknown): void }, over: Record<string, un
   return { config, topics: { flows: `${base}/flows`, status: `${base}/status`, stats: `${base}/stats` } };
 }
 
+/**
+ * A sink closed at teardown if the test did not get to close it: a failed assertion must not
+ * leave its connection open, which kept the test process (and the suite) waiting for minutes.
+ */
+async function openedSink(t: { teardown(fn: () => unknown): void }, config: Parameters<typeof createSink>[0]): Promise<Awaited<ReturnType<typeof createSink>>> {
+  const sink = await createSink(config, createTelemetry());
+  const close = sink.close.bind(sink);
+  let closed = false;
+  sink.close = (...a: Parameters<typeof close>) => {
+    closed = true;
+    return close(...a);
+  };
+  t.teardown(() => (closed ? undefined : close(0)));
+  await sink.open();
+  return sink;
+}
+
 t.test('every record arrives exactly once, in order', async (t) => {
   const { config, topics } = setup(t);
   const sub = await subscribe(t, SHARED_BROKER, topics.flows);
-  const sink = await createSink(config, createTelemetry());
-  await sink.open();
-  for (let i = 0; i < 3000; i += 100) await sink.write(records(i, 100));
+  const sink = await openedSink(t, config);
+  // At most ~500 records ahead of the subscriber: the broker queues 1000 messages per client
+  // (max_queued_messages) and drops beyond, which a subscriber slowed by a loaded machine met.
+  for (let i = 0; i < 3000; i += 100) {
+    await sub.waitFor(() => sub.messages.length >= i - 500, 15_000, `${i - 500} messages`);
+    await sink.write(records(i, 100));
+  }
   await sub.waitFor(() => sub.messages.length >= 3000, 15_000, '3000 messages');
   await sink.close(5000);
   await new Promise((r) => setTimeout(r, 200)); // anything extra would show up now
@@ -39,8 +60,7 @@ t.test('every record arrives exactly once, in order', async (t) => {
 t.test('batch_size sends JSON arrays of up to N records', async (t) => {
   const { config, topics } = setup(t, { batch_size: 50 });
   const sub = await subscribe(t, SHARED_BROKER, topics.flows);
-  const sink = await createSink(config, createTelemetry());
-  await sink.open();
+  const sink = await openedSink(t, config);
   await sink.write(records(0, 1000));
   await sub.waitFor(() => sub.messages.length >= 20, 10_000, '20 array messages');
   await sink.close(5000);
@@ -51,8 +71,7 @@ t.test('batch_size sends JSON arrays of up to N records', async (t) => {
 
 t.test('status is online (retained) while connected and offline after close; stats go to their topic', async (t) => {
   const { config, topics } = setup(t);
-  const sink = await createSink(config, createTelemetry());
-  await sink.open();
+  const sink = await openedSink(t, config);
   const sub = await subscribe(t, SHARED_BROKER, [topics.status, topics.stats]);
   await sub.waitFor(() => sub.on(topics.status).length > 0, 5000, 'status');
   // Connect a new subscriber after the fact: the broker must have kept the status.

@@ -85,6 +85,9 @@ t.test('no usable row: train and evaluate stop and say why, instead of scoring n
   const tr2 = captureIO();
   t.equal(await main(['train', '--data', unlabeled, '--label', 'app', '--out', join(dir, 'u.onnx'), '--trees', '3', '--threads', '1'], tr2), 1);
   t.match(tr2.err(), /unlabeled\.csv: no row to train on: 4 read, 4 with an empty label cell\n {2}fix: fill the label column/);
+  const tr3 = captureIO();
+  t.equal(await main(['train', '--data', empty, '--label', 'app', '--out', join(dir, 'e.onnx')], tr3), 1);
+  t.match(tr3.err(), /empty\.csv: no row below the header\n {2}fix: give a CSV with flow rows below its header/, 'not "no numeric feature columns"');
 });
 
 t.test('train: one capture only, or --group-by naming the label column, is said plainly', async (t) => {

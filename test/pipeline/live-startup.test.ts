@@ -1,0 +1,99 @@
+/**
+ * The daemon's startup and reloads, now that the inference workers open the models: packets
+ * that reach the capture before the pipeline reads them are counted, never lost silently, and
+ * reloads asked in quick succession take effect in the order asked.
+ */
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, cliEnv } from '../helpers/cli.js';
+import { tinyModel } from '../helpers/models.js';
+
+const root = process.getuid?.() === 0;
+const dir = mkdtempSync(join(tmpdir(), 'eta-live-start-'));
+
+function start(args: string[]): { child: ChildProcess; out: () => string; log: () => string; until: (what: string, ok: () => boolean) => Promise<void> } {
+  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!ok()) throw new Error(`timed out waiting for ${what}; log: ${log}`);
+  };
+  return { child, out: () => out, log: () => log, until };
+}
+
+async function sendFrom(sport: number, port: number): Promise<void> {
+  const s = createSocket('udp4').bind(sport, '127.0.0.1');
+  await once(s, 'listening');
+  await new Promise((r) => s.send(Buffer.alloc(64), port, '127.0.0.1', r));
+  s.close();
+}
+
+t.test('packets sent while the daemon starts are metered or counted, none lost unsaid', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const d = start(['--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=stdout',
+    '--set', 'flows.idle_timeout=0.3', '--set', 'capture.clock_interval=0.1', '--set', `infer.app.path=${app}`, '--set', 'infer.attribution.path=null']);
+  t.teardown(() => { d.child.kill('SIGKILL'); });
+  // From the moment the process starts until well after it runs: one datagram (one flow) every 20 ms.
+  let sport = port + 1;
+  let sending = true;
+  const sender = (async () => {
+    while (sending) {
+      await sendFrom(sport++, port);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await d.until('the daemon running', () => d.log().includes('eta-sensor running'));
+  await new Promise((r) => setTimeout(r, 500));
+  sending = false;
+  await sender;
+  await new Promise((r) => setTimeout(r, 800));
+  d.child.kill('SIGTERM');
+  const [code] = (await once(d.child, 'exit')) as [number];
+  t.equal(code, 0, d.log());
+  const stopped = d.log().split('\n').find((l) => l.includes('eta-sensor stopped'));
+  t.ok(stopped, 'the final stats are logged');
+  const st = JSON.parse(stopped!) as { capture: { frames: number; skipped: Record<string, number> }; packets: number };
+  t.equal(st.capture.frames, st.packets + (st.capture.skipped['before_start'] ?? 0), `every frame read was metered or counted: ${JSON.stringify(st.capture)}, packets ${st.packets}`);
+  t.equal(d.out().trim().split('\n').filter(Boolean).length, st.packets, 'one record per metered packet (one flow each)');
+});
+
+t.test('two reloads in quick succession: the later configuration is the one in force', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  // The shipped models: the attribution forest takes the workers tens of milliseconds to open, so
+  // a reload of both finishes well after one of the app model alone asked just after it.
+  const app = new URL('../../../models/app.onnx', import.meta.url).pathname;
+  const attribution = new URL('../../../models/attribution.onnx', import.meta.url).pathname;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const config = join(dir, 'agent.yaml');
+  const yaml = (withAttribution: boolean): string => `capture:\n  interfaces: [lo]\n  filter: udp port ${port}\n  clock_interval: 0.1\n`
+    + 'publish:\n  sink: stdout\nflows:\n  idle_timeout: 0.3\n'
+    + `infer:\n  app:\n    path: ${app}\n  attribution:\n    path: ${withAttribution ? attribution : 'null'}\n`;
+  writeFileSync(config, yaml(true));
+  const d = start(['-c', config]);
+  t.teardown(() => { d.child.kill('SIGKILL'); });
+  await d.until('the daemon running', () => d.log().includes('eta-sensor running'));
+  const reloads = (): number => d.log().split('\n').filter((l) => l.includes('"msg":"reloaded')).length;
+  d.child.kill('SIGHUP'); // reloads both models: its workers take a while to open them
+  await new Promise((r) => setTimeout(r, 10));
+  writeFileSync(config, yaml(false));
+  d.child.kill('SIGHUP'); // asks for the app model alone, while the first reload still runs
+  // One reload or two (a signal arriving before the first began merges into it): the last word is the file as rewritten.
+  await d.until('a reload', () => reloads() >= 1);
+  await new Promise((r) => setTimeout(r, 2000));
+  await sendFrom(port + 1, port);
+  await d.until('a flow after the reloads', () => d.out().includes(`"src_port":${port + 1}`));
+  const rec = JSON.parse(d.out().trim().split('\n').find((l) => l.includes(`"src_port":${port + 1}`))!) as { app: unknown; attribution: unknown };
+  t.not(rec.app, null);
+  t.equal(rec.attribution, null, 'the second reload (no attribution model) is in force');
+  d.child.kill('SIGTERM');
+  const [code] = (await once(d.child, 'exit')) as [number];
+  t.equal(code, 0);
+});
