@@ -38,8 +38,31 @@ function table(s: BenchSection): string {
   return [`## ${s.title}`, line(head), ...rows.map(line), ...s.notes.map((n) => `  ${n}`), ''].join('\n');
 }
 
+const HELP = `Usage: npm run bench -- [--quick] [--only SECTION,...]
+       node dist/bench/run.js [--quick] [--only SECTION,...]
+
+Measures eta-sensor and the reference tools (ndpiReader, scikit-learn, XGBoost) in the same
+run on the same inputs and prints each figure with its ratio and the issue's target.
+Sections: ${Object.keys(SECTIONS).join(', ')} (all by default; a full run takes tens of minutes).
+
+Options:
+  --quick            smaller inputs and fewer repetitions (a smoke run, not figures to quote)
+  --only A,B         run these sections only
+  -h, --help         show this help
+`;
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const unknown = args.filter((a, i) => !['--quick', '--only'].includes(a) && !a.startsWith('--only=') && args[i - 1] !== '--only');
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown argument ${unknown[0]}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
   const quick = args.includes('--quick');
   const onlyArg = args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? onlyArg.split(',') : Object.keys(SECTIONS);
