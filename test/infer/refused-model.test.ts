@@ -5,13 +5,12 @@
  * a model keeps the running ones.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { startDaemon, udpFrom } from '../helpers/daemon.js';
 import { refusedModel, tinyModel } from '../helpers/models.js';
 
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
@@ -86,32 +85,21 @@ t.test('SIGHUP with a model onnxruntime refuses keeps the running models', { ski
   const app = join(dir, 'live-app.onnx');
   copyFileSync(await tinyModel(dir, 'hup', ['chat', 'web', 'video']), app);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [BIN, 'run', '--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`,
+  const d = startDaemon(['--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`,
     '--set', 'publish.sink=stdout', '--set', 'flows.idle_timeout=0.3', '--set', 'capture.clock_interval=0.1',
-    '--set', `infer.app.path=${app}`, '--set', 'infer.attribution.path=null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    '--set', `infer.app.path=${app}`, '--set', 'infer.attribution.path=null']);
+  const { child, until } = d;
   t.teardown(() => { child.kill('SIGKILL'); });
-  let out = '';
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const until = async (what: string, ok: () => boolean): Promise<void> => {
-    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!ok()) throw new Error(`timed out waiting for ${what}; log: ${log}`);
-  };
-  const send = async (sport: number): Promise<void> => {
-    const s = createSocket('udp4').bind(sport, '127.0.0.1');
-    await once(s, 'listening');
-    await new Promise((r) => s.send(Buffer.alloc(100), port, '127.0.0.1', r));
-    s.close();
-  };
-  await until('the daemon running', () => log.includes('eta-sensor running'));
+  const log = (): string => d.log();
+  const send = (sport: number): Promise<void> => udpFrom(sport, port, 100);
+  await until('the daemon running', () => log().includes('eta-sensor running'));
   copyFileSync(refused, app);
   child.kill('SIGHUP');
-  await until('the reload refused', () => log.includes('reload failed; still running with the previous configuration and models'));
-  t.match(log, 'onnxruntime cannot load');
+  await until('the reload refused', () => log().includes('reload failed; still running with the previous configuration and models'));
+  t.match(log(), 'onnxruntime cannot load');
   await send(port + 1);
-  await until('a flow labelled after the reload', () => out.includes(`"src_port":${port + 1}`));
-  const rec = JSON.parse(out.trim().split('\n').find((l) => l.includes(`"src_port":${port + 1}`))!) as { app: { label: string } | null };
+  await until('a flow labelled after the reload', () => d.out().includes(`"src_port":${port + 1}`));
+  const rec = JSON.parse(d.out().trim().split('\n').find((l) => l.includes(`"src_port":${port + 1}`))!) as { app: { label: string } | null };
   t.ok(rec.app !== null, 'labelled by the previous model');
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number];

@@ -4,42 +4,20 @@
  * reloads asked in quick succession take effect in the order asked.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cliEnv } from '../helpers/cli.js';
+import { startDaemon, udpFrom } from '../helpers/daemon.js';
 import { tinyModel } from '../helpers/models.js';
 
 const root = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), 'eta-live-start-'));
 
-function start(args: string[]): { child: ChildProcess; out: () => string; log: () => string; until: (what: string, ok: () => boolean) => Promise<void> } {
-  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const until = async (what: string, ok: () => boolean): Promise<void> => {
-    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!ok()) throw new Error(`timed out waiting for ${what}; log: ${log}`);
-  };
-  return { child, out: () => out, log: () => log, until };
-}
-
-async function sendFrom(sport: number, port: number): Promise<void> {
-  const s = createSocket('udp4').bind(sport, '127.0.0.1');
-  await once(s, 'listening');
-  await new Promise((r) => s.send(Buffer.alloc(64), port, '127.0.0.1', r));
-  s.close();
-}
-
 t.test('packets sent while the daemon starts are metered or counted, none lost unsaid', { skip: root ? false : 'live capture needs root' }, async (t) => {
   const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const d = start(['--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=stdout',
+  const d = startDaemon(['--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=stdout',
     '--set', 'flows.idle_timeout=0.3', '--set', 'capture.clock_interval=0.1', '--set', `infer.app.path=${app}`, '--set', 'infer.attribution.path=null']);
   t.teardown(() => { d.child.kill('SIGKILL'); });
   // From the moment the process starts until well after it runs: one datagram (one flow) every 20 ms.
@@ -47,7 +25,7 @@ t.test('packets sent while the daemon starts are metered or counted, none lost u
   let sending = true;
   const sender = (async () => {
     while (sending) {
-      await sendFrom(sport++, port);
+      await udpFrom(sport++, port);
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
@@ -77,7 +55,7 @@ t.test('two reloads in quick succession: the later configuration is the one in f
     + 'publish:\n  sink: stdout\nflows:\n  idle_timeout: 0.3\n'
     + `infer:\n  app:\n    path: ${app}\n  attribution:\n    path: ${withAttribution ? attribution : 'null'}\n`;
   writeFileSync(config, yaml(true));
-  const d = start(['-c', config]);
+  const d = startDaemon(['-c', config]);
   t.teardown(() => { d.child.kill('SIGKILL'); });
   await d.until('the daemon running', () => d.log().includes('eta-sensor running'));
   const reloads = (): number => d.log().split('\n').filter((l) => l.includes('"msg":"reloaded')).length;
@@ -88,7 +66,7 @@ t.test('two reloads in quick succession: the later configuration is the one in f
   // One reload or two (a signal arriving before the first began merges into it): the last word is the file as rewritten.
   await d.until('a reload', () => reloads() >= 1);
   await new Promise((r) => setTimeout(r, 2000));
-  await sendFrom(port + 1, port);
+  await udpFrom(port + 1, port);
   await d.until('a flow after the reloads', () => d.out().includes(`"src_port":${port + 1}`));
   const rec = JSON.parse(d.out().trim().split('\n').find((l) => l.includes(`"src_port":${port + 1}`))!) as { app: unknown; attribution: unknown };
   t.not(rec.app, null);
