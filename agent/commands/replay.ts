@@ -159,7 +159,9 @@ Examples:
         lag = pipeline.inferenceLag();
         await pipeline.drain();
         // From the end of the input, or from the workers' start when the input ended first.
-        drainedMs = performance.now() - Math.max(inputEnded, pipeline.inferenceLag().releasedAt);
+        // No flow reached inference (an empty input, or stopped early): then nothing waited for it.
+        const released = pipeline.inferenceLag().releasedAt;
+        drainedMs = Number.isFinite(released) ? Math.max(0, performance.now() - Math.max(inputEnded, released)) : 0;
         await opening; // the model or sink error, if startup failed (then nothing was published)
       } finally {
         await pipeline.close();

@@ -97,9 +97,9 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
       }
     },
   });
-  // The workers open the models first, then the capture opens (packets from then on are
-  // metered: none waits in a capture nobody reads), then the sink: the status topic says
-  // "online" only once flows can be labelled.
+  // The workers open the models first, then the capture opens, then the sink: the status topic
+  // says "online" only once flows can be labelled. Frames read before the pipeline reads them
+  // (while the sink opens) are counted as skipped (before_start), never dropped unsaid.
   let sink: Sink | undefined;
   let pipeline: Pipeline | undefined;
   try {
@@ -127,11 +127,12 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
   let queued = false;
   let stopping = false;
   const onHup = (): void => {
-    if (queued || stopping) return;
+    if (queued || stopping || io.signal.aborted) return;
     queued = true;
     reloading = reloading.then(() => {
       queued = false;
-      return stopping ? undefined : reload(path, sets, io.env, cfg, pipeline, t);
+      // A stop asked meanwhile (SIGTERM right after SIGHUP) wins: no workers started to be closed at once.
+      return stopping || io.signal.aborted ? undefined : reload(path, sets, io.env, cfg, pipeline, t);
     });
   };
   process.on('SIGHUP', onHup);

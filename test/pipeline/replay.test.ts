@@ -136,6 +136,12 @@ t.test('replay --summary json: one object with the counts and how inference kept
   t.equal(failed.code, 1);
   const lastLine = failed.stderr.trim().split('\n').pop()!;
   t.match(JSON.parse(lastLine), { flows: 3, packets: 50, failure: /corrupt record: captured length 2147483647 exceeds the maximum/ });
+  // No flow at all: nothing waited for inference, and every figure is a number (drained_ms was null).
+  const emptyPcap = join(dir, 'empty-summary.pcap');
+  writeFileSync(emptyPcap, bytes.subarray(0, 24));
+  const none = await runCli(['replay', emptyPcap, ...modelArgs, '-o', '/dev/null', '--summary', 'json']);
+  t.equal(none.code, 0, none.stderr);
+  t.same((JSON.parse(none.stderr.trim().split('\n').pop()!) as { inference: unknown }).inference, { input_waited_ms: 0, waiting_at_input_end: 0, drained_ms: 0 });
   const quiet = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '-q']);
   t.equal(quiet.stderr, '', '-q is no summary at all');
   const bad = await runCli(['replay', SAMPLE, '--summary', 'xml']);
