@@ -13,7 +13,7 @@ import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
 import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
-import { parseCell, type BadKind } from '../train/csv-cells.js';
+import { cellValue, type BadKind } from '../train/csv-cells.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
 
@@ -92,13 +92,13 @@ export async function readCsvRows(
         // A cell is good or bad as train and evaluate judge it (csv-cells.ts): a value beyond
         // float32 is a bad cell, not an Infinity the model never saw. The value itself stays a
         // double (the record's volume figures are printed from it; the models get float32).
-        const v = text === undefined ? 'empty' : parseCell(text);
+        const v = text === undefined ? 'empty' : cellValue(text);
         if (typeof v !== 'number') {
           bad = k;
           kind = v;
           break;
         }
-        features[k] = +text!;
+        features[k] = v;
       }
       if (bad >= 0) {
         const value = record[cols[bad]!] ?? '(missing)';

@@ -24,12 +24,21 @@ const NEG_INF = new Set(['-inf', '-infinity']);
  * Callers that clamp infinities use `infinitySign` on the cell.
  */
 export function parseCell(s: string): number | BadKind {
+  const v = cellValue(s);
+  return typeof v === 'number' ? Math.fround(v) : v;
+}
+
+/**
+ * As parseCell, but a good cell's value is the double it spells, not rounded to float32: CSV
+ * replay judges cells by these rules and prints its records' volume figures from the value.
+ */
+export function cellValue(s: string): number | BadKind {
   const v = +s;
   // Fast path: `+s` accepts "1e5", " 12 " and "0x1A"; it also maps "" and "  " to 0, caught below.
   if (v - v === 0) {
     const f = Math.fround(v);
     if (f - f === 0) {
-      if (v !== 0 || s.trim() !== '') return f;
+      if (v !== 0 || s.trim() !== '') return v;
       return 'empty';
     }
     return 'infinity';
