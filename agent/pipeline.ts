@@ -95,8 +95,7 @@ export class Pipeline {
    * nothing is published; the caller has the error from its gate.
    */
   holdUntil(gate: Promise<unknown>): void {
-    this.classifier.holdUntil(gate);
-    Promise.all([this.classifier.ready, gate]).catch(() => this.halt.abort());
+    this.classifier.holdUntil(gate).catch(() => this.halt.abort());
   }
 
   /** Replay back-pressure: wait while inference or publishing is full. */

@@ -77,7 +77,7 @@ export class Classifier<T extends Featured> {
   readonly ready: Promise<void>;
   /** Batches wait while held (see holdUntil); `failed` once the models or the caller's gate failed. */
   private held: boolean;
-  /** performance.now() when batches were first let through (Infinity before): waits before it are startup, not inference. */
+  /** performance.now() when the last hold let batches through (Infinity before): waits before it are startup, not inference. */
   releasedAt = Infinity;
   private gates = 0;
   private failed: Error | undefined;
@@ -106,7 +106,7 @@ export class Classifier<T extends Featured> {
     }
     this.ready = this.pool ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models) : Promise.resolve();
     this.held = this.pool !== undefined;
-    this.holdUntil(this.ready);
+    this.holdUntil(this.ready).catch(() => undefined); // the failure is `ready`'s, for its callers
     if (opts.mode === 'shed') {
       this.sweeper = setInterval(() => this.shedOld(), Math.max(10, Math.min(250, opts.maxWaitMs / 4)));
       this.sweeper.unref();
@@ -116,17 +116,20 @@ export class Classifier<T extends Featured> {
   /**
    * Send no batch before `gate` resolves as well as `ready` (replay opens its sink only once the
    * models have opened, so a bad model leaves an output file as it was). A rejection fails the
-   * classifier: see the header.
+   * classifier (see the header), and the returned promise with it.
    */
-  holdUntil(gate: Promise<unknown>): void {
+  holdUntil(gate: Promise<unknown>): Promise<void> {
     const id = ++this.gates;
     this.held = this.pool !== undefined;
-    Promise.all([this.ready, gate]).then(() => {
+    return Promise.all([this.ready, gate]).then(() => {
       if (id !== this.gates) return; // a later gate holds the batches now
       this.held = false;
       this.releasedAt = performance.now();
       this.pump();
-    }, (e: Error) => this.abandon(e));
+    }, (e: Error) => {
+      this.abandon(e);
+      throw e;
+    });
   }
 
   /** Startup failed: drop every flow unpublished and release whoever waits. */
