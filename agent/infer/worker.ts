@@ -27,7 +27,7 @@ for (const [kind, path] of Object.entries(init.models)) {
  * them itself (that cost a replay a quarter of a second of its main thread, before any packet).
  */
 export async function probe(): Promise<ProbeResult[]> {
-  if (process.env['ETA_FAULT_WORKER_EXIT_PROBE'] === '1') process.exit(1); // fault injection (tests): the worker dies at startup
+  if (process.env['ETA_FAULT_WORKER_EXIT_PROBE'] === '1') process.exit(1); // fault injection: see faultInjection
   return Promise.all(Object.entries(sessions).map(async ([kind, opening]): Promise<ProbeResult> => {
     try {
       const s = await opening;
@@ -43,7 +43,8 @@ export async function probe(): Promise<ProbeResult[]> {
  * ETA_FAULT_WORKER_EXIT=<file>: if the file exists, delete it and end this worker thread (dies once);
  * ETA_FAULT_WORKER_EXIT_MARK=<x>: end the thread whenever a batch's first value is x (a batch
  * that kills every worker it reaches);
- * ETA_FAULT_WORKER_THROW=1: every task fails.
+ * ETA_FAULT_WORKER_THROW=1: every task fails;
+ * ETA_FAULT_WORKER_EXIT_PROBE=1: the thread ends when asked the startup probe (checked in probe()).
  */
 function faultInjection(task: InferTask): void {
   const once = process.env['ETA_FAULT_WORKER_EXIT'];
