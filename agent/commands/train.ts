@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { usageError } from '../errors.js';
-import { normalizeName, splitFeatureList } from '../train/csv-cells.js';
+import { normalizeName, splitFeatureList } from '../lib/csv-cells.js';
 import { trainModel, type TrainOptions } from '../train/run-train.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 

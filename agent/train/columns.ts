@@ -10,7 +10,7 @@
  * nothing is dropped silently.
  */
 import { StartupError } from '../errors.js';
-import { findColumn, isIdentityName, isNumberLike, normalizeName } from './csv-cells.js';
+import { findColumn, isIdentityName, isNumberLike, normalizeName } from '../lib/csv-cells.js';
 
 // Columns of our own CSVs that describe the flow but are not statistics, and
 // usual label column names: never features by default, whatever their content.

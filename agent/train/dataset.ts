@@ -20,7 +20,7 @@ import { StartupError } from '../errors.js';
 import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
-import { parseCell, clampedInfinity, findColumn, type BadKind } from './csv-cells.js';
+import { parseCell, clampedInfinity, findColumn, type BadKind } from '../lib/csv-cells.js';
 
 export interface LoadOptions {
   /** Label column name; omit to load features only (e.g. unlabeled evaluation input). */
