@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { OUT } from './captures.js';
 import { extractBench, memoryBench, floodBench } from './flows.js';
 import { agentBench } from './agent.js';
@@ -52,20 +53,20 @@ Options:
 `;
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const unknown = args.filter((a, i) => !['--quick', '--only'].includes(a) && !a.startsWith('--only=') && args[i - 1] !== '--only');
-  if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown argument ${unknown[0]}\n\n${HELP}`);
+  let args;
+  try {
+    args = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n\n${HELP}`);
     process.exitCode = 2;
     return;
   }
-  const quick = args.includes('--quick');
-  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
-  const only = onlyArg ? onlyArg.split(',') : Object.keys(SECTIONS);
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const quick = args.quick === true;
+  const only = args.only ? args.only.split(',') : Object.keys(SECTIONS);
   mkdirSync(OUT, { recursive: true });
   const results: BenchSection[] = [];
   console.log(`eta-sensor benchmarks (${new Date().toISOString()}, node ${process.version}, ${quick ? 'quick' : 'full'})\n`);
