@@ -111,11 +111,12 @@ export class Pipeline {
 
   /**
    * Replay: how long the input waited for inference (its queue full), and the flows waiting
-   * for it now. Together with the time the last of them take, they tell whether inference
-   * kept up with the flow meter or held the replay back.
+   * for it now. Together with the time the last of them take, and how busy the workers were,
+   * they tell whether inference kept up with the flow meter or held the replay back.
    */
-  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number } {
-    return { waitedMs: this.inferWaitMs, waiting: this.classifier.backlog, releasedAt: this.classifier.releasedAt };
+  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; busyMs: number; workers: number } {
+    const c = this.classifier;
+    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs: c.busyMs, workers: inferWorkers(this.d.cfg.infer.workers) };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */
@@ -210,6 +211,10 @@ export class Pipeline {
         queue: this.classifier.backlog,
         classified: this.classifier.classified,
         per_second: uptime > 0 ? Math.round(this.classifier.classified / uptime) : 0,
+        // The workers' time on batches since the start (since the last reload: the classifier is
+        // new then), summed over workers: its growth over an interval, against interval x
+        // workers, is how busy inference is; near 1, it is the bottleneck.
+        busy_ms: Math.round(this.classifier.busyMs),
         unlabeled: { ...this.unlabeled },
       },
       publish: { queue: this.outbox.backlog, records: this.published, per_second: uptime > 0 ? Math.round(this.published / uptime) : 0, sink: this.d.sink.stats() },

@@ -140,8 +140,9 @@ Examples:
       else pipeline.holdUntil(opening);
       const started = Date.now();
       const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
-      let lag = { waitedMs: 0, waiting: 0, releasedAt: 0 };
+      let lag = { waitedMs: 0, waiting: 0 };
       let drainedMs = 0;
+      let busyShare: number | null = null;
       let failure: string | undefined;
       try {
         if (header) {
@@ -160,8 +161,13 @@ Examples:
         await pipeline.drain();
         // From the end of the input, or from the workers' start when the input ended first.
         // No flow reached inference (an empty input, or stopped early): then nothing waited for it.
-        const released = pipeline.inferenceLag().releasedAt;
-        drainedMs = Number.isFinite(released) ? Math.max(0, performance.now() - Math.max(inputEnded, released)) : 0;
+        const after = pipeline.inferenceLag();
+        const released = after.releasedAt;
+        const now = performance.now();
+        drainedMs = Number.isFinite(released) ? Math.max(0, now - Math.max(inputEnded, released)) : 0;
+        // The share of the workers' time spent on batches, from their release to the last answer
+        // (null when no batch ran: no flow, or no model).
+        if (after.busyMs > 0 && Number.isFinite(released) && now > released) busyShare = after.busyMs / ((now - released) * after.workers);
         await opening; // the model or sink error, if startup failed (then nothing was published)
       } finally {
         await pipeline.close();
@@ -207,7 +213,10 @@ Examples:
           unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
           cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
           // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
-          inference: { input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs) },
+          inference: {
+            input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),
+            workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
+          },
           ...(failure ? { failure } : {}),
         }) + '\n');
       }

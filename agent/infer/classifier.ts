@@ -20,10 +20,10 @@
 import { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { workerExecArgv } from '../lib/worker-args.js';
-import { labelRow } from './labels.js';
+import { labelOf, TOP_WIDTH } from './labels.js';
 import { BatchInputs } from './batch-inputs.js';
 import { probeModels, type LoadedModel } from './models.js';
-import type { ClassifyResult, ModelLabel, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
+import type { ClassifyResult, InferAnswer, ModelLabel, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
 
 export interface ClassifierOptions {
   workers: number;
@@ -71,8 +71,10 @@ export class Classifier<T extends Featured> {
   private readonly idle: Array<() => void> = [];
   private readonly room: Array<() => void> = [];
   private readonly sweeper: NodeJS.Timeout | undefined;
-  /** Flows labelled, and the time spent in workers (for the inference rate in stats). */
+  /** Flows labelled (for the inference rate in stats). */
   classified = 0;
+  /** Time the workers spent on the batches answered, summed over workers: how busy inference kept them. */
+  busyMs = 0;
   /** Resolves once a worker has opened every model; rejects with the StartupError naming the file onnxruntime refused. */
   readonly ready: Promise<void>;
   /** Batches wait while held (see holdUntil); `failed` once the models or the caller's gate failed. */
@@ -235,9 +237,10 @@ export class Classifier<T extends Featured> {
       if (retry) this.retrying--;
     };
     pool.run(task, { transferList: transfer }).then(
-      (probs: Float32Array) => {
+      (answer: InferAnswer) => {
         done();
-        this.deliver(b.items, probs);
+        this.busyMs += answer.busyMs;
+        this.deliver(b.items, answer.top);
         this.pump();
       },
       (err: Error) => {
@@ -251,20 +254,17 @@ export class Classifier<T extends Featured> {
     );
   }
 
-  private deliver(items: T[], probs: Float32Array): void {
-    let at = 0;
-    const per: Array<{ kind: string; offset: number; classes: readonly string[]; threshold: number }> = [];
-    for (const m of this.models) {
-      per.push({ kind: m.kind, offset: at, classes: m.meta.classes, threshold: m.threshold });
-      at += items.length * m.meta.classes.length;
-    }
-    for (let r = 0; r < items.length; r++) {
+  private deliver(items: T[], top: Float32Array): void {
+    const rows = items.length;
+    for (let r = 0; r < rows; r++) {
       const labels: Record<string, ModelLabel> = {};
-      for (const p of per) labels[p.kind] = labelRow(probs, p.offset + r * p.classes.length, p.classes, p.threshold);
+      for (const [k, m] of this.models.entries()) {
+        labels[m.kind] = labelOf(top, (k * rows + r) * TOP_WIDTH, m.meta.classes, m.threshold);
+      }
       this.emit(items[r]!, { labels });
     }
-    this.classified += items.length;
-    this.settled(items.length);
+    this.classified += rows;
+    this.settled(rows);
   }
 
   private finish(items: T[], reason: UnlabeledReason): void {

@@ -31,10 +31,23 @@ export interface ClassifyResult {
   readonly unlabeled?: UnlabeledReason;
 }
 
-/** A task for a worker: one float32 matrix (rows × features) per model, row-major. */
+/**
+ * A task for a worker: one matrix (rows × features) per model, row-major, in the models' order
+ * (the worker answers in that order). Float64, as computed; the worker narrows it to float32.
+ */
 export interface InferTask {
   readonly rows: number;
-  readonly inputs: Record<string, Float32Array>;
+  readonly inputs: Record<string, Float64Array>;
+}
+
+/**
+ * A worker's answer to a task: per model in the task's order, rows × TOP_WIDTH numbers (labels.ts:
+ * each row's top 3 classes and probabilities), and the time the worker spent on the task, which
+ * tells how busy inference kept it.
+ */
+export interface InferAnswer {
+  readonly top: Float32Array;
+  readonly busyMs: number;
 }
 
 /** What each worker is started with: the model files to load, by kind. */

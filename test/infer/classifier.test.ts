@@ -52,6 +52,7 @@ t.test('every flow gets one result with both labels, top 3 and thresholds applie
   const unknown = [...results.values()].filter((x) => x.labels['attribution']!.label === 'unknown').length;
   t.ok(unknown > 0, `${unknown} flows under the 0.99 threshold are unknown`);
   t.equal(c.classified, 1000);
+  t.ok(c.busyMs > 0, `the workers report the time they spent: ${c.busyMs} ms`);
   await c.close();
 });
 

@@ -155,7 +155,7 @@ t.test('SIGHUP reloads models without losing flows; stats carry the documented c
   t.match(stats, {
     capture: { frames: Number, kernel_drops: Number },
     flows: { active: Number, created: Number, ended: { idle: Number, active: Number, end: Number, forced: Number, evicted: Number } },
-    infer: { queue: Number, classified: Number, per_second: Number },
+    infer: { queue: Number, classified: Number, per_second: Number, busy_ms: Number },
     publish: { queue: Number, records: Number, per_second: Number, sink: { buffered_records: Number } },
   });
   agent.child.kill('SIGTERM');
