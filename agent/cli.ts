@@ -8,7 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeError, StartupError, usageError } from './errors.js';
+import { describeError, OpenInterrupted, StartupError, usageError } from './errors.js';
 import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
 /** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
@@ -99,6 +99,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     // The reader of our output went away (`| head`): a Unix filter stops quietly.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE' && name !== 'run') return 0;
+    // Ctrl-C while the input, a named pipe, waited for its writer: stopped, as asked.
+    if (err instanceof OpenInterrupted) return 130;
     io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
     if (err instanceof StartupError) return err.exitCode;
     if (process.env['ETA_DEBUG'] && err instanceof Error) io.stderr.write(`${err.stack}\n`);

@@ -56,3 +56,11 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The open of an input was stopped (Ctrl-C) while it waited: a named pipe no writer had opened. */
+export class OpenInterrupted extends Error {
+  constructor(path: string) {
+    super(`stopped while waiting for a writer on ${path}`);
+    this.name = 'OpenInterrupted';
+  }
+}

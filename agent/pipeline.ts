@@ -12,7 +12,7 @@
  * labels every flow "as fast as it can go".
  */
 import type { PacketSource, SourceEnd } from './capture/types.js';
-import type { CsvRowsResult } from './capture/csv-rows.js';
+import type { CsvInput, CsvRowsResult } from './capture/csv-rows.js';
 import type { AgentConfig } from './config.js';
 import { report, type Telemetry } from './events.js';
 import type { FlowRecord } from './features/record.js';
@@ -137,10 +137,10 @@ export class Pipeline {
   }
 
   /** Replay a feature CSV: rows go straight to inference. */
-  async runCsv(path: string, badRows: 'skip' | 'fail', signal: AbortSignal): Promise<CsvRowsResult> {
+  async runCsv(csv: CsvInput, badRows: 'skip' | 'fail', signal: AbortSignal): Promise<CsvRowsResult> {
     // Loaded here: csv-parse is needed by CSV replays only.
     const { readCsvRows } = await import('./capture/csv-rows.js');
-    return readCsvRows(path, this.layout, (rec) => {
+    return readCsvRows(csv, this.layout, (rec) => {
       this.classifier.submit(rec);
       return this.classifier.backlog >= this.d.cfg.infer.max_queue || this.outbox.backlog >= this.d.cfg.infer.max_queue ? this.room() : undefined;
     }, {

@@ -30,15 +30,44 @@ export interface CsvRowsResult {
   error?: string;
 }
 
-/** The header of a CSV file: column names as training takes them (trimmed, duplicates renamed, lib/csv-header.ts). */
-export async function csvHeader(path: string): Promise<string[]> {
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ to: 1, trim: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
-  try {
-    for await (const rec of parser) return cleanHeader(rec as string[]);
-  } catch (e) {
-    throw new StartupError('E_INPUT', `cannot read ${path} as CSV: ${(e as Error).message}`, 'give a CSV file with a header line');
+type Parsed = { record: string[]; info: { lines: number } };
+
+/**
+ * A feature CSV opened once: its header read, its rows next on the same stream. Once, because
+ * the input may be a pipe or FIFO (`replay <(zcat flows.csv.gz)`), which a second open would
+ * find empty or block on.
+ */
+export class CsvInput {
+  private constructor(
+    readonly path: string,
+    /** Column names as training takes them (trimmed, duplicates renamed, lib/csv-header.ts). */
+    readonly header: string[],
+    private readonly parser: NodeJS.ReadableStream & { destroy(e?: Error): void },
+    readonly rows: AsyncIterator<Parsed>,
+  ) {}
+
+  /**
+   * Opens `path` and reads its header; throws StartupError naming the file (missing, a capture,
+   * not CSV, empty), or OpenInterrupted when `signal` stopped a wait for a named pipe's writer.
+   */
+  static async open(path: string, signal?: AbortSignal): Promise<CsvInput> {
+    const parser = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX, signal),
+      parse({ relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
+    const rows = (parser as AsyncIterable<Parsed>)[Symbol.asyncIterator]();
+    let first: IteratorResult<Parsed>;
+    try {
+      first = await rows.next();
+    } catch (e) {
+      throw new StartupError('E_INPUT', `cannot read ${path} as CSV: ${(e as Error).message}`, 'give a CSV file with a header line');
+    }
+    if (first.done) throw new StartupError('E_INPUT', `${path} is empty`, 'give a CSV file with a header line');
+    return new CsvInput(path, cleanHeader(first.value.record), parser, rows);
   }
-  throw new StartupError('E_INPUT', `${path} is empty`, 'give a CSV file with a header line');
+
+  /** Stop reading (Ctrl-C, or startup failed after the header): the file is closed. */
+  close(): void {
+    this.parser.destroy();
+  }
 }
 
 function parseTs(s: string | undefined): number {
@@ -49,18 +78,20 @@ function parseTs(s: string | undefined): number {
   return ms * 1000 + (micro ? Number(micro.padEnd(6, '0').slice(3)) : 0);
 }
 
+/** The rows of `csv` (opened by CsvInput.open, header read) as flow records, to `onRow`; closes it at the end. */
 export async function readCsvRows(
-  path: string,
+  csv: CsvInput,
   needed: readonly string[],
   onRow: (rec: FlowRecord) => Promise<void> | void,
   opts: CsvRowsOptions,
   signal?: AbortSignal,
 ): Promise<CsvRowsResult> {
-  const header = await csvHeader(path);
+  const { header, path } = csv;
   const idx = (n: string): number => header.indexOf(n);
   const cols = needed.map(idx);
   const missing = needed.filter((_, i) => cols[i]! < 0);
   if (missing.length > 0) {
+    csv.close();
     throw new StartupError('E_FEATURES', `${path} lacks columns the models need: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
       'replay a CSV written by `eta-sensor extract`, or one with the columns the models were trained on');
   }
@@ -75,15 +106,13 @@ export async function readCsvRows(
     return Number.isFinite(v) ? v : 0;
   };
   const res: CsvRowsResult = { rows: 0, skipped: 0 };
-  const parser = pipeInto(openInputStream(path, 'feature CSV', CSV_FIX), parse({ from: 2, relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
-  const onAbort = (): void => {
-    parser.destroy();
-  };
+  const onAbort = (): void => csv.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   // Stopped before the first row (Ctrl-C while starting): an abort already past fires no event.
-  if (signal?.aborted) parser.destroy();
+  if (signal?.aborted) csv.close();
+  const rows: AsyncIterable<Parsed> = { [Symbol.asyncIterator]: () => csv.rows };
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of rows) {
       const features = new Float64Array(needed.length);
       let bad = -1;
       let kind: BadKind = 'empty';
@@ -133,6 +162,7 @@ export async function readCsvRows(
     res.error = `not valid CSV: ${(e as Error).message}`;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    csv.close();
   }
   return res;
 }

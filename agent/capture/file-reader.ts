@@ -5,10 +5,10 @@
  * copying the unread tail in front of the next chunk (one small copy per chunk,
  * not per record).
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { StartupError } from '../errors.js';
+import type { FileHandle } from 'node:fs/promises';
+import { OpenInterrupted, StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
-import { openErrorReason } from '../lib/input-file.js';
+import { openErrorReason, openForReading } from '../lib/input-file.js';
 import type { SourceEnd } from './types.js';
 
 export interface RecordParser {
@@ -112,12 +112,14 @@ class StreamInput implements ByteInput {
   }
 }
 
-export async function openCapture(path: string): Promise<ByteInput> {
+/** Opens a capture file, a named pipe or standard input (`-`); `signal` stops a wait for a pipe's writer (OpenInterrupted). */
+export async function openCapture(path: string, signal?: AbortSignal): Promise<ByteInput> {
   if (path === '-') return new StreamInput(process.stdin);
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    fh = await openForReading(path, signal);
   } catch (e) {
+    if (e instanceof OpenInterrupted) throw e;
     throw new StartupError('E_INPUT', `cannot open capture ${path}: ${openErrorReason(e)}`, 'give the path of a pcap or pcapng file');
   }
   const st = await fh.stat();

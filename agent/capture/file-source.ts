@@ -39,9 +39,10 @@ export class FileSource implements PacketSource {
   /**
    * Opens the capture now (run() does it otherwise), so that a missing or unreadable file is
    * reported before anything else happens, such as an output file being created or emptied.
+   * `signal` stops a wait for a named pipe's writer (OpenInterrupted).
    */
-  async open(): Promise<void> {
-    this.opened ??= await openCapture(this.path);
+  async open(signal?: AbortSignal): Promise<void> {
+    this.opened ??= await openCapture(this.path, signal);
     // A file that is not a capture at all is refused here too (a pipe's first bytes may be long in coming: run() checks those).
     if (this.opened.regular && this.head === undefined) this.head = await this.sniff(this.opened);
   }

@@ -82,150 +82,156 @@ Examples:
     const t = createTelemetry(createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level, destination: 'stderr' }));
     refuseInputAsOutput(input, output);
     const isCsv = /\.csv$/i.test(input);
-    // csv-parse loads only for a CSV input.
-    const header = isCsv ? await (await import('../capture/csv-rows.js')).csvHeader(input) : undefined;
-    const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
-    logModels(t, models);
-    // A capture is opened now: a missing one is reported before -o's file is created or emptied.
-    const source = header ? undefined : new FileSource(input);
-    await source?.open();
-    // The daemon's buffer folder (the default) is not for a replay: a private one is used unless
-    // publish.buffer.dir is set (--set, or a configuration file that names another folder).
-    const bufferConfigured = sets.some((s) => s.startsWith('publish.buffer.dir=')) || cfg.publish.buffer.dir !== configSchema.shape.publish.shape.buffer.shape.dir.default;
-    const { publish, tempBuffer } = sinkConfig(cfg, output, mqtt, bufferConfigured);
-    const sink = await createSink(publish, t);
-    const pipeline = new Pipeline({
-      cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
-    });
-    // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
-    const stop = new AbortController();
-    const signal = AbortSignal.any([io.signal, stop.signal]);
-    if (sink instanceof StreamSink) {
-      sink.onReaderGone = () => stop.abort();
-      // Stopped (Ctrl-C) while standard output does not read: give it --wait seconds, then stop waiting.
-      io.signal.addEventListener('abort', () => setTimeout(() => sink.abandon(), waitS * 1000).unref(), { once: true });
-    }
-    let code: number;
+    // csv-parse loads only for a CSV input. The CSV is opened once, header read (it may be a FIFO).
+    const csv = isCsv ? await (await import('../capture/csv-rows.js')).CsvInput.open(input, io.signal) : undefined;
+    const header = csv?.header;
+    // Closed at the end whatever happens: a FIFO still open would keep the process waiting on it.
     try {
-      code = await replayWith();
-    } finally {
-      // A private buffer directory goes once nothing waits in it (also when the run failed).
-      if (tempBuffer && sink.stats().buffered_records === 0) rmSync(tempBuffer, { recursive: true, force: true });
-    }
-    // Standard output gave up on (it did not read): its queued bytes would hold the process until
-    // its reader takes them, maybe never. They are counted lost and the summary said so: exit now.
-    if (sink instanceof StreamSink && sink.wasAbandoned) process.exit(code);
-    return code;
-
-    async function replayWith(): Promise<number> {
-      let sinkOpened = false;
-      const openSink = async (): Promise<void> => {
-        try {
-          await sink.open();
-          sinkOpened = true;
-        } catch (err) {
-          // The file sink names publish.file.path, an option this user never wrote: speak of -o.
-          if (output !== undefined && err instanceof StartupError) {
-            const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
-            throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
-          }
-          throw err;
-        }
-      };
-      // The workers open the models while the flow meter starts on the input; the sink opens
-      // once they have (a model onnxruntime refuses leaves -o's file as it was), and nothing
-      // is published before. Without models, records are published at once: open it first.
-      const opening = models.length === 0 ? openSink() : pipeline.ready.then(openSink);
-      if (models.length === 0) await opening;
-      else pipeline.holdUntil(opening);
-      const started = Date.now();
-      const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
-      let lag = { waitedMs: 0, waiting: 0 };
-      let drainedMs = 0;
-      let busyShare: number | null = null;
-      let failure: string | undefined;
+      const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
+      logModels(t, models);
+      // A capture is opened now: a missing one is reported before -o's file is created or emptied.
+      const source = header ? undefined : new FileSource(input);
+      await source?.open(io.signal);
+      // The daemon's buffer folder (the default) is not for a replay: a private one is used unless
+      // publish.buffer.dir is set (--set, or a configuration file that names another folder).
+      const bufferConfigured = sets.some((s) => s.startsWith('publish.buffer.dir=')) || cfg.publish.buffer.dir !== configSchema.shape.publish.shape.buffer.shape.dir.default;
+      const { publish, tempBuffer } = sinkConfig(cfg, output, mqtt, bufferConfigured);
+      const sink = await createSink(publish, t);
+      const pipeline = new Pipeline({
+        cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
+      });
+      // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([io.signal, stop.signal]);
+      if (sink instanceof StreamSink) {
+        sink.onReaderGone = () => stop.abort();
+        // Stopped (Ctrl-C) while standard output does not read: give it --wait seconds, then stop waiting.
+        io.signal.addEventListener('abort', () => setTimeout(() => sink.abandon(), waitS * 1000).unref(), { once: true });
+      }
+      let code: number;
       try {
-        if (header) {
-          const r = await pipeline.runCsv(input, badRowsMode, signal);
-          if (r.error) failure = `${input}: ${r.error}`;
-        } else if (source) {
-          const end = await pipeline.runPackets(source, signal, () => {
-            if (!progress.due()) return;
-            const m = pipeline.meter.stats();
-            progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
-          });
-          if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
-        }
-        const inputEnded = performance.now();
-        lag = pipeline.inferenceLag();
-        await pipeline.drain();
-        // From the end of the input, or from the workers' start when the input ended first.
-        // No flow reached inference (an empty input, or stopped early): then nothing waited for it.
-        const after = pipeline.inferenceLag();
-        const released = after.releasedAt;
-        const now = performance.now();
-        drainedMs = Number.isFinite(released) ? Math.max(0, now - Math.max(inputEnded, released)) : 0;
-        // The share of the workers' time spent on batches, from their release to the last answer
-        // (null when no batch ran: no flow, or no model).
-        if (after.busyMs > 0 && Number.isFinite(released) && now > released) busyShare = after.busyMs / ((now - released) * after.workers);
-        await opening; // the model or sink error, if startup failed (then nothing was published)
+        code = await replayWith();
       } finally {
-        await pipeline.close();
-        if (sinkOpened) {
-          sink.publishStats(pipeline.stats());
-          const waiting = sink.stats().buffered_records;
-          if (waiting > 0 && !quiet) {
-            io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+        // A private buffer directory goes once nothing waits in it (also when the run failed).
+        if (tempBuffer && sink.stats().buffered_records === 0) rmSync(tempBuffer, { recursive: true, force: true });
+      }
+      // Standard output gave up on (it did not read): its queued bytes would hold the process until
+      // its reader takes them, maybe never. They are counted lost and the summary said so: exit now.
+      if (sink instanceof StreamSink && sink.wasAbandoned) process.exit(code);
+      return code;
+
+      async function replayWith(): Promise<number> {
+        let sinkOpened = false;
+        const openSink = async (): Promise<void> => {
+          try {
+            await sink.open();
+            sinkOpened = true;
+          } catch (err) {
+            // The file sink names publish.file.path, an option this user never wrote: speak of -o.
+            if (output !== undefined && err instanceof StartupError) {
+              const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
+              throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+            }
+            throw err;
           }
-          await sink.close(waitS * 1000, { untilDelivered: true });
+        };
+        // The workers open the models while the flow meter starts on the input; the sink opens
+        // once they have (a model onnxruntime refuses leaves -o's file as it was), and nothing
+        // is published before. Without models, records are published at once: open it first.
+        const opening = models.length === 0 ? openSink() : pipeline.ready.then(openSink);
+        if (models.length === 0) await opening;
+        else pipeline.holdUntil(opening);
+        const started = Date.now();
+        const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
+        let lag = { waitedMs: 0, waiting: 0 };
+        let drainedMs = 0;
+        let busyShare: number | null = null;
+        let failure: string | undefined;
+        try {
+          if (header) {
+            const r = await pipeline.runCsv(csv!, badRowsMode, signal);
+            if (r.error) failure = `${input}: ${r.error}`;
+          } else if (source) {
+            const end = await pipeline.runPackets(source, signal, () => {
+              if (!progress.due()) return;
+              const m = pipeline.meter.stats();
+              progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
+            });
+            if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
+          }
+          const inputEnded = performance.now();
+          lag = pipeline.inferenceLag();
+          await pipeline.drain();
+          // From the end of the input, or from the workers' start when the input ended first.
+          // No flow reached inference (an empty input, or stopped early): then nothing waited for it.
+          const after = pipeline.inferenceLag();
+          const released = after.releasedAt;
+          const now = performance.now();
+          drainedMs = Number.isFinite(released) ? Math.max(0, now - Math.max(inputEnded, released)) : 0;
+          // The share of the workers' time spent on batches, from their release to the last answer
+          // (null when no batch ran: no flow, or no model).
+          if (after.busyMs > 0 && Number.isFinite(released) && now > released) busyShare = after.busyMs / ((now - released) * after.workers);
+          await opening; // the model or sink error, if startup failed (then nothing was published)
+        } finally {
+          await pipeline.close();
+          if (sinkOpened) {
+            sink.publishStats(pipeline.stats());
+            const waiting = sink.stats().buffered_records;
+            if (waiting > 0 && !quiet) {
+              io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+            }
+            await sink.close(waitS * 1000, { untilDelivered: true });
+          }
+          progress.done();
         }
-        progress.done();
+        if (stop.signal.aborted && !io.signal.aborted) return 0;
+        const ss = sink.stats();
+        const undelivered = ss.buffered_records;
+        const lost = Object.entries(ss.dropped).filter(([, n]) => n > 0);
+        const problems: string[] = failure ? [failure] : [];
+        if (undelivered > 0) {
+          // Kept, not lost: say where, and how a later run sends them.
+          const dir = publish.buffer.dir;
+          problems.push(`${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); `
+            + `they are kept in ${dir}, and \`eta-sensor replay <file> --mqtt ${publish.mqtt.url} --set publish.buffer.dir=${dir}\` `
+            + '(or `run` with that publish.buffer.dir) sends them first');
+        }
+        if (lost.length > 0) {
+          problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
+        }
+        failure = problems.length > 0 ? problems.join('; ') : undefined;
+        const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
+        if (!quiet && undelivered === 0 && lost.length === 0) {
+          const secs = (Date.now() - started) / 1000;
+          const bad = t.counters.get('replay.bad-row');
+          io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
+            `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
+            `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
+            `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
+        }
+        if (summary === 'json') {
+          const usage = process.resourceUsage();
+          io.stderr.write(JSON.stringify({
+            input, flows: st.publish.records, packets: header ? null : st.packets, bad_rows: t.counters.get('replay.bad-row'),
+            unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
+            cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
+            // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
+            inference: {
+              input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),
+              workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
+            },
+            ...(failure ? { failure } : {}),
+          }) + '\n');
+        }
+        if (failure) {
+          // In JSON the failure is in the object, the one line a script reads.
+          if (summary !== 'json') io.stderr.write(`eta-sensor replay: ${failure}\n`);
+          return 1;
+        }
+        return io.signal.aborted ? 130 : 0;
       }
-      if (stop.signal.aborted && !io.signal.aborted) return 0;
-      const ss = sink.stats();
-      const undelivered = ss.buffered_records;
-      const lost = Object.entries(ss.dropped).filter(([, n]) => n > 0);
-      const problems: string[] = failure ? [failure] : [];
-      if (undelivered > 0) {
-        // Kept, not lost: say where, and how a later run sends them.
-        const dir = publish.buffer.dir;
-        problems.push(`${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); `
-          + `they are kept in ${dir}, and \`eta-sensor replay <file> --mqtt ${publish.mqtt.url} --set publish.buffer.dir=${dir}\` `
-          + '(or `run` with that publish.buffer.dir) sends them first');
-      }
-      if (lost.length > 0) {
-        problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
-      }
-      failure = problems.length > 0 ? problems.join('; ') : undefined;
-      const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
-      if (!quiet && undelivered === 0 && lost.length === 0) {
-        const secs = (Date.now() - started) / 1000;
-        const bad = t.counters.get('replay.bad-row');
-        io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
-          `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-          `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
-          `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
-      }
-      if (summary === 'json') {
-        const usage = process.resourceUsage();
-        io.stderr.write(JSON.stringify({
-          input, flows: st.publish.records, packets: header ? null : st.packets, bad_rows: t.counters.get('replay.bad-row'),
-          unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
-          cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
-          // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
-          inference: {
-            input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),
-            workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
-          },
-          ...(failure ? { failure } : {}),
-        }) + '\n');
-      }
-      if (failure) {
-        // In JSON the failure is in the object, the one line a script reads.
-        if (summary !== 'json') io.stderr.write(`eta-sensor replay: ${failure}\n`);
-        return 1;
-      }
-      return io.signal.aborted ? 130 : 0;
+    } finally {
+      csv?.close();
     }
   },
 };

@@ -49,7 +49,7 @@ export interface LabelRunResult {
 const KEY_COLUMNS = ['src_ip', 'src_port', 'dst_ip', 'dst_port', 'proto'] as const;
 
 export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
-  const source = o.input === '-' ? (o.stdin ?? process.stdin) : openInputStream(o.input, 'flow CSV', 'give the path of a flow CSV (from `eta-sensor extract`)');
+  const source = o.input === '-' ? (o.stdin ?? process.stdin) : await openInputStream(o.input, 'flow CSV', 'give the path of a flow CSV (from `eta-sensor extract`)');
   const parser = pipeInto(source, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   // A file is written beside its final name and renamed when complete: no half-labelled file is left behind.
   const file = typeof o.output === 'string' ? { path: o.output, mode: outputMode(o.output) } : null;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { detectFormat } from '../capture/file-source.js';
-import { StartupError } from '../errors.js';
+import { OpenInterrupted, StartupError } from '../errors.js';
 
 /** Why a file could not be opened, in words: "no such file", "permission denied", "is a directory". */
 export function openErrorReason(e: unknown): string {
@@ -19,30 +19,63 @@ export function openErrorReason(e: unknown): string {
 }
 
 /**
+ * Opens `path` for reading without blocking the process: opening a named pipe waits until a writer
+ * opens it, so it waits on libuv's thread pool. When `signal` aborts meanwhile (Ctrl-C), this
+ * process opens the pipe for writing itself, which ends that wait, and closes both: the open
+ * rejects with OpenInterrupted instead of holding the process until a writer comes.
+ */
+export async function openForReading(path: string, signal?: AbortSignal): Promise<fs.promises.FileHandle> {
+  if (signal?.aborted) throw new OpenInterrupted(path);
+  const release = (): void => {
+    try {
+      // Non-blocking: succeeds only while a reader waits (ours), so it never blocks here.
+      fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // Not a pipe, or the open has finished: nothing waits.
+    }
+  };
+  signal?.addEventListener('abort', release, { once: true });
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(path, 'r');
+  } finally {
+    signal?.removeEventListener('abort', release);
+  }
+  if (signal?.aborted) {
+    await fh.close();
+    throw new OpenInterrupted(path);
+  }
+  return fh;
+}
+
+/**
  * A read stream on `path`; throws StartupError ("cannot read <what> <path>: <why>", `fix`) if it
  * cannot be opened, or if it is a packet capture where a CSV is expected (a common slip that the
- * CSV parser would report as a malformed quote in binary garbage).
+ * CSV parser would report as a malformed quote in binary garbage). Opened asynchronously: a FIFO
+ * with no writer yet blocks its open, and a synchronous open held the whole process (Ctrl-C too)
+ * until one came; `signal` stops that wait (OpenInterrupted).
  */
-export function openInputStream(path: string, what: string, fix: string): fs.ReadStream {
-  let fd: number;
+export async function openInputStream(path: string, what: string, fix: string, signal?: AbortSignal): Promise<fs.ReadStream> {
+  let fh: fs.promises.FileHandle;
   try {
-    fd = fs.openSync(path, 'r');
+    fh = await openForReading(path, signal);
   } catch (e) {
+    if (e instanceof OpenInterrupted) throw e;
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${openErrorReason(e)}`, fix);
   }
-  const st = fs.fstatSync(fd);
+  const st = await fh.stat();
   if (st.isDirectory()) {
-    fs.closeSync(fd);
+    await fh.close();
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: is a directory`, fix);
   }
   // Only a regular file can be peeked at without consuming it (a pipe or FIFO cannot seek).
   const head = Buffer.alloc(4);
-  if (st.isFile() && fs.readSync(fd, head, 0, 4, 0) === 4 && detectFormat(head) !== undefined) {
-    fs.closeSync(fd);
+  if (st.isFile() && (await fh.read(head, 0, 4, 0)).bytesRead === 4 && detectFormat(head) !== undefined) {
+    await fh.close();
     throw new StartupError('E_INPUT', `${path} is a packet capture, not a ${what}`,
       `turn it into flow rows first: eta-sensor extract ${path} -o flows.csv`);
   }
-  return fs.createReadStream('', { fd });
+  return fh.createReadStream();
 }
 
 /**

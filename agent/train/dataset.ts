@@ -134,7 +134,7 @@ interface Rec {
 
 /** Read a flow CSV; throws StartupError (E_INPUT / E_DATA) naming the file, line and column of a problem. */
 export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<Dataset> {
-  const input = openInputStream(path, 'flow CSV', 'give the path of a labeled flow CSV (from `eta-sensor label`)');
+  const input = await openInputStream(path, 'flow CSV', 'give the path of a labeled flow CSV (from `eta-sensor label`)');
   const parser = pipeInto(input, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   const it = parser[Symbol.asyncIterator]() as AsyncIterator<Rec>;
   const next = async (): Promise<Rec | undefined> => {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCsvRows } from '../../agent/capture/csv-rows.js';
+import { CsvInput, readCsvRows } from '../../agent/capture/csv-rows.js';
 
 t.test('an input stopped before the first row (Ctrl-C while starting) reads no row', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'eta-csv-rows-'));
@@ -12,9 +12,9 @@ t.test('an input stopped before the first row (Ctrl-C while starting) reads no r
   const seen: number[] = [];
   const stopped = new AbortController();
   stopped.abort();
-  const r = await readCsvRows(csv, ['a', 'b'], (rec) => void seen.push(rec.features[0]!), { badRows: 'skip', onBadRow: () => undefined }, stopped.signal);
+  const r = await readCsvRows(await CsvInput.open(csv), ['a', 'b'], (rec) => void seen.push(rec.features[0]!), { badRows: 'skip', onBadRow: () => undefined }, stopped.signal);
   t.equal(r.rows, 0);
   t.equal(seen.length, 0, 'the 50,000 rows were not replayed');
-  const all = await readCsvRows(csv, ['a', 'b'], () => undefined, { badRows: 'skip', onBadRow: () => undefined });
+  const all = await readCsvRows(await CsvInput.open(csv), ['a', 'b'], () => undefined, { badRows: 'skip', onBadRow: () => undefined });
   t.equal(all.rows, 50_000, 'without the signal, every row');
 });
