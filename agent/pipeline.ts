@@ -49,6 +49,9 @@ export function wallMicros(): number {
 export class Pipeline {
   readonly meter: FlowMeter;
   private classifier: Classifier<FlowRecord>;
+  /** Classifiers replaced by a reload and still draining, and the counts of those that finished. */
+  private readonly retiring = new Set<Classifier<FlowRecord>>();
+  private readonly retired = { classified: 0, busyMs: 0 };
   private readonly outbox: Outbox;
   private readonly volume: VolumeColumns;
   private readonly layout: readonly string[];
@@ -116,7 +119,7 @@ export class Pipeline {
    */
   inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; busyMs: number; workers: number } {
     const c = this.classifier;
-    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs: c.busyMs, workers: inferWorkers(this.d.cfg.infer.workers) };
+    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs: this.inferTotals().busyMs, workers: inferWorkers(this.d.cfg.infer.workers) };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */
@@ -184,7 +187,22 @@ export class Pipeline {
     }
     const old = this.classifier;
     this.classifier = next;
+    // Its last batches still count, while it drains and after: the stats' totals never go back.
+    this.retiring.add(old);
     await old.close();
+    this.retiring.delete(old);
+    this.retired.classified += old.classified;
+    this.retired.busyMs += old.busyMs;
+  }
+
+  /** Flows labelled and the workers' time on batches since the start, over every reload's classifier. */
+  private inferTotals(): { classified: number; busyMs: number } {
+    let { classified, busyMs } = this.retired;
+    for (const c of [...this.retiring, this.classifier]) {
+      classified += c.classified;
+      busyMs += c.busyMs;
+    }
+    return { classified, busyMs };
   }
 
   async close(): Promise<void> {
@@ -198,6 +216,7 @@ export class Pipeline {
     const m = this.meter.stats();
     const src = source?.stats();
     const uptime = (Date.now() - this.started) / 1000;
+    const totals = this.inferTotals();
     return {
       ts: new Date().toISOString(),
       sensor: this.d.sensorId,
@@ -209,12 +228,11 @@ export class Pipeline {
       handshakes_unread: m.metaErrors,
       infer: {
         queue: this.classifier.backlog,
-        classified: this.classifier.classified,
-        per_second: uptime > 0 ? Math.round(this.classifier.classified / uptime) : 0,
-        // The workers' time on batches since the start (since the last reload: the classifier is
-        // new then), summed over workers: its growth over an interval, against interval x
-        // workers, is how busy inference is; near 1, it is the bottleneck.
-        busy_ms: Math.round(this.classifier.busyMs),
+        classified: totals.classified,
+        per_second: uptime > 0 ? Math.round(totals.classified / uptime) : 0,
+        // The workers' time on batches since the start, summed over workers: its growth over an
+        // interval, against interval x workers, is how busy inference is; near 1, it is the bottleneck.
+        busy_ms: Math.round(totals.busyMs),
         unlabeled: { ...this.unlabeled },
       },
       publish: { queue: this.outbox.backlog, records: this.published, per_second: uptime > 0 ? Math.round(this.published / uptime) : 0, sink: this.d.sink.stats() },

@@ -8,7 +8,7 @@
  * counted, and skipped; with `badRows: 'fail'` the replay stops there.
  */
 import { parse } from 'csv-parse';
-import { StartupError } from '../errors.js';
+import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
 import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
@@ -51,14 +51,21 @@ export class CsvInput {
    * not CSV, empty), or OpenInterrupted when `signal` stopped a wait for a named pipe's writer.
    */
   static async open(path: string, signal?: AbortSignal): Promise<CsvInput> {
-    const parser = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX, signal),
+    const parser = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX),
       parse({ relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS }));
     const rows = (parser as AsyncIterable<Parsed>)[Symbol.asyncIterator]();
+    // A named pipe's writer may be slow to send the header, or send nothing: Ctrl-C stops the wait.
+    const onAbort = (): void => void parser.destroy(new OpenInterrupted(path));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     let first: IteratorResult<Parsed>;
     try {
       first = await rows.next();
     } catch (e) {
+      if (e instanceof OpenInterrupted) throw e;
       throw new StartupError('E_INPUT', `cannot read ${path} as CSV: ${(e as Error).message}`, 'give a CSV file with a header line');
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     if (first.done) throw new StartupError('E_INPUT', `${path} is empty`, 'give a CSV file with a header line');
     return new CsvInput(path, cleanHeader(first.value.record), parser, rows);

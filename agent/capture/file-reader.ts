@@ -6,9 +6,9 @@
  * not per record).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { OpenInterrupted, StartupError } from '../errors.js';
+import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
-import { openErrorReason, openForReading } from '../lib/input-file.js';
+import { openErrorReason, openForReading, type OpenedInput } from '../lib/input-file.js';
 import type { SourceEnd } from './types.js';
 
 export interface RecordParser {
@@ -112,23 +112,23 @@ class StreamInput implements ByteInput {
   }
 }
 
-/** Opens a capture file, a named pipe or standard input (`-`); `signal` stops a wait for a pipe's writer (OpenInterrupted). */
-export async function openCapture(path: string, signal?: AbortSignal): Promise<ByteInput> {
+/** Opens a capture file, a named pipe (read as openForReading says) or standard input (`-`). */
+export async function openCapture(path: string): Promise<ByteInput> {
   if (path === '-') return new StreamInput(process.stdin);
-  let fh: FileHandle;
+  let input: OpenedInput;
   try {
-    fh = await openForReading(path, signal);
+    input = await openForReading(path);
   } catch (e) {
-    if (e instanceof OpenInterrupted) throw e;
     throw new StartupError('E_INPUT', `cannot open capture ${path}: ${openErrorReason(e)}`, 'give the path of a pcap or pcapng file');
   }
-  const st = await fh.stat();
+  if (input.kind === 'pipe') return new StreamInput(input.stream);
+  const { fh, st } = input;
   if (st.isDirectory()) {
     await fh.close();
     throw new StartupError('E_INPUT', `cannot open capture ${path}: is a directory`, 'give the path of a pcap or pcapng file');
   }
-  // A named pipe, a character device or /dev/stdin: read in order, as standard input is (positional
-  // reads fail there with ESPIPE). Found by review: `extract <(cat x.pcap)` failed so.
+  // A character device or /dev/stdin that is not a pipe: read in order, as standard input is
+  // (positional reads fail there with ESPIPE). Found by review: `extract <(cat x.pcap)` failed so.
   if (!st.isFile()) return new StreamInput(fh.createReadStream());
   return new FileInput(fh, st.size);
 }

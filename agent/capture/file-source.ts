@@ -39,10 +39,9 @@ export class FileSource implements PacketSource {
   /**
    * Opens the capture now (run() does it otherwise), so that a missing or unreadable file is
    * reported before anything else happens, such as an output file being created or emptied.
-   * `signal` stops a wait for a named pipe's writer (OpenInterrupted).
    */
-  async open(signal?: AbortSignal): Promise<void> {
-    this.opened ??= await openCapture(this.path, signal);
+  async open(): Promise<void> {
+    this.opened ??= await openCapture(this.path);
     // A file that is not a capture at all is refused here too (a pipe's first bytes may be long in coming: run() checks those).
     if (this.opened.regular && this.head === undefined) this.head = await this.sniff(this.opened);
   }
@@ -59,6 +58,16 @@ export class FileSource implements PacketSource {
     return { bytes, format };
   }
 
+  /** sniff(), or undefined when stop() came before the first bytes did (Ctrl-C on a pipe whose writer sent nothing). */
+  private async sniffUnlessStopped(input: ByteInput): Promise<{ bytes: Buffer; format: CaptureFormat } | undefined> {
+    try {
+      return await this.sniff(input);
+    } catch (e) {
+      if (this.stopped) return undefined;
+      throw e;
+    }
+  }
+
   async run(onFrame: (frame: Frame) => void, opts: RunOptions = {}): Promise<SourceEnd> {
     const input = this.opened ?? (await openCapture(this.path));
     this.opened = undefined;
@@ -73,7 +82,9 @@ export class FileSource implements PacketSource {
 
   private async read(input: ByteInput, onFrame: (frame: Frame) => void, opts: RunOptions): Promise<SourceEnd> {
     // A pipe cannot be re-read from offset 0: the sniffed bytes are handed to the reader as a prefix.
-    const { bytes: head, format } = this.head ?? (await this.sniff(input));
+    const sniffed = this.head ?? (await this.sniffUnlessStopped(input));
+    if (sniffed === undefined) return { reason: 'stopped' };
+    const { bytes: head, format } = sniffed;
     this.head = undefined;
     const frame = newFrame();
     const count = (f: Frame): void => {

@@ -45,7 +45,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError('--bad-rows must be skip or fail', NAME);
     const infinity = optString(args, 'infinity') ?? 'bad';
     if (infinity !== 'bad' && infinity !== 'clamp') throw usageError('--infinity must be bad or clamp', NAME);
-    const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity };
+    const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity, signal: io.signal };
     const ev = await evaluateModel(opts);
     const m = ev.metrics;
     const reportPath = optString(args, 'report');

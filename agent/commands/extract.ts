@@ -49,7 +49,7 @@ Examples:
 
     refuseInputAsOutput(input, output);
     const source = new FileSource(input);
-    await source.open(io.signal); // a missing input is reported before the output file is created or emptied
+    await source.open(); // a missing input is reported before the output file is created or emptied
     const writer = RowWriter.open(output, format, format === 'csv' ? csvHeader() : '');
     const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, (rec) => writer.add(rec));
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);

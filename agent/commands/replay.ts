@@ -91,7 +91,7 @@ Examples:
       logModels(t, models);
       // A capture is opened now: a missing one is reported before -o's file is created or emptied.
       const source = header ? undefined : new FileSource(input);
-      await source?.open(io.signal);
+      await source?.open();
       // The daemon's buffer folder (the default) is not for a replay: a private one is used unless
       // publish.buffer.dir is set (--set, or a configuration file that names another folder).
       const bufferConfigured = sets.some((s) => s.startsWith('publish.buffer.dir=')) || cfg.publish.buffer.dir !== configSchema.shape.publish.shape.buffer.shape.dir.default;

@@ -5,9 +5,10 @@
  * simply ends (replay of a missing CSV used to exit 0 with no output).
  */
 import * as fs from 'node:fs';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { detectFormat } from '../capture/file-source.js';
-import { OpenInterrupted, StartupError } from '../errors.js';
+import { StartupError } from '../errors.js';
 
 /** Why a file could not be opened, in words: "no such file", "permission denied", "is a directory". */
 export function openErrorReason(e: unknown): string {
@@ -18,57 +19,49 @@ export function openErrorReason(e: unknown): string {
   return (e as Error).message;
 }
 
+/** An input opened for reading: a file (or device) by its handle, or a pipe as a stream. */
+export type OpenedInput =
+  | { readonly kind: 'file'; readonly fh: fs.promises.FileHandle; readonly st: fs.Stats }
+  | { readonly kind: 'pipe'; readonly stream: Readable };
+
 /**
- * Opens `path` for reading without blocking the process: opening a named pipe waits until a writer
- * opens it, so it waits on libuv's thread pool. When `signal` aborts meanwhile (Ctrl-C), this
- * process opens the pipe for writing itself, which ends that wait, and closes both: the open
- * rejects with OpenInterrupted instead of holding the process until a writer comes.
+ * Opens `path` for reading; throws what open or stat throws (openErrorReason words it). A named
+ * pipe (`replay <(zcat x.csv.gz)`, a FIFO) is opened non-blocking and read as a socket, in the
+ * event loop: a blocking open waits for the writer, and a file stream's read then blocks a
+ * thread-pool thread while the writer sends nothing; neither Ctrl-C nor the process's exit could
+ * end those waits. Opened so, before any writer, the pipe reports its end only once a writer has
+ * come and gone (Linux), so the stream waits for the writer as a blocking open would.
  */
-export async function openForReading(path: string, signal?: AbortSignal): Promise<fs.promises.FileHandle> {
-  if (signal?.aborted) throw new OpenInterrupted(path);
-  const release = (): void => {
-    try {
-      // Non-blocking: succeeds only while a reader waits (ours), so it never blocks here.
-      fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-    } catch {
-      // Not a pipe, or the open has finished: nothing waits.
-    }
-  };
-  signal?.addEventListener('abort', release, { once: true });
-  let fh: fs.promises.FileHandle;
-  try {
-    fh = await fs.promises.open(path, 'r');
-  } finally {
-    signal?.removeEventListener('abort', release);
+export async function openForReading(path: string): Promise<OpenedInput> {
+  const st = await fs.promises.stat(path);
+  if (st.isFIFO()) {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    return { kind: 'pipe', stream: new Socket({ fd, readable: true, writable: false }) };
   }
-  if (signal?.aborted) {
-    await fh.close();
-    throw new OpenInterrupted(path);
-  }
-  return fh;
+  const fh = await fs.promises.open(path, 'r');
+  return { kind: 'file', fh, st: await fh.stat() };
 }
 
 /**
  * A read stream on `path`; throws StartupError ("cannot read <what> <path>: <why>", `fix`) if it
  * cannot be opened, or if it is a packet capture where a CSV is expected (a common slip that the
- * CSV parser would report as a malformed quote in binary garbage). Opened asynchronously: a FIFO
- * with no writer yet blocks its open, and a synchronous open held the whole process (Ctrl-C too)
- * until one came; `signal` stops that wait (OpenInterrupted).
+ * CSV parser would report as a malformed quote in binary garbage). A named pipe is read as
+ * openForReading says.
  */
-export async function openInputStream(path: string, what: string, fix: string, signal?: AbortSignal): Promise<fs.ReadStream> {
-  let fh: fs.promises.FileHandle;
+export async function openInputStream(path: string, what: string, fix: string): Promise<Readable> {
+  let input: OpenedInput;
   try {
-    fh = await openForReading(path, signal);
+    input = await openForReading(path);
   } catch (e) {
-    if (e instanceof OpenInterrupted) throw e;
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${openErrorReason(e)}`, fix);
   }
-  const st = await fh.stat();
+  if (input.kind === 'pipe') return input.stream;
+  const { fh, st } = input;
   if (st.isDirectory()) {
     await fh.close();
     throw new StartupError('E_INPUT', `cannot read ${what} ${path}: is a directory`, fix);
   }
-  // Only a regular file can be peeked at without consuming it (a pipe or FIFO cannot seek).
+  // Only a regular file can be peeked at without consuming it (a pipe cannot seek).
   const head = Buffer.alloc(4);
   if (st.isFile() && (await fh.read(head, 0, 4, 0)).bytesRead === 4 && detectFormat(head) !== undefined) {
     await fh.close();
@@ -80,9 +73,12 @@ export async function openInputStream(path: string, what: string, fix: string, s
 
 /**
  * `source.pipe(dest)`, with a read error (a failing disk, mid-file) passed on to `dest` so that
- * whoever iterates `dest` sees it; pipe() alone leaves it unhandled on `source`.
+ * whoever iterates `dest` sees it (pipe() alone leaves it unhandled on `source`), and `source`
+ * closed with `dest`.
  */
 export function pipeInto<T extends NodeJS.WritableStream & Readable>(source: Readable, dest: T): T {
   source.on('error', (e) => dest.destroy(e));
+  // Destroying `dest` (a reader that stopped early) closes the file too, not only the parser.
+  dest.on('close', () => source.destroy());
   return source.pipe(dest);
 }

@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   readonly infinity: 'bad' | 'clamp';
   /** Rows per inference call (bounds memory on large files). */
   readonly batch?: number;
+  /** Ctrl-C: stops the loading (also a wait for a named pipe's writer). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Evaluation {
@@ -41,7 +43,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const meta = parseModelMeta(bytes, o.model);
   const label = o.label ?? meta.data?.label_column;
   if (!label) throw new StartupError('E_USAGE', 'the model does not record its label column', 'give --label COLUMN');
-  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity: o.infinity });
+  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity: o.infinity, ...(o.signal ? { signal: o.signal } : {}) });
   requireRows(ds, 'evaluate');
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes);

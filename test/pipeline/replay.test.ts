@@ -290,3 +290,24 @@ t.test('a CSV through a named pipe is read once: the same flows as from the file
   t.ok(Date.now() - sent < 5000, `exited ${Date.now() - sent} ms after one SIGINT`);
   t.equal(code, 130);
 });
+
+t.test('Ctrl-C while a named pipe\'s writer is connected but sends nothing: replay exits at once (CSV and capture)', async (t) => {
+  for (const name of ['idle-writer.csv', 'idle-writer.pcap']) {
+    const fifo = join(dir, name);
+    execFileSync('mkfifo', [fifo]);
+    // A writer that opens the pipe and then sends nothing for 30 s.
+    const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; sleep 30`], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'replay', fifo, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await closed;
+    clearTimeout(timer);
+    writer.kill();
+    const took = Date.now() - sent;
+    t.ok(took < 5000, `${name}: exited ${took} ms after one SIGINT (a read of the pipe held it until the writer left)`);
+    t.equal(code, 130, name);
+  }
+});
