@@ -174,37 +174,38 @@ export const agentBench: BenchFn = async (ctx) => {
   const extractAlone = { name: 'extract alone', value: flows / ex!.seconds };
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
+  const bareReplay = { name: 'replay without models', value: flows / bare!.seconds };
   for (const [k, workers] of workerCounts.entries()) {
     const r = withModels[k]!;
     const isDefault = workers === byDefault;
     const name = `replay with both models, ${workers} worker${workers > 1 ? 's' : ''}${isDefault ? ` (the default on ${cpuBudget()} cores)` : ''}`;
     rows.push({ name, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
-    // Whether inference held the replay back, measured in the run itself (replay --summary json):
-    // the input never waited for the inference queue, the flows still waiting when the input ended
-    // were done within moments (so the replay would not have ended sooner with inference at no
-    // cost), and the workers were idle part of the time.
+    // What the models cost the replay, all of it: the same pipeline without them is the reference,
+    // so the record building and JSON that extract does not do (see the notes) are left out.
     const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as {
       unlabeled: Record<string, number>; inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null };
     };
+    const allLabelled = Object.keys(summary.unlabeled).length === 0;
+    rows.push({ name: `  same, against the replay without models`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay,
+      ...(isDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: allLabelled && bare!.seconds / r.seconds >= 0.9 } : {}) });
+    // Whether the inference stage kept up, measured in the run itself (replay --summary json):
+    // the input waiting for the inference queue, the flows still waiting when the input ended and
+    // the time they took, and how busy the workers were.
     const inf = summary.inference;
-    // Every flow labelled (a failing model would leave its flows unlabeled and the workers idle).
-    const allLabelled = Object.keys(summary.unlabeled).length === 0 && inf.workers_busy !== null;
-    const lagShare = inf.drained_ms / 1000 / r.seconds;
     rows.push({ name: `  same: input waited for inference`, value: inf.input_waited_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: flows waiting for inference when the input ended`, value: inf.waiting_at_input_end, unit: 'flows', higherIsBetter: false });
-    rows.push({ name: `  same: time from the input's end to the last label, share of the replay`, value: lagShare * 100, unit: '%', higherIsBetter: false,
-      ...(isDefault ? { target: 'inference not the bottleneck: input never waited, last labels <= 5% after the input, workers busy < 90%', met: allLabelled && inf.input_waited_ms === 0 && lagShare <= 0.05 && inf.workers_busy! < 0.9 } : {}) });
+    rows.push({ name: `  same: time from the input's end to the last label`, value: inf.drained_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: workers busy, share of their time`, value: (inf.workers_busy ?? NaN) * 100, unit: '%', higherIsBetter: false });
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; best of ${n}, the commands run in turn`);
-  // The target compares with extract, which formats rows on a second thread; replay builds and
-  // serializes each record on the flow meter's thread. So even inference at no cost would leave
-  // the ratio at that of the replay without models: say so beside the rows.
+  // Extract formats rows on a second thread; replay builds and serializes each record on the flow
+  // meter's thread. So even inference at no cost would leave the ratio against extract at that of
+  // the replay without models, which is why the target compares with the latter.
   notes.push('the ratio of the replay without models is the most any replay with models can reach against extract on this run, however fast inference is: '
     + 'extract formats rows in C on a second thread, replay builds and serializes each JSON record on the flow meter\'s thread');
-  notes.push('inference is not the bottleneck when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
-    + 'on 2 cores the models still cost the flow meter\'s thread the labels\' JSON and a share of the CPU');
+  notes.push('the inference stage keeps up when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
+    + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, labels and their JSON) and, on 2 cores, the CPU the workers take: the target row counts all of it');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor
   // of several (the agent, the broker and the subscriber share the cores); every run is listed.
   type Lat = Awaited<ReturnType<typeof latency>>;
