@@ -279,7 +279,14 @@ t.test('a CSV through a named pipe is read once: the same flows as from the file
   // No writer ever: the open waits, and one Ctrl-C stops it (a synchronous open held the process).
   const lonely = join(dir, 'lonely.csv');
   execFileSync('mkfifo', [lonely]);
-  const child = spawn(process.execPath, [BIN, 'replay', lonely, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
+  const { code, took } = await replayInterrupted(lonely);
+  t.ok(took < 5000, `exited ${took} ms after one SIGINT`);
+  t.equal(code, 130);
+});
+
+/** Replay `input`, send one SIGINT 1.5 s later: the exit code, and how long after the signal it came. */
+async function replayInterrupted(input: string): Promise<{ code: number | null; took: number }> {
+  const child = spawn(process.execPath, [BIN, 'replay', input, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
   const closed = new Promise<number | null>((r) => child.on('close', r));
   await new Promise((r) => setTimeout(r, 1500));
   const sent = Date.now();
@@ -287,9 +294,8 @@ t.test('a CSV through a named pipe is read once: the same flows as from the file
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   const code = await closed;
   clearTimeout(timer);
-  t.ok(Date.now() - sent < 5000, `exited ${Date.now() - sent} ms after one SIGINT`);
-  t.equal(code, 130);
-});
+  return { code, took: Date.now() - sent };
+}
 
 t.test('Ctrl-C while a named pipe\'s writer is connected but sends nothing: replay exits at once (CSV and capture)', async (t) => {
   for (const name of ['idle-writer.csv', 'idle-writer.pcap']) {
@@ -297,16 +303,8 @@ t.test('Ctrl-C while a named pipe\'s writer is connected but sends nothing: repl
     execFileSync('mkfifo', [fifo]);
     // A writer that opens the pipe and then sends nothing for 30 s.
     const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; sleep 30`], { stdio: 'ignore' });
-    const child = spawn(process.execPath, [BIN, 'replay', fifo, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
-    const closed = new Promise<number | null>((r) => child.on('close', r));
-    await new Promise((r) => setTimeout(r, 1500));
-    const sent = Date.now();
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await closed;
-    clearTimeout(timer);
+    const { code, took } = await replayInterrupted(fifo);
     writer.kill();
-    const took = Date.now() - sent;
     t.ok(took < 5000, `${name}: exited ${took} ms after one SIGINT (a read of the pipe held it until the writer left)`);
     t.equal(code, 130, name);
   }
