@@ -123,10 +123,6 @@ export async function openCapture(path: string): Promise<ByteInput> {
   }
   if (input.kind === 'pipe') return new StreamInput(input.stream);
   const { fh, st } = input;
-  if (st.isDirectory()) {
-    await fh.close();
-    throw new StartupError('E_INPUT', `cannot open capture ${path}: is a directory`, 'give the path of a pcap or pcapng file');
-  }
   // A character device or /dev/stdin that is not a pipe: read in order, as standard input is
   // (positional reads fail there with ESPIPE). Found by review: `extract <(cat x.pcap)` failed so.
   if (!st.isFile()) return new StreamInput(fh.createReadStream());

@@ -25,15 +25,20 @@ export type OpenedInput =
   | { readonly kind: 'pipe'; readonly stream: Readable };
 
 /**
- * Opens `path` for reading; throws what open or stat throws (openErrorReason words it). A named
- * pipe (`replay <(zcat x.csv.gz)`, a FIFO) is opened non-blocking and read as a socket, in the
- * event loop: a blocking open waits for the writer, and a file stream's read then blocks a
- * thread-pool thread while the writer sends nothing; neither Ctrl-C nor the process's exit could
- * end those waits. Opened so, before any writer, the pipe reports its end only once a writer has
- * come and gone (Linux), so the stream waits for the writer as a blocking open would.
+ * Opens `path` for reading; throws what open or stat throws, or EISDIR for a directory
+ * (openErrorReason words each). A named pipe (`replay <(zcat x.csv.gz)`, a FIFO) is opened
+ * non-blocking and read as a socket, in the event loop: a blocking open waits for the writer,
+ * and a file stream's read then blocks a thread-pool thread while the writer sends nothing;
+ * neither Ctrl-C nor the process's exit could end those waits. Opened so, before any writer,
+ * the pipe reports its end only once a writer has come and gone (Linux), so the stream waits
+ * for the writer as a blocking open would.
  */
 export async function openForReading(path: string): Promise<OpenedInput> {
   const st = await fs.promises.stat(path);
+  if (st.isDirectory()) {
+    // Refused before it is opened (Linux opens a directory for reading, and fails its first read).
+    throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+  }
   if (st.isFIFO()) {
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     return { kind: 'pipe', stream: new Socket({ fd, readable: true, writable: false }) };
@@ -57,10 +62,6 @@ export async function openInputStream(path: string, what: string, fix: string): 
   }
   if (input.kind === 'pipe') return input.stream;
   const { fh, st } = input;
-  if (st.isDirectory()) {
-    await fh.close();
-    throw new StartupError('E_INPUT', `cannot read ${what} ${path}: is a directory`, fix);
-  }
   // Only a regular file can be peeked at without consuming it (a pipe cannot seek).
   const head = Buffer.alloc(4);
   if (st.isFile() && (await fh.read(head, 0, 4, 0)).bytesRead === 4 && detectFormat(head) !== undefined) {
