@@ -99,7 +99,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     // The reader of our output went away (`| head`): a Unix filter stops quietly.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE' && name !== 'run') return 0;
-    // Ctrl-C while the input, a named pipe, waited for its writer: stopped, as asked.
+    // Ctrl-C while the input, a named pipe, had sent nothing yet: stopped, as asked.
     if (err instanceof OpenInterrupted) return 130;
     io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
     if (err instanceof StartupError) return err.exitCode;

@@ -57,10 +57,10 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** The open of an input was stopped (Ctrl-C) while it waited: a named pipe no writer had opened. */
+/** Ctrl-C came while an input's first bytes were awaited (a named pipe whose writer has sent nothing yet). */
 export class OpenInterrupted extends Error {
   constructor(path: string) {
-    super(`stopped while waiting for a writer on ${path}`);
+    super(`stopped while waiting for the first bytes of ${path}`);
     this.name = 'OpenInterrupted';
   }
 }

@@ -48,7 +48,7 @@ export class CsvInput {
 
   /**
    * Opens `path` and reads its header; throws StartupError naming the file (missing, a capture,
-   * not CSV, empty), or OpenInterrupted when `signal` stopped a wait for a named pipe's writer.
+   * not CSV, empty), or OpenInterrupted when `signal` stopped the wait for its header (a named pipe).
    */
   static async open(path: string, signal?: AbortSignal): Promise<CsvInput> {
     const parser = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX),

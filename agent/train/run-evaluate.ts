@@ -21,7 +21,7 @@ export interface EvaluateOptions {
   readonly infinity: 'bad' | 'clamp';
   /** Rows per inference call (bounds memory on large files). */
   readonly batch?: number;
-  /** Ctrl-C: stops the loading (also a wait for a named pipe's writer). */
+  /** Ctrl-C: stops the loading, between rows. */
   readonly signal?: AbortSignal;
 }
 
