@@ -1,0 +1,78 @@
+/**
+ * Replay of inputs that are named pipes: a CSV is read once (header and rows from one stream),
+ * and one Ctrl-C ends a replay whose pipe has no writer yet, or a writer that sends nothing.
+ */
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { tinyModel } from '../helpers/models.js';
+
+const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'eta-replay-pipes-'));
+let modelArgs: string[] = [];
+
+t.before(async () => {
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  modelArgs = ['--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`];
+});
+
+interface Rec { flow: { src_port: number } }
+
+t.test('a CSV through a named pipe is read once: the same flows as from the file; Ctrl-C while no writer came exits at once', async (t) => {
+  const csv = join(dir, 'fifo-src.csv');
+  t.equal((await runCli(['extract', SAMPLE, '-o', csv, '--summary', 'none'])).code, 0);
+  const fromFile = await runCli(['replay', csv, ...modelArgs, '-q']);
+  t.equal(fromFile.code, 0, fromFile.stderr);
+  // The header was read from one open and the rows from two more: through a FIFO the second open
+  // found nothing (or blocked for ever).
+  const fifo = join(dir, 'flows-fifo.csv');
+  execFileSync('mkfifo', [fifo]);
+  const replay = runCli(['replay', fifo, ...modelArgs, '-q'], { timeoutMs: 30_000 });
+  await new Promise<void>((resolve, reject) => {
+    // Opens once the replay has opened its end for reading.
+    const w = createWriteStream(fifo);
+    w.on('error', reject);
+    w.end(readFileSync(csv), resolve);
+  });
+  const fromFifo = await replay;
+  t.equal(fromFifo.code, 0, fromFifo.stderr);
+  const ports = (out: string): number[] => out.trim().split('\n').map((l) => (JSON.parse(l) as Rec).flow.src_port).sort();
+  t.same(ports(fromFifo.stdout), ports(fromFile.stdout), 'every row, once');
+  t.equal(ports(fromFifo.stdout).length, 7);
+  // No writer ever: the open waits, and one Ctrl-C stops it (a synchronous open held the process).
+  const lonely = join(dir, 'lonely.csv');
+  execFileSync('mkfifo', [lonely]);
+  const { code, took } = await replayInterrupted(lonely);
+  t.ok(took < 5000, `exited ${took} ms after one SIGINT`);
+  t.equal(code, 130);
+});
+
+/** Replay `input`, send one SIGINT 1.5 s later: the exit code, and how long after the signal it came. */
+async function replayInterrupted(input: string): Promise<{ code: number | null; took: number }> {
+  const child = spawn(process.execPath, [BIN, 'replay', input, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  await new Promise((r) => setTimeout(r, 1500));
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await closed;
+  clearTimeout(timer);
+  return { code, took: Date.now() - sent };
+}
+
+t.test('Ctrl-C while a named pipe\'s writer is connected but sends nothing: replay exits at once (CSV and capture)', async (t) => {
+  for (const name of ['idle-writer.csv', 'idle-writer.pcap']) {
+    const fifo = join(dir, name);
+    execFileSync('mkfifo', [fifo]);
+    // A writer that opens the pipe and then sends nothing for 30 s.
+    const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; sleep 30`], { stdio: 'ignore' });
+    const { code, took } = await replayInterrupted(fifo);
+    writer.kill();
+    t.ok(took < 5000, `${name}: exited ${took} ms after one SIGINT (a read of the pipe held it until the writer left)`);
+    t.equal(code, 130, name);
+  }
+});
