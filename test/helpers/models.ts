@@ -32,6 +32,13 @@ export async function tinyModel(dir: string, kind: string, classes: readonly str
   return out;
 }
 
+/** Both tiny models written to `dir`, as the `--set` arguments that make the CLI use them. */
+export async function tinyModelArgs(dir: string): Promise<string[]> {
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  return ['--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`];
+}
+
 /**
  * A model whose metadata reads well but whose graph onnxruntime refuses: a tiny model with its
  * node modes renamed (same length, so the protobuf stays whole). What a half-corrupted copy or a

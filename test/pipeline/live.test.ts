@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { BIN, cliEnv } from '../helpers/cli.js';
-import { tinyModel } from '../helpers/models.js';
+import { tinyModelArgs } from '../helpers/models.js';
 import { uniqueNames } from '../publish/helpers/config.js';
 import { makePki } from '../publish/helpers/pki.js';
 import { subscribe } from '../publish/helpers/subscriber.js';
@@ -35,8 +35,7 @@ function startAgent(args: string[]): { child: ChildProcess; log: () => string } 
 
 t.test('live capture on lo → flows over MQTT, stats, clean stop', { skip: root ? false : 'live capture needs root' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'eta-live-'));
-  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
-  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  const models = await tinyModelArgs(dir);
   const pki = makePki(t);
   // Servers first, so their ports can go into the capture filter.
   const tcp = createServer((s) => s.on('data', (d) => s.write(d)).on('end', () => s.end())).listen(0, '127.0.0.1');
@@ -57,7 +56,7 @@ t.test('live capture on lo → flows over MQTT, stats, clean stop', { skip: root
     '--set', 'publish.sink=mqtt', '--set', `publish.mqtt.url=${BROKER}`, '--set', `publish.buffer.dir=${join(dir, 'buffer')}`,
     '--set', `publish.topic_prefix=${prefix}`, '--set', `publish.sensor_id=${sensor}`, '--set', 'publish.stats_interval=0.5',
     '--set', 'flows.idle_timeout=1', '--set', 'flows.tcp_close_grace=0.2', '--set', 'capture.clock_interval=0.2',
-    '--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`,
+    ...models,
   ]);
   t.teardown(() => { agent.child.kill('SIGKILL'); });
   await sub.waitFor(() => sub.on(`${prefix}/${sensor}/status`).some((m) => m.payload.toString().includes('online')), 15_000, 'status online');
@@ -118,8 +117,7 @@ t.test('SIGKILL: the broker publishes the last will', { skip: root ? false : 'li
 
 t.test('SIGHUP reloads models without losing flows; stats carry the documented counters', { skip: root ? false : 'live capture needs root' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'eta-hup-'));
-  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
-  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  const models = await tinyModelArgs(dir);
   const { prefix, sensor } = uniqueNames();
   const sub = await subscribe(t, BROKER, [`${prefix}/${sensor}/#`]);
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -127,7 +125,7 @@ t.test('SIGHUP reloads models without losing flows; stats carry the documented c
     '--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=mqtt',
     '--set', `publish.mqtt.url=${BROKER}`, '--set', `publish.buffer.dir=${join(dir, 'buffer')}`, '--set', `publish.topic_prefix=${prefix}`,
     '--set', `publish.sensor_id=${sensor}`, '--set', 'publish.stats_interval=0.3', '--set', 'flows.idle_timeout=0.5',
-    '--set', 'capture.clock_interval=0.1', '--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`,
+    '--set', 'capture.clock_interval=0.1', ...models,
   ]);
   t.teardown(() => { agent.child.kill('SIGKILL'); });
   await sub.waitFor(() => sub.on(`${prefix}/${sensor}/status`).some((m) => m.payload.toString().includes('online')), 15_000, 'online');

@@ -8,16 +8,14 @@ import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, cliEnv, runCli } from '../helpers/cli.js';
-import { tinyModel } from '../helpers/models.js';
+import { tinyModelArgs } from '../helpers/models.js';
 
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'eta-replay-pipes-'));
 let modelArgs: string[] = [];
 
 t.before(async () => {
-  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
-  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
-  modelArgs = ['--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`];
+  modelArgs = await tinyModelArgs(dir);
 });
 
 interface Rec { flow: { src_port: number } }

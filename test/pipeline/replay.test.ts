@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pcapBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
 import { BIN, cliEnv, runCli } from '../helpers/cli.js';
 import { eth, ipv4, udp } from '../helpers/packets.js';
-import { tinyModel } from '../helpers/models.js';
+import { tinyModelArgs } from '../helpers/models.js';
 import { subscribe } from '../publish/helpers/subscriber.js';
 import { uniqueNames } from '../publish/helpers/config.js';
 
@@ -21,9 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'eta-replay-'));
 let modelArgs: string[] = [];
 
 t.before(async () => {
-  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
-  const attribution = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
-  modelArgs = ['--set', `infer.app.path=${app}`, '--set', `infer.attribution.path=${attribution}`];
+  modelArgs = await tinyModelArgs(dir);
 });
 
 interface Rec { v: number; sensor: string; flow: { src_port: number; dst_port: number; proto: number; packets: number[] }; tls: { sni: string } | null; app: { label: string; top: unknown[] } | null; attribution: { label: string } | null }
