@@ -135,6 +135,7 @@ function builderHellos(): Array<{ body: Buffer; what: string }> {
   add({ ciphers: [], extensions: [] }, 'empty');
   add({ ciphers: u16s(150, 0x0100), extensions: Array.from({ length: 105 }, (_, i) => ext.raw(0x0100 + i)) }, 'counts over 99');
   add({ ciphers: u16s(50, 1), extensions: Array.from({ length: 300 }, (_, i) => ext.raw((0x0200 + i * 7) & 0xffff)) }, 'many extensions');
+  add({ ciphers: Array.from({ length: 2000 }, () => Math.floor(r() * 300)), extensions: Array.from({ length: 90 }, () => ext.raw(0x0100 + Math.floor(r() * 40))) }, 'long unsorted lists with repeats');
   add({ ciphers: [0x1301], extensions: [ext.sni('a.example'), ext.alpn(['h2'])] }, 'only SNI and ALPN');
   add({ ciphers: [0x1301], extensions: [ext.sni('a b'), ext.sni('second.example'), ext.alpn([]), ext.alpn(['h2', 'h3'])] }, 'repeated SNI and ALPN');
   add({ ciphers: [0x1301], extensions: [ext.supportedVersions([0x0304]), ext.supportedVersions([0x0303]), ext.sigAlgs(SIGS), ext.sigAlgs([0x0401])] }, 'repeated lists');
