@@ -47,7 +47,10 @@
         "agent/flows/native/fragments.c",
         "agent/flows/native/decode.c",
         "agent/flows/native/link.c",
-        "agent/meta/native/hello_watch.c"
+        "agent/meta/native/hello_watch.c",
+        "agent/meta/native/tls_hello_parse.c",
+        "agent/meta/native/ja4.c",
+        "agent/meta/native/hello_rec.c"
       ],
       "cflags": [
         "-Wall",
@@ -70,6 +73,8 @@
       "target_name": "tls_hello",
       "sources": [
         "agent/meta/native/tls_hello.c",
+        "agent/meta/native/tls_hello_parse.c",
+        "agent/meta/native/hello_rec.c",
         "agent/meta/native/ja4.c",
         "agent/meta/native/quic_initial.c",
         "agent/meta/native/quic_open.c",

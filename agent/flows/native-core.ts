@@ -51,6 +51,12 @@ export interface Core {
   advance(ts: number): void;
   /** End flows (END_REASONS index), least recently used first, at most `limit`; returns how many. */
   expireAll(reason: number, limit: number): number;
+  /**
+   * The ClientHello C read in place for the flow in `slot` (hello_watch.c), into `out` as
+   * tls_hello's helloMeta gives it (hello-native.ts), out[1] being the version the ServerHello
+   * selected when C read one; -1 when C holds none for that slot. Valid until the flow's onEnd returns.
+   */
+  helloOf(slot: number, out: unknown[]): number;
 }
 
 /**
@@ -66,6 +72,8 @@ export interface HelloWatch {
   readonly synSeen: Uint8Array;
   /** After a ClientHello read in place: 1 + the version its ServerHello selected (C reads it), 0 none. */
   readonly serverVersion: Uint32Array;
+  /** The plugin's per-slot flag; C sets it to HELD_IN_C (flow-plugin.ts) when it keeps the flow's hello. */
+  readonly held: Uint8Array;
   readonly enabled: boolean;
   /** The inspector's packet budget (meta.max_packets), which C applies to the flows it scans. */
   readonly maxPackets: number;

@@ -53,6 +53,8 @@ export const WATCH_RESUME = 3;
  */
 export interface FlowPlugin {
   readonly watch: HelloWatch;
+  /** The C table was built, before its first packet: what C keeps for the plugin is read through it. */
+  attach(core: Pick<Core, 'helloOf'>): void;
   /** A packet was added to the flow in `slot` (direction 0 = src → dst); `action` is one of WATCH_*. */
   onPacket(slot: number, dir: number, p: Packet, action: number): void;
   /** The flow in `slot` ended; called after onEnd consumers saw it. */
@@ -102,6 +104,7 @@ export class FlowTable {
         }
       },
     );
+    plugin?.attach(this.core);
     return this.core;
   }
 

@@ -20,6 +20,10 @@
  * does not start the stream gets an inspector with that SYN replayed, so the
  * reader places the segments by sequence number.
  *
+ * A whole ClientHello in a TCP flow's first payload (the common case) never reaches this class:
+ * C parses it in place and keeps the result until the flow ends (hello_watch.c), and metaOf
+ * reads it from there (`held` is HELD_IN_C). This class then only builds the flow's metadata.
+ *
  * Per packet, a flow that is done (or never could carry a hello) costs the C
  * table one byte read (its `state`); a waiting flow a few byte checks in C
  * until its 8th payload packet. Long flows pay nothing after that. A
@@ -27,13 +31,16 @@
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
+import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
 import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
-import { tlsHello } from './hello-native.js';
+import { versionName } from './hello.js';
+import { handshakeMeta } from './meta-object.js';
+import { helloInCore, tlsHello } from './hello-native.js';
 import { quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
@@ -43,6 +50,8 @@ const INSPECTING = 1;
 const AWAIT_SERVER = 2; // + client direction (0 or 1)
 /* 4 + k (WAITING): no hello start yet after k payload packets; 12 (SCANNING): a STARTTLS port in
  * plaintext, counted by C until a packet may open a hello. C alone handles those states. */
+/** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
+const HELD_IN_C = 2;
 const NO_BYTES = new Uint8Array(0);
 const TCP_SYN = 0x02;
 /*
@@ -76,8 +85,9 @@ export class MetaPlugin implements MetaProvider {
   private readonly state: Uint8Array;
   private readonly isn: Uint32Array;
   private readonly serverVersion: Uint32Array;
-  /** Per slot: 1 when the flow has an entry in `inspectors` or `found`. */
+  /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello. */
   private readonly held: Uint8Array;
+  private core: Pick<Core, 'helloOf'> | null = null;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, HandshakeMeta>();
 
@@ -89,15 +99,19 @@ export class MetaPlugin implements MetaProvider {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
     this.serverVersion = new Uint32Array(capacity);
+    this.held = new Uint8Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
-      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion,
+      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held,
       enabled: limits.enabled, maxPackets: limits.max_packets,
     });
-    this.held = new Uint8Array(capacity);
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
     quicCrypto();
+  }
+
+  attach(core: Pick<Core, 'helloOf'>): void {
+    this.core = core;
   }
 
   /** A packet C's hello_watch() handed on: what to do is its `action` (WATCH_*). */
@@ -184,7 +198,15 @@ export class MetaPlugin implements MetaProvider {
   }
 
   metaOf(slot: number): FlowMeta | null {
-    return this.held[slot] === 0 ? null : this.heldMeta(slot);
+    const held = this.held[slot];
+    if (held === 0) return null;
+    return held === HELD_IN_C ? this.readInC(slot) : this.heldMeta(slot);
+  }
+
+  /** The metadata of a hello C read in place (as helloMetaInPlace, with the version the ServerHello selected). */
+  private readInC(slot: number): FlowMeta | null {
+    const h = this.core === null ? null : helloInCore(this.core, slot);
+    return h === null ? null : handshakeMeta(h.sni, h.alpn, versionName(h.highest), h.ja4, 'tls', undefined);
   }
 
   private heldMeta(slot: number): FlowMeta | null {
@@ -202,14 +224,11 @@ export class MetaPlugin implements MetaProvider {
 
   onFree(slot: number): void {
     this.state[slot] = IDLE;
-    if (this.held[slot] === 0) return;
+    const held = this.held[slot];
+    if (held === 0) return;
     this.held[slot] = 0;
+    if (held === HELD_IN_C) return; // C drops it once onEnd returns
     this.inspectors.delete(slot);
     this.found.delete(slot);
-  }
-
-  /** Flows currently being inspected, and flows holding metadata (for stats and memory checks). */
-  sizes(): { inspecting: number; withMeta: number } {
-    return { inspecting: this.inspectors.size, withMeta: this.found.size };
   }
 }

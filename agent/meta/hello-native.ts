@@ -7,6 +7,7 @@ import { loadAddon } from '../lib/addon.js';
 import { MAX_ALPN_VALUES } from './hello.js';
 import type { Ja4Protocol } from './ja4.js';
 import type { QuicVersion } from './quic-keys.js';
+import type { Core } from '../flows/native-core.js';
 
 /** What the metadata takes from a ClientHello: helloSummary's result. */
 export interface HelloSummary {
@@ -62,6 +63,14 @@ export function helloSummary(b: Uint8Array, start: number, end: number, dtls: bo
 export function quicHelloInPlace(b: Uint8Array, off: number, len: number, ver: QuicVersion, maxBuffer: number): HelloSummary | null {
   const types = ver.initialType | (ver.retryType << 4);
   return summaryOf((native ?? tlsHello()).quicHelloInPlace(b, off, len, ver.salt, ver.keyInfo, ver.ivInfo, ver.hpInfo, types, maxBuffer, OUT));
+}
+
+/**
+ * The summary of the ClientHello the flow core read in place for a flow (Core.helloOf), or null
+ * when it holds none; `highest` is then the version the ServerHello selected, when C read one.
+ */
+export function helloInCore(core: Pick<Core, 'helloOf'>, slot: number): HelloSummary | null {
+  return summaryOf(core.helloOf(slot, OUT));
 }
 
 /** OUT as helloMeta filled it, n its result. */

@@ -6,53 +6,15 @@
  * version they know and their neighbours.
  */
 import t from 'tap';
-import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
-import { FlowMeter } from '../../agent/flows/meter.js';
-import type { Packet } from '../../agent/flows/packet.js';
 import { WATCH_BEGIN } from '../../agent/flows/table.js';
-import { newFrame } from '../../agent/capture/types.js';
-import { defaults } from '../../agent/lib/schema.js';
-import { metaSection } from '../../agent/meta/config.js';
-import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
 import { looksLikeGquic } from '../../agent/meta/gquic-packet.js';
 import { quicVersion } from '../../agent/meta/quic-keys.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
 import { rng } from '../helpers/fuzz.js';
-import type { FlowRecord } from '../../agent/features/record.js';
+import { meterWithSpy } from './spy-meter.js';
 import { serverVersionInPlace } from '../../agent/meta/fast-tls.js';
 import { versionName } from '../../agent/meta/hello.js';
 import { clientHello, ext, records, serverHello } from './builder.js';
-
-/** A MetaPlugin that records what C handed it. */
-class Spy extends MetaPlugin {
-  readonly seen: Array<{ sport: number; action: number; first: number }> = [];
-  override onPacket(slot: number, dir: number, p: Packet, action: number): void {
-    this.seen.push({ sport: p.sport, action, first: p.capPayload > 0 ? p.buf[p.payloadOff]! : -1 });
-    super.onPacket(slot, dir, p, action);
-  }
-}
-
-function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
-  const flows: FlowRecord[] = [];
-  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, (r) => flows.push(r));
-  const spy = new Spy(4096, defaults(metaSection), () => undefined);
-  meter.useMeta(spy);
-  const f = newFrame();
-  return {
-    spy,
-    send(ms, frame) {
-      f.buf = frame;
-      f.offset = 0;
-      f.capLength = frame.length;
-      f.wireLength = frame.length;
-      f.linkType = 1;
-      f.ts = 1.7e15 + ms * 1000;
-      meter.frame(f);
-    },
-    finish: () => void meter.flush(),
-    flows,
-  };
-}
 
 const meterWithFlows = meterWithSpy;
 

@@ -206,10 +206,19 @@ static napi_value method(napi_env env, napi_value obj, const char *name, napi_ca
   return fn;
 }
 
+/* helloOf(slot, out): hello_watch_js's (the hello C read in place for that flow, or -1). */
+static napi_value hello_of(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  core_t *k;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&k));
+  return hello_watch_js(env, &k->t.watch, k->t.capacity, argc, argv);
+}
+
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
- * -> { setBuffer, frame, pcap, advance, expireAll, keep }. watch is the handshake inspector's
- * { state, isn, synSeen, serverVersion, enabled, maxPackets } (hello_watch.h); with it, frame() and pcap() report the packets
+ * -> { setBuffer, frame, pcap, advance, expireAll, helloOf, keep }. watch is the handshake inspector's
+ * { state, isn, synSeen, serverVersion, held, enabled, maxPackets } (hello_watch.h); with it, frame() and pcap() report the packets
  * hello_watch() hands on (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
@@ -264,11 +273,12 @@ static napi_value create(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < 6; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
   CHECK(napi_set_named_property(env, obj, "keep", keep));
   CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
-  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * 4 + 65536 * 56;
+  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.rec ? 12 : 4) + 65536 * 56;
   int64_t ignored;
   CHECK(napi_adjust_external_memory(env, k->external, &ignored));
   if (!method(env, obj, "setBuffer", set_buffer, k) || !method(env, obj, "frame", frame, k) ||
-      !method(env, obj, "advance", advance, k) || !method(env, obj, "pcap", pcap, k) || !method(env, obj, "expireAll", expire_all, k)) return NULL;
+      !method(env, obj, "advance", advance, k) || !method(env, obj, "pcap", pcap, k) || !method(env, obj, "expireAll", expire_all, k) ||
+      !method(env, obj, "helloOf", hello_of, k)) return NULL;
   CHECK(napi_wrap(env, obj, k, finalize, NULL, NULL));
   return obj;
 }

@@ -23,7 +23,6 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-
 static inline uint32_t vlan_key(const packet_t *p) { return (p->vlan << 12) | p->vlan_inner; }
 
 static inline uint32_t flow_hash(const packet_t *p) {
@@ -74,7 +73,8 @@ int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, dou
   t->gap_us = gap_s * 1e6;
   t->gtp = gtp;
   t->failed = 0;
-  if (!t->index || !t->free_slots || !t->frags || !t->closing) {
+  t->watch.rec = NULL;
+  if (!t->index || !t->free_slots || !t->frags || !t->closing || (t->watch.state && hello_watch_alloc(&t->watch, capacity) != 0)) {
     table_free(t);
     return -1;
   }
@@ -87,10 +87,9 @@ void table_free(table_t *t) {
   free(t->free_slots);
   free(t->frags);
   free(t->closing);
-  t->index = NULL;
-  t->free_slots = NULL;
+  hello_watch_free(&t->watch, t->capacity);
+  t->index = t->free_slots = t->closing = NULL;
   t->frags = NULL;
-  t->closing = NULL;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -119,6 +118,7 @@ static void end_flow(table_t *t, int32_t s, int reason) {
   flow_finish(c, s);
   t->stats[ST_ENDED + reason]++;
   if (!t->failed && t->on_end(t->ctx, s, reason) != 0) t->failed = 1;
+  hello_watch_end(&t->watch, s);
   int32_t prev = c->lruPrev[s], next = c->lruNext[s];
   if (prev >= 0) c->lruNext[prev] = next;
   else t->lru_head = next;

@@ -1,6 +1,8 @@
 /* See hello_watch.h. Each branch mirrors MetaPlugin.onPacket before this moved here. */
 #include "hello_watch.h"
 
+#include <stdlib.h>
+
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
 #define TLS_HANDSHAKE 0x16
@@ -8,6 +10,10 @@
 #define GQUIC_MIN 25
 /* inspector.ts's CONTROL_PACKET_FACTOR: packets without payload count towards this multiple of max_packets. */
 #define CONTROL_PACKET_FACTOR 4
+
+static uint32_t be16(const uint8_t *b) {
+  return (uint32_t)b[0] << 8 | b[1];
+}
 
 static uint32_t be32(const uint8_t *b) {
   return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -56,10 +62,6 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
   if ((b[0] & 0x80) && hello_quic_version_known(be32(b + 1))) return 1;
   if (looks_like_gquic(b, p->cap_payload)) return 1;
   return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
-}
-
-static uint32_t be16(const uint8_t *b) {
-  return (uint32_t)b[0] << 8 | b[1];
 }
 
 /*
@@ -116,6 +118,60 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
   return scan_count(w, s, (c & 0xffff) + 1, (c >> 16) + (p->cap_payload > 0));
 }
 
+/*
+ * fast-tls.ts helloMetaInPlace, in C: a whole ClientHello in the flow's first TCP payload is
+ * parsed here and kept until the flow ends (hello_rec.h); the flow then awaits only the
+ * ServerHello. Why not in JavaScript: a callback, the strings and a frozen object per hello,
+ * held in a Map until the flow ended, cost the extraction more than the parse (issue 3's
+ * budget). 0 when the hello is not all here, is malformed, or memory ran out: JavaScript's
+ * reader then takes the packet, as before.
+ */
+static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
+  if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 1) return 0;
+  int64_t rec_len = be16(b + 3), hs_len = (int64_t)((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+  if (hs_len + 4 > rec_len || 5 + rec_len > len) return 0;
+  tls_hello_t h;
+  if (!tls_hello_parse(b, 9, (size_t)(9 + hs_len), 0, &h)) return 0;
+  hello_rec_t *r = hello_rec_new(&h, 't');
+  if (r == NULL) return 0;
+  free(w->rec[s]);
+  w->rec[s] = r;
+  w->held[s] = HW_HELD_IN_C;
+  w->state[s] = (uint8_t)(HW_AWAIT_SERVER + dir);
+  return 1;
+}
+
+int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
+  w->rec = calloc((size_t)capacity, sizeof *w->rec);
+  return w->rec == NULL ? -1 : 0;
+}
+
+void hello_watch_end(const hello_watch_t *w, int32_t s) {
+  if (w->rec == NULL || w->rec[s] == NULL) return;
+  free(w->rec[s]);
+  w->rec[s] = NULL;
+}
+
+napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity, size_t argc, const napi_value *argv) {
+  uint32_t s;
+  napi_value v;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)capacity) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot, out) takes a slot of the table");
+    return NULL;
+  }
+  const hello_rec_t *r = w->rec == NULL ? NULL : w->rec[s];
+  if (r == NULL) return napi_create_int32(env, -1, &v) == napi_ok ? v : NULL;
+  uint32_t selected = w->server_version[s];
+  return hello_rec_js(env, r, selected != 0 ? selected - 1 : r->highest, argv[1]);
+}
+
+void hello_watch_free(hello_watch_t *w, int32_t capacity) {
+  if (w->rec == NULL) return;
+  for (int32_t s = 0; s < capacity; s++) free(w->rec[s]);
+  free(w->rec);
+  w->rec = NULL;
+}
+
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {
   if (is_new) {
     w->server_version[s] = 0;
@@ -149,6 +205,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 && b[0] != TLS_HANDSHAKE && !(p->tcp_flags & TCP_SYN)) return scan_count(w, s, 1, 1);
+    if (p->proto == 6 && read_in_place(w, s, dir, b, p->cap_payload)) return HW_SKIP;
     return HW_BEGIN;
   }
   w->state[s] = st - HW_WAITING + 1 >= HW_MAX_WAIT ? HW_IDLE : (uint8_t)(st + 1);

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "../../flows/native/packet.h"
+#include "hello_rec.h"
 
 /* Payload packets a flow may carry before one starts a hello (flow-plugin.ts says why more than one). */
 enum { HW_MAX_WAIT = 8 };
@@ -28,11 +29,31 @@ typedef struct {
   uint32_t *isn;
   uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
   uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
+  /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while rec[s] holds the flow's hello. */
+  uint8_t *held;
+  /* Per slot: the ClientHello read in place here (read_in_place), until the flow ends; owned by C. */
+  hello_rec_t **rec;
   int enabled;
   int max_packets; /* the inspector's packet budget (meta.max_packets) */
 } hello_watch_t;
 
+/* flow-plugin.ts's HELD_IN_C. */
+enum { HW_HELD_IN_C = 2 };
+
 /* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new);
+
+/* The per-slot records for `capacity` slots: 0, or -1 when out of memory. */
+int hello_watch_alloc(hello_watch_t *w, int32_t capacity);
+/* The flow in slot s has ended (JavaScript has read its record): its hello is dropped. */
+void hello_watch_end(const hello_watch_t *w, int32_t s);
+/*
+ * The flow core's helloOf(slot, out) (argv): the hello read in place for the flow in `slot`, into
+ * out as tls_hello's helloMeta gives it, out[1] being the version its ServerHello selected when C
+ * read one; -1 when C holds none for that slot. Throws a RangeError for a slot outside the table.
+ */
+napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity, size_t argc, const napi_value *argv);
+/* Drops every record and the array (the table is freed). */
+void hello_watch_free(hello_watch_t *w, int32_t capacity);
 
 #endif

@@ -1,0 +1,72 @@
+/* See hello_rec.h. */
+#include "hello_rec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
+  size_t size = sizeof(hello_rec_t) + (h->has_sni ? h->sni.len : 0);
+  for (unsigned i = 0; i < h->alpn_count; i++) size += 1 + h->alpn[i].len;
+  hello_rec_t *r = malloc(size);
+  if (r == NULL) return NULL;
+  if (!ja4_write(proto, h, r->ja4)) {
+    free(r);
+    return NULL;
+  }
+  r->highest = tls_hello_highest(h);
+  r->has_sni = (uint8_t)h->has_sni;
+  r->sni_len = (uint8_t)(h->has_sni ? h->sni.len : 0); /* at most TLS_HELLO_MAX_SNI (255) */
+  r->alpn_count = (uint8_t)h->alpn_count;
+  uint8_t *o = r->data;
+  memcpy(o, h->b + h->sni.off, r->sni_len);
+  o += r->sni_len;
+  for (unsigned i = 0; i < h->alpn_count; i++) {
+    *o++ = (uint8_t)h->alpn[i].len; /* a length byte in the hello: at most 255 */
+    memcpy(o, h->b + h->alpn[i].off, h->alpn[i].len);
+    o += h->alpn[i].len;
+  }
+  return r;
+}
+
+/* alpnText: printable values as text, others (and the empty value) as "0x<hex>". */
+static napi_status alpn_string(napi_env env, const uint8_t *v, size_t n, napi_value *out) {
+  int printable = n > 0;
+  for (size_t i = 0; i < n && printable; i++) printable = v[i] >= 0x20 && v[i] <= 0x7e;
+  if (printable) return napi_create_string_latin1(env, (const char *)v, n, out);
+  static const char hex[] = "0123456789abcdef";
+  char text[2 + 2 * 255];
+  text[0] = '0';
+  text[1] = 'x';
+  for (size_t i = 0; i < n; i++) {
+    text[2 + 2 * i] = hex[v[i] >> 4];
+    text[3 + 2 * i] = hex[v[i] & 0xf];
+  }
+  return napi_create_string_latin1(env, text, 2 + 2 * n, out);
+}
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, "E_TLS_HELLO", "hello_rec: " #call " failed"); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, napi_value out) {
+  napi_value v;
+  if (r->has_sni) CHECK(napi_create_string_latin1(env, (const char *)r->data, r->sni_len, &v));
+  else CHECK(napi_get_null(env, &v));
+  CHECK(napi_set_element(env, out, 0, v));
+  CHECK(napi_create_uint32(env, version, &v));
+  CHECK(napi_set_element(env, out, 1, v));
+  CHECK(napi_create_string_latin1(env, r->ja4, JA4_LEN, &v));
+  CHECK(napi_set_element(env, out, 2, v));
+  const uint8_t *p = r->data + r->sni_len;
+  for (unsigned i = 0; i < r->alpn_count; i++) {
+    CHECK(alpn_string(env, p + 1, p[0], &v));
+    CHECK(napi_set_element(env, out, 3 + i, v));
+    p += 1 + p[0];
+  }
+  CHECK(napi_create_int32(env, r->alpn_count, &v));
+  return v;
+}

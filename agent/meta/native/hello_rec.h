@@ -1,0 +1,36 @@
+/*
+ * What the metadata keeps of a ClientHello parsed in C: helloMeta's summary (SNI, ALPN values,
+ * highest offered version, JA4), copied out of the packet, whose buffer the capture reuses.
+ * hello_watch.c keeps one per flow whose hello it read in place, until the flow ends; the
+ * tls_hello addon makes one per call. Both hand it to JavaScript through hello_rec_js.
+ */
+#ifndef HELLO_REC_H
+#define HELLO_REC_H
+
+#include <node_api.h>
+#include <stdint.h>
+
+#include "ja4.h"
+#include "tls_hello.h"
+
+typedef struct {
+  uint16_t highest;
+  uint8_t has_sni;
+  uint8_t sni_len;
+  uint8_t alpn_count;
+  char ja4[JA4_LEN];
+  /* The SNI's bytes, then each ALPN value as a length byte and its bytes. */
+  uint8_t data[];
+} hello_rec_t;
+
+/* The summary of h with the JA4 of proto ('t', 'q' or 'd'), in one malloc'd block (free() it); NULL when out of memory. */
+hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto);
+
+/*
+ * r into out as helloMeta returns it: out[0] = sni (string | null), out[1] = version, out[2] = JA4,
+ * out[3 .. 3 + n) = the ALPN values as hello.ts shows them; returns n, or NULL with an exception
+ * pending when Node-API fails. version: the highest offered, or the version a ServerHello selected.
+ */
+napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, napi_value out);
+
+#endif

@@ -1,0 +1,50 @@
+/**
+ * A flow meter whose handshake inspector records the packets C hands it (hello_watch.c), for the
+ * tests of what C does on its own.
+ */
+import { newFrame } from '../../agent/capture/types.js';
+import type { FlowRecord } from '../../agent/features/record.js';
+import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
+import { FlowMeter } from '../../agent/flows/meter.js';
+import type { Core } from '../../agent/flows/native-core.js';
+import type { Packet } from '../../agent/flows/packet.js';
+import { defaults } from '../../agent/lib/schema.js';
+import { metaSection } from '../../agent/meta/config.js';
+import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
+
+/** A MetaPlugin that records what C handed it. */
+export class Spy extends MetaPlugin {
+  readonly seen: Array<{ sport: number; action: number; first: number }> = [];
+  /** The C table, once built. */
+  table: Pick<Core, 'helloOf'> | null = null;
+  override attach(core: Pick<Core, 'helloOf'>): void {
+    this.table = core;
+    super.attach(core);
+  }
+  override onPacket(slot: number, dir: number, p: Packet, action: number): void {
+    this.seen.push({ sport: p.sport, action, first: p.capPayload > 0 ? p.buf[p.payloadOff]! : -1 });
+    super.onPacket(slot, dir, p, action);
+  }
+}
+
+export function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
+  const flows: FlowRecord[] = [];
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, (r) => flows.push(r));
+  const spy = new Spy(4096, defaults(metaSection), () => undefined);
+  meter.useMeta(spy);
+  const f = newFrame();
+  return {
+    spy,
+    send(ms, frame) {
+      f.buf = frame;
+      f.offset = 0;
+      f.capLength = frame.length;
+      f.wireLength = frame.length;
+      f.linkType = 1;
+      f.ts = 1.7e15 + ms * 1000;
+      meter.frame(f);
+    },
+    finish: () => void meter.flush(),
+    flows,
+  };
+}
