@@ -50,7 +50,10 @@
         "agent/meta/native/hello_watch.c",
         "agent/meta/native/tls_hello_parse.c",
         "agent/meta/native/ja4.c",
-        "agent/meta/native/hello_rec.c"
+        "agent/meta/native/hello_rec.c",
+        "agent/meta/native/quic_initial.c",
+        "agent/meta/native/quic_open.c",
+        "agent/meta/native/quic_hmac.c"
       ],
       "cflags": [
         "-Wall",
@@ -77,6 +80,7 @@
         "agent/meta/native/hello_rec.c",
         "agent/meta/native/ja4.c",
         "agent/meta/native/quic_initial.c",
+        "agent/meta/native/quic_initial_napi.c",
         "agent/meta/native/quic_open.c",
         "agent/meta/native/quic_hmac.c"
       ],

@@ -77,6 +77,20 @@ export interface HelloWatch {
   readonly enabled: boolean;
   /** The inspector's packet budget (meta.max_packets), which C applies to the flows it scans. */
   readonly maxPackets: number;
+  /** meta.max_buffer: the most of a QUIC CRYPTO stream C reassembles to read a hello in place. */
+  readonly maxBuffer: number;
+  /** The QUIC versions whose first client Initial C reads in place (quic-keys.ts inPlaceQuicVersions). */
+  readonly quic: readonly QuicWatchVersion[];
+}
+
+/** A QUIC version as the flow core reads it: its wire value, long-header types (initial | retry << 4), salt and HKDF label infos. */
+export interface QuicWatchVersion {
+  readonly wire: number;
+  readonly types: number;
+  readonly salt: Uint8Array;
+  readonly keyInfo: Uint8Array;
+  readonly ivInfo: Uint8Array;
+  readonly hpInfo: Uint8Array;
 }
 
 interface Native {

@@ -20,9 +20,10 @@
  * does not start the stream gets an inspector with that SYN replayed, so the
  * reader places the segments by sequence number.
  *
- * A whole ClientHello in a TCP flow's first payload (the common case) never reaches this class:
- * C parses it in place and keeps the result until the flow ends (hello_watch.c), and metaOf
- * reads it from there (`held` is HELD_IN_C). This class then only builds the flow's metadata.
+ * A whole ClientHello in a TCP flow's first payload, or in a QUIC flow's first client Initial
+ * (offering TLS 1.3), never reaches this class: C reads it in place and keeps the result until
+ * the flow ends (hello_watch.c), and metaOf reads it from there (`held` is HELD_IN_C). This
+ * class then only builds the flow's metadata.
  *
  * Per packet, a flow that is done (or never could carry a hello) costs the C
  * table one byte read (its `state`); a waiting flow a few byte checks in C
@@ -41,7 +42,7 @@ import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
 import { versionName } from './hello.js';
 import { handshakeMeta } from './meta-object.js';
 import { helloInCore, tlsHello } from './hello-native.js';
-import { quicCrypto } from './quic-keys.js';
+import { inPlaceQuicVersions, quicCrypto, quicVersionName } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
 const IDLE = 0;
@@ -103,7 +104,7 @@ export class MetaPlugin implements MetaProvider {
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
       state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held,
-      enabled: limits.enabled, maxPackets: limits.max_packets,
+      enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, quic: limits.enabled ? inPlaceQuicVersions() : [],
     });
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
@@ -145,7 +146,11 @@ export class MetaPlugin implements MetaProvider {
     this.feed(slot, insp, dir, p);
   }
 
-  /** The flow's first packet that can open a hello: read it in place, or start an inspector. */
+  /**
+   * The flow's first packet that can open a hello: read it in place, or start an inspector. C
+   * reads the common cases itself (hello_watch.c); these come here when it did not: a QUIC hello
+   * without TLS 1.3, whose server Initial is read too, a malformed or partial hello.
+   */
   private begin(slot: number, dir: number, p: Packet): void {
     if (p.proto === 6) {
       const m = helloMetaInPlace(p.buf, p.payloadOff, p.capPayload);
@@ -203,10 +208,15 @@ export class MetaPlugin implements MetaProvider {
     return held === HELD_IN_C ? this.readInC(slot) : this.heldMeta(slot);
   }
 
-  /** The metadata of a hello C read in place (as helloMetaInPlace, with the version the ServerHello selected). */
+  /**
+   * The metadata of a hello C read in place: a TCP flow's (as helloMetaInPlace, with the version
+   * the ServerHello selected) or a QUIC client Initial's (as the inspector after quicInPlace).
+   */
   private readInC(slot: number): FlowMeta | null {
     const h = this.core === null ? null : helloInCore(this.core, slot);
-    return h === null ? null : handshakeMeta(h.sni, h.alpn, versionName(h.highest), h.ja4, 'tls', undefined);
+    if (h === null) return null;
+    const quic = h.quicWire !== 0;
+    return handshakeMeta(h.sni, h.alpn, versionName(h.highest), h.ja4, quic ? 'quic' : 'tls', quic ? quicVersionName(h.quicWire) : undefined);
   }
 
   private heldMeta(slot: number): FlowMeta | null {

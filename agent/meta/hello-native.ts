@@ -51,7 +51,9 @@ export function tlsHello(): TlsHello {
 }
 
 /** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
-const OUT: unknown[] = new Array<unknown>(3 + MAX_ALPN_VALUES).fill(null);
+const OUT: unknown[] = new Array<unknown>(4 + MAX_ALPN_VALUES).fill(null);
+/** Where Core.helloOf puts a QUIC hello's version on the wire (hello_watch.h HW_QUIC_WIRE_AT). */
+const QUIC_WIRE_AT = 3 + MAX_ALPN_VALUES;
 const NO_ALPN: readonly string[] = Object.freeze([]);
 
 /** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
@@ -67,15 +69,22 @@ export function quicHelloInPlace(b: Uint8Array, off: number, len: number, ver: Q
 
 /**
  * The summary of the ClientHello the flow core read in place for a flow (Core.helloOf), or null
- * when it holds none; `highest` is then the version the ServerHello selected, when C read one.
+ * when it holds none; `highest` is then the version the ServerHello selected, when C read one,
+ * and quicWire the QUIC version of a hello read from a client Initial (0: TLS over TCP).
  */
-export function helloInCore(core: Pick<Core, 'helloOf'>, slot: number): HelloSummary | null {
-  return summaryOf(core.helloOf(slot, OUT));
+export function helloInCore(core: Pick<Core, 'helloOf'>, slot: number): (HelloSummary & { readonly quicWire: number }) | null {
+  const n = core.helloOf(slot, OUT);
+  if (n < 0) return null;
+  return { sni: OUT[0] as string | null, alpn: alpnOf(n), highest: OUT[1] as number, ja4: OUT[2] as string, quicWire: OUT[QUIC_WIRE_AT] as number };
 }
 
 /** OUT as helloMeta filled it, n its result. */
 function summaryOf(n: number): HelloSummary | null {
   if (n < 0) return null;
-  const alpn = n === 0 ? NO_ALPN : Object.freeze(OUT.slice(3, 3 + n) as string[]);
-  return { sni: OUT[0] as string | null, alpn, highest: OUT[1] as number, ja4: OUT[2] as string };
+  return { sni: OUT[0] as string | null, alpn: alpnOf(n), highest: OUT[1] as number, ja4: OUT[2] as string };
+}
+
+/** OUT's n ALPN values, frozen. */
+function alpnOf(n: number): readonly string[] {
+  return n === 0 ? NO_ALPN : Object.freeze(OUT.slice(3, 3 + n) as string[]);
 }

@@ -18,6 +18,7 @@
  * opened Initial ~15 µs, mostly set-up on both sides of the native boundary; in C each is
  * one call of 2-4 µs.
  */
+import type { QuicWatchVersion } from '../flows/native-core.js';
 import { loadAddon } from '../lib/addon.js';
 
 /** native/quic_crypto.c. */
@@ -136,6 +137,24 @@ export function quicVersion(v: number): QuicVersion | null {
   if (v === 0x54303530) return T050;
   if (v === 0x54303531) return T051;
   return null;
+}
+
+/** Every version on the wire quicVersion() reads (hello_watch.c's list; a test keeps the two equal). */
+export const KNOWN_QUIC_WIRES: readonly number[] = [
+  0x00000001, 0x6b3343cf, ...Array.from({ length: 13 }, (_, i) => 0xff000016 + i), // v1, v2, drafts 22-34
+  0xfaceb001, 0xfaceb002, 0xfaceb00e, 0x51303530, 0x54303530, 0x54303531,
+];
+
+/**
+ * The versions whose client Initial the flow core reads in place (hello_watch.c): those with IETF
+ * frames and a TLS hello, i.e. the ones QuicReader.afterClientHello takes.
+ */
+export function inPlaceQuicVersions(): QuicWatchVersion[] {
+  return KNOWN_QUIC_WIRES.flatMap((wire) => {
+    const v = quicVersion(wire)!;
+    if (v.frames !== 'ietf' || v.handshake !== 'tls') return [];
+    return [{ wire, types: v.initialType | (v.retryType << 4), salt: v.salt, keyInfo: v.keyInfo, ivInfo: v.ivInfo, hpInfo: v.hpInfo }];
+  });
 }
 
 /**

@@ -1,15 +1,16 @@
 /**
- * A whole ClientHello in a TCP flow's first payload is read by the C flow table itself
- * (hello_watch.c read_in_place), kept until the flow ends, and read back through helloOf:
- * JavaScript sees none of those packets, the flow reports what helloMetaInPlace reads, and
- * hellos C cannot read whole still reach JavaScript's reader.
+ * A whole ClientHello in a TCP flow's first payload, or in a QUIC flow's first client Initial, is
+ * read by the C flow table itself (hello_watch.c), kept until the flow ends, and read back
+ * through helloOf: JavaScript sees none of those packets, the flow reports what JavaScript's
+ * in-place readers report, and hellos C cannot read whole still reach JavaScript's reader.
  */
 import t from 'tap';
 import { WATCH_BEGIN } from '../../agent/flows/table.js';
 import { helloMetaInPlace } from '../../agent/meta/fast-tls.js';
+import { Inspector } from '../../agent/meta/inspector.js';
 import { rng } from '../helpers/fuzz.js';
-import { eth, F, ipv4, tcp } from '../helpers/packets.js';
-import { clientHello, ext, records, type Ext } from './builder.js';
+import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
+import { clientHello, cryptoFrame, ext, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, records, type Ext } from './builder.js';
 import { meterWithSpy } from './spy-meter.js';
 
 const CAPACITY = 4096; // meterWithSpy's
@@ -83,4 +84,38 @@ t.test('hellos C cannot read whole (split, malformed) still reach JavaScript, wh
   const meta = new Map(flows.map((f) => [f.srcPort, f.meta]));
   t.equal(meta.get(20001)?.sni, 'split.example', "the split hello is read by JavaScript's reader");
   t.equal(meta.get(20002) ?? null, null, 'the malformed one yields nothing');
+});
+
+t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C, as the inspector reads it in place", async (t) => {
+  const { spy, send, finish, flows } = meterWithSpy();
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const hello13 = clientHello({ ciphers: [0x1301, 0x1302], extensions: [ext.raw(0x4a4a), ext.sni('q.example'), ext.alpn(['h3']), ext.supportedVersions([0x0304])] });
+  const hello12 = clientHello({ ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.alpn(['h3']), ext.supportedVersions([0x0303])] });
+  const big = clientHello({ ciphers: [0x1301], extensions: [ext.sni('big.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0304])] });
+  const datagrams = new Map<number, Buffer>();
+  let port = 30000;
+  for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
+    for (const [hello, split] of [[hello13, false], [hello12, false], [big, true]] as const) {
+      const dcid = Buffer.alloc(8, port & 0xff);
+      const frames = split ? cryptoFrame(0, hello.subarray(0, 1000)) : cryptoFrame(0, hello);
+      const d = initialPacket({ spec, dcid, scid: Buffer.from('a1a2', 'hex'), pn: 0, frames, padTo: 1200 });
+      datagrams.set(++port, d);
+      send(port, eth(ipv4({ src: '10.4.0.1', dst: '10.4.0.2', proto: 17 }, udp(port, 443, d))));
+    }
+  }
+  const handed = spy.seen.map((s) => s.sport);
+  t.same(handed, [30002, 30003, 30005, 30006, 30008, 30009], 'only hellos without TLS 1.3, or split over Initials, reached JavaScript');
+  finish();
+  let same = 0;
+  for (const f of flows) {
+    const d = datagrams.get(f.srcPort)!;
+    const insp = new Inspector(limits, () => undefined);
+    if (!insp.quicInPlace(0, d, 0, d.length)) insp.onPacket(0, 17, d, 0, 0);
+    const r = insp.result();
+    // A flow where nothing was found (a hello split over Initials, of which only the first came) reports null.
+    if (JSON.stringify(f.meta) === JSON.stringify(r.ja4 === null && r.sni === null ? null : r)) same++;
+  }
+  t.equal(same, flows.length, 'every flow reports what the inspector reads from its first datagram');
+  t.equal(flows.find((f) => f.srcPort === 30001)?.meta?.quicVersion, 'v1');
+  t.equal(flows.find((f) => f.srcPort === 30004)?.meta?.sni, 'q.example');
 });

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { WATCH_BEGIN } from '../../agent/flows/table.js';
 import { looksLikeGquic } from '../../agent/meta/gquic-packet.js';
-import { quicVersion } from '../../agent/meta/quic-keys.js';
+import { KNOWN_QUIC_WIRES, quicVersion } from '../../agent/meta/quic-keys.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
 import { rng } from '../helpers/fuzz.js';
 import { meterWithSpy } from './spy-meter.js';
@@ -81,6 +81,8 @@ t.test("C's QUIC and gQUIC version checks are the JavaScript readers' (every kno
   const begun = spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport);
   t.same(begun, want, `${want.length} of ${versions.size * 3 + 3} datagrams can start a hello, as the JavaScript checks say`);
   t.ok(want.length > 20, 'the set covers both sides');
+  const byNum = (a: number, b: number): number => a - b;
+  t.same([...versions].filter((v) => quicVersion(v >>> 0) !== null).sort(byNum), [...KNOWN_QUIC_WIRES].sort(byNum), 'KNOWN_QUIC_WIRES lists every version quicVersion reads');
   finish();
 });
 

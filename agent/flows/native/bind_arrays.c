@@ -1,5 +1,7 @@
 /* See bind_arrays.h. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "bind_arrays.h"
 
@@ -25,6 +27,52 @@ static void *column(napi_env env, napi_value cols, const char *name, napi_typeda
   return bind_typed(env, v, name, want, length);
 }
 
+/* One bytes field of a QUIC version: copied into `into` (at most 64 bytes), described by *out. */
+static int quic_bytes(napi_env env, napi_value ver, const char *name, uint8_t *into, qc_bytes_t *out) {
+  napi_value v;
+  bool is;
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  if (napi_get_named_property(env, ver, name, &v) != napi_ok || napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array || len > 64) return 0;
+  if (len > 0) memcpy(into, data, len);
+  *out = (qc_bytes_t){into, len};
+  return 1;
+}
+
+/* watch.quic: [{ wire, types (initial | retry << 4), salt, keyInfo, ivInfo, hpInfo }] (quic-keys.ts inPlaceQuicVersions). */
+static int bind_quic(napi_env env, napi_value w, hello_watch_t *hw) {
+  static const char *const names[4] = {"salt", "keyInfo", "ivInfo", "hpInfo"};
+  napi_value list, ver, v;
+  uint32_t n = 0;
+  bool is_array = false;
+  if (napi_get_named_property(env, w, "quic", &list) != napi_ok || napi_is_array(env, list, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, list, &n) != napi_ok || n > 256) goto bad;
+  hw->quic = n == 0 ? NULL : calloc(n, sizeof *hw->quic);
+  if (n > 0 && hw->quic == NULL) goto bad;
+  hw->n_quic = n;
+  for (uint32_t i = 0; i < n; i++) {
+    hw_quic_t *q = &hw->quic[i];
+    int32_t types;
+    if (napi_get_element(env, list, i, &ver) != napi_ok || napi_get_named_property(env, ver, "wire", &v) != napi_ok ||
+        napi_get_value_uint32(env, v, &q->v.wire) != napi_ok || napi_get_named_property(env, ver, "types", &v) != napi_ok ||
+        napi_get_value_int32(env, v, &types) != napi_ok) goto bad;
+    q->v.initial_type = types & 0xf;
+    q->v.retry_type = (types >> 4) & 0xf;
+    for (int k = 0; k < 4; k++) {
+      if (!quic_bytes(env, ver, names[k], q->bytes[k], &q->info[k])) goto bad;
+    }
+  }
+  return 0;
+bad:
+  free(hw->quic);
+  hw->quic = NULL;
+  hw->n_quic = 0;
+  napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.quic must list { wire, types, salt, keyInfo, ivInfo, hpInfo } (bytes: Uint8Array of at most 64)");
+  return -1;
+}
+
 /* The handshake inspector's per-slot arrays (agent/meta/flow-plugin.ts), checked as the columns are. */
 int bind_watch(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
   napi_value v;
@@ -45,7 +93,12 @@ int bind_watch(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
     return -1;
   }
   hw->max_packets = max_packets;
-  return 0;
+  if (napi_get_named_property(env, w, "maxBuffer", &v) != napi_ok || napi_get_value_double(env, v, &hw->max_buffer) != napi_ok ||
+      !(hw->max_buffer >= 0)) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.maxBuffer must be a number >= 0");
+    return -1;
+  }
+  return bind_quic(env, w, hw);
 }
 
 int bind_columns(napi_env env, napi_value cols, size_t n, columns_t *c) {

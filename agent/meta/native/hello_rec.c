@@ -13,6 +13,7 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
     free(r);
     return NULL;
   }
+  r->quic_wire = 0;
   r->highest = tls_hello_highest(h);
   r->has_sni = (uint8_t)h->has_sni;
   r->sni_len = (uint8_t)(h->has_sni ? h->sni.len : 0); /* at most TLS_HELLO_MAX_SNI (255) */

@@ -14,6 +14,8 @@
 #include "tls_hello.h"
 
 typedef struct {
+  /* A QUIC client Initial's hello: the version on the wire; 0 for TLS over TCP. */
+  uint32_t quic_wire;
   uint16_t highest;
   uint8_t has_sni;
   uint8_t sni_len;

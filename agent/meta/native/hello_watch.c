@@ -141,9 +141,35 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
   return 1;
 }
 
+/*
+ * quic.ts's QuicReader.afterClientHello, in C: a QUIC flow's first datagram, a client Initial whose
+ * CRYPTO frames hold the whole ClientHello (quic_initial.c), when that hello offers TLS 1.3, after
+ * which the reader would want nothing more (QuicReader.finished). Kept as read_in_place keeps a
+ * TCP hello; the flow is then done. Why: JavaScript's glue around the same C call (an inspector,
+ * a reader, the keys' views, a Map entry) cost about as much as the decryption. 0: anything else,
+ * which JavaScript's reader takes as before.
+ */
+static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len) {
+  if (w->qi == NULL || len < 7 || (b[0] & 0x80) == 0) return 0;
+  uint32_t wire = qi_be32(b + 1);
+  const hw_quic_t *q = NULL;
+  for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
+  tls_hello_t h;
+  if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h) || tls_hello_highest(&h) != 0x0304) return 0;
+  hello_rec_t *r = hello_rec_new(&h, 'q');
+  if (r == NULL) return 0;
+  r->quic_wire = wire;
+  free(w->rec[s]);
+  w->rec[s] = r;
+  w->held[s] = HW_HELD_IN_C;
+  w->state[s] = HW_IDLE;
+  return 1;
+}
+
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->rec = calloc((size_t)capacity, sizeof *w->rec);
-  return w->rec == NULL ? -1 : 0;
+  if (w->n_quic > 0) w->qi = qi_state_new();
+  return w->rec == NULL || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
 
 void hello_watch_end(const hello_watch_t *w, int32_t s) {
@@ -162,10 +188,16 @@ napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity
   const hello_rec_t *r = w->rec == NULL ? NULL : w->rec[s];
   if (r == NULL) return napi_create_int32(env, -1, &v) == napi_ok ? v : NULL;
   uint32_t selected = w->server_version[s];
+  if (napi_create_uint32(env, r->quic_wire, &v) != napi_ok || napi_set_element(env, argv[1], HW_QUIC_WIRE_AT, v) != napi_ok) return NULL;
   return hello_rec_js(env, r, selected != 0 ? selected - 1 : r->highest, argv[1]);
 }
 
 void hello_watch_free(hello_watch_t *w, int32_t capacity) {
+  qi_state_free(w->qi);
+  free(w->quic);
+  w->qi = NULL;
+  w->quic = NULL;
+  w->n_quic = 0;
   if (w->rec == NULL) return;
   for (int32_t s = 0; s < capacity; s++) free(w->rec[s]);
   free(w->rec);
@@ -205,7 +237,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 && b[0] != TLS_HANDSHAKE && !(p->tcp_flags & TCP_SYN)) return scan_count(w, s, 1, 1);
-    if (p->proto == 6 && read_in_place(w, s, dir, b, p->cap_payload)) return HW_SKIP;
+    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
     return HW_BEGIN;
   }
   w->state[s] = st - HW_WAITING + 1 >= HW_MAX_WAIT ? HW_IDLE : (uint8_t)(st + 1);

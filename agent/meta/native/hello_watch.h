@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "../../flows/native/packet.h"
 #include "hello_rec.h"
+#include "quic_initial.h"
 
 /* Payload packets a flow may carry before one starts a hello (flow-plugin.ts says why more than one). */
 enum { HW_MAX_WAIT = 8 };
@@ -21,6 +22,12 @@ enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_S
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
 enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3 };
+
+typedef struct {
+  qi_version_t v;
+  qc_bytes_t info[4]; /* salt, key, iv and hp label infos */
+  uint8_t bytes[4][64];
+} hw_quic_t;
 
 typedef struct {
   uint8_t *state;    /* per slot, see above */
@@ -33,27 +40,35 @@ typedef struct {
   uint8_t *held;
   /* Per slot: the ClientHello read in place here (read_in_place), until the flow ends; owned by C. */
   hello_rec_t **rec;
+  /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their
+   * salts and label infos (bind_watch copies them: info[0..3] point into `bytes`), meta.max_buffer,
+   * and the scratch to decrypt in (made with rec). */
+  hw_quic_t *quic;
+  size_t n_quic;
+  double max_buffer;
+  qi_state_t *qi;
   int enabled;
   int max_packets; /* the inspector's packet budget (meta.max_packets) */
 } hello_watch_t;
 
-/* flow-plugin.ts's HELD_IN_C. */
-enum { HW_HELD_IN_C = 2 };
+/* flow-plugin.ts's HELD_IN_C; where helloOf puts a QUIC hello's wire version (hello-native.ts QUIC_WIRE_AT). */
+enum { HW_HELD_IN_C = 2, HW_QUIC_WIRE_AT = 3 + TLS_HELLO_MAX_ALPN };
 
 /* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new);
 
-/* The per-slot records for `capacity` slots: 0, or -1 when out of memory. */
+/* The per-slot records for `capacity` slots and the QUIC scratch: 0, or -1 when out of memory. */
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity);
 /* The flow in slot s has ended (JavaScript has read its record): its hello is dropped. */
 void hello_watch_end(const hello_watch_t *w, int32_t s);
 /*
  * The flow core's helloOf(slot, out) (argv): the hello read in place for the flow in `slot`, into
  * out as tls_hello's helloMeta gives it, out[1] being the version its ServerHello selected when C
- * read one; -1 when C holds none for that slot. Throws a RangeError for a slot outside the table.
+ * read one, and out[HW_QUIC_WIRE_AT] the QUIC version on the wire (0: TLS over TCP); -1 when C
+ * holds none for that slot. Throws a RangeError for a slot outside the table.
  */
 napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity, size_t argc, const napi_value *argv);
-/* Drops every record and the array (the table is freed). */
+/* Drops every record, the arrays and the QUIC table and scratch (the table is freed). */
 void hello_watch_free(hello_watch_t *w, int32_t capacity);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * quicHelloInPlace: a QUIC flow's first datagram read whole in C when it is the common case, a
+ * A QUIC flow's first datagram read whole in C when it is the common case, a
  * client Initial whose CRYPTO frames hold the entire ClientHello (in one frame, or in several
  * in any order, as Chrome sends them). It does what
  * agent/meta/quic.ts's QuicReader does with such a datagram (header walk, Initial keys from
@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "quic_initial.h"
-#include "quic_open.h"
 
 #define QI_MAX_CID 20
 #define QI_CLIENT_HELLO 1
@@ -31,17 +30,25 @@
 /* HKDF-Expand-Label("client in", 32) followed by Expand's counter byte, as quic-keys.ts's CLIENT_IN. */
 static const uint8_t CLIENT_IN[] = {0x00, 0x20, 15, 't', 'l', 's', '1', '3', ' ', 'c', 'l', 'i', 'e', 'n', 't', ' ', 'i', 'n', 0x00, 0x01};
 
-typedef struct {
+struct qi_state {
   quic_open_t open;
   uint8_t plain[QI_PLAIN_MAX];
   uint8_t stream[QI_PLAIN_MAX]; /* the client's CRYPTO stream from offset 0 */
-} qi_state_t;
+};
 
-static void finalize_state(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  quic_open_free(&((qi_state_t *)data)->open);
-  free(data);
+qi_state_t *qi_state_new(void) {
+  qi_state_t *s = calloc(1, sizeof *s);
+  if (s != NULL && !quic_open_init(&s->open)) {
+    qi_state_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void qi_state_free(qi_state_t *s) {
+  if (s == NULL) return;
+  quic_open_free(&s->open);
+  free(s);
 }
 
 static size_t vlen(uint8_t first) {
@@ -56,18 +63,13 @@ static uint64_t varint(const uint8_t *b, size_t i) {
   return v;
 }
 
-static uint32_t be32(const uint8_t *b) {
+uint32_t qi_be32(const uint8_t *b) {
   return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
 /* quic-packet.ts's readLongHeader results, and OTHER: a version other than the first packet's. */
 enum { QI_OK, QI_STOP, QI_MALFORMED, QI_OTHER };
 
-typedef struct {
-  uint32_t wire;
-  int initial_type;
-  int retry_type;
-} qi_version_t;
 
 typedef struct {
   int initial;
@@ -78,7 +80,7 @@ typedef struct {
 /* readLongHeader for packets of version v (another version answers QI_OTHER). */
 static int long_header(const uint8_t *p, size_t n, size_t off, const qi_version_t *v, qi_header_t *h) {
   if (off + 7 > n) return QI_MALFORMED;
-  if (be32(p + off + 1) != v->wire) return QI_OTHER;
+  if (qi_be32(p + off + 1) != v->wire) return QI_OTHER;
   size_t dcid_len = p[off + 5];
   uint64_t pos = off + 6 + dcid_len;
   if (dcid_len > QI_MAX_CID || pos >= n || p[pos] > QI_MAX_CID) return QI_MALFORMED;
@@ -177,8 +179,7 @@ static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
   return 0;
 }
 
-/* The datagram p[0, n) as described above: 1 with *hello read from s->plain, or 0. */
-static int read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
+int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
                          double max_buffer, tls_hello_t *hello) {
   qi_header_t h;
   if (n < 7 || (p[0] & 0x80) == 0 || long_header(p, n, 0, v, &h) != QI_OK || !h.initial ||
@@ -199,74 +200,4 @@ static int read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_ver
     if (st != QI_OK || (h.initial && h.pn_off + 4 + QC_SAMPLE > h.end)) return 0;
   }
   return 1;
-}
-
-static napi_value fail_args(napi_env env) {
-  napi_throw_type_error(env, "E_TLS_HELLO",
-                        "quicHelloInPlace(b: Uint8Array, off, len, salt, keyInfo, ivInfo, hpInfo: Uint8Array, types, maxBuffer, out: unknown[])");
-  return NULL;
-}
-
-static int u8_arg(napi_env env, napi_value v, const uint8_t **b, size_t *len) {
-  bool is = false;
-  napi_typedarray_type type;
-  void *data = NULL;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  static const uint8_t none[1];
-  *b = data != NULL ? data : none;
-  return 1;
-}
-
-/*
- * quicHelloInPlace(b, off, len, salt, keyInfo, ivInfo, hpInfo, types, maxBuffer, out): the
- * datagram b[off, off + len) of a version whose Initials carry IETF frames and a TLS hello,
- * with that version's salt and HKDF label infos (quic-keys.ts) and its Initial and Retry
- * long-header types (types = initial | retry << 4). As helloMeta (JA4 'q') when the datagram's
- * ClientHello is read here; -1 when the JavaScript reader must read the datagram.
- */
-static napi_value hello_in_place(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  qi_state_t *s;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok) return NULL;
-  const uint8_t *b;
-  size_t blen;
-  qc_bytes_t infos[4];
-  double off, len, max_buffer;
-  int32_t types;
-  bool is_array = false;
-  if (argc < 10 || !u8_arg(env, argv[0], &b, &blen) || napi_get_value_double(env, argv[1], &off) != napi_ok ||
-      napi_get_value_double(env, argv[2], &len) != napi_ok || napi_get_value_int32(env, argv[7], &types) != napi_ok ||
-      napi_get_value_double(env, argv[8], &max_buffer) != napi_ok || napi_is_array(env, argv[9], &is_array) != napi_ok ||
-      !is_array) return fail_args(env);
-  for (int i = 0; i < 4; i++) {
-    if (!u8_arg(env, argv[3 + i], &infos[i].b, &infos[i].len)) return fail_args(env);
-  }
-  if (!(off >= 0 && len >= 0 && off + len <= (double)blen && off == floor(off) && len == floor(len))) {
-    napi_throw_range_error(env, "E_TLS_HELLO", "quicHelloInPlace: off and len must be integers within b");
-    return NULL;
-  }
-  const uint8_t *p = b + (size_t)off;
-  size_t n = (size_t)len;
-  qi_version_t v = {n >= 5 ? be32(p + 1) : 0, types & 0xf, (types >> 4) & 0xf};
-  tls_hello_t hello;
-  if (!read_datagram(s, p, n, &v, infos, max_buffer, &hello)) return th_int(env, -1);
-  return th_summary(env, &hello, 'q', argv[9]);
-}
-
-int quic_initial_export(napi_env env, napi_value exports) {
-  qi_state_t *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: out of memory");
-    return 0;
-  }
-  if (!quic_open_init(&s->open) || napi_set_instance_data(env, s, finalize_state, NULL) != napi_ok) {
-    finalize_state(env, s, NULL);
-    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: AES-128-ECB/GCM contexts could not be made");
-    return 0;
-  }
-  napi_value fn;
-  return napi_create_function(env, "quicHelloInPlace", NAPI_AUTO_LENGTH, hello_in_place, s, &fn) == napi_ok &&
-         napi_set_named_property(env, exports, "quicHelloInPlace", fn) == napi_ok;
 }
