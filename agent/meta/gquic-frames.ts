@@ -11,7 +11,7 @@
  * Integers are little-endian before Q039, big-endian from Q039; CRYPTO's are QUIC varints.
  * Only frame extents are read here; the caller gets stream and CRYPTO data.
  */
-import { varint, varintLen } from './quic-packet.js';
+import { paddingEnd, varint, varintLen } from './quic-packet.js';
 
 /** walkFrames results: all frames walked, stopped at a frame we do not know, or broken lengths. */
 export const FRAMES_OK = 0;
@@ -97,8 +97,10 @@ export function walkFrames(b: Uint8Array, i: number, n: number, version: number,
     } else if (t >= 0x40) {
       i = skipAck(b, i, n, version);
       if (i < 0) return FRAMES_MALFORMED;
-    } else if (t === 0x00 || t === 0x07) {
-      i++; // PADDING (a run of zeros), PING
+    } else if (t === 0x00) {
+      i = paddingEnd(b, i, n); // PADDING (a run of zeros)
+    } else if (t === 0x07) {
+      i++; // PING
     } else if (t === 0x08 && version >= 48) {
       let p = i + 1;
       if (p >= n || p + varintLen(b[p]!) > n) return FRAMES_MALFORMED;

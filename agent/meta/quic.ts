@@ -26,7 +26,7 @@ import { parseServerHello, u24 } from './hello.js';
 import { quicHelloInPlace } from './hello-native.js';
 import { initialKeys, quicVersion, quicVersionName } from './quic-keys.js';
 import {
-  MALFORMED, openProtected, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,
+  MALFORMED, openProtected, paddingEnd, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,
 } from './quic-packet.js';
 import { Reassembly } from './reassembly.js';
 
@@ -173,7 +173,8 @@ export class QuicReader extends HelloEngine {
     const n = b.length;
     while (i < n) {
       const t = b[i]!;
-      if (t === 0x00 || t === 0x01) { i++; continue; } // PADDING, PING
+      if (t === 0x00) { i = paddingEnd(b, i, n); continue; } // PADDING
+      if (t === 0x01) { i++; continue; } // PING
       if (t === 0x02 || t === 0x03) {
         // ACK: largest, delay, range count, first range, (gap, length) per range [, 3 ECN counts]
         i = skipVarints(b, i + 1, 2);

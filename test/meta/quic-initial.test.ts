@@ -4,6 +4,7 @@
  * draft-29, coalesced packets, the ServerHello, Retry, and failures.
  */
 import t from 'tap';
+import { paddingEnd } from '../../agent/meta/quic-packet.js';
 import { createInspector, type HandshakeInspector, type MetaLimits } from '../../agent/meta/index.js';
 import {
   clientHello, cryptoFrame, ext, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
@@ -236,4 +237,16 @@ t.test('UDP that is not QUIC or DTLS costs nothing and ends at the budget', asyn
   t.equal(feed(insp, 0, Buffer.from([0xc0, 0xba, 0xba, 0xba, 0xba, 0, 0, 0, 0, 1])), true);
   t.same(insp.result(), { sni: null, alpn: [], tlsVersion: null, ja4: null, transport: null });
   t.same(errors, []);
+});
+
+t.test('paddingEnd: a run of zeros ends at the first other byte, or at n', async (t) => {
+  const b = Buffer.alloc(70000);
+  t.equal(paddingEnd(b, 10, 1200), 1200, 'padding to the end of the packet');
+  b[700] = 0x06;
+  t.equal(paddingEnd(b, 10, 1200), 700, 'a frame after the padding');
+  t.equal(paddingEnd(b, 700, 1200), 700, 'no padding at all');
+  t.equal(paddingEnd(b, 701, 70000), 70000, 'a run longer than the zero block, walked');
+  b[69000] = 1;
+  t.equal(paddingEnd(b, 701, 70000), 69000);
+  t.equal(paddingEnd(b, 5, 5), 5, 'an empty range');
 });
