@@ -118,6 +118,17 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
   return scan_count(w, s, (c & 0xffff) + 1, (c >> 16) + (p->cap_payload > 0));
 }
 
+/* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
+static int keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state) {
+  if (r == NULL) return 0;
+  r->quic_wire = quic_wire;
+  free(w->rec[s]);
+  w->rec[s] = r;
+  w->held[s] = HW_HELD_IN_C;
+  w->state[s] = state;
+  return 1;
+}
+
 /*
  * fast-tls.ts helloMetaInPlace, in C: a whole ClientHello in the flow's first TCP payload is
  * parsed here and kept until the flow ends (hello_rec.h); the flow then awaits only the
@@ -132,13 +143,7 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
   if (hs_len + 4 > rec_len || 5 + rec_len > len) return 0;
   tls_hello_t h;
   if (!tls_hello_parse(b, 9, (size_t)(9 + hs_len), 0, &h)) return 0;
-  hello_rec_t *r = hello_rec_new(&h, 't');
-  if (r == NULL) return 0;
-  free(w->rec[s]);
-  w->rec[s] = r;
-  w->held[s] = HW_HELD_IN_C;
-  w->state[s] = (uint8_t)(HW_AWAIT_SERVER + dir);
-  return 1;
+  return keep(w, s, hello_rec_new(&h, 't'), 0, (uint8_t)(HW_AWAIT_SERVER + dir));
 }
 
 /*
@@ -156,14 +161,7 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
   for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
   tls_hello_t h;
   if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h) || tls_hello_highest(&h) != 0x0304) return 0;
-  hello_rec_t *r = hello_rec_new(&h, 'q');
-  if (r == NULL) return 0;
-  r->quic_wire = wire;
-  free(w->rec[s]);
-  w->rec[s] = r;
-  w->held[s] = HW_HELD_IN_C;
-  w->state[s] = HW_IDLE;
-  return 1;
+  return keep(w, s, hello_rec_new(&h, 'q'), wire, HW_IDLE);
 }
 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
