@@ -119,3 +119,39 @@ t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C,
   t.equal(flows.find((f) => f.srcPort === 30001)?.meta?.quicVersion, 'v1');
   t.equal(flows.find((f) => f.srcPort === 30004)?.meta?.sni, 'q.example');
 });
+
+t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace read, and leaves the rest to the inspector (3,000 cases)', async (t) => {
+  const { send, finish, flows } = meterWithSpy();
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const base = hellos().slice(0, 20);
+  const r = rng(11);
+  const payloads = new Map<number, Buffer>();
+  for (let i = 0; i < 3000; i++) {
+    const p = Buffer.from(base[i % base.length]!);
+    // Mostly the record and handshake headers (type, lengths), sometimes anywhere; some cut short.
+    for (let k = 1 + Math.floor(r() * 3); k > 0; k--) p[r() < 0.7 ? Math.floor(r() * 12) : Math.floor(r() * p.length)] = Math.floor(r() * 256);
+    const payload = i % 7 === 6 ? p.subarray(0, Math.floor(r() * p.length) + 1) : p;
+    const sport = 40000 + i;
+    payloads.set(sport, payload);
+    const up = tlsFlow(sport);
+    send(2 * i, up(99, F.SYN));
+    send(2 * i + 1, up(100, F.ACK | F.PSH, payload));
+  }
+  finish();
+  let same = 0;
+  for (const f of flows) {
+    // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet on.
+    const payload = payloads.get(f.srcPort)!;
+    let want = helloMetaInPlace(payload, 0, payload.length) ?? null;
+    if (want === null) {
+      const insp = new Inspector(limits, () => undefined);
+      insp.onPacket(0, 6, payload, 100, F.ACK | F.PSH);
+      const r = insp.result();
+      want = r.ja4 === null && r.sni === null && r.tlsVersion === null ? null : r;
+    }
+    if (JSON.stringify(f.meta) === JSON.stringify(want)) same++;
+  }
+  t.equal(flows.length, 3000);
+  t.equal(same, 3000, 'every flow reports what the JavaScript path read from the same packets');
+  t.ok(flows.filter((f) => f.meta !== null).length > 500 && flows.filter((f) => f.meta === null).length > 500, 'the mutations leave both kinds');
+});
