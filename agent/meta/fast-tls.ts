@@ -1,13 +1,14 @@
 /**
  * The common case read in place: a whole TLS ClientHello in the first TCP
- * segment of a flow (and the ServerHello in the server's first). No
- * reassembly buffer, no inspector object: the flow plugin takes this path
- * first and hands anything else (split hellos, QUIC, DTLS, STARTTLS) to the
- * full inspector. Results are the same as the inspector's (same parser, same
- * JA4); a test checks it.
+ * segment of a flow (and the ServerHello in the server's first). The flow
+ * core reads it in C itself (native/hello_watch.c read_in_place, the same
+ * record checks, parser and JA4) and hands anything else (split hellos, QUIC,
+ * DTLS, STARTTLS) to the full inspector. These functions are its JavaScript
+ * twins, for diagnostics and as the reference the tests hold C to
+ * (test/meta/hello-in-core.test.ts); their results are the inspector's.
  *
- * helloMetaInPlace is the per-flow path (parse and JA4 in C, see helloSummary);
- * clientHelloInPlace + tlsMeta do the same in JavaScript, as the reference.
+ * helloMetaInPlace parses and fingerprints in C (helloSummary); clientHelloInPlace
+ * + tlsMeta do the same wholly in JavaScript.
  */
 import { highestOffered, parseClientHello, parseServerHello, u24, versionName, type ClientHello } from './hello.js';
 import { helloSummary } from './hello-native.js';

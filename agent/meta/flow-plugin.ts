@@ -1,29 +1,24 @@
 /**
  * Connects the handshake inspector to the flow table. The first-packets policy
- * below (which flows wait for a hello, which packet starts one) runs in C on
- * the state arrays of this class (native/hello_watch.c, the same branches as
- * described here); the table hands this class only the packets that start a
- * hello, arrive out of order before one, belong to a flow being inspected, or
- * are the server's first payload after a ClientHello read in place.
- * A flow gets an inspector
- * only when its first packet with payload can start a handshake (a TLS
- * handshake record on TCP, or a STARTTLS port; a QUIC long header or a DTLS
- * handshake on UDP); it is fed the next packets until it says it is done,
- * then dropped; the metadata found is kept until the flow ends. A QUIC client
- * Initial holding its whole ClientHello is read in C (native/quic_initial.c)
- * and its inspector goes on from there.
+ * (which flows wait for a hello, which packet starts one) runs in C on the
+ * state arrays of this class (native/hello_watch.c, the branches described
+ * below), and so does the common case: a whole ClientHello in a TCP flow's
+ * first hello-starting payload, or in a QUIC flow's first client Initial
+ * (offering TLS 1.3), is read in place by C and kept there until the flow
+ * ends, as is the ServerHello's version after a TCP one; metaOf reads it back
+ * (`held` is HELD_IN_C). Only the rest reaches this class: packets that start
+ * a hello C could not read whole (split over segments or Initials, gQUIC,
+ * DTLS, a hello without TLS 1.3 in QUIC, a malformed one, or memory ran out),
+ * arrive out of order before one, or belong to a flow being inspected.
  *
- * Why lazily: most flows carry no handshake, and creating and feeding an
+ * Such a flow gets an inspector, fed the next packets until it says it is
+ * done, then dropped; the metadata found is kept until the flow ends. Why
+ * lazily: most flows carry no handshake, and creating and feeding an
  * inspector for each of them cost half the extraction time. A TCP ClientHello
  * whose first segment arrives after a later one is still read: the client's
  * initial sequence number is kept from its SYN, and a first data segment that
  * does not start the stream gets an inspector with that SYN replayed, so the
  * reader places the segments by sequence number.
- *
- * A whole ClientHello in a TCP flow's first payload, or in a QUIC flow's first client Initial
- * (offering TLS 1.3), never reaches this class: C reads it in place and keeps the result until
- * the flow ends (hello_watch.c), and metaOf reads it from there (`held` is HELD_IN_C). This
- * class then only builds the flow's metadata.
  *
  * Per packet, a flow that is done (or never could carry a hello) costs the C
  * table one byte read (its `state`); a waiting flow a few byte checks in C
@@ -38,7 +33,6 @@ import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, type HelloWatch } from '
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
-import { helloMetaInPlace, withServerVersion } from './fast-tls.js';
 import { versionName } from './hello.js';
 import { handshakeMeta } from './meta-object.js';
 import { helloInCore, tlsHello } from './hello-native.js';
@@ -47,10 +41,10 @@ import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
-/** A ClientHello was read in place from direction d; the other side's first payload may be the ServerHello. */
-const AWAIT_SERVER = 2; // + client direction (0 or 1)
-/* 4 + k (WAITING): no hello start yet after k payload packets; 12 (SCANNING): a STARTTLS port in
- * plaintext, counted by C until a packet may open a hello. C alone handles those states. */
+/* 2 + d (AWAIT_SERVER): C read a ClientHello in place from direction d and reads the other side's
+ * first payload for the ServerHello; 4 + k (WAITING): no hello start yet after k payload packets;
+ * 12 (SCANNING): a STARTTLS port in plaintext, counted by C until a packet may open a hello. C
+ * alone handles those states. */
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
 const HELD_IN_C = 2;
 const NO_BYTES = new Uint8Array(0);
@@ -79,13 +73,12 @@ export class MetaPlugin implements MetaProvider {
    * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
    * ServerHello, 4 + k waiting after k payload packets without a hello start, 12 scanning), the
    * client's initial sequence number when the flow began with its SYN (synSeen) or a scanned
-   * flow's packet counts, and 1 + the version a ServerHello selected after a hello read in place
-   * (serverVersion).
+   * flow's packet counts, and 1 + the version a ServerHello selected after a hello C read in place
+   * (serverVersion, which only C reads).
    */
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
   private readonly isn: Uint32Array;
-  private readonly serverVersion: Uint32Array;
   /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello. */
   private readonly held: Uint8Array;
   private core: Pick<Core, 'helloOf'> | null = null;
@@ -99,11 +92,10 @@ export class MetaPlugin implements MetaProvider {
   ) {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
-    this.serverVersion = new Uint32Array(capacity);
     this.held = new Uint8Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
-      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held,
+      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: new Uint32Array(capacity), held: this.held,
       enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, quic: limits.enabled ? inPlaceQuicVersions() : [],
     });
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
@@ -117,10 +109,11 @@ export class MetaPlugin implements MetaProvider {
 
   /** A packet C's hello_watch() handed on: what to do is its `action` (WATCH_*). */
   onPacket(slot: number, dir: number, p: Packet, action: number): void {
-    if (action === WATCH_BEGIN) return this.begin(slot, dir, p);
+    // WATCH_BEGIN: a packet that can open a hello, which C tried and could not read in place.
+    if (action === WATCH_BEGIN) return this.startInspector(slot, dir, p, false);
     if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
     if (action === WATCH_RESUME) return this.resume(slot, dir, p);
-    // WATCH_INSPECT: the flow is being inspected (C reads the ServerHello of a hello read in place itself).
+    // WATCH_INSPECT: the flow is being inspected.
     this.feed(slot, this.inspectors.get(slot)!, dir, p);
   }
 
@@ -144,34 +137,6 @@ export class MetaPlugin implements MetaProvider {
     insp.spent(counts & 0xffff, counts >>> 16);
     this.track(slot, insp);
     this.feed(slot, insp, dir, p);
-  }
-
-  /**
-   * The flow's first packet that can open a hello: read it in place, or start an inspector. C
-   * reads the common cases itself (hello_watch.c); these come here when it did not: a QUIC hello
-   * without TLS 1.3, whose server Initial is read too, a malformed or partial hello.
-   */
-  private begin(slot: number, dir: number, p: Packet): void {
-    if (p.proto === 6) {
-      const m = helloMetaInPlace(p.buf, p.payloadOff, p.capPayload);
-      if (m) {
-        this.found.set(slot, m);
-        this.held[slot] = 1;
-        this.state[slot] = AWAIT_SERVER + dir;
-        return;
-      }
-    } else if (p.proto === 17) {
-      // A QUIC client Initial holding its whole ClientHello is read in C; the inspector goes on
-      // from there (for the server's Initial), as if it had read the datagram itself.
-      const insp = new Inspector(this.limits, this.onError);
-      if (insp.quicInPlace(dir as 0 | 1, p.buf, p.payloadOff, p.capPayload)) {
-        this.track(slot, insp);
-        if (insp.finished) this.inspected(slot, insp);
-        return;
-      }
-      return this.startInspector(slot, dir, p, false, insp);
-    }
-    this.startInspector(slot, dir, p, false);
   }
 
   /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */
@@ -209,8 +174,9 @@ export class MetaPlugin implements MetaProvider {
   }
 
   /**
-   * The metadata of a hello C read in place: a TCP flow's (as helloMetaInPlace, with the version
-   * the ServerHello selected) or a QUIC client Initial's (as the inspector after quicInPlace).
+   * The metadata of a hello C read in place: a TCP flow's (as fast-tls.ts helloMetaInPlace reads
+   * it, with the version the ServerHello selected) or a QUIC client Initial's (as the inspector
+   * reads it after Inspector.quicInPlace).
    */
   private readInC(slot: number): FlowMeta | null {
     const h = this.core === null ? null : helloInCore(this.core, slot);
@@ -225,11 +191,7 @@ export class MetaPlugin implements MetaProvider {
       const r = insp.result();
       return foundAny(r) ? r : null;
     }
-    const m = this.found.get(slot);
-    if (m === undefined) return null;
-    // A hello read in place whose ServerHello C read: the version the server selected.
-    const v = this.serverVersion[slot]!;
-    return v === 0 ? m : withServerVersion(m, v - 1);
+    return this.found.get(slot) ?? null;
   }
 
   onFree(slot: number): void {

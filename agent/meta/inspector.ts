@@ -99,7 +99,9 @@ export class Inspector implements HandshakeInspector, HelloSink {
   /**
    * The flow's first packet, a UDP datagram b[off, off + len), when C reads its QUIC
    * ClientHello in place (QuicReader.afterClientHello): counted and settled as onPacket would
-   * do it, and true; false when onPacket must read it (nothing was counted).
+   * do it, and true; false when onPacket must read it (nothing was counted). The flow core runs
+   * the same C reading itself (hello_watch.c read_quic_in_place); this entry serves diagnostics
+   * and the tests that hold that C reading to the JavaScript reader (quic-in-place.test.ts).
    */
   quicInPlace(dir: 0 | 1, b: Uint8Array, off: number, len: number): boolean {
     try {

@@ -22,7 +22,6 @@ export interface Side {
   largestPn: number;
 }
 
-/** Bytes of the varint whose first byte is `first`. */
 const ZEROS = Buffer.alloc(65536);
 
 /**
@@ -38,6 +37,7 @@ export function paddingEnd(b: Uint8Array, i: number, n: number): number {
   return i;
 }
 
+/** Bytes of the varint whose first byte is `first`. */
 export function varintLen(first: number): number {
   return 1 << (first >> 6);
 }

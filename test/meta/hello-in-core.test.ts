@@ -52,6 +52,7 @@ t.test('a whole ClientHello in the first payload is read in C, as helloMetaInPla
   for (let s = 0; s < CAPACITY; s++) if (core.helloOf(s, out) >= 0) held++;
   t.equal(held, all.length, 'C keeps one hello per flow while the flows live');
   t.throws(() => core.helloOf(CAPACITY, out), RangeError, 'a slot outside the table is refused');
+  t.throws(() => core.helloOf(0, {} as unknown[]), TypeError, 'out must be an array');
   finish();
   held = 0;
   for (let s = 0; s < CAPACITY; s++) if (core.helloOf(s, out) >= 0) held++;
@@ -121,7 +122,7 @@ t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C,
 });
 
 t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace read, and leaves the rest to the inspector (3,000 cases)', async (t) => {
-  const { send, finish, flows } = meterWithSpy();
+  const { spy, send, finish, flows } = meterWithSpy();
   const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
   const base = hellos().slice(0, 20);
   const r = rng(11);
@@ -138,8 +139,14 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
     send(2 * i + 1, up(100, F.ACK | F.PSH, payload));
   }
   finish();
+  const handed = new Set(spy.seen.map((x) => x.sport));
+  let routed = 0;
   let same = 0;
   for (const f of flows) {
+    const p = payloads.get(f.srcPort)!;
+    // C keeps exactly the hellos helloMetaInPlace reads; every other payload opening a TLS record goes to JavaScript.
+    const kept = helloMetaInPlace(p, 0, p.length) != null;
+    if (kept ? !handed.has(f.srcPort) : handed.has(f.srcPort) === (p[0] === 0x16)) routed++;
     // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet on.
     const payload = payloads.get(f.srcPort)!;
     let want = helloMetaInPlace(payload, 0, payload.length) ?? null;
@@ -152,6 +159,26 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
     if (JSON.stringify(f.meta) === JSON.stringify(want)) same++;
   }
   t.equal(flows.length, 3000);
+  t.equal(routed, 3000, 'C kept the hellos helloMetaInPlace reads and handed on the rest');
   t.equal(same, 3000, 'every flow reports what the JavaScript path read from the same packets');
   t.ok(flows.filter((f) => f.meta !== null).length > 500 && flows.filter((f) => f.meta === null).length > 500, 'the mutations leave both kinds');
+});
+
+t.test('slots reused while hellos are kept: each flow reports its own hello (300 flows through 64 slots)', async (t) => {
+  const { spy, send, finish, flows } = meterWithSpy(64);
+  const all = hellos();
+  all.forEach((hello, i) => {
+    const up = tlsFlow(50000 + i);
+    send(2 * i, up(99, F.SYN));
+    send(2 * i + 1, up(100, F.ACK | F.PSH, hello));
+  });
+  finish();
+  t.same(spy.seen, [], 'all read in C');
+  t.equal(flows.length, all.length);
+  const wrong = flows.filter((f) => {
+    const hello = all[f.srcPort - 50000]!;
+    return JSON.stringify(f.meta) !== JSON.stringify(helloMetaInPlace(hello, 0, hello.length));
+  });
+  t.equal(wrong.length, 0, 'no flow reports another flow\'s hello, though most ended to make room');
+  t.ok(flows.filter((f) => f.endReason === 'evicted').length > 200, 'most flows were evicted');
 });

@@ -27,10 +27,11 @@ export class Spy extends MetaPlugin {
   }
 }
 
-export function meterWithSpy(): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
+/** A meter of `maxFlows` slots (the least recently used flow is ended to make room) with a Spy as its inspector. */
+export function meterWithSpy(maxFlows = 4096): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
   const flows: FlowRecord[] = [];
-  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 4096, meta: undefined }, (r) => flows.push(r));
-  const spy = new Spy(4096, defaults(metaSection), () => undefined);
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows, meta: undefined }, (r) => flows.push(r));
+  const spy = new Spy(maxFlows, defaults(metaSection), () => undefined);
   meter.useMeta(spy);
   const f = newFrame();
   return {

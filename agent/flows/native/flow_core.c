@@ -25,7 +25,6 @@ typedef struct {
   double *view;
 } core_t;
 
-
 /* table.c's on_end: calls onEnd(slot, reason); nonzero when it threw (the exception stays pending). */
 static int on_end(void *ctx, int32_t slot, int reason) {
   core_t *k = ctx;
@@ -199,31 +198,46 @@ static napi_value expire_all(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value method(napi_env env, napi_value obj, const char *name, napi_callback cb, core_t *k) {
-  napi_value fn;
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, k, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, obj, name, fn) != napi_ok) return NULL;
-  return fn;
-}
-
-/* helloOf(slot, out): hello_watch_js's (the hello C read in place for that flow, or -1). */
-static napi_value hello_of(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  core_t *k;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&k));
-  return hello_watch_js(env, &k->t.watch, k->t.capacity, argc, argv);
+/* The JavaScript object of the table k (create's result), or NULL with an exception pending. */
+static napi_value expose(napi_env env, core_t *k, napi_value *argv, size_t cap) {
+  napi_value obj, keep;
+  /*
+   * The typed arrays and callbacks must live as long as the table that points into them. They
+   * are held by the returned object, not by strong references from here: the callbacks close
+   * over the JavaScript that holds this object, and a strong reference would make that a cycle
+   * through a GC root, never collected (a table leaked per meter).
+   */
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_array_with_length(env, 6, &keep));
+  for (uint32_t i = 0; i < 6; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
+  CHECK(napi_set_named_property(env, obj, "keep", keep));
+  CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
+  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.rec ? 12 : 4) + 65536 * 56;
+  int64_t ignored;
+  CHECK(napi_adjust_external_memory(env, k->external, &ignored));
+  /* helloOf reads the watch only (hello_watch.c): its data is the watch, the others' the core. */
+  static const struct { const char *name; napi_callback cb; } methods[] = {
+      {"setBuffer", set_buffer}, {"frame", frame}, {"advance", advance}, {"pcap", pcap}, {"expireAll", expire_all}, {"helloOf", hello_watch_hello_of}};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+    napi_value fn;
+    void *data = methods[i].cb == hello_watch_hello_of ? (void *)&k->t.watch : (void *)k;
+    CHECK(napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].cb, data, &fn));
+    CHECK(napi_set_named_property(env, obj, methods[i].name, fn));
+  }
+  CHECK(napi_wrap(env, obj, k, finalize, NULL, NULL));
+  return obj;
 }
 
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
- * -> { setBuffer, frame, pcap, advance, expireAll, helloOf, keep }. watch is the handshake inspector's
- * { state, isn, synSeen, serverVersion, held, enabled, maxPackets } (hello_watch.h); with it, frame() and pcap() report the packets
- * hello_watch() hands on (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
+ * -> { setBuffer, frame, pcap, advance, expireAll, helloOf, keep }. watch is the handshake
+ * inspector's { state, isn, synSeen, serverVersion, held, enabled, maxPackets, maxBuffer, quic }
+ * (hello_watch.h); with it, frame() and pcap() report the packets hello_watch() hands on
+ * (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 6;
-  napi_value argv[6], obj, keep;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 6) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: create takes 6 arguments");
@@ -257,29 +271,18 @@ static napi_value create(napi_env env, napi_callback_info info) {
   }
   if (table_init(&k->t, (int32_t)cap, set[1], set[2], set[3], set[4], set[5] != 0) != 0) {
     free(k);
-    napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory for the flow index");
+    napi_throw_error(env, "E_FLOW_CORE", "flow core: out of memory for the flow index, or OpenSSL could not make the AES contexts of QUIC");
     return NULL;
   }
   k->t.on_end = on_end;
   k->t.ctx = k;
-  /*
-   * The typed arrays and callbacks must live as long as the table that points into them. They
-   * are held by the returned object, not by strong references from here: the callbacks close
-   * over the JavaScript that holds this object, and a strong reference would make that a cycle
-   * through a GC root, never collected (a table leaked per meter).
-   */
-  CHECK(napi_create_object(env, &obj));
-  CHECK(napi_create_array_with_length(env, 6, &keep));
-  for (uint32_t i = 0; i < 6; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
-  CHECK(napi_set_named_property(env, obj, "keep", keep));
-  CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
-  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.rec ? 12 : 4) + 65536 * 56;
-  int64_t ignored;
-  CHECK(napi_adjust_external_memory(env, k->external, &ignored));
-  if (!method(env, obj, "setBuffer", set_buffer, k) || !method(env, obj, "frame", frame, k) ||
-      !method(env, obj, "advance", advance, k) || !method(env, obj, "pcap", pcap, k) || !method(env, obj, "expireAll", expire_all, k) ||
-      !method(env, obj, "helloOf", hello_of, k)) return NULL;
-  CHECK(napi_wrap(env, obj, k, finalize, NULL, NULL));
+  napi_value obj = expose(env, k, argv, cap);
+  if (obj == NULL) {
+    /* Not wrapped: nothing else will free the table (its records, QUIC scratch) or the reference. */
+    if (k->on_end != NULL) napi_delete_reference(env, k->on_end);
+    table_free(&k->t);
+    free(k);
+  }
   return obj;
 }
 

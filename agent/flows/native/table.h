@@ -51,7 +51,8 @@ typedef struct table {
   int failed; /* a callback failed: stop processing and let the host report it */
 } table_t;
 
-/* 0 on success, -1 when out of memory. Columns, stats and watch are owned by the caller. */
+/* 0 on success, -1 when out of memory. Columns, stats and the watch's arrays are owned by the caller; the
+ * watch's records and QUIC table are the table's (table_free frees them). */
 int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, double grace_s, double gap_s, int gtp);
 void table_free(table_t *t);
 /*

@@ -166,6 +166,7 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->rec = calloc((size_t)capacity, sizeof *w->rec);
+  w->capacity = w->rec == NULL ? 0 : capacity;
   if (w->n_quic > 0) w->qi = qi_state_new();
   return w->rec == NULL || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
@@ -176,10 +177,18 @@ void hello_watch_end(const hello_watch_t *w, int32_t s) {
   w->rec[s] = NULL;
 }
 
-napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity, size_t argc, const napi_value *argv) {
+napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], v;
+  const hello_watch_t *w;
   uint32_t s;
-  napi_value v;
-  if (argc < 2 || napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)capacity) {
+  bool is_array = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&w) != napi_ok) return NULL;
+  if (argc < 2 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: helloOf(slot, out) takes an array to fill");
+    return NULL;
+  }
+  if (napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)w->capacity) {
     napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot, out) takes a slot of the table");
     return NULL;
   }
@@ -196,6 +205,7 @@ void hello_watch_free(hello_watch_t *w, int32_t capacity) {
   w->qi = NULL;
   w->quic = NULL;
   w->n_quic = 0;
+  w->capacity = 0;
   if (w->rec == NULL) return;
   for (int32_t s = 0; s < capacity; s++) free(w->rec[s]);
   free(w->rec);

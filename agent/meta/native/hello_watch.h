@@ -38,8 +38,9 @@ typedef struct {
   uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
   /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while rec[s] holds the flow's hello. */
   uint8_t *held;
-  /* Per slot: the ClientHello read in place here (read_in_place), until the flow ends; owned by C. */
+  /* Per slot: the ClientHello read in place here (read_in_place, read_quic_in_place), until the flow ends; owned by C. */
   hello_rec_t **rec;
+  int32_t capacity; /* slots of rec */
   /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their
    * salts and label infos (bind_watch copies them: info[0..3] point into `bytes`), meta.max_buffer,
    * and the scratch to decrypt in (made with rec). */
@@ -62,12 +63,13 @@ int hello_watch_alloc(hello_watch_t *w, int32_t capacity);
 /* The flow in slot s has ended (JavaScript has read its record): its hello is dropped. */
 void hello_watch_end(const hello_watch_t *w, int32_t s);
 /*
- * The flow core's helloOf(slot, out) (argv): the hello read in place for the flow in `slot`, into
- * out as tls_hello's helloMeta gives it, out[1] being the version its ServerHello selected when C
- * read one, and out[HW_QUIC_WIRE_AT] the QUIC version on the wire (0: TLS over TCP); -1 when C
- * holds none for that slot. Throws a RangeError for a slot outside the table.
+ * The flow core's helloOf(slot, out), a Node-API callback whose data is the watch: the hello read
+ * in place for the flow in `slot`, into out as tls_hello's helloMeta gives it, out[1] being the
+ * version its ServerHello selected when C read one, and out[HW_QUIC_WIRE_AT] the QUIC version on
+ * the wire (0: TLS over TCP); -1 when C holds none for that slot. Throws a RangeError for a slot
+ * outside the table, a TypeError when out is not an array.
  */
-napi_value hello_watch_js(napi_env env, const hello_watch_t *w, int32_t capacity, size_t argc, const napi_value *argv);
+napi_value hello_watch_hello_of(napi_env env, napi_callback_info info);
 /* Drops every record, the arrays and the QUIC table and scratch (the table is freed). */
 void hello_watch_free(hello_watch_t *w, int32_t capacity);
 
