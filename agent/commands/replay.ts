@@ -175,12 +175,13 @@ Examples:
         } finally {
           await pipeline.close();
           if (sinkOpened) {
-            sink.publishStats(pipeline.stats());
             const waiting = sink.stats().buffered_records;
             if (waiting > 0 && !quiet) {
               io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
             }
-            await sink.close(waitS * 1000, { untilDelivered: true });
+            // The last stats go out once the records are delivered: a short replay may end before
+            // the first connection is up, and stats published then were skipped.
+            await sink.close(waitS * 1000, { untilDelivered: true, finalStats: pipeline.stats() });
           }
           progress.done();
         }

@@ -150,9 +150,10 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
       t.log.warn('inference did not finish within half the shutdown timeout; undelivered records stay buffered');
     }
     stopStats();
-    sink.publishStats(pipeline.stats(source));
+    const finalStats = pipeline.stats(source);
     await Promise.race([pipeline.close().catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
-    await sink.close(Math.max(1000, deadline - Date.now()));
+    // Published by close() once the buffered records are delivered (skipped if the broker is away).
+    await sink.close(Math.max(1000, deadline - Date.now()), { finalStats });
     t.log.info(pipeline.stats(source), 'eta-sensor stopped');
   } finally {
     process.off('SIGHUP', onHup);

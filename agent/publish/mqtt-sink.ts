@@ -11,7 +11,7 @@ import { DiskBuffer } from './disk-buffer.js';
 import { Pump } from './mqtt-pump.js';
 import { describe, explainConnectError, mqttSettings, redactUrl, statusPayload, type MqttSettings } from './mqtt-options.js';
 import { encodeRecords } from './serialize.js';
-import type { PublishRecord, Sink, SinkStats } from './types.js';
+import type { CloseOptions, PublishRecord, Sink, SinkStats } from './types.js';
 import { msUntil } from '../lib/deadline.js';
 
 export class MqttSink implements Sink {
@@ -72,7 +72,7 @@ export class MqttSink implements Sink {
     await this.buffer!.append(payloads);
   }
 
-  async close(deadlineMs: number, opts: { untilDelivered?: boolean } = {}): Promise<void> {
+  async close(deadlineMs: number, opts: CloseOptions = {}): Promise<void> {
     const deadline = Date.now() + Math.max(0, deadlineMs);
     const { client, pump, buffer, settings } = this;
     if (client && pump && buffer && settings) {
@@ -83,6 +83,7 @@ export class MqttSink implements Sink {
       await until(() => buffer.size === 0 || (giveUp && !client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
       this.closing = true;
       pump.stop();
+      if (opts.finalStats) this.publishStats(opts.finalStats);
       if (client.connected) {
         // A clean disconnect suppresses the will, so say offline ourselves.
         await new Promise<void>((resolve) => {

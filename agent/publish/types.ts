@@ -15,6 +15,12 @@
  *   buffer directory...).
  */
 
+/** close()'s options (see Sink.close). */
+export interface CloseOptions {
+  readonly untilDelivered?: boolean;
+  readonly finalStats?: Readonly<Record<string, unknown>>;
+}
+
 /** One labeled flow, opaque here: `{ v: 1, sensor, flow, tls, app, attribution }`. Serialized once, as JSON, by the sink. */
 export type PublishRecord = Readonly<Record<string, unknown>>;
 
@@ -53,9 +59,11 @@ export interface Sink {
    * then disconnect. Undelivered records stay in the disk buffer for the next start.
    * By default a broker found away ends the wait at once (a daemon stopping should not
    * hang on it); `untilDelivered` keeps reconnecting until the deadline (a replay that
-   * must hand over everything it read).
+   * must hand over everything it read). `finalStats`, when given, is published once the
+   * records are delivered and before the sink says it is going offline: a short replay can end
+   * before the first connection is up, and a stats object published then would be skipped.
    */
-  close(deadlineMs: number, opts?: { untilDelivered?: boolean }): Promise<void>;
+  close(deadlineMs: number, opts?: CloseOptions): Promise<void>;
   stats(): SinkStats;
   /**
    * Publishes a side-channel stats object (MQTT: `<prefix>/<sensor>/stats`), if the sink has

@@ -12,6 +12,7 @@ import { pcapBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
 import { BIN, cliEnv, runCli } from '../helpers/cli.js';
 import { eth, ipv4, udp } from '../helpers/packets.js';
 import { tinyModelArgs } from '../helpers/models.js';
+import { startBroker } from '../publish/helpers/broker.js';
 import { subscribe } from '../publish/helpers/subscriber.js';
 import { uniqueNames } from '../publish/helpers/config.js';
 
@@ -70,6 +71,23 @@ t.test('replay to a broker that is away: not claimed as published, kept, and sen
   const ok = await runCli(['replay', SAMPLE, '--mqtt', BROKER, ...modelArgs, ...names], { env: { TMPDIR: own } });
   t.equal(ok.code, 0, ok.stderr);
   t.same(readdirSync(own).filter((f) => f.startsWith('eta-replay-buffer-')), [], 'no buffer directory left behind');
+});
+
+t.test('a replay that ends before its first connection publishes its last stats once the records are delivered', async (t) => {
+  // A private broker keeping the subscriber's session while it is down: what it takes later reaches the subscriber.
+  const broker = await startBroker(t, { persistence: true });
+  const { prefix, sensor } = uniqueNames();
+  const sub = await subscribe(t, broker.url, [`${prefix}/${sensor}/#`], { clientId: `sub-${sensor}`, clean: false });
+  await broker.stop();
+  const names = ['--set', `publish.topic_prefix=${prefix}`, '--set', `publish.sensor_id=${sensor}`, '--set', 'publish.mqtt.reconnect_period=0.2'];
+  const replay = runCli(['replay', SAMPLE, '--mqtt', broker.url, '--wait', '30', ...modelArgs, ...names]);
+  await new Promise((res) => setTimeout(res, 1500)); // the replay has read its input and waits for the broker
+  await broker.start();
+  const r = await replay;
+  t.equal(r.code, 0, r.stderr);
+  await sub.waitFor(() => sub.on(`${prefix}/${sensor}/flows`).length >= 7 && sub.on(`${prefix}/${sensor}/stats`).length >= 1, 15_000, 'the flows and the last stats');
+  const stats = JSON.parse(sub.on(`${prefix}/${sensor}/stats`)[0]!.payload.toString()) as { flows: { created: number } };
+  t.equal(stats.flows.created, 7, 'the stats of the whole replay');
 });
 
 t.test('replay whose sink loses records says so and exits 1 (here: standard output opened read-only)', async (t) => {
