@@ -65,7 +65,8 @@
       "sources": [
         "agent/meta/native/quic_crypto.c",
         "agent/meta/native/quic_open.c",
-        "agent/meta/native/quic_hmac.c"
+        "agent/meta/native/quic_hmac.c",
+        "agent/meta/native/gquic_hash.c"
       ],
       "cflags": [
         "-Wall",

@@ -17,6 +17,7 @@
  * (or from anything else) before a single frame is trusted. Integers in frames and packet
  * numbers are little-endian before Q039, big-endian from Q039.
  */
+import { quicCrypto } from './quic-keys.js';
 
 /** Public-header versions read here (nDPI's range; older ones differ in frame layouts). */
 const MIN_PUBLIC = 24;
@@ -100,55 +101,10 @@ export function readGquicHeader(p: Uint8Array, known: number, h: GquicHeader): b
   return true;
 }
 
-// FNV-1a 128 with eight 16-bit limbs, least significant first, so that every step is an
-// int32 operation (~10 us for a 1350-byte packet). The prime is 2^88 + 0x13b, so
-// h * prime = h * 0x13b + (h << 88), and h << 88 moves limbs 0-2 up five limbs and 8 bits.
-const BASIS = [0xc58d, 0x6295, 0x2175, 0x62b8, 0x0142, 0x07bb, 0x272e, 0x6c62];
-// A Buffer, as the packets are (payload views of the capture's buffers): fnvUpdate then sees one
-// kind of array. A plain Uint8Array here deoptimized it at the first gQUIC flow's hash, and V8
-// compiled it four times in a 4M-packet extract.
-const CLIENT = Buffer.from([0x43, 0x6c, 0x69, 0x65, 0x6e, 0x74]); // "Client"
-
-/** The hash state, reused: the data path is single-threaded and never re-enters here. */
-const state = [0, 0, 0, 0, 0, 0, 0, 0];
-
-function fnvUpdate(h: number[], b: Uint8Array, s: number, e: number): void {
-  let l0 = h[0]!, l1 = h[1]!, l2 = h[2]!, l3 = h[3]!, l4 = h[4]!, l5 = h[5]!, l6 = h[6]!, l7 = h[7]!;
-  for (let i = s; i < e; i++) {
-    l0 ^= b[i]!;
-    const s5 = (l0 << 8) & 0xffff;
-    const s6 = ((l1 << 8) | (l0 >>> 8)) & 0xffff;
-    const s7 = ((l2 << 8) | (l1 >>> 8)) & 0xffff;
-    let t = l0 * 0x13b;
-    l0 = t & 0xffff;
-    t = l1 * 0x13b + (t >>> 16);
-    l1 = t & 0xffff;
-    t = l2 * 0x13b + (t >>> 16);
-    l2 = t & 0xffff;
-    t = l3 * 0x13b + (t >>> 16);
-    l3 = t & 0xffff;
-    t = l4 * 0x13b + (t >>> 16);
-    l4 = t & 0xffff;
-    t = l5 * 0x13b + (t >>> 16) + s5;
-    l5 = t & 0xffff;
-    t = l6 * 0x13b + (t >>> 16) + s6;
-    l6 = t & 0xffff;
-    t = l7 * 0x13b + (t >>> 16) + s7;
-    l7 = t & 0xffff;
-  }
-  h[0] = l0; h[1] = l1; h[2] = l2; h[3] = l3; h[4] = l4; h[5] = l5; h[6] = l6; h[7] = l7;
-}
-
-function u16le(b: Uint8Array, i: number): number {
-  return b[i]! | (b[i + 1]! << 8);
-}
-
-/** Whether the message hash at h.hashOff is the client's null-encryption hash of packet p. */
+/**
+ * Whether the message hash at h.hashOff is the client's null-encryption hash of packet p
+ * (FNV-1a 128 in C, native/gquic_hash.c: in JavaScript it cost ~10 us a packet once compiled).
+ */
 export function clientHashMatches(p: Uint8Array, h: GquicHeader): boolean {
-  for (let k = 0; k < 8; k++) state[k] = BASIS[k]!;
-  fnvUpdate(state, p, 0, h.hashOff);
-  fnvUpdate(state, p, h.hashOff + HASH_LEN, p.length);
-  if (h.version > 35) fnvUpdate(state, CLIENT, 0, CLIENT.length);
-  for (let k = 0; k < 6; k++) if (u16le(p, h.hashOff + 2 * k) !== state[k]) return false;
-  return true;
+  return quicCrypto().gquicClientHash(p, h.hashOff, h.version > 35);
 }

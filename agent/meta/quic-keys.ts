@@ -34,6 +34,12 @@ export interface QuicCrypto {
   openProtected(p: Uint8Array, off: number, pnOff: number, end: number, keys: Uint8Array, largestPn: number): Buffer | null;
   /** Where openProtected puts the packet number: no object per packet. */
   readonly pn: Float64Array;
+  /**
+   * native/gquic_hash.c: whether p[hashOff, hashOff + 12) is a gQUIC client packet's
+   * null-encryption hash of p (FNV-1a 128, with "Client" appended when withPerspective);
+   * false when it does not fit p.
+   */
+  gquicClientHash(p: Uint8Array, hashOff: number, withPerspective: boolean): boolean;
 }
 
 let native: QuicCrypto | undefined;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gquic_hash.h"
 #include "quic_open.h"
 
 /* Per Node-API environment (the main thread and each worker load their own): the cipher
@@ -162,6 +163,23 @@ static napi_value open_protected(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* gquicClientHash(p, hashOff, withPerspective): gquic_hash.h's check of a client packet's hash. */
+static napi_value gquic_client_hash(napi_env env, napi_callback_info info) {
+  size_t argc = 3, len;
+  napi_value argv[3], out;
+  double off;
+  bool perspective;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  const uint8_t *p = argc < 3 ? NULL : bytes(env, argv[0], "gquicClientHash: p must be a Uint8Array", &len);
+  if (p == NULL || !number(env, argv[1], "gquicClientHash: hashOff must be a number", &off)) return NULL;
+  if (napi_get_value_bool(env, argv[2], &perspective) != napi_ok) {
+    napi_throw_type_error(env, "E_QUIC_CRYPTO", "gquicClientHash: withPerspective must be a boolean");
+    return NULL;
+  }
+  int ok = offset_in(off, (double)len) && gquic_client_hash_matches(p, len, (size_t)off, perspective);
+  return napi_get_boolean(env, ok, &out) == napi_ok ? out : NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   state_t *s = calloc(1, sizeof *s);
   if (s == NULL) {
@@ -188,7 +206,9 @@ static napi_value Init(napi_env env, napi_value exports) {
   if (napi_create_function(env, "initialKeys", NAPI_AUTO_LENGTH, initial_keys, s, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "initialKeys", fn) != napi_ok ||
       napi_create_function(env, "openProtected", NAPI_AUTO_LENGTH, open_protected, s, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "openProtected", fn) != napi_ok) return NULL;
+      napi_set_named_property(env, exports, "openProtected", fn) != napi_ok ||
+      napi_create_function(env, "gquicClientHash", NAPI_AUTO_LENGTH, gquic_client_hash, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "gquicClientHash", fn) != napi_ok) return NULL;
   return exports;
 }
 
