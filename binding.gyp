@@ -79,11 +79,7 @@
         "agent/meta/native/tls_hello.c",
         "agent/meta/native/tls_hello_parse.c",
         "agent/meta/native/hello_rec.c",
-        "agent/meta/native/ja4.c",
-        "agent/meta/native/quic_initial.c",
-        "agent/meta/native/quic_initial_napi.c",
-        "agent/meta/native/quic_open.c",
-        "agent/meta/native/quic_hmac.c"
+        "agent/meta/native/ja4.c"
       ],
       "cflags": [
         "-Wall",

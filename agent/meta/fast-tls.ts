@@ -62,8 +62,3 @@ export function tlsMeta(hello: ClientHello, serverVersion: number | null): Hands
   const version = serverVersion ?? highestOffered(hello);
   return handshakeMeta(hello.sni, Object.freeze(hello.alpn.slice()), versionName(version), ja4('t', hello), 'tls', undefined);
 }
-
-/** The same metadata with the version the server selected. */
-export function withServerVersion(m: HandshakeMeta, serverVersion: number): HandshakeMeta {
-  return handshakeMeta(m.sni, m.alpn, versionName(serverVersion), m.ja4, m.transport, m.quicVersion);
-}

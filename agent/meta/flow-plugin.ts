@@ -176,7 +176,7 @@ export class MetaPlugin implements MetaProvider {
   /**
    * The metadata of a hello C read in place: a TCP flow's (as fast-tls.ts helloMetaInPlace reads
    * it, with the version the ServerHello selected) or a QUIC client Initial's (as the inspector
-   * reads it after Inspector.quicInPlace).
+   * reads it from that datagram).
    */
   private readInC(slot: number): FlowMeta | null {
     const h = this.core === null ? null : helloInCore(this.core, slot);

@@ -1,12 +1,12 @@
 /**
- * The ClientHello parser and JA4 in C (native/tls_hello.c, native/quic_initial.c), as the
- * per-flow path uses them: what hello.ts parses and ja4.ts fingerprints, summarized in one
- * call. hello.ts stays the reference (test/meta/hello-native.test.ts compares the two).
+ * The ClientHello parser and JA4 in C (native/tls_hello.c), as JavaScript's readers use them:
+ * what hello.ts parses and ja4.ts fingerprints, summarized in one call; and the hellos the flow
+ * core read in place (helloInCore). hello.ts stays the reference (test/meta/hello-native.test.ts
+ * compares the two).
  */
 import { loadAddon } from '../lib/addon.js';
 import { MAX_ALPN_VALUES } from './hello.js';
 import type { Ja4Protocol } from './ja4.js';
-import type { QuicVersion } from './quic-keys.js';
 import type { Core } from '../flows/native-core.js';
 
 /** What the metadata takes from a ClientHello: helloSummary's result. */
@@ -30,16 +30,6 @@ export interface TlsHello {
    * out[3 .. 3 + n) = ALPN. Throws a RangeError when start or end is not an integer within b.
    */
   helloMeta(b: Uint8Array, start: number, end: number, dtls: boolean, proto: number, out: unknown[]): number;
-  /**
-   * native/quic_initial.c: the ClientHello of a QUIC flow's first datagram b[off, off + len) as
-   * helloMeta gives it (JA4 'q') when that datagram is a client Initial of the version whose
-   * salt, label infos and long-header types (initial | retry << 4) are passed, and its first
-   * CRYPTO frame holds the whole hello; else -1, and the QuicReader must read the datagram.
-   */
-  quicHelloInPlace(
-    b: Uint8Array, off: number, len: number, salt: Uint8Array, keyInfo: Uint8Array, ivInfo: Uint8Array, hpInfo: Uint8Array,
-    types: number, maxBuffer: number, out: unknown[],
-  ): number;
 }
 
 let native: TlsHello | undefined;
@@ -59,12 +49,6 @@ const NO_ALPN: readonly string[] = Object.freeze([]);
 /** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
 export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
   return summaryOf((native ?? tlsHello()).helloMeta(b, start, end, dtls, proto.charCodeAt(0), OUT));
-}
-
-/** The summary of the ClientHello in a QUIC flow's first datagram b[off, off + len) of version ver, when C reads it there (see TlsHello). */
-export function quicHelloInPlace(b: Uint8Array, off: number, len: number, ver: QuicVersion, maxBuffer: number): HelloSummary | null {
-  const types = ver.initialType | (ver.retryType << 4);
-  return summaryOf((native ?? tlsHello()).quicHelloInPlace(b, off, len, ver.salt, ver.keyInfo, ver.ivInfo, ver.hpInfo, types, maxBuffer, OUT));
 }
 
 /**

@@ -97,28 +97,6 @@ export class Inspector implements HandshakeInspector, HelloSink {
   }
 
   /**
-   * The flow's first packet, a UDP datagram b[off, off + len), when C reads its QUIC
-   * ClientHello in place (QuicReader.afterClientHello): counted and settled as onPacket would
-   * do it, and true; false when onPacket must read it (nothing was counted). The flow core runs
-   * the same C reading itself (hello_watch.c read_quic_in_place); this entry serves diagnostics
-   * and the tests that hold that C reading to the JavaScript reader (quic-in-place.test.ts).
-   */
-  quicInPlace(dir: 0 | 1, b: Uint8Array, off: number, len: number): boolean {
-    try {
-      const engine = QuicReader.afterClientHello(this, dir, b, off, len);
-      if (engine === null) return false;
-      this.packets = 1;
-      this.payloadPackets = 1;
-      this.engine = this.start('quic', engine);
-      this.settle(engine);
-    } catch {
-      this.report('internal-error');
-      this.finish();
-    }
-    return true;
-  }
-
-  /**
    * Packets the flow carried before this inspector saw any, none of which would have changed its
    * reader (hello_watch.c's SCANNING): they count towards the budget as if it had.
    */

@@ -153,7 +153,7 @@ export const KNOWN_QUIC_WIRES: readonly number[] = [
 
 /**
  * The versions whose client Initial the flow core reads in place (hello_watch.c): those with IETF
- * frames and a TLS hello, i.e. the ones QuicReader.afterClientHello takes.
+ * frames and a TLS hello (quic_initial.c reads no other).
  */
 export function inPlaceQuicVersions(): QuicWatchVersion[] {
   return KNOWN_QUIC_WIRES.flatMap((wire) => {

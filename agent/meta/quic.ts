@@ -23,7 +23,6 @@ import { ChloStream } from './chlo.js';
 import { HelloEngine, type HelloSink } from './engine.js';
 import { CRYPTO_STREAM, FRAMES_MALFORMED, walkFrames, type StreamSink } from './gquic-frames.js';
 import { parseServerHello, u24 } from './hello.js';
-import { quicHelloInPlace } from './hello-native.js';
 import { initialKeys, quicVersion, quicVersionName } from './quic-keys.js';
 import {
   MALFORMED, openProtected, paddingEnd, readLongHeader, SAMPLE, skipVarints, STOP, varint, varintLen, type LongHeader, type Side,
@@ -63,31 +62,6 @@ export class QuicReader extends HelloEngine {
 
   constructor(sink: HelloSink) {
     super(sink);
-  }
-
-  /**
-   * A flow's first datagram b[off, off + len), from direction dir, read in C when it is a client
-   * Initial whose CRYPTO frames hold the whole ClientHello (native/quic_initial.c): a
-   * reader in the state this class reaches by reading that datagram, or null when it is not
-   * that case (the caller then gives the datagram to a new reader). The hello's body is not
-   * kept (helloBody stays null): it is for diagnostics, which build their own readers.
-   */
-  static afterClientHello(sink: HelloSink, dir: 0 | 1, b: Uint8Array, off: number, len: number): QuicReader | null {
-    if (len < 7 || (b[off]! & 0x80) === 0) return null;
-    const wire = ((b[off + 1]! << 24) | (b[off + 2]! << 16) | (b[off + 3]! << 8) | b[off + 4]!) >>> 0;
-    const ver = quicVersion(wire);
-    if (ver === null || ver.frames !== 'ietf' || ver.handshake !== 'tls') return null;
-    const hello = quicHelloInPlace(b, off, len, ver, sink.limits.max_buffer);
-    if (hello === null) return null;
-    const r = new QuicReader(sink);
-    // What initial() and readHello() set for this datagram. The client's keys are not kept:
-    // once its hello is read the reader skips the client's Initials before using them.
-    r.clientDir = dir;
-    r.dcid = copyOf(b, off + 6, off + 6 + b[off + 5]!);
-    r.quicVersion = quicVersionName(wire);
-    r.hello = hello;
-    r.helloProto = 'q';
-    return r;
   }
 
   /**
@@ -245,10 +219,7 @@ export class QuicReader extends HelloEngine {
     if (!this.readHello(m, start + 4, start + need, 'q')) this.fail('tls-malformed');
     return true;
   }
-
 }
-
-const copyOf = (b: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(b, start, end);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -9,7 +9,7 @@ import { FlowMeter } from '../../agent/flows/meter.js';
 import type { Core } from '../../agent/flows/native-core.js';
 import type { Packet } from '../../agent/flows/packet.js';
 import { defaults } from '../../agent/lib/schema.js';
-import { metaSection } from '../../agent/meta/config.js';
+import { metaSection, type MetaLimits } from '../../agent/meta/config.js';
 import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
 
 /** A MetaPlugin that records what C handed it. */
@@ -27,11 +27,17 @@ export class Spy extends MetaPlugin {
   }
 }
 
-/** A meter of `maxFlows` slots (the least recently used flow is ended to make room) with a Spy as its inspector. */
-export function meterWithSpy(maxFlows = 4096): { spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[] } {
+/**
+ * A meter of `maxFlows` slots (the least recently used flow is ended to make room) with a Spy as
+ * its inspector, under `limits` (meta's defaults unless given); `errors` collects what it reports.
+ */
+export function meterWithSpy(maxFlows = 4096, limits: MetaLimits = defaults(metaSection)): {
+  spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[]; errors: string[];
+} {
   const flows: FlowRecord[] = [];
+  const errors: string[] = [];
   const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows, meta: undefined }, (r) => flows.push(r));
-  const spy = new Spy(maxFlows, defaults(metaSection), () => undefined);
+  const spy = new Spy(maxFlows, limits, (reason) => errors.push(reason));
   meter.useMeta(spy);
   const f = newFrame();
   return {
@@ -47,5 +53,6 @@ export function meterWithSpy(maxFlows = 4096): { spy: Spy; send: (ms: number, fr
     },
     finish: () => void meter.flush(),
     flows,
+    errors,
   };
 }

@@ -9,10 +9,10 @@
  * V8 running and then compiling code that a few thousand flows make warm but never hot, and it
  * was most of the handshake metadata's cost (issue 3). Here it is a few microseconds.
  *
- * Anything else answers -1 and leaves nothing behind: the caller then gives the datagram to the
- * JavaScript reader, which reads it from scratch and reports what went wrong. So this path
- * accepts a datagram only when the reader would read its ClientHello, report nothing, and end
- * up in a state the caller can rebuild (QuicReader.afterClientHello): any doubt falls back.
+ * Anything else answers 0 and leaves nothing behind: the flow table then hands the datagram to
+ * the JavaScript reader, which reads it from scratch and reports what went wrong. So this path
+ * accepts a datagram only when the reader would read its ClientHello and report nothing: any
+ * doubt falls back (test/meta/quic-in-place.test.ts holds the two to the same results).
  */
 #include <limits.h>
 #include <math.h>

@@ -1,12 +1,10 @@
 /*
- * A QUIC flow's first datagram read whole in C (quic_initial.c), used by the flow core
- * (hello_watch.c) and, behind quicHelloInPlace, by the tls_hello addon (quic_initial_napi.c);
- * and the result convention that addon shares with tls_hello.c's helloMeta.
+ * A QUIC flow's first datagram read whole in C (quic_initial.c), by the flow core
+ * (hello_watch.c read_quic_in_place).
  */
 #ifndef ETA_QUIC_INITIAL_H
 #define ETA_QUIC_INITIAL_H
 
-#include <node_api.h>
 #include <stdint.h>
 
 #include "quic_open.h"
@@ -37,15 +35,5 @@ int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version
                      double max_buffer, tls_hello_t *hello);
 
 uint32_t qi_be32(const uint8_t *b);
-
-/* n as a JavaScript number, or NULL with an exception pending. */
-napi_value th_int(napi_env env, int32_t n);
-
-/* helloMeta's result for the parsed hello h with the JA4 of `proto`: the number n of ALPN values,
- * with out[0] = sni, out[1] = highest offered version, out[2] = JA4, out[3 .. 3 + n) = ALPN. */
-napi_value th_summary(napi_env env, const tls_hello_t *h, char proto, napi_value out);
-
-/* Adds quicHelloInPlace to exports: 1, or 0 with an exception pending. */
-int quic_initial_export(napi_env env, napi_value exports);
 
 #endif

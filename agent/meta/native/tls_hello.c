@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "hello_rec.h"
-#include "quic_initial.h"
 #include "tls_hello.h"
 
 /* ---- Node-API ---- */
@@ -26,6 +25,25 @@
       return NULL;                                                        \
     }                                                                     \
   } while (0)
+
+/* n as a JavaScript number, or NULL with an exception pending. */
+static napi_value th_int(napi_env env, int32_t n) {
+  napi_value v;
+  CHECK(napi_create_int32(env, n, &v));
+  return v;
+}
+
+/* helloMeta's result for the parsed hello h with the JA4 of `proto`. */
+static napi_value th_summary(napi_env env, const tls_hello_t *h, char proto, napi_value out) {
+  hello_rec_t *r = hello_rec_new(h, proto);
+  if (r == NULL) {
+    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: out of memory");
+    return NULL;
+  }
+  napi_value n = hello_rec_js(env, r, r->highest, out);
+  free(r);
+  return n;
+}
 
 /* An integer argument in [0, max], else -1. */
 static double index_arg(napi_env env, napi_value v, size_t max) {
@@ -80,28 +98,11 @@ static napi_value hello_meta(napi_env env, napi_callback_info info) {
   return th_summary(env, &h, (char)proto, argv[5]);
 }
 
-napi_value th_int(napi_env env, int32_t n) {
-  napi_value v;
-  CHECK(napi_create_int32(env, n, &v));
-  return v;
-}
-
-napi_value th_summary(napi_env env, const tls_hello_t *h, char proto, napi_value out) {
-  hello_rec_t *r = hello_rec_new(h, proto);
-  if (r == NULL) {
-    napi_throw_error(env, "E_TLS_HELLO", "tls_hello: out of memory");
-    return NULL;
-  }
-  napi_value n = hello_rec_js(env, r, r->highest, out);
-  free(r);
-  return n;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   CHECK(napi_create_function(env, "helloMeta", NAPI_AUTO_LENGTH, hello_meta, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "helloMeta", fn));
-  return quic_initial_export(env, exports) ? exports : NULL;
+  return exports;
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
