@@ -53,7 +53,8 @@
         "agent/meta/native/hello_rec.c",
         "agent/meta/native/quic_initial.c",
         "agent/meta/native/quic_open.c",
-        "agent/meta/native/quic_hmac.c"
+        "agent/meta/native/quic_hmac.c",
+        "agent/meta/native/tls_split.c"
       ],
       "cflags": [
         "-Wall",

@@ -57,6 +57,12 @@ export interface Core {
    * selected when C read one; -1 when C holds none for that slot. Valid until the flow's onEnd returns.
    */
   helloOf(slot: number, out: unknown[]): number;
+  /**
+   * The start of a ClientHello C was reassembling for the flow in `slot` and handed back
+   * (tls_split.c, WATCH_SPLIT_BACK), as one Buffer, with info = [its first sequence number, the
+   * client's direction, the packets and payload packets it came in]; null when there is none.
+   */
+  takeSplit(slot: number, info: Uint32Array): Buffer | null;
 }
 
 /**

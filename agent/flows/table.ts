@@ -40,11 +40,12 @@ export interface FlowTableOptions {
   gtp: boolean;
 }
 
-/** What the plugin is to do with a packet C handed on (hello_watch.h's HW_INSPECT, HW_BEGIN, HW_OUT_OF_ORDER, HW_RESUME). */
+/** What the plugin is to do with a packet C handed on (hello_watch.h's HW_INSPECT, HW_BEGIN, HW_OUT_OF_ORDER, HW_RESUME, HW_SPLIT_BACK). */
 export const WATCH_INSPECT = 0;
 export const WATCH_BEGIN = 1;
 export const WATCH_OUT_OF_ORDER = 2;
 export const WATCH_RESUME = 3;
+export const WATCH_SPLIT_BACK = 4;
 
 /**
  * Observes flows as packets update them (the handshake inspector). C's hello_watch() sees each
@@ -54,7 +55,7 @@ export const WATCH_RESUME = 3;
 export interface FlowPlugin {
   readonly watch: HelloWatch;
   /** The C table was built, before its first packet: what C keeps for the plugin is read through it. */
-  attach(core: Pick<Core, 'helloOf'>): void;
+  attach(core: Pick<Core, 'helloOf' | 'takeSplit'>): void;
   /** A packet was added to the flow in `slot` (direction 0 = src → dst); `action` is one of WATCH_*. */
   onPacket(slot: number, dir: number, p: Packet, action: number): void;
   /** The flow in `slot` ended; called after onEnd consumers saw it. */
@@ -121,7 +122,7 @@ export class FlowTable {
   /** A packet the plugin watches, returned by C as result `r` (see table.h), handed over here. */
   private toPlugin(r: number, buf: Buffer): void {
     const v = this.view;
-    this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r >> 1) & 3);
+    this.plugin!.onPacket(v[this.layout.viewSlot]!, r & 1, fillPacket(this.packet, v, buf), (r >> 1) & 7);
   }
 
   /** Decode one frame and add it to its flow; returns the SKIP code (0: added). The frame's bytes are read during the call only. */

@@ -6,9 +6,11 @@
  * first hello-starting payload, or in a QUIC flow's first client Initial
  * (offering TLS 1.3), is read in place by C and kept there until the flow
  * ends, as is the ServerHello's version after a TCP one; metaOf reads it back
- * (`held` is HELD_IN_C). Only the rest reaches this class: packets that start
- * a hello C could not read whole (split over segments or Initials, gQUIC,
- * DTLS, a hello without TLS 1.3 in QUIC, a malformed one, or memory ran out),
+ * (`held` is HELD_IN_C). So is a TCP hello in one record split over the next
+ * client segments, while they come in order (tls_split.c). Only the rest
+ * reaches this class: packets that start a hello C could not read (split over
+ * records or Initials, gQUIC, DTLS, a hello without TLS 1.3 in QUIC, a
+ * malformed one, or memory ran out), a split one C hands back, packets that
  * arrive out of order before one, or belong to a flow being inspected.
  *
  * Such a flow gets an inspector, fed the next packets until it says it is
@@ -29,7 +31,7 @@ import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
 import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
-import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, type HelloWatch } from '../flows/table.js';
+import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
@@ -49,6 +51,9 @@ const INSPECTING = 1;
 const HELD_IN_C = 2;
 const NO_BYTES = new Uint8Array(0);
 const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
+/** takeSplit's info: first sequence number, client direction, packets and payload packets so far. */
+const SPLIT_INFO = new Uint32Array(4);
 /*
  * Why these first-packet rules (applied in C, hello_watch.c):
  * - a flow waits up to 8 payload packets for one that can start a hello: captures that begin
@@ -81,7 +86,7 @@ export class MetaPlugin implements MetaProvider {
   private readonly isn: Uint32Array;
   /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello. */
   private readonly held: Uint8Array;
-  private core: Pick<Core, 'helloOf'> | null = null;
+  private core: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, HandshakeMeta>();
 
@@ -103,7 +108,7 @@ export class MetaPlugin implements MetaProvider {
     quicCrypto();
   }
 
-  attach(core: Pick<Core, 'helloOf'>): void {
+  attach(core: Pick<Core, 'helloOf' | 'takeSplit'>): void {
     this.core = core;
   }
 
@@ -113,6 +118,7 @@ export class MetaPlugin implements MetaProvider {
     if (action === WATCH_BEGIN) return this.startInspector(slot, dir, p, false);
     if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
     if (action === WATCH_RESUME) return this.resume(slot, dir, p);
+    if (action === WATCH_SPLIT_BACK) return this.splitBack(slot, dir, p);
     // WATCH_INSPECT: the flow is being inspected.
     this.feed(slot, this.inspectors.get(slot)!, dir, p);
   }
@@ -135,6 +141,22 @@ export class MetaPlugin implements MetaProvider {
     const counts = this.isn[slot]!;
     const insp = new Inspector(this.limits, this.onError);
     insp.spent(counts & 0xffff, counts >>> 16);
+    this.track(slot, insp);
+    this.feed(slot, insp, dir, p);
+  }
+
+  /**
+   * C was reassembling a ClientHello split over segments (tls_split.c) and hands it over at this
+   * packet: the reader gets the bytes so far as one segment, charged with the packets they came
+   * in, then this packet, and so ends as if it had seen every packet.
+   */
+  private splitBack(slot: number, dir: number, p: Packet): void {
+    const insp = new Inspector(this.limits, this.onError);
+    const start = this.core?.takeSplit(slot, SPLIT_INFO) ?? null;
+    if (start !== null) {
+      insp.spent(SPLIT_INFO[2]! - 1, SPLIT_INFO[3]! - 1);
+      insp.onPacket(SPLIT_INFO[1] as 0 | 1, 6, start, SPLIT_INFO[0]!, TCP_ACK);
+    }
     this.track(slot, insp);
     this.feed(slot, insp, dir, p);
   }

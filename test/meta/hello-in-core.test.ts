@@ -33,6 +33,14 @@ function hellos(): Buffer[] {
   return out;
 }
 
+/** Whether tls_split.c begins reassembling at first payload p: a ClientHello record, in one record, longer than p (default max_buffer). */
+function splitStarts(p: Buffer): boolean {
+  if (p.length < 9 || p[0] !== 0x16 || p[1] !== 3 || p[2]! > 4 || p[5] !== 1) return false;
+  const rec = p.readUInt16BE(3);
+  const msg = 4 + p.readUIntBE(6, 3);
+  return rec >= 4 && rec <= 16384 + 2048 && msg <= rec && msg <= 16384 && 5 + msg > p.length;
+}
+
 function tlsFlow(sport: number): (seq: number, flags: number, data?: Buffer) => Buffer {
   return (seq, flags, data) => eth(ipv4({ src: '10.3.0.1', dst: '10.3.0.2', proto: 6 }, tcp({ sport, dport: 443, seq, flags }, data)));
 }
@@ -68,7 +76,7 @@ t.test('a whole ClientHello in the first payload is read in C, as helloMetaInPla
     'the set covers hellos without a readable SNI and ALPN values shown as bytes');
 });
 
-t.test('hellos C cannot read whole (split, malformed) still reach JavaScript, which reads them as before', async (t) => {
+t.test('a hello split over in-order segments is read in C too; a malformed one reaches JavaScript, which reads it as before', async (t) => {
   const { spy, send, finish, flows } = meterWithSpy();
   const hello = records(clientHello({ ciphers: [0x1301], extensions: [ext.sni('split.example'), ext.alpn(['h2'])] }));
   const split = tlsFlow(20001);
@@ -80,10 +88,10 @@ t.test('hellos C cannot read whole (split, malformed) still reach JavaScript, wh
   const bad = tlsFlow(20002);
   send(3, bad(99, F.SYN));
   send(4, bad(100, F.ACK | F.PSH, broken));
-  t.same(spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport), [20001, 20002], 'both were handed to JavaScript');
+  t.same(spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport), [20002], 'only the malformed one was handed to JavaScript');
   finish();
   const meta = new Map(flows.map((f) => [f.srcPort, f.meta]));
-  t.equal(meta.get(20001)?.sni, 'split.example', "the split hello is read by JavaScript's reader");
+  t.equal(meta.get(20001)?.sni, 'split.example', 'the split hello is read in C');
   t.equal(meta.get(20002) ?? null, null, 'the malformed one yields nothing');
 });
 
@@ -144,8 +152,9 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
   let same = 0;
   for (const f of flows) {
     const p = payloads.get(f.srcPort)!;
-    // C keeps exactly the hellos helloMetaInPlace reads; every other payload opening a TLS record goes to JavaScript.
-    const kept = helloMetaInPlace(p, 0, p.length) != null;
+    // C keeps exactly the hellos helloMetaInPlace reads, and starts reassembling a record that opens a
+    // ClientHello and claims more bytes than came (tls_split.c); every other TLS record goes to JavaScript.
+    const kept = helloMetaInPlace(p, 0, p.length) != null || splitStarts(p);
     if (kept ? !handed.has(f.srcPort) : handed.has(f.srcPort) === (p[0] === 0x16)) routed++;
     // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet on.
     const payload = payloads.get(f.srcPort)!;
@@ -159,7 +168,7 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
     if (JSON.stringify(f.meta) === JSON.stringify(want)) same++;
   }
   t.equal(flows.length, 3000);
-  t.equal(routed, 3000, 'C kept the hellos helloMetaInPlace reads and handed on the rest');
+  t.equal(routed, 3000, 'C kept the hellos helloMetaInPlace reads, began the split ones, and handed on the rest');
   t.equal(same, 3000, 'every flow reports what the JavaScript path read from the same packets');
   t.ok(flows.filter((f) => f.meta !== null).length > 500 && flows.filter((f) => f.meta === null).length > 500, 'the mutations leave both kinds');
 });

@@ -16,8 +16,8 @@ import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
 export class Spy extends MetaPlugin {
   readonly seen: Array<{ sport: number; action: number; first: number }> = [];
   /** The C table, once built. */
-  table: Pick<Core, 'helloOf'> | null = null;
-  override attach(core: Pick<Core, 'helloOf'>): void {
+  table: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
+  override attach(core: Pick<Core, 'helloOf' | 'takeSplit'>): void {
     this.table = core;
     super.attach(core);
   }

@@ -215,12 +215,13 @@ static napi_value expose(napi_env env, core_t *k, napi_value *argv, size_t cap) 
   k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.rec ? 12 : 4) + 65536 * 56;
   int64_t ignored;
   CHECK(napi_adjust_external_memory(env, k->external, &ignored));
-  /* helloOf reads the watch only (hello_watch.c): its data is the watch, the others' the core. */
-  static const struct { const char *name; napi_callback cb; } methods[] = {
-      {"setBuffer", set_buffer}, {"frame", frame}, {"advance", advance}, {"pcap", pcap}, {"expireAll", expire_all}, {"helloOf", hello_watch_hello_of}};
+  /* helloOf and takeSplit read the watch only (hello_watch.c, tls_split.c): their data is the watch, the others' the core. */
+  static const struct { const char *name; napi_callback cb; int watch; } methods[] = {
+      {"setBuffer", set_buffer, 0}, {"frame", frame, 0}, {"advance", advance, 0}, {"pcap", pcap, 0}, {"expireAll", expire_all, 0},
+      {"helloOf", hello_watch_hello_of, 1}, {"takeSplit", hello_watch_take_split, 1}};
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
     napi_value fn;
-    void *data = methods[i].cb == hello_watch_hello_of ? (void *)&k->t.watch : (void *)k;
+    void *data = methods[i].watch ? (void *)&k->t.watch : (void *)k;
     CHECK(napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].cb, data, &fn));
     CHECK(napi_set_named_property(env, obj, methods[i].name, fn));
   }
@@ -230,7 +231,7 @@ static napi_value expose(napi_env env, core_t *k, napi_value *argv, size_t cap) 
 
 /*
  * create(cols, stats, view, watch|null, [capacity, idle, active, grace, gap, gtp], onEnd)
- * -> { setBuffer, frame, pcap, advance, expireAll, helloOf, keep }. watch is the handshake
+ * -> { setBuffer, frame, pcap, advance, expireAll, helloOf, takeSplit, keep }. watch is the handshake
  * inspector's { state, isn, synSeen, serverVersion, held, enabled, maxPackets, maxBuffer, quic }
  * (hello_watch.h); with it, frame() and pcap() report the packets hello_watch() hands on
  * (PLUGIN_PACKET). Times in seconds; the table's clock runs in µs.

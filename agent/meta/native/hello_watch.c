@@ -118,8 +118,7 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
   return scan_count(w, s, (c & 0xffff) + 1, (c >> 16) + (p->cap_payload > 0));
 }
 
-/* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
-static int keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state) {
+int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state) {
   if (r == NULL) return 0;
   r->quic_wire = quic_wire;
   free(w->rec[s]);
@@ -143,7 +142,7 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
   if (hs_len + 4 > rec_len || 5 + rec_len > len) return 0;
   tls_hello_t h;
   if (!tls_hello_parse(b, 9, (size_t)(9 + hs_len), 0, &h)) return 0;
-  return keep(w, s, hello_rec_new(&h, 't'), 0, (uint8_t)(HW_AWAIT_SERVER + dir));
+  return hw_keep(w, s, hello_rec_new(&h, 't'), 0, (uint8_t)(HW_AWAIT_SERVER + dir));
 }
 
 /*
@@ -161,17 +160,19 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
   for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
   tls_hello_t h;
   if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h) || tls_hello_highest(&h) != 0x0304) return 0;
-  return keep(w, s, hello_rec_new(&h, 'q'), wire, HW_IDLE);
+  return hw_keep(w, s, hello_rec_new(&h, 'q'), wire, HW_IDLE);
 }
 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->rec = calloc((size_t)capacity, sizeof *w->rec);
-  w->capacity = w->rec == NULL ? 0 : capacity;
+  w->split = calloc((size_t)capacity, sizeof *w->split);
+  w->capacity = w->rec == NULL || w->split == NULL ? 0 : capacity;
   if (w->n_quic > 0) w->qi = qi_state_new();
-  return w->rec == NULL || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
+  return w->capacity == 0 || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
 
 void hello_watch_end(const hello_watch_t *w, int32_t s) {
+  if (w->split != NULL) hw_split_drop(w, s);
   if (w->rec == NULL || w->rec[s] == NULL) return;
   free(w->rec[s]);
   w->rec[s] = NULL;
@@ -205,6 +206,11 @@ void hello_watch_free(hello_watch_t *w, int32_t capacity) {
   w->qi = NULL;
   w->quic = NULL;
   w->n_quic = 0;
+  if (w->split != NULL) {
+    for (int32_t s = 0; s < w->capacity; s++) hw_split_drop(w, s);
+    free(w->split);
+    w->split = NULL;
+  }
   w->capacity = 0;
   if (w->rec == NULL) return;
   for (int32_t s = 0; s < capacity; s++) free(w->rec[s]);
@@ -224,6 +230,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (st == HW_IDLE) return HW_SKIP;
   if (st == HW_INSPECTING) return HW_INSPECT;
   if (st == HW_SCANNING) return scan(w, s, p, buf + p->payload_off);
+  if (st == HW_SPLIT) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st < HW_WAITING) {
     /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
     if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
@@ -245,7 +252,8 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 && b[0] != TLS_HANDSHAKE && !(p->tcp_flags & TCP_SYN)) return scan_count(w, s, 1, 1);
-    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
+    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b)
+                      : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
     return HW_BEGIN;
   }
   w->state[s] = st - HW_WAITING + 1 >= HW_MAX_WAIT ? HW_IDLE : (uint8_t)(st + 1);

@@ -13,15 +13,16 @@
 #include "../../flows/native/packet.h"
 #include "hello_rec.h"
 #include "quic_initial.h"
+#include "tls_split.h"
 
 /* Payload packets a flow may carry before one starts a hello (flow-plugin.ts says why more than one). */
 enum { HW_MAX_WAIT = 8 };
 /* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k,
  * SCANNING). */
-enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT };
+enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT, HW_SPLIT = HW_SCANNING + 1 };
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
-enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3 };
+enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
 
 typedef struct {
   qi_version_t v;
@@ -40,7 +41,9 @@ typedef struct {
   uint8_t *held;
   /* Per slot: the ClientHello read in place here (read_in_place, read_quic_in_place), until the flow ends; owned by C. */
   hello_rec_t **rec;
-  int32_t capacity; /* slots of rec */
+  /* Per slot: a ClientHello being reassembled here (HW_SPLIT, tls_split.c); owned by C. */
+  tls_split_t **split;
+  int32_t capacity; /* slots of rec and split */
   /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their
    * salts and label infos (bind_watch copies them: info[0..3] point into `bytes`), meta.max_buffer,
    * and the scratch to decrypt in (made with rec). */
@@ -57,6 +60,22 @@ enum { HW_HELD_IN_C = 2, HW_QUIC_WIRE_AT = 3 + TLS_HELLO_MAX_ALPN };
 
 /* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new);
+
+/* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
+int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state);
+
+/* tls_split.c: start reassembling a ClientHello that the flow's first hello-starting TCP payload
+ * b[0, p->cap_payload) opens but does not hold (1), or leave the packet to JavaScript (0). */
+int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* tls_split.c: a packet of a flow in HW_SPLIT: HW_SKIP, or HW_SPLIT_BACK when JavaScript's reader
+ * must take over (takeSplit hands it the bytes so far). */
+int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* The flow core's takeSplit(slot, info: Uint32Array(4)), data the watch: the bytes reassembled so far
+ * as a Buffer, with info = [first sequence number, client direction, packets and payload packets
+ * before this one]; the reassembly is dropped. */
+napi_value hello_watch_take_split(napi_env env, napi_callback_info info);
+/* tls_split.c: drops slot s's reassembly, if any. */
+void hw_split_drop(const hello_watch_t *w, int32_t s);
 
 /* The per-slot records for `capacity` slots and the QUIC scratch: 0, or -1 when out of memory. */
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity);

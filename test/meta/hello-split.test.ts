@@ -1,0 +1,105 @@
+/**
+ * A ClientHello split over TCP segments, reassembled by the C flow table while they come in
+ * order (tls_split.c), against JavaScript's reader: 2,100 flows with the hello cut at random,
+ * some disturbed (a segment repeated, two swapped, one lost, server data or a FIN before the
+ * hello is whole, a small packet budget, bytes changed), each through the flow meter and through
+ * an inspector fed every packet from the first hello byte on, as MetaPlugin fed them before.
+ * Both must end with the same metadata and the same error reports; clean flows must not reach
+ * JavaScript at all.
+ */
+import t from 'tap';
+import { Inspector } from '../../agent/meta/inspector.js';
+import { rng } from '../helpers/fuzz.js';
+import { eth, F, ipv4, tcp } from '../helpers/packets.js';
+import { clientHello, ext, records, serverHello } from './builder.js';
+import { meterWithSpy } from './spy-meter.js';
+
+type Seg = readonly [dir: 0 | 1, seq: number, flags: number, data: Buffer];
+
+const CLIENT_ISN = 1000, SERVER_ISN = 50000;
+
+/** A browser-sized hello (a post-quantum key share): over one MSS. */
+function bigHello(r: () => number, i: number): Buffer {
+  return records(clientHello({
+    ciphers: [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f],
+    extensions: [ext.raw(0x3a3a), ext.sni(`s${i}.example`), ext.alpn(['h2', 'http/1.1']), ext.supportedVersions([0x0304, 0x0303]),
+      ext.sigAlgs([0x0403, 0x0804]), ext.raw(0x0033, Buffer.alloc(600 + Math.floor(r() * 1400), 7))],
+  }));
+}
+
+/** The client's segments after the handshake, and what disturbs them (kind 0: clean). */
+function flowSegments(r: () => number, hello: Buffer, kind: number): Seg[] {
+  const cuts = [0];
+  // The first segment holds at least the record and message headers (9 bytes), as every stack sends it.
+  while (cuts[cuts.length - 1]! < hello.length) cuts.push(Math.min(hello.length, cuts[cuts.length - 1]! + (cuts.length === 1 ? 9 : 1) + Math.floor(r() * 1460)));
+  const segs: Seg[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    segs.push([0, CLIENT_ISN + 1 + cuts[k]!, F.ACK | F.PSH, hello.subarray(cuts[k]!, cuts[k + 1]!)]);
+    if (r() < 0.5) segs.push([1, SERVER_ISN + 1, F.ACK, Buffer.alloc(0)]); // the server's ACK
+  }
+  const at = 1 + Math.floor(r() * Math.max(1, segs.length - 1));
+  if (kind === 1 && segs.length > 1) segs.splice(at, 0, segs[at - 1]!); // a repeated segment
+  if (kind === 2 && at >= 2) [segs[at], segs[at - 1]] = [segs[at - 1]!, segs[at]!]; // two swapped (the first stays first)
+  if (kind === 3 && segs.length > 2) segs.splice(at, 1); // one lost
+  if (kind === 4) segs.splice(at, 0, [1, SERVER_ISN + 1, F.ACK | F.PSH, Buffer.from('early')]);
+  if (kind === 5) segs.splice(at, 0, [0, CLIENT_ISN + 1, F.ACK | F.FIN, Buffer.alloc(0)]);
+  if (kind === 6) {
+    const s = segs[at - 1]!;
+    const data = Buffer.from(s[3]);
+    data[Math.floor(r() * data.length)] = Math.floor(r() * 256);
+    segs[at - 1] = [s[0], s[1], s[2], data];
+  }
+  segs.push([1, SERVER_ISN + 1, F.ACK | F.PSH, records(serverHello({ supportedVersion: 0x0304 }))]);
+  return segs;
+}
+
+t.test('split ClientHellos: C and the JavaScript reader agree on every flow (2,100 flows)', async (t) => {
+  const r = rng(5);
+  let checked = 0, same = 0, clean = 0, cleanInC = 0, found = 0;
+  // Batches of flows per budget: the meter's limits are fixed per meter.
+  for (const maxPackets of [2, 3, 8]) {
+    const limits = { enabled: true, max_packets: maxPackets, max_buffer: 16384 };
+    const { spy, send, finish, flows, errors } = meterWithSpy(4096, limits);
+    const want = new Map<number, { meta: string; errors: string[] }>();
+    let ms = 0;
+    for (let i = 0; i < 700; i++) {
+      const sport = 30000 + i;
+      const kind = i % 3 === 0 ? 0 : Math.floor(r() * 7);
+      const segs = flowSegments(r, bigHello(r, i), kind);
+      const pkt = ([dir, seq, flags, data]: Seg): Buffer => (dir === 0
+        ? eth(ipv4({ src: '10.6.0.1', dst: '10.6.0.2', proto: 6 }, tcp({ sport, dport: 443, seq, ack: SERVER_ISN + 1, flags }, data)))
+        : eth(ipv4({ src: '10.6.0.2', dst: '10.6.0.1', proto: 6 }, tcp({ sport: 443, dport: sport, seq, ack: CLIENT_ISN + 1, flags }, data))));
+      send(ms++, pkt([0, CLIENT_ISN, F.SYN, Buffer.alloc(0)]));
+      send(ms++, pkt([1, SERVER_ISN, F.SYN | F.ACK, Buffer.alloc(0)]));
+      send(ms++, pkt([0, CLIENT_ISN + 1, F.ACK, Buffer.alloc(0)]));
+      for (const s of segs) send(ms++, pkt(s));
+      // The reference: an inspector fed every packet from the first hello byte on.
+      const refErrors: string[] = [];
+      const ref = new Inspector(limits, (e) => refErrors.push(e));
+      for (const [dir, seq, flags, data] of segs) ref.onPacket(dir, 6, data, seq, flags);
+      const m = ref.result();
+      const any = m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0;
+      want.set(sport, { meta: JSON.stringify(any ? m : null), errors: refErrors.map((e) => `${sport}:${e}`) });
+    }
+    // Which flows reached JavaScript, and each error with its flow: the meter reports them in order.
+    const handed = new Set(spy.seen.map((s) => s.sport));
+    const errorsSeen = errors.length;
+    finish();
+    t.equal(errors.length, errorsSeen, 'no report at the flows\' end');
+    const refAll = [...want.values()].flatMap((w) => w.errors.map((e) => e.split(':')[1]!)).sort();
+    t.same([...errors].sort(), refAll, `budget ${maxPackets}: the same error reports`);
+    for (const f of flows) {
+      const w = want.get(f.srcPort)!;
+      checked++;
+      if (JSON.stringify(f.meta) === w.meta) same++;
+      if (f.meta !== null) found++;
+      if ((f.srcPort - 30000) % 3 === 0 && maxPackets === 8) {
+        clean++;
+        if (!handed.has(f.srcPort)) cleanInC++;
+      }
+    }
+  }
+  t.equal(same, checked, `every flow's metadata is the reader's (${checked} flows)`);
+  t.equal(cleanInC, clean, `every clean flow under the default budget was read in C (${clean})`);
+  t.ok(found > checked / 3, `many flows found a hello (${found})`);
+});
