@@ -45,8 +45,9 @@ const IDLE = 0;
 const INSPECTING = 1;
 /* 2 + d (AWAIT_SERVER): C read a ClientHello in place from direction d and reads the other side's
  * first payload for the ServerHello; 4 + k (WAITING): no hello start yet after k payload packets;
- * 12 (SCANNING): a STARTTLS port in plaintext, counted by C until a packet may open a hello. C
- * alone handles those states. */
+ * 12 (SCANNING): a STARTTLS port in plaintext, counted by C until a packet may open a hello; 13
+ * (SPLIT) and 14 (SPLIT_SERVER): C reassembles a split hello, then waits for the ServerHello
+ * (tls_split.c). C alone handles those states. */
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
 const HELD_IN_C = 2;
 const NO_BYTES = new Uint8Array(0);
@@ -76,7 +77,8 @@ function foundAny(m: HandshakeMeta): boolean {
 export class MetaPlugin implements MetaProvider {
   /**
    * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
-   * ServerHello, 4 + k waiting after k payload packets without a hello start, 12 scanning), the
+   * ServerHello, 4 + k waiting after k payload packets without a hello start, 12 scanning, 13/14 a
+   * split hello in C), the
    * client's initial sequence number when the flow began with its SYN (synSeen) or a scanned
    * flow's packet counts, and 1 + the version a ServerHello selected after a hello C read in place
    * (serverVersion, which only C reads).
@@ -152,12 +154,19 @@ export class MetaPlugin implements MetaProvider {
    */
   private splitBack(slot: number, dir: number, p: Packet): void {
     const insp = new Inspector(this.limits, this.onError);
-    const start = this.core?.takeSplit(slot, SPLIT_INFO) ?? null;
+    let start: Buffer | null = null;
+    try {
+      start = this.core?.takeSplit(slot, SPLIT_INFO) ?? null;
+    } catch {
+      this.onError('internal-error'); // out of memory copying the bytes: the reader goes on without them
+    }
+    // After takeSplit, which clears `held` when C drops a hello it had kept: the reader keeps it now.
+    // Tracked whatever happened above: C counts the flow as inspected, and its next packet comes here.
+    this.track(slot, insp);
     if (start !== null) {
       insp.spent(SPLIT_INFO[2]! - 1, SPLIT_INFO[3]! - 1);
       insp.onPacket(SPLIT_INFO[1] as 0 | 1, 6, start, SPLIT_INFO[0]!, TCP_ACK);
     }
-    this.track(slot, insp);
     this.feed(slot, insp, dir, p);
   }
 

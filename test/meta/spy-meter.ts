@@ -15,6 +15,8 @@ import { MetaPlugin } from '../../agent/meta/flow-plugin.js';
 /** A MetaPlugin that records what C handed it. */
 export class Spy extends MetaPlugin {
   readonly seen: Array<{ sport: number; action: number; first: number }> = [];
+  /** The source port of the packet being handed on, while it is (errors reported then belong to its flow). */
+  current = -1;
   /** The C table, once built. */
   table: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
   override attach(core: Pick<Core, 'helloOf' | 'takeSplit'>): void {
@@ -23,7 +25,9 @@ export class Spy extends MetaPlugin {
   }
   override onPacket(slot: number, dir: number, p: Packet, action: number): void {
     this.seen.push({ sport: p.sport, action, first: p.capPayload > 0 ? p.buf[p.payloadOff]! : -1 });
+    this.current = dir === 0 ? p.sport : p.dport;
     super.onPacket(slot, dir, p, action);
+    this.current = -1;
   }
 }
 
@@ -33,11 +37,17 @@ export class Spy extends MetaPlugin {
  */
 export function meterWithSpy(maxFlows = 4096, limits: MetaLimits = defaults(metaSection)): {
   spy: Spy; send: (ms: number, frame: Buffer) => void; finish: () => void; flows: FlowRecord[]; errors: string[];
+  /** Each error with the client port of the flow whose packet raised it ("port:reason"). */
+  flowErrors: string[];
 } {
   const flows: FlowRecord[] = [];
   const errors: string[] = [];
   const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows, meta: undefined }, (r) => flows.push(r));
-  const spy = new Spy(maxFlows, limits, (reason) => errors.push(reason));
+  const flowErrors: string[] = [];
+  const spy: Spy = new Spy(maxFlows, limits, (reason) => {
+    errors.push(reason);
+    flowErrors.push(`${spy.current}:${reason}`);
+  });
   meter.useMeta(spy);
   const f = newFrame();
   return {
@@ -54,5 +64,6 @@ export function meterWithSpy(maxFlows = 4096, limits: MetaLimits = defaults(meta
     finish: () => void meter.flush(),
     flows,
     errors,
+    flowErrors,
   };
 }

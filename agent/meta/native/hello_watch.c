@@ -69,7 +69,7 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
  * when one TLS record at b[0, len) holds all of it: -1 when there is none here or it is
  * malformed. fast-tls.ts serverVersionInPlace + hello.ts parseServerHello, read for read.
  */
-static int32_t server_version_in_place(const uint8_t *b, int64_t len) {
+int32_t hw_server_version(const uint8_t *b, int64_t len) {
   if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 2) return -1;
   int64_t start = 9, end = 9 + (int64_t)((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
   if (end > len) return -1;
@@ -230,11 +230,11 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (st == HW_IDLE) return HW_SKIP;
   if (st == HW_INSPECTING) return HW_INSPECT;
   if (st == HW_SCANNING) return scan(w, s, p, buf + p->payload_off);
-  if (st == HW_SPLIT) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
+  if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st < HW_WAITING) {
     /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
     if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
-    int32_t v = server_version_in_place(buf + p->payload_off, p->cap_payload);
+    int32_t v = hw_server_version(buf + p->payload_off, p->cap_payload);
     if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
     w->state[s] = HW_IDLE;
     return HW_SKIP;

@@ -19,7 +19,8 @@
 enum { HW_MAX_WAIT = 8 };
 /* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k,
  * SCANNING). */
-enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT, HW_SPLIT = HW_SCANNING + 1 };
+enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT,
+       HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1 };
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
 enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
@@ -64,11 +65,13 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
 /* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
 int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state);
 
+/* The version a ServerHello wholly in b[0, len) selects (hello.ts parseServerHello), or -1 (none here, malformed). */
+int32_t hw_server_version(const uint8_t *b, int64_t len);
 /* tls_split.c: start reassembling a ClientHello that the flow's first hello-starting TCP payload
  * b[0, p->cap_payload) opens but does not hold (1), or leave the packet to JavaScript (0). */
 int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
-/* tls_split.c: a packet of a flow in HW_SPLIT: HW_SKIP, or HW_SPLIT_BACK when JavaScript's reader
- * must take over (takeSplit hands it the bytes so far). */
+/* tls_split.c: a packet of a flow in HW_SPLIT or HW_SPLIT_SERVER: HW_SKIP, or HW_SPLIT_BACK when
+ * JavaScript's reader must take over (takeSplit hands it the bytes so far). */
 int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
 /* The flow core's takeSplit(slot, info: Uint32Array(4)), data the watch: the bytes reassembled so far
  * as a Buffer, with info = [first sequence number, client direction, packets and payload packets

@@ -2,7 +2,8 @@
  * tls-tcp.ts's TlsTcpReader for its common case, in C: a ClientHello in one TLS record whose
  * first bytes open the flow's first hello-starting TCP payload and whose rest follows in the
  * next client segments, in order. The bytes are gathered here as they come, and the hello is
- * read and kept as read_in_place keeps a whole one (hello_watch.c). Why: browsers' post-quantum
+ * read and kept as read_in_place keeps a whole one (hello_watch.c); the ServerHello and the
+ * packet budget are then handled as the reader handles them. Why: browsers' post-quantum
  * key shares (~1.2 KB) put their hellos over one MSS, and JavaScript's reader, its reassembly
  * and V8 compiling them cost tens of microseconds per flow.
  *
@@ -57,7 +58,8 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   uint32_t rec_len = (uint32_t)b[3] << 8 | b[4];
   uint32_t msg = 4 + ((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
   /* Malformed, over max_buffer, over several records, or all here: the reader's (or read_in_place's). */
-  if (rec_len < 4 || rec_len > MAX_RECORD || msg > rec_len || (double)msg > w->max_buffer || 5 + (int64_t)msg <= len) return 0;
+  /* The reader's buffer holds the stream from the record header on, up to max_buffer bytes: 5 + msg must fit. */
+  if (rec_len < 4 || rec_len > MAX_RECORD || msg > rec_len || 5 + (double)msg > w->max_buffer || 5 + (int64_t)msg <= len) return 0;
   tls_split_t *t = calloc(1, sizeof *t);
   if (t == NULL) return 0;
   t->need = 5 + msg;
@@ -88,6 +90,33 @@ static int back(const hello_watch_t *w, int32_t s, const packet_t *p) {
   return HW_SPLIT_BACK;
 }
 
+/*
+ * After the hello, as the reader goes on (tls-tcp.ts serverData, inspector.ts settle): a server
+ * segment that opens a whole ServerHello record gives the version, and ends the inspection; one
+ * whose ServerHello does not parse goes to the reader, which reports it; the budget ends it too.
+ */
+static int server_side(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
+  tls_split_t *t = w->split[s];
+  int64_t len = p->cap_payload;
+  if (len >= 9 && dir != t->dir && b[0] == 0x16 && b[1] == 3 && b[2] <= 4 && b[5] == 2) {
+    int64_t rec_end = 5 + ((int64_t)b[3] << 8 | b[4]);
+    int64_t msg_end = 9 + ((int64_t)b[6] << 16 | (int64_t)b[7] << 8 | b[8]);
+    if (msg_end <= rec_end && msg_end <= len) {
+      int32_t v = hw_server_version(b, len);
+      if (v < 0) return back(w, s, p);
+      w->server_version[s] = (uint32_t)v + 1;
+      w->state[s] = HW_IDLE;
+      drop(w, s);
+      return HW_SKIP;
+    }
+  }
+  if (t->payloads >= w->max_packets || t->packets >= w->max_packets * CONTROL_PACKET_FACTOR) {
+    w->state[s] = HW_IDLE; /* the reader would end here, its hello read: nothing to report */
+    drop(w, s);
+  }
+  return HW_SKIP;
+}
+
 int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   tls_split_t *t = w->split[s];
   if (t == NULL) { /* out of memory on the way: nothing to hand over either */
@@ -96,6 +125,7 @@ int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *
   }
   t->packets++;
   if (p->cap_payload > 0) t->payloads++;
+  if (t->done) return server_side(w, s, dir, p, b);
   if (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) return back(w, s, p);
   if (p->cap_payload > 0) {
     if (dir != t->dir || p->tcp_seq != t->next_seq || !append(t, b, (uint32_t)p->cap_payload)) return back(w, s, p);
@@ -104,14 +134,17 @@ int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *
       tls_hello_t h;
       hello_rec_t *r = tls_hello_parse(t->buf, 9, t->need, 0, &h) ? hello_rec_new(&h, 't') : NULL;
       if (r == NULL) return back(w, s, p);
-      uint8_t client = t->dir;
-      drop(w, s);
-      hw_keep(w, s, r, 0, (uint8_t)(HW_AWAIT_SERVER + client));
-      return HW_SKIP;
+      /* Kept, with the bytes: a malformed ServerHello still hands the flow back (the reader reports it). */
+      t->done = 1;
+      hw_keep(w, s, r, 0, HW_SPLIT_SERVER);
     }
   }
-  /* The inspector's budget (inspector.ts settle): spent, it would end here and report the hello incomplete. */
-  if (t->payloads >= w->max_packets || t->packets >= w->max_packets * CONTROL_PACKET_FACTOR) return back(w, s, p);
+  /* The inspector's budget (inspector.ts settle): spent, it would end here, reporting the hello incomplete. */
+  if (t->payloads >= w->max_packets || t->packets >= w->max_packets * CONTROL_PACKET_FACTOR) {
+    if (!t->done) return back(w, s, p);
+    w->state[s] = HW_IDLE; /* the hello came with this packet: nothing to report */
+    drop(w, s);
+  }
   return HW_SKIP;
 }
 
@@ -124,14 +157,22 @@ napi_value hello_watch_take_split(napi_env env, napi_callback_info info) {
   void *data;
   bool is_typed = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&w) != napi_ok) return NULL;
-  if (argc < 2 || napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)w->capacity ||
-      napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+  if (argc < 2 || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
       napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint32_array || len < 4) {
-    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: takeSplit(slot, info: Uint32Array(4)) takes a slot of the table");
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: takeSplit(slot, info) takes a Uint32Array(4) to fill");
+    return NULL;
+  }
+  if (napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)w->capacity) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: takeSplit(slot, info) takes a slot of the table");
     return NULL;
   }
   tls_split_t *t = w->split == NULL ? NULL : w->split[s];
   if (t == NULL) return napi_get_null(env, &out) == napi_ok ? out : NULL;
+  if (t->done) { /* the reader reads the hello again: C's copy goes */
+    free(w->rec[s]);
+    w->rec[s] = NULL;
+    w->held[s] = 0;
+  }
   uint32_t *i = data;
   i[0] = t->first_seq;
   i[1] = t->dir;

@@ -19,6 +19,7 @@ typedef struct {
   uint32_t next_seq;  /* of byte `have` */
   uint16_t packets, payloads; /* the inspector's budget counts, this packet included */
   uint8_t dir;        /* the client's direction */
+  uint8_t done;       /* the hello is read and kept; the reader's budget and ServerHello rules go on (HW_SPLIT_SERVER) */
 } tls_split_t;
 
 #endif
