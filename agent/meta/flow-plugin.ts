@@ -143,8 +143,7 @@ export class MetaPlugin implements MetaProvider {
     const counts = this.isn[slot]!;
     const insp = new Inspector(this.limits, this.onError);
     insp.spent(counts & 0xffff, counts >>> 16);
-    this.track(slot, insp);
-    this.feed(slot, insp, dir, p);
+    this.startInspector(slot, dir, p, false, insp);
   }
 
   /**
@@ -160,14 +159,13 @@ export class MetaPlugin implements MetaProvider {
     } catch {
       this.onError('internal-error'); // out of memory copying the bytes: the reader goes on without them
     }
-    // After takeSplit, which clears `held` when C drops a hello it had kept: the reader keeps it now.
-    // Tracked whatever happened above: C counts the flow as inspected, and its next packet comes here.
-    this.track(slot, insp);
     if (start !== null) {
       insp.spent(SPLIT_INFO[2]! - 1, SPLIT_INFO[3]! - 1);
       insp.onPacket(SPLIT_INFO[1] as 0 | 1, 6, start, SPLIT_INFO[0]!, TCP_ACK);
     }
-    this.feed(slot, insp, dir, p);
+    // Tracked after takeSplit, which clears `held` when C drops a hello it had kept (the reader keeps
+    // it now), and whatever happened there: C counts the flow as inspected, its next packet comes here.
+    this.startInspector(slot, dir, p, false, insp);
   }
 
   /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */

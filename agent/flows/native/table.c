@@ -87,7 +87,7 @@ void table_free(table_t *t) {
   free(t->free_slots);
   free(t->frags);
   free(t->closing);
-  hello_watch_free(&t->watch, t->capacity);
+  hello_watch_free(&t->watch);
   t->index = t->free_slots = t->closing = NULL;
   t->frags = NULL;
 }

@@ -8,16 +8,6 @@
 #define TLS_HANDSHAKE 0x16
 /* gQUIC public header: the message hash follows the 13 bytes read (gquic-packet.ts). */
 #define GQUIC_MIN 25
-/* inspector.ts's CONTROL_PACKET_FACTOR: packets without payload count towards this multiple of max_packets. */
-#define CONTROL_PACKET_FACTOR 4
-
-static uint32_t be16(const uint8_t *b) {
-  return (uint32_t)b[0] << 8 | b[1];
-}
-
-static uint32_t be32(const uint8_t *b) {
-  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* Protocols that upgrade to TLS after plaintext (SMTP, submission, POP3, IMAP, FTP, XMPP, LDAP, MySQL, PostgreSQL). */
 static int starttls_port(uint32_t port) {
@@ -59,7 +49,7 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
   const uint8_t *b = buf + p->payload_off;
   if (p->proto == 6) return b[0] == TLS_HANDSHAKE || starttls_port(p->dport) || starttls_port(p->sport);
   if (p->cap_payload < 7) return 0;
-  if ((b[0] & 0x80) && hello_quic_version_known(be32(b + 1))) return 1;
+  if ((b[0] & 0x80) && hello_quic_version_known(qi_be32(b + 1))) return 1;
   if (looks_like_gquic(b, p->cap_payload)) return 1;
   return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
 }
@@ -71,21 +61,21 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
  */
 int32_t hw_server_version(const uint8_t *b, int64_t len) {
   if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 2) return -1;
-  int64_t start = 9, end = 9 + (int64_t)((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+  int64_t start = 9, end = 9 + (int64_t)hw_be24(b + 6);
   if (end > len) return -1;
   int64_t q = start + 2 + 32;
   if (q + 1 > end) return -1;
-  int32_t legacy = (int32_t)be16(b + start);
+  int32_t legacy = (int32_t)hw_be16(b + start);
   q += 1 + b[q] + 2 + 1; /* session id, cipher suite, compression method */
   if (q > end) return -1;
   if (q + 2 > end) return legacy;
-  int64_t ext_end = q + 2 + be16(b + q);
+  int64_t ext_end = q + 2 + hw_be16(b + q);
   if (ext_end > end) return -1;
   q += 2;
   while (q + 4 <= ext_end) {
-    uint32_t type = be16(b + q), n = be16(b + q + 2);
+    uint32_t type = hw_be16(b + q), n = hw_be16(b + q + 2);
     if (q + 4 + n > ext_end) return -1;
-    if (type == 0x002b && n == 2) return (int32_t)be16(b + q + 4);
+    if (type == 0x002b && n == 2) return (int32_t)hw_be16(b + q + 4);
     q += 4 + n;
   }
   return legacy;
@@ -100,7 +90,7 @@ int32_t hw_server_version(const uint8_t *b, int64_t len) {
  * of the benchmark capture through the inspector, for nothing in most of them.
  */
 static int scan_count(const hello_watch_t *w, int32_t s, uint32_t packets, uint32_t payloads) {
-  if (payloads >= (uint32_t)w->max_packets || packets >= (uint32_t)w->max_packets * CONTROL_PACKET_FACTOR) {
+  if (hw_budget_spent(w, packets, payloads)) {
     w->state[s] = HW_IDLE; /* the budget is spent: the inspector would stop here, having found nothing */
   } else {
     w->state[s] = HW_SCANNING;
@@ -138,7 +128,7 @@ int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wir
  */
 static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
   if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 1) return 0;
-  int64_t rec_len = be16(b + 3), hs_len = (int64_t)((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+  int64_t rec_len = hw_be16(b + 3), hs_len = hw_be24(b + 6);
   if (hs_len + 4 > rec_len || 5 + rec_len > len) return 0;
   tls_hello_t h;
   if (!tls_hello_parse(b, 9, (size_t)(9 + hs_len), 0, &h)) return 0;
@@ -200,7 +190,7 @@ napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
   return hello_rec_js(env, r, selected != 0 ? selected - 1 : r->highest, argv[1]);
 }
 
-void hello_watch_free(hello_watch_t *w, int32_t capacity) {
+void hello_watch_free(hello_watch_t *w) {
   qi_state_free(w->qi);
   free(w->quic);
   w->qi = NULL;
@@ -211,11 +201,12 @@ void hello_watch_free(hello_watch_t *w, int32_t capacity) {
     free(w->split);
     w->split = NULL;
   }
+  if (w->rec != NULL) {
+    for (int32_t s = 0; s < w->capacity; s++) free(w->rec[s]);
+    free(w->rec);
+    w->rec = NULL;
+  }
   w->capacity = 0;
-  if (w->rec == NULL) return;
-  for (int32_t s = 0; s < capacity; s++) free(w->rec[s]);
-  free(w->rec);
-  w->rec = NULL;
 }
 
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {

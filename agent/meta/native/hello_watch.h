@@ -56,6 +56,22 @@ typedef struct {
   int max_packets; /* the inspector's packet budget (meta.max_packets) */
 } hello_watch_t;
 
+/* inspector.ts's CONTROL_PACKET_FACTOR: packets without payload count towards this multiple of max_packets. */
+enum { HW_CONTROL_PACKET_FACTOR = 4 };
+
+/* Whether the inspector's packet budget (inspector.ts settle) is spent after these counts. */
+static inline int hw_budget_spent(const hello_watch_t *w, uint32_t packets, uint32_t payloads) {
+  return payloads >= (uint32_t)w->max_packets || packets >= (uint32_t)w->max_packets * HW_CONTROL_PACKET_FACTOR;
+}
+
+/* Big-endian fields of TLS records and handshake messages (the caller checked they fit). */
+static inline uint32_t hw_be16(const uint8_t *b) {
+  return (uint32_t)b[0] << 8 | b[1];
+}
+static inline uint32_t hw_be24(const uint8_t *b) {
+  return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
 /* flow-plugin.ts's HELD_IN_C; where helloOf puts a QUIC hello's wire version (hello-native.ts QUIC_WIRE_AT). */
 enum { HW_HELD_IN_C = 2, HW_QUIC_WIRE_AT = 3 + TLS_HELLO_MAX_ALPN };
 
@@ -93,6 +109,6 @@ void hello_watch_end(const hello_watch_t *w, int32_t s);
  */
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info);
 /* Drops every record, the arrays and the QUIC table and scratch (the table is freed). */
-void hello_watch_free(hello_watch_t *w, int32_t capacity);
+void hello_watch_free(hello_watch_t *w);
 
 #endif

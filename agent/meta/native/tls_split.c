@@ -23,8 +23,6 @@
 #define TCP_RST 0x04
 /* tls-tcp.ts's MAX_RECORD: the largest TLSPlaintext fragment plus slack for broken stacks. */
 #define MAX_RECORD (16384 + 2048)
-/* inspector.ts's CONTROL_PACKET_FACTOR. */
-#define CONTROL_PACKET_FACTOR 4
 
 /* Append b[0, n) (at most what the hello still needs), growing the buffer by doubling. */
 static int append(tls_split_t *t, const uint8_t *b, uint32_t n) {
@@ -55,8 +53,7 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   /* TlsTcpReader's opensHello and its first checks in tryParse; a budget of one packet ends there. */
   if (w->split == NULL || w->max_packets <= 1 || len < 9 || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
       b[0] != 0x16 || b[1] != 3 || b[2] > 4 || b[5] != 1) return 0;
-  uint32_t rec_len = (uint32_t)b[3] << 8 | b[4];
-  uint32_t msg = 4 + ((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+  uint32_t rec_len = hw_be16(b + 3), msg = 4 + hw_be24(b + 6);
   /* Malformed, over max_buffer, over several records, or all here: the reader's (or read_in_place's). */
   /* The reader's buffer holds the stream from the record header on, up to max_buffer bytes: 5 + msg must fit. */
   if (rec_len < 4 || rec_len > MAX_RECORD || msg > rec_len || 5 + (double)msg > w->max_buffer || 5 + (int64_t)msg <= len) return 0;
@@ -81,6 +78,13 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   return 1;
 }
 
+/* The inspection ends here in C: the hello (if read) stays kept, the bytes go. */
+static int finish(const hello_watch_t *w, int32_t s) {
+  w->state[s] = HW_IDLE;
+  drop(w, s);
+  return HW_SKIP;
+}
+
 /* Hand the flow to JavaScript's reader at this packet: the counts become those before it. */
 static int back(const hello_watch_t *w, int32_t s, const packet_t *p) {
   tls_split_t *t = w->split[s];
@@ -99,22 +103,16 @@ static int server_side(const hello_watch_t *w, int32_t s, int dir, const packet_
   tls_split_t *t = w->split[s];
   int64_t len = p->cap_payload;
   if (len >= 9 && dir != t->dir && b[0] == 0x16 && b[1] == 3 && b[2] <= 4 && b[5] == 2) {
-    int64_t rec_end = 5 + ((int64_t)b[3] << 8 | b[4]);
-    int64_t msg_end = 9 + ((int64_t)b[6] << 16 | (int64_t)b[7] << 8 | b[8]);
+    int64_t rec_end = 5 + (int64_t)hw_be16(b + 3), msg_end = 9 + (int64_t)hw_be24(b + 6);
     if (msg_end <= rec_end && msg_end <= len) {
       int32_t v = hw_server_version(b, len);
       if (v < 0) return back(w, s, p);
       w->server_version[s] = (uint32_t)v + 1;
-      w->state[s] = HW_IDLE;
-      drop(w, s);
-      return HW_SKIP;
+      return finish(w, s);
     }
   }
-  if (t->payloads >= w->max_packets || t->packets >= w->max_packets * CONTROL_PACKET_FACTOR) {
-    w->state[s] = HW_IDLE; /* the reader would end here, its hello read: nothing to report */
-    drop(w, s);
-  }
-  return HW_SKIP;
+  /* The budget spent, the reader would end here, its hello read: nothing to report. */
+  return hw_budget_spent(w, t->packets, t->payloads) ? finish(w, s) : HW_SKIP;
 }
 
 int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
@@ -140,12 +138,8 @@ int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *
     }
   }
   /* The inspector's budget (inspector.ts settle): spent, it would end here, reporting the hello incomplete. */
-  if (t->payloads >= w->max_packets || t->packets >= w->max_packets * CONTROL_PACKET_FACTOR) {
-    if (!t->done) return back(w, s, p);
-    w->state[s] = HW_IDLE; /* the hello came with this packet: nothing to report */
-    drop(w, s);
-  }
-  return HW_SKIP;
+  if (!hw_budget_spent(w, t->packets, t->payloads)) return HW_SKIP;
+  return t->done ? finish(w, s) : back(w, s, p); /* done: the hello came with this packet, nothing to report */
 }
 
 napi_value hello_watch_take_split(napi_env env, napi_callback_info info) {
