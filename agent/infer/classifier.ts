@@ -91,7 +91,7 @@ export class Classifier<T extends Featured> {
     private readonly t: Telemetry,
     private readonly onResult: (item: T, result: ClassifyResult) => void,
   ) {
-    this.inputs = new BatchInputs(models, layout);
+    this.inputs = new BatchInputs(models, layout, opts.batchSize);
     if (models.length > 0) {
       const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, m.path])) };
       this.pool = new Piscina({
@@ -241,6 +241,7 @@ export class Classifier<T extends Featured> {
         done();
         this.busyMs += answer.busyMs;
         this.deliver(b.items, answer.top);
+        this.inputs.recycle(answer.buffers);
         this.pump();
       },
       (err: Error) => {

@@ -43,11 +43,13 @@ export interface InferTask {
 /**
  * A worker's answer to a task: per model in the task's order, rows × TOP_WIDTH numbers (labels.ts:
  * each row's top 3 classes and probabilities), and the time the worker spent on the task, which
- * tells how busy inference kept it.
+ * tells how busy inference kept it. The task's matrices come back with it (`top` is written over
+ * the first), transferred, for the main thread to fill again (batch-inputs.ts says why).
  */
 export interface InferAnswer {
   readonly top: Float32Array;
   readonly busyMs: number;
+  readonly buffers: readonly ArrayBuffer[];
 }
 
 /** What each worker is started with: the model files to load, by kind. */

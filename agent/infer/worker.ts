@@ -7,6 +7,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { TOP_WIDTH, topThree } from './labels.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
@@ -60,7 +61,8 @@ function faultInjection(task: InferTask): void {
 /**
  * Answers with each row's top 3 classes per model (labels.ts), not the probabilities: the
  * main thread runs the flow meter too, and scanning up to 128 classes per flow there cost
- * it more than the worker, whose core has time to spare.
+ * it more than the worker, whose core has time to spare. The answer travels in the task's
+ * own buffers, sent back for reuse.
  */
 export default function infer(task: InferTask): Promise<InferAnswer> {
   // Piscina hands this thread several batches at once (TASKS_PER_WORKER); run them strictly one
@@ -73,27 +75,43 @@ export default function infer(task: InferTask): Promise<InferAnswer> {
 
 let previous: Promise<unknown> = Promise.resolve();
 
+/** float32 copies of the task's matrices, one per distinct matrix, kept between tasks (which run one at a time). */
+const narrowScratch: Float32Array[] = [];
+
 async function inferNow(task: InferTask): Promise<InferAnswer> {
   const started = performance.now();
   faultInjection(task);
   const kinds = Object.keys(task.inputs);
-  const top = new Float32Array(kinds.length * task.rows * TOP_WIDTH);
+  // Models reading the same columns share one matrix (structured clone keeps that): narrow each once,
+  // all before any answer is written over the first.
   const narrowed = new Map<Float64Array, Float32Array>();
-  for (const [m, kind] of kinds.entries()) {
-    const matrix = task.inputs[kind]!;
+  for (const matrix of Object.values(task.inputs)) {
+    if (narrowed.has(matrix)) continue;
+    const i = narrowed.size;
+    if ((narrowScratch[i]?.length ?? 0) < matrix.length) narrowScratch[i] = new Float32Array(matrix.length);
+    const input = narrowScratch[i]!.subarray(0, matrix.length);
+    input.set(matrix);
+    narrowed.set(matrix, input);
+  }
+  const first = Object.values(task.inputs)[0]!;
+  // Room for it is made by batch-inputs.ts; the buffer goes back to the main thread anyway.
+  const top = new Float32Array(first.buffer, first.byteOffset, kinds.length * task.rows * TOP_WIDTH);
+  const answers: Float32Array[] = [];
+  for (const kind of kinds) {
     const opening = sessions[kind];
     if (!opening) throw new Error(`no session for model "${kind}"`);
     const session = await opening;
-    const cols = matrix.length / task.rows;
-    // Models reading the same columns share one matrix (structured clone keeps that): narrow it once.
-    let input = narrowed.get(matrix);
-    if (!input) narrowed.set(matrix, (input = new Float32Array(matrix)));
-    const out = await session.run({ features: new ort.Tensor('float32', input, [task.rows, cols]) }, ['probabilities']);
-    const p = out['probabilities']!.data as Float32Array;
+    const input = narrowed.get(task.inputs[kind]!)!;
+    const out = await session.run({ features: new ort.Tensor('float32', input, [task.rows, input.length / task.rows]) }, ['probabilities']);
+    answers.push(out['probabilities']!.data as Float32Array);
+  }
+  for (const [m, p] of answers.entries()) {
     const classes = p.length / task.rows;
     const base = m * task.rows * TOP_WIDTH;
     for (let r = 0; r < task.rows; r++) topThree(p, r * classes, classes, top, base + r * TOP_WIDTH);
   }
-  // Small (6 numbers per row and model): copied with the answer, not worth a transfer.
-  return { top, busyMs: performance.now() - started };
+  const buffers = [...new Set(Object.values(task.inputs).map((x) => x.buffer as ArrayBuffer))];
+  const answer: InferAnswer = { top, busyMs: performance.now() - started, buffers };
+  // Transferred, not copied: the main thread writes its next batches into them (batch-inputs.ts).
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: answer }) as unknown as InferAnswer;
 }
