@@ -4,6 +4,8 @@
  * one tree per round for class 1, class 0's score stays 0, which is the
  * logistic loss). The trees of one round are independent and are built in
  * parallel; gradients live in SharedArrayBuffers rewritten between rounds.
+ * With `shared`, each round is one tree whose leaves score every class
+ * (gbdt-shared-tree.ts): K times fewer trees to run at inference.
  */
 import { leafOf, type Tree, type TreeEnsemble } from './model.js';
 import { TreePool } from './pool.js';
@@ -55,7 +57,7 @@ export async function trainBoost(inp: BoostInput, p: GbdtParams, ctl: FitControl
   for (const r of tracked) scores.set(baseF, r * C);
   const grad = new Float32Array(new SharedArrayBuffer(4 * K * N));
   const hess = new Float32Array(new SharedArrayBuffer(4 * K * N));
-  const pool = TreePool.create(d, { grad, hess, fitRows: inp.fitRows }, Math.min(ctl.threads, K));
+  const pool = TreePool.create(d, { grad, hess, fitRows: inp.fitRows }, p.shared ? 1 : Math.min(ctl.threads, K));
   const trees: Tree[] = [];
   const prob = new Float64Array(C);
   let best = Infinity;
@@ -73,7 +75,9 @@ export async function trainBoost(inp: BoostInput, p: GbdtParams, ctl: FitControl
           hess[k * N + r] = Math.max(pc * (1 - pc), 1e-16) * wr;
         }
       }
-      const jobs: TreeJob[] = Array.from({ length: K }, (_, k) => ({ kind: 'gbdt', cls: binary ? 1 : k, slot: k, params: p }));
+      const jobs: TreeJob[] = p.shared
+        ? [{ kind: 'gbdt-shared', classOf: binary ? [1] : Array.from({ length: K }, (_, k) => k), params: p }]
+        : Array.from({ length: K }, (_, k) => ({ kind: 'gbdt', cls: binary ? 1 : k, slot: k, params: p }));
       const made = await pool.run(jobs, undefined, ctl.signal);
       for (const t of made) {
         addTree(t, inp.x, N, C, tracked, scores);
@@ -95,7 +99,7 @@ export async function trainBoost(inp: BoostInput, p: GbdtParams, ctl: FitControl
   } finally {
     await pool.close();
   }
-  const kept = trees.slice(0, bestRounds * K);
+  const kept = trees.slice(0, bestRounds * (p.shared ? 1 : K));
   if (binary && kept.length > 0) {
     // Fold the base score into the first tree: the exported binary model then has no
     // base_values, which onnxruntime's two-class code path handles unambiguously.

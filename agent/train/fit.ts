@@ -14,7 +14,7 @@ import type { GbdtParams, RfParams, TrainData } from './train-data.js';
 
 export interface FitOptions {
   readonly algo: Algo;
-  /** rf: trees; gbdt: boosting rounds (each has one tree per class). */
+  /** rf: trees; gbdt: boosting rounds (each has one tree per class, or one in all with sharedTrees). */
   readonly trees: number;
   /** Default: unlimited for rf, 6 for gbdt. 0 = unlimited. */
   readonly maxDepth?: number;
@@ -23,6 +23,8 @@ export interface FitOptions {
   readonly maxFeatures?: number;
   readonly learningRate?: number;
   readonly earlyStopping?: number;
+  /** gbdt: one tree per round scoring every class, instead of one tree per class (gbdt-shared-tree.ts). */
+  readonly sharedTrees?: boolean;
   readonly classWeight: 'none' | 'balanced';
   readonly seed: number;
   readonly threads: number;
@@ -67,7 +69,7 @@ export async function fitEnsemble(inp: FitInput, o: FitOptions): Promise<Fitted>
   }
   const p: GbdtParams = {
     rounds: o.trees, maxDepth: o.maxDepth || 6, learningRate: o.learningRate ?? 0.1, minChildWeight: 1,
-    lambda: 1, gamma: 0, earlyStopping: o.earlyStopping ?? 0, validationShare: 0.1, seed: o.seed,
+    lambda: 1, gamma: 0, earlyStopping: o.earlyStopping ?? 0, shared: o.sharedTrees ?? false, validationShare: 0.1, seed: o.seed,
   };
   const [fitRows, validRows] = p.earlyStopping > 0
     ? splitRows(inp.trainRows, inp.y, inp.group, p.validationShare, new Rng(o.seed, 0xe5))

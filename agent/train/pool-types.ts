@@ -23,7 +23,9 @@ export interface InitMessage {
 
 export type TreeJob =
   | { readonly kind: 'rf'; readonly index: number; readonly params: RfParams }
-  | { readonly kind: 'gbdt'; readonly cls: number; readonly slot: number; readonly params: GbdtParams };
+  | { readonly kind: 'gbdt'; readonly cls: number; readonly slot: number; readonly params: GbdtParams }
+  /** One shared tree over every slot of the gradients; slot k scores class classOf[k]. */
+  | { readonly kind: 'gbdt-shared'; readonly classOf: readonly number[]; readonly params: GbdtParams };
 
 export interface TreeRequest {
   readonly type: 'tree';

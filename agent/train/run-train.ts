@@ -24,7 +24,7 @@ export interface TrainOptions {
   readonly label: string;
   readonly out: string;
   readonly algo: Algo;
-  /** rf: trees; gbdt: boosting rounds (each has one tree per class). */
+  /** rf: trees; gbdt: boosting rounds (each has one tree per class, or one in all with sharedTrees). */
   readonly trees: number;
   /** Default: unlimited for rf, 6 for gbdt. 0 = unlimited. */
   readonly maxDepth?: number;
@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly infinity: 'bad' | 'clamp';
   readonly learningRate?: number;
   readonly earlyStopping?: number;
+  /** gbdt: one tree per round scoring every class (see gbdt-shared-tree.ts). */
+  readonly sharedTrees?: boolean;
   /** Model kind recorded in metadata: 'app', 'attribution' or a custom name. */
   readonly kind: string;
   readonly registryHash: string;

@@ -45,6 +45,8 @@ export interface GbdtParams {
   readonly gamma: number;
   /** Stop after this many rounds without validation improvement; 0 disables early stopping. */
   readonly earlyStopping: number;
+  /** One tree per round scoring every class (gbdt-shared-tree.ts), instead of one tree per class. */
+  readonly shared: boolean;
   /** Share of training rows set aside for early stopping (by group when groups exist). */
   readonly validationShare: number;
   readonly seed: number;

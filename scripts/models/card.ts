@@ -45,7 +45,7 @@ export function modelCard(c: CardInput): string {
   const d = m.data;
   const p = m.params;
   const learner = m.algo === 'gbdt'
-    ? `gradient-boosted trees (softmax): ${String(p['rounds'])} rounds of one tree per class, depth <= ${String(p['maxDepth'])}, learning rate ${String(p['learningRate'])}, lambda ${String(p['lambda'])}`
+    ? `gradient-boosted trees (softmax): ${String(p['rounds'])} rounds of ${p['shared'] === true ? 'one tree scoring every class' : 'one tree per class'}, depth <= ${String(p['maxDepth'])}, learning rate ${String(p['learningRate'])}, lambda ${String(p['lambda'])}`
     : `random forest: ${String(p['trees'])} trees, unlimited depth, >= ${String(p['minSamplesLeaf'])} flows per leaf, ${String(p['maxFeatures'])} features tried per split`;
   const line = (label: string, x: Metrics): string => `| ${label} | ${x.rows} | ${f4(x.accuracy)} | ${f4(x.macro_f1)} | ${f4(x.weighted_f1)} |`;
   return [

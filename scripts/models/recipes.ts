@@ -20,17 +20,23 @@
  *   gateway inference shares the cores with the flow meter; so each model is
  *   the smallest that scored as the larger ones did (macro-F1, mean of fold
  *   seeds 1-3; onnxruntime, batch 256, one thread, on a replay's real rows):
- *   - app: 20 rounds at learning rate 0.5 score 0.1836, as 30 rounds at 0.3
- *     (0.1834) and 100 rounds did; over 10 fold seeds 0.1531 against 0.1484.
- *     5.2 µs per flow against 7.2. Accuracy falls from 0.529 to 0.500: fewer
- *     flows of the large `unknown` class are called `unknown`. 15 rounds cost
- *     4.2 µs and keep macro-F1 (0.1829) but lose more accuracy (0.489); 12
- *     and 10 rounds lose macro-F1 (0.181, 0.179), so do a higher rate (15 at
- *     0.7: 0.158, unstable) and depth 5 (0.176);
+ *   - app: boosting with shared trees (one tree per round scoring all 21
+ *     classes, gbdt-shared-tree.ts), 60 rounds at rate 0.15: macro-F1
+ *     0.1629 over fold seeds 1-7 against 0.1616 for the per-class trees
+ *     shipped before (20 rounds at 0.5, 420 trees), accuracy 0.525 against
+ *     0.466 (more of the large `unknown` class called `unknown`), and 4.4 µs
+ *     per flow against 6.8-7.5. 100 shared rounds at 0.1 score 0.1855 on
+ *     seeds 1-3 (0.1836 per-class) but cost as much as the per-class trees;
+ *     40 rounds lose macro-F1 (0.157 at 0.2 on seed 1), so do depths 5 and
+ *     8 there. Of the per-class trees, 20 rounds at 0.5 had scored as 30 at 0.3
+ *     and 100 did; fewer lost macro-F1 or accuracy.
  *   - attribution: 70 trees score as 100 (0.4769 against 0.4767; encrypted
  *     flows 0.3307 against 0.3317 over 3 forest seeds x 3 fold seeds), 3.4-3.5
  *     µs per flow against 5.0; 60 trees lose 0.003, 50 lose 0.007, and
  *     leaves of >= 5 flows lose on encrypted flows (0.313 against 0.332).
+ *     Depth limits lose too (12: 0.4717, 10: 0.4657 on seeds 1-2, 0.4736
+ *     unlimited) and save little time, as do shared boosted trees (0.39-0.41):
+ *     onnxruntime's cost is mostly per tree, not per level.
  * - classes are weighted "balanced": without it the small classes are all but
  *   ignored (app 0.147 -> 0.183, attribution on encrypted flows 0.314 -> 0.327).
  */
@@ -58,7 +64,7 @@ export const RECIPES: readonly Recipe[] = [
     label: 'app',
     table: (f) => appTable(f, { cleartext: 'none' }),
     flowsText: 'flows nDPI marks as encrypted',
-    fit: { algo: 'gbdt', trees: 20, maxDepth: 6, learningRate: 0.5, classWeight: 'balanced', seed: 1 },
+    fit: { algo: 'gbdt', trees: 60, maxDepth: 6, learningRate: 0.15, sharedTrees: true, classWeight: 'balanced', seed: 1 },
     forest: FOREST,
   },
   {

@@ -84,3 +84,17 @@ t.test('train --bad-rows fail leaves nothing behind', async (t) => {
   t.match(ok.out(), /1 skipped for bad cells/);
   t.same(readdirSync(outDir), ['m.onnx']);
 });
+
+t.test('train --shared-trees: a boosting option, refused with a forest', async (t) => {
+  const s = synthetic({ rows: 60, classes: 3, features: 3, seed: 4, separable: true });
+  const csv = writeCsv(join(dir, 'shared.csv'), s.header, s.rows);
+  const out = join(dir, 'shared.onnx');
+  const rf = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--shared-trees', '--threads', '1', '--min-class-flows', '1'], rf), 2);
+  t.match(rf.err(), /--shared-trees applies to gradient boosting: add --algo gbdt, or leave it out/);
+  t.notOk(existsSync(out), 'nothing written');
+  const ok = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--algo', 'gbdt', '--shared-trees', '--trees', '5',
+    '--threads', '1', '--min-class-flows', '1'], ok), 0, ok.err());
+  t.ok(existsSync(out));
+});

@@ -5,8 +5,10 @@ import { trainModel, type TrainOptions } from '../../agent/train/run-train.js';
 import { shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
 
 const dir = tempDir();
-const base = (data: string, algo: 'rf' | 'gbdt'): TrainOptions => ({
-  data, label: 'app', out: join(dir, `${algo}.onnx`), algo, trees: algo === 'rf' ? 30 : 20, minClassFlows: 1,
+type Learner = 'rf' | 'gbdt' | 'gbdt-shared';
+const base = (data: string, learner: Learner): TrainOptions => ({
+  data, label: 'app', out: join(dir, `${learner}.onnx`), algo: learner === 'rf' ? 'rf' : 'gbdt', sharedTrees: learner === 'gbdt-shared',
+  trees: learner === 'rf' ? 30 : 20, minClassFlows: 1,
   rare: 'unknown', classWeight: 'none', seed: 3, holdout: 0.25, groupBy: null, threads: 1, badRows: 'skip',
   infinity: 'bad', kind: 'test', registryHash: 'test', trainedAt: '2024-01-01T00:00:00.000Z', producerVersion: 'test',
 });
@@ -15,12 +17,13 @@ const sep = synthetic({ rows: 1200, classes: 6, features: 8, seed: 1, separable:
 const sepCsv = writeCsv(join(dir, 'sep.csv'), sep.header, sep.rows);
 const shufCsv = writeCsv(join(dir, 'shuf.csv'), sep.header, shuffledLabels(sep, 9).rows);
 
-for (const algo of ['rf', 'gbdt'] as const) {
+for (const algo of ['rf', 'gbdt', 'gbdt-shared'] as const) {
   t.test(`${algo} learns separable classes`, async (t) => {
     const res = await trainModel(base(sepCsv, algo));
     t.ok(res.holdout, 'held-out metrics exist');
     t.ok((res.holdout?.macro_f1 ?? 0) >= 0.98, `macro-F1 ${res.holdout?.macro_f1} >= 0.98`);
     t.same(res.meta.features, ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'], 'identity and metadata columns are not features');
+    if (algo !== 'rf') t.equal(res.meta.params['shared'], algo === 'gbdt-shared', 'the metadata says which boosting it was');
   });
   t.test(`${algo} does not learn shuffled labels`, async (t) => {
     const res = await trainModel(base(shufCsv, algo));

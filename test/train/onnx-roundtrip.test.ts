@@ -55,14 +55,16 @@ const meta = (m: TreeEnsemble): ModelMeta => ({
 });
 
 for (const C of [2, 5]) {
-  for (const algo of ['rf', 'gbdt'] as const) {
+  for (const algo of ['rf', 'gbdt', 'gbdt-shared'] as const) {
     t.test(`${algo}, ${C} classes`, async (t) => {
       const { x, data, classes } = problem(C);
       const model = algo === 'rf'
         ? await trainForest(data, classes, { trees: 15, maxDepth: 0, minSamplesLeaf: 1, maxFeatures: 2, seed: 5 }, { threads: 1 })
         : (await trainBoost({ data, classes, x, fitRows: data.trainRows, validRows: new Int32Array(0) },
-          { rounds: 15, maxDepth: 4, learningRate: 0.3, minChildWeight: 1, lambda: 1, gamma: 0, earlyStopping: 0, validationShare: 0, seed: 1 },
+          { rounds: 15, maxDepth: 4, learningRate: 0.3, minChildWeight: 1, lambda: 1, gamma: 0, earlyStopping: 0, shared: algo === 'gbdt-shared', validationShare: 0, seed: 1 },
           { threads: 1 })).model;
+      // One tree per round, whose leaves score every class (two classes: class 1 only, as per-class boosting does).
+      if (algo === 'gbdt-shared') t.equal(model.trees.length, 15, 'one tree per round');
       const { xm, M, onThreshold } = withThresholdRows(model, x);
       t.ok(onThreshold > 20, `${onThreshold} rows on thresholds`);
       const mine = predictProba(model, xm, M);
