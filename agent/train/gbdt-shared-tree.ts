@@ -13,6 +13,7 @@
  * (gradient, hessian) pair per class in each bin.
  */
 import { TreeBuilder, type Tree } from './model.js';
+import { splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface SharedTreeInput {
@@ -132,29 +133,9 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
       hs.free.push(hist);
       return;
     }
-    const off = bestF * N;
-    let l = start;
-    let nr = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      if (d.binned[off + r]! <= bestB) rows[l++] = r;
-      else tmp[nr++] = r;
-    }
-    rows.set(tmp.subarray(0, nr), l);
-    const lt = tb.add();
-    const rt = tb.add();
-    tb.split(node, bestF, d.edges[bestF]![bestB]!, lt, rt);
-    const leftSmaller = l - start <= end - l;
-    const small = leftSmaller ? build(start, l) : build(l, end);
-    for (let j = 0; j < hist.length; j++) hist[j] = hist[j]! - small[j]!;
-    if (leftSmaller) {
-      grow(lt, start, l, small, depth + 1);
-      grow(rt, l, end, hist, depth + 1);
-    } else {
-      grow(lt, start, l, hist, depth + 1);
-      grow(rt, l, end, small, depth + 1);
-    }
+    splitAndGrow(grower, node, start, end, hist, depth, bestF, bestB);
   };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }

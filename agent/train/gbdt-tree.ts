@@ -9,6 +9,7 @@
  * at most depth + 2 are live.
  */
 import { TreeBuilder, type Tree } from './model.js';
+import { splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface GbdtTreeInput {
@@ -119,29 +120,9 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
       pool.push(hist);
       return;
     }
-    const off = bestF * N;
-    let l = start;
-    let nr = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i] as number;
-      if ((d.binned[off + r] as number) <= bestB) rows[l++] = r;
-      else tmp[nr++] = r;
-    }
-    rows.set(tmp.subarray(0, nr), l);
-    const left = tb.add();
-    const right = tb.add();
-    tb.split(node, bestF, (d.edges[bestF] as Float32Array)[bestB] as number, left, right);
-    const leftSmaller = l - start <= end - l;
-    const small = leftSmaller ? build(start, l) : build(l, end);
-    for (let j = 0; j < hist.length; j++) hist[j] = hist[j]! - small[j]!;
-    if (leftSmaller) {
-      grow(left, start, l, small, depth + 1);
-      grow(right, l, end, hist, depth + 1);
-    } else {
-      grow(left, start, l, hist, depth + 1);
-      grow(right, l, end, small, depth + 1);
-    }
+    splitAndGrow(grower, node, start, end, hist, depth, bestF, bestB);
   };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }
