@@ -13,7 +13,7 @@
  * (gradient, hessian) pair per class in each bin.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { splitAndGrow, type HistGrower } from './hist-split.js';
+import { histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface SharedTreeInput {
@@ -26,25 +26,6 @@ export interface SharedTreeInput {
   readonly classOf: Int32Array;
 }
 
-/** Offsets of each feature's histogram: (bins + 1) x K x 2 values. Kept between trees of a run, as gbdt-tree.ts does. */
-interface Space {
-  readonly key: readonly Float32Array[];
-  readonly K: number;
-  readonly offset: Int32Array;
-  readonly size: number;
-  readonly free: Float64Array[];
-}
-
-let space: Space | undefined;
-
-function histSpace(d: TrainData, K: number): Space {
-  if (space && space.key === d.edges && space.K === K) return space;
-  const offset = new Int32Array(d.nFeatures + 1);
-  for (let f = 0; f < d.nFeatures; f++) offset[f + 1] = offset[f]! + 2 * K * (d.edges[f]!.length + 1);
-  space = { key: d.edges, K, offset, size: offset[d.nFeatures]!, free: [] };
-  return space;
-}
-
 export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTreeInput): Tree {
   const N = d.nRows;
   const F = d.nFeatures;
@@ -54,7 +35,7 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
   const tmp = new Int32Array(rows.length);
   // Row-major (row, class) copies of the rows' gradients, so one bin update is K2 adjacent values.
   const gh = new Float64Array(rows.length * K2);
-  const hs = histSpace(d, K);
+  const hs = histSpace(d, K2);
   const offset = hs.offset;
   const take = (): Float64Array => hs.free.pop() ?? new Float64Array(hs.size);
 

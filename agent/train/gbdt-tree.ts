@@ -9,7 +9,7 @@
  * at most depth + 2 are live.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { splitAndGrow, type HistGrower } from './hist-split.js';
+import { histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface GbdtTreeInput {
@@ -22,29 +22,6 @@ export interface GbdtTreeInput {
   readonly cls: number;
 }
 
-/**
- * Histogram layout of one training run: feature f's (gradient, hessian) pairs start at
- * offset[f] and span its own bins only, so a feature with 3 distinct values costs 6
- * slots, not 512. Buffers are kept between trees (one run per thread at a time):
- * allocating and zeroing full-size histograms per tree cost more than filling them.
- */
-interface HistSpace {
-  readonly edges: readonly Float32Array[];
-  readonly offset: Int32Array;
-  readonly size: number;
-  readonly free: Float64Array[];
-}
-
-let space: HistSpace | undefined;
-
-function histSpace(d: TrainData): HistSpace {
-  if (space && space.edges === d.edges) return space;
-  const offset = new Int32Array(d.nFeatures + 1);
-  for (let f = 0; f < d.nFeatures; f++) offset[f + 1] = offset[f]! + 2 * (d.edges[f]!.length + 1);
-  space = { edges: d.edges, offset, size: offset[d.nFeatures]!, free: [] };
-  return space;
-}
-
 export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput): Tree {
   const N = d.nRows;
   const F = d.nFeatures;
@@ -53,7 +30,7 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
   const tmp = new Int32Array(rows.length);
   const gBuf = new Float64Array(rows.length);
   const hBuf = new Float64Array(rows.length);
-  const hs = histSpace(d);
+  const hs = histSpace(d, 2);
   const offset = hs.offset;
   const pool = hs.free;
   const take = (): Float64Array => pool.pop() ?? new Float64Array(hs.size);
