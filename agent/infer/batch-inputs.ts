@@ -11,7 +11,7 @@
  * one cost 8 ms (a replay of 84,620 flows sends 330).
  */
 import { columnIndex, type LoadedModel } from './models.js';
-import { TOP_WIDTH } from './labels.js';
+import { labelBytesBound } from './labels.js';
 import type { InferTask } from './types.js';
 
 /** Bytes of buffers kept for reuse, at most: the batches in flight (a few per worker) at the default size fit many times over. */
@@ -24,6 +24,8 @@ export class BatchInputs {
   private readonly identity: boolean[];
   private readonly free: ArrayBuffer[] = [];
   private freeBytes = 0;
+  /** Bytes of a row's answer: its end (uint32), and every model's label at its longest plus a comma (worker.ts writes them). */
+  private readonly answerBytes: number;
 
   /** `capacity`: the most rows a batch holds (batch_size); every buffer is made for that many. */
   constructor(private readonly models: readonly LoadedModel[], layout: readonly string[], private readonly capacity = 1) {
@@ -31,6 +33,7 @@ export class BatchInputs {
     const same = (a: Int32Array, b: Int32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
     this.sameInputAs = this.columns.map((c, k) => this.columns.findIndex((o, j) => j <= k && same(o, c)));
     this.identity = this.columns.map((c) => c.every((v, i) => v === i));
+    this.answerBytes = 4 + models.reduce((sum, m) => sum + labelBytesBound(m.kind, m.meta.classes) + 1, 0);
   }
 
   /** The task for these rows, and the buffers to transfer with it. */
@@ -77,11 +80,11 @@ export class BatchInputs {
   }
 
   /**
-   * A rows × f view on a free buffer, or a new one. Each row has room for every model's answer
-   * too (TOP_WIDTH float32 per model), which the worker writes over the first matrix.
+   * A rows × f view on a free buffer, or a new one. Each row has room for its answer too (the
+   * labels of every model, as JSON), which the worker writes over the first matrix.
    */
   private matrix(rows: number, f: number): Float64Array {
-    const perRow = Math.max(f * 8, this.models.length * TOP_WIDTH * 4);
+    const perRow = Math.max(f * 8, this.answerBytes);
     let buf = this.free.pop();
     if (buf) this.freeBytes -= buf.byteLength;
     // All are made for a full batch of their model, so one is too small only when models with

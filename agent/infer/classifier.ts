@@ -20,10 +20,9 @@
 import { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { workerExecArgv } from '../lib/worker-args.js';
-import { labelOf, TOP_WIDTH } from './labels.js';
 import { BatchInputs } from './batch-inputs.js';
 import { probeModels, type LoadedModel } from './models.js';
-import type { ClassifyResult, InferAnswer, ModelLabel, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
+import type { ClassifyResult, InferAnswer, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
 
 export interface ClassifierOptions {
   workers: number;
@@ -44,7 +43,7 @@ interface Batch<T> {
   attempts: number;
 }
 
-const EMPTY: Readonly<Record<string, ModelLabel>> = Object.freeze({});
+const NONE: readonly string[] = Object.freeze([]);
 
 /**
  * Batches handed to each worker at once; it runs them one after another (worker.ts chains its
@@ -59,6 +58,8 @@ export const TASKS_PER_WORKER = 4;
 export class Classifier<T extends Featured> {
   private readonly pool: Piscina | undefined;
   private readonly inputs: BatchInputs;
+  /** The kinds every labelled result has, in the models' order. */
+  private readonly kinds: readonly string[];
   private open: T[] = [];
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -92,8 +93,9 @@ export class Classifier<T extends Featured> {
     private readonly onResult: (item: T, result: ClassifyResult) => void,
   ) {
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
+    this.kinds = Object.freeze(models.map((m) => m.kind));
     if (models.length > 0) {
-      const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, m.path])) };
+      const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, { path: m.path, classes: m.meta.classes, threshold: m.threshold }])) };
       this.pool = new Piscina({
         filename: new URL('./worker.js', import.meta.url).href,
         minThreads: opts.workers,
@@ -154,12 +156,12 @@ export class Classifier<T extends Featured> {
   submit(item: T): void {
     if (this.failed) return;
     if (this.models.length === 0) {
-      this.onResult(item, { labels: EMPTY });
+      this.onResult(item, { kinds: NONE });
       return;
     }
     if (this.opts.mode === 'shed' && this.pendingItems >= this.opts.maxQueue) {
       report(this.t, 'infer', 'overload', { backlog: this.pendingItems });
-      this.onResult(item, { labels: EMPTY, unlabeled: 'overload' });
+      this.onResult(item, { kinds: NONE, unlabeled: 'overload' });
       return;
     }
     this.pendingItems++;
@@ -240,7 +242,7 @@ export class Classifier<T extends Featured> {
       (answer: InferAnswer) => {
         done();
         this.busyMs += answer.busyMs;
-        this.deliver(b.items, answer.top);
+        this.deliver(b.items, answer);
         this.inputs.recycle(answer.buffers);
         this.pump();
       },
@@ -255,21 +257,22 @@ export class Classifier<T extends Featured> {
     );
   }
 
-  private deliver(items: T[], top: Float32Array): void {
+  /** Each flow gets its row of the answer's text, as a string: the record carries it as it is (pipeline/record.ts). */
+  private deliver(items: T[], answer: InferAnswer): void {
     const rows = items.length;
+    const text = Buffer.from(answer.text.buffer, answer.text.byteOffset, answer.text.byteLength);
+    let start = 0;
     for (let r = 0; r < rows; r++) {
-      const labels: Record<string, ModelLabel> = {};
-      for (const [k, m] of this.models.entries()) {
-        labels[m.kind] = labelOf(top, (k * rows + r) * TOP_WIDTH, m.meta.classes, m.threshold);
-      }
-      this.emit(items[r]!, { labels });
+      const end = answer.ends[r]!;
+      this.emit(items[r]!, { json: text.toString('utf8', start, end), kinds: this.kinds });
+      start = end;
     }
     this.classified += rows;
     this.settled(rows);
   }
 
   private finish(items: T[], reason: UnlabeledReason): void {
-    for (const it of items) this.emit(it, { labels: EMPTY, unlabeled: reason });
+    for (const it of items) this.emit(it, { kinds: NONE, unlabeled: reason });
     this.settled(items.length);
   }
 

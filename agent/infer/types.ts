@@ -1,8 +1,7 @@
 /**
- * The inference stage's contract. Classifying a batch of feature vectors is a
- * pure function, the only work that fans out to worker threads; everything
- * else (batching, queueing, turning probabilities into labels) stays on the
- * main thread.
+ * The inference stage's contract. Classifying a batch of feature vectors, and
+ * writing its labels as JSON, is a pure function, the only work that fans out to
+ * worker threads; batching and queueing stay on the main thread.
  *
  * Guarantees of Classifier:
  * - every submitted item gets exactly one `onResult` call: labels, or
@@ -12,7 +11,7 @@
  * - `drain()` resolves after the last `onResult` of everything submitted before it.
  */
 
-/** One model's verdict on one flow. */
+/** One model's verdict on one flow: the JSON object a record carries under the model's kind. */
 export interface ModelLabel {
   /** The top class, or "unknown" when its probability is under the model's threshold. */
   readonly label: string;
@@ -25,14 +24,20 @@ export interface ModelLabel {
 export type UnlabeledReason = 'overload' | 'inference-error' | 'shutdown';
 
 export interface ClassifyResult {
-  /** By model kind ("app", "attribution"); absent for a disabled model. */
-  readonly labels: Readonly<Record<string, ModelLabel>>;
-  /** Set when the flow could not be classified; `labels` is then empty. */
+  /**
+   * The labels, already JSON: one member per model, `"app":{...},"attribution":{...}` (each a
+   * ModelLabel), in the models' order, written by the worker (labels.ts says why). Absent when
+   * no model ran.
+   */
+  readonly json?: string;
+  /** The model kinds `json` has a member for; empty when none. */
+  readonly kinds: readonly string[];
+  /** Set when the flow could not be classified; `json` is then absent. */
   readonly unlabeled?: UnlabeledReason;
 }
 
 /**
- * A task for a worker: one matrix (rows × features) per model, row-major, in the models' order
+ * A task for a worker: one matrix (rows × features, row-major) per model, in the models' order
  * (the worker answers in that order). Float64, as computed; the worker narrows it to float32.
  */
 export interface InferTask {
@@ -41,20 +46,28 @@ export interface InferTask {
 }
 
 /**
- * A worker's answer to a task: per model in the task's order, rows × TOP_WIDTH numbers (labels.ts:
- * each row's top 3 classes and probabilities), and the time the worker spent on the task, which
- * tells how busy inference kept it. The task's matrices come back with it (`top` is written over
+ * A worker's answer to a task: the labels of every row as JSON (`text`; row r is the bytes
+ * from ends[r - 1], or 0, to ends[r]), and the time the worker spent on the task, which tells
+ * how busy inference kept it. The task's matrices come back with it (the answer is written over
  * the first), transferred, for the main thread to fill again (batch-inputs.ts says why).
  */
 export interface InferAnswer {
-  readonly top: Float32Array;
+  readonly text: Uint8Array;
+  readonly ends: Uint32Array;
   readonly busyMs: number;
   readonly buffers: readonly ArrayBuffer[];
 }
 
+/** One model as a worker runs it: the file, and what its labels need (class names, threshold). */
+export interface WorkerModel {
+  readonly path: string;
+  readonly classes: readonly string[];
+  readonly threshold: number;
+}
+
 /** What each worker is started with: the model files to load, by kind. */
 export interface WorkerInit {
-  readonly models: Record<string, string>;
+  readonly models: Record<string, WorkerModel>;
 }
 
 /** A worker's answer to the startup probe, per model: the session's names, or why onnxruntime refused the file. */

@@ -8,14 +8,15 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { TOP_WIDTH, topThree } from './labels.js';
+import { LabelWriter } from './labels.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
 const init = (workerData as WorkerInit | undefined) ?? { models: {} };
 
 // Opened in parallel, each on its own, so that probe() can name the file onnxruntime refused.
 const sessions: Record<string, Promise<ort.InferenceSession>> = {};
-for (const [kind, path] of Object.entries(init.models)) {
+const writers = new Map(Object.entries(init.models).map(([kind, m]) => [kind, new LabelWriter(kind, m.classes, m.threshold)]));
+for (const [kind, { path }] of Object.entries(init.models)) {
   // logSeverityLevel 4 (fatal only): onnxruntime's own log lines are not JSON, and would land in
   // the journal between pino's; what it refuses reaches the log through probe() instead.
   sessions[kind] = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
@@ -59,10 +60,10 @@ function faultInjection(task: InferTask): void {
 }
 
 /**
- * Answers with each row's top 3 classes per model (labels.ts), not the probabilities: the
- * main thread runs the flow meter too, and scanning up to 128 classes per flow there cost
- * it more than the worker, whose core has time to spare. The answer travels in the task's
- * own buffers, sent back for reuse.
+ * Answers with each row's labels as JSON (labels.ts), not the probabilities: the main thread
+ * runs the flow meter too, and scanning up to 128 classes per flow there, then building and
+ * serializing label objects, cost it more than the worker, whose core has time to spare. The
+ * answer travels in the task's own buffers, sent back for reuse.
  */
 export default function infer(task: InferTask): Promise<InferAnswer> {
   // Piscina hands this thread several batches at once (TASKS_PER_WORKER); run them strictly one
@@ -93,9 +94,6 @@ async function inferNow(task: InferTask): Promise<InferAnswer> {
     input.set(matrix);
     narrowed.set(matrix, input);
   }
-  const first = Object.values(task.inputs)[0]!;
-  // Room for it is made by batch-inputs.ts; the buffer goes back to the main thread anyway.
-  const top = new Float32Array(first.buffer, first.byteOffset, kinds.length * task.rows * TOP_WIDTH);
   const answers: Float32Array[] = [];
   for (const kind of kinds) {
     const opening = sessions[kind];
@@ -105,13 +103,25 @@ async function inferNow(task: InferTask): Promise<InferAnswer> {
     const out = await session.run({ features: new ort.Tensor('float32', input, [task.rows, input.length / task.rows]) }, ['probabilities']);
     answers.push(out['probabilities']!.data as Float32Array);
   }
-  for (const [m, p] of answers.entries()) {
-    const classes = p.length / task.rows;
-    const base = m * task.rows * TOP_WIDTH;
-    for (let r = 0; r < task.rows; r++) topThree(p, r * classes, classes, top, base + r * TOP_WIDTH);
+  // Written over the first matrix, which batch-inputs.ts made large enough: the row ends, then the text.
+  const first = Object.values(task.inputs)[0]!;
+  const ends = new Uint32Array(first.buffer, first.byteOffset, task.rows);
+  const text = new Uint8Array(first.buffer, first.byteOffset + 4 * task.rows, first.buffer.byteLength - first.byteOffset - 4 * task.rows);
+  const modelWriters = kinds.map((k) => writers.get(k)!);
+  const rowBytes = modelWriters.reduce((sum, w) => sum + w.maxBytes + 1, 0);
+  let at = 0;
+  for (let r = 0; r < task.rows; r++) {
+    if (at + rowBytes > text.length) throw new Error(`the labels of ${task.rows} rows do not fit the batch's buffer (${text.length} bytes)`);
+    for (let m = 0; m < answers.length; m++) {
+      if (m > 0) text[at++] = 0x2c;
+      const p = answers[m]!;
+      const width = p.length / task.rows;
+      at = modelWriters[m]!.write(p, r * width, width, text, at);
+    }
+    ends[r] = at;
   }
   const buffers = [...new Set(Object.values(task.inputs).map((x) => x.buffer as ArrayBuffer))];
-  const answer: InferAnswer = { top, busyMs: performance.now() - started, buffers };
+  const answer: InferAnswer = { text: text.subarray(0, at), ends, busyMs: performance.now() - started, buffers };
   // Transferred, not copied: the main thread writes its next batches into them (batch-inputs.ts).
   return move({ [transferableSymbol]: buffers, [valueSymbol]: answer }) as unknown as InferAnswer;
 }

@@ -17,9 +17,12 @@ import type { FlowRecord } from '../features/record.js';
 import { isoMicros } from '../features/record.js';
 import { FEATURE_NAMES } from '../features/registry.js';
 import type { ClassifyResult } from '../infer/types.js';
-import type { PublishRecord } from '../publish/types.js';
+import { RAW_MEMBERS, type PublishRecord } from '../publish/types.js';
 
 export const RECORD_VERSION = 1;
+
+/** The record's label members: one per model kind. */
+const LABEL_KINDS = ['app', 'attribution'] as const;
 
 const PK = [FEATURE_NAMES.indexOf('src2dst_packets'), FEATURE_NAMES.indexOf('dst2src_packets')] as const;
 const BY = [FEATURE_NAMES.indexOf('src2dst_bytes'), FEATURE_NAMES.indexOf('dst2src_bytes')] as const;
@@ -68,9 +71,10 @@ export function toPublishRecord(r: FlowRecord, result: ClassifyResult, sensor: s
       duration_ms: pick(f, vol.duration),
     },
     tls: m ? { sni: m.sni, alpn: m.alpn, version: m.tlsVersion, ja4: m.ja4, ...(m.quicVersion ? { quic_version: m.quicVersion } : {}) } : null,
-    app: result.labels['app'] ?? null,
-    attribution: result.labels['attribution'] ?? null,
   };
+  // The labels come as JSON members, written by the workers (infer/labels.ts); a model that did not run is null.
+  for (const kind of LABEL_KINDS) if (!result.kinds.includes(kind)) out[kind] = null;
   if (result.unlabeled) out['unlabeled'] = result.unlabeled;
+  if (result.json !== undefined) (out as { [RAW_MEMBERS]?: string })[RAW_MEMBERS] = result.json;
   return out;
 }

@@ -3,10 +3,14 @@
  * cycle: a bug upstream) is dropped and counted, never thrown through the pipeline.
  */
 import { report, type Telemetry } from '../events.js';
-import type { PublishRecord } from './types.js';
+import { RAW_MEMBERS, type PublishRecord } from './types.js';
 
-/** One record as JSON, or undefined (reported) when it cannot be serialized. */
-function encodeOne(r: PublishRecord, t: Telemetry): string | undefined {
+/**
+ * One record as JSON, or undefined (reported) when it cannot be serialized: the JSON of its
+ * plain members and, apart, its raw members (RAW_MEMBERS) to append. Kept apart so that the
+ * JSON lines below write both into their buffer without joining them first.
+ */
+function encodeOne(r: PublishRecord, t: Telemetry): { json: string; raw: string | undefined } | undefined {
   let json: string | undefined;
   try {
     json = JSON.stringify(r);
@@ -14,16 +18,26 @@ function encodeOne(r: PublishRecord, t: Telemetry): string | undefined {
     report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
     return undefined;
   }
-  if (json === undefined) report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
-  return json;
+  if (json === undefined || (r[RAW_MEMBERS] !== undefined && json[json.length - 1] !== '}')) {
+    report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
+    return undefined;
+  }
+  const raw = r[RAW_MEMBERS];
+  return { json, raw: raw === '' ? undefined : raw };
+}
+
+/** The whole JSON of a record encoded by encodeOne. */
+function joined(e: { json: string; raw: string | undefined }): string {
+  if (e.raw === undefined) return e.json;
+  return `${e.json.slice(0, -1)}${e.json.length > 2 ? ',' : ''}${e.raw}}`;
 }
 
 /** One payload per record (MQTT messages, disk buffer frames). */
 export function encodeRecords(records: readonly PublishRecord[], t: Telemetry): { payloads: Buffer[]; failed: number } {
   const payloads: Buffer[] = [];
   for (const r of records) {
-    const json = encodeOne(r, t);
-    if (json !== undefined) payloads.push(Buffer.from(json));
+    const e = encodeOne(r, t);
+    if (e !== undefined) payloads.push(Buffer.from(joined(e)));
   }
   return { payloads, failed: records.length - payloads.length };
 }
@@ -32,29 +46,38 @@ export function encodeRecords(records: readonly PublishRecord[], t: Telemetry): 
  * JSON lines for the local sinks: one Buffer per batch, each record written into it in turn.
  * Concatenating the lines into one string and converting that (one rope of 256 pieces, then
  * its UTF-8 copy) took a fifth of `replay`'s main thread, as much as JSON.stringify itself.
+ * A record's raw members go in the same way: its JSON, less the closing brace, then a comma,
+ * the members and the brace.
  */
 export function encodeLines(records: readonly PublishRecord[], t: Telemetry): { data: Buffer; count: number; failed: number } {
-  const lines: string[] = [];
+  const lines: Array<{ json: string; raw: string | undefined }> = [];
   let chars = 0;
   for (const r of records) {
-    const json = encodeOne(r, t);
-    if (json === undefined) continue;
-    lines.push(json);
-    chars += json.length + 1;
+    const e = encodeOne(r, t);
+    if (e === undefined) continue;
+    lines.push(e);
+    chars += e.json.length + (e.raw === undefined ? 0 : e.raw.length + 1) + 1;
   }
   // Sized for ASCII (what JSON.stringify gives for most records); grown when a line has more UTF-8 bytes than characters.
   let data = Buffer.allocUnsafe(chars);
   let at = 0;
-  for (const line of lines) {
-    if (at + line.length * 3 + 1 > data.length) {
-      const need = at + Buffer.byteLength(line) + 1;
+  for (const { json, raw } of lines) {
+    const most = (json.length + (raw === undefined ? 0 : raw.length + 1)) * 3 + 1;
+    if (at + most > data.length) {
+      const need = at + Buffer.byteLength(json) + (raw === undefined ? 0 : Buffer.byteLength(raw) + 1) + 1;
       if (need > data.length) {
         const grown = Buffer.allocUnsafe(Math.max(need, data.length * 2));
         data.copy(grown, 0, 0, at);
         data = grown;
       }
     }
-    at += data.write(line, at);
+    at += data.write(json, at);
+    if (raw !== undefined) {
+      at--; // the closing brace, written again after the members
+      if (json.length > 2) data[at++] = 0x2c;
+      at += data.write(raw, at);
+      data[at++] = 0x7d;
+    }
     data[at++] = 0x0a;
   }
   return { data: data.subarray(0, at), count: lines.length, failed: records.length - lines.length };

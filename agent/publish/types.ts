@@ -21,8 +21,15 @@ export interface CloseOptions {
   readonly finalStats?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Members a record carries already serialized (`"app":{...},"attribution":{...}`: the labels,
+ * as the inference workers wrote them): the sink appends them to the object's JSON as they are.
+ * A symbol, so JSON.stringify leaves it out of the rest.
+ */
+export const RAW_MEMBERS: unique symbol = Symbol('eta.rawMembers');
+
 /** One labeled flow, opaque here: `{ v: 1, sensor, flow, tls, app, attribution }`. Serialized once, as JSON, by the sink. */
-export type PublishRecord = Readonly<Record<string, unknown>>;
+export type PublishRecord = Readonly<Record<string, unknown>> & { readonly [RAW_MEMBERS]?: string };
 
 export interface SinkStats {
   /** Which implementation: mqtt, stdout, file, none. */

@@ -6,7 +6,7 @@ import { createTelemetry } from '../../agent/events.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
 import { Classifier, TASKS_PER_WORKER, type ClassifierOptions } from '../../agent/infer/classifier.js';
 import { loadModels, type LoadedModel } from '../../agent/infer/models.js';
-import type { ClassifyResult } from '../../agent/infer/types.js';
+import type { ClassifyResult, ModelLabel } from '../../agent/infer/types.js';
 import { tinyModel } from '../helpers/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eta-infer-'));
@@ -23,6 +23,11 @@ function flow(bytes: number, id: number): { id: number; features: Float64Array }
   const f = new Float64Array(FEATURE_NAMES.length);
   f[BYTES] = bytes;
   return { id, features: f };
+}
+
+/** The labels of a result, as a record carries them. */
+function labels(r: ClassifyResult): Record<string, ModelLabel> {
+  return JSON.parse(`{${r.json ?? ''}}`) as Record<string, ModelLabel>;
 }
 
 const base: ClassifierOptions = { workers: 2, batchSize: 64, batchTimeoutMs: 5, maxQueue: 10_000, maxWaitMs: 5000, mode: 'block' };
@@ -42,21 +47,35 @@ t.test('every flow gets one result with both labels, top 3 and thresholds applie
   await c.drain();
   t.equal(results.size, 1000);
   const r = results.get(2)!;
-  t.equal(r.labels['app']!.label, 'large');
-  t.equal(r.labels['app']!.top.length, 3);
-  t.same(r.labels['app']!.top.map(([l]) => l).sort(), ['large', 'medium', 'small']);
-  t.ok(r.labels['app']!.confidence > 0.5);
-  t.equal(results.get(0)!.labels['app']!.label, 'small');
-  t.equal(results.get(1)!.labels['app']!.label, 'medium');
+  t.equal(labels(r)['app']!.label, 'large');
+  t.equal(labels(r)['app']!.top.length, 3);
+  t.same(labels(r)['app']!.top.map(([l]) => l).sort(), ['large', 'medium', 'small']);
+  t.ok(labels(r)['app']!.confidence > 0.5);
+  t.equal(labels(results.get(0)!)['app']!.label, 'small');
+  t.equal(labels(results.get(1)!)['app']!.label, 'medium');
   // 16 batches through buffers that go round (batch-inputs.ts): each flow's answer is its own.
-  const wrong = [...results].filter(([i, x]) => x.labels['app']!.label !== ['small', 'medium', 'large'][i % 3]);
+  const wrong = [...results].filter(([i, x]) => labels(x)['app']!.label !== ['small', 'medium', 'large'][i % 3]);
   t.same(wrong.map(([i]) => i), [], 'every flow has the label of its own features');
   // attribution's threshold is 0.99: most flows are below it and read "unknown", with the top classes still given.
-  const unknown = [...results.values()].filter((x) => x.labels['attribution']!.label === 'unknown').length;
+  const unknown = [...results.values()].filter((x) => labels(x)['attribution']!.label === 'unknown').length;
   t.ok(unknown > 0, `${unknown} flows under the 0.99 threshold are unknown`);
   t.equal(c.classified, 1000);
   t.ok(c.busyMs > 0, `the workers report the time they spent: ${c.busyMs} ms`);
   await c.close();
+});
+
+t.test('labels with names outside ASCII and JSON escapes reach the record intact', async (t) => {
+  const names = ['café ☕', 'back\\slash', '日本語'];
+  const path = await tinyModel(dir, 'unicode', names);
+  const loaded = await loadModels({ app: { path, threshold: 0 } }, FEATURE_NAMES, 'the flow meter');
+  const results = new Map<number, ClassifyResult>();
+  const c = new Classifier<{ id: number; features: Float64Array }>(loaded, FEATURE_NAMES, { ...base, workers: 1 }, createTelemetry(), (it, r) => results.set(it.id, r));
+  for (let i = 0; i < 30; i++) c.submit(flow([200, 2000, 30000][i % 3]!, i));
+  await c.drain();
+  await c.close();
+  t.same([...results.values()].map((r) => r.kinds), Array(30).fill(['app']), 'only the model that ran');
+  t.same([0, 1, 2].map((i) => labels(results.get(i)!)['app']!.label), names);
+  t.same(labels(results.get(0)!)['app']!.top.map(([l]) => l).sort(), [...names].sort());
 });
 
 t.test('a batch closes on time when it does not fill', async (t) => {
@@ -78,7 +97,7 @@ t.test('shed mode: beyond the queue bound flows come back unlabeled "overload", 
   const shed = results.filter((r) => r.unlabeled === 'overload').length;
   t.ok(shed >= 4000, `${shed} shed`);
   t.equal(tel.counters.get('infer.overload'), shed);
-  t.ok(results.some((r) => r.labels['app']), 'the rest labelled');
+  t.ok(results.some((r) => labels(r)['app']), 'the rest labelled');
   await c.close();
 });
 
@@ -121,7 +140,7 @@ t.test('a batch that kills every worker it reaches fails alone; the batches sent
   t.equal(results.size, 200);
   const failed = [...results].filter(([, r]) => r.unlabeled === 'inference-error').map(([id]) => id);
   t.same(failed, Array.from({ length: 50 }, (_, i) => i), 'only the killing batch is unlabelled');
-  t.ok([...results].every(([id, r]) => id < 50 || r.labels['app']), 'the other 150 flows are labelled');
+  t.ok([...results].every(([id, r]) => id < 50 || labels(r)['app']), 'the other 150 flows are labelled');
   t.equal(tel.counters.get('infer.batch-failed'), 1);
   await c.close();
 });

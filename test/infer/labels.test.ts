@@ -1,37 +1,106 @@
+// The worker writes each model's label as JSON bytes (labels.ts); they must be exactly what
+// JSON.stringify gives for the label object, for every row a model can produce.
 import t from 'tap';
-import { labelOf, TOP_WIDTH, topThree } from '../../agent/infer/labels.js';
+import { LabelWriter, labelBytesBound } from '../../agent/infer/labels.js';
+import type { ModelLabel } from '../../agent/infer/types.js';
 
 const CLASSES = ['a', 'b', 'c', 'd', 'e'];
 
-function label(probs: number[], threshold: number, classes = CLASSES): ReturnType<typeof labelOf> {
-  const top = new Float32Array(TOP_WIDTH + 2);
-  // Written at an offset, as the worker writes each row of a batch: nothing outside its six numbers changes.
-  top.fill(99);
-  topThree(new Float32Array([7, ...probs]), 1, probs.length, top, 1);
-  t.equal(top[0], 99);
-  t.equal(top[TOP_WIDTH + 1], 99);
-  return labelOf(top, 1, classes, threshold);
+/** The label as the main thread built it before the workers wrote JSON: a sort, not one pass. */
+function reference(probs: readonly number[], classes: readonly string[], threshold: number): ModelLabel {
+  const f = Float32Array.from(probs);
+  const round = (p: number): number => Math.round(p * 1e4) / 1e4;
+  const order = [...f.keys()].filter((k) => !Number.isNaN(f[k])).sort((x, y) => f[y]! - f[x]! || x - y).slice(0, 3);
+  const p1 = order.length > 0 ? f[order[0]!]! : -1;
+  return {
+    label: order.length > 0 && p1 >= threshold ? classes[order[0]!] ?? `class ${order[0]}` : 'unknown',
+    confidence: round(Math.max(0, p1)),
+    top: order.map((k) => [classes[k] ?? `class ${k}`, round(f[k]!)] as const),
+  };
 }
 
-t.test('the top three, best first, from one pass over the classes', async (t) => {
-  t.same(label([0.1, 0.5, 0.05, 0.3, 0.05], 0.4), { label: 'b', confidence: 0.5, top: [['b', 0.5], ['d', 0.3], ['a', 0.1]] });
-  // Ascending and descending orders both land in the right slots.
-  t.same(label([0.05, 0.1, 0.15, 0.3, 0.4], 0).top.map(([c]) => c), ['e', 'd', 'c']);
-  t.same(label([0.4, 0.3, 0.15, 0.1, 0.05], 0).top.map(([c]) => c), ['a', 'b', 'c']);
+/** What the writer gives for one row, written at an offset between other rows' bytes, as the worker does. */
+function written(probs: readonly number[], classes: readonly string[], threshold: number, kind = 'app'): string {
+  const w = new LabelWriter(kind, classes, threshold);
+  const out = new Uint8Array(7 + w.maxBytes + 7).fill(0x21);
+  // Three rows in one matrix: only the middle one is written.
+  const matrix = Float32Array.from([9, 9, ...probs, 9]);
+  const end = w.write(matrix, 2, probs.length, out, 7);
+  // Checked on every call, reported only when broken (the random test below makes thousands).
+  if (end - 7 > w.maxBytes) t.fail(`past the bound: ${end - 7} > ${w.maxBytes}`);
+  if (!out.subarray(0, 7).every((b) => b === 0x21) || !out.subarray(end).every((b) => b === 0x21)) t.fail('written outside the row');
+  return Buffer.from(out.subarray(7, end)).toString('utf8');
+}
+
+function expected(probs: readonly number[], classes: readonly string[], threshold: number, kind = 'app'): string {
+  return `${JSON.stringify(kind)}:${JSON.stringify(reference(probs, classes, threshold))}`;
+}
+
+t.test('the top three, best first, with the label and its confidence', async (t) => {
+  t.equal(written([0.1, 0.5, 0.05, 0.3, 0.05], CLASSES, 0.4), '"app":{"label":"b","confidence":0.5,"top":[["b",0.5],["d",0.3],["a",0.1]]}');
+  t.equal(written([0.05, 0.1, 0.15, 0.3, 0.4], CLASSES, 0), expected([0.05, 0.1, 0.15, 0.3, 0.4], CLASSES, 0));
+  t.equal(written([0.4, 0.3, 0.15, 0.1, 0.05], CLASSES, 0), expected([0.4, 0.3, 0.15, 0.1, 0.05], CLASSES, 0));
 });
 
 t.test('under the threshold the label is unknown, with the top classes still given', async (t) => {
-  const l = label([0.2, 0.35, 0.15, 0.3, 0], 0.4);
-  t.equal(l.label, 'unknown');
-  t.equal(l.confidence, 0.35);
-  t.same(l.top[0], ['b', 0.35]);
+  t.equal(written([0.2, 0.35, 0.15, 0.3, 0], CLASSES, 0.4), '"app":{"label":"unknown","confidence":0.35,"top":[["b",0.35],["d",0.3],["a",0.2]]}');
+  // Exactly at the threshold is enough (float32 0.5 is exact).
+  t.match(written([0.5, 0.5], ['x', 'y'], 0.5), /"label":"x"/);
 });
 
-t.test('probabilities are rounded to four places; a model with two classes gives two', async (t) => {
-  const l = label([0.123456, 0.876544], 0.5, ['x', 'y']);
-  t.same(l, { label: 'y', confidence: 0.8765, top: [['y', 0.8765], ['x', 0.1235]] });
+t.test('probabilities are rounded to four places; a model with fewer than three classes gives fewer', async (t) => {
+  t.equal(written([0.123456, 0.876544], ['x', 'y'], 0.5), '"app":{"label":"y","confidence":0.8765,"top":[["y",0.8765],["x",0.1235]]}');
+  t.equal(written([1], ['only'], 0.5), '"app":{"label":"only","confidence":1,"top":[["only",1]]}');
+  t.equal(written([], [], 0.5), '"app":{"label":"unknown","confidence":0,"top":[]}');
 });
 
 t.test('ties keep the first class', async (t) => {
-  t.same(label([0.25, 0.25, 0.25, 0.25, 0], 0.2).top.map(([c]) => c), ['a', 'b', 'c']);
+  t.equal(written([0.25, 0.25, 0.25, 0.25, 0], CLASSES, 0.2), expected([0.25, 0.25, 0.25, 0.25, 0], CLASSES, 0.2));
+  t.match(written([0.25, 0.25, 0.25, 0.25, 0], CLASSES, 0.2), /\["a",0\.25\],\["b",0\.25\],\["c",0\.25\]/);
+});
+
+t.test('numbers a model should not give are written as JSON.stringify writes them', async (t) => {
+  for (const probs of [[1.00004, 0], [-0.00004, -0.2], [-0.5, -0.7, -0.1], [NaN, 0.3], [NaN, NaN], [Infinity, 0.1], [3e-5, 1e-9]]) {
+    t.equal(written(probs, ['p', 'q', 'r'], 0.5), expected(probs, ['p', 'q', 'r'], 0.5), JSON.stringify(probs));
+  }
+});
+
+t.test('names outside ASCII, names JSON must escape, and outputs past the recorded names', async (t) => {
+  const names = ['café ☕', 'say "hi"', 'tab\there', '\u0001', '日本語'];
+  const probs = [0.1, 0.3, 0.2, 0.15, 0.25];
+  t.equal(written(probs, names, 0.2, 'attribution'), expected(probs, names, 0.2, 'attribution'));
+  t.same(JSON.parse(`{${written(probs, names, 0.2)}}`), { app: reference(probs, names, 0.2) });
+  // A model with more outputs than class names (a foreign file): the rest are named by index.
+  t.equal(written([0.1, 0.2, 0.7], ['x'], 0.5), '"app":{"label":"class 2","confidence":0.7,"top":[["class 2",0.7],["class 1",0.2],["x",0.1]]}');
+});
+
+t.test('random rows of 1 to 130 classes: identical to JSON.stringify, and within the bound', async (t) => {
+  let seed = 7;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  let checked = 0;
+  for (let i = 0; i < 3000; i++) {
+    const n = 1 + Math.floor(rand() * 130);
+    const classes = Array.from({ length: n }, (_, k) => `class-${k}-${'x'.repeat(k % 17)}`);
+    // Softmax-like rows, rows with many ties (coarse values), and rows of tiny values.
+    const kind = i % 3;
+    const probs = Array.from({ length: n }, () => (kind === 0 ? rand() : kind === 1 ? Math.floor(rand() * 4) / 4 : rand() * 1e-4));
+    const threshold = rand();
+    if (written(probs, classes, threshold) !== expected(probs, classes, threshold)) {
+      t.fail(`row ${i}: ${JSON.stringify(probs)}`);
+      break;
+    }
+    checked++;
+  }
+  t.equal(checked, 3000);
+});
+
+t.test('the bound covers the longest names and numbers', async (t) => {
+  const long = ['x'.repeat(200), 'ü'.repeat(50)];
+  t.ok(labelBytesBound('app', long) >= 4 * 202 + 4 * 24, 'four names and four numbers at their longest');
+  // No recorded names: outputs are named "class N", and the bound still holds for them.
+  t.equal(written([0.2, 0.1, 0.3, 0.4], [], 0.5), expected([0.2, 0.1, 0.3, 0.4], [], 0.5));
+  t.equal(written([0.3, 0.7], long, 0.5), expected([0.3, 0.7], long, 0.5));
 });

@@ -55,7 +55,7 @@ t.test('a published record holds null, not "", for a time no Date can hold (a co
   const { scratchRecord } = await import('../../agent/features/record.js');
   const { toPublishRecord } = await import('../../agent/pipeline/record.js');
   const r = { ...scratchRecord(), firstTs: 9e18, lastTs: 1.7e15 };
-  const flow = toPublishRecord(r, { labels: {} }, 'gw')['flow'] as { first_ts: unknown; last_ts: unknown };
+  const flow = toPublishRecord(r, { kinds: [] }, 'gw')['flow'] as { first_ts: unknown; last_ts: unknown };
   t.equal(flow.first_ts, null);
   t.equal(flow.last_ts, '2023-11-14T22:13:20.000000Z');
 });

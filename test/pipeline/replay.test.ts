@@ -235,7 +235,10 @@ t.test('a CSV with a column twice: the model train makes of it replays that CSV 
   t.equal(trained.code, 0, trained.stderr);
   const r = await runCli(['replay', csv, '--set', `infer.app.path=${model}`, '--set', 'infer.attribution.path=null', '-q']);
   t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout.trim().split('\n').length, 200, 'one record per row');
+  const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+  t.equal(recs.length, 200, 'one record per row');
+  // The workers write the app label's JSON; attribution, whose model is off, is null.
+  t.ok(recs.every((x) => x.attribution === null && ['small', 'big', 'unknown'].includes(x.app!.label)), 'the app label on every record, attribution null');
 });
 
 t.test('Ctrl-C while standard output does not read: after --wait, the records not taken are counted lost and replay exits', async (t) => {
