@@ -51,7 +51,8 @@ const NONE: readonly string[] = Object.freeze([]);
  * the flow meter keeps busy for tens of milliseconds at a time: with one batch running and one
  * queued (piscina's default), a worker sat idle 45% of a replay and a replay of 84,620 flows took
  * 2.55 s with one worker; four at a time keep it fed (1.75-1.9 s). At most four batches per
- * worker are then out of reach of shedding, about 15 ms of inference.
+ * worker are then out of reach of shedding: about 30 ms of inference in full batches of the
+ * default size (1024), less at live rates, whose batches batch_timeout_ms closes first.
  */
 export const TASKS_PER_WORKER = 4;
 

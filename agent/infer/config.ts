@@ -24,8 +24,8 @@ export const inferSection = section('Inference: a pool of worker threads, each r
       + '(the flow meter and publishing keep the main thread busy: on 2 cores a replay ran 5-10% faster with 1 worker than with 2).',
   }),
   batch_size: int({
-    default: 256, min: 1, max: 65536,
-    doc: 'A batch is sent to a worker when it holds this many flows...',
+    default: 1024, min: 1, max: 65536,
+    doc: 'A batch is sent to a worker when it holds this many flows (onnxruntime takes a sixth less time per flow in batches of 1024 than of 256)...',
   }),
   batch_timeout_ms: num({
     default: 2, min: 0, max: 10000,
