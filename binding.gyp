@@ -96,6 +96,16 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "label_json",
+      "sources": [
+        "agent/infer/native/label_json.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

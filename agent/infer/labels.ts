@@ -11,20 +11,37 @@
  * label objects per flow there, then serializing them, cost it 6.5 µs per flow (a third of a
  * replay's main thread; JSON.stringify of the labels alone 3.3-3.9 µs), plus the collector
  * threads the garbage woke. Here the pieces are encoded once, when the worker starts: the class
- * names, and every number a rounded probability can be (k / 10000).
+ * names, and every number a rounded probability can be (k / 10000); native/label_json.c copies
+ * them for a whole batch in one call, and LabelWriter.write below, the same in JavaScript, writes
+ * what C leaves to it (probabilities outside [0, 1], more outputs than class names).
  */
 
+import { loadAddon } from '../lib/addon.js';
 import type { ModelLabel } from './types.js';
 
-/**
- * Byte pieces, kept in one array each and copied by a loop: the pieces are a few bytes long,
- * and TypedArray.set, or a loop over many small arrays of two kinds (Buffer, Uint8Array),
- * cost several times more per row (0.9 µs against 0.2, labels of two models).
- */
+/** A table of byte pieces: piece i is bank[start[i], end[i]). */
+interface PieceTable {
+  readonly bank: Uint8Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+/** Builds a PieceTable; its first pieces are the numbers (piece k is k / 10000). */
 class Pieces {
-  private bytes: number[] = [];
-  readonly start: number[] = [];
-  readonly end: number[] = [];
+  private readonly bytes: number[];
+  private readonly start: number[];
+  private readonly end: number[];
+
+  constructor(from?: Pieces) {
+    this.bytes = from ? from.bytes.slice() : [];
+    this.start = from ? from.start.slice() : [];
+    this.end = from ? from.end.slice() : [];
+  }
+
+  /** Pieces so far: the index of the next. */
+  get count(): number {
+    return this.start.length;
+  }
 
   add(s: string): number {
     this.start.push(this.bytes.length);
@@ -33,18 +50,16 @@ class Pieces {
     return this.start.length - 1;
   }
 
-  /** The pieces, frozen into typed arrays for write(). */
-  seal(): { bank: Uint8Array; start: Int32Array; end: Int32Array } {
+  seal(): PieceTable {
     return { bank: Uint8Array.from(this.bytes), start: Int32Array.from(this.start), end: Int32Array.from(this.end) };
   }
 }
 
-/** JSON of k / 10000 for k = 0..10000, as JSON.stringify writes each: piece k. */
-const NUMBERS = (() => {
-  const p = new Pieces();
-  for (let k = 0; k <= 10_000; k++) p.add(JSON.stringify(k / 1e4));
-  return p.seal();
-})();
+const MAX_K = 10_000;
+
+/** The numbers' pieces, made once: every table starts with them. */
+const NUMBERS = new Pieces();
+for (let k = 0; k <= MAX_K; k++) NUMBERS.add(JSON.stringify(k / 1e4));
 
 /** The most bytes a number takes: JSON.stringify of any double (outside the table: NaN is "null"). */
 const MAX_NUMBER = 24;
@@ -52,60 +67,106 @@ const MAX_NUMBER = 24;
 /** The constant parts of a model's member, for the bound below. */
 const FIXED = [':{"label":', ',"confidence":', ',"top":[', '],', ']}'].join('');
 
-/** Copies bank[from, to) into out at `at`; returns the new end. */
-function copy(bank: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
-  for (let i = from; i < to; i++) out[at++] = bank[i]!;
-  return at;
+/** Numbers per model in the descriptor label_json.c reads: first piece, class names, then the "unknown", "]]}" and ',"top":[]}' pieces. */
+const DESC_WIDTH = 5;
+
+interface LabelJsonNative {
+  labelsJson(out: Uint8Array, ends: Uint32Array, rows: number, probs: Float32Array[], desc: Int32Array,
+    thresholds: Float64Array, bank: Uint8Array, start: Int32Array, end: Int32Array): number;
 }
 
-/** Writes the JSON of Math.round(p * 1e4) / 1e4, as JSON.stringify would, into out at `at`. */
-function writeNumber(p: number, out: Uint8Array, at: number): number {
-  const k = Math.round(p * 1e4);
-  if (k >= 0 && k <= 10_000) return copy(NUMBERS.bank, NUMBERS.start[k]!, NUMBERS.end[k]!, out, at);
-  for (const b of Buffer.from(JSON.stringify(k / 1e4) ?? 'null')) out[at++] = b;
-  return at;
+let native: LabelJsonNative | null | undefined;
+
+/** The addon, or null when it is not built: the labels are then written in JavaScript (slower, the same bytes). */
+function labelJsonNative(): LabelJsonNative | null {
+  if (native === undefined) {
+    try {
+      native = loadAddon<LabelJsonNative>('label_json', "label writer's native module");
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
+/** What a worker needs of a model to write its labels. */
+export interface LabelModel {
+  readonly kind: string;
+  readonly classes: readonly string[];
+  readonly threshold: number;
 }
 
 /**
- * One model's label writer: its kind (the record's key), class names and threshold. Its pieces,
- * per class C: `"kind":{"label":"C","confidence":` (C the label), `,"top":[["C",` (C first of
- * the top 3) and `],["C",` (second or third); the "unknown" label's; and the end, `]]}`.
+ * Every model's labels for a batch, one worker's. Each model's pieces, per class C:
+ * `"kind":{"label":"C","confidence":` (C the label), `,"top":[["C",` (C first of the top 3) and
+ * `],["C",` (second or third); then the "unknown" label's, the end `]]}`, and the end of a model
+ * without classes, `,"top":[]}`.
  */
-export class LabelWriter {
-  private readonly bank: Uint8Array;
-  private readonly start: Int32Array;
-  private readonly end: Int32Array;
-  private readonly kindJson: string;
-  /** Piece indexes past the three per class. */
-  private readonly unknown: number;
-  private readonly close: number;
-  private readonly emptyTop: number;
-  /** The most bytes write() adds for one row. */
-  readonly maxBytes: number;
+export class Labels {
+  private readonly table: PieceTable;
+  private readonly desc: Int32Array;
+  private readonly thresholds: Float64Array;
+  /** The most bytes one row takes: every model's member at its longest, and the commas between. */
+  readonly rowBytes: number;
+  /** Batches written by label_json.c, and by JavaScript (tests read these). */
+  readonly written = { native: 0, js: 0 };
 
-  constructor(kind: string, private readonly names: readonly string[], private readonly threshold: number) {
-    const k = JSON.stringify(kind);
-    this.kindJson = k;
-    const p = new Pieces();
-    for (const c of names) {
-      const name = JSON.stringify(c);
-      p.add(`${k}:{"label":${name},"confidence":`);
-      p.add(`,"top":[[${name},`);
-      p.add(`],[${name},`);
+  constructor(private readonly models: readonly LabelModel[]) {
+    const p = new Pieces(NUMBERS);
+    const desc: number[] = [];
+    for (const m of models) {
+      const k = JSON.stringify(m.kind);
+      const base = p.count;
+      for (const c of m.classes) {
+        const name = JSON.stringify(c);
+        p.add(`${k}:{"label":${name},"confidence":`);
+        p.add(`,"top":[[${name},`);
+        p.add(`],[${name},`);
+      }
+      desc.push(base, m.classes.length, p.add(`${k}:{"label":"unknown","confidence":`), p.add(']]}'), p.add(',"top":[]}'));
     }
-    this.unknown = p.add(`${k}:{"label":"unknown","confidence":`);
-    this.close = p.add(']]}');
-    this.emptyTop = p.add(',"top":[]}');
-    ({ bank: this.bank, start: this.start, end: this.end } = p.seal());
-    this.maxBytes = labelBytesBound(kind, names);
+    this.table = p.seal();
+    this.desc = Int32Array.from(desc);
+    this.thresholds = Float64Array.from(models.map((m) => m.threshold));
+    this.rowBytes = models.reduce((sum, m) => sum + labelBytesBound(m.kind, m.classes) + 1, 0);
   }
 
   /**
-   * Writes, for the row of `width` probabilities at probs[offset], the record's member for this
-   * model into out at `at`; returns where it ends. The top 3 come from one pass: cheaper than
-   * sorting, and ties keep the first class.
+   * Writes the labels of `rows` rows (probs[m] holds model m's rows × classes) into out, row r
+   * ending at ends[r]; returns the bytes written. Throws when out cannot hold them (batch-inputs.ts
+   * sizes it with labelBytesBound).
    */
-  write(probs: Float32Array, offset: number, width: number, out: Uint8Array, at: number): number {
+  write(probs: Float32Array[], rows: number, out: Uint8Array, ends: Uint32Array): number {
+    const c = labelJsonNative();
+    if (c && rows > 0) {
+      const t = this.table;
+      const n = c.labelsJson(out, ends, rows, probs, this.desc, this.thresholds, t.bank, t.start, t.end);
+      if (n >= 0) {
+        this.written.native++;
+        return n;
+      }
+    }
+    this.written.js++;
+    let at = 0;
+    for (let r = 0; r < rows; r++) {
+      if (at + this.rowBytes > out.length) throw new Error(`the labels of ${rows} rows do not fit the batch's buffer (${out.length} bytes)`);
+      for (let m = 0; m < this.models.length; m++) {
+        if (m > 0) out[at++] = 0x2c;
+        const p = probs[m]!;
+        const width = p.length / rows;
+        at = this.writeRow(m, p, r * width, width, out, at);
+      }
+      ends[r] = at;
+    }
+    return at;
+  }
+
+  /**
+   * Writes model m's member for the row of `width` probabilities at probs[offset] into out at
+   * `at`; returns where it ends. The top 3 come from one pass: cheaper than sorting, and ties
+   * keep the first class. label_json.c's write_row does the same.
+   */
+  writeRow(m: number, probs: Float32Array, offset: number, width: number, out: Uint8Array, at: number): number {
     let i1 = -1, i2 = -1, i3 = -1;
     let p1 = -1, p2 = -1, p3 = -1;
     for (let k = 0; k < width; k++) {
@@ -118,34 +179,48 @@ export class LabelWriter {
         i3 = k; p3 = p;
       }
     }
-    if (Math.max(i1, i2, i3) >= this.names.length) return this.writeForeign([[i1, p1], [i2, p2], [i3, p3]], out, at);
-    at = this.piece(p1 >= this.threshold && i1 >= 0 ? 3 * i1 : this.unknown, out, at);
-    at = writeNumber(Math.max(0, p1), out, at);
-    if (i1 < 0) return this.piece(this.emptyTop, out, at);
-    at = writeNumber(p1, out, this.piece(3 * i1 + 1, out, at));
-    if (i2 >= 0) at = writeNumber(p2, out, this.piece(3 * i2 + 2, out, at));
-    if (i3 >= 0) at = writeNumber(p3, out, this.piece(3 * i3 + 2, out, at));
-    return this.piece(this.close, out, at);
+    const model = this.models[m]!;
+    if (Math.max(i1, i2, i3) >= model.classes.length) return this.writeForeign(model, [[i1, p1], [i2, p2], [i3, p3]], out, at);
+    const d = m * DESC_WIDTH;
+    const base = this.desc[d]!;
+    at = this.piece(p1 >= model.threshold && i1 >= 0 ? base + 3 * i1 : this.desc[d + 2]!, out, at);
+    at = this.number(Math.max(0, p1), out, at);
+    if (i1 < 0) return this.piece(this.desc[d + 4]!, out, at);
+    at = this.number(p1, out, this.piece(base + 3 * i1 + 1, out, at));
+    if (i2 >= 0) at = this.number(p2, out, this.piece(base + 3 * i2 + 2, out, at));
+    if (i3 >= 0) at = this.number(p3, out, this.piece(base + 3 * i3 + 2, out, at));
+    return this.piece(this.desc[d + 3]!, out, at);
   }
 
+  /** Copies piece i into out at `at`, by a loop: pieces are a few bytes, and TypedArray.set costs more per call. */
   private piece(i: number, out: Uint8Array, at: number): number {
-    return copy(this.bank, this.start[i]!, this.end[i]!, out, at);
+    const { bank, start, end } = this.table;
+    for (let b = start[i]!, e = end[i]!; b < e; b++) out[at++] = bank[b]!;
+    return at;
+  }
+
+  /** The JSON of Math.round(p * 1e4) / 1e4, as JSON.stringify would write it. */
+  private number(p: number, out: Uint8Array, at: number): number {
+    const k = Math.round(p * 1e4);
+    if (k >= 0 && k <= MAX_K) return this.piece(k, out, at);
+    for (const b of Buffer.from(JSON.stringify(k / 1e4) ?? 'null')) out[at++] = b;
+    return at;
   }
 
   /**
    * A model with more outputs than recorded class names (a foreign file) names the rest by
    * index: written through JSON.stringify, as the rare case it is.
    */
-  private writeForeign(top: ReadonlyArray<readonly [number, number]>, out: Uint8Array, at: number): number {
+  private writeForeign(model: LabelModel, top: ReadonlyArray<readonly [number, number]>, out: Uint8Array, at: number): number {
     const round = (p: number): number => Math.round(p * 1e4) / 1e4;
-    const name = (i: number): string => this.names[i] ?? `class ${i}`;
+    const name = (i: number): string => model.classes[i] ?? `class ${i}`;
     const [i1, p1] = top[0] ?? [-1, -1];
     const label: ModelLabel = {
-      label: p1 >= this.threshold && i1 >= 0 ? name(i1) : 'unknown',
+      label: p1 >= model.threshold && i1 >= 0 ? name(i1) : 'unknown',
       confidence: round(Math.max(0, p1)),
       top: top.filter(([i]) => i >= 0).map(([i, p]) => [name(i), round(p)] as const),
     };
-    for (const b of Buffer.from(`${this.kindJson}:${JSON.stringify(label)}`)) out[at++] = b;
+    for (const b of Buffer.from(`${JSON.stringify(model.kind)}:${JSON.stringify(label)}`)) out[at++] = b;
     return at;
   }
 }

@@ -8,14 +8,16 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { LabelWriter } from './labels.js';
+import { Labels } from './labels.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
 const init = (workerData as WorkerInit | undefined) ?? { models: {} };
 
 // Opened in parallel, each on its own, so that probe() can name the file onnxruntime refused.
 const sessions: Record<string, Promise<ort.InferenceSession>> = {};
-const writers = new Map(Object.entries(init.models).map(([kind, m]) => [kind, new LabelWriter(kind, m.classes, m.threshold)]));
+/** The labels' writer for the models in init's order, which is every task's (classifier.ts sends them so). */
+const labels = new Labels(Object.entries(init.models).map(([kind, m]) => ({ kind, classes: m.classes, threshold: m.threshold })));
+const labelKinds = Object.keys(init.models).join();
 for (const [kind, { path }] of Object.entries(init.models)) {
   // logSeverityLevel 4 (fatal only): onnxruntime's own log lines are not JSON, and would land in
   // the journal between pino's; what it refuses reaches the log through probe() instead.
@@ -107,19 +109,8 @@ async function inferNow(task: InferTask): Promise<InferAnswer> {
   const first = Object.values(task.inputs)[0]!;
   const ends = new Uint32Array(first.buffer, first.byteOffset, task.rows);
   const text = new Uint8Array(first.buffer, first.byteOffset + 4 * task.rows, first.buffer.byteLength - first.byteOffset - 4 * task.rows);
-  const modelWriters = kinds.map((k) => writers.get(k)!);
-  const rowBytes = modelWriters.reduce((sum, w) => sum + w.maxBytes + 1, 0);
-  let at = 0;
-  for (let r = 0; r < task.rows; r++) {
-    if (at + rowBytes > text.length) throw new Error(`the labels of ${task.rows} rows do not fit the batch's buffer (${text.length} bytes)`);
-    for (let m = 0; m < answers.length; m++) {
-      if (m > 0) text[at++] = 0x2c;
-      const p = answers[m]!;
-      const width = p.length / task.rows;
-      at = modelWriters[m]!.write(p, r * width, width, text, at);
-    }
-    ends[r] = at;
-  }
+  if (kinds.join() !== labelKinds) throw new Error(`a task for models ${kinds.join()}, not this worker's ${labelKinds}`);
+  const at = labels.write(answers, task.rows, text, ends);
   const buffers = [...new Set(Object.values(task.inputs).map((x) => x.buffer as ArrayBuffer))];
   const answer: InferAnswer = { text: text.subarray(0, at), ends, busyMs: performance.now() - started, buffers };
   // Transferred, not copied: the main thread writes its next batches into them (batch-inputs.ts).

@@ -1,7 +1,8 @@
-// The worker writes each model's label as JSON bytes (labels.ts); they must be exactly what
-// JSON.stringify gives for the label object, for every row a model can produce.
+// The worker writes each model's label as JSON bytes (labels.ts, in C by native/label_json.c);
+// they must be exactly what JSON.stringify gives for the label object, for every row a model can
+// produce, by either path.
 import t from 'tap';
-import { LabelWriter, labelBytesBound } from '../../agent/infer/labels.js';
+import { Labels, labelBytesBound } from '../../agent/infer/labels.js';
 import type { ModelLabel } from '../../agent/infer/types.js';
 
 const CLASSES = ['a', 'b', 'c', 'd', 'e'];
@@ -19,17 +20,30 @@ function reference(probs: readonly number[], classes: readonly string[], thresho
   };
 }
 
-/** What the writer gives for one row, written at an offset between other rows' bytes, as the worker does. */
+/**
+ * What the JavaScript writer gives for one row, written at an offset between other rows' bytes,
+ * and what the batch writer (C when it can) gives for the same row in a batch of three: the two
+ * must agree.
+ */
 function written(probs: readonly number[], classes: readonly string[], threshold: number, kind = 'app'): string {
-  const w = new LabelWriter(kind, classes, threshold);
-  const out = new Uint8Array(7 + w.maxBytes + 7).fill(0x21);
+  const w = new Labels([{ kind, classes, threshold }]);
+  const max = w.rowBytes - 1;
+  const out = new Uint8Array(7 + max + 7).fill(0x21);
   // Three rows in one matrix: only the middle one is written.
   const matrix = Float32Array.from([9, 9, ...probs, 9]);
-  const end = w.write(matrix, 2, probs.length, out, 7);
+  const end = w.writeRow(0, matrix, 2, probs.length, out, 7);
   // Checked on every call, reported only when broken (the random test below makes thousands).
-  if (end - 7 > w.maxBytes) t.fail(`past the bound: ${end - 7} > ${w.maxBytes}`);
+  if (end - 7 > max) t.fail(`past the bound: ${end - 7} > ${max}`);
   if (!out.subarray(0, 7).every((b) => b === 0x21) || !out.subarray(end).every((b) => b === 0x21)) t.fail('written outside the row');
-  return Buffer.from(out.subarray(7, end)).toString('utf8');
+  const row = Buffer.from(out.subarray(7, end)).toString('utf8');
+  const batch = new Float32Array(3 * probs.length).fill(0.5);
+  batch.set(probs, probs.length);
+  const text = new Uint8Array(3 * w.rowBytes);
+  const ends = new Uint32Array(3);
+  w.write([batch], 3, text, ends);
+  const second = Buffer.from(text.subarray(ends[0], ends[1])).toString('utf8');
+  if (second !== row) t.fail(`the batch writer disagrees: ${second} against ${row}`);
+  return row;
 }
 
 function expected(probs: readonly number[], classes: readonly string[], threshold: number, kind = 'app'): string {
@@ -103,4 +117,45 @@ t.test('the bound covers the longest names and numbers', async (t) => {
   // No recorded names: outputs are named "class N", and the bound still holds for them.
   t.equal(written([0.2, 0.1, 0.3, 0.4], [], 0.5), expected([0.2, 0.1, 0.3, 0.4], [], 0.5));
   t.equal(written([0.3, 0.7], long, 0.5), expected([0.3, 0.7], long, 0.5));
+});
+
+t.test('batches of two models: C writes them, identical to JavaScript; what C leaves, JavaScript writes', async (t) => {
+  const app = Array.from({ length: 21 }, (_, k) => `app-${k}`);
+  const usage = ['streaming', 'file_transfer', 'voip', 'browsing', 'chat'];
+  const labels = new Labels([{ kind: 'app', classes: app, threshold: 0.5 }, { kind: 'attribution', classes: usage, threshold: 0.3 }]);
+  let seed = 11;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const rows = 1024;
+  const probs = [Float32Array.from({ length: rows * 21 }, rand), Float32Array.from({ length: rows * 5 }, () => Math.floor(rand() * 5) / 4)];
+  const viaBatch = (p: Float32Array[]): string[] => {
+    const text = new Uint8Array(rows * labels.rowBytes);
+    const ends = new Uint32Array(rows);
+    const n = labels.write(p, rows, text, ends);
+    return Array.from(ends, (e, r) => Buffer.from(text.subarray(r === 0 ? 0 : ends[r - 1], e)).toString('utf8')).concat(n === ends[rows - 1] ? [] : ['bad length']);
+  };
+  const viaJs = (p: Float32Array[]): string[] => Array.from({ length: rows }, (_, r) => {
+    const out = new Uint8Array(labels.rowBytes);
+    const a = labels.writeRow(0, p[0]!, r * 21, 21, out, 0);
+    out[a] = 0x2c;
+    const b = labels.writeRow(1, p[1]!, r * 5, 5, out, a + 1);
+    return Buffer.from(out.subarray(0, b)).toString('utf8');
+  });
+  t.same(viaBatch(probs), viaJs(probs), 'the same bytes for 1,024 rows');
+  t.equal(labels.written.native, 1, 'written in C (the addon is built by npm ci)');
+  t.same(JSON.parse(`{${viaBatch(probs)[5]}}`).app.top.length, 3);
+  // A probability C leaves to JavaScript (NaN, over 1): the batch is written there, the same way.
+  for (const odd of [NaN, 1.5, -0.25]) {
+    const p = [probs[0]!.slice(), probs[1]!.slice()];
+    p[0]![7 * 21 + 3] = odd;
+    p[0]![7 * 21 + 4] = 2; // the top class of row 7
+    const before = labels.written.js;
+    t.same(viaBatch(p), viaJs(p), `a row with ${odd}`);
+    t.equal(labels.written.js, before + 1, `${odd}: written by JavaScript`);
+  }
+  // Too small a buffer: refused, never written past.
+  const small = new Uint8Array(labels.rowBytes * 2);
+  t.throws(() => labels.write(probs, rows, small, new Uint32Array(rows)), /do not fit/);
 });
