@@ -205,7 +205,7 @@ export const agentBench: BenchFn = async (ctx) => {
   notes.push('the ratio of the replay without models is the most any replay with models can reach against extract on this run, however fast inference is: '
     + 'extract formats rows in C on a second thread, replay builds and serializes each JSON record on the flow meter\'s thread');
   notes.push('the inference stage keeps up when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
-    + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, labels and their JSON) and, on 2 cores, the CPU the workers take: the target row counts all of it');
+    + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, and the labels\' JSON the workers wrote, copied into each record) and, on 2 cores, the CPU the workers take: the target row counts all of it');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor
   // of several (the agent, the broker and the subscriber share the cores); every run is listed.
   type Lat = Awaited<ReturnType<typeof latency>>;

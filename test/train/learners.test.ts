@@ -43,3 +43,14 @@ t.test('balanced class weights and rare classes', async (t) => {
   const dropped = await trainModel({ ...base(csv, 'rf'), minClassFlows: 5, rare: 'drop' });
   t.same(dropped.meta.classes, ['app0', 'app1', 'app2'], 'or is dropped');
 });
+
+t.test('early stopping keeps the best rounds, with per-class and with shared trees', async (t) => {
+  // Separable classes at a high rate: the validation loss stops improving long before 300 rounds.
+  for (const learner of ['gbdt', 'gbdt-shared'] as const) {
+    const res = await trainModel({ ...base(sepCsv, learner), trees: 300, learningRate: 0.5, earlyStopping: 5 });
+    const kept = res.meta.params['rounds_kept'] as number;
+    t.ok(kept >= 1 && kept < 300, `${learner}: ${kept} of 300 rounds kept`);
+    t.equal(res.meta.params['shared'], learner === 'gbdt-shared');
+    t.ok((res.holdout?.macro_f1 ?? 0) >= 0.98, `${learner}: macro-F1 ${res.holdout?.macro_f1} after stopping early`);
+  }
+});
