@@ -23,7 +23,7 @@ import { toPublishRecord } from '../agent/pipeline/record.js';
 import { createSink } from '../agent/publish/index.js';
 import { modelsFor } from '../agent/service.js';
 import { replicatedCapture } from './captures.js';
-import { bestInterleaved, CLI } from './measure.js';
+import { CLI, interleaved } from './measure.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 /**
@@ -154,9 +154,12 @@ export const agentBench: BenchFn = async (ctx) => {
     return { title: 'agent', rows: [], notes: ['shipped models missing (npm run build-models): skipped'] };
   }
   const { path, packets } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
-  // Every command in turn, best of 3 each (as the extract section does): on a shared machine a
-  // command run minutes after another met a different machine, and the ratios swung by a fifth.
-  const n = ctx.quick ? 1 : 3;
+  // Every command in turn, 5 rounds (as the extract section does): on a shared machine a command
+  // run minutes after another met a different machine, and the ratios swung by a fifth. The
+  // target is judged on the median of each round's ratio (the two runs next to each other in
+  // time): the ratio of the best runs once read 0.93 where ten paired rounds minutes later gave a
+  // median of 0.69, its replay without models having drawn three slow runs.
+  const n = ctx.quick ? 1 : 5;
   const replay = (...set: string[]): { cmd: string; args: string[] } => ({
     cmd: process.execPath, args: [CLI, 'replay', path, '-o', '/dev/null', '--summary', 'json', ...set.flatMap((kv) => ['--set', kv])],
   });
@@ -164,12 +167,13 @@ export const agentBench: BenchFn = async (ctx) => {
   // judged on the default, which is what a replay on this machine runs.
   const byDefault = inferWorkers(cfg.infer.workers);
   const workerCounts = [...new Set([1, 2, byDefault])];
-  const [ex, bare, ...withModels] = await bestInterleaved(n, [
+  const all = await interleaved(n, [
     { cmd: process.execPath, args: [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json'] },
     // The same pipeline without models: what publishing costs by itself, so inference's share shows.
     replay('infer.app.path=null', 'infer.attribution.path=null'),
     ...workerCounts.map((w) => replay(`infer.workers=${w}`)),
   ]);
+  const [ex, bare, ...withModels] = all.map((runs) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a)));
   const flows = (JSON.parse(ex!.stderr.trim().split('\n').pop()!) as { rows: number }).rows;
   const extractAlone = { name: 'extract alone', value: flows / ex!.seconds };
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
@@ -187,8 +191,11 @@ export const agentBench: BenchFn = async (ctx) => {
       unlabeled: Record<string, number>; inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null };
     };
     const allLabelled = Object.keys(summary.unlabeled).length === 0;
-    rows.push({ name: `  same, against the replay without models`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay,
-      ...(isDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: allLabelled && bare!.seconds / r.seconds >= 0.9 } : {}) });
+    rows.push({ name: `  same, against the replay without models (best runs)`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
+    const paired = all[1]!.map((b, i) => b.seconds / all[2 + k]![i]!.seconds).sort((a, b) => a - b);
+    const median = paired[Math.floor(paired.length / 2)]!;
+    rows.push({ name: `  same, median of the ${n} rounds' ratios (${paired.map((x) => x.toFixed(2)).join(' ')})`, value: median, unit: 'x', higherIsBetter: true,
+      ...(isDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: allLabelled && median >= 0.9 } : {}) });
     // Whether the inference stage kept up, measured in the run itself (replay --summary json):
     // the input waiting for the inference queue, the flows still waiting when the input ended and
     // the time they took, and how busy the workers were.
@@ -198,7 +205,7 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: time from the input's end to the last label`, value: inf.drained_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: workers busy, share of their time`, value: (inf.workers_busy ?? NaN) * 100, unit: '%', higherIsBetter: false });
   }
-  notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; best of ${n}, the commands run in turn`);
+  notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; ${n} rounds, the commands run in turn; flows/s from each command's best run`);
   // Extract formats rows on a second thread; replay builds and serializes each record on the flow
   // meter's thread. So even inference at no cost would leave the ratio against extract at that of
   // the replay without models, which is why the target compares with the latter.

@@ -33,15 +33,10 @@ export async function best(n: number, cmd: string, args: readonly string[], env?
 }
 
 /**
- * The best of n runs of each command, run in rounds (a, b, c, a, b, c, ...): on a shared machine
- * the load drifts over minutes, and commands measured one after the other compared different
- * machines (a metadata cost of 8.6% and then 43% within minutes, with the same code).
+ * n runs of each command, run in rounds (a, b, c, a, b, c, ...): runs[command][round]. On a
+ * shared machine the load drifts over minutes, and commands measured one after the other compared
+ * different machines (a metadata cost of 8.6% and then 43% within minutes, with the same code).
  */
-export async function bestInterleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[]> {
-  return (await interleaved(n, cmds)).map((runs) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a)));
-}
-
-/** Every run of each command, run in rounds as bestInterleaved does: runs[command][round]. */
 export async function interleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[][]> {
   const runs: Run[][] = cmds.map(() => []);
   for (let i = 0; i < n; i++) {
