@@ -87,7 +87,7 @@ void table_free(table_t *t) {
   free(t->free_slots);
   free(t->frags);
   free(t->closing);
-  hello_watch_free(&t->watch);
+  hello_watch_free(&t->watch, t->fresh);
   t->index = t->free_slots = t->closing = NULL;
   t->frags = NULL;
 }

@@ -190,19 +190,20 @@ napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
   return hello_rec_js(env, r, selected != 0 ? selected - 1 : r->highest, argv[1]);
 }
 
-void hello_watch_free(hello_watch_t *w) {
+void hello_watch_free(hello_watch_t *w, int32_t used) {
+  if (used > w->capacity) used = w->capacity;
   qi_state_free(w->qi);
   free(w->quic);
   w->qi = NULL;
   w->quic = NULL;
   w->n_quic = 0;
   if (w->split != NULL) {
-    for (int32_t s = 0; s < w->capacity; s++) hw_split_drop(w, s);
+    for (int32_t s = 0; s < used; s++) hw_split_drop(w, s);
     free(w->split);
     w->split = NULL;
   }
   if (w->rec != NULL) {
-    for (int32_t s = 0; s < w->capacity; s++) free(w->rec[s]);
+    for (int32_t s = 0; s < used; s++) free(w->rec[s]);
     free(w->rec);
     w->rec = NULL;
   }

@@ -108,7 +108,9 @@ void hello_watch_end(const hello_watch_t *w, int32_t s);
  * outside the table, a TypeError when out is not an array.
  */
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info);
-/* Drops every record, the arrays and the QUIC table and scratch (the table is freed). */
-void hello_watch_free(hello_watch_t *w);
+/* Drops every record, the arrays and the QUIC table and scratch (the table is freed). Only slots
+ * [0, used) ever held a flow (the table's `fresh`): the rest of the arrays were never touched, and
+ * reading them through would fault in every page of them (2 x 8 MB at a million slots). */
+void hello_watch_free(hello_watch_t *w, int32_t used);
 
 #endif
