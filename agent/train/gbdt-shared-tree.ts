@@ -13,7 +13,7 @@
  * (gradient, hessian) pair per class in each bin.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
+import { buildsSparse, histSpace, sealTouched, splitAndGrow, takeHist, touch, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface SharedTreeInput {
@@ -37,11 +37,11 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
   const gh = new Float64Array(rows.length * K2);
   const hs = histSpace(d, K2);
   const offset = hs.offset;
-  const take = (): Float64Array => hs.free.pop() ?? new Float64Array(hs.size);
 
   const build = (start: number, end: number): Float64Array => {
-    const h = take();
-    h.fill(0);
+    const h = takeHist(hs);
+    const sparse = buildsSparse(hs, end - start, F);
+    let n = 0;
     for (let i = start; i < end; i++) {
       const r = rows[i]!;
       for (let k = 0; k < K; k++) {
@@ -52,12 +52,15 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
     for (let f = 0; f < F; f++) {
       const off = f * N;
       const base = offset[f]!;
+      const bo = hs.binOffset[f]!;
+      if (sparse) for (let i = start; i < end; i++) n = touch(hs, bo + d.binned[off + rows[i]!]!, n);
       for (let i = start; i < end; i++) {
         const j = base + K2 * d.binned[off + rows[i]!]!;
         const s = i * K2;
         for (let k = 0; k < K2; k++) h[j + k] = h[j + k]! + gh[s + k]!;
       }
     }
+    sealTouched(hs, h, sparse, n);
     return h;
   };
 
@@ -87,12 +90,19 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
         let hl = 0;
         for (let b = 0; b < last; b++) {
           const j = base + b * K2;
+          let moved = false;
           for (let k = 0; k < K2; k += 2) {
-            left[k] = left[k]! + hist[j + k]!;
+            const g = hist[j + k]!;
             const add = hist[j + k + 1]!;
+            moved ||= g !== 0 || add !== 0;
+            left[k] = left[k]! + g;
             left[k + 1] = left[k + 1]! + add;
             hl += add;
           }
+          // A bin with no rows left every sum as it was: its split scores exactly what the
+          // previous bin's did, which was weighed already (and a tie never wins). Most bins of a
+          // deep node are empty, and the gain (a division per class) was most of a tree's time.
+          if (!moved) continue;
           if (hl < mcw) continue;
           if (H - hl < mcw) break;
           let gain = -parent;
@@ -116,7 +126,19 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
     }
     splitAndGrow(grower, node, start, end, hist, depth, bestF, bestB);
   };
-  const grower: HistGrower = { d, rows, tmp, tb, build, grow };
+  const leaf = (node: number, start: number, end: number): void => {
+    for (let k = 0; k < K; k++) {
+      let G = 0;
+      let H = 0;
+      for (let i = start; i < end; i++) {
+        const r = rows[i]!;
+        G += input.grad[k * N + r]!;
+        H += input.hess[k * N + r]!;
+      }
+      tb.vote(node, input.classOf[k]!, Math.fround((-G / (H + lambda)) * p.learningRate));
+    }
+  };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, free: hs.free, width: K2 };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }

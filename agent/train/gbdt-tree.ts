@@ -9,7 +9,7 @@
  * at most depth + 2 are live.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
+import { buildsSparse, histSpace, sealTouched, splitAndGrow, takeHist, touch, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface GbdtTreeInput {
@@ -33,11 +33,11 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
   const hs = histSpace(d, 2);
   const offset = hs.offset;
   const pool = hs.free;
-  const take = (): Float64Array => pool.pop() ?? new Float64Array(hs.size);
 
   const build = (start: number, end: number): Float64Array => {
-    const h = take();
-    h.fill(0);
+    const h = takeHist(hs);
+    const sparse = buildsSparse(hs, end - start, F);
+    let n = 0;
     // Gather once so the per-feature loops read gradients sequentially.
     for (let i = start; i < end; i++) {
       const r = rows[i]!;
@@ -47,12 +47,16 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
     for (let f = 0; f < F; f++) {
       const off = f * N;
       const base = offset[f]!;
+      const bo = hs.binOffset[f]!;
+      // Two loops rather than a test per row: the dense one is the hot one.
+      if (sparse) for (let i = start; i < end; i++) n = touch(hs, bo + d.binned[off + rows[i]!]!, n);
       for (let i = start; i < end; i++) {
         const j = base + 2 * d.binned[off + rows[i]!]!;
         h[j] = h[j]! + gBuf[i]!;
         h[j + 1] = h[j + 1]! + hBuf[i]!;
       }
     }
+    sealTouched(hs, h, sparse, n);
     return h;
   };
 
@@ -99,7 +103,17 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
     }
     splitAndGrow(grower, node, start, end, hist, depth, bestF, bestB);
   };
-  const grower: HistGrower = { d, rows, tmp, tb, build, grow };
+  const leaf = (node: number, start: number, end: number): void => {
+    let G = 0;
+    let H = 0;
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!;
+      G += grad[r]!;
+      H += hess[r]!;
+    }
+    tb.vote(node, input.cls, Math.fround((-G / (H + lambda)) * p.learningRate));
+  };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, free: pool, width: 2 };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }
