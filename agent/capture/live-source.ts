@@ -208,14 +208,19 @@ function ifaceDropsSinceOpen(h: Handle): number | undefined {
 }
 
 function startupError(name: string, msg: string): StartupError {
-  const hint = /permission|not permitted/i.test(msg)
+  const permission = /permission|not permitted/i.test(msg);
+  const device = !permission && /no such device|doesn't exist|not found/i.test(msg);
+  // A filter libpcap cannot compile is the configuration as written (E_CONFIG, exit 2, which the
+  // unit does not restart on: check-config says the same), not a capture that may work next time.
+  const filter = !permission && !device && /filter|syntax|parse/i.test(msg);
+  const hint = permission
     ? 'capture needs CAP_NET_RAW and CAP_NET_ADMIN: run as root, or install the systemd unit (it grants exactly these), or `setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`'
-    : /no such device|doesn't exist|not found/i.test(msg)
+    : device
       ? 'list the interfaces with `ip link` and set capture.interfaces'
-      : /filter|syntax|parse/i.test(msg)
+      : filter
         ? 'fix capture.filter (tcpdump filter syntax; test it with `tcpdump -d "<filter>"`)'
         : /not supported/i.test(msg)
           ? 'capture on an Ethernet, loopback, cooked or raw-IP interface'
           : 'check capture.interfaces and capture.filter';
-  return new StartupError('E_CAPTURE', `cannot capture on ${name}: ${msg}`, hint);
+  return new StartupError(filter ? 'E_CONFIG' : 'E_CAPTURE', `cannot capture on ${name}: ${msg}`, hint);
 }
