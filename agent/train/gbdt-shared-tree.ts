@@ -13,7 +13,7 @@
  * (gradient, hessian) pair per class in each bin.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { buildsSparse, histSpace, sealTouched, splitAndGrow, takeHist, touch, type HistGrower } from './hist-split.js';
+import { fillHist, histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface SharedTreeInput {
@@ -39,9 +39,6 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
   const offset = hs.offset;
 
   const build = (start: number, end: number): Float64Array => {
-    const h = takeHist(hs);
-    const sparse = buildsSparse(hs, end - start, F);
-    let n = 0;
     for (let i = start; i < end; i++) {
       const r = rows[i]!;
       for (let k = 0; k < K; k++) {
@@ -49,19 +46,14 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
         gh[i * K2 + 2 * k + 1] = input.hess[k * N + r]!;
       }
     }
-    for (let f = 0; f < F; f++) {
+    return fillHist(hs, d, rows, start, end, (h, f, base) => {
       const off = f * N;
-      const base = offset[f]!;
-      const bo = hs.binOffset[f]!;
-      if (sparse) for (let i = start; i < end; i++) n = touch(hs, bo + d.binned[off + rows[i]!]!, n);
       for (let i = start; i < end; i++) {
         const j = base + K2 * d.binned[off + rows[i]!]!;
         const s = i * K2;
         for (let k = 0; k < K2; k++) h[j + k] = h[j + k]! + gh[s + k]!;
       }
-    }
-    sealTouched(hs, h, sparse, n);
-    return h;
+    });
   };
 
   const lambda = p.lambda;
@@ -138,7 +130,7 @@ export function buildSharedGbdtTree(d: TrainData, p: GbdtParams, input: SharedTr
       tb.vote(node, input.classOf[k]!, Math.fround((-G / (H + lambda)) * p.learningRate));
     }
   };
-  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, free: hs.free, width: K2 };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, hs };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }

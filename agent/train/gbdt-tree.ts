@@ -9,7 +9,7 @@
  * at most depth + 2 are live.
  */
 import { TreeBuilder, type Tree } from './model.js';
-import { buildsSparse, histSpace, sealTouched, splitAndGrow, takeHist, touch, type HistGrower } from './hist-split.js';
+import { fillHist, histSpace, splitAndGrow, type HistGrower } from './hist-split.js';
 import type { GbdtParams, TrainData } from './train-data.js';
 
 export interface GbdtTreeInput {
@@ -35,29 +35,20 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
   const pool = hs.free;
 
   const build = (start: number, end: number): Float64Array => {
-    const h = takeHist(hs);
-    const sparse = buildsSparse(hs, end - start, F);
-    let n = 0;
     // Gather once so the per-feature loops read gradients sequentially.
     for (let i = start; i < end; i++) {
       const r = rows[i]!;
       gBuf[i] = grad[r]!;
       hBuf[i] = hess[r]!;
     }
-    for (let f = 0; f < F; f++) {
+    return fillHist(hs, d, rows, start, end, (h, f, base) => {
       const off = f * N;
-      const base = offset[f]!;
-      const bo = hs.binOffset[f]!;
-      // Two loops rather than a test per row: the dense one is the hot one.
-      if (sparse) for (let i = start; i < end; i++) n = touch(hs, bo + d.binned[off + rows[i]!]!, n);
       for (let i = start; i < end; i++) {
         const j = base + 2 * d.binned[off + rows[i]!]!;
         h[j] = h[j]! + gBuf[i]!;
         h[j + 1] = h[j + 1]! + hBuf[i]!;
       }
-    }
-    sealTouched(hs, h, sparse, n);
-    return h;
+    });
   };
 
   const lambda = p.lambda;
@@ -113,7 +104,7 @@ export function buildGbdtTree(d: TrainData, p: GbdtParams, input: GbdtTreeInput)
     }
     tb.vote(node, input.cls, Math.fround((-G / (H + lambda)) * p.learningRate));
   };
-  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, free: pool, width: 2 };
+  const grower: HistGrower = { d, rows, tmp, tb, build, grow, leaf, maxDepth: p.maxDepth, hs };
   grow(tb.add(), 0, rows.length, build(0, rows.length), 0);
   return tb.finish();
 }

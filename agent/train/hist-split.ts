@@ -24,9 +24,7 @@ export interface HistSpace {
   readonly free: Float64Array[];
   /** Feature f's first bin, counted in bins (offset / width). */
   readonly binOffset: Int32Array;
-  /** Bins in all. */
-  readonly bins: number;
-  /** Scratch of sparse builds (see TouchedBins): a flag per bin, all 0 between builds, and the list. */
+  /** Scratch of sparse builds (fillHist): a flag per bin, all 0 between builds, and the list. */
   readonly mark: Uint8Array;
   readonly list: Int32Array;
 }
@@ -58,33 +56,40 @@ export function takeHist(hs: HistSpace): Float64Array {
 }
 
 /**
- * Whether a build of `rows` rows lists the bins it touches (a builder then calls touch() per row
- * and feature, and sealTouched() at the end): when noting them costs less than the zeroing and
- * subtracting it saves, a note costing about 4 values' work. So shared trees (42 values per bin)
- * list all but their top levels, per-class trees (2) only nodes of a few rows.
+ * The histogram of rows[start, end): taken zeroed, filled feature by feature by `add(h, f, base)`
+ * (base: feature f's first slot), the builder's own loop over the rows. A small node's build also
+ * lists the bins its rows touched (see `touched`): when noting them costs less than the zeroing
+ * and subtracting it saves, a note costing about 4 values' work. So shared trees (42 values per
+ * bin) list all but their top levels, per-class trees (2) only nodes of a few rows.
  */
-export function buildsSparse(hs: HistSpace, rows: number, nFeatures: number): boolean {
-  return rows * nFeatures * 4 < hs.size;
-}
-
-/** Notes bin `bi` (binOffset[f] + bin) as touched in a sparse build; `n` is the list's length so far, returned grown. */
-export function touch(hs: HistSpace, bi: number, n: number): number {
-  if (hs.mark[bi] === 0) {
-    hs.mark[bi] = 1;
-    hs.list[n++] = bi;
+export function fillHist(hs: HistSpace, d: TrainData, rows: Int32Array, start: number, end: number,
+  add: (h: Float64Array, f: number, base: number) => void): Float64Array {
+  const h = takeHist(hs);
+  const N = d.nRows;
+  const sparse = (end - start) * d.nFeatures * 4 < hs.size;
+  let n = 0;
+  for (let f = 0; f < d.nFeatures; f++) {
+    if (sparse) {
+      const off = f * N;
+      const bo = hs.binOffset[f]!;
+      for (let i = start; i < end; i++) {
+        const bi = bo + d.binned[off + rows[i]!]!;
+        if (hs.mark[bi] === 0) {
+          hs.mark[bi] = 1;
+          hs.list[n++] = bi;
+        }
+      }
+    }
+    add(h, f, hs.offset[f]!);
   }
-  return n;
-}
-
-/** After a build: the bins h may be non-zero in, the first n of the list for a sparse build, or any. */
-export function sealTouched(hs: HistSpace, h: Float64Array, sparse: boolean, n: number): void {
-  if (!sparse) {
+  if (sparse) {
+    const l = hs.list.slice(0, n);
+    for (let i = 0; i < n; i++) hs.mark[l[i]!] = 0;
+    touched.set(h, l);
+  } else {
     touched.set(h, null);
-    return;
   }
-  const l = hs.list.slice(0, n);
-  for (let i = 0; i < n; i++) hs.mark[l[i]!] = 0;
-  touched.set(h, l);
+  return h;
 }
 
 let space: HistSpace | undefined;
@@ -96,7 +101,7 @@ export function histSpace(d: TrainData, width: number): HistSpace {
   for (let f = 0; f < d.nFeatures; f++) offset[f + 1] = offset[f]! + width * (d.edges[f]!.length + 1);
   const binOffset = offset.map((o) => o / width);
   const bins = binOffset[d.nFeatures]!;
-  space = { edges: d.edges, width, offset, size: offset[d.nFeatures]!, free: [], binOffset, bins, mark: new Uint8Array(bins), list: new Int32Array(bins) };
+  space = { edges: d.edges, width, offset, size: offset[d.nFeatures]!, free: [], binOffset, mark: new Uint8Array(bins), list: new Int32Array(bins) };
   return space;
 }
 
@@ -114,10 +119,8 @@ export interface HistGrower {
   readonly maxDepth: number;
   /** Makes `node` a leaf valued from rows[start, end) themselves. */
   readonly leaf: (node: number, start: number, end: number) => void;
-  /** Where histograms go back for reuse (HistSpace.free). */
-  readonly free: Float64Array[];
-  /** Values per bin (HistSpace.width). */
-  readonly width: number;
+  /** The histograms' layout and buffers. */
+  readonly hs: HistSpace;
 }
 
 /** Split `node` (rows[start, end), histogram `hist`) on "bin code of feature f <= bin". */
@@ -139,7 +142,7 @@ export function splitAndGrow(g: HistGrower, node: number, start: number, end: nu
     // Children at the last level are leaves, which need only their sums: taken from their rows,
     // with no histogram to zero, fill and subtract (each the size of the whole histogram, and
     // half of a tree's splits are these: 40% of a shared tree's time).
-    g.free.push(hist);
+    g.hs.free.push(hist);
     g.leaf(left, start, l);
     g.leaf(right, l, end);
     return;
@@ -148,7 +151,7 @@ export function splitAndGrow(g: HistGrower, node: number, start: number, end: nu
   const small = leftSmaller ? g.build(start, l) : g.build(l, end);
   const t = touched.get(small);
   if (t) {
-    const w = g.width;
+    const w = g.hs.width;
     for (let i = 0; i < t.length; i++) {
       const j = t[i]! * w;
       for (let k = j; k < j + w; k++) hist[k] = hist[k]! - small[k]!;
