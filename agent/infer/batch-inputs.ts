@@ -11,7 +11,7 @@
  * one cost 8 ms (a replay of 84,620 flows sends 330).
  */
 import { columnIndex, type LoadedModel } from './models.js';
-import { labelBytesBound } from './labels.js';
+import { labelsRowBytes } from './labels.js';
 import type { InferTask } from './types.js';
 
 /** Bytes of buffers kept for reuse, at most: the batches in flight (a few per worker) at the default size fit many times over. */
@@ -24,7 +24,7 @@ export class BatchInputs {
   private readonly identity: boolean[];
   private readonly free: ArrayBuffer[] = [];
   private freeBytes = 0;
-  /** Bytes of a row's answer: its end (uint32), and every model's label at its longest plus a comma (worker.ts writes them). */
+  /** Bytes of a row's answer: its end (uint32) and its labels at their longest (worker.ts writes them). */
   private readonly answerBytes: number;
 
   /** `capacity`: the most rows a batch holds (batch_size); every buffer is made for that many. */
@@ -33,7 +33,7 @@ export class BatchInputs {
     const same = (a: Int32Array, b: Int32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
     this.sameInputAs = this.columns.map((c, k) => this.columns.findIndex((o, j) => j <= k && same(o, c)));
     this.identity = this.columns.map((c) => c.every((v, i) => v === i));
-    this.answerBytes = 4 + models.reduce((sum, m) => sum + labelBytesBound(m.kind, m.meta.classes) + 1, 0);
+    this.answerBytes = 4 + labelsRowBytes(models.map((m) => ({ kind: m.kind, classes: m.meta.classes })));
   }
 
   /** The task for these rows, and the buffers to transfer with it. */

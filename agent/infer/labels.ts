@@ -12,7 +12,7 @@
  * replay's main thread; JSON.stringify of the labels alone 3.3-3.9 µs), plus the collector
  * threads the garbage woke. Here the pieces are encoded once, when the worker starts: the class
  * names, and every number a rounded probability can be (k / 10000); native/label_json.c copies
- * them for a whole batch in one call, and LabelWriter.write below, the same in JavaScript, writes
+ * them for a whole batch in one call, and Labels.writeRow below, the same in JavaScript, writes
  * what C leaves to it (probabilities outside [0, 1], more outputs than class names).
  */
 
@@ -128,13 +128,13 @@ export class Labels {
     this.table = p.seal();
     this.desc = Int32Array.from(desc);
     this.thresholds = Float64Array.from(models.map((m) => m.threshold));
-    this.rowBytes = models.reduce((sum, m) => sum + labelBytesBound(m.kind, m.classes) + 1, 0);
+    this.rowBytes = labelsRowBytes(models);
   }
 
   /**
    * Writes the labels of `rows` rows (probs[m] holds model m's rows × classes) into out, row r
    * ending at ends[r]; returns the bytes written. Throws when out cannot hold them (batch-inputs.ts
-   * sizes it with labelBytesBound).
+   * sizes it with labelsRowBytes).
    */
   write(probs: Float32Array[], rows: number, out: Uint8Array, ends: Uint32Array): number {
     const c = labelJsonNative();
@@ -223,6 +223,11 @@ export class Labels {
     for (const b of Buffer.from(`${JSON.stringify(model.kind)}:${JSON.stringify(label)}`)) out[at++] = b;
     return at;
   }
+}
+
+/** The most bytes one row's labels take: every model's member at its longest, and a comma after each. */
+export function labelsRowBytes(models: ReadonlyArray<Pick<LabelModel, 'kind' | 'classes'>>): number {
+  return models.reduce((sum, m) => sum + labelBytesBound(m.kind, m.classes) + 1, 0);
 }
 
 /**

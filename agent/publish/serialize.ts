@@ -18,18 +18,23 @@ function encodeOne(r: PublishRecord, t: Telemetry): { json: string; raw: string 
     report(t, 'publish', 'serialize_failed', { error: (err as Error).message });
     return undefined;
   }
-  if (json === undefined || (r[RAW_MEMBERS] !== undefined && json[json.length - 1] !== '}')) {
+  const raw = r[RAW_MEMBERS];
+  if (json === undefined || (raw !== undefined && json[json.length - 1] !== '}')) {
     report(t, 'publish', 'serialize_failed', { error: 'not a JSON value' });
     return undefined;
   }
-  const raw = r[RAW_MEMBERS];
   return { json, raw: raw === '' ? undefined : raw };
+}
+
+/** Whether an object's JSON has members of its own, which a comma then separates from the raw ones ("{}" has none). */
+function hasMembers(json: string): boolean {
+  return json.length > 2;
 }
 
 /** The whole JSON of a record encoded by encodeOne. */
 function joined(e: { json: string; raw: string | undefined }): string {
   if (e.raw === undefined) return e.json;
-  return `${e.json.slice(0, -1)}${e.json.length > 2 ? ',' : ''}${e.raw}}`;
+  return `${e.json.slice(0, -1)}${hasMembers(e.json) ? ',' : ''}${e.raw}}`;
 }
 
 /** One payload per record (MQTT messages, disk buffer frames). */
@@ -74,7 +79,7 @@ export function encodeLines(records: readonly PublishRecord[], t: Telemetry): { 
     at += data.write(json, at);
     if (raw !== undefined) {
       at--; // the closing brace, written again after the members
-      if (json.length > 2) data[at++] = 0x2c;
+      if (hasMembers(json)) data[at++] = 0x2c;
       at += data.write(raw, at);
       data[at++] = 0x7d;
     }

@@ -1,6 +1,6 @@
 /*
  * A batch's labels as JSON in C (Node-API addon "label_json"), byte for byte what
- * LabelWriter.write (labels.ts) writes, from the same pieces: labels.ts encodes them once (class
+ * Labels.writeRow (labels.ts) writes, from the same pieces: labels.ts encodes them once (class
  * names, every rounded probability k / 10000 as JSON.stringify writes it) and this copies them.
  * Why C: the inference worker is the replay's busiest thread after the flow meter's, and
  * writing the labels in JavaScript, a few bytes at a time, cost it 1.3 µs per flow in a replay
@@ -54,7 +54,7 @@ static uint8_t *write_row(const pieces_t *t, const model_t *m, size_t r, uint8_t
   const float *p = m->probs + r * m->width;
   int32_t i1 = -1, i2 = -1, i3 = -1;
   float p1 = -1, p2 = -1, p3 = -1;
-  for (size_t k = 0; k < m->width; k++) { /* one pass, ties keep the first class (LabelWriter.write) */
+  for (size_t k = 0; k < m->width; k++) { /* one pass, ties keep the first class (Labels.writeRow) */
     float v = p[k];
     if (v > p1) {
       i3 = i2; p3 = p2; i2 = i1; p2 = p1; i1 = (int32_t)k; p1 = v;
@@ -87,9 +87,11 @@ static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **d
   return napi_is_typedarray(env, v, &is) == napi_ok && is && napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == want;
 }
 
-/* Whether every piece a model's descriptor names lies in the table and in the bank. */
-static int pieces_valid(const pieces_t *t) {
-  for (size_t i = 0; i < t->pieces; i++) if (t->start[i] < 0 || t->end[i] < t->start[i]) return 0;
+/* Whether every piece of the table lies in its bank of n_bank bytes. */
+static int pieces_valid(const pieces_t *t, size_t n_bank) {
+  for (size_t i = 0; i < t->pieces; i++) {
+    if (t->start[i] < 0 || t->end[i] < t->start[i] || (size_t)t->end[i] > n_bank) return 0;
+  }
   return 1;
 }
 
@@ -125,8 +127,7 @@ static napi_value labels_json(napi_env env, napi_callback_info info) {
   }
   t.pieces = n_start;
   model_t m[MAX_MODELS];
-  int ok = pieces_valid(&t) && t.pieces > MAX_K;
-  for (size_t i = 0; i < t.pieces && ok; i++) ok = (size_t)t.end[i] <= n_bank;
+  int ok = t.pieces > MAX_K && pieces_valid(&t, n_bank);
   for (uint32_t k = 0; k < n_models && ok; k++) {
     napi_value v;
     size_t len = 0;
