@@ -7,7 +7,7 @@
  * - flood: 5M one-packet flows through a 100k flow cap: memory stays bounded.
  */
 import { concurrentCapture, floodCapture, replicatedCapture } from './captures.js';
-import { CLI, have, interleaved, run, type Run } from './measure.js';
+import { CLI, fastest, have, interleaved, run, type Run } from './measure.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 interface Summary { frames: number; rows: number; maxRssKiB: number; cpuSeconds: number; flowsEnded: Record<string, number> }
@@ -28,7 +28,7 @@ async function measureExtract(path: string, n: number, label: string, withMetaCo
     { cmd: process.execPath, args: [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', 'meta.enabled=false'] },
     ...(withNdpi ? [{ cmd: 'ndpiReader', args: ['-q', '-i', path] }] : []),
   ]);
-  const [ours, noMeta, ref] = runs.map((rs) => rs.reduce((a, b) => (b.seconds < a.seconds ? b : a)));
+  const [ours, noMeta, ref] = runs.map(fastest);
   const s = summary(ours!.stderr);
   const pps = s.frames / ours!.seconds;
   const ppsNoMeta = s.frames / noMeta!.seconds;

@@ -49,6 +49,11 @@ export async function interleaved(n: number, cmds: ReadonlyArray<{ cmd: string; 
   return runs;
 }
 
+/** The fastest of one command's runs. */
+export function fastest(runs: readonly Run[]): Run {
+  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+}
+
 export function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
