@@ -2,6 +2,9 @@
  * Agent benchmarks (issue: the agent):
  * - replay throughput (flows/s, packets/s) with both models, 1 and 2 workers,
  *   against extract alone on the same file: inference must not be the bottleneck;
+ *   with the models cut to one tree too (one-tree.ts), which splits what the models cost
+ *   the replay into the pipeline's share and inference's own; and on a capture 4 times
+ *   as long, where the workers' startup weighs less;
  * - latency from a flow's end to its MQTT message at a subscriber (p50, p99)
  *   at a steady 10,000 flows/s through the real Mosquitto.
  */
@@ -23,7 +26,8 @@ import { toPublishRecord } from '../agent/pipeline/record.js';
 import { createSink } from '../agent/publish/index.js';
 import { modelsFor } from '../agent/service.js';
 import { replicatedCapture } from './captures.js';
-import { CLI, fastest, interleaved } from './measure.js';
+import { CLI, fastest, interleaved, type Run } from './measure.js';
+import { oneTreeModel } from './one-tree.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 /**
@@ -160,25 +164,37 @@ export const agentBench: BenchFn = async (ctx) => {
   // time): the ratio of the best runs once read 0.93 where ten paired rounds minutes later gave a
   // median of 0.69, its replay without models having drawn three slow runs.
   const n = ctx.quick ? 1 : 5;
-  const replay = (...set: string[]): { cmd: string; args: string[] } => ({
-    cmd: process.execPath, args: [CLI, 'replay', path, '-o', '/dev/null', '--summary', 'json', ...set.flatMap((kv) => ['--set', kv])],
+  const replayOf = (file: string, ...set: string[]): { cmd: string; args: string[] } => ({
+    cmd: process.execPath, args: [CLI, 'replay', file, '-o', '/dev/null', '--summary', 'json', ...set.flatMap((kv) => ['--set', kv])],
   });
+  const replay = (...set: string[]): { cmd: string; args: string[] } => replayOf(path, ...set);
   // 1 and 2 workers, and the default for this machine's cores if it is neither; the target is
   // judged on the default, which is what a replay on this machine runs.
   const byDefault = inferWorkers(cfg.infer.workers);
   const workerCounts = [...new Set([1, 2, byDefault])];
+  // The shipped models cut to their first tree (one-tree.ts): the pipeline's cost of having models at all.
+  const oneTree = { app: join(ctx.outDir, 'one-tree-app.onnx'), attribution: join(ctx.outDir, 'one-tree-attribution.onnx') };
+  oneTreeModel(resolveModelPath(cfg.infer.app.path!), oneTree.app);
+  oneTreeModel(resolveModelPath(cfg.infer.attribution.path!), oneTree.attribution);
   const all = await interleaved(n, [
     { cmd: process.execPath, args: [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json'] },
     // The same pipeline without models: what publishing costs by itself, so inference's share shows.
     replay('infer.app.path=null', 'infer.attribution.path=null'),
+    replay(`infer.app.path=${oneTree.app}`, `infer.attribution.path=${oneTree.attribution}`),
     ...workerCounts.map((w) => replay(`infer.workers=${w}`)),
   ]);
-  const [ex, bare, ...withModels] = all.map(fastest);
+  const [ex, bare, tiny, ...withModels] = all.map(fastest);
+  // Each round's two runs next to each other in time: the ratio of their wall times, the median of the rounds.
+  const pairedRatios = (runs: readonly Run[]): number[] => all[1]!.map((b, i) => b.seconds / runs[i]!.seconds).sort((a, b) => a - b);
+  const mid = (xs: readonly number[]): number => xs[Math.floor(xs.length / 2)]!;
   const flows = (JSON.parse(ex!.stderr.trim().split('\n').pop()!) as { rows: number }).rows;
   const extractAlone = { name: 'extract alone', value: flows / ex!.seconds };
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
   const bareReplay = { name: 'replay without models', value: flows / bare!.seconds };
+  const tinyRatios = pairedRatios(all[2]!);
+  rows.push({ name: 'replay with both models cut to one tree (inference at almost no cost)', value: flows / tiny!.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
+  rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: mid(tinyRatios), unit: 'x', higherIsBetter: true });
   for (const [k, workers] of workerCounts.entries()) {
     const r = withModels[k]!;
     const isDefault = workers === byDefault;
@@ -192,8 +208,8 @@ export const agentBench: BenchFn = async (ctx) => {
     };
     const allLabelled = Object.keys(summary.unlabeled).length === 0;
     rows.push({ name: `  same, against the replay without models (best runs)`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
-    const paired = all[1]!.map((b, i) => b.seconds / all[2 + k]![i]!.seconds).sort((a, b) => a - b);
-    const midRatio = paired[Math.floor(paired.length / 2)]!;
+    const paired = pairedRatios(all[3 + k]!);
+    const midRatio = mid(paired);
     rows.push({ name: `  same, median of the ${n} rounds' ratios (${paired.map((x) => x.toFixed(2)).join(' ')})`, value: midRatio, unit: 'x', higherIsBetter: true,
       ...(isDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: allLabelled && midRatio >= 0.9 } : {}) });
     // Whether the inference stage kept up, measured in the run itself (replay --summary json):
@@ -205,12 +221,33 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: time from the input's end to the last label`, value: inf.drained_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: workers busy, share of their time`, value: (inf.workers_busy ?? NaN) * 100, unit: '%', higherIsBetter: false });
   }
+  if (!ctx.quick) {
+    // A replay four times as long, 3 rounds: the workers' startup (onnxruntime opening the models while the
+    // flow meter starts) weighs less, and what the workers' CPU takes from the flow meter's on 2 cores shows.
+    const big = await replicatedCapture(4_000_000, 'replicated-4m.pcap');
+    const runs = await interleaved(3, [
+      replayOf(big.path, 'infer.app.path=null', 'infer.attribution.path=null'),
+      replayOf(big.path, `infer.app.path=${oneTree.app}`, `infer.attribution.path=${oneTree.attribution}`),
+      replayOf(big.path),
+    ]);
+    const ratios = (k: number): number[] => runs[0]!.map((b, i) => b.seconds / runs[k]![i]!.seconds).sort((a, b) => a - b);
+    const bigFlows = (JSON.parse(runs[0]![0]!.stderr.trim().split('\n').pop()!) as { flows: number }).flows;
+    const label = `${(big.packets / 1e6).toFixed(1)}M packets, ${bigFlows.toLocaleString('en-US')} flows`;
+    rows.push({ name: `replay without models (${label})`, value: bigFlows / fastest(runs[0]!).seconds, unit: 'flows/s', higherIsBetter: true });
+    for (const [k, what] of [[1, 'one-tree models'], [2, `both models, ${byDefault} worker${byDefault > 1 ? 's' : ''}`]] as const) {
+      const r = ratios(k);
+      rows.push({ name: `replay with ${what} (${label})`, value: bigFlows / fastest(runs[k]!).seconds, unit: 'flows/s', higherIsBetter: true });
+      rows.push({ name: `  same, median of 3 rounds' ratios to the replay without models (${r.map((x) => x.toFixed(2)).join(' ')})`, value: mid(r), unit: 'x', higherIsBetter: true });
+    }
+  }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; ${n} rounds, the commands run in turn; flows/s from each command's best run`);
   // Extract formats rows on a second thread; replay builds and serializes each record on the flow
   // meter's thread. So even inference at no cost would leave the ratio against extract at that of
   // the replay without models, which is why the target compares with the latter.
   notes.push('the ratio of the replay without models is the most any replay with models can reach against extract on this run, however fast inference is: '
     + 'extract formats rows in C on a second thread, replay builds and serializes each JSON record on the flow meter\'s thread');
+  notes.push('the one-tree models have the shipped models\' classes, features and outputs and their first tree only: the pipeline runs as with the shipped models (workers, batches, '
+    + 'labels, records) with inference at almost no cost. Its ratio is the most any inference speed-up can bring the replay with models to; the gap below it is inference\'s own cost');
   notes.push('the inference stage keeps up when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
     + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, and the labels\' JSON the workers wrote, copied into each record) and, on 2 cores, the CPU the workers take: the target row counts all of it');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor
