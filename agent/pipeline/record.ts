@@ -73,8 +73,29 @@ export function toPublishRecord(r: FlowRecord, result: ClassifyResult, sensor: s
     tls: m ? { sni: m.sni, alpn: m.alpn, version: m.tlsVersion, ja4: m.ja4, ...(m.quicVersion ? { quic_version: m.quicVersion } : {}) } : null,
   };
   // The labels come as JSON members, written by the workers (infer/labels.ts); a model that did not run is null.
-  for (const kind of LABEL_KINDS) if (!result.kinds.includes(kind)) out[kind] = null;
+  if (result.json === undefined) {
+    for (const kind of LABEL_KINDS) if (!result.kinds.includes(kind)) out[kind] = null;
+  } else {
+    (out as { [RAW_MEMBERS]?: string })[RAW_MEMBERS] = withNulls(result.json, result.kinds);
+  }
   if (result.unlabeled) out['unlabeled'] = result.unlabeled;
-  if (result.json !== undefined) (out as { [RAW_MEMBERS]?: string })[RAW_MEMBERS] = result.json;
+  return out;
+}
+
+/**
+ * The workers' members with a null for each kind whose model did not run, in the record's
+ * order (app, then attribution): the serializer appends them after the object's own members, so
+ * a null member on the object would come first ("attribution":null before "app" with the app
+ * model alone). Both models run in the shipped configuration: the JSON is then returned as is.
+ */
+function withNulls(json: string, kinds: readonly string[]): string {
+  if (kinds.length === LABEL_KINDS.length) return json;
+  // The workers write their kinds in the models' order, which is the record's (service.ts modelsFor lists app first).
+  const first = LABEL_KINDS.indexOf(kinds[0] as (typeof LABEL_KINDS)[number]);
+  let out = json;
+  LABEL_KINDS.forEach((kind, i) => {
+    if (kinds.includes(kind)) return;
+    out = i < first ? `"${kind}":null,${out}` : `${out},"${kind}":null`;
+  });
   return out;
 }
