@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
-import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
 import { pcapBytes, pcapngBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
 
@@ -112,8 +112,10 @@ t.test('usage errors exit 2 with a pointer to --help', async (t) => {
 t.test('Ctrl-C while standard input is open but idle: the flows so far are written and extract exits at once', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'eta-idle-')), 'flows.csv');
   const child = spawn(process.execPath, [BIN, 'extract', '-', '-o', out, '--summary', 'none'], { env: cliEnv(), stdio: ['pipe', 'ignore', 'pipe'] });
-  child.stdin.write(readFileSync('samples/lo-sessions.pcap')); // and the pipe stays open, as a live tcpdump's would
-  await new Promise((r) => setTimeout(r, 1500));
+  // Written whole (the callback: all of it is in the pipe, so extract has read all but its last
+  // 64 KB) and the pipe stays open, as a live tcpdump's would; then extract reads and waits.
+  await new Promise<void>((resolve, reject) => child.stdin.write(readFileSync('samples/lo-sessions.pcap'), (e) => (e ? reject(e) : resolve())));
+  await untilIdle(child.pid!);
   const sent = Date.now();
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('close', r));

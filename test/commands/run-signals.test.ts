@@ -28,7 +28,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Resolves once `run` is loading its models (onnxruntime mapped into the process), before it runs. */
 async function whileStarting(pid: number, out: () => string): Promise<boolean> {
-  for (let i = 0; i < 500; i++) {
+  // By the clock, not a count of polls: on a loaded machine the child takes seconds to get there.
+  for (const until = Date.now() + 30_000; Date.now() < until;) {
     let maps = '';
     try {
       maps = readFileSync(`/proc/${pid}/maps`, 'utf8');

@@ -1,5 +1,6 @@
 /** Runs the built `eta-sensor` binary as a user would, capturing its output. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export const BIN = new URL('../../agent/cli.js', import.meta.url).pathname;
 
@@ -52,4 +53,45 @@ export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     else child.stdin!.end();
   });
+}
+
+/** CPU ticks (user + system, all threads) of a process so far; undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once the process has started (it catches SIGINT, cli.ts's first act) and then used no
+ * CPU for `quietMs`: it waits on its input. Tests that signal a child "while it waits" used to
+ * sleep a fixed 1.5 s, which a loaded machine (a CI run beside other work) outran: the child was
+ * still loading, or still reading what it had been sent. Gives up after `limitMs` (the test's
+ * assertions then say what went wrong).
+ */
+export async function untilIdle(pid: number, quietMs = 400, limitMs = 30_000): Promise<void> {
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const catchesSigint = (): boolean => {
+    try {
+      const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return caught !== undefined && (BigInt(`0x${caught}`) & 2n) !== 0n; // bit 1: signal 2, SIGINT
+    } catch {
+      return false;
+    }
+  };
+  const until = Date.now() + limitMs;
+  while (!catchesSigint() && Date.now() < until) await sleep(20);
+  let last = cpuTicks(pid);
+  let quietSince = Date.now();
+  while (last !== undefined && Date.now() < until) {
+    await sleep(50);
+    const now = cpuTicks(pid);
+    if (now !== last) quietSince = Date.now();
+    else if (Date.now() - quietSince >= quietMs) return;
+    last = now;
+  }
 }

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
 import { tinyModelArgs } from '../helpers/models.js';
 
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
@@ -49,11 +49,11 @@ t.test('a CSV through a named pipe is read once: the same flows as from the file
   t.equal(code, 130);
 });
 
-/** Replay `input`, send one SIGINT 1.5 s later: the exit code, and how long after the signal it came. */
+/** Replay `input`, send one SIGINT once it waits on it: the exit code, and how long after the signal it came. */
 async function replayInterrupted(input: string): Promise<{ code: number | null; took: number }> {
   const child = spawn(process.execPath, [BIN, 'replay', input, ...modelArgs, '-q'], { env: cliEnv(), stdio: 'ignore' });
   const closed = new Promise<number | null>((r) => child.on('close', r));
-  await new Promise((r) => setTimeout(r, 1500));
+  await untilIdle(child.pid!);
   const sent = Date.now();
   child.kill('SIGINT');
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
