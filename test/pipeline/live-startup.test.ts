@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { untilIdle } from '../helpers/cli.js';
 import { startDaemon, udpFrom } from '../helpers/daemon.js';
 import { tinyModel } from '../helpers/models.js';
 
@@ -65,7 +66,7 @@ t.test('two reloads in quick succession: the later configuration is the one in f
   d.child.kill('SIGHUP'); // asks for the app model alone, while the first reload still runs
   // One reload or two (a signal arriving before the first began merges into it): the last word is the file as rewritten.
   await d.until('a reload', () => reloads() >= 1);
-  await new Promise((r) => setTimeout(r, 2000));
+  await untilIdle(d.child.pid!); // the second reload, if there is one, done too
   await udpFrom(port + 1, port);
   await d.until('a flow after the reloads', () => d.out().includes(`"src_port":${port + 1}`));
   const rec = JSON.parse(d.out().trim().split('\n').find((l) => l.includes(`"src_port":${port + 1}`))!) as { app: unknown; attribution: unknown };

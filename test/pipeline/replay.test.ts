@@ -9,7 +9,7 @@ import { closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pcapBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
-import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
 import { eth, ipv4, udp } from '../helpers/packets.js';
 import { tinyModelArgs } from '../helpers/models.js';
 import { startBroker } from '../publish/helpers/broker.js';
@@ -260,7 +260,7 @@ t.test('Ctrl-C while standard output does not read: after --wait, the records no
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<number | null>((r) => child.on('close', r));
-  await new Promise((r) => setTimeout(r, 2000));
+  await untilIdle(child.pid!); // stuck on the full pipe
   const sent = Date.now();
   child.kill('SIGINT');
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
