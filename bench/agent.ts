@@ -26,7 +26,7 @@ import { toPublishRecord } from '../agent/pipeline/record.js';
 import { createSink } from '../agent/publish/index.js';
 import { modelsFor } from '../agent/service.js';
 import { replicatedCapture } from './captures.js';
-import { CLI, fastest, interleaved, type Run } from './measure.js';
+import { CLI, fastest, interleaved, jsonSummary, middle, pairedRatios } from './measure.js';
 import { oneTreeModel } from './one-tree.js';
 import type { BenchFn, BenchRow } from './types.js';
 
@@ -184,17 +184,14 @@ export const agentBench: BenchFn = async (ctx) => {
     ...workerCounts.map((w) => replay(`infer.workers=${w}`)),
   ]);
   const [ex, bare, tiny, ...withModels] = all.map(fastest);
-  // Each round's two runs next to each other in time: the ratio of their wall times, the median of the rounds.
-  const pairedRatios = (runs: readonly Run[]): number[] => all[1]!.map((b, i) => b.seconds / runs[i]!.seconds).sort((a, b) => a - b);
-  const mid = (xs: readonly number[]): number => xs[Math.floor(xs.length / 2)]!;
-  const flows = (JSON.parse(ex!.stderr.trim().split('\n').pop()!) as { rows: number }).rows;
+  const flows = jsonSummary<{ rows: number }>(ex!).rows;
   const extractAlone = { name: 'extract alone', value: flows / ex!.seconds };
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
   const bareReplay = { name: 'replay without models', value: flows / bare!.seconds };
-  const tinyRatios = pairedRatios(all[2]!);
+  const tinyRatios = pairedRatios(all[1]!, all[2]!);
   rows.push({ name: 'replay with both models cut to one tree (inference at almost no cost)', value: flows / tiny!.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
-  rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: mid(tinyRatios), unit: 'x', higherIsBetter: true });
+  rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: middle(tinyRatios), unit: 'x', higherIsBetter: true });
   for (const [k, workers] of workerCounts.entries()) {
     const r = withModels[k]!;
     const isDefault = workers === byDefault;
@@ -203,13 +200,13 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
     // What the models cost the replay, all of it: the same pipeline without them is the reference,
     // so the record building and JSON that extract does not do (see the notes) are left out.
-    const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as {
+    const summary = jsonSummary<{
       unlabeled: Record<string, number>; inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null };
-    };
+    }>(r);
     const allLabelled = Object.keys(summary.unlabeled).length === 0;
     rows.push({ name: `  same, against the replay without models (best runs)`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
-    const paired = pairedRatios(all[3 + k]!);
-    const midRatio = mid(paired);
+    const paired = pairedRatios(all[1]!, all[3 + k]!);
+    const midRatio = middle(paired);
     rows.push({ name: `  same, median of the ${n} rounds' ratios (${paired.map((x) => x.toFixed(2)).join(' ')})`, value: midRatio, unit: 'x', higherIsBetter: true,
       ...(isDefault ? { target: 'ratio >= 0.9 (inference not the bottleneck)', met: allLabelled && midRatio >= 0.9 } : {}) });
     // Whether the inference stage kept up, measured in the run itself (replay --summary json):
@@ -230,14 +227,13 @@ export const agentBench: BenchFn = async (ctx) => {
       replayOf(big.path, `infer.app.path=${oneTree.app}`, `infer.attribution.path=${oneTree.attribution}`),
       replayOf(big.path),
     ]);
-    const ratios = (k: number): number[] => runs[0]!.map((b, i) => b.seconds / runs[k]![i]!.seconds).sort((a, b) => a - b);
-    const bigFlows = (JSON.parse(runs[0]![0]!.stderr.trim().split('\n').pop()!) as { flows: number }).flows;
+    const bigFlows = jsonSummary<{ flows: number }>(runs[0]![0]!).flows;
     const label = `${(big.packets / 1e6).toFixed(1)}M packets, ${bigFlows.toLocaleString('en-US')} flows`;
     rows.push({ name: `replay without models (${label})`, value: bigFlows / fastest(runs[0]!).seconds, unit: 'flows/s', higherIsBetter: true });
     for (const [k, what] of [[1, 'one-tree models'], [2, `both models, ${byDefault} worker${byDefault > 1 ? 's' : ''}`]] as const) {
-      const r = ratios(k);
+      const r = pairedRatios(runs[0]!, runs[k]!);
       rows.push({ name: `replay with ${what} (${label})`, value: bigFlows / fastest(runs[k]!).seconds, unit: 'flows/s', higherIsBetter: true });
-      rows.push({ name: `  same, median of 3 rounds' ratios to the replay without models (${r.map((x) => x.toFixed(2)).join(' ')})`, value: mid(r), unit: 'x', higherIsBetter: true });
+      rows.push({ name: `  same, median of 3 rounds' ratios to the replay without models (${r.map((x) => x.toFixed(2)).join(' ')})`, value: middle(r), unit: 'x', higherIsBetter: true });
     }
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; ${n} rounds, the commands run in turn; flows/s from each command's best run`);

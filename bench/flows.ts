@@ -7,14 +7,12 @@
  * - flood: 5M one-packet flows through a 100k flow cap: memory stays bounded.
  */
 import { concurrentCapture, floodCapture, replicatedCapture } from './captures.js';
-import { CLI, fastest, have, interleaved, run, type Run } from './measure.js';
+import { CLI, fastest, have, interleaved, jsonSummary, run, type Run } from './measure.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 interface Summary { frames: number; rows: number; maxRssKiB: number; cpuSeconds: number; flowsEnded: Record<string, number> }
 
-function summary(stderr: string): Summary {
-  return JSON.parse(stderr.trim().split('\n').pop()!) as Summary;
-}
+const summary = (r: Run): Summary => jsonSummary<Summary>(r);
 
 interface ExtractRun { rows: BenchRow[]; notes: string[] }
 
@@ -29,14 +27,14 @@ async function measureExtract(path: string, n: number, label: string, withMetaCo
     ...(withNdpi ? [{ cmd: 'ndpiReader', args: ['-q', '-i', path] }] : []),
   ]);
   const [ours, noMeta, ref] = runs.map(fastest);
-  const s = summary(ours!.stderr);
+  const s = summary(ours!);
   const pps = s.frames / ours!.seconds;
   const ppsNoMeta = s.frames / noMeta!.seconds;
   const ndpi = ref ? { name: 'ndpiReader -q', value: s.frames / ref.seconds } : undefined;
   const metaCost = 1 - pps / ppsNoMeta;
   // The CPU the metadata costs (all threads, least of n each): steadier than wall time on a shared
   // machine, and what it takes from a gateway whose cores are busy anyway.
-  const leastCpu = (rs: Run[]): number => Math.min(...rs.map((r) => summary(r.stderr).cpuSeconds));
+  const leastCpu = (rs: Run[]): number => Math.min(...rs.map((r) => summary(r).cpuSeconds));
   const metaCpuCost = 1 - leastCpu(runs[1]!) / leastCpu(runs[0]!);
   const rows: BenchRow[] = [
     { name: `extract (CSV out)${label}`, value: pps, unit: 'pkt/s', higherIsBetter: true, ...(ndpi ? { reference: ndpi, target: 'ratio >= 1.0', met: pps >= ndpi.value } : {}) },
@@ -71,10 +69,10 @@ export const memoryBench: BenchFn = async (ctx) => {
   const path = concurrentCapture(flows);
   const r = await run(process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${flows + 1000}`]);
   if (r.code !== 0) throw new Error(r.stderr);
-  const s = summary(r.stderr);
+  const s = summary(r);
   // The same command on a tiny capture: what the process needs before any flow.
   const empty = concurrentCapture(1);
-  const base = summary((await run(process.execPath, [CLI, 'extract', empty, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${flows + 1000}`])).stderr);
+  const base = summary(await run(process.execPath, [CLI, 'extract', empty, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${flows + 1000}`]));
   concurrentCapture(flows); // leave the big one for a rerun
   const perFlow = (s.maxRssKiB * 1024) / flows;
   const perFlowNet = ((s.maxRssKiB - base.maxRssKiB) * 1024) / flows;
@@ -95,7 +93,7 @@ export const floodBench: BenchFn = async (ctx) => {
   const path = floodCapture(flows, 60);
   const r = await run(process.execPath, [CLI, 'extract', path, '-o', '/dev/null', '--summary', 'json', '--set', `flows.max_flows=${cap}`]);
   if (r.code !== 0) throw new Error(r.stderr);
-  const s = summary(r.stderr);
+  const s = summary(r);
   const budgetMiB = 400;
   return {
     title: `flood: ${flows.toLocaleString('en-US')} one-packet flows through a ${cap.toLocaleString('en-US')} flow cap`,

@@ -49,6 +49,24 @@ export async function interleaved(n: number, cmds: ReadonlyArray<{ cmd: string; 
   return runs;
 }
 
+/** The object a command printed last on standard error (`--summary json`). */
+export function jsonSummary<T>(r: Run): T {
+  return JSON.parse(r.stderr.trim().split('\n').pop()!) as T;
+}
+
+/**
+ * Round by round, the wall time of `base` over that of `runs` (the two ran next to each other in
+ * time), sorted: on a shared machine these paired ratios hold steadier than a ratio of best runs.
+ */
+export function pairedRatios(base: readonly Run[], runs: readonly Run[]): number[] {
+  return base.map((b, i) => b.seconds / runs[i]!.seconds).sort((a, b) => a - b);
+}
+
+/** The middle of sorted numbers (the upper one of an even count). */
+export function middle(sorted: readonly number[]): number {
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 /** The fastest of one command's runs. */
 export function fastest(runs: readonly Run[]): Run {
   return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
