@@ -158,6 +158,8 @@ export class Pipeline {
           report(t, 'replay', 'bad-row', { line, column, value });
         }
       },
+      // The row is still classified and published; its record says 0 (or `forced`) for that field.
+      onBadIdentity: (line, column, value) => report(this.d.t, 'replay', 'bad-identity', { line, column, value }),
     }, AbortSignal.any([signal, this.halt.signal]));
   }
 

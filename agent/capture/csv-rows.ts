@@ -6,6 +6,12 @@
  * A bad cell (empty, NaN, Infinity, text) in a needed column is never turned
  * into a number silently: the row is reported with its line and column,
  * counted, and skipped; with `badRows: 'fail'` the replay stops there.
+ *
+ * Identity columns (ports, protocol, VLAN, times, end reason) are not model
+ * inputs: a row whose identity cell cannot be read is still classified and
+ * published, with 0 (or `forced`) in that field, and the cell is reported
+ * through onBadIdentity so the record's wrong identity does not go unseen.
+ * An empty identity cell is "unknown", as a missing column is: 0, not reported.
  */
 import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
@@ -21,6 +27,8 @@ export interface CsvRowsOptions {
   badRows: 'skip' | 'fail';
   /** Called for each skipped row (for counting and logging). */
   onBadRow: (line: number, column: string, value: string) => void;
+  /** Called for each identity cell that is not empty and cannot be read (the row is still replayed). */
+  onBadIdentity?: (line: number, column: string, value: string) => void;
 }
 
 export interface CsvRowsResult {
@@ -77,13 +85,16 @@ export class CsvInput {
   }
 }
 
-function parseTs(s: string | undefined): number {
-  if (!s) return 0;
+/** A timestamp cell (ISO 8601 as extract writes it, or seconds since the epoch) in µs; NaN when it is neither. */
+function parseTs(s: string): number {
   const ms = Date.parse(s);
-  if (Number.isNaN(ms)) return Number.isFinite(Number(s)) ? Number(s) * 1e6 : 0;
+  if (Number.isNaN(ms)) return s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) * 1e6 : NaN;
   const micro = /\.(\d{4,6})Z?$/.exec(s)?.[1];
   return ms * 1000 + (micro ? Number(micro.padEnd(6, '0').slice(3)) : 0);
 }
+
+/** The largest value of each integer identity column: a port, an IP protocol number, a VLAN id (the outer tag, as extract writes it). */
+const IDENTITY_MAX = { src_port: 0xffff, dst_port: 0xffff, proto: 0xff, vlan: 0xfff } as const;
 
 /** The rows of `csv` (opened by CsvInput.open, header read) as flow records, to `onRow`; closes it at the end. */
 export async function readCsvRows(
@@ -108,9 +119,30 @@ export async function readCsvRows(
     sni: idx('sni'), alpn: idx('alpn'), tls: idx('tls_version'), ja4: idx('ja4'),
   };
   const cell = (row: string[], i: number): string | undefined => (i >= 0 ? row[i] : undefined);
-  const num = (row: string[], i: number): number => {
-    const v = Number(cell(row, i));
-    return Number.isFinite(v) ? v : 0;
+  // An identity cell: absent or empty is unknown (0); anything else must read, or it is reported.
+  let line = 0;
+  const badIdentity = (column: string, value: string): void => opts.onBadIdentity?.(line, column, value);
+  const int = (row: string[], i: number, column: keyof typeof IDENTITY_MAX): number => {
+    const text = cell(row, i);
+    if (text === undefined || text.trim() === '') return 0;
+    const v = Number(text);
+    if (Number.isInteger(v) && v >= 0 && v <= IDENTITY_MAX[column]) return v;
+    badIdentity(column, text);
+    return 0;
+  };
+  const ts = (row: string[], i: number, column: string): number => {
+    const text = cell(row, i);
+    if (text === undefined || text.trim() === '') return 0;
+    const v = parseTs(text);
+    if (Number.isFinite(v)) return v;
+    badIdentity(column, text);
+    return 0;
+  };
+  const endReason = (row: string[], i: number): EndReason => {
+    const text = cell(row, i);
+    if (text !== undefined && (END_REASONS as readonly string[]).includes(text)) return text as EndReason;
+    if (text !== undefined && text.trim() !== '') badIdentity('end_reason', text);
+    return 'forced';
   };
   const res: CsvRowsResult = { rows: 0, skipped: 0 };
   const onAbort = (): void => csv.close();
@@ -150,13 +182,13 @@ export async function readCsvRows(
       const sni = cell(record, id.sni) ?? '';
       const alpn = cell(record, id.alpn) ?? '';
       const tls = cell(record, id.tls) ?? '';
-      const end = cell(record, id.end) as EndReason | undefined;
+      line = info.lines;
       const rec: FlowRecord = {
-        srcIp: cell(record, id.srcIp) ?? '', srcPort: num(record, id.srcPort),
-        dstIp: cell(record, id.dstIp) ?? '', dstPort: num(record, id.dstPort),
-        proto: num(record, id.proto), vlan: num(record, id.vlan),
-        firstTs: parseTs(cell(record, id.first)), lastTs: parseTs(cell(record, id.last)),
-        endReason: end !== undefined && (END_REASONS as readonly string[]).includes(end) ? end : 'forced',
+        srcIp: cell(record, id.srcIp) ?? '', srcPort: int(record, id.srcPort, 'src_port'),
+        dstIp: cell(record, id.dstIp) ?? '', dstPort: int(record, id.dstPort, 'dst_port'),
+        proto: int(record, id.proto, 'proto'), vlan: int(record, id.vlan, 'vlan'),
+        firstTs: ts(record, id.first, 'first_ts'), lastTs: ts(record, id.last, 'last_ts'),
+        endReason: endReason(record, id.end),
         meta: sni || alpn || tls || ja4 ? { sni: sni || null, alpn: alpn ? alpn.split(';') : [], tlsVersion: tls || null, ja4: ja4 || null } : null,
         features,
       };

@@ -205,15 +205,18 @@ Examples:
         if (!quiet && undelivered === 0 && lost.length === 0) {
           const secs = (Date.now() - started) / 1000;
           const bad = t.counters.get('replay.bad-row');
+          const badIdentity = t.counters.get('replay.bad-identity');
           io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
+            `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}\n`);
         }
         if (summary === 'json') {
           const usage = process.resourceUsage();
           io.stderr.write(JSON.stringify({
             input, flows: st.publish.records, packets: header ? null : st.packets, bad_rows: t.counters.get('replay.bad-row'),
+            bad_identity_cells: t.counters.get('replay.bad-identity'),
             unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
             cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
             // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
