@@ -45,7 +45,8 @@ const IDLE = 0;
 const INSPECTING = 1;
 /* 2 + d (AWAIT_SERVER): C read a ClientHello in place from direction d and reads the other side's
  * first payload for the ServerHello; 4 + k (WAITING): no hello start yet after k payload packets;
- * 12 (SCANNING): a STARTTLS port in plaintext, counted by C until a packet may open a hello; 13
+ * 12 (SCANNING): a STARTTLS port in plaintext, or a first 0x16 that opens no hello record,
+ * counted by C until a packet may open a hello; 13
  * (SPLIT) and 14 (SPLIT_SERVER): C reassembles a split hello, then waits for the ServerHello
  * (tls_split.c). C alone handles those states. */
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
@@ -62,7 +63,9 @@ const SPLIT_INFO = new Uint32Array(4);
  *   itself (nDPI's heuristic_tcp_ack_payload.pcap: four SYN-ACKs and ACKs with two bytes each
  *   before the ClientHello) precede it;
  * - TCP: a TLS handshake record, or a STARTTLS port (SMTP, submission, POP3, IMAP, FTP, XMPP,
- *   LDAP, MySQL, PostgreSQL), whose plaintext comes first;
+ *   LDAP, MySQL, PostgreSQL), whose plaintext comes first; of these, only a ClientHello or
+ *   ServerHello record (or a SYN) can change the inspector's TLS reader before it has one, so
+ *   until then C counts the packets against its budget (SCANNING) instead of handing them on;
  * - UDP: a QUIC long header of a version quic-keys.ts reads (checked there, not only by the
  *   reader: half of all other UDP payloads, DNS ids, RTP, games, have the high bit set too, and
  *   each of those flows used to get an inspector for nothing), a gQUIC header (looksLikeGquic),
@@ -135,9 +138,10 @@ export class MetaPlugin implements MetaProvider {
   }
 
   /**
-   * A flow C scanned since its first payload (a STARTTLS port in plaintext, hello_watch.c) reached
-   * a packet that may open a hello: the inspector starts here, charged with the packets before,
-   * none of which would have changed its TLS reader (C checked that).
+   * A flow C scanned (a STARTTLS port in plaintext since its first payload, or a 0x16 that opened
+   * no hello record, hello_watch.c) reached a packet that may open a hello: the inspector starts
+   * here, charged with the packets since the scan began, none of which would have changed its TLS
+   * reader (C checked that).
    */
   private resume(slot: number, dir: number, p: Packet): void {
     const counts = this.isn[slot]!;

@@ -74,8 +74,21 @@ function reference(limits: MetaLimits, segs: readonly Seg[], errors: string[]): 
   return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0 ? m : null;
 }
 
-function randomSession(r: () => number, sport: number): { sport: number; dport: number; segs: Seg[] } {
-  const dport = PORTS[Math.floor(r() * PORTS.length)]!;
+/** A first payload whose first byte is 0x16 but that opens no ClientHello or ServerHello record. */
+function bogus16(r: () => number): Buffer {
+  const k = r();
+  if (k < 0.3) return Buffer.from([0x16, 0x00, 0x84, 0x00, Math.floor(r() * 256), 0x88, 1, 2, 3]); // another protocol
+  if (k < 0.55) return Buffer.concat([Buffer.from([0x16, 3, 3, 0, 7, 0x0b]), Buffer.alloc(6, 1)]); // a Certificate first
+  if (k < 0.8) return Buffer.from([0x16, 3, 1, 0, 4].slice(0, 1 + Math.floor(r() * 4))); // a few bytes
+  return Buffer.from([0x16, 3, 9, 0, 4, 1, 0, 0, 0]); // a minor version past TLS 1.3
+}
+
+/**
+ * A random session: on a STARTTLS port opening in plaintext (`bogus` false), or on any port opening
+ * with a 0x16 that opens no hello record (`bogus` true); both are scanned in C from that payload on.
+ */
+function randomSession(r: () => number, sport: number, bogus = false): { sport: number; dport: number; segs: Seg[] } {
+  const dport = bogus ? [443, 8443, 4433, 10443][Math.floor(r() * 4)]! : PORTS[Math.floor(r() * PORTS.length)]!;
   const segs: Seg[] = [];
   let cseq = 1000;
   let sseq = 9000;
@@ -84,7 +97,7 @@ function randomSession(r: () => number, sport: number): { sport: number; dport: 
     segs.push({ client: false, flags: F.SYN | F.ACK, seq: sseq - 1, data: Buffer.alloc(0) });
   }
   // The first payload is plaintext (else the flow is not scanned but begun as before).
-  const banner = Buffer.from('220 mail.example ESMTP\r\n');
+  const banner = bogus ? bogus16(r) : Buffer.from('220 mail.example ESMTP\r\n');
   const serverFirst = r() < 0.5;
   segs.push({ client: !serverFirst, flags: F.ACK | F.PSH, seq: serverFirst ? sseq : cseq, data: banner });
   if (serverFirst) sseq += banner.length;
@@ -111,10 +124,15 @@ function randomSession(r: () => number, sport: number): { sport: number; dport: 
   return { sport, dport, segs };
 }
 
-t.test('scanned STARTTLS sessions find what the inspector alone finds, with the same reports (600 random sessions)', async (t) => {
-  for (const limits of [{ enabled: true, max_packets: 12, max_buffer: 16384 }, { enabled: true, max_packets: 3, max_buffer: 16384 }]) {
-    const r = rng(limits.max_packets);
-    const sessions = Array.from({ length: 300 }, (_, i) => randomSession(r, 30000 + i));
+t.test('scanned sessions find what the inspector alone finds, with the same reports (1,200 random sessions)', async (t) => {
+  const cases = [
+    { enabled: true, max_packets: 12, max_buffer: 16384, bogus: false }, { enabled: true, max_packets: 3, max_buffer: 16384, bogus: false },
+    { enabled: true, max_packets: 12, max_buffer: 16384, bogus: true }, { enabled: true, max_packets: 3, max_buffer: 16384, bogus: true },
+  ];
+  for (const { bogus, ...limits } of cases) {
+    t.comment(bogus ? 'opening with a 0x16 that is not a hello record' : 'STARTTLS ports opening in plaintext');
+    const r = rng(limits.max_packets + (bogus ? 100 : 0));
+    const sessions = Array.from({ length: 300 }, (_, i) => randomSession(r, 30000 + i, bogus));
     const got = run(limits, sessions);
     const wantErrors: string[] = [];
     const want = sessions.map((s) => reference(limits, s.segs, wantErrors));
@@ -149,6 +167,28 @@ t.test('a plaintext session on a STARTTLS port hands JavaScript no packet', asyn
   // STARTTLS: the hello after the plaintext is handed on (and read), the plaintext before it is not.
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: cseq, data: HELLO }];
   const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 25, segs: tls }]);
+  t.equal(got2.handed, 1);
+  t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
+});
+
+t.test('a session opening with a 0x16 that is no hello record hands JavaScript no packet until a hello', async (t) => {
+  const other = Buffer.from([0x16, 0x00, 0x84, 0x00, 0xaa, 0x88, 1, 2, 3]);
+  const segs: Seg[] = [{ client: true, flags: F.SYN, seq: 99, data: Buffer.alloc(0) }, { client: false, flags: F.SYN | F.ACK, seq: 499, data: Buffer.alloc(0) }];
+  let cseq = 100;
+  let sseq = 500;
+  for (let i = 0; i < 10; i++) {
+    const client = i % 2 === 0;
+    segs.push({ client, flags: F.ACK | F.PSH, seq: client ? cseq : sseq, data: other });
+    if (client) cseq += other.length;
+    else sseq += other.length;
+  }
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 443, segs }]);
+  t.equal(got.handed, 0, 'none of its 12 packets');
+  t.equal(got.flows[0]!.meta, null);
+  t.same(got.errors, []);
+  // Within the budget, a ClientHello after them is handed on and read, as the inspector alone reads it.
+  const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: 100 + 2 * other.length, data: HELLO }];
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: tls }]);
   t.equal(got2.handed, 1);
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
