@@ -74,6 +74,9 @@ export class FileSource implements PacketSource {
     this.reading = input;
     this.progress.size = input.size;
     try {
+      // Stopped before now (Ctrl-C while starting): stop() had no input to interrupt, and a pipe
+      // whose writer sends nothing would be waited on for ever. Found by review.
+      if (this.stopped) return { reason: 'stopped' };
       return await this.read(input, onFrame, opts);
     } finally {
       await input.close();
