@@ -91,6 +91,18 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   return cfg;
 }
 
+/** The configuration with every secret (SECRET_FIELDS) that is set shown as "***": for printing it. */
+export function redactSecrets(cfg: AgentConfig): AgentConfig {
+  const copy = structuredClone(cfg) as unknown as Record<string, unknown>;
+  for (const path of SECRET_FIELDS) {
+    const parts = path.split('.');
+    const holder = parts.slice(0, -1).reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, copy);
+    const key = parts[parts.length - 1]!;
+    if (holder !== undefined && holder[key] !== undefined && holder[key] !== null && holder[key] !== '') holder[key] = '***';
+  }
+  return copy as unknown as AgentConfig;
+}
+
 function nearest(key: string, paths: readonly string[]): string {
   const c = closest(key, paths);
   return c ? ` (did you mean ${c}?)` : '';

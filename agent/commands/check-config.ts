@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { liveCapture } from '../capture/live-capture.js';
 import { interfaceLink } from '../capture/interface-link.js';
-import { loadConfig, type AgentConfig } from '../config.js';
+import { loadConfig, redactSecrets, type AgentConfig } from '../config.js';
 import { folderProblem } from '../lib/make-dir.js';
 import { ConfigError, StartupError } from '../errors.js';
 import { mqttSettings } from '../publish/mqtt-options.js';
@@ -67,7 +67,7 @@ Exit code 0 when valid, 2 when not.`,
   options: {
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'the YAML configuration to check' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, as `run` would' },
-    print: { type: 'boolean', doc: 'print the effective configuration (defaults filled in) as JSON' },
+    print: { type: 'boolean', doc: 'print the effective configuration (defaults filled in) as JSON, secrets as "***"' },
   },
   async run(args, io) {
     const path = optString(args, 'config');
@@ -94,7 +94,8 @@ Exit code 0 when valid, 2 when not.`,
     }
     const missing = await fileIssues(cfg);
     if (missing.length > 0) throw new ConfigError(missing, path);
-    if (optBool(args, 'print')) io.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
+    // Secrets print as "***": the output goes to terminals, logs and bug reports. Found by review.
+    if (optBool(args, 'print')) io.stdout.write(JSON.stringify(redactSecrets(cfg), null, 2) + '\n');
     else io.stdout.write(`${path ?? 'built-in defaults'}: configuration is valid\n`);
     return 0;
   },

@@ -10,6 +10,17 @@ t.test('check-config: the defaults are valid (exit 0)', async (t) => {
   t.equal(r.stdout, 'built-in defaults: configuration is valid\n');
 });
 
+t.test('check-config --print shows the effective configuration, its secrets as "***"', async (t) => {
+  const withPassword = await runCli(['check-config', '--print'], { env: { ETA_MQTT_PASSWORD: 'hunter2' } });
+  t.equal(withPassword.code, 0, withPassword.stderr);
+  t.notMatch(withPassword.stdout, 'hunter2', 'the password is not printed');
+  const cfg = JSON.parse(withPassword.stdout) as { publish: { mqtt: { password: unknown; url: string } } };
+  t.equal(cfg.publish.mqtt.password, '***', 'it is shown as set');
+  t.equal(cfg.publish.mqtt.url, 'mqtt://localhost:1883', 'the rest as it is');
+  const without = JSON.parse((await runCli(['check-config', '--print'], { env: { ETA_MQTT_PASSWORD: '' } })).stdout) as typeof cfg;
+  t.equal(without.publish.mqtt.password, null, 'an unset password stays null');
+});
+
 t.test('check-config compiles the capture filter with libpcap, as run would', async (t) => {
   const lo = ['--set', 'capture.interfaces=lo'];
   const ok = await runCli(['check-config', ...lo, '--set', 'capture.filter=tcp port 443 or udp']);
