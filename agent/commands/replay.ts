@@ -12,6 +12,7 @@ import { Pipeline } from '../pipeline.js';
 import { createSink } from '../publish/index.js';
 import { StreamSink } from '../publish/local-sinks.js';
 import type { PublishConfig } from '../publish/config.js';
+import type { Sink } from '../publish/types.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
 import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
 
@@ -96,10 +97,21 @@ Examples:
       // publish.buffer.dir is set (--set, or a configuration file that names another folder).
       const bufferConfigured = sets.some((s) => s.startsWith('publish.buffer.dir=')) || cfg.publish.buffer.dir !== configSchema.shape.publish.shape.buffer.shape.dir.default;
       const { publish, tempBuffer } = sinkConfig(cfg, output, mqtt, bufferConfigured);
-      const sink = await createSink(publish, t);
-      const pipeline = new Pipeline({
-        cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
-      });
+      const dropTempBuffer = (): void => {
+        if (tempBuffer) rmSync(tempBuffer, { recursive: true, force: true });
+      };
+      let sink: Sink;
+      let pipeline: Pipeline;
+      try {
+        sink = await createSink(publish, t);
+        pipeline = new Pipeline({
+          cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
+        });
+      } catch (e) {
+        // Refused publish settings (a TLS option with --mqtt mqtt://): no private buffer is left behind. Found by review.
+        dropTempBuffer();
+        throw e;
+      }
       // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
       const stop = new AbortController();
       const signal = AbortSignal.any([io.signal, stop.signal]);
@@ -113,7 +125,7 @@ Examples:
         code = await replayWith();
       } finally {
         // A private buffer directory goes once nothing waits in it (also when the run failed).
-        if (tempBuffer && sink.stats().buffered_records === 0) rmSync(tempBuffer, { recursive: true, force: true });
+        if (sink.stats().buffered_records === 0) dropTempBuffer();
       }
       // Standard output gave up on (it did not read): its queued bytes would hold the process until
       // its reader takes them, maybe never. They are counted lost and the summary said so: exit now.

@@ -3,7 +3,7 @@
  * is held to the same rules as in a configuration file; it used to accept http:// and ws:// (and
  * connect as plain MQTT), and to answer a bare host with "Invalid URL" alone.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -60,4 +60,14 @@ t.test('MQTT chosen by the configuration (publish.sink=mqtt, no --mqtt) also buf
   const kept = /they are kept in (\S+), and/.exec(r.stderr)?.[1];
   t.ok(kept?.startsWith(join(tmpdir(), 'eta-replay-buffer-')), `a private buffer: ${kept}`);
   if (kept) rmSync(kept, { recursive: true, force: true });
+});
+
+t.test('publish settings refused once --mqtt chose MQTT leave no private buffer behind', async (t) => {
+  // Found by review: the private folder was made before the settings were checked, and stayed.
+  const tmp = mkdtempSync(join(tmpdir(), 'eta-replay-tmp-'));
+  const r = await runCli(['replay', sample, '--mqtt', 'mqtt://127.0.0.1:1', '--set', `publish.mqtt.tls.ca=${join(tmp, 'x.pem')}`, '-q'], { env: { TMPDIR: tmp } });
+  t.equal(r.code, 2, r.stderr);
+  t.match(r.stderr, 'publish.mqtt.tls');
+  t.same(readdirSync(tmp), [], 'nothing left in the temporary folder');
+  rmSync(tmp, { recursive: true, force: true });
 });
