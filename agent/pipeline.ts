@@ -83,8 +83,13 @@ export class Pipeline {
 
   private publish(rec: FlowRecord, result: ClassifyResult): void {
     if (result.unlabeled) this.unlabeled[result.unlabeled] = (this.unlabeled[result.unlabeled] ?? 0) + 1;
-    this.published++;
-    this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume));
+    // Counted once the outbox took it: one dropped (live backlog full) is not published. Found by review.
+    if (this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume))) this.published++;
+  }
+
+  /** Shutdown, before the sink closes: records inference still answers are counted, not written (Outbox.seal). */
+  sealOutbox(): void {
+    this.outbox.seal();
   }
 
   /** Resolves once the inference workers have opened the models; rejects with the StartupError naming a model onnxruntime refused. */

@@ -152,6 +152,8 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
     stopStats();
     const finalStats = pipeline.stats(source);
     await Promise.race([pipeline.close().catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
+    // Out of time, inference may still answer: those records are counted, the closed sink not written.
+    pipeline.sealOutbox();
     // Published by close() once the buffered records are delivered (skipped if the broker is away).
     await sink.close(Math.max(1000, deadline - Date.now()), { finalStats });
     t.log.info(pipeline.stats(source), 'eta-sensor stopped');

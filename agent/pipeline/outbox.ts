@@ -3,7 +3,9 @@
  * sink contract forbids concurrent writes). Records arriving while a write is
  * in progress gather into the next batch. Bounded: beyond `limit` records
  * waiting, live capture drops the newest (counted as publish.backlog-full) and
- * replay waits for room.
+ * replay waits for room. Once sealed (shutdown, before the sink closes), a
+ * record still coming from inference is counted as publish.after-shutdown,
+ * not queued for a closed sink.
  */
 import { report, type Telemetry } from '../events.js';
 import type { PublishRecord, Sink } from '../publish/types.js';
@@ -13,6 +15,7 @@ export class Outbox {
   private writing: Promise<void> | undefined;
   private readonly room: Array<() => void> = [];
   private readonly idle: Array<() => void> = [];
+  private sealed = false;
   written = 0;
 
   constructor(
@@ -26,13 +29,28 @@ export class Outbox {
     return this.next.length;
   }
 
-  push(r: PublishRecord): void {
+  /** Queue a record for the sink; false when it was dropped (and counted) instead. */
+  push(r: PublishRecord): boolean {
+    if (this.sealed) {
+      report(this.t, 'publish', 'after-shutdown');
+      return false;
+    }
     if (this.mode === 'shed' && this.next.length >= this.limit) {
       report(this.t, 'publish', 'backlog-full', { waiting: this.next.length });
-      return;
+      return false;
     }
     this.next.push(r);
     if (this.writing === undefined) this.writing = this.loop();
+    return true;
+  }
+
+  /**
+   * No more records: the sink is about to close (a shutdown whose drain ran out of time, with
+   * inference still answering). Those still to come are counted, not queued; those queued go on
+   * to the sink, which takes them while it closes or refuses them (counted as write-failed).
+   */
+  seal(): void {
+    this.sealed = true;
   }
 
   private async loop(): Promise<void> {
@@ -40,8 +58,14 @@ export class Outbox {
       const batch = this.next;
       this.next = [];
       for (const r of this.room.splice(0)) r();
-      await this.sink.write(batch); // never rejects (sink contract)
-      this.written += batch.length;
+      try {
+        await this.sink.write(batch);
+        this.written += batch.length;
+      } catch (e) {
+        // The sink contract says write never rejects; a sink closed under it does (found by review:
+        // that rejection, unhandled, ended the daemon with a stack trace at shutdown).
+        report(this.t, 'publish', 'write-failed', { records: batch.length, error: (e as Error).message }, 'error');
+      }
     }
     this.writing = undefined;
     for (const r of this.idle.splice(0)) r();
