@@ -12,6 +12,7 @@
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
+import { MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { addressKeys, protocolNumber } from './address.js';
 
@@ -60,7 +61,7 @@ function tupleKey(pcap: string, proto: number, a: string, ap: number, b: string,
 
 /** Read and index a labels file; throws StartupError naming the file, line and column of a bad line. */
 export async function loadFlowLabels(path: string): Promise<FlowLabelIndex> {
-  const parser = pipeInto(await openInputStream(path, 'labels file', 'give the path of a labels CSV (see "Labeled data" in the README)'), parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  const parser = pipeInto(await openInputStream(path, 'labels file', 'give the path of a labels CSV (see "Labeled data" in the README)'), parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   const map = new Map<string, FlowLabel[]>();
   const pcaps = new Set<string>();
   let header: string[] | undefined;

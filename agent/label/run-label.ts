@@ -73,8 +73,9 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
       if (!header) {
         header = cells.map((c) => c.trim());
         col = inputColumns(header, o.input);
-        // Existing label columns are replaced, a pcap column is kept as it is.
-        keep = header.flatMap((h, i) => (h === 'app' || h === 'category' || (h === 'pcap' && pcapOpt === undefined) ? [] : [i]));
+        // Existing label columns are replaced; a pcap column moves before them, with --pcap's value
+        // when given (it was kept as well, and training grouped by that stale copy: found by review).
+        keep = header.flatMap((h, i) => (h === 'app' || h === 'category' || h === 'pcap' ? [] : [i]));
         const out = [...keep.map((i) => header![i]!), ...(col['pcap']! >= 0 || pcapOpt !== undefined ? ['pcap'] : []), 'app', 'category'];
         writer?.write(out.map(csvField).join(',') + '\n');
         continue;

@@ -6,16 +6,25 @@
 /**
  * Trim header names (CICFlowMeter writes " Flow Duration") and make duplicates
  * unique the way pandas does ("Fwd Header Length", "Fwd Header Length.1"), so
- * that every column can be named unambiguously in model metadata.
+ * that every column can be named unambiguously in model metadata. A suffix a
+ * name of the header already has is skipped: "a,a,a.1" is a, a.2, a.1 (it was
+ * a, a.1, a.1, and a model trained on it could not be evaluated: found by review).
  */
 export function cleanHeader(raw: readonly string[]): string[] {
+  const trimmed = raw.map((r, i) => r.trim() || `column_${i + 1}`);
+  const taken = new Set(trimmed);
   const seen = new Map<string, number>();
-  return raw.map((r, i) => {
-    let name = r.trim();
-    if (name === '') name = `column_${i + 1}`;
-    const n = seen.get(name) ?? 0;
+  const first = new Set<string>();
+  return trimmed.map((name) => {
+    if (!first.has(name)) {
+      first.add(name);
+      return name;
+    }
+    let n = seen.get(name) ?? 1;
+    while (taken.has(`${name}.${n}`)) n++;
     seen.set(name, n + 1);
-    return n === 0 ? name : `${name}.${n}`;
+    taken.add(`${name}.${n}`);
+    return `${name}.${n}`;
   });
 }
 

@@ -215,13 +215,21 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
       bad(rec, '(field count)', `${cells.length} fields, the header has ${header.length}`);
       return;
     }
+    // The label first: an unlabeled row is skipped as such whatever its features hold (with
+    // --label category many rows have none, and one with a bad cell stopped --bad-rows fail).
+    const l = labelCol >= 0 ? (cells[labelCol] as string).trim() : undefined;
+    if (l === '') {
+      unlabeled++;
+      return;
+    }
+    let clampedHere = 0;
     for (let f = 0; f < F; f++) {
       const c = featureCols[f] as number;
       const cell = cells[c] as string;
       let v: number | BadKind = parseCell(cell);
       if (v === 'infinity' && clamp) {
         v = clampedInfinity(cell);
-        clamped++;
+        clampedHere++;
       }
       if (typeof v !== 'number') {
         bad(rec, header[c] as string, describeBad(v, cell));
@@ -229,15 +237,8 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
       }
       row[f] = v;
     }
-    let label = -1;
-    if (labelCol >= 0) {
-      const l = (cells[labelCol] as string).trim();
-      if (l === '') {
-        unlabeled++;
-        return;
-      }
-      label = labels.id(l);
-    }
+    clamped += clampedHere; // cells of rows used, not of rows skipped
+    const label = l === undefined ? -1 : labels.id(l);
     cols.push(row);
     if (labelCol >= 0) y.push(label);
     if (groupCol >= 0) g.push(groups.id((cells[groupCol] as string).trim()));

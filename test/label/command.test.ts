@@ -70,6 +70,21 @@ t.test('both sources: the labels file first, the rules for the rest; JSON report
   t.match(csv[2], /,x\.pcap,Spotify,streaming$/);
 });
 
+t.test('--pcap on a CSV that has a pcap column: one pcap column, with --pcap\'s value', async (t) => {
+  const s = setup();
+  const withPcap = join(s.dir, 'with-pcap.csv');
+  const [head, ...rows] = readFileSync(s.flows, 'utf8').trim().split('\n');
+  writeFileSync(withPcap, [`${head},pcap`, ...rows.map((r) => `${r},old.pcap`)].join('\n') + '\n');
+  const out = join(s.dir, 'relabeled.csv');
+  const r = await run([withPcap, '--sni-rules', s.rules, '--pcap', 'new.pcap', '--unlabeled', 'unknown', '-o', out]);
+  t.equal(r.code, 0, r.err);
+  const [outHead, ...outRows] = readFileSync(out, 'utf8').trim().split('\n');
+  const cols = outHead!.split(',');
+  t.equal(cols.filter((c) => c === 'pcap').length, 1, 'found by review: the old column was kept and a new one appended');
+  t.same(cols.slice(-3), ['pcap', 'app', 'category']);
+  t.ok(outRows.every((row) => row.split(',').at(-3) === 'new.pcap'), 'every row names the capture --pcap gave');
+});
+
 t.test('usage errors', async (t) => {
   const s = setup();
   await t.rejects(run([s.flows]), /give --labels FILE and\/or --sni-rules FILE/);

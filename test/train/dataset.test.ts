@@ -33,6 +33,17 @@ t.test('wrong field count and empty cells', async (t) => {
   t.same([...ds.x], [1, 3, 11, 2, 4, 12], 'column-major');
 });
 
+t.test('a row with an empty label is unlabeled whatever its features hold, also with --bad-rows fail', async (t) => {
+  const csv = join(dir, 'unlabeled-bad.csv');
+  const { writeFileSync } = await import('node:fs');
+  // Found by review: the bad cell of the unlabeled row stopped loading with --bad-rows fail.
+  writeFileSync(csv, 'a,b,label\n1,2,x\n3,,\n5,6,y\n');
+  const ds = await loadDataset(csv, { label: 'label', badRows: 'fail' });
+  t.equal(ds.nRows, 2);
+  t.equal(ds.report.unlabeled, 1);
+  t.equal(ds.report.rowsSkipped, 0, 'not counted as a bad row');
+});
+
 t.test('foreign headers (CICFlowMeter style): trimmed names, identity excluded, Infinity policy', async (t) => {
   const header = ['Flow ID', ' Source IP', ' Source Port', ' Destination IP', ' Destination Port', ' Protocol',
     ' Timestamp', ' Flow Duration', 'Flow Bytes/s', ' Flow Packets/s', ' Fwd Header Length', ' Fwd Header Length', ' Label'];
