@@ -134,7 +134,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     out: { type: 'string', short: 'o', arg: 'FILE', doc: 'model to write, e.g. models/app.onnx (required)' },
     algo: { type: 'string', arg: 'rf|gbdt', doc: 'random forest or gradient boosting (default rf)' },
     trees: { type: 'string', arg: 'N', doc: 'rf: trees; gbdt: rounds, one tree per class each (default 100)' },
-    'max-depth': { type: 'string', arg: 'N', doc: 'tree depth limit, 0 = none (default: none for rf, 6 for gbdt)' },
+    'max-depth': { type: 'string', arg: 'N', doc: 'tree depth limit: rf 0 = none (its default), gbdt 1 or more (default 6)' },
     'min-samples-leaf': { type: 'string', arg: 'N', doc: 'rf: fewest rows in a leaf (default 1)' },
     'learning-rate': { type: 'string', arg: 'X', doc: 'gbdt: shrinkage (default 0.1)' },
     'early-stopping': { type: 'string', arg: 'N', doc: 'gbdt: stop after N rounds without gain on 10% of training rows (default 0: off)' },
@@ -173,7 +173,8 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       out: required('out'),
       algo,
       trees: intOpt(args, 'trees', 100, 1),
-      maxDepth: optString(args, 'max-depth') === undefined ? undefined : intOpt(args, 'max-depth', 0, 0),
+      // 0 (no limit) is a forest's setting; a boosted tree needs one (it silently became 6: found by review).
+      maxDepth: optString(args, 'max-depth') === undefined ? undefined : intOpt(args, 'max-depth', 0, algo === 'gbdt' ? 1 : 0),
       minSamplesLeaf: intOpt(args, 'min-samples-leaf', 1, 1),
       learningRate: numOpt(args, 'learning-rate', 0.1, 1e-6, 1),
       earlyStopping: intOpt(args, 'early-stopping', 0, 0),
@@ -214,8 +215,15 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
         : `held out: nothing (${opts.holdout === 0 ? '--holdout 0'
           : res.dataset.groupColumn && res.dataset.groupNames.length <= 1
             ? `every row has the same ${res.dataset.groupColumn}, and at least one ${res.dataset.groupColumn} is kept for training; --group-by none holds out rows instead`
-            : 'too few rows to hold any out'})`,
+            : res.dataset.groupColumn
+              ? `every ${res.dataset.groupColumn} holds more than half the rows, and whole ones are held out; --group-by none holds out rows instead`
+              : 'too few rows to hold any out'})`,
     ];
+    // Whole captures are held out: the share can differ from the one asked; say so when it does by much.
+    const heldShare = d && d.rows_used > 0 ? d.holdout_rows / d.rows_used : 0;
+    if (res.holdout && res.dataset.groupColumn && Math.abs(heldShare - opts.holdout) > 0.1) {
+      lines.push(`note: ${(heldShare * 100).toFixed(0)}% of the rows held out for the ${(opts.holdout * 100).toFixed(0)}% asked: whole ${res.dataset.groupColumn} values are held out, and they differ in size`);
+    }
     io.stdout.write(lines.join('\n') + '\n');
     return 0;
   },

@@ -68,11 +68,21 @@ export function splitRows(
     const chosen = new Set<number>();
     let taken = 0;
     for (const g of ids) {
-      if (taken >= target) break;
       // Keep at least one group for training.
       if (chosen.size === ids.length - 1) break;
-      chosen.add(g);
-      taken += byGroup.get(g) as number;
+      // A group is taken only when it brings the held-out rows closer to the target: one large
+      // capture drawn first no longer takes most of the data, and the model is trained on what is
+      // left (found by review: 241 of 300 rows held out for a 0.2 share).
+      const n = byGroup.get(g) as number;
+      if (Math.abs(taken + n - target) < Math.abs(taken - target)) {
+        chosen.add(g);
+        taken += n;
+      }
+    }
+    if (chosen.size === 0 && ids.length > 1) {
+      // Every group is over twice the target: the smallest, if it leaves at least half for training.
+      const smallest = ids.reduce((a, b) => ((byGroup.get(b) as number) < (byGroup.get(a) as number) ? b : a));
+      if ((byGroup.get(smallest) as number) * 2 <= rows.length) chosen.add(smallest);
     }
     for (const r of rows) if (chosen.has(group[r] as number)) out[r] = 1;
   } else {

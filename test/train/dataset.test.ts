@@ -109,3 +109,15 @@ t.test('train --shared-trees: a boosting option, refused with a forest', async (
     '--threads', '1', '--min-class-flows', '1'], ok), 0, ok.err());
   t.ok(existsSync(out));
 });
+
+t.test('train --max-depth 0 (no limit) is a forest setting: refused for boosting, not made 6', async (t) => {
+  const s = synthetic({ rows: 60, classes: 3, features: 3, seed: 4, separable: true });
+  const csv = writeCsv(join(dir, 'depth.csv'), s.header, s.rows);
+  const out = join(dir, 'depth.onnx');
+  const gbdt = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--algo', 'gbdt', '--max-depth', '0', '--threads', '1', '--min-class-flows', '1'], gbdt), 2);
+  t.match(gbdt.err(), /--max-depth must be an integer >= 1 \(got "0"\)/);
+  t.notOk(existsSync(out), 'nothing written');
+  const rf = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--max-depth', '0', '--trees', '3', '--threads', '1', '--min-class-flows', '1'], rf), 0, rf.err());
+});

@@ -44,6 +44,17 @@ t.test('balanced class weights and rare classes', async (t) => {
   t.same(dropped.meta.classes, ['app0', 'app1', 'app2'], 'or is dropped');
 });
 
+t.test('early stopping with one capture among the training rows validates on rows, not on nothing', async (t) => {
+  // Found by review: the split by capture kept the only capture for training, and early stopping
+  // ran all rounds without a word.
+  const one = synthetic({ rows: 600, classes: 3, features: 4, seed: 5, separable: true });
+  const pcapCol = one.header.indexOf('pcap');
+  const csv = writeCsv(join(dir, 'one-capture.csv'), one.header, one.rows.map((r) => r.map((c, i) => (i === pcapCol ? 'only.pcap' : c))));
+  const res = await trainModel({ ...base(csv, 'gbdt'), groupBy: 'pcap', holdout: 0, trees: 300, learningRate: 0.5, earlyStopping: 5 });
+  t.ok((res.meta.params['validation_rows'] as number) > 0, `validated on ${res.meta.params['validation_rows']} rows`);
+  t.ok((res.meta.params['rounds_kept'] as number) < 300, `stopped early: ${res.meta.params['rounds_kept']} rounds`);
+});
+
 t.test('early stopping keeps the best rounds, with per-class and with shared trees', async (t) => {
   // Separable classes at a high rate: the validation loss stops improving long before 300 rounds.
   for (const learner of ['gbdt', 'gbdt-shared'] as const) {
