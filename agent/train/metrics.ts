@@ -2,8 +2,15 @@
  * Classification metrics, computed the way scikit-learn does by default:
  * the class set is the union of true and predicted labels, precision or
  * recall with an empty denominator is 0, macro-F1 is the unweighted mean over
- * that set, weighted-F1 weights each class by its support.
+ * that set, weighted-F1 weights each class by its support. One exception:
+ * `unknown` given for rows under the confidence threshold (evaluate
+ * --threshold) is an abstention, not a class, when no true label is `unknown`:
+ * its rows count against their true classes' recall, and it does not enter
+ * the macro mean as a class of F1 0 (which scored the same errors twice and
+ * hid behind support 0: found by review). unknown_share reports it.
  */
+
+import { UNKNOWN } from './split.js';
 
 export interface ClassMetrics {
   readonly precision: number;
@@ -42,6 +49,8 @@ export function computeMetrics(truth: readonly string[], pred: readonly string[]
   const per_class: Record<string, ClassMetrics> = {};
   let macro = 0;
   let weighted = 0;
+  let averaged = 0;
+  const abstention = rejected > 0 && !truth.includes(UNKNOWN) ? UNKNOWN : undefined;
   labels.forEach((l, i) => {
     const tp = (confusion[i] as number[])[i] as number;
     const support = (confusion[i] as number[]).reduce((a, b) => a + b, 0);
@@ -50,14 +59,16 @@ export function computeMetrics(truth: readonly string[], pred: readonly string[]
     const recall = support > 0 ? tp / support : 0;
     const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
     per_class[l] = { precision, recall, f1, support };
+    if (l === abstention) return;
     macro += f1;
+    averaged++;
     weighted += f1 * support;
   });
   const n = truth.length;
   return {
     rows: n,
     accuracy: n > 0 ? correct / n : 0,
-    macro_f1: L > 0 ? macro / L : 0,
+    macro_f1: averaged > 0 ? macro / averaged : 0,
     weighted_f1: n > 0 ? weighted / n : 0,
     unknown_share: n > 0 ? rejected / n : 0,
     per_class,

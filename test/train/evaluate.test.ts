@@ -20,6 +20,15 @@ t.test('metrics on a tiny example, computed by hand', async (t) => {
   t.same(m.confusion, [[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
   // A predicted label that never occurs in the truth counts in macro-F1 (as scikit-learn).
   t.equal(computeMetrics(['a', 'a'], ['a', 'z']).macro_f1, (2 / 3 + 0) / 2);
+  // `unknown` for rows under the threshold is an abstention: it costs their classes' recall, and
+  // is not a class of F1 0 in the mean (found by review) unless a true label is `unknown`.
+  const rejecting = computeMetrics(['a', 'a', 'b', 'b'], ['a', 'unknown', 'b', 'b'], 1);
+  t.equal(rejecting.per_class['a']?.recall, 0.5);
+  t.equal(rejecting.per_class['unknown']?.support, 0, 'still listed, with support 0');
+  t.ok(Math.abs(rejecting.macro_f1 - (2 / 3 + 1) / 2) < 1e-12, 'the mean of a and b');
+  t.ok(Math.abs(rejecting.weighted_f1 - (2 / 3 * 2 + 1 * 2) / 4) < 1e-12);
+  const trueUnknown = computeMetrics(['a', 'unknown'], ['a', 'a'], 0);
+  t.equal(trueUnknown.macro_f1, (2 / 3 + 0) / 2, 'a true unknown class (rare labels) is a class');
 });
 
 t.test('train then evaluate through the CLI', async (t) => {
