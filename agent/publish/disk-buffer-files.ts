@@ -52,6 +52,48 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This boot's id (Linux), '' where the system has none. */
+function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** When process `pid` started, in clock ticks since boot (/proc/PID/stat field 22); '' when unknown. */
+function startTime(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** What the lock file holds: the owner's PID, this boot's id and the owner's start time. */
+function lockText(): string {
+  return `${process.pid} ${bootId()} ${startTime(process.pid)}\n`;
+}
+
+/**
+ * Whether the owner a lock file names still runs. A lock left by a crash, kill -9 or power loss
+ * names a PID that, after a reboot, often belongs to another process (and kill(pid, 0) says EPERM
+ * for one of another user): the daemon then never started again (found by review). So the boot
+ * id and the owner's start time, when the lock has them, must match too.
+ */
+function ownerRuns(text: string): { pid: number; runs: boolean } {
+  const [pidText, boot, start] = text.trim().split(/\s+/);
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return { pid, runs: false };
+  if (boot !== undefined && boot !== '' && bootId() !== '' && boot !== bootId()) return { pid, runs: false };
+  if (start !== undefined && start !== '') {
+    const now = startTime(pid);
+    if (now !== '' && now !== start) return { pid, runs: false };
+  }
+  return { pid, runs: true };
+}
+
 /**
  * Takes the directory for this process. Two agents appending to one buffer would corrupt
  * it, so a live owner is a startup error; a lock left by a dead process (kill -9) is taken over.
@@ -60,17 +102,17 @@ export function lockDir(dir: string): void {
   const file = path.join(dir, 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      fs.writeFileSync(file, lockText(), { flag: 'wx' });
       held.add(path.resolve(dir));
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw unusable(dir, err);
     }
-    const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+    const { pid, runs } = ownerRuns(fs.readFileSync(file, 'utf8'));
     // Our own PID on a lock this process does not hold: a previous agent that had the same PID (PID 1
     // in a container, or a reboot after a crash) died holding it.
     const ours = pid === process.pid && !held.has(path.resolve(dir));
-    if (Number.isInteger(pid) && pid > 0 && !ours && alive(pid)) {
+    if (runs && !ours) {
       throw new StartupError('E_PUBLISH', `publish buffer directory ${dir} is in use by process ${pid}`,
         'run one agent per buffer directory, or set publish.buffer.dir to a directory of its own');
     }

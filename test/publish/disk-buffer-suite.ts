@@ -2,6 +2,7 @@
  * The disk buffer contract, written once and run against each configuration
  * (disk-buffer-*.test.ts), the way mqtt.js runs one store suite against every store.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTelemetry } from '../../agent/events.js';
@@ -173,8 +174,29 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     fs.writeFileSync(path.join(dir, 'lock'), `${process.pid}\n`);
     const b = await open(dir);
     t.teardown(() => b.close());
-    t.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), `${process.pid}\n`, 'taken over');
+    t.match(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} `), 'taken over');
     await t.rejects(open(dir), { code: 'E_PUBLISH', message: /in use by process/ }, 'and held: a second open in this process is still refused');
+  });
+
+  t.test(`${name}: a lock whose PID now belongs to another process is stale (after a reboot, or the PID reused)`, async (t) => {
+    // Found by review: a lock left by kill -9 or a power loss named a PID that, after the reboot,
+    // another process had; the daemon then failed at every start.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    t.teardown(() => other.kill());
+    await new Promise((r) => other.once('spawn', r));
+    const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    for (const [why, text] of [['another boot', `${other.pid} 00000000-dead-beef-0000-000000000000 ${start}\n`], ['another start time', `${other.pid} ${boot} 1\n`]]) {
+      const dir = tempDir(t);
+      fs.writeFileSync(path.join(dir, 'lock'), text!);
+      const b = await open(dir);
+      t.match(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} ${boot} `), `${why}: taken over`);
+      await b.close();
+    }
+    const dir = tempDir(t);
+    fs.writeFileSync(path.join(dir, 'lock'), `${other.pid} ${boot} ${start}\n`);
+    await t.rejects(open(dir), { code: 'E_PUBLISH', message: new RegExp(`in use by process ${other.pid}`) }, 'the same process, still running: refused');
   });
 }
 
