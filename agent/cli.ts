@@ -9,6 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeError, OpenInterrupted, StartupError, usageError } from './errors.js';
+import { catchEarlyHup } from './lib/early-hup.js';
 import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
 /** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
@@ -129,6 +130,8 @@ if (isEntryPoint()) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The daemon: a reload asked for while its modules load is kept for it (lib/early-hup.ts).
+  if (process.argv[2] === 'run') catchEarlyHup();
   // Node ignores SIGPIPE, so a closed pipe on standard output (`eta-sensor features | head`) is an
   // EPIPE 'error' event, a stack trace if nobody listens: the one-shot commands end quietly instead.
   // The daemon is left to its sink (counted, and its logs go there too); replay stops by itself.

@@ -4,6 +4,7 @@
  * flows; SIGTERM (or SIGINT) drains in order within service.shutdown_timeout:
  * stop capture, end every flow, finish inference, publish, disconnect.
  */
+import { takeEarlyHup } from '../lib/early-hup.js';
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { createLogger, createTelemetry, type Telemetry } from '../events.js';
@@ -61,6 +62,8 @@ Examples:
     let hupWhileStarting = false;
     const onEarlyHup = (): void => void (hupWhileStarting = true);
     process.on('SIGHUP', onEarlyHup);
+    // And one that came while this module loaded, caught by the entry point (lib/early-hup.ts).
+    if (takeEarlyHup()) hupWhileStarting = true;
     try {
       return await runDaemon(args, io, () => {
         process.off('SIGHUP', onEarlyHup);

@@ -5,7 +5,7 @@
  * counts as a clean exit and does not restart).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -64,6 +64,28 @@ t.test('SIGHUP while starting: a reload once started, and run goes on', { skip: 
   r.child.kill('SIGTERM');
   const end = await r.exited;
   t.same(end, { code: 0, signal: null }, r.out());
+});
+
+t.test('SIGHUP while run itself is still loading: kept, not the end of the process', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  // Found by review: run installs its handler once its modules have loaded (100-300 ms); a SIGHUP
+  // before (systemctl reload right after a start) ended the process, which systemd does not restart.
+  // The hooks hold the loading of run for 1.5 s and say when it starts: the signal comes in there.
+  const marker = join(mkdtempSync(join(tmpdir(), 'eta-early-hup-')), 'loading');
+  const hooks = new URL('../helpers/slow-run.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', hooks, ...ARGS], { env: cliEnv({ ETA_TEST_SLOW_RUN: marker }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  for (const until = Date.now() + 30_000; Date.now() < until && !existsSync(marker);) await sleep(2);
+  t.ok(existsSync(marker), 'run is loading');
+  child.kill('SIGHUP');
+  await sleep(4000);
+  t.equal(child.signalCode, null, 'not ended by the signal');
+  t.equal(child.exitCode, null, 'still running');
+  t.match(out, /"msg":"reloaded configuration and models"/, 'the reload is done once started');
+  child.kill('SIGTERM');
+  t.same(await exited, { code: 0, signal: null }, out);
 });
 
 t.test('a reload names every changed section it does not apply (only the models and thresholds are swapped)', { skip: !ROOT && 'live capture needs root' }, async (t) => {
