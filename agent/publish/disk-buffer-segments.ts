@@ -65,6 +65,7 @@ export class Segments {
   }
 
   /** Ends the active segment and continues in a new one. */
+  /** Starts the next segment; throws, changing nothing, when its file cannot be made (SegmentWriter.roll). */
   roll(): void {
     const a = this.active();
     const base = a.base + a.count;

@@ -39,7 +39,11 @@ export class SegmentWriter {
   /** Starts a new segment file. */
   create(file: string): void {
     this.fd = fs.openSync(file, 'a');
-    // The new name must survive a power loss too, or its records would vanish with it.
+    this.syncDir();
+  }
+
+  /** The new name must survive a power loss too, or its records would vanish with it. */
+  private syncDir(): void {
     if (this.policy === 'always') {
       this.attempt(() => {
         const d = fs.openSync(this.dir, 'r');
@@ -69,8 +73,15 @@ export class SegmentWriter {
     this.dirty = true;
   }
 
-  /** Ends the current segment (flushed as the policy says) and starts `next`. */
+  /**
+   * Ends the current segment (flushed as the policy says) and starts `next`. The next file is
+   * opened first: when it cannot be (no inodes left, too many open files) this throws with the
+   * current segment still open and in use. It used to close that one first, and then kept its
+   * number: writes failed with EBADF, or once the number was reused went into another file
+   * (found by review).
+   */
   roll(next: string): void {
+    const fd = fs.openSync(next, 'a');
     const old = this.fd;
     const dirty = this.policy !== 'never' && this.dirty;
     this.dirty = false;
@@ -86,7 +97,8 @@ export class SegmentWriter {
     } else {
       fs.closeSync(old);
     }
-    this.create(next);
+    this.fd = fd;
+    this.syncDir();
   }
 
   /** fsync: always: resolves once everything written is on disk. */

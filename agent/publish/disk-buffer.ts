@@ -128,7 +128,13 @@ export class DiskBuffer {
       const active = this.segs.active();
       if (active.bytes + pendingBytes > 0 && active.bytes + pendingBytes + frame > this.segmentBytes) {
         flush();
-        this.segs.roll();
+        try {
+          this.segs.roll();
+        } catch (err) {
+          // The next segment file could not be made: the current one grows past its size and takes
+          // the records, and the next append tries again.
+          report(this.opts.telemetry, 'publish', 'buffer_roll_failed', { error: (err as Error).message }, 'error');
+        }
       }
       const header = Buffer.allocUnsafe(HEADER_BYTES);
       writeHeader(header, 0, p);

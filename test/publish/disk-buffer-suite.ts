@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTelemetry } from '../../agent/events.js';
 import { DiskBuffer, type DiskBufferOptions, type Cursor } from '../../agent/publish/disk-buffer.js';
+import { segmentName } from '../../agent/publish/disk-buffer-format.js';
 import { tempDir } from './helpers/tmp.js';
 
 type Tap = typeof import('tap').default;
@@ -160,6 +161,27 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     const expected = [...range(0, 15), ...range(segEnd, 20)];
     t.same((await readAll(b)).seqs, expected, 'the rest of the damaged segment is cut, later segments kept');
     t.equal(b.size, expected.length);
+  });
+
+  t.test(`${name}: a segment file that cannot be made: the records stay in the current one, none lost`, async (t) => {
+    // Found by review: the roll closed the current file before opening the next; when that open
+    // failed (no inodes, EMFILE) every later write failed with EBADF, or went into another file.
+    const dir = tempDir(t);
+    const b = await open(dir, { segmentBytes: 324 });
+    await b.append(range(0, 3).map((i) => payload(i)));
+    // The next segment's name taken by a folder: opening it as a file fails (EISDIR).
+    const blocked = path.join(dir, segmentName(3));
+    fs.mkdirSync(blocked);
+    await b.append(range(3, 8).map((i) => payload(i)));
+    t.same(b.stats().dropped, { ...b.stats().dropped, io_error: 0 }, 'nothing dropped');
+    t.same((await readAll(b)).seqs, range(0, 8), 'all eight, in order, the last five in the first segment');
+    fs.rmdirSync(blocked);
+    await b.append(range(8, 12).map((i) => payload(i)));
+    t.same((await readAll(b)).seqs, range(0, 12), 'and the roll works again once it can');
+    await b.close();
+    const again = await open(dir, { segmentBytes: 324 });
+    t.teardown(() => again.close());
+    t.same((await readAll(again)).seqs, range(0, 12), 'recovered after a restart');
   });
 
   t.test(`${name}: one process per directory`, async (t) => {
