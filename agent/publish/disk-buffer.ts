@@ -293,8 +293,14 @@ export class DiskBuffer {
 
   private savePosition(): void {
     if (this.head.seq === this.savedHead) return;
-    this.writer.attempt(() => writePosition(this.opts.dir, this.head.seq));
-    this.savedHead = this.head.seq;
+    try {
+      writePosition(this.opts.dir, this.head.seq);
+      // Only once written: a failed save (disk full) is tried again, at the latest by close(), or a
+      // restart resent everything since the last good one (found by review).
+      this.savedHead = this.head.seq;
+    } catch (err) {
+      report(this.opts.telemetry, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
+    }
   }
 
   private drop(reason: DropReason, n: number, detail?: Record<string, unknown>, level: 'warn' | 'error' = 'warn'): void {

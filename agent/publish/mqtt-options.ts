@@ -54,6 +54,17 @@ function readSetting(option: string, file: string): Buffer {
   }
 }
 
+/** The user name in a broker URL, percent-decoded (as written when it does not decode); undefined when none. */
+function urlUsername(url: string): string | undefined {
+  const raw = new URL(url).username;
+  if (raw === '') return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** Reads the files the configuration names. Throws StartupError if one is unreadable. */
 export function mqttSettings(c: PublishConfig): MqttSettings {
   const m = c.mqtt;
@@ -65,7 +76,9 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   } else if (m.password !== null) {
     password = Buffer.from(m.password);
   }
-  const username = m.username ?? new URL(m.url).username ?? undefined;
+  // Percent-decoded when it comes from the URL (mqtt://us%40er@host) and only then: a configured
+  // name is taken as written (it was decoded too, and a lone '%' failed startup: found by review).
+  const username = m.username ?? urlUsername(m.url);
   const tls = m.url.startsWith('mqtts://');
   const options: IClientOptions = {
     clientId: m.client_id !== '' ? m.client_id : `eta-sensor-${sensorId}`,
@@ -81,7 +94,7 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     // mqtt.js traces every packet through the `debug` module; even switched off, those calls were
     // ~4 µs a message (4% of a core at 10,000 records/s). DEBUG=mqttjs* still turns them on.
     ...(/mqttjs/.test(process.env['DEBUG'] ?? '') ? {} : { log: (): void => undefined }),
-    ...(username ? { username: decodeURIComponent(username) } : {}),
+    ...(username ? { username } : {}),
     ...(password ? { password } : {}),
   };
   if (tls) {
