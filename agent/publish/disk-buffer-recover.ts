@@ -23,8 +23,12 @@ export interface Recovered {
   readonly acked: number;
   /** Byte offset of `acked` within its segment, when it falls inside one. */
   readonly ackedAt: { readonly seg: number; readonly off: number } | undefined;
-  /** Tails cut: how many segments, and their bytes. */
-  readonly torn: ReadonlyArray<{ readonly file: string; readonly cutBytes: number; readonly last: boolean }>;
+  /**
+   * Tails cut, with the records lost in them: exact for a segment followed by another (its next
+   * base says how many it held; those already acknowledged are not lost), 1 for the last one,
+   * whose torn tail is the record a crash interrupted.
+   */
+  readonly torn: ReadonlyArray<{ readonly file: string; readonly cutBytes: number; readonly last: boolean; readonly records: number }>;
 }
 
 export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
@@ -33,7 +37,7 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
   if (pos === 'corrupt') report(telemetry, 'publish', 'buffer_position_corrupt', { dir, effect: 'unacknowledged records are resent from the oldest segment' });
   const acked = typeof pos === 'number' ? pos : -1;
   const segments: RecoveredSegment[] = [];
-  const torn: Array<{ file: string; cutBytes: number; last: boolean }> = [];
+  const torn: Array<{ file: string; cutBytes: number; last: boolean; records: number }> = [];
   let ackedAt: { seg: number; off: number } | undefined;
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i]!;
@@ -45,7 +49,9 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     }
     const scan = scanSegment(file, acked >= base ? acked - base : undefined);
     if (scan.validBytes < scan.fileBytes) {
-      torn.push({ file, cutBytes: scan.fileBytes - scan.validBytes, last });
+      // Found by review: a corrupt record early in a segment cut dozens, counted as 1.
+      const records = last ? 1 : Math.max(0, bases[i + 1]! - Math.max(base + scan.count, acked));
+      torn.push({ file, cutBytes: scan.fileBytes - scan.validBytes, last, records });
       fs.truncateSync(file, scan.validBytes);
     }
     if (scan.count === 0 && !last) {

@@ -209,7 +209,7 @@ export class DiskBuffer {
   private recover(): void {
     const r = recoverDir(this.opts.dir, this.opts.telemetry);
     for (const t of r.torn) {
-      this.drop(t.last ? 'torn_tail' : 'corrupt', 1, { file: t.file, cut_bytes: t.cutBytes }, 'warn');
+      this.drop(t.last ? 'torn_tail' : 'corrupt', t.records, { file: t.file, cut_bytes: t.cutBytes }, 'warn');
     }
     for (const s of r.segments) this.segs.adopt(s);
     const last = this.segs.list[this.segs.length - 1];
