@@ -131,6 +131,7 @@ export class Pump {
     try {
       const g = this.gen;
       while (this.online && !this.paused && this.gen === g && this.inflight.length < this.opts.maxInflight) {
+        this.forgetDropped();
         if (this.ahead.length < this.opts.batchSize) this.readAhead();
         if (this.ahead.length === 0) break;
         const n = this.fitting();
@@ -141,6 +142,19 @@ export class Pump {
       this.pumping = false;
       if (stream?.uncork) process.nextTick(() => stream.uncork!());
     }
+  }
+
+  /**
+   * Records read ahead that the buffer has dropped since (drop-oldest, while the window was full)
+   * are not sent: they are counted as dropped, and were also published and counted as delivered
+   * (found by review). Those already in flight still go; at most the window's worth.
+   */
+  private forgetDropped(): void {
+    const start = this.buffer.start.seq;
+    let k = 0;
+    while (k < this.ahead.length && this.ahead[k]!.next.seq <= start) k++;
+    if (k > 0) this.ahead.splice(0, k);
+    if (this.ahead.length === 0 && this.cursor.seq < start) this.cursor = this.buffer.start;
   }
 
   private readAhead(): void {

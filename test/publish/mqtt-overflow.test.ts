@@ -44,3 +44,33 @@ for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
     t.match(sink.stats(), { accepted: N, delivered: HOLDS, buffered_records: 0, dropped: { overflow: N - HOLDS } });
   });
 }
+
+t.test('drop-oldest while connected: records read ahead and dropped meanwhile are not sent as well', async (t) => {
+  // Found by review: the pump had read up to 64 records ahead; drop-oldest counted them as dropped,
+  // and the pump still published them, so subscribers got records the stats called lost.
+  const broker = await startBroker(t);
+  t.teardown(() => broker.thaw());
+  const { prefix, sensor } = uniqueNames();
+  const flows = `${prefix}/${sensor}/flows`;
+  const sub = await subscribe(t, broker.url, flows, { clientId: `sub-${sensor}` });
+  const inflight = 2;
+  const config = publishConfig({
+    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.2, max_inflight: inflight, keepalive: 60 },
+    buffer: { dir: tempDir(t), max_size: HOLDS * (RECORD + 8), overflow: 'drop-oldest' },
+  });
+  const sink = await createSink(config, createTelemetry());
+  await sink.open();
+  t.teardown(() => sink.close(0));
+  for (let i = 0; i < 100 && !sink.stats().connected; i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(sink.stats().connected, 'connected');
+  broker.freeze(); // connected, but no acknowledgement comes: the window fills, the pump reads ahead
+  for (let i = 0; i < N; i += 25) await sink.write(records(i, 25, 'o', RECORD));
+  t.equal(sink.stats().dropped['overflow'], N - HOLDS, 'the oldest dropped, counted');
+  broker.thaw();
+  await sub.waitFor(() => sub.messages.flatMap((m) => seqsOf(m.payload)).includes(N - 1), 15_000, 'the last record');
+  await new Promise((r) => setTimeout(r, 300));
+  const got = sub.messages.flatMap((m) => seqsOf(m.payload));
+  // What was in flight when the broker froze still arrives (at most the window); then exactly the last HOLDS.
+  t.ok(got.length <= HOLDS + inflight, `${got.length} records received, at most ${HOLDS} + ${inflight} in flight`);
+  t.same(got.slice(-HOLDS), Array.from({ length: HOLDS }, (_, i) => N - HOLDS + i), 'the records kept, in order');
+});
