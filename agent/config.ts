@@ -54,6 +54,12 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const root = (doc ?? {}) as Record<string, unknown>;
   const all = fields(configSchema);
   const overrides: Array<[string, unknown]> = [];
+  // The environment first, then --set: the command line wins over /etc/eta-sensor/env (it was the
+  // other way round, and a --set of a key the env file also set was ignored: found by review).
+  for (const [path, f] of all) {
+    const v = f.env !== undefined ? opts.env?.[f.env] : undefined;
+    if (v !== undefined && v !== '') overrides.push([path, f.parseText(v, `${path} (from ${f.env})`, issues)]);
+  }
   for (const set of opts.sets ?? []) {
     const eq = set.indexOf('=');
     const key = (eq < 0 ? set : set.slice(0, eq)).trim();
@@ -77,12 +83,12 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
     }
     overrides.push([key, f[1].parseText(set.slice(eq + 1), key, issues)]);
   }
-  for (const [path, f] of all) {
-    const v = f.env !== undefined ? opts.env?.[f.env] : undefined;
-    if (v !== undefined && v !== '') overrides.push([path, f.parseText(v, `${path} (from ${f.env})`, issues)]);
-  }
-  const merged = structuredClone(root);
-  for (const [path, value] of overrides) setPath(merged, path, value);
+  // Overrides go into mappings only: a document or a section that is not one is left for the
+  // schema to report (exit 2). Writing into it threw a TypeError (exit 1, which systemd retries),
+  // or replaced a broken section with {} and called the file valid (found by review).
+  const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const merged = isMapping(root) ? structuredClone(root) : root;
+  if (isMapping(merged)) for (const [path, value] of overrides) setPath(merged, path, value);
   const cfg = parseSection(configSchema, merged, '', issues);
   if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish));
   // A value from --set or the environment is checked as it is read and again with the whole
@@ -108,12 +114,15 @@ function nearest(key: string, paths: readonly string[]): string {
   return c ? ` (did you mean ${c}?)` : '';
 }
 
+/** Sets obj's value at a dotted path, making missing sections; a section that is there but not a mapping is left as it is. */
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur = obj;
   for (const p of parts.slice(0, -1)) {
-    if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
-    cur = cur[p] as Record<string, unknown>;
+    if (cur[p] === undefined || cur[p] === null) cur[p] = {};
+    const next = cur[p];
+    if (typeof next !== 'object' || Array.isArray(next)) return;
+    cur = next as Record<string, unknown>;
   }
   cur[parts[parts.length - 1]!] = value;
 }

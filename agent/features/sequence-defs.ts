@@ -30,7 +30,9 @@ function sequenceDocs(): FeatureDef[] {
   }
   for (const [p, who] of DIRS) {
     for (let b = 0; b < HIST_BINS; b++) {
-      out.push({ name: `${p}_size_hist_${b}`, unit: 'packets', basis: 'payload', description: `packets ${who} with ${BIN_RANGES[b]} payload bytes` });
+      // Packets without payload (pure ACKs) are not counted, as in the CESNET datasets: bin 0 holds
+      // 1-15 bytes (its text said 0-15: found by review). The value, and the models, are unchanged.
+      out.push({ name: `${p}_size_hist_${b}`, unit: 'packets', basis: 'payload', description: `packets with payload ${who} with ${b === 0 ? '1-15' : BIN_RANGES[b]} payload bytes` });
     }
   }
   for (const [p, who] of DIRS) {

@@ -96,8 +96,9 @@ export const directionalGroup: FeatureGroup = { defs: directionalDocs(), fill: f
 function flowDocs(gap: string): FeatureDef[] {
   const out: FeatureDef[] = [];
   for (const [nm] of STATS) {
-    out.push({ name: `active_${nm}_ms`, unit: 'ms', basis: 'time', description: `${nm} of the active periods (runs of packets with gaps below ${gap})` });
-    out.push({ name: `idle_${nm}_ms`, unit: 'ms', basis: 'time', description: `${nm} of the idle periods (gaps of ${gap} or more between packets)` });
+    // As accumulate.c compares (gap > the limit): a gap of exactly the limit is active (found by review).
+    out.push({ name: `active_${nm}_ms`, unit: 'ms', basis: 'time', description: `${nm} of the active periods (runs of packets with gaps of ${gap} or less)` });
+    out.push({ name: `idle_${nm}_ms`, unit: 'ms', basis: 'time', description: `${nm} of the idle periods (gaps of more than ${gap} between packets)` });
   }
   out.push(
     { name: 'packets_per_second', unit: 'packets/s', basis: 'count', description: 'packets in both directions over the flow duration (0 for a single instant)' },

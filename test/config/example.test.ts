@@ -38,6 +38,23 @@ t.test('environment variables override the file', async (t) => {
   t.match(issuesOf(() => validateConfig({}, { env: { ETA_LOG_LEVEL: 'chatty' } })), [/log\.level \(from ETA_LOG_LEVEL\) must be/]);
 });
 
+t.test('--set wins over the environment (found by review: the environment won)', async (t) => {
+  const cfg = validateConfig({ log: { level: 'info' } }, { env: { ETA_LOG_LEVEL: 'warn' }, sets: ['log.level=debug'] });
+  t.equal(cfg.log.level, 'debug');
+  const user = validateConfig({}, { env: { ETA_MQTT_USERNAME: 'alice' }, sets: ['publish.mqtt.username=bob'] });
+  t.equal(user.publish.mqtt.username, 'bob');
+});
+
+t.test('an override into a document or section that is not a mapping: the schema\'s message, not a crash or a pass', async (t) => {
+  // Found by review: a TypeError (exit 1, which systemd retries) for a whole file that is text, and
+  // a scalar section replaced by {} and called valid.
+  t.same(issuesOf(() => validateConfig('just text', { env: { ETA_MQTT_PASSWORD: 'x' } })), issuesOf(() => validateConfig('just text')));
+  t.ok(issuesOf(() => validateConfig('just text', { env: { ETA_MQTT_PASSWORD: 'x' } })).length > 0);
+  const scalar = issuesOf(() => validateConfig({ flows: 5 }, { sets: ['flows.idle_timeout=30'] }));
+  t.same(scalar, issuesOf(() => validateConfig({ flows: 5 })), 'the section is still reported');
+  t.ok(scalar.length > 0);
+});
+
 t.test('YAML syntax errors name the line', async (t) => {
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
