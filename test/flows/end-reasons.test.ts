@@ -81,6 +81,17 @@ t.test('evicted: a full table ends the least recently used flow', async (t) => {
   t.same(h.meter.stats().flowsEnded, { idle: 0, active: 0, end: 0, forced: 0, evicted: 2 });
 });
 
+t.test('end of input during a closed flow\'s grace: it ended, and says so (end), the open ones forced', async (t) => {
+  // Found by review: every TLS flow of the sample capture closed with FIN or RST within the grace
+  // before the capture ended, and came out forced, while the README's example record says end.
+  const h = new Harness({ tcpCloseGrace: 2 });
+  h.send(0, up(6100, F.SYN)).send(1, down(6100, F.SYN | F.ACK)).send(2, up(6100, F.FIN | F.ACK)).send(3, down(6100, F.FIN | F.ACK));
+  h.send(0, up(6101, F.SYN)).send(1, down(6101, F.RST | F.ACK));
+  h.send(0, up(6102, F.SYN)).send(2, up(6102, F.FIN | F.ACK)); // FIN one way: still open
+  t.same(h.finish().map((f) => [f.srcPort, f.endReason]).sort(), [[6100, 'end'], [6101, 'end'], [6102, 'forced']]);
+  t.match(h.meter.stats().flowsEnded, { end: 2, forced: 1 });
+});
+
 t.test('forced: end of input ends every flow', async (t) => {
   const h = new Harness();
   for (let i = 0; i < 50; i++) h.send(i, dgram(1000 + i));

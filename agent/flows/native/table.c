@@ -163,12 +163,10 @@ void table_advance(table_t *t, double ts) {
   }
 }
 
+/* A TCP flow closed (FIN both ways, or RST) and waiting out its grace ends as `end`, not as `reason`. */
 int32_t table_expire_all(table_t *t, int reason, double limit) {
   int32_t n = 0;
-  while (t->lru_head >= 0 && n < limit && !t->failed) {
-    end_flow(t, t->lru_head, reason);
-    n++;
-  }
+  for (int32_t s; (s = t->lru_head) >= 0 && n < limit && !t->failed; n++) end_flow(t, s, t->c.closeAt[s] != 0 ? END_END : reason);
   return n;
 }
 
