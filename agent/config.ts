@@ -56,8 +56,10 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const overrides: Array<[string, unknown]> = [];
   // The environment first, then --set: the command line wins over /etc/eta-sensor/env (it was the
   // other way round, and a --set of a key the env file also set was ignored: found by review).
+  // A key --set gives is not read from the environment at all: a bad value there is not an error then.
+  const setKeys = new Set((opts.sets ?? []).map((set) => set.split('=', 1)[0]!.trim()));
   for (const [path, f] of all) {
-    const v = f.env !== undefined ? opts.env?.[f.env] : undefined;
+    const v = f.env !== undefined && !setKeys.has(path) ? opts.env?.[f.env] : undefined;
     if (v !== undefined && v !== '') overrides.push([path, f.parseText(v, `${path} (from ${f.env})`, issues)]);
   }
   for (const set of opts.sets ?? []) {

@@ -216,7 +216,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
           : res.dataset.groupColumn && res.dataset.groupNames.length <= 1
             ? `every row has the same ${res.dataset.groupColumn}, and at least one ${res.dataset.groupColumn} is kept for training; --group-by none holds out rows instead`
             : res.dataset.groupColumn
-              ? `every ${res.dataset.groupColumn} holds more than half the rows, and whole ones are held out; --group-by none holds out rows instead`
+              ? `the rows used all come from one ${res.dataset.groupColumn}, and it is kept for training; --group-by none holds out rows instead`
               : 'too few rows to hold any out'})`,
     ];
     // Whole captures are held out: the share can differ from the one asked; say so when it does by much.

@@ -3,6 +3,7 @@
  * plus the segment scan used at recovery.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { StartupError } from '../errors.js';
 import { crc32 } from './crc32.js';
@@ -71,26 +72,38 @@ function startTime(pid: number): string {
   }
 }
 
-/** What the lock file holds: the owner's PID, this boot's id and the owner's start time. */
-function lockText(): string {
-  return `${process.pid} ${bootId()} ${startTime(process.pid)}\n`;
+/** When this machine booted, in seconds since the epoch (from the uptime, which needs no /proc). */
+function bootTime(): number {
+  return Math.round(Date.now() / 1000 - os.uptime());
 }
+
+/**
+ * What the lock file holds: the owner's PID, this boot's id, the owner's start time and the boot
+ * time; '-' for what cannot be read (systemd's ProcSubset=pid hides /proc/sys, ProtectProc=invisible
+ * other users' /proc/PID: found by review, the empty fields shifted the others).
+ */
+function lockText(): string {
+  return `${process.pid} ${bootId() || '-'} ${startTime(process.pid) || '-'} ${bootTime()}\n`;
+}
+
+/** Boot times further apart than this are two boots (the clock may be stepped after a boot). */
+const BOOT_SLACK_S = 120;
 
 /**
  * Whether the owner a lock file names still runs. A lock left by a crash, kill -9 or power loss
  * names a PID that, after a reboot, often belongs to another process (and kill(pid, 0) says EPERM
  * for one of another user): the daemon then never started again (found by review). So the boot
- * id and the owner's start time, when the lock has them, must match too.
+ * (id, else time) and the owner's start time, where both sides know them, must match too.
  */
 function ownerRuns(text: string): { pid: number; runs: boolean } {
-  const [pidText, boot, start] = text.trim().split(/\s+/);
+  const [pidText, boot = '-', start = '-', booted = '-'] = text.trim().split(' ');
   const pid = Number.parseInt(pidText ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return { pid, runs: false };
-  if (boot !== undefined && boot !== '' && bootId() !== '' && boot !== bootId()) return { pid, runs: false };
-  if (start !== undefined && start !== '') {
-    const now = startTime(pid);
-    if (now !== '' && now !== start) return { pid, runs: false };
-  }
+  const bootNow = bootId();
+  if (boot !== '-' && bootNow !== '' && boot !== bootNow) return { pid, runs: false };
+  if (booted !== '-' && Math.abs(Number(booted) - bootTime()) > BOOT_SLACK_S) return { pid, runs: false };
+  const startNow = start === '-' ? '' : startTime(pid);
+  if (startNow !== '' && startNow !== start) return { pid, runs: false };
   return { pid, runs: true };
 }
 
@@ -114,7 +127,7 @@ export function lockDir(dir: string): void {
     const ours = pid === process.pid && !held.has(path.resolve(dir));
     if (runs && !ours) {
       throw new StartupError('E_PUBLISH', `publish buffer directory ${dir} is in use by process ${pid}`,
-        'run one agent per buffer directory, or set publish.buffer.dir to a directory of its own');
+        `run one agent per buffer directory, or set publish.buffer.dir to a directory of its own; if no agent runs, remove ${path.join(dir, 'lock')}`);
     }
     fs.rmSync(file, { force: true });
   }

@@ -64,8 +64,7 @@ export class Segments {
     this.list.push({ base, file, count: 0, bytes: 0, rfd: null });
   }
 
-  /** Ends the active segment and continues in a new one. */
-  /** Starts the next segment; throws, changing nothing, when its file cannot be made (SegmentWriter.roll). */
+  /** Ends the active segment and continues in a new one; throws, changing nothing, when its file cannot be made (SegmentWriter.roll). */
   roll(): void {
     const a = this.active();
     const base = a.base + a.count;

@@ -153,11 +153,13 @@ export class SegmentWriter {
     });
   }
 
-  attempt(fn: () => void): void {
+  attempt(fn: () => void): boolean {
     try {
       fn();
+      return true;
     } catch (err) {
       report(this.t, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
+      return false;
     }
   }
 }

@@ -10,8 +10,8 @@
  *   kill -9) loses nothing appended; what power loss can lose depends on `fsync` (below).
  *   On open, segments are scanned and a torn or corrupt tail is cut off and counted.
  * - Bounds: the framed size of unacknowledged records never exceeds maxBytes; a record that
- *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes
- *   by up to one segment (acknowledged records in a segment still being written).
+ *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes by
+ *   a segment (acknowledged records in one still written), more while no new file can be made.
  * - Acknowledgement persists lazily (position file, at most once a second and on close), so
  *   after a crash up to about a second of acknowledged records are read again: duplicates,
  *   never losses.
@@ -19,9 +19,8 @@
  * fsync trade-off: `always` syncs before append() resolves (survives power loss, costs a disk
  * flush per batch); `interval` syncs every fsyncIntervalMs (power loss may lose that window);
  * `never` leaves it to the kernel's writeback (~30 s on Linux). A process crash loses nothing
- * under any policy: written data is in the kernel's page cache. The file writing and syncing
- * live in disk-buffer-writer.ts, the segment list and cursor arithmetic in disk-buffer-segments.ts;
- * this file keeps the bounds, overflow, acknowledgement and reading.
+ * under any policy: written data is in the kernel's page cache. Writing and syncing: disk-buffer-
+ * writer.ts; segments and cursors: disk-buffer-segments.ts; here: bounds, overflow, acks, reading.
  *
  * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
  */
@@ -128,13 +127,9 @@ export class DiskBuffer {
       const active = this.segs.active();
       if (active.bytes + pendingBytes > 0 && active.bytes + pendingBytes + frame > this.segmentBytes) {
         flush();
-        try {
-          this.segs.roll();
-        } catch (err) {
-          // The next segment file could not be made: the current one grows past its size and takes
-          // the records, and the next append tries again.
-          report(this.opts.telemetry, 'publish', 'buffer_roll_failed', { error: (err as Error).message }, 'error');
-        }
+        // When the next segment file cannot be made, the current one takes this record (past its
+        // size; drop-oldest cannot free it while it is the last) and the next record tries again.
+        this.writer.attempt(() => this.segs.roll());
       }
       const header = Buffer.allocUnsafe(HEADER_BYTES);
       writeHeader(header, 0, p);
@@ -293,14 +288,9 @@ export class DiskBuffer {
 
   private savePosition(): void {
     if (this.head.seq === this.savedHead) return;
-    try {
-      writePosition(this.opts.dir, this.head.seq);
-      // Only once written: a failed save (disk full) is tried again, at the latest by close(), or a
-      // restart resent everything since the last good one (found by review).
-      this.savedHead = this.head.seq;
-    } catch (err) {
-      report(this.opts.telemetry, 'publish', 'buffer_io_failed', { error: (err as Error).message }, 'error');
-    }
+    // Saved only once written: a failed save (disk full) is tried again, at the latest by close(),
+    // or a restart resent everything since the last good one (found by review).
+    if (this.writer.attempt(() => writePosition(this.opts.dir, this.head.seq))) this.savedHead = this.head.seq;
   }
 
   private drop(reason: DropReason, n: number, detail?: Record<string, unknown>, level: 'warn' | 'error' = 'warn'): void {

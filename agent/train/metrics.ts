@@ -33,7 +33,11 @@ export interface Metrics {
   readonly confusion: number[][];
 }
 
-export function computeMetrics(truth: readonly string[], pred: readonly string[], rejected = 0): Metrics {
+/**
+ * `modelHasUnknown`: the model has an `unknown` class (rare labels merged at training); its
+ * predictions of it are then a class's, not abstentions, whatever the threshold.
+ */
+export function computeMetrics(truth: readonly string[], pred: readonly string[], rejected = 0, modelHasUnknown = false): Metrics {
   if (truth.length !== pred.length) throw new Error('truth and prediction lengths differ');
   const labels = [...new Set([...truth, ...pred])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const index = new Map(labels.map((l, i) => [l, i]));
@@ -50,7 +54,7 @@ export function computeMetrics(truth: readonly string[], pred: readonly string[]
   let macro = 0;
   let weighted = 0;
   let averaged = 0;
-  const abstention = rejected > 0 && !truth.includes(UNKNOWN) ? UNKNOWN : undefined;
+  const abstention = rejected > 0 && !modelHasUnknown && !truth.includes(UNKNOWN) ? UNKNOWN : undefined;
   labels.forEach((l, i) => {
     const tp = (confusion[i] as number[])[i] as number;
     const support = (confusion[i] as number[]).reduce((a, b) => a + b, 0);

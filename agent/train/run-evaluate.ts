@@ -84,7 +84,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     mapped++;
     return UNKNOWN;
   });
-  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected), mappedToUnknown: mapped };
+  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped };
 }
 
 /** The `--json` object: stable keys, numbers rounded to 6 decimals. */

@@ -43,6 +43,7 @@ t.test('--set wins over the environment (found by review: the environment won)',
   t.equal(cfg.log.level, 'debug');
   const user = validateConfig({}, { env: { ETA_MQTT_USERNAME: 'alice' }, sets: ['publish.mqtt.username=bob'] });
   t.equal(user.publish.mqtt.username, 'bob');
+  t.same(issuesOf(() => validateConfig({}, { env: { ETA_LOG_LEVEL: 'chatty' }, sets: ['log.level=debug'] })), [], 'a bad value --set replaces is not read');
 });
 
 t.test('an override into a document or section that is not a mapping: the schema\'s message, not a crash or a pass', async (t) => {

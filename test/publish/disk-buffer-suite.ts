@@ -177,7 +177,7 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     fs.mkdirSync(blocked);
     await b.append(range(3, 8).map((i) => payload(i)));
     t.same(b.stats().dropped, { ...b.stats().dropped, io_error: 0 }, 'nothing dropped');
-    t.same((await readAll(b)).seqs, range(0, 8), 'all eight, in order, the last five in the first segment');
+    t.same((await readAll(b)).seqs, range(0, 8), 'all eight, in order (the first segment took one more, the next roll worked)');
     fs.rmdirSync(blocked);
     await b.append(range(8, 12).map((i) => payload(i)));
     t.same((await readAll(b)).seqs, range(0, 12), 'and the roll works again once it can');
@@ -229,7 +229,13 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
     const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    for (const [why, text] of [['another boot', `${other.pid} 00000000-dead-beef-0000-000000000000 ${start}\n`], ['another start time', `${other.pid} ${boot} 1\n`]]) {
+    const booted = Math.round(Date.now() / 1000 - (await import('node:os')).uptime());
+    for (const [why, text] of [
+      ['another boot', `${other.pid} 00000000-dead-beef-0000-000000000000 ${start}\n`],
+      ['another start time', `${other.pid} ${boot} 1\n`],
+      // Written where /proc/sys and other users' /proc/PID are hidden (systemd ProcSubset=pid, ProtectProc).
+      ['another boot time, the rest unknown', `${other.pid} - - ${booted - 86_400}\n`],
+    ]) {
       const dir = tempDir(t);
       fs.writeFileSync(path.join(dir, 'lock'), text!);
       const b = await open(dir);
@@ -239,6 +245,9 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     const dir = tempDir(t);
     fs.writeFileSync(path.join(dir, 'lock'), `${other.pid} ${boot} ${start}\n`);
     await t.rejects(open(dir), { code: 'E_PUBLISH', message: new RegExp(`in use by process ${other.pid}`) }, 'the same process, still running: refused');
+    const unknown = tempDir(t);
+    fs.writeFileSync(path.join(unknown, 'lock'), `${other.pid} - - ${booted}\n`);
+    await t.rejects(open(unknown), { code: 'E_PUBLISH', message: /in use by process/, hint: /if no agent runs, remove/ }, 'this boot, nothing else known: refused, saying how to clear it');
   });
 }
 

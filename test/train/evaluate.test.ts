@@ -27,8 +27,12 @@ t.test('metrics on a tiny example, computed by hand', async (t) => {
   t.equal(rejecting.per_class['unknown']?.support, 0, 'still listed, with support 0');
   t.ok(Math.abs(rejecting.macro_f1 - (2 / 3 + 1) / 2) < 1e-12, 'the mean of a and b');
   t.ok(Math.abs(rejecting.weighted_f1 - (2 / 3 * 2 + 1 * 2) / 4) < 1e-12);
-  const trueUnknown = computeMetrics(['a', 'unknown'], ['a', 'a'], 0);
-  t.equal(trueUnknown.macro_f1, (2 / 3 + 0) / 2, 'a true unknown class (rare labels) is a class');
+  const trueUnknown = computeMetrics(['a', 'unknown', 'a'], ['a', 'a', 'unknown'], 1);
+  t.equal(trueUnknown.macro_f1, (0.5 + 0) / 2, 'a true unknown label (rare labels) makes it a class');
+  // A model with an unknown class (rare labels merged), data without it: its unknowns are a class's
+  // predictions whatever the threshold, so macro-F1 does not jump when a threshold rejects one row.
+  const modelUnknown = computeMetrics(['a', 'a', 'b'], ['a', 'unknown', 'b'], 1, true);
+  t.ok(Math.abs(modelUnknown.macro_f1 - (2 / 3 + 1 + 0) / 3) < 1e-12, 'unknown stays in the mean');
 });
 
 t.test('train then evaluate through the CLI', async (t) => {

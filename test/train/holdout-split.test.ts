@@ -34,7 +34,7 @@ t.test('many captures: the held-out share lands near the one asked, whole captur
   }
 });
 
-t.test('every capture over twice the target: the smallest if it leaves half for training, else none', async (t) => {
+t.test('every capture over twice the target: the smallest; one capture: none', async (t) => {
   const two = groups([150, 180]);
   const [, held] = splitRows(two.rows, two.y, two.group, 0.2, new Rng(1, 0x7e57));
   t.equal(held.length, 150);
@@ -42,7 +42,7 @@ t.test('every capture over twice the target: the smallest if it leaves half for 
   // 40 rows is within twice 0.2 * 140 = 28: held out.
   t.equal(splitRows(lopsided.rows, lopsided.y, lopsided.group, 0.2, new Rng(1, 0x7e57))[1].length, 40);
   const big = groups([200, 180]);
-  t.equal(splitRows(big.rows, big.y, big.group, 0.1, new Rng(3, 0x7e57))[1].length, 180, 'the smaller of two, under half');
+  t.equal(splitRows(big.rows, big.y, big.group, 0.1, new Rng(3, 0x7e57))[1].length, 180, 'the smaller of two');
   const one = groups([50]);
   t.equal(splitRows(one.rows, one.y, one.group, 0.2, new Rng(1, 0x7e57))[1].length, 0, 'one capture stays for training');
 });
