@@ -92,7 +92,7 @@ export class FileSource implements PacketSource {
     const frame = newFrame();
     const count = (f: Frame): void => {
       this.frames++;
-      this.bytes += f.capLength;
+      this.bytes += f.wireLength; // bytes on the wire, as live capture counts them (not the captured part)
       onFrame(f);
     };
     const bulk = opts.pcapBulk;

@@ -42,6 +42,7 @@ export interface SourceEnd {
 
 export interface SourceStats {
   frames: number;
+  /** Bytes of those frames on the wire (not only the captured part), for files as for live capture. */
   bytes: number;
   /** 0..1 for files (position / size), undefined for live capture. */
   progress?: number;

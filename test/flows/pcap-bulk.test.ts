@@ -65,3 +65,16 @@ t.test('pcap records read in bulk by the C path give the same flows, counts and 
     t.equal(bulk.text, each.text, 'identical rows');
   }
 });
+
+t.test('bytes are counted on the wire, in bulk and frame by frame, as live capture counts them', async (t) => {
+  // Found by review: a file counted captured bytes and live capture wire bytes, so the stats of a
+  // capture cut by its snap length read less than the same traffic seen live.
+  const dir = mkdtempSync(join(tmpdir(), 'eta-bulk-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'snap.pcap');
+  const full = eth(ipv4({ src: '10.2.0.1', dst: '10.2.0.2', proto: 17 }, udp(5000, 6000, Buffer.alloc(1400))));
+  const cut = full.subarray(0, 96);
+  const records = Array.from({ length: 50 }, (_, i) => pcapRecord({ ts: 1.7e15 + i * 1000, data: cut, wireLength: full.length }));
+  writeFileSync(path, Buffer.concat([pcapHeader({ snapLen: 96 }), ...records]));
+  for (const bulk of [true, false]) t.equal((await rows(path, bulk)).bytes, 50 * full.length, bulk ? 'in bulk (C)' : 'frame by frame');
+});

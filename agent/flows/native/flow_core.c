@@ -145,10 +145,11 @@ static napi_value pcap(napi_env env, napi_callback_info info) {
     uint32_t sec = le ? h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24 : (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
     uint32_t frac = le ? h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24 : (uint32_t)h[4] << 24 | h[5] << 16 | h[6] << 8 | h[7];
     uint32_t cap = le ? h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24 : (uint32_t)h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11];
+    uint32_t wire = le ? h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24 : (uint32_t)h[12] << 24 | h[13] << 16 | h[14] << 8 | h[15];
     if (cap > max_cap || end - p - 16 < cap) break;
     r = table_frame(&k->t, link, b, p + 16, cap, (double)sec * 1e6 + (double)frac / div);
     frames++;
-    bytes += cap;
+    bytes += wire < cap ? cap : wire; /* on the wire, as pcap.ts and live capture count */
     p += 16 + (size_t)cap;
     if (k->t.failed || r >= PLUGIN_PACKET) break;
   }
