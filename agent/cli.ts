@@ -103,6 +103,9 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     // Ctrl-C while the input, a named pipe, had sent nothing yet: stopped, as asked.
     if (err instanceof OpenInterrupted) return 130;
     io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
+    // Stopped by Ctrl-C or SIGTERM on the way ("training interrupted"): 130, as the commands that
+    // stop cleanly answer (train and evaluate answered 1, label 130: found by review).
+    if (io.signal.aborted) return 130;
     if (err instanceof StartupError) return err.exitCode;
     if (process.env['ETA_DEBUG'] && err instanceof Error) io.stderr.write(`${err.stack}\n`);
     return 1;

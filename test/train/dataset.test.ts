@@ -121,3 +121,16 @@ t.test('train --max-depth 0 (no limit) is a forest setting: refused for boosting
   const rf = captureIO();
   t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--max-depth', '0', '--trees', '3', '--threads', '1', '--min-class-flows', '1'], rf), 0, rf.err());
 });
+
+t.test('train stopped by Ctrl-C exits 130, as the commands that stop cleanly do', async (t) => {
+  // Found by review: train answered 1 ("training interrupted") where label answers 130.
+  const s = synthetic({ rows: 60, classes: 3, features: 3, seed: 4, separable: true });
+  const csv = writeCsv(join(dir, 'stopped.csv'), s.header, s.rows);
+  const out = join(dir, 'stopped.onnx');
+  const io = captureIO();
+  const stop = new AbortController();
+  stop.abort();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], { ...io, signal: stop.signal }), 130, io.err());
+  t.match(io.err(), /interrupted/);
+  t.notOk(existsSync(out), 'nothing written');
+});
