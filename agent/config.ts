@@ -56,15 +56,17 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   const overrides: Array<[string, unknown]> = [];
   // The environment first, then --set: the command line wins over /etc/eta-sensor/env (it was the
   // other way round, and a --set of a key the env file also set was ignored: found by review).
+  const sets = (opts.sets ?? []).map((set) => {
+    const eq = set.indexOf('=');
+    return { set, eq, key: (eq < 0 ? set : set.slice(0, eq)).trim() };
+  });
   // A key --set gives is not read from the environment at all: a bad value there is not an error then.
-  const setKeys = new Set((opts.sets ?? []).map((set) => set.split('=', 1)[0]!.trim()));
+  const setKeys = new Set(sets.map((s) => s.key));
   for (const [path, f] of all) {
     const v = f.env !== undefined && !setKeys.has(path) ? opts.env?.[f.env] : undefined;
     if (v !== undefined && v !== '') overrides.push([path, f.parseText(v, `${path} (from ${f.env})`, issues)]);
   }
-  for (const set of opts.sets ?? []) {
-    const eq = set.indexOf('=');
-    const key = (eq < 0 ? set : set.slice(0, eq)).trim();
+  for (const { set, eq, key } of sets) {
     const f = all.find(([p]) => p === key);
     if (SECRET_FIELDS.includes(key)) {
       issues.push(`--set ${key}: secrets are not taken from the command line (other users see it in ps); use ${f?.[1].env ?? 'the environment'} or the matching *_file option`);
@@ -89,8 +91,11 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
   // schema to report (exit 2). Writing into it threw a TypeError (exit 1, which systemd retries),
   // or replaced a broken section with {} and called the file valid (found by review).
   const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const merged = isMapping(root) ? structuredClone(root) : root;
-  if (isMapping(merged)) for (const [path, value] of overrides) setPath(merged, path, value);
+  let merged: unknown = root;
+  if (isMapping(root)) {
+    merged = structuredClone(root);
+    for (const [path, value] of overrides) setPath(merged as Record<string, unknown>, path, value);
+  }
   const cfg = parseSection(configSchema, merged, '', issues);
   if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish));
   // A value from --set or the environment is checked as it is read and again with the whole

@@ -122,22 +122,19 @@ export async function readCsvRows(
   // An identity cell: absent or empty is unknown (0); anything else must read, or it is reported.
   let line = 0;
   const badIdentity = (column: string, value: string): void => opts.onBadIdentity?.(line, column, value);
-  const int = (row: string[], i: number, column: keyof typeof IDENTITY_MAX): number => {
+  const identity = (row: string[], i: number, column: string, read: (text: string) => number): number => {
     const text = cell(row, i);
     if (text === undefined || text.trim() === '') return 0;
-    const v = Number(text);
-    if (Number.isInteger(v) && v >= 0 && v <= IDENTITY_MAX[column]) return v;
-    badIdentity(column, text);
-    return 0;
-  };
-  const ts = (row: string[], i: number, column: string): number => {
-    const text = cell(row, i);
-    if (text === undefined || text.trim() === '') return 0;
-    const v = parseTs(text);
+    const v = read(text);
     if (Number.isFinite(v)) return v;
     badIdentity(column, text);
     return 0;
   };
+  const int = (row: string[], i: number, column: keyof typeof IDENTITY_MAX): number => identity(row, i, column, (text) => {
+    const v = Number(text);
+    return Number.isInteger(v) && v >= 0 && v <= IDENTITY_MAX[column] ? v : NaN;
+  });
+  const ts = (row: string[], i: number, column: string): number => identity(row, i, column, parseTs);
   const endReason = (row: string[], i: number): EndReason => {
     const text = cell(row, i);
     if (text !== undefined && (END_REASONS as readonly string[]).includes(text)) return text as EndReason;

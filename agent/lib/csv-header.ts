@@ -13,14 +13,14 @@
 export function cleanHeader(raw: readonly string[]): string[] {
   const trimmed = raw.map((r, i) => r.trim() || `column_${i + 1}`);
   const taken = new Set(trimmed);
+  /** Per name seen: the next suffix to try. */
   const seen = new Map<string, number>();
-  const first = new Set<string>();
   return trimmed.map((name) => {
-    if (!first.has(name)) {
-      first.add(name);
+    let n = seen.get(name);
+    if (n === undefined) {
+      seen.set(name, 1);
       return name;
     }
-    let n = seen.get(name) ?? 1;
     while (taken.has(`${name}.${n}`)) n++;
     seen.set(name, n + 1);
     taken.add(`${name}.${n}`);

@@ -153,8 +153,7 @@ export class Pump {
     const start = this.buffer.start.seq;
     let k = 0;
     while (k < this.ahead.length && this.ahead[k]!.next.seq <= start) k++;
-    if (k > 0) this.ahead.splice(0, k);
-    if (this.ahead.length === 0 && this.cursor.seq < start) this.cursor = this.buffer.start;
+    if (k > 0) this.ahead.splice(0, k); // the cursor may now lie before the start: buffer.read reads from the start then
   }
 
   private readAhead(): void {

@@ -251,10 +251,9 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   w->syn_seen[s] = 0;
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
-    if (p->proto == 6 && b[0] != TLS_HANDSHAKE && !(p->tcp_flags & TCP_SYN)) return scan_count(w, s, 1, 1);
     if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b)
                       : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
-    /* A 0x16 that C did not read and that opens no hello record: the reader would ignore it too. */
+    /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);
     return HW_BEGIN;
   }
