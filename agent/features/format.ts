@@ -5,7 +5,8 @@
 import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
 import { loadAddon } from '../lib/addon.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
-import { isoMicros, type FlowRecord } from './record.js';
+import { HeldMeta } from '../meta/held-meta.js';
+import { isoMicros, type FlowMeta, type FlowRecord } from './record.js';
 
 export type RowFormat = 'csv' | 'jsonl';
 
@@ -45,12 +46,17 @@ export function csvHeader(): string {
   return ALL_COLUMNS.join(',') + '\n';
 }
 
+/** The offered ALPN values joined by ';' (a held hello joins them without an array between). */
+function alpnCell(m: FlowMeta): string {
+  return m instanceof HeldMeta ? m.alpnCell() : m.alpn.join(';');
+}
+
 function identityValues(r: FlowRecord): Array<string | number> {
   const m = r.meta;
   return [
     r.srcIp, r.srcPort, r.dstIp, r.dstPort, r.proto, r.vlan,
     isoMicros(r.firstTs), isoMicros(r.lastTs), r.endReason,
-    m?.sni ?? '', m ? m.alpn.join(';') : '', m?.tlsVersion ?? '', m?.ja4 ?? '',
+    m?.sni ?? '', m ? alpnCell(m) : '', m?.tlsVersion ?? '', m?.ja4 ?? '',
   ];
 }
 
@@ -78,7 +84,7 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
   if (m) {
     out.str(csvField(m.sni ?? ''));
     out.byte(44);
-    out.str(csvField(m.alpn.join(';')));
+    out.str(csvField(alpnCell(m)));
     out.byte(44);
     out.str(csvField(m.tlsVersion ?? ''));
     out.byte(44);

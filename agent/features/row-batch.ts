@@ -4,6 +4,7 @@
  * declared once.
  */
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
+import { HeldMeta } from '../meta/held-meta.js';
 import type { FlowMeta, FlowRecord } from './record.js';
 import { FEATURES } from './registry.js';
 
@@ -13,7 +14,8 @@ export const STRIDE = HEAD + FEATURES.length;
 /**
  * Texts per row: srcIp, dstIp, then the metadata's sni, alpn (joined by ';'), version and ja4,
  * each a string or null. Flat strings, not a metadata object: the structured clone of nested
- * objects for the writer thread cost the flow meter's thread twice as much.
+ * objects for the writer thread cost the flow meter's thread twice as much. A hello the flow core
+ * read in place travels as its one string (held-meta.ts) in the sni's place, read by the writer.
  */
 const TEXTS = 6;
 
@@ -40,6 +42,7 @@ export function pack(b: RowBatch, r: FlowRecord): void {
   x.set(r.features, o + HEAD);
   const m = r.meta;
   if (m === null) b.texts.push(r.srcIp, r.dstIp, null, null, null, null);
+  else if (m instanceof HeldMeta) b.texts.push(r.srcIp, r.dstIp, m.packed, null, null, null);
   else b.texts.push(r.srcIp, r.dstIp, m.sni, m.alpn.length > 0 ? m.alpn.join(';') : null, m.tlsVersion, m.ja4);
   b.n++;
 }
@@ -64,8 +67,8 @@ export function unpack(b: RowBatch, i: number, into: FlowRecord): FlowRecord {
   const t = b.texts;
   const at = i * TEXTS;
   const sni = t[at + 2]!, alpn = t[at + 3]!, version = t[at + 4]!, ja4 = t[at + 5]!;
-  const meta: FlowMeta | null = sni === null && alpn === null && version === null && ja4 === null
-    ? null
+  const meta: FlowMeta | null = HeldMeta.is(sni) ? new HeldMeta(sni)
+    : sni === null && alpn === null && version === null && ja4 === null ? null
     : { sni, alpn: alpn === null ? [] : alpn.split(';'), tlsVersion: version, ja4 };
   r.meta = meta;
   return r;

@@ -52,11 +52,11 @@ export interface Core {
   /** End flows (END_REASONS index), least recently used first, at most `limit`; returns how many. */
   expireAll(reason: number, limit: number): number;
   /**
-   * The ClientHello C read in place for the flow in `slot` (hello_watch.c), into `out` as
-   * tls_hello's helloMeta gives it (hello-native.ts), out[1] being the version the ServerHello
-   * selected when C read one; -1 when C holds none for that slot. Valid until the flow's onEnd returns.
+   * The ClientHello C read in place for the flow in `slot` (hello_watch.c) as one string that
+   * meta/held-meta.ts reads, its version being the one the ServerHello selected when C read one;
+   * null when C holds none for that slot. Valid until the flow's onEnd returns.
    */
-  helloOf(slot: number, out: unknown[]): number;
+  helloOf(slot: number): string | null;
   /**
    * The start of a ClientHello C was reassembling for the flow in `slot` and handed back
    * (tls_split.c, WATCH_SPLIT_BACK), as one Buffer, with info = [its first sequence number, the

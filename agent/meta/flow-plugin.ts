@@ -35,10 +35,9 @@ import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type H
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
 import { Inspector } from './inspector.js';
-import { versionName } from './hello.js';
-import { handshakeMeta } from './meta-object.js';
-import { helloInCore, tlsHello } from './hello-native.js';
-import { inPlaceQuicVersions, quicCrypto, quicVersionName } from './quic-keys.js';
+import { HeldMeta } from './held-meta.js';
+import { tlsHello } from './hello-native.js';
+import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
 
 const IDLE = 0;
@@ -209,13 +208,11 @@ export class MetaPlugin implements MetaProvider {
   /**
    * The metadata of a hello C read in place: a TCP flow's (as fast-tls.ts helloMetaInPlace reads
    * it, with the version the ServerHello selected) or a QUIC client Initial's (as the inspector
-   * reads it from that datagram).
+   * reads it from that datagram), read from C's one string only when a field is asked for.
    */
   private readInC(slot: number): FlowMeta | null {
-    const h = this.core === null ? null : helloInCore(this.core, slot);
-    if (h === null) return null;
-    const quic = h.quicWire !== 0;
-    return handshakeMeta(h.sni, h.alpn, versionName(h.highest), h.ja4, quic ? 'quic' : 'tls', quic ? quicVersionName(h.quicWire) : undefined);
+    const text = this.core === null ? null : this.core.helloOf(slot);
+    return text === null ? null : new HeldMeta(text);
   }
 
   private heldMeta(slot: number): FlowMeta | null {

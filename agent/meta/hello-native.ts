@@ -1,13 +1,12 @@
 /**
  * The ClientHello parser and JA4 in C (native/tls_hello.c), as JavaScript's readers use them:
- * what hello.ts parses and ja4.ts fingerprints, summarized in one call; and the hellos the flow
- * core read in place (helloInCore). hello.ts stays the reference (test/meta/hello-native.test.ts
- * compares the two).
+ * what hello.ts parses and ja4.ts fingerprints, summarized in one call (the hellos the flow core
+ * reads in place come back through held-meta.ts). hello.ts stays the reference
+ * (test/meta/hello-native.test.ts compares the two).
  */
 import { loadAddon } from '../lib/addon.js';
 import { MAX_ALPN_VALUES } from './hello.js';
 import type { Ja4Protocol } from './ja4.js';
-import type { Core } from '../flows/native-core.js';
 
 /** What the metadata takes from a ClientHello: helloSummary's result. */
 export interface HelloSummary {
@@ -42,24 +41,11 @@ export function tlsHello(): TlsHello {
 
 /** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
 const OUT: unknown[] = new Array<unknown>(4 + MAX_ALPN_VALUES).fill(null);
-/** Where Core.helloOf puts a QUIC hello's version on the wire (hello_watch.h HW_QUIC_WIRE_AT). */
-const QUIC_WIRE_AT = 3 + MAX_ALPN_VALUES;
 const NO_ALPN: readonly string[] = Object.freeze([]);
 
 /** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
 export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
   return summaryOf((native ?? tlsHello()).helloMeta(b, start, end, dtls, proto.charCodeAt(0), OUT));
-}
-
-/**
- * The summary of the ClientHello the flow core read in place for a flow (Core.helloOf), or null
- * when it holds none; `highest` is then the version the ServerHello selected, when C read one,
- * and quicWire the QUIC version of a hello read from a client Initial (0: TLS over TCP).
- */
-export function helloInCore(core: Pick<Core, 'helloOf'>, slot: number): (HelloSummary & { readonly quicWire: number }) | null {
-  const n = core.helloOf(slot, OUT);
-  if (n < 0) return null;
-  return { sni: OUT[0] as string | null, alpn: alpnOf(n), highest: OUT[1] as number, ja4: OUT[2] as string, quicWire: OUT[QUIC_WIRE_AT] as number };
 }
 
 /** OUT as helloMeta filled it, n its result. */

@@ -8,6 +8,7 @@ import type { FlowRecord } from '../../agent/features/record.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
 import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
 import { FlowMeter, type MeterOptions } from '../../agent/flows/meter.js';
+import { HeldMeta } from '../../agent/meta/held-meta.js';
 
 export class Harness {
   readonly flows: FlowRecord[] = [];
@@ -15,7 +16,7 @@ export class Harness {
   private readonly frame = newFrame();
 
   constructor(opts: Partial<MeterOptions> = {}) {
-    this.meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 1024, ...opts }, (r) => this.flows.push(r));
+    this.meter = new FlowMeter({ ...DEFAULT_METER, maxFlows: 1024, ...opts }, (r) => this.flows.push(plainMeta(r)));
   }
 
   /** Send one frame at `tsMs` milliseconds (link type Ethernet unless given). */
@@ -42,4 +43,12 @@ export function feat(r: FlowRecord, name: string): number {
   const i = FEATURE_NAMES.indexOf(name);
   if (i < 0) throw new Error(`no feature named ${name}`);
   return r.features[i]!;
+}
+
+/**
+ * The record with a hello the flow core read in place (held-meta.ts, fields read on demand) as
+ * the plain object its toJSON gives, so that tests compare it with what the inspector reports.
+ */
+export function plainMeta(r: FlowRecord): FlowRecord {
+  return r.meta instanceof HeldMeta ? { ...r, meta: r.meta.toJSON() } : r;
 }

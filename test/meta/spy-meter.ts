@@ -2,6 +2,7 @@
  * A flow meter whose handshake inspector records the packets C hands it (hello_watch.c), for the
  * tests of what C does on its own.
  */
+import { plainMeta } from '../helpers/harness.js';
 import { newFrame } from '../../agent/capture/types.js';
 import type { FlowRecord } from '../../agent/features/record.js';
 import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
@@ -42,7 +43,7 @@ export function meterWithSpy(maxFlows = 4096, limits: MetaLimits = defaults(meta
 } {
   const flows: FlowRecord[] = [];
   const errors: string[] = [];
-  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows, meta: undefined }, (r) => flows.push(r));
+  const meter = new FlowMeter({ ...DEFAULT_METER, maxFlows, meta: undefined }, (r) => flows.push(plainMeta(r)));
   const flowErrors: string[] = [];
   const spy: Spy = new Spy(maxFlows, limits, (reason) => {
     errors.push(reason);

@@ -29,20 +29,60 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
   return r;
 }
 
-/* alpnText: printable values as text, others (and the empty value) as "0x<hex>". */
-static napi_status alpn_string(napi_env env, const uint8_t *v, size_t n, napi_value *out) {
+static const char HEX[] = "0123456789abcdef";
+
+/* alpnText: printable values as text, others (and the empty value) as "0x<hex>", at o (room for
+ * 2 + 2 * 255 bytes); returns the end. */
+static char *alpn_text(char *o, const uint8_t *v, size_t n) {
   int printable = n > 0;
   for (size_t i = 0; i < n && printable; i++) printable = v[i] >= 0x20 && v[i] <= 0x7e;
-  if (printable) return napi_create_string_latin1(env, (const char *)v, n, out);
-  static const char hex[] = "0123456789abcdef";
-  char text[2 + 2 * 255];
-  text[0] = '0';
-  text[1] = 'x';
-  for (size_t i = 0; i < n; i++) {
-    text[2 + 2 * i] = hex[v[i] >> 4];
-    text[3 + 2 * i] = hex[v[i] & 0xf];
+  if (printable) {
+    memcpy(o, v, n);
+    return o + n;
   }
-  return napi_create_string_latin1(env, text, 2 + 2 * n, out);
+  *o++ = '0';
+  *o++ = 'x';
+  for (size_t i = 0; i < n; i++) {
+    *o++ = HEX[v[i] >> 4];
+    *o++ = HEX[v[i] & 0xf];
+  }
+  return o;
+}
+
+static napi_status alpn_string(napi_env env, const uint8_t *v, size_t n, napi_value *out) {
+  char text[2 + 2 * 255];
+  return napi_create_string_latin1(env, text, (size_t)(alpn_text(text, v, n) - text), out);
+}
+
+static char *put_hex(char *o, uint32_t v, int digits) {
+  for (int i = digits - 1; i >= 0; i--) *o++ = HEX[(v >> (4 * i)) & 0xf];
+  return o;
+}
+
+napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version) {
+  /* Marker, version, wire, JA4, SNI flag and SNI, then each ALPN value with its separator. */
+  char text[1 + 4 + 8 + JA4_LEN + 1 + 255 + TLS_HELLO_MAX_ALPN * (1 + 2 + 2 * 255)];
+  char *o = text;
+  *o++ = '\x01';
+  o = put_hex(o, version, 4);
+  o = put_hex(o, r->quic_wire, 8);
+  memcpy(o, r->ja4, JA4_LEN);
+  o += JA4_LEN;
+  *o++ = r->has_sni ? '1' : '0';
+  memcpy(o, r->data, r->sni_len);
+  o += r->sni_len;
+  const uint8_t *p = r->data + r->sni_len;
+  for (unsigned i = 0; i < r->alpn_count; i++) {
+    *o++ = '\0';
+    o = alpn_text(o, p + 1, p[0]);
+    p += 1 + p[0];
+  }
+  napi_value v;
+  if (napi_create_string_latin1(env, text, (size_t)(o - text), &v) != napi_ok) {
+    napi_throw_error(env, "E_TLS_HELLO", "hello_rec: napi_create_string_latin1 failed");
+    return NULL;
+  }
+  return v;
 }
 
 #define CHECK(call)                                                     \

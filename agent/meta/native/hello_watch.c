@@ -177,25 +177,19 @@ void hello_watch_end(const hello_watch_t *w, int32_t s) {
 }
 
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], v;
+  size_t argc = 1;
+  napi_value argv[1], v;
   const hello_watch_t *w;
   uint32_t s;
-  bool is_array = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&w) != napi_ok) return NULL;
-  if (argc < 2 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
-    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: helloOf(slot, out) takes an array to fill");
-    return NULL;
-  }
-  if (napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)w->capacity) {
-    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot, out) takes a slot of the table");
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &s) != napi_ok || s >= (uint32_t)w->capacity) {
+    napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot) takes a slot of the table");
     return NULL;
   }
   const hello_rec_t *r = w->rec == NULL ? NULL : w->rec[s];
-  if (r == NULL) return napi_create_int32(env, -1, &v) == napi_ok ? v : NULL;
+  if (r == NULL) return napi_get_null(env, &v) == napi_ok ? v : NULL;
   uint32_t selected = w->server_version[s];
-  if (napi_create_uint32(env, r->quic_wire, &v) != napi_ok || napi_set_element(env, argv[1], HW_QUIC_WIRE_AT, v) != napi_ok) return NULL;
-  return hello_rec_js(env, r, selected != 0 ? selected - 1 : r->highest, argv[1]);
+  return hello_rec_text(env, r, selected != 0 ? selected - 1 : r->highest);
 }
 
 void hello_watch_free(hello_watch_t *w, int32_t used) {

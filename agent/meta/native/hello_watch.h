@@ -101,11 +101,10 @@ int hello_watch_alloc(hello_watch_t *w, int32_t capacity);
 /* The flow in slot s has ended (JavaScript has read its record): its hello is dropped. */
 void hello_watch_end(const hello_watch_t *w, int32_t s);
 /*
- * The flow core's helloOf(slot, out), a Node-API callback whose data is the watch: the hello read
- * in place for the flow in `slot`, into out as tls_hello's helloMeta gives it, out[1] being the
- * version its ServerHello selected when C read one, and out[HW_QUIC_WIRE_AT] the QUIC version on
- * the wire (0: TLS over TCP); -1 when C holds none for that slot. Throws a RangeError for a slot
- * outside the table, a TypeError when out is not an array.
+ * The flow core's helloOf(slot), a Node-API callback whose data is the watch: the hello read in
+ * place for the flow in `slot` as hello_rec_text's string, its version being the one its
+ * ServerHello selected when C read one; null when C holds none for that slot. Throws a RangeError
+ * for a slot outside the table.
  */
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info);
 /* Drops every record, the arrays and the QUIC table and scratch (the table is freed). Only slots
