@@ -12,6 +12,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,59 @@ static void sort_u16(uint16_t *a, size_t n) {
   }
 }
 
-static void hash12(const char *text, size_t len, char *out) {
+/*
+ * The hashes of the lists hashed last. Why: the two SHA-256 were a fifth of what the metadata cost
+ * the flow meter's thread, and a network's clients send few distinct lists (every client of one
+ * browser, library or app version sends the same ones), so most hellos repeat a list already
+ * hashed. An entry is found by a cheap hash of the text but answers only for the very same text
+ * (compared byte for byte): a colliding or crafted list gets its own SHA-256, never another's.
+ * Direct-mapped: a new text takes its slot; a flood of distinct lists costs what no cache would.
+ * One per thread (a pthread key frees it when its thread ends): the addon runs in worker threads too.
+ */
+#define CACHE_SLOTS 256
+#define CACHE_TEXT 512 /* longer texts (over ~100 values) are hashed each time */
+
+typedef struct {
+  uint32_t len; /* 0: empty */
+  char hash[12];
+  char text[CACHE_TEXT];
+} cache_entry_t;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_key_ok;
+
+static void cache_key_make(void) {
+  cache_key_ok = pthread_key_create(&cache_key, free) == 0;
+}
+
+/* This thread's cache, made on first use; NULL when it cannot be (then every text is hashed). */
+static cache_entry_t *cache_get(void) {
+  pthread_once(&cache_once, cache_key_make);
+  if (!cache_key_ok) return NULL;
+  cache_entry_t *c = pthread_getspecific(cache_key);
+  if (c == NULL && (c = calloc(CACHE_SLOTS, sizeof *c)) != NULL && pthread_setspecific(cache_key, c) != 0) {
+    free(c);
+    c = NULL;
+  }
+  return c;
+}
+
+/* FNV-1a over 8-byte words, to pick a slot (not to decide a match). */
+static size_t cache_slot(const char *t, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, t + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++) h = (h ^ (uint8_t)t[i]) * 0x100000001b3ull;
+  return (size_t)(h ^ (h >> 32)) & (CACHE_SLOTS - 1);
+}
+
+static void sha12(const char *text, size_t len, char *out) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
@@ -102,6 +155,22 @@ static void hash12(const char *text, size_t len, char *out) {
     out[2 * i] = HEX[d[i] >> 4];
     out[2 * i + 1] = HEX[d[i] & 0xf];
   }
+}
+
+/* The first 12 hex digits of SHA-256(text), from this thread's cache when it holds that text. */
+static void hash12(const char *text, size_t len, char *out) {
+  cache_entry_t *c = len > 0 && len <= CACHE_TEXT ? cache_get() : NULL;
+  if (c == NULL) {
+    sha12(text, len, out);
+    return;
+  }
+  cache_entry_t *e = &c[cache_slot(text, len)];
+  if (e->len != len || memcmp(e->text, text, len) != 0) {
+    sha12(text, len, e->hash);
+    memcpy(e->text, text, len);
+    e->len = (uint32_t)len;
+  }
+  memcpy(out, e->hash, 12);
 }
 
 /* Non-GREASE 16-bit values of a span into out; returns how many. */
