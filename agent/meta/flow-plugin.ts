@@ -34,8 +34,10 @@ import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { createInspector } from './index.js';
-import { Inspector } from './inspector.js';
 import { HeldMeta } from './held-meta.js';
+import { versionName } from './hello.js';
+import { EMPTY_META, Inspector } from './inspector.js';
+import { handshakeMeta } from './meta-object.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
 import type { HandshakeInspector, HandshakeMeta } from './types.js';
@@ -44,12 +46,19 @@ const IDLE = 0;
 const INSPECTING = 1;
 /* 2 + d (AWAIT_SERVER): C read a ClientHello in place from direction d and reads the other side's
  * first payload for the ServerHello; 4 + k (WAITING): no hello start yet after k payload packets;
- * 12 (SCANNING): a STARTTLS port in plaintext, or a first 0x16 that opens no hello record,
+ * 12 (SCANNING): a STARTTLS port in plaintext, a first 0x16 that opens no hello record, or a
+ * whole ServerHello first (HELD_SERVER),
  * counted by C until a packet may open a hello; 13
  * (SPLIT) and 14 (SPLIT_SERVER): C reassembles a split hello, then waits for the ServerHello
  * (tls_split.c). C alone handles those states. */
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
 const HELD_IN_C = 2;
+/**
+ * `held`: C read a whole ServerHello first (hello_watch.c read_server_first) and keeps only its
+ * version, in serverVersion: 1 + it, the server's direction in the bits from SERVER_DIR_SHIFT.
+ */
+const HELD_SERVER = 3;
+const SERVER_DIR_SHIFT = 24;
 const NO_BYTES = new Uint8Array(0);
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
@@ -71,6 +80,11 @@ const SPLIT_INFO = new Uint32Array(4);
  *   or a DTLS handshake record (version 0xfeXX, or 0x0100).
  */
 
+/** What the inspector reports for a flow whose only hello was a ServerHello selecting `version`. */
+function serverOnly(version: number): FlowMeta {
+  return handshakeMeta(null, EMPTY_META.alpn, versionName(version), null, 'tls', undefined);
+}
+
 /** Whether an inspector found anything to report. */
 function foundAny(m: HandshakeMeta): boolean {
   return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0;
@@ -88,8 +102,9 @@ export class MetaPlugin implements MetaProvider {
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
   private readonly isn: Uint32Array;
-  /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello. */
+  /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello, HELD_SERVER its ServerHello's version. */
   private readonly held: Uint8Array;
+  private readonly serverVersion: Uint32Array;
   private core: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
   private readonly inspectors = new Map<number, HandshakeInspector>();
   private readonly found = new Map<number, HandshakeMeta>();
@@ -102,9 +117,10 @@ export class MetaPlugin implements MetaProvider {
     this.state = new Uint8Array(capacity);
     this.isn = new Uint32Array(capacity);
     this.held = new Uint8Array(capacity);
+    this.serverVersion = new Uint32Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
-      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: new Uint32Array(capacity), held: this.held,
+      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held,
       enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, quic: limits.enabled ? inPlaceQuicVersions() : [],
     });
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
@@ -146,6 +162,10 @@ export class MetaPlugin implements MetaProvider {
     const counts = this.isn[slot]!;
     const insp = new Inspector(this.limits, this.onError);
     insp.spent(counts & 0xffff, counts >>> 16);
+    if (this.held[slot] === HELD_SERVER) {
+      const v = this.serverVersion[slot]!;
+      insp.serverFirst((v >>> SERVER_DIR_SHIFT) as 0 | 1, (v & 0xffffff) - 1);
+    }
     this.startInspector(slot, dir, p, false, insp);
   }
 
@@ -202,7 +222,9 @@ export class MetaPlugin implements MetaProvider {
   metaOf(slot: number): FlowMeta | null {
     const held = this.held[slot];
     if (held === 0) return null;
-    return held === HELD_IN_C ? this.readInC(slot) : this.heldMeta(slot);
+    if (held === HELD_IN_C) return this.readInC(slot);
+    if (held === HELD_SERVER) return serverOnly((this.serverVersion[slot]! & 0xffffff) - 1);
+    return this.heldMeta(slot);
   }
 
   /**

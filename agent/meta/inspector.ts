@@ -105,6 +105,16 @@ export class Inspector implements HandshakeInspector, HelloSink {
     this.payloadPackets = payloadPackets;
   }
 
+  /**
+   * The flow's first hello was a whole ServerHello from `dir`, selecting `version`, read by C
+   * (hello_watch.c read_server_first): the TLS reader starts as if it had read it.
+   */
+  serverFirst(dir: 0 | 1, version: number): void {
+    const engine = new TlsTcpReader(this);
+    engine.serverFirst(dir, version);
+    this.update((this.engine = this.start('tls', engine)));
+  }
+
   /** Whether the inspector wants no more packets. */
   get finished(): boolean {
     return this.done;

@@ -80,6 +80,12 @@ export class TlsTcpReader extends HelloEngine {
     }
   }
 
+  /** A ServerHello from `dir` selected `version` (segment() reading it first would do this). */
+  serverFirst(dir: 0 | 1, version: number): void {
+    this.setClient(dir === 0 ? 1 : 0);
+    this.serverVersion = version;
+  }
+
   private setClient(dir: 0 | 1): void {
     this.clientDir = dir;
     this.dirKnown = true;

@@ -3,8 +3,9 @@
  * their packets are counted there until one may open a hello, and only then does the inspector
  * start. The metadata and error reports must be what an inspector fed every packet from the
  * flow's first payload on (what the flow plugin did before) finds, and its packet budget must
- * run out at the same packet: checked here on 600 random sessions, and that a plaintext
- * session hands JavaScript no packet at all.
+ * run out at the same packet: checked here on random sessions, and that a plaintext session
+ * hands JavaScript no packet at all. So with flows opening with a 0x16 that opens no hello
+ * record, and with flows whose first hello is a whole ServerHello (C keeps its version).
  */
 import t from 'tap';
 import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
@@ -83,11 +84,25 @@ function bogus16(r: () => number): Buffer {
   return Buffer.from([0x16, 3, 9, 0, 4, 1, 0, 0, 0]); // a minor version past TLS 1.3
 }
 
+/** A ServerHello as the flow's first hello record: whole (C keeps its version), or one C leaves to JavaScript. */
+function serverHelloFirst(r: () => number): Buffer {
+  const k = r();
+  const sh = records(serverHello({ supportedVersion: [0x0304, 0x0303, 0x7f1c][Math.floor(r() * 3)]! }));
+  if (k < 0.7) return sh;
+  if (k < 0.8) return sh.subarray(0, 6 + Math.floor(r() * (sh.length - 7))); // not all here
+  if (k < 0.9) return Buffer.concat([sh.subarray(0, 43), Buffer.from([200]), sh.subarray(44)]); // a session id past the end
+  return records(serverHello({ supportedVersion: 0x0304 }), 20); // the message spans records
+}
+
+type Opening = 'plaintext' | 'bogus' | 'server';
+
 /**
- * A random session: on a STARTTLS port opening in plaintext (`bogus` false), or on any port opening
- * with a 0x16 that opens no hello record (`bogus` true); both are scanned in C from that payload on.
+ * A random session: on a STARTTLS port opening in plaintext, on any port opening with a 0x16 that
+ * opens no hello record (`bogus`), or with a ServerHello (`server`); all are scanned in C from
+ * that payload on (a ServerHello when C reads it whole).
  */
-function randomSession(r: () => number, sport: number, bogus = false): { sport: number; dport: number; segs: Seg[] } {
+function randomSession(r: () => number, sport: number, opening: Opening = 'plaintext'): { sport: number; dport: number; segs: Seg[] } {
+  const bogus = opening !== 'plaintext';
   const dport = bogus ? [443, 8443, 4433, 10443][Math.floor(r() * 4)]! : PORTS[Math.floor(r() * PORTS.length)]!;
   const segs: Seg[] = [];
   let cseq = 1000;
@@ -97,7 +112,7 @@ function randomSession(r: () => number, sport: number, bogus = false): { sport: 
     segs.push({ client: false, flags: F.SYN | F.ACK, seq: sseq - 1, data: Buffer.alloc(0) });
   }
   // The first payload is plaintext (else the flow is not scanned but begun as before).
-  const banner = bogus ? bogus16(r) : Buffer.from('220 mail.example ESMTP\r\n');
+  const banner = opening === 'server' ? serverHelloFirst(r) : bogus ? bogus16(r) : Buffer.from('220 mail.example ESMTP\r\n');
   const serverFirst = r() < 0.5;
   segs.push({ client: !serverFirst, flags: F.ACK | F.PSH, seq: serverFirst ? sseq : cseq, data: banner });
   if (serverFirst) sseq += banner.length;
@@ -124,15 +139,17 @@ function randomSession(r: () => number, sport: number, bogus = false): { sport: 
   return { sport, dport, segs };
 }
 
-t.test('scanned sessions find what the inspector alone finds, with the same reports (1,200 random sessions)', async (t) => {
-  const cases = [
-    { enabled: true, max_packets: 12, max_buffer: 16384, bogus: false }, { enabled: true, max_packets: 3, max_buffer: 16384, bogus: false },
-    { enabled: true, max_packets: 12, max_buffer: 16384, bogus: true }, { enabled: true, max_packets: 3, max_buffer: 16384, bogus: true },
-  ];
-  for (const { bogus, ...limits } of cases) {
-    t.comment(bogus ? 'opening with a 0x16 that is not a hello record' : 'STARTTLS ports opening in plaintext');
-    const r = rng(limits.max_packets + (bogus ? 100 : 0));
-    const sessions = Array.from({ length: 300 }, (_, i) => randomSession(r, 30000 + i, bogus));
+t.test('scanned sessions find what the inspector alone finds, with the same reports (2,100 random sessions)', async (t) => {
+  const openings: readonly Opening[] = ['plaintext', 'bogus', 'server'];
+  const cases = openings.flatMap((opening) => [12, 3, 1].map((max) => ({ enabled: true, max_packets: max, max_buffer: 16384, opening })))
+    .filter((c) => c.max_packets > 1 || c.opening === 'server');
+  const about: Record<Opening, string> = {
+    plaintext: 'STARTTLS ports opening in plaintext', bogus: 'opening with a 0x16 that is not a hello record', server: 'opening with a ServerHello',
+  };
+  for (const { opening, ...limits } of cases) {
+    t.comment(`${about[opening]}, max_packets ${limits.max_packets}`);
+    const r = rng(limits.max_packets + openings.indexOf(opening) * 100);
+    const sessions = Array.from({ length: 300 }, (_, i) => randomSession(r, 30000 + i, opening));
     const got = run(limits, sessions);
     const wantErrors: string[] = [];
     const want = sessions.map((s) => reference(limits, s.segs, wantErrors));
@@ -190,5 +207,26 @@ t.test('a session opening with a 0x16 that is no hello record hands JavaScript n
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: 100 + 2 * other.length, data: HELLO }];
   const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: tls }]);
   t.equal(got2.handed, 1);
+  t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
+});
+
+t.test('a session opening with a whole ServerHello hands JavaScript no packet until a ClientHello, and reports its version', async (t) => {
+  const segs: Seg[] = [{ client: false, flags: F.ACK | F.PSH, seq: 500, data: SERVER }];
+  let sseq = 500 + SERVER.length;
+  for (let i = 0; i < 6; i++) {
+    const data = Buffer.from(`application data ${i}`);
+    segs.push({ client: i % 2 === 0, flags: F.ACK | F.PSH, seq: i % 2 === 0 ? 100 + i : sseq, data });
+    if (i % 2 === 1) sseq += data.length;
+  }
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 443, segs }]);
+  t.equal(got.handed, 0, 'none of its 7 packets');
+  t.same(got.flows[0]!.meta, reference({ enabled: true, max_packets: 12, max_buffer: 16384 }, segs, []));
+  t.equal(got.flows[0]!.meta?.tlsVersion, '1.3');
+  t.equal(got.flows[0]!.meta?.ja4, null);
+  // A ClientHello from the client afterwards is handed on and read, with the ServerHello's version kept.
+  const late = [...segs, { client: true, flags: F.ACK | F.PSH, seq: 200, data: HELLO }];
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: late }]);
+  t.equal(got2.handed, 1);
+  t.same(got2.flows[0]!.meta, reference({ enabled: true, max_packets: 12, max_buffer: 16384 }, late, []));
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });

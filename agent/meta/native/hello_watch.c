@@ -116,6 +116,29 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
   return scan_count(w, s, (c & 0xffff) + 1, (c >> 16) + (p->cap_payload > 0));
 }
 
+/*
+ * A whole ServerHello as a TCP flow's first hello record (the capture began after the
+ * ClientHello, or lost it): the inspector's TLS reader would take the other side for the client,
+ * keep the version selected, then wait for a ClientHello record from the client, no packet
+ * before one (or a SYN) changing it. So C keeps the version (metaOf reads it: HW_HELD_SERVER)
+ * and scans the flow from here as SCANNING does; a packet that may change the reader resumes it
+ * in JavaScript, told of this ServerHello. Why: such flows (~80 per million packets of the
+ * benchmark capture) each sent ~9 packets through an inspector to learn one version. Read as
+ * tls-tcp.ts serverData reads it; 0 (JavaScript's reader takes the packet) when it would not
+ * keep a version: data on a SYN, a ServerHello not all here, or malformed (it reports that).
+ */
+static int read_server_first(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
+  int64_t len = p->cap_payload;
+  if ((p->tcp_flags & TCP_SYN) || !opens_hello_record(b, len) || b[5] != 2) return 0;
+  if (9 + (int64_t)hw_be24(b + 6) > 5 + (int64_t)hw_be16(b + 3)) return 0; /* the message spans records */
+  int32_t v = hw_server_version(b, len);
+  if (v < 0) return 0;
+  w->server_version[s] = ((uint32_t)v + 1) | (uint32_t)dir << HW_SERVER_DIR_SHIFT;
+  w->held[s] = HW_HELD_SERVER;
+  scan_count(w, s, 1, 1);
+  return 1;
+}
+
 int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state) {
   if (r == NULL) return 0;
   r->quic_wire = quic_wire;
@@ -245,7 +268,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   w->syn_seen[s] = 0;
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
-    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b)
+    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b)
                       : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);

@@ -72,8 +72,9 @@ static inline uint32_t hw_be24(const uint8_t *b) {
   return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
 }
 
-/* flow-plugin.ts's HELD_IN_C; where helloOf puts a QUIC hello's wire version (hello-native.ts QUIC_WIRE_AT). */
-enum { HW_HELD_IN_C = 2, HW_QUIC_WIRE_AT = 3 + TLS_HELLO_MAX_ALPN };
+/* flow-plugin.ts's HELD_IN_C, and HELD_SERVER: a ServerHello came first, its version (1 + it, with the
+ * server's direction << HW_SERVER_DIR_SHIFT) in server_version[s]. */
+enum { HW_HELD_IN_C = 2, HW_HELD_SERVER = 3, HW_SERVER_DIR_SHIFT = 24 };
 
 /* The packet p (bytes in buf) was added to the flow in slot s; returns HW_SKIP or an action for JavaScript. */
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new);
