@@ -49,7 +49,7 @@
         "agent/flows/native/link.c",
         "agent/meta/native/hello_watch.c",
         "agent/meta/native/tls_hello_parse.c",
-        "agent/meta/native/ja4.c",
+        "agent/meta/native/ja4.c", "agent/meta/native/ja4_cache.c",
         "agent/meta/native/hello_rec.c",
         "agent/meta/native/quic_initial.c",
         "agent/meta/native/quic_open.c",
@@ -80,7 +80,7 @@
         "agent/meta/native/tls_hello.c",
         "agent/meta/native/tls_hello_parse.c",
         "agent/meta/native/hello_rec.c",
-        "agent/meta/native/ja4.c"
+        "agent/meta/native/ja4.c", "agent/meta/native/ja4_cache.c"
       ],
       "cflags": [
         "-Wall",

@@ -12,11 +12,11 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ja4.h"
+#include "ja4_cache.h"
 
 /* Lists up to this many values are sorted and formatted on the stack; real hellos have a few dozen. */
 #define STACK_VALUES 256
@@ -93,58 +93,6 @@ static void sort_u16(uint16_t *a, size_t n) {
   }
 }
 
-/*
- * The hashes of the lists hashed last. Why: the two SHA-256 were a fifth of what the metadata cost
- * the flow meter's thread, and a network's clients send few distinct lists (every client of one
- * browser, library or app version sends the same ones), so most hellos repeat a list already
- * hashed. An entry is found by a cheap hash of the text but answers only for the very same text
- * (compared byte for byte): a colliding or crafted list gets its own SHA-256, never another's.
- * Direct-mapped: a new text takes its slot; a flood of distinct lists costs what no cache would.
- * One per thread (a pthread key frees it when its thread ends): the addon runs in worker threads too.
- */
-#define CACHE_SLOTS 256
-#define CACHE_TEXT 512 /* longer texts (over ~100 values) are hashed each time */
-
-typedef struct {
-  uint32_t len; /* 0: empty */
-  char hash[12];
-  char text[CACHE_TEXT];
-} cache_entry_t;
-
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_key_ok;
-
-static void cache_key_make(void) {
-  cache_key_ok = pthread_key_create(&cache_key, free) == 0;
-}
-
-/* This thread's cache, made on first use; NULL when it cannot be (then every text is hashed). */
-static cache_entry_t *cache_get(void) {
-  pthread_once(&cache_once, cache_key_make);
-  if (!cache_key_ok) return NULL;
-  cache_entry_t *c = pthread_getspecific(cache_key);
-  if (c == NULL && (c = calloc(CACHE_SLOTS, sizeof *c)) != NULL && pthread_setspecific(cache_key, c) != 0) {
-    free(c);
-    c = NULL;
-  }
-  return c;
-}
-
-/* FNV-1a over 8-byte words, to pick a slot (not to decide a match). */
-static size_t cache_slot(const char *t, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull ^ n;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, t + i, 8);
-    h = (h ^ w) * 0x100000001b3ull;
-    h ^= h >> 29;
-  }
-  for (; i < n; i++) h = (h ^ (uint8_t)t[i]) * 0x100000001b3ull;
-  return (size_t)(h ^ (h >> 32)) & (CACHE_SLOTS - 1);
-}
-
 static void sha12(const char *text, size_t len, char *out) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256_CTX ctx;
@@ -157,20 +105,37 @@ static void sha12(const char *text, size_t len, char *out) {
   }
 }
 
-/* The first 12 hex digits of SHA-256(text), from this thread's cache when it holds that text. */
-static void hash12(const char *text, size_t len, char *out) {
-  cache_entry_t *c = len > 0 && len <= CACHE_TEXT ? cache_get() : NULL;
-  if (c == NULL) {
-    sha12(text, len, out);
+/*
+ * Part b (values: the ciphers) or c (the extensions, then the signature algorithms) of the
+ * fingerprint: the first 12 hex digits of SHA-256 of the sorted list's text, written to out. From
+ * this thread's cache (ja4_cache.h) when the same values, as filtered and before sorting, were
+ * hashed last: a hit skips the sort, the text and the hash. values is sorted in place on a miss.
+ */
+static void part_hash(int part, uint16_t *values, size_t n, const uint16_t *sigs, size_t n_sigs, char *text, char *out) {
+  /* The key: the count, then the values, then (part c) the signature algorithms; the count keeps
+   * the boundary between the two lists in the key. */
+  uint16_t key[JA4_CACHE_KEY / 2];
+  size_t key_len = 2 * (1 + n + n_sigs);
+  ja4_cache_entry_t *e = NULL;
+  int hit = 0;
+  if (key_len <= JA4_CACHE_KEY) {
+    key[0] = (uint16_t)n;
+    memcpy(key + 1, values, 2 * n);
+    if (n_sigs > 0) memcpy(key + 1 + n, sigs, 2 * n_sigs);
+    e = ja4_cache_find(part, key, key_len, &hit);
+  }
+  if (hit) {
+    memcpy(out, e->hash, 12);
     return;
   }
-  cache_entry_t *e = &c[cache_slot(text, len)];
-  if (e->len != len || memcmp(e->text, text, len) != 0) {
-    sha12(text, len, e->hash);
-    memcpy(e->text, text, len);
-    e->len = (uint32_t)len;
+  sort_u16(values, n);
+  char *t = put_list(text, values, n);
+  if (n_sigs > 0) {
+    *t++ = '_';
+    t = put_list(t, sigs, n_sigs);
   }
-  memcpy(out, e->hash, 12);
+  sha12(text, (size_t)(t - text), out);
+  if (e != NULL) ja4_cache_store(e, key, key_len, out);
 }
 
 /* Non-GREASE 16-bit values of a span into out; returns how many. */
@@ -233,26 +198,13 @@ int ja4_write(char proto, const tls_hello_t *h, char out[JA4_LEN]) {
   o += 2;
 
   *o++ = '_';
-  if (n_ciphers == 0) {
-    memcpy(o, EMPTY_HASH, 12);
-  } else {
-    sort_u16(ciphers, n_ciphers);
-    hash12(text, (size_t)(put_list(text, ciphers, n_ciphers) - text), o);
-  }
+  if (n_ciphers == 0) memcpy(o, EMPTY_HASH, 12);
+  else part_hash(0, ciphers, n_ciphers, NULL, 0, text, o);
   o += 12;
 
   *o++ = '_';
-  if (n_exts == 0) {
-    memcpy(o, EMPTY_HASH, 12); /* the spec empties part c with the sorted list, whatever the signatures */
-  } else {
-    sort_u16(exts, n_exts);
-    char *t = put_list(text, exts, n_exts);
-    if (n_sigs > 0) {
-      *t++ = '_';
-      t = put_list(t, sigs, n_sigs);
-    }
-    hash12(text, (size_t)(t - text), o);
-  }
+  if (n_exts == 0) memcpy(o, EMPTY_HASH, 12); /* the spec empties part c with the sorted list, whatever the signatures */
+  else part_hash(1, exts, n_exts, sigs, n_sigs, text, o);
   free(heap);
   return 1;
 }
