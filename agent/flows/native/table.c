@@ -73,7 +73,7 @@ int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, dou
   t->gap_us = gap_s * 1e6;
   t->gtp = gtp;
   t->failed = 0;
-  t->watch.rec = NULL;
+  t->watch.slot = NULL;
   if (!t->index || !t->free_slots || !t->frags || !t->closing || (t->watch.state && hello_watch_alloc(&t->watch, capacity) != 0)) {
     table_free(t);
     return -1;

@@ -142,8 +142,8 @@ static int read_server_first(const hello_watch_t *w, int32_t s, int dir, const p
 int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state) {
   if (r == NULL) return 0;
   r->quic_wire = quic_wire;
-  free(w->rec[s]);
-  w->rec[s] = r;
+  free(w->slot[s].rec);
+  w->slot[s].rec = r;
   w->held[s] = HW_HELD_IN_C;
   w->state[s] = state;
   return 1;
@@ -185,18 +185,19 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
 }
 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
-  w->rec = calloc((size_t)capacity, sizeof *w->rec);
-  w->split = calloc((size_t)capacity, sizeof *w->split);
-  w->capacity = w->rec == NULL || w->split == NULL ? 0 : capacity;
+  w->slot = calloc((size_t)capacity, sizeof *w->slot);
+  w->capacity = w->slot == NULL ? 0 : capacity;
   if (w->n_quic > 0) w->qi = qi_state_new();
   return w->capacity == 0 || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
 
 void hello_watch_end(const hello_watch_t *w, int32_t s) {
-  if (w->split != NULL) hw_split_drop(w, s);
-  if (w->rec == NULL || w->rec[s] == NULL) return;
-  free(w->rec[s]);
-  w->rec[s] = NULL;
+  if (w->slot == NULL) return;
+  hw_slot_t *e = &w->slot[s];
+  if (e->split != NULL) hw_split_drop(w, s);
+  if (e->rec == NULL) return;
+  free(e->rec);
+  e->rec = NULL;
 }
 
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
@@ -209,7 +210,7 @@ napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot) takes a slot of the table");
     return NULL;
   }
-  const hello_rec_t *r = w->rec == NULL ? NULL : w->rec[s];
+  const hello_rec_t *r = w->slot == NULL ? NULL : w->slot[s].rec;
   if (r == NULL) return napi_get_null(env, &v) == napi_ok ? v : NULL;
   uint32_t selected = w->server_version[s];
   return hello_rec_text(env, r, selected != 0 ? selected - 1 : r->highest);
@@ -222,15 +223,13 @@ void hello_watch_free(hello_watch_t *w, int32_t used) {
   w->qi = NULL;
   w->quic = NULL;
   w->n_quic = 0;
-  if (w->split != NULL) {
-    for (int32_t s = 0; s < used; s++) hw_split_drop(w, s);
-    free(w->split);
-    w->split = NULL;
-  }
-  if (w->rec != NULL) {
-    for (int32_t s = 0; s < used; s++) free(w->rec[s]);
-    free(w->rec);
-    w->rec = NULL;
+  if (w->slot != NULL) {
+    for (int32_t s = 0; s < used; s++) {
+      hw_split_drop(w, s);
+      free(w->slot[s].rec);
+    }
+    free(w->slot);
+    w->slot = NULL;
   }
   w->capacity = 0;
 }

@@ -26,6 +26,13 @@ enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_S
 enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
 
 typedef struct {
+  /* The ClientHello read in place here (read_in_place, read_quic_in_place), until the flow ends. */
+  hello_rec_t *rec;
+  /* A ClientHello being reassembled here (HW_SPLIT, tls_split.c). */
+  tls_split_t *split;
+} hw_slot_t;
+
+typedef struct {
   qi_version_t v;
   qc_bytes_t info[4]; /* salt, key, iv and hp label infos */
   uint8_t bytes[4][64];
@@ -40,11 +47,9 @@ typedef struct {
   uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
   /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while rec[s] holds the flow's hello. */
   uint8_t *held;
-  /* Per slot: the ClientHello read in place here (read_in_place, read_quic_in_place), until the flow ends; owned by C. */
-  hello_rec_t **rec;
-  /* Per slot: a ClientHello being reassembled here (HW_SPLIT, tls_split.c); owned by C. */
-  tls_split_t **split;
-  int32_t capacity; /* slots of rec and split */
+  /* Per slot, what C holds for the flow, owned by C (one array: a flow's end reads both, in one cache line). */
+  hw_slot_t *slot;
+  int32_t capacity; /* entries of slot */
   /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their
    * salts and label infos (bind_watch copies them: info[0..3] point into `bytes`), meta.max_buffer,
    * and the scratch to decrypt in (made with rec). */

@@ -41,17 +41,17 @@ static int append(tls_split_t *t, const uint8_t *b, uint32_t n) {
 }
 
 static void drop(const hello_watch_t *w, int32_t s) {
-  tls_split_t *t = w->split[s];
+  tls_split_t *t = w->slot[s].split;
   if (t == NULL) return;
   free(t->buf);
   free(t);
-  w->split[s] = NULL;
+  w->slot[s].split = NULL;
 }
 
 int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   int64_t len = p->cap_payload;
   /* TlsTcpReader's opensHello and its first checks in tryParse; a budget of one packet ends there. */
-  if (w->split == NULL || w->max_packets <= 1 || len < 9 || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
+  if (w->slot == NULL || w->max_packets <= 1 || len < 9 || (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
       b[0] != 0x16 || b[1] != 3 || b[2] > 4 || b[5] != 1) return 0;
   uint32_t rec_len = hw_be16(b + 3), msg = 4 + hw_be24(b + 6);
   /* Malformed, over max_buffer, over several records, or all here: the reader's (or read_in_place's). */
@@ -73,7 +73,7 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   t->packets = t->payloads = 1;
   t->dir = (uint8_t)dir;
   drop(w, s);
-  w->split[s] = t;
+  w->slot[s].split = t;
   w->state[s] = HW_SPLIT;
   return 1;
 }
@@ -87,7 +87,7 @@ static int finish(const hello_watch_t *w, int32_t s) {
 
 /* Hand the flow to JavaScript's reader at this packet: the counts become those before it. */
 static int back(const hello_watch_t *w, int32_t s, const packet_t *p) {
-  tls_split_t *t = w->split[s];
+  tls_split_t *t = w->slot[s].split;
   t->packets--;
   if (p->cap_payload > 0) t->payloads--;
   w->state[s] = HW_INSPECTING;
@@ -100,7 +100,7 @@ static int back(const hello_watch_t *w, int32_t s, const packet_t *p) {
  * whose ServerHello does not parse goes to the reader, which reports it; the budget ends it too.
  */
 static int server_side(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
-  tls_split_t *t = w->split[s];
+  tls_split_t *t = w->slot[s].split;
   int64_t len = p->cap_payload;
   if (len >= 9 && dir != t->dir && b[0] == 0x16 && b[1] == 3 && b[2] <= 4 && b[5] == 2) {
     int64_t rec_end = 5 + (int64_t)hw_be16(b + 3), msg_end = 9 + (int64_t)hw_be24(b + 6);
@@ -116,7 +116,7 @@ static int server_side(const hello_watch_t *w, int32_t s, int dir, const packet_
 }
 
 int hw_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
-  tls_split_t *t = w->split[s];
+  tls_split_t *t = w->slot[s].split;
   if (t == NULL) { /* out of memory on the way: nothing to hand over either */
     w->state[s] = HW_IDLE;
     return HW_SKIP;
@@ -160,11 +160,11 @@ napi_value hello_watch_take_split(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "E_FLOW_CORE", "flow core: takeSplit(slot, info) takes a slot of the table");
     return NULL;
   }
-  tls_split_t *t = w->split == NULL ? NULL : w->split[s];
+  tls_split_t *t = w->slot == NULL ? NULL : w->slot[s].split;
   if (t == NULL) return napi_get_null(env, &out) == napi_ok ? out : NULL;
   if (t->done) { /* the reader reads the hello again: C's copy goes */
-    free(w->rec[s]);
-    w->rec[s] = NULL;
+    free(w->slot[s].rec);
+    w->slot[s].rec = NULL;
     w->held[s] = 0;
   }
   uint32_t *i = data;
