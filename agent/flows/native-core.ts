@@ -54,7 +54,7 @@ export interface Core {
   /**
    * The ClientHello C read in place for the flow in `slot` (hello_watch.c) as one string that
    * meta/held-meta.ts reads, its version being the one the ServerHello selected when C read one;
-   * null when C holds none for that slot. Valid until the flow's onEnd returns.
+   * null when C holds none for that slot (none once the flow's onEnd has returned: C drops it then).
    */
   helloOf(slot: number): string | null;
   /**

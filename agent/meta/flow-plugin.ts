@@ -97,7 +97,8 @@ export class MetaPlugin implements MetaProvider {
    * split hello in C), the
    * client's initial sequence number when the flow began with its SYN (synSeen) or a scanned
    * flow's packet counts, and 1 + the version a ServerHello selected after a hello C read in place
-   * (serverVersion, which only C reads).
+   * (serverVersion, which C reads), or with HELD_SERVER the first ServerHello's (which metaOf and
+   * resume read).
    */
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
@@ -153,10 +154,10 @@ export class MetaPlugin implements MetaProvider {
   }
 
   /**
-   * A flow C scanned (a STARTTLS port in plaintext since its first payload, or a 0x16 that opened
-   * no hello record, hello_watch.c) reached a packet that may open a hello: the inspector starts
-   * here, charged with the packets since the scan began, none of which would have changed its TLS
-   * reader (C checked that).
+   * A flow C scanned (a STARTTLS port in plaintext since its first payload, a 0x16 that opened no
+   * hello record, or a whole ServerHello first: HELD_SERVER, hello_watch.c) reached a packet that
+   * may open a hello: the inspector starts here, charged with the packets since the scan began,
+   * none of which would have changed its TLS reader (C checked that), and told of that ServerHello.
    */
   private resume(slot: number, dir: number, p: Packet): void {
     const counts = this.isn[slot]!;

@@ -79,7 +79,10 @@ export class HeldMeta implements HandshakeMeta {
     return end === this.packed.length ? '' : this.packed.slice(end + 1).replaceAll(SEP, ';');
   }
 
-  /** The fields, in handshakeMeta()'s order: JSON and deep comparisons see the plain object. */
+  /**
+   * The fields, in handshakeMeta()'s order: JSON sees the plain object. Spreading, cloning or deep
+   * comparisons see only `packed` (tests compare through this; test/helpers/harness.ts plainMeta).
+   */
   toJSON(): FlowMeta & { transport: HandshakeTransport } {
     return { sni: this.sni, alpn: this.alpn, tlsVersion: this.tlsVersion, ja4: this.ja4, transport: this.transport, quicVersion: this.quicVersion };
   }

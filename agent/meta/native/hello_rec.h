@@ -2,7 +2,8 @@
  * What the metadata keeps of a ClientHello parsed in C: helloMeta's summary (SNI, ALPN values,
  * highest offered version, JA4), copied out of the packet, whose buffer the capture reuses.
  * hello_watch.c keeps one per flow whose hello it read in place, until the flow ends; the
- * tls_hello addon makes one per call. Both hand it to JavaScript through hello_rec_js.
+ * tls_hello addon makes one per call. The watch hands it to JavaScript as hello_rec_text's one
+ * string, the addon through hello_rec_js.
  */
 #ifndef HELLO_REC_H
 #define HELLO_REC_H

@@ -129,7 +129,7 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
  */
 static int read_server_first(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   int64_t len = p->cap_payload;
-  if ((p->tcp_flags & TCP_SYN) || !opens_hello_record(b, len) || b[5] != 2) return 0;
+  if (len < 9 || (p->tcp_flags & TCP_SYN) || !opens_hello_record(b, len) || b[5] != 2) return 0;
   if (9 + (int64_t)hw_be24(b + 6) > 5 + (int64_t)hw_be16(b + 3)) return 0; /* the message spans records */
   int32_t v = hw_server_version(b, len);
   if (v < 0) return 0;

@@ -44,15 +44,18 @@ typedef struct {
    * counts instead (payload packets << 16 | packets): a flow that began needs no ISN. */
   uint32_t *isn;
   uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
-  uint32_t *server_version; /* after a ClientHello read in place: 1 + the version its ServerHello selected, 0 none */
-  /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while rec[s] holds the flow's hello. */
+  /* After a ClientHello read in place: 1 + the version its ServerHello selected, 0 none. With
+   * HW_HELD_SERVER: 1 + the first ServerHello's version | its direction << HW_SERVER_DIR_SHIFT. */
+  uint32_t *server_version;
+  /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while slot[s].rec holds the flow's
+   * hello, HW_HELD_SERVER while server_version[s] holds a first ServerHello's. */
   uint8_t *held;
   /* Per slot, what C holds for the flow, owned by C (one array: a flow's end reads both, in one cache line). */
   hw_slot_t *slot;
   int32_t capacity; /* entries of slot */
   /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their
    * salts and label infos (bind_watch copies them: info[0..3] point into `bytes`), meta.max_buffer,
-   * and the scratch to decrypt in (made with rec). */
+   * and the scratch to decrypt in (made with slot). */
   hw_quic_t *quic;
   size_t n_quic;
   double max_buffer;
