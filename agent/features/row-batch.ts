@@ -14,8 +14,9 @@ export const STRIDE = HEAD + FEATURES.length;
 /**
  * Texts per row: srcIp, dstIp, then the metadata's sni, alpn (joined by ';'), version and ja4,
  * each a string or null. Flat strings, not a metadata object: the structured clone of nested
- * objects for the writer thread cost the flow meter's thread twice as much. A hello the flow core
- * read in place travels as its one string (held-meta.ts) in the sni's place, read by the writer.
+ * objects for the writer thread cost the flow meter's thread twice as much. A flow meter's record
+ * carries a HeldMeta (held-meta.ts): it travels as its one string in the sni's place, read by the
+ * writer; the other slots serve metadata of any other origin.
  */
 const TEXTS = 6;
 

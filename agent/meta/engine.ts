@@ -26,6 +26,8 @@ export abstract class HelloEngine {
   chlo: Chlo | null = null;
   /** QUIC readers: the client's version on the wire ("v1", "Q043", see quicVersionName). */
   quicVersion: string | null = null;
+  /** The same as a number (quicVersionName(quicWire) is quicVersion); 0 while quicVersion is null. */
+  quicWire = 0;
   /** Gave up (malformed, overflow): nothing more will be found. */
   failed = false;
 

@@ -33,14 +33,11 @@ import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
-import { createInspector } from './index.js';
-import { HeldMeta } from './held-meta.js';
-import { versionName } from './hello.js';
-import { EMPTY_META, Inspector } from './inspector.js';
-import { handshakeMeta } from './meta-object.js';
+import { HeldMeta, packMeta } from './held-meta.js';
+import { Inspector } from './inspector.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
-import type { HandshakeInspector, HandshakeMeta } from './types.js';
+import type { HandshakeMeta } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
@@ -82,7 +79,7 @@ const SPLIT_INFO = new Uint32Array(4);
 
 /** What the inspector reports for a flow whose only hello was a ServerHello selecting `version`. */
 function serverOnly(version: number): FlowMeta {
-  return handshakeMeta(null, EMPTY_META.alpn, versionName(version), null, 'tls', undefined);
+  return new HeldMeta(packMeta('tls', version, 0, null, null, []));
 }
 
 /** Whether an inspector found anything to report. */
@@ -107,8 +104,9 @@ export class MetaPlugin implements MetaProvider {
   private readonly held: Uint8Array;
   private readonly serverVersion: Uint32Array;
   private core: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
-  private readonly inspectors = new Map<number, HandshakeInspector>();
-  private readonly found = new Map<number, HandshakeMeta>();
+  private readonly inspectors = new Map<number, Inspector>();
+  /** What finished inspectors found, packed (held-meta.ts: every flow's metadata is one kind of object). */
+  private readonly found = new Map<number, HeldMeta>();
 
   constructor(
     capacity: number,
@@ -193,30 +191,30 @@ export class MetaPlugin implements MetaProvider {
   }
 
   /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */
-  private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean, insp = createInspector(this.limits, this.onError)): void {
+  private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean, insp = new Inspector(this.limits, this.onError)): void {
     if (replaySyn) insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
     this.track(slot, insp);
     this.feed(slot, insp, dir, p);
   }
 
-  private track(slot: number, insp: HandshakeInspector): void {
+  private track(slot: number, insp: Inspector): void {
     this.inspectors.set(slot, insp);
     this.held[slot] = 1;
     this.state[slot] = INSPECTING;
   }
 
-  private feed(slot: number, insp: HandshakeInspector, dir: number, p: Packet): void {
+  private feed(slot: number, insp: Inspector, dir: number, p: Packet): void {
     const payload = p.capPayload === 0 ? NO_BYTES : p.buf.subarray(p.payloadOff, p.payloadOff + p.capPayload);
     if (insp.onPacket(dir as 0 | 1, p.proto, payload, p.tcpSeq, p.tcpFlags)) this.inspected(slot, insp);
   }
 
   /** The inspector is done: its findings are kept, it is not. */
-  private inspected(slot: number, insp: HandshakeInspector): void {
+  private inspected(slot: number, insp: Inspector): void {
     this.inspectors.delete(slot);
     this.state[slot] = IDLE;
     const r = insp.result();
     // Only flows where something was found keep an entry: most flows carry no handshake.
-    if (foundAny(r)) this.found.set(slot, r);
+    if (foundAny(r)) this.found.set(slot, insp.packed());
     else this.held[slot] = 0;
   }
 
@@ -242,7 +240,7 @@ export class MetaPlugin implements MetaProvider {
     const insp = this.inspectors.get(slot);
     if (insp !== undefined) {
       const r = insp.result();
-      return foundAny(r) ? r : null;
+      return foundAny(r) ? insp.packed() : null;
     }
     return this.found.get(slot) ?? null;
   }

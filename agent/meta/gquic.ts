@@ -58,7 +58,10 @@ export class GquicReader extends HelloEngine {
     if (!readGquicHeader(p, this.version, h) || !clientHashMatches(p, h)) return;
     this.clientDir = dir;
     this.version = h.version;
-    this.quicVersion ??= `Q0${h.version}`;
+    if (this.quicVersion === null) {
+      this.quicVersion = `Q0${h.version}`;
+      this.quicWire = 0x51300000 | (0x30 + Math.floor(h.version / 10)) << 8 | (0x30 + (h.version % 10)); // "Q0nn"
+    }
     let i = h.hashOff + HASH_LEN;
     if (h.version < 34) {
       if (i >= p.length) return this.sink.report('gquic-malformed');

@@ -1,38 +1,66 @@
 /**
- * The metadata of a hello the flow core read in place (hello_watch.c), as the one string its
- * helloOf returns (hello_rec.h hello_rec_text gives the layout): the fields are read from it only
- * when asked for. Why: most hellos are read in C, and building their metadata object at each
- * flow's end (a string per field and per ALPN value, a frozen array, a frozen object), then
- * cloning those strings to the row-writer thread, cost the flow meter's thread more than reading
- * the hello. `extract` now hands the one string to the writer thread, which reads the fields.
+ * A flow's handshake metadata as one string, read only when a field is asked for. The flow core
+ * makes it for the hellos it reads in place (hello_rec.h hello_rec_text gives the layout) and
+ * packMeta() makes the same for what JavaScript's inspectors find, so that every flow's metadata
+ * is a HeldMeta. Why one string: building each held hello's metadata at the flow's end (a string
+ * per field and per ALPN value, a frozen array, a frozen object), then cloning those strings to
+ * the row-writer thread, cost the flow meter's thread more than reading the hello in C; `extract`
+ * hands the one string to the writer thread, which reads the fields. Why for every flow: the
+ * record path (buildRecord, pack, csvRow, unpack) saw two kinds of object when the inspectors'
+ * were plain ones, and V8 recompiled it each time the second kind first came by.
  *
- * It reads as the object handshakeMeta() makes for the same hello (the same values; JSON.stringify
- * gives the same text through toJSON).
+ * It reads as the object handshakeMeta() makes for the same findings (the same values; toJSON
+ * gives the same fields in the same order).
  */
 import type { FlowMeta } from '../features/record.js';
 import { versionName } from './hello.js';
 import { quicVersionName } from './quic-keys.js';
 import type { HandshakeMeta, HandshakeTransport } from './types.js';
 
-/** Offsets in the string: marker, version (4 hex), QUIC wire (8 hex), JA4, SNI flag, SNI... */
-const VERSION_AT = 1;
-const WIRE_AT = 5;
-const JA4_AT = 13;
+/**
+ * Offsets in the string: marker (0x01), transport ('t' TLS, 'q' QUIC, 'd' DTLS, '-' none), version
+ * (4 hex, or '----'), QUIC wire version (8 hex, 0 for none), JA4 (36 characters, or 36 '-'), SNI
+ * flag ('1' or '0'), SNI, then "\0" before each ALPN value. No field can hold a "\0" or start with
+ * '-': SNI and ALPN values are printable ASCII or "0x" and hex, JA4 is letters, digits and '_'.
+ */
+const TRANSPORT_AT = 1;
+const VERSION_AT = 2;
+const WIRE_AT = 6;
+const JA4_AT = 14;
 const JA4_LEN = 36;
 const SNI_FLAG_AT = JA4_AT + JA4_LEN;
 const SNI_AT = SNI_FLAG_AT + 1;
 /** Before each ALPN value. */
 const SEP = '\0';
+const NONE = 0x2d; // '-'
+const NO_VERSION = '----';
+const NO_JA4 = '-'.repeat(JA4_LEN);
+const TRANSPORT_CODES: Readonly<Record<HandshakeTransport, string>> = { tls: 't', quic: 'q', dtls: 'd' };
+const TRANSPORTS: Readonly<Record<string, HandshakeTransport | null>> = { t: 'tls', q: 'quic', d: 'dtls', '-': null };
+
+/**
+ * What an inspector found, as the string held-meta reads (hello_rec_text's layout): `version` the
+ * version number whose name tlsVersion shows, `wire` the QUIC version on the wire (0: none).
+ */
+export function packMeta(transport: HandshakeTransport | null, version: number | null, wire: number, ja4: string | null, sni: string | null, alpn: readonly string[]): string {
+  let s = '\x01' + (transport === null ? '-' : TRANSPORT_CODES[transport])
+    + (version === null ? NO_VERSION : version.toString(16).padStart(4, '0'))
+    + (wire >>> 0).toString(16).padStart(8, '0')
+    + (ja4 === null ? NO_JA4 : ja4)
+    + (sni === null ? '0' : '1' + sni);
+  for (const a of alpn) s += SEP + a;
+  return s;
+}
 
 export class HeldMeta implements HandshakeMeta {
   constructor(
-    /** helloOf's string. */
+    /** helloOf's or packMeta's string. */
     readonly packed: string,
   ) {}
 
   /**
-   * Whether `text` is a string helloOf made (the row writer receives these among plain texts):
-   * its first character, 0x01, starts no SNI (printable ASCII only) nor any other text of a record.
+   * Whether `text` is such a string (the row writer receives these among plain texts): its first
+   * character, 0x01, starts no SNI (printable ASCII only) nor any other text of a record.
    */
   static is(text: string | null): text is string {
     return text !== null && text.charCodeAt(0) === 1;
@@ -52,20 +80,20 @@ export class HeldMeta implements HandshakeMeta {
     return end === this.packed.length ? [] : this.packed.slice(end + 1).split(SEP);
   }
 
-  get tlsVersion(): string {
-    return versionName(parseInt(this.packed.slice(VERSION_AT, WIRE_AT), 16));
+  get tlsVersion(): string | null {
+    return this.packed.charCodeAt(VERSION_AT) === NONE ? null : versionName(parseInt(this.packed.slice(VERSION_AT, WIRE_AT), 16));
   }
 
-  get ja4(): string {
-    return this.packed.slice(JA4_AT, JA4_AT + JA4_LEN);
+  get ja4(): string | null {
+    return this.packed.charCodeAt(JA4_AT) === NONE ? null : this.packed.slice(JA4_AT, JA4_AT + JA4_LEN);
   }
 
   private get wire(): number {
     return parseInt(this.packed.slice(WIRE_AT, JA4_AT), 16);
   }
 
-  get transport(): HandshakeTransport {
-    return this.wire !== 0 ? 'quic' : 'tls';
+  get transport(): HandshakeTransport | null {
+    return TRANSPORTS[this.packed[TRANSPORT_AT]!] ?? null;
   }
 
   get quicVersion(): string | undefined {
@@ -83,7 +111,7 @@ export class HeldMeta implements HandshakeMeta {
    * The fields, in handshakeMeta()'s order: JSON sees the plain object. Spreading, cloning or deep
    * comparisons see only `packed` (tests compare through this; test/helpers/harness.ts plainMeta).
    */
-  toJSON(): FlowMeta & { transport: HandshakeTransport } {
+  toJSON(): FlowMeta & { transport: HandshakeTransport | null } {
     return { sni: this.sni, alpn: this.alpn, tlsVersion: this.tlsVersion, ja4: this.ja4, transport: this.transport, quicVersion: this.quicVersion };
   }
 }

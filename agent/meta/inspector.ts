@@ -4,6 +4,7 @@
  */
 import type { MetaLimits } from './config.js';
 import { handshakeMeta } from './meta-object.js';
+import { HeldMeta, packMeta } from './held-meta.js';
 import { DtlsReader, looksLikeDtls } from './dtls.js';
 import type { HelloEngine, HelloSink } from './engine.js';
 import { GquicReader, looksLikeGquic } from './gquic.js';
@@ -45,6 +46,9 @@ export class Inspector implements HandshakeInspector, HelloSink {
   private metaHello: HelloSummary | null = null;
   private metaServer: number | null = null;
   private metaChlo: HelloEngine['chlo'] = null;
+  /** The version number whose name meta.tlsVersion shows, and the QUIC version on the wire (0: none), for packed(). */
+  private metaVersion: number | null = null;
+  private metaWire = 0;
 
   constructor(
     readonly limits: MetaLimits,
@@ -76,6 +80,12 @@ export class Inspector implements HandshakeInspector, HelloSink {
 
   result(): HandshakeMeta {
     return this.meta;
+  }
+
+  /** result() as held-meta.ts's one string (the flow plugin hands every flow's metadata on in that form). */
+  packed(): HeldMeta {
+    const m = this.meta;
+    return new HeldMeta(packMeta(m.transport, this.metaVersion, this.metaWire, m.ja4, m.sni, m.alpn));
   }
 
   retainedBytes(): number {
@@ -165,6 +175,8 @@ export class Inspector implements HandshakeInspector, HelloSink {
     this.metaServer = engine.serverVersion;
     this.metaChlo = engine.chlo;
     const version = engine.serverVersion ?? (hello === null ? null : hello.highest);
+    this.metaVersion = version;
+    this.metaWire = engine.quicVersion === null ? 0 : engine.quicWire;
     // The reader computed the JA4 for its transport ('t', 'q', 'd').
     this.meta = handshakeMeta(
       hello?.sni ?? engine.chlo?.sni ?? null,

@@ -1,10 +1,10 @@
 /**
- * Every HandshakeMeta that JavaScript's readers find is made here (a hello C read in place is a
- * HeldMeta, held-meta.ts: the second and only other shape): the same fields in the same order,
- * frozen the same way, so the code that reads them at the end of each flow (record building,
- * packing for the writer thread) sees one object shape per kind. With shapes varying (spread copies, an
- * optional quicVersion) V8 threw that code's optimized version away every time a new
- * shape came by and compiled it again: more compiler time than the reading itself.
+ * Every HandshakeMeta that JavaScript's readers find is made here: the same fields in the same
+ * order, frozen the same way, so the code that reads an inspector's result sees one object shape.
+ * With shapes varying (spread copies, an optional quicVersion) V8 threw that code's optimized
+ * version away every time a new shape came by and compiled it again: more compiler time than the
+ * reading itself. For the same reason flow records carry none of these: the flow plugin hands
+ * every flow's metadata on as a HeldMeta (held-meta.ts), whether C or an inspector read the hello.
  */
 import type { HandshakeMeta, HandshakeTransport } from './types.js';
 

@@ -134,7 +134,10 @@ export class QuicReader extends HelloEngine {
       this.decryptReported = true;
       return;
     }
-    if (fromClient) this.quicVersion ??= quicVersionName(h.wire);
+    if (fromClient && this.quicVersion === null) {
+      this.quicVersion = quicVersionName(h.wire);
+      this.quicWire = h.wire;
+    }
     if (ver.frames === 'ietf') return this.frames(plain, fromClient);
     this.walkingClient = fromClient;
     if (walkFrames(plain, 0, plain.length, GOOGLE_FRAMES_VERSION, 0, this.onGoogleData) === FRAMES_MALFORMED) {

@@ -8,12 +8,17 @@ import { csvRow, jsonLine } from '../../agent/features/format.js';
 import { scratchRecord, type FlowMeta, type FlowRecord } from '../../agent/features/record.js';
 import { newBatch, pack, unpack } from '../../agent/features/row-batch.js';
 import { helloMetaInPlace } from '../../agent/meta/fast-tls.js';
-import { HeldMeta } from '../../agent/meta/held-meta.js';
+import { HeldMeta, packMeta } from '../../agent/meta/held-meta.js';
+import { versionName } from '../../agent/meta/hello.js';
+import { handshakeMeta } from '../../agent/meta/meta-object.js';
+import { quicVersionName } from '../../agent/meta/quic-keys.js';
+import type { HandshakeTransport } from '../../agent/meta/types.js';
+import { chlo, publicPacket, streamFrame } from './gquic-builder.js';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { toPublishRecord } from '../../agent/pipeline/record.js';
 import { AsciiBuffer } from '../../agent/lib/ascii-buffer.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
-import { clientHello, cryptoFrame, ext, initialPacket, QUIC_V1, records } from './builder.js';
+import { clientHello, clientHelloBody, cryptoFrame, dtlsFragment, dtlsRecord, ext, initialPacket, QUIC_V1, records } from './builder.js';
 import { meterWithSpy } from './spy-meter.js';
 
 const HELLOS = [
@@ -64,7 +69,7 @@ t.test('the string C makes reads as the object the inspector makes for the same 
     t.same(h.toJSON(), want, `hello ${i} (${h.sni ?? 'no SNI'}): same fields`);
   }
   const quic = all[all.length - 1]!.held!;
-  t.same([quic.sni, quic.alpn, quic.tlsVersion, quic.quicVersion, quic.ja4.slice(0, 4), quic.transport], ['q.example', ['h3'], '1.3', 'v1', 'q13d', 'quic']);
+  t.same([quic.sni, quic.alpn, quic.tlsVersion, quic.quicVersion, quic.ja4?.slice(0, 4), quic.transport], ['q.example', ['h3'], '1.3', 'v1', 'q13d', 'quic']);
   t.same(all[1]!.held!.alpn, ['0x0001', '0x'], 'ALPN bytes as hex; the empty value too');
   t.same([all[2]!.held!.sni, all[2]!.held!.alpn], ['q,"uote".example', []], 'an SNI CSV must quote; no ALPN');
   t.equal(all[3]!.held!.sni, null, 'no SNI');
@@ -87,5 +92,38 @@ t.test('a held hello makes the same CSV row, JSON row, batch and published recor
     t.ok(back.meta instanceof HeldMeta, 'the writer thread receives the one string');
     t.same((back.meta as HeldMeta).toJSON(), plain, 'and reads the same fields from it');
     t.same(toPublishRecord(record(h), { kinds: [] }, 's'), toPublishRecord(record(plain), { kinds: [] }, 's'), 'published record');
+  }
+});
+
+t.test('packMeta writes what the inspectors find so that it reads as handshakeMeta makes it, for every kind of field', async (t) => {
+  const transports: Array<HandshakeTransport | null> = ['tls', 'quic', 'dtls', null];
+  const versions = [null, 0x0304, 0x0303, 0xfefd, 0x7f1c, 0x1234];
+  const wires = [0, 1, 0x6b3343cf, 0xff00001d, 0x51303433, 0x54303531, 0xabcdef01];
+  const ja4s = [null, 't13d1516h2_8daaf6152771_b186095e22b6', 'd12i000000_000000000000_000000000000'];
+  const snis = [null, 'a.example', 'x'.repeat(255), 'q,"u'];
+  const alpns: string[][] = [[], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1']];
+  let n = 0;
+  const bad: string[] = [];
+  for (const tr of transports) for (const v of versions) for (const w of wires) for (const j of ja4s) for (const sni of snis) for (const a of alpns) {
+    n++;
+    const want = JSON.stringify(handshakeMeta(sni, a, v === null ? null : versionName(v), j, tr, w === 0 ? undefined : quicVersionName(w)));
+    const got = JSON.stringify(new HeldMeta(packMeta(tr, v, w, j, sni, a)));
+    if (got !== want && bad.length < 5) bad.push(`${got} != ${want}`);
+  }
+  t.same(bad, [], `${n} combinations`);
+});
+
+t.test("what JavaScript's readers find (gQUIC, DTLS) reaches the record as a HeldMeta reading as the inspector's object", async (t) => {
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const gq = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, chlo({ SNI: 'gq.example', VER: 'Q043' }, 1024)), padTo: 1350 });
+  const dtls = dtlsRecord(dtlsFragment(1, clientHelloBody({ version: 0xfefd, ciphers: [0xc02b], cookie: Buffer.alloc(0), extensions: [ext.sni('d.example')] }), 0));
+  for (const [what, payload] of [['gQUIC', gq], ['DTLS', dtls]] as const) {
+    const { send, finish, flows } = meterWithSpy(64, limits);
+    send(0, eth(ipv4({ src: '10.8.0.1', dst: '10.8.0.2', proto: 17 }, udp(3000, 443, payload))));
+    finish();
+    const ref = new Inspector(limits, () => undefined);
+    ref.onPacket(0, 17, payload, 0, 0);
+    t.equal(JSON.stringify(flows[0]?.meta), JSON.stringify(ref.result()), what);
+    t.ok(ref.result().sni !== null, `${what}: the reader found the SNI`);
   }
 });

@@ -60,10 +60,11 @@ static char *put_hex(char *o, uint32_t v, int digits) {
 }
 
 napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version) {
-  /* Marker, version, wire, JA4, SNI flag and SNI, then each ALPN value with its separator. */
-  char text[1 + 4 + 8 + JA4_LEN + 1 + 255 + TLS_HELLO_MAX_ALPN * (1 + 2 + 2 * 255)];
+  /* Marker, transport, version, wire, JA4, SNI flag and SNI, then each ALPN value with its separator. */
+  char text[1 + 1 + 4 + 8 + JA4_LEN + 1 + 255 + TLS_HELLO_MAX_ALPN * (1 + 2 + 2 * 255)];
   char *o = text;
   *o++ = '\x01';
+  *o++ = r->quic_wire != 0 ? 'q' : 't';
   o = put_hex(o, version, 4);
   o = put_hex(o, r->quic_wire, 8);
   memcpy(o, r->ja4, JA4_LEN);

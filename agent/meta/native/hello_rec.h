@@ -37,9 +37,10 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto);
 napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, napi_value out);
 
 /*
- * r as one latin1 string, the layout held-meta.ts reads: '\x01', the version (4 hex digits), the
- * QUIC wire version (8 hex digits), the JA4 (JA4_LEN), '1' and the SNI or '0', then "\0" before
- * each ALPN value as hello.ts shows it. Why one string: creating a string per field and setting
+ * r as one latin1 string, the layout held-meta.ts reads (and packMeta writes for JavaScript's
+ * findings): '\x01', the transport ('q' QUIC, 't' TLS), the version (4 hex digits), the QUIC wire
+ * version (8 hex digits), the JA4 (JA4_LEN), '1' and the SNI or '0', then "\0" before each ALPN
+ * value as hello.ts shows it. Why one string: creating a string per field and setting
  * each into an array cost the flow meter's thread more per flow than reading the hello. NULL with
  * an exception pending when Node-API fails.
  */
