@@ -20,8 +20,9 @@ import type { HandshakeMeta, HandshakeTransport } from './types.js';
 /**
  * Offsets in the string: marker (0x01), transport ('t' TLS, 'q' QUIC, 'd' DTLS, '-' none), version
  * (4 hex, or '----'), QUIC wire version (8 hex, 0 for none), JA4 (36 characters, or 36 '-'), SNI
- * flag ('1' or '0'), SNI, then "\0" before each ALPN value. No field can hold a "\0" or start with
- * '-': SNI and ALPN values are printable ASCII or "0x" and hex, JA4 is letters, digits and '_'.
+ * flag ('1' or '0'), SNI, then "\0" before each ALPN value. No field holds a "\0" (SNI and ALPN
+ * values are printable ASCII, or "0x" and hex) and neither a version nor a JA4 (letters, digits
+ * and '_') starts with '-'.
  */
 const TRANSPORT_AT = 1;
 const VERSION_AT = 2;
