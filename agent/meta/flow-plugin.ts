@@ -77,9 +77,9 @@ const SPLIT_INFO = new Uint32Array(4);
  *   or a DTLS handshake record (version 0xfeXX, or 0x0100).
  */
 
-/** What the inspector reports for a flow whose only hello was a ServerHello selecting `version`. */
-function serverOnly(version: number): FlowMeta {
-  return new HeldMeta(packMeta('tls', version, 0, null, null, []));
+/** serverVersion's value with HELD_SERVER: the first ServerHello's direction and version. */
+function firstServerHello(v: number): { dir: 0 | 1; version: number } {
+  return { dir: (v >>> SERVER_DIR_SHIFT) as 0 | 1, version: (v & 0xffffff) - 1 };
 }
 
 /** Whether an inspector found anything to report. */
@@ -162,8 +162,8 @@ export class MetaPlugin implements MetaProvider {
     const insp = new Inspector(this.limits, this.onError);
     insp.spent(counts & 0xffff, counts >>> 16);
     if (this.held[slot] === HELD_SERVER) {
-      const v = this.serverVersion[slot]!;
-      insp.serverFirst((v >>> SERVER_DIR_SHIFT) as 0 | 1, (v & 0xffffff) - 1);
+      const { dir: serverDir, version } = firstServerHello(this.serverVersion[slot]!);
+      insp.serverFirst(serverDir, version);
     }
     this.startInspector(slot, dir, p, false, insp);
   }
@@ -222,7 +222,8 @@ export class MetaPlugin implements MetaProvider {
     const held = this.held[slot];
     if (held === 0) return null;
     if (held === HELD_IN_C) return this.readInC(slot);
-    if (held === HELD_SERVER) return serverOnly((this.serverVersion[slot]! & 0xffffff) - 1);
+    // What the inspector reports for a flow whose only hello was that ServerHello.
+    if (held === HELD_SERVER) return new HeldMeta(packMeta('tls', firstServerHello(this.serverVersion[slot]!).version, 0, null, null, []));
     return this.heldMeta(slot);
   }
 

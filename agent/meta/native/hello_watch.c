@@ -86,6 +86,12 @@ static int opens_hello_record(const uint8_t *b, int64_t len) {
   return len >= 6 && b[0] == TLS_HANDSHAKE && b[1] == 3 && b[2] <= 4 && (b[5] == 1 || b[5] == 2);
 }
 
+int hw_whole_server_hello(const uint8_t *b, int64_t len) {
+  if (len < 9 || !opens_hello_record(b, len) || b[5] != 2) return 0;
+  int64_t msg_end = 9 + (int64_t)hw_be24(b + 6);
+  return msg_end <= 5 + (int64_t)hw_be16(b + 3) && msg_end <= len;
+}
+
 /*
  * SCANNING: a TCP flow whose first payload that may start a hello does not open a hello record:
  * plaintext on a STARTTLS port, or a first byte 0x16 that is not a ClientHello or ServerHello
@@ -128,10 +134,8 @@ static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint
  * keep a version: data on a SYN, a ServerHello not all here, or malformed (it reports that).
  */
 static int read_server_first(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
-  int64_t len = p->cap_payload;
-  if (len < 9 || (p->tcp_flags & TCP_SYN) || !opens_hello_record(b, len) || b[5] != 2) return 0;
-  if (9 + (int64_t)hw_be24(b + 6) > 5 + (int64_t)hw_be16(b + 3)) return 0; /* the message spans records */
-  int32_t v = hw_server_version(b, len);
+  if ((p->tcp_flags & TCP_SYN) || !hw_whole_server_hello(b, p->cap_payload)) return 0;
+  int32_t v = hw_server_version(b, p->cap_payload);
   if (v < 0) return 0;
   w->server_version[s] = ((uint32_t)v + 1) | (uint32_t)dir << HW_SERVER_DIR_SHIFT;
   w->held[s] = HW_HELD_SERVER;

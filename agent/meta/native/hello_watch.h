@@ -90,6 +90,8 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
 /* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
 int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state);
 
+/* Whether b[0, len) opens a ServerHello record holding the whole message (tls-tcp.ts serverData's test before it parses one). */
+int hw_whole_server_hello(const uint8_t *b, int64_t len);
 /* The version a ServerHello wholly in b[0, len) selects (hello.ts parseServerHello), or -1 (none here, malformed). */
 int32_t hw_server_version(const uint8_t *b, int64_t len);
 /* tls_split.c: start reassembling a ClientHello that the flow's first hello-starting TCP payload

@@ -101,15 +101,11 @@ static int back(const hello_watch_t *w, int32_t s, const packet_t *p) {
  */
 static int server_side(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   tls_split_t *t = w->slot[s].split;
-  int64_t len = p->cap_payload;
-  if (len >= 9 && dir != t->dir && b[0] == 0x16 && b[1] == 3 && b[2] <= 4 && b[5] == 2) {
-    int64_t rec_end = 5 + (int64_t)hw_be16(b + 3), msg_end = 9 + (int64_t)hw_be24(b + 6);
-    if (msg_end <= rec_end && msg_end <= len) {
-      int32_t v = hw_server_version(b, len);
-      if (v < 0) return back(w, s, p);
-      w->server_version[s] = (uint32_t)v + 1;
-      return finish(w, s);
-    }
+  if (dir != t->dir && hw_whole_server_hello(b, p->cap_payload)) {
+    int32_t v = hw_server_version(b, p->cap_payload);
+    if (v < 0) return back(w, s, p);
+    w->server_version[s] = (uint32_t)v + 1;
+    return finish(w, s);
   }
   /* The budget spent, the reader would end here, its hello read: nothing to report. */
   return hw_budget_spent(w, t->packets, t->payloads) ? finish(w, s) : HW_SKIP;
