@@ -26,8 +26,19 @@ export interface RowBatch {
   texts: Array<string | null>;
 }
 
-export function newBatch(capacity: number): RowBatch {
-  return { n: 0, nums: new Float64Array(capacity * STRIDE), texts: [] };
+/**
+ * A batch, reusing `nums` and `texts` when given: the texts are cloned when the batch is posted, so
+ * the same array serves every batch. It is made whole, of any value, and written by index: pushing
+ * strings into arrays made empty deoptimized the whole end-of-flow path ("not a Smi", "wrong map"
+ * on the push, with --trace-deopt), each deoptimization a recompilation on a core the flow meter
+ * shares with the writer.
+ */
+export function newBatch(capacity: number, nums: Float64Array = new Float64Array(capacity * STRIDE), texts = newTexts(capacity)): RowBatch {
+  return { n: 0, nums, texts };
+}
+
+function newTexts(capacity: number): Array<string | null> {
+  return new Array<string | null>(capacity * TEXTS).fill(null);
 }
 
 export function pack(b: RowBatch, r: FlowRecord): void {
@@ -41,10 +52,20 @@ export function pack(b: RowBatch, r: FlowRecord): void {
   x[o + 5] = r.lastTs;
   x[o + 6] = END_REASONS.indexOf(r.endReason);
   x.set(r.features, o + HEAD);
+  const t = b.texts;
+  const at = b.n * TEXTS;
+  t[at] = r.srcIp;
+  t[at + 1] = r.dstIp;
   const m = r.meta;
-  if (m === null) b.texts.push(r.srcIp, r.dstIp, null, null, null, null);
-  else if (m instanceof HeldMeta) b.texts.push(r.srcIp, r.dstIp, m.packed, null, null, null);
-  else b.texts.push(r.srcIp, r.dstIp, m.sni, m.alpn.length > 0 ? m.alpn.join(';') : null, m.tlsVersion, m.ja4);
+  if (m === null || m instanceof HeldMeta) {
+    t[at + 2] = m === null ? null : m.packed;
+    t[at + 3] = t[at + 4] = t[at + 5] = null;
+  } else {
+    t[at + 2] = m.sni;
+    t[at + 3] = m.alpn.length > 0 ? m.alpn.join(';') : null;
+    t[at + 4] = m.tlsVersion;
+    t[at + 5] = m.ja4;
+  }
   b.n++;
 }
 

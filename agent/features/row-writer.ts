@@ -82,7 +82,7 @@ export class RowWriter {
     if (this.batch.n === 0) return;
     const b = this.batch;
     const nums = this.spare.pop();
-    this.batch = nums ? { n: 0, nums, texts: [] } : newBatch(BATCH);
+    this.batch = newBatch(BATCH, nums, b.texts);
     this.inFlight++;
     this.worker.postMessage({ kind: 'rows', batch: b } satisfies ToWriter, [b.nums.buffer as ArrayBuffer]);
   }

@@ -54,6 +54,7 @@ export interface Core {
   /**
    * The ClientHello C read in place for the flow in `slot` (hello_watch.c) as one string that
    * meta/held-meta.ts reads, its version being the one the ServerHello selected when C read one;
+   * for a flow whose first hello was a ServerHello C read (HELD_SERVER), that one's version alone;
    * null when C holds none for that slot (none once the flow's onEnd has returned: C drops it then).
    */
   helloOf(slot: number): string | null;

@@ -33,7 +33,7 @@ import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
-import { HeldMeta, packMeta } from './held-meta.js';
+import { HeldMeta } from './held-meta.js';
 import { Inspector } from './inspector.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
@@ -221,16 +221,18 @@ export class MetaPlugin implements MetaProvider {
   metaOf(slot: number): FlowMeta | null {
     const held = this.held[slot];
     if (held === 0) return null;
-    if (held === HELD_IN_C) return this.readInC(slot);
-    // What the inspector reports for a flow whose only hello was that ServerHello.
-    if (held === HELD_SERVER) return new HeldMeta(packMeta('tls', firstServerHello(this.serverVersion[slot]!).version, 0, null, null, []));
+    // HELD_IN_C and HELD_SERVER: C makes the string, for a ServerHello alone what the inspector
+    // reports for it. One test for both, met by the first flows C reads: a branch first taken after
+    // V8 optimized the end-of-flow path (a ServerHello first is rare) deoptimized all of that path.
+    if (held >= HELD_IN_C) return this.readInC(slot);
     return this.heldMeta(slot);
   }
 
   /**
    * The metadata of a hello C read in place: a TCP flow's (as fast-tls.ts helloMetaInPlace reads
    * it, with the version the ServerHello selected) or a QUIC client Initial's (as the inspector
-   * reads it from that datagram), read from C's one string only when a field is asked for.
+   * reads it from that datagram), or of a first ServerHello C read; read from C's one string only
+   * when a field is asked for.
    */
   private readInC(slot: number): FlowMeta | null {
     const text = this.core === null ? null : this.core.helloOf(slot);

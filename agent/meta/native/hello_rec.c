@@ -86,6 +86,25 @@ napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version) 
   return v;
 }
 
+napi_value hello_rec_server_text(napi_env env, uint32_t version) {
+  /* As packMeta('tls', version, 0, null, null, []) writes it: no wire version, no JA4, no SNI. */
+  char text[1 + 1 + 4 + 8 + JA4_LEN + 1];
+  char *o = text;
+  *o++ = '\x01';
+  *o++ = 't';
+  o = put_hex(o, version, 4);
+  o = put_hex(o, 0, 8);
+  memset(o, '-', JA4_LEN);
+  o += JA4_LEN;
+  *o++ = '0';
+  napi_value v;
+  if (napi_create_string_latin1(env, text, (size_t)(o - text), &v) != napi_ok) {
+    napi_throw_error(env, "E_TLS_HELLO", "hello_rec: napi_create_string_latin1 failed");
+    return NULL;
+  }
+  return v;
+}
+
 #define CHECK(call)                                                     \
   do {                                                                  \
     if ((call) != napi_ok) {                                            \

@@ -45,5 +45,7 @@ napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, na
  * an exception pending when Node-API fails.
  */
 napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version);
+/* The same string for a flow of which only a ServerHello selecting `version` was read (HW_HELD_SERVER). */
+napi_value hello_rec_server_text(napi_env env, uint32_t version);
 
 #endif

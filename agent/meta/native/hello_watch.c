@@ -214,6 +214,7 @@ napi_value hello_watch_hello_of(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "E_FLOW_CORE", "flow core: helloOf(slot) takes a slot of the table");
     return NULL;
   }
+  if (w->held[s] == HW_HELD_SERVER) return hello_rec_server_text(env, (w->server_version[s] & ((1u << HW_SERVER_DIR_SHIFT) - 1)) - 1);
   const hello_rec_t *r = w->slot == NULL ? NULL : w->slot[s].rec;
   if (r == NULL) return napi_get_null(env, &v) == napi_ok ? v : NULL;
   uint32_t selected = w->server_version[s];

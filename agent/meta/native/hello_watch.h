@@ -114,7 +114,8 @@ void hello_watch_end(const hello_watch_t *w, int32_t s);
 /*
  * The flow core's helloOf(slot), a Node-API callback whose data is the watch: the hello read in
  * place for the flow in `slot` as hello_rec_text's string, its version being the one its
- * ServerHello selected when C read one; null when C holds none for that slot. Throws a RangeError
+ * ServerHello selected when C read one; with HW_HELD_SERVER, hello_rec_server_text's string for the
+ * first ServerHello; null when C holds none for that slot. Throws a RangeError
  * for a slot outside the table.
  */
 napi_value hello_watch_hello_of(napi_env env, napi_callback_info info);
