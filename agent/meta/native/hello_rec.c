@@ -14,6 +14,7 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
     return NULL;
   }
   r->quic_wire = 0;
+  r->chlo = 0;
   r->highest = tls_hello_highest(h);
   r->has_sni = (uint8_t)h->has_sni;
   r->sni_len = (uint8_t)(h->has_sni ? h->sni.len : 0); /* at most TLS_HELLO_MAX_SNI (255) */
@@ -26,6 +27,21 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
     memcpy(o, h->b + h->alpn[i].off, h->alpn[i].len);
     o += h->alpn[i].len;
   }
+  return r;
+}
+
+hello_rec_t *hello_rec_chlo(const uint8_t *sni, size_t sni_len, int has_sni) {
+  if (!has_sni) sni_len = 0;
+  hello_rec_t *r = malloc(sizeof(hello_rec_t) + sni_len);
+  if (r == NULL) return NULL;
+  r->quic_wire = 0;
+  r->chlo = 1;
+  r->highest = 0;
+  r->has_sni = (uint8_t)(has_sni != 0);
+  r->sni_len = (uint8_t)sni_len;
+  r->alpn_count = 0;
+  memset(r->ja4, '-', JA4_LEN); /* held-meta.ts's "no JA4" */
+  memcpy(r->data, sni, sni_len);
   return r;
 }
 
@@ -65,7 +81,12 @@ napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version) 
   char *o = text;
   *o++ = '\x01';
   *o++ = r->quic_wire != 0 ? 'q' : 't';
-  o = put_hex(o, version, 4);
+  if (r->chlo) {
+    memset(o, '-', 4);
+    o += 4;
+  } else {
+    o = put_hex(o, version, 4);
+  }
   o = put_hex(o, r->quic_wire, 8);
   memcpy(o, r->ja4, JA4_LEN);
   o += JA4_LEN;

@@ -18,6 +18,8 @@ typedef struct {
   /* A QUIC client Initial's hello: the version on the wire; 0 for TLS over TCP. */
   uint32_t quic_wire;
   uint16_t highest;
+  /* 1: a gQUIC CHLO's (hello_rec_chlo): an SNI alone, no version offered and no JA4. */
+  uint8_t chlo;
   uint8_t has_sni;
   uint8_t sni_len;
   uint8_t alpn_count;
@@ -28,6 +30,8 @@ typedef struct {
 
 /* The summary of h with the JA4 of proto ('t', 'q' or 'd'), in one malloc'd block (free() it); NULL when out of memory. */
 hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto);
+/* A gQUIC CHLO's: its SNI (sni_len at most 255) or none; NULL when out of memory. */
+hello_rec_t *hello_rec_chlo(const uint8_t *sni, size_t sni_len, int has_sni);
 
 /*
  * r into out as helloMeta returns it: out[0] = sni (string | null), out[1] = version, out[2] = JA4,
@@ -38,7 +42,8 @@ napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, na
 
 /*
  * r as one latin1 string, the layout held-meta.ts reads (and packMeta writes for JavaScript's
- * findings): '\x01', the transport ('q' QUIC, 't' TLS), the version (4 hex digits), the QUIC wire
+ * findings): '\x01', the transport ('q' QUIC, 't' TLS), the version (4 hex digits, '----' for a
+ * CHLO), the QUIC wire
  * version (8 hex digits), the JA4 (JA4_LEN), '1' and the SNI or '0', then "\0" before each ALPN
  * value as hello.ts shows it. Why one string: creating a string per field and setting
  * each into an array cost the flow meter's thread more per flow than reading the hello. NULL with

@@ -1,6 +1,8 @@
 /* See hello_watch.h. Each branch mirrors MetaPlugin.onPacket before this moved here. */
 #include "hello_watch.h"
 
+#include "gquic_chlo.h"
+
 #include <stdlib.h>
 
 #define TCP_SYN 0x02
@@ -188,6 +190,23 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
   return hw_keep(w, s, hello_rec_new(&h, 'q'), wire, HW_IDLE);
 }
 
+/*
+ * gQUIC in place: a flow's first datagram that is a client's null-encrypted packet holding a
+ * whole CHLO (gquic_chlo.c), which is all the reader wants from the flow. Kept as QUIC's hello
+ * is; the flow is then done. 0: anything else, which JavaScript's reader takes from scratch.
+ * The inspector would pick the QUIC reader first for a datagram looksLikeQuic accepts.
+ */
+static int read_gquic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len) {
+  if (!looks_like_gquic(b, len) || ((b[0] & 0x80) && hello_quic_version_known(qi_be32(b + 1)))) return 0;
+  gquic_chlo_t c;
+  if (!gquic_chlo_read(b, (size_t)len, w->max_buffer, &c)) return 0;
+  if (!c.has_sni) {
+    w->state[s] = HW_IDLE; /* the reader is done with nothing to report: the flow has no metadata */
+    return 1;
+  }
+  return hw_keep(w, s, hello_rec_chlo(c.sni, c.sni_len, c.has_sni), c.wire, HW_IDLE);
+}
+
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->slot = calloc((size_t)capacity, sizeof *w->slot);
   w->capacity = w->slot == NULL ? 0 : capacity;
@@ -273,7 +292,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b)
-                      : read_quic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
+                      : read_quic_in_place(w, s, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);
     return HW_BEGIN;

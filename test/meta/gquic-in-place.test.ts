@@ -1,0 +1,104 @@
+/**
+ * The gQUIC first-packet fast path (native/gquic_chlo.c, run by the flow table itself:
+ * hello_watch.c read_gquic_in_place) against the JavaScript reader: every flow goes through the
+ * flow meter and through an inspector fed only through onPacket, and both must end with the
+ * same metadata and the same error reports. Each case also states whether C read the first
+ * packet on its own (nothing reached JavaScript), so a fast path that never fires fails too, and
+ * one that takes a packet the reader would read otherwise fails on the metadata.
+ */
+import t, { type Test } from 'tap';
+import type { FlowMeta } from '../../agent/features/record.js';
+import { Inspector } from '../../agent/meta/inspector.js';
+import type { MetaLimits } from '../../agent/meta/index.js';
+import { meterWithSpy } from './spy-meter.js';
+import { eth, ipv4, udp } from '../helpers/packets.js';
+import { ackFrame, chlo, publicPacket, q046Packet, streamFrame } from './gquic-builder.js';
+
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q043', UAID: 'Chrome/70.0', PDMD: 'X509', CCS: Buffer.alloc(16, 7) }, 1024);
+
+type Datagram = readonly [dir: 0 | 1, bytes: Buffer];
+
+let port = 30000;
+
+/** The flow through the flow meter: its metadata, error reports, and whether C read it all (no packet reached JavaScript). */
+function metered(flow: readonly Datagram[], limits = LIMITS): { meta: FlowMeta | null; errors: string[]; kept: boolean } {
+  const { spy, send, finish, flows, errors } = meterWithSpy(64, limits);
+  const sport = ++port;
+  flow.forEach(([dir, p], i) => {
+    const ends = dir === 0 ? { src: '10.6.0.1', dst: '10.6.0.2' } : { src: '10.6.0.2', dst: '10.6.0.1' };
+    send(i, eth(ipv4({ ...ends, proto: 17 }, dir === 0 ? udp(sport, 443, p) : udp(443, sport, p))));
+  });
+  finish();
+  return { meta: flows[0]?.meta ?? null, errors, kept: spy.seen.length === 0 };
+}
+
+/** Run the flow both ways; returns whether C read it without JavaScript. */
+function compare(t: Test, flow: readonly Datagram[], limits = LIMITS): boolean {
+  const refErrors: string[] = [];
+  const ref = new Inspector(limits, (r) => refErrors.push(r));
+  for (const [dir, p] of flow) ref.onPacket(dir, 17, p, 0, 0);
+  const r = ref.result();
+  const found = r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0;
+  const got = metered(flow, limits);
+  t.same(got.meta, found ? r : null, 'same metadata');
+  t.same(got.errors, refErrors, 'same error reports');
+  return got.kept;
+}
+
+for (const version of [24, 30, 33, 35, 36, 38, 39, 43]) {
+  t.test(`Q0${version}: a whole CHLO in the first packet is read in C`, async (t) => {
+    const p = publicPacket({ version, frames: streamFrame(version, 1, 0, CHLO), padTo: 1350 });
+    t.ok(compare(t, [[0, p], [1, Buffer.alloc(60, 3)]]), 'read by C');
+    const { meta } = metered([[0, p]]);
+    t.equal(meta?.sni, 'www.example.org');
+    t.equal(meta?.quicVersion, `Q0${version}`);
+    t.equal(meta?.tlsVersion, null, 'a CHLO offers no TLS version');
+    t.equal(meta?.ja4, null);
+  });
+}
+
+t.test('Q046: a whole CHLO in the first Initial is read in C', async (t) => {
+  const p = q046Packet({ frames: streamFrame(46, 1, 0, CHLO), padTo: 1350 });
+  t.ok(compare(t, [[0, p]]), 'read by C');
+  t.equal(metered([[0, p]]).meta?.quicVersion, 'Q046');
+});
+
+t.test('frames the reader passes over before the crypto stream: PING, padding and other streams', async (t) => {
+  const frames = Buffer.concat([Buffer.from([0x07, 0x00, 0x00]), streamFrame(43, 5, 0, Buffer.from('other stream')), streamFrame(43, 1, 0, CHLO)]);
+  t.ok(compare(t, [[0, publicPacket({ version: 43, frames, padTo: 1350 })]]), 'read by C');
+  t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO, { noLength: true }) })]]), 'a stream frame to the end of the packet');
+  t.ok(compare(t, [[0, publicPacket({ version: 33, privateFlags: 0x02, frames: Buffer.concat([Buffer.from([9]), streamFrame(33, 1, 0, CHLO)]) })]]), 'an FEC group byte (before Q034)');
+  t.ok(compare(t, [[0, publicPacket({ version: 39, frames: streamFrame(39, 1, 0, CHLO, { idLen: 4, offLen: 8 }) })]]), 'long stream-ID and offset fields');
+});
+
+t.test('whatever else the reader handles is left to it, with the same findings and reports', async (t) => {
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: Buffer.concat([ackFrame(43), streamFrame(43, 1, 0, CHLO)]) })]]), 'an ACK before the CHLO');
+  t.notOk(compare(t, [[0, publicPacket({ version: 30, frames: Buffer.concat([ackFrame(30, 2), streamFrame(30, 1, 0, CHLO)]) })]]), 'NACK ranges (before Q034)');
+  const a = CHLO.subarray(0, 600), b = CHLO.subarray(600);
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, pn: 1, frames: streamFrame(43, 1, 0, a) })], [0, publicPacket({ version: 43, pn: 2, frames: streamFrame(43, 1, 600, b) })]]), 'a CHLO over two packets');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, pn: 2, frames: streamFrame(43, 1, 600, b) })], [0, publicPacket({ version: 43, pn: 1, frames: streamFrame(43, 1, 0, a) })]]), 'the same out of order');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO), perspective: 'Server' })]]), 'a hash of the other side');
+  t.notOk(compare(t, [[0, publicPacket({ version: 33, privateFlags: 0x04, frames: streamFrame(33, 1, 0, CHLO) })]]), 'an FEC packet');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, Buffer.from('REJ\0 not a client hello')) })]]), 'stream data that is not a CHLO');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, Buffer.from('CHLO\xff\x00\x00\x00', 'latin1')) })]]), 'too many entries: reported malformed');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: 512 }), 'a CHLO past max_buffer: reported');
+  const truncated = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) });
+  t.notOk(compare(t, [[0, truncated.subarray(0, truncated.length - 100)]]), 'cut short (its hash no longer matches)');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: Buffer.from([0x1c]) })]]), 'a frame type the reader stops at');
+});
+
+t.test('a CHLO without a readable SNI ends the flow with no metadata, in C as in the reader', async (t) => {
+  for (const sni of [undefined, 'bad name', 'x'.repeat(256), '\x01\x02']) {
+    const values: Record<string, string> = { VER: 'Q043', UAID: 'Chrome/70.0' };
+    if (sni !== undefined) values.SNI = sni;
+    const p = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, chlo(values, 1000)), padTo: 1350 });
+    t.ok(compare(t, [[0, p], [0, publicPacket({ version: 43, pn: 2, frames: streamFrame(43, 1, 0, CHLO) })]]), `SNI ${JSON.stringify(sni)}: read by C`);
+  }
+  t.test('the last SNI tag wins, in both', async (t) => {
+    const twice = Buffer.from(chlo({ SNI: 'first.example', VER: 'Q043' }, 400));
+    const at = twice.indexOf('VER\0', 0, 'latin1');
+    twice.write('SNI\0', at, 'latin1'); // two SNI tags (the table stays sorted by end offset)
+    t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, twice), padTo: 1350 })]]));
+  });
+});
