@@ -81,8 +81,16 @@ t.test('whatever else the reader handles is left to it, with the same findings a
   t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO), perspective: 'Server' })]]), 'a hash of the other side');
   t.notOk(compare(t, [[0, publicPacket({ version: 33, privateFlags: 0x04, frames: streamFrame(33, 1, 0, CHLO) })]]), 'an FEC packet');
   t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, Buffer.from('REJ\0 not a client hello')) })]]), 'stream data that is not a CHLO');
-  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, Buffer.from('CHLO\xff\x00\x00\x00', 'latin1')) })]]), 'too many entries: reported malformed');
-  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: 512 }), 'a CHLO past max_buffer: reported');
+  const many: Record<string, string> = { SNI: 'many.example' };
+  for (let i = 0; i < 128; i++) many[`X${i.toString(36).padStart(2, '0')}`] = '';
+  const tooMany = chlo(many);
+  t.equal(tooMany.readUInt16LE(4), 129, 'a whole CHLO of 129 entries');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, tooMany) })]]), 'too many entries: reported malformed');
+  const backwards = Buffer.from(chlo({ SNI: 'back.example', VER: 'Q043' }, 400));
+  backwards.writeUInt32LE(5, 8 + 8 * 2 + 4); // the third entry (VER) ends before the second (SNI)
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, backwards) })]]), 'end offsets going backwards: reported malformed');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length - 1 }), 'a CHLO one byte past max_buffer: reported');
+  t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length }), 'a CHLO of exactly max_buffer: read by C');
   const truncated = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) });
   t.notOk(compare(t, [[0, truncated.subarray(0, truncated.length - 100)]]), 'cut short (its hash no longer matches)');
   t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: Buffer.from([0x1c]) })]]), 'a frame type the reader stops at');
@@ -95,10 +103,15 @@ t.test('a CHLO without a readable SNI ends the flow with no metadata, in C as in
     const p = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, chlo(values, 1000)), padTo: 1350 });
     t.ok(compare(t, [[0, p], [0, publicPacket({ version: 43, pn: 2, frames: streamFrame(43, 1, 0, CHLO) })]]), `SNI ${JSON.stringify(sni)}: read by C`);
   }
-  t.test('the last SNI tag wins, in both', async (t) => {
+  t.test('the last SNI tag wins, in both, even when it is not a name', async (t) => {
     const twice = Buffer.from(chlo({ SNI: 'first.example', VER: 'Q043' }, 400));
     const at = twice.indexOf('VER\0', 0, 'latin1');
     twice.write('SNI\0', at, 'latin1'); // two SNI tags (the table stays sorted by end offset)
     t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, twice), padTo: 1350 })]]));
+    t.equal(metered([[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, twice), padTo: 1350 })]]).meta?.sni, 'Q043');
+    const bad = Buffer.from(chlo({ SNI: 'first.example', VER: 'Q 43' }, 400));
+    bad.write('SNI\0', bad.indexOf('VER\0', 0, 'latin1'), 'latin1');
+    t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, bad), padTo: 1350 })]]), 'a good SNI then a bad one: none');
+    t.equal(metered([[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, bad), padTo: 1350 })]]).meta, null);
   });
 });

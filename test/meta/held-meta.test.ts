@@ -13,7 +13,7 @@ import { versionName } from '../../agent/meta/hello.js';
 import { handshakeMeta } from '../../agent/meta/meta-object.js';
 import { quicVersionName } from '../../agent/meta/quic-keys.js';
 import type { HandshakeTransport } from '../../agent/meta/types.js';
-import { chlo, publicPacket, streamFrame } from './gquic-builder.js';
+import { ackFrame, chlo, publicPacket, streamFrame } from './gquic-builder.js';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { toPublishRecord } from '../../agent/pipeline/record.js';
 import { AsciiBuffer } from '../../agent/lib/ascii-buffer.js';
@@ -115,15 +115,17 @@ t.test('packMeta writes what the inspectors find so that it reads as handshakeMe
 
 t.test("what JavaScript's readers find (gQUIC, DTLS) reaches the record as a HeldMeta reading as the inspector's object", async (t) => {
   const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
-  const gq = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, chlo({ SNI: 'gq.example', VER: 'Q043' }, 1024)), padTo: 1350 });
+  // An ACK frame first: C reads a bare CHLO packet itself (gquic-in-place.test.ts), this one it leaves to the reader.
+  const gq = publicPacket({ version: 43, frames: Buffer.concat([ackFrame(43), streamFrame(43, 1, 0, chlo({ SNI: 'gq.example', VER: 'Q043' }, 1024))]), padTo: 1350 });
   const dtls = dtlsRecord(dtlsFragment(1, clientHelloBody({ version: 0xfefd, ciphers: [0xc02b], cookie: Buffer.alloc(0), extensions: [ext.sni('d.example')] }), 0));
   for (const [what, payload] of [['gQUIC', gq], ['DTLS', dtls]] as const) {
-    const { send, finish, flows } = meterWithSpy(64, limits);
+    const { spy, send, finish, flows } = meterWithSpy(64, limits);
     send(0, eth(ipv4({ src: '10.8.0.1', dst: '10.8.0.2', proto: 17 }, udp(3000, 443, payload))));
     finish();
     const ref = new Inspector(limits, () => undefined);
     ref.onPacket(0, 17, payload, 0, 0);
     t.equal(JSON.stringify(flows[0]?.meta), JSON.stringify(ref.result()), what);
     t.ok(ref.result().sni !== null, `${what}: the reader found the SNI`);
+    t.ok(spy.seen.length > 0, `${what}: JavaScript's reader read it`);
   }
 });
