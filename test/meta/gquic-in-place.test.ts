@@ -7,43 +7,19 @@
  * one that takes a packet the reader would read otherwise fails on the metadata.
  */
 import t, { type Test } from 'tap';
-import type { FlowMeta } from '../../agent/features/record.js';
-import { Inspector } from '../../agent/meta/inspector.js';
 import type { MetaLimits } from '../../agent/meta/index.js';
-import { meterWithSpy } from './spy-meter.js';
-import { eth, ipv4, udp } from '../helpers/packets.js';
+import { compare as compareFlows, metered as meteredFlow, type Datagram } from './udp-compare.js';
 import { ackFrame, chlo, publicPacket, q046Packet, streamFrame } from './gquic-builder.js';
 
 const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
 const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q043', UAID: 'Chrome/70.0', PDMD: 'X509', CCS: Buffer.alloc(16, 7) }, 1024);
 
-type Datagram = readonly [dir: 0 | 1, bytes: Buffer];
-
-let port = 30000;
-
-/** The flow through the flow meter: its metadata, error reports, and whether C read it all (no packet reached JavaScript). */
-function metered(flow: readonly Datagram[], limits = LIMITS): { meta: FlowMeta | null; errors: string[]; kept: boolean } {
-  const { spy, send, finish, flows, errors } = meterWithSpy(64, limits);
-  const sport = ++port;
-  flow.forEach(([dir, p], i) => {
-    const ends = dir === 0 ? { src: '10.6.0.1', dst: '10.6.0.2' } : { src: '10.6.0.2', dst: '10.6.0.1' };
-    send(i, eth(ipv4({ ...ends, proto: 17 }, dir === 0 ? udp(sport, 443, p) : udp(443, sport, p))));
-  });
-  finish();
-  return { meta: flows[0]?.meta ?? null, errors, kept: spy.seen.length === 0 };
+function metered(flow: readonly Datagram[], limits = LIMITS): ReturnType<typeof meteredFlow> {
+  return meteredFlow(flow, limits);
 }
 
-/** Run the flow both ways; returns whether C read it without JavaScript. */
 function compare(t: Test, flow: readonly Datagram[], limits = LIMITS): boolean {
-  const refErrors: string[] = [];
-  const ref = new Inspector(limits, (r) => refErrors.push(r));
-  for (const [dir, p] of flow) ref.onPacket(dir, 17, p, 0, 0);
-  const r = ref.result();
-  const found = r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0;
-  const got = metered(flow, limits);
-  t.same(got.meta, found ? r : null, 'same metadata');
-  t.same(got.errors, refErrors, 'same error reports');
-  return got.kept;
+  return compareFlows(t, flow, limits);
 }
 
 for (const version of [24, 30, 33, 35, 36, 38, 39, 43]) {

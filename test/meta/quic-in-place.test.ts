@@ -6,12 +6,9 @@
  * datagram's hello (nothing reached JavaScript), so a fast path that never fires fails too.
  */
 import t, { type Test } from 'tap';
-import type { FlowMeta } from '../../agent/features/record.js';
-import { Inspector } from '../../agent/meta/inspector.js';
 import type { MetaLimits } from '../../agent/meta/index.js';
 import { RFC9001 } from './quic-vectors.js';
-import { meterWithSpy } from './spy-meter.js';
-import { eth, ipv4, udp } from '../helpers/packets.js';
+import { compare as compareFlows, metered as meteredFlow, type Datagram } from './udp-compare.js';
 import {
   clientHello, cryptoFrame, ext, hex, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
 } from './builder.js';
@@ -44,8 +41,6 @@ const BIG_HELLO = clientHello({
   extensions: [ext.sni('big.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0304])],
 });
 
-type Datagram = readonly [dir: 0 | 1, bytes: Buffer];
-
 function client(spec: QuicVersionSpec, frames: Buffer, pn = 0, extra: Partial<Parameters<typeof initialPacket>[0]> = {}): Buffer {
   return initialPacket({ spec, dcid: DCID, scid: SCID, pn, frames, padTo: 1200, ...extra });
 }
@@ -62,32 +57,14 @@ function longPacket(spec: QuicVersionSpec, type: number, len: number, declared =
   return b;
 }
 
-let port = 20000;
-
-/** The flow through the flow meter: the flow's metadata, its error reports, and whether C kept the hello (no packet reached JavaScript). */
-function metered(flow: readonly Datagram[], limits = LIMITS): { meta: FlowMeta | null; errors: string[]; kept: boolean } {
-  const { spy, send, finish, flows, errors } = meterWithSpy(64, limits);
-  const sport = ++port;
-  flow.forEach(([dir, p], i) => {
-    const ends = dir === 0 ? { src: '10.5.0.1', dst: '10.5.0.2' } : { src: '10.5.0.2', dst: '10.5.0.1' };
-    send(i, eth(ipv4({ ...ends, proto: 17 }, dir === 0 ? udp(sport, 443, p) : udp(443, sport, p))));
-  });
-  finish();
-  const meta = flows[0]?.meta ?? null;
-  return { meta, errors, kept: meta !== null && spy.seen.length === 0 };
+/** The flow through the flow meter (udp-compare.ts), kept only when C kept a hello. */
+function metered(flow: readonly Datagram[], limits = LIMITS): ReturnType<typeof meteredFlow> {
+  return meteredFlow(flow, limits, true);
 }
 
-/** Run the flow both ways; returns whether C kept the first datagram's hello. */
+/** Run the flow both ways (udp-compare.ts); returns whether C kept the first datagram's hello. */
 function compare(t: Test, flow: readonly Datagram[], limits = LIMITS): boolean {
-  const refErrors: string[] = [];
-  const ref = new Inspector(limits, (r) => refErrors.push(r));
-  for (const [dir, p] of flow) ref.onPacket(dir, 17, p, 0, 0);
-  const r = ref.result();
-  const found = r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0;
-  const got = metered(flow, limits);
-  t.same(got.meta, found ? r : null, 'same metadata');
-  t.same(got.errors, refErrors, 'same error reports');
-  return got.kept;
+  return compareFlows(t, flow, limits, true);
 }
 
 for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
