@@ -81,6 +81,8 @@ export interface HelloWatch {
   readonly serverVersion: Uint32Array;
   /** The plugin's per-slot flag; C sets it to HELD_IN_C (flow-plugin.ts) when it keeps the flow's hello. */
   readonly held: Uint8Array;
+  /** What JavaScript's reader would have reported for a flow C read (inspector.ts REASON_BITS), counted at its end. */
+  readonly reports: Uint8Array;
   readonly enabled: boolean;
   /** The inspector's packet budget (meta.max_packets), which C applies to the flows it scans. */
   readonly maxPackets: number;

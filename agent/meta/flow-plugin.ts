@@ -34,10 +34,10 @@ import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { HeldMeta } from './held-meta.js';
-import { Inspector } from './inspector.js';
+import { Inspector, REASON_BITS } from './inspector.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
-import type { HandshakeMeta } from './types.js';
+import type { HandshakeMeta, MetaReason } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
@@ -103,6 +103,8 @@ export class MetaPlugin implements MetaProvider {
   /** Per slot: 1 when the flow has an entry in `inspectors` or `found`, HELD_IN_C when C keeps its hello, HELD_SERVER its ServerHello's version. */
   private readonly held: Uint8Array;
   private readonly serverVersion: Uint32Array;
+  /** Per slot, what C's DTLS reading found wrong (inspector.ts REASON_BITS; dtls_watch.c), counted when the flow ends. */
+  private readonly reports: Uint8Array;
   private core: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
   private readonly inspectors = new Map<number, Inspector>();
   /** What finished inspectors found, packed (held-meta.ts: every flow's metadata is one kind of object). */
@@ -117,9 +119,10 @@ export class MetaPlugin implements MetaProvider {
     this.isn = new Uint32Array(capacity);
     this.held = new Uint8Array(capacity);
     this.serverVersion = new Uint32Array(capacity);
+    this.reports = new Uint8Array(capacity);
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
-      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held,
+      state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held, reports: this.reports,
       enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, quic: limits.enabled ? inPlaceQuicVersions() : [],
     });
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
@@ -248,12 +251,30 @@ export class MetaPlugin implements MetaProvider {
     return this.found.get(slot) ?? null;
   }
 
+  /** C's reports for the flow in `slot`, each counted once, as an inspector would have. */
+  private reportBits(slot: number, bits: number): void {
+    this.reports[slot] = 0;
+    for (const reason of Object.keys(REASON_BITS) as MetaReason[]) {
+      if ((bits & REASON_BITS[reason]) === 0) continue;
+      try {
+        this.onError(reason);
+      } catch {
+        // a failing counter must not break the data path
+      }
+    }
+  }
+
   onFree(slot: number): void {
     this.state[slot] = IDLE;
     const held = this.held[slot];
     if (held === 0) return;
     this.held[slot] = 0;
-    if (held === HELD_IN_C) return; // C drops it once onEnd returns
+    if (held === HELD_IN_C) {
+      // C drops the hello once onEnd returns. Only a flow C keeps a hello for can carry C's reports.
+      const bits = this.reports[slot]!;
+      if (bits !== 0) this.reportBits(slot, bits);
+      return;
+    }
     this.inspectors.delete(slot);
     this.found.delete(slot);
   }

@@ -23,7 +23,8 @@ const CONTROL_PACKET_FACTOR = 4;
 /** The metadata of a flow in which nothing was found (all fields null, no ALPN). */
 export const EMPTY_META: HandshakeMeta = handshakeMeta(null, Object.freeze([]) as readonly string[], null, null, null, undefined);
 
-const REASON_BITS: Readonly<Record<MetaReason, number>> = {
+/** One bit per reason: a flow reports each at most once (dtls_watch.c records them so too). */
+export const REASON_BITS: Readonly<Record<MetaReason, number>> = {
   'tls-malformed': 1,
   'dtls-malformed': 2,
   'quic-malformed': 4,

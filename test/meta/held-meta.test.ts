@@ -117,7 +117,9 @@ t.test("what JavaScript's readers find (gQUIC, DTLS) reaches the record as a Hel
   const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
   // An ACK frame first: C reads a bare CHLO packet itself (gquic-in-place.test.ts), this one it leaves to the reader.
   const gq = publicPacket({ version: 43, frames: Buffer.concat([ackFrame(43), streamFrame(43, 1, 0, chlo({ SNI: 'gq.example', VER: 'Q043' }, 1024))]), padTo: 1350 });
-  const dtls = dtlsRecord(dtlsFragment(1, clientHelloBody({ version: 0xfefd, ciphers: [0xc02b], cookie: Buffer.alloc(0), extensions: [ext.sni('d.example')] }), 0));
+  // In two fragments: C reads a whole DTLS ClientHello itself (dtls-in-place.test.ts), fragments it leaves to the reader.
+  const body = clientHelloBody({ version: 0xfefd, ciphers: [0xc02b], cookie: Buffer.alloc(0), extensions: [ext.sni('d.example')] });
+  const dtls = Buffer.concat([dtlsRecord(dtlsFragment(1, body, 0, 0, 20)), dtlsRecord(dtlsFragment(1, body, 0, 20), { seq: 1 })]);
   for (const [what, payload] of [['gQUIC', gq], ['DTLS', dtls]] as const) {
     const { spy, send, finish, flows } = meterWithSpy(64, limits);
     send(0, eth(ipv4({ src: '10.8.0.1', dst: '10.8.0.2', proto: 17 }, udp(3000, 443, payload))));

@@ -80,7 +80,7 @@ int bind_watch(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
   if (!(hw->state = column(env, w, "state", napi_uint8_array, n)) || !(hw->isn = column(env, w, "isn", napi_uint32_array, n)) ||
       !(hw->syn_seen = column(env, w, "synSeen", napi_uint8_array, n)) ||
       !(hw->server_version = column(env, w, "serverVersion", napi_uint32_array, n)) ||
-      !(hw->held = column(env, w, "held", napi_uint8_array, n))) return -1;
+      !(hw->held = column(env, w, "held", napi_uint8_array, n)) || !(hw->reports = column(env, w, "reports", napi_uint8_array, n))) return -1;
   if (napi_get_named_property(env, w, "enabled", &v) != napi_ok || napi_get_value_bool(env, v, &enabled) != napi_ok) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.enabled must be a boolean");
     return -1;

@@ -15,6 +15,7 @@ hello_rec_t *hello_rec_new(const tls_hello_t *h, char proto) {
   }
   r->quic_wire = 0;
   r->chlo = 0;
+  r->transport = proto;
   r->highest = tls_hello_highest(h);
   r->has_sni = (uint8_t)h->has_sni;
   r->sni_len = (uint8_t)(h->has_sni ? h->sni.len : 0); /* at most TLS_HELLO_MAX_SNI (255) */
@@ -36,6 +37,7 @@ hello_rec_t *hello_rec_chlo(const uint8_t *sni, size_t sni_len, int has_sni) {
   if (r == NULL) return NULL;
   r->quic_wire = 0;
   r->chlo = 1;
+  r->transport = 'q';
   r->highest = 0;
   r->has_sni = (uint8_t)(has_sni != 0);
   r->sni_len = (uint8_t)sni_len;
@@ -80,7 +82,7 @@ napi_value hello_rec_text(napi_env env, const hello_rec_t *r, uint32_t version) 
   char text[1 + 1 + 4 + 8 + JA4_LEN + 1 + 255 + TLS_HELLO_MAX_ALPN * (1 + 2 + 2 * 255)];
   char *o = text;
   *o++ = '\x01';
-  *o++ = r->quic_wire != 0 ? 'q' : 't';
+  *o++ = r->transport;
   if (r->chlo) {
     memset(o, '-', 4);
     o += 4;

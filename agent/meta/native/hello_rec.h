@@ -20,6 +20,8 @@ typedef struct {
   uint16_t highest;
   /* 1: a gQUIC CHLO's (hello_rec_chlo): an SNI alone, no version offered and no JA4. */
   uint8_t chlo;
+  /* The JA4 protocol it was read for, which is held-meta.ts's transport: 't' TLS, 'q' QUIC, 'd' DTLS. */
+  char transport;
   uint8_t has_sni;
   uint8_t sni_len;
   uint8_t alpn_count;
@@ -42,7 +44,7 @@ napi_value hello_rec_js(napi_env env, const hello_rec_t *r, uint32_t version, na
 
 /*
  * r as one latin1 string, the layout held-meta.ts reads (and packMeta writes for JavaScript's
- * findings): '\x01', the transport ('q' QUIC, 't' TLS), the version (4 hex digits, '----' for a
+ * findings): '\x01', the transport ('q' QUIC, 't' TLS, 'd' DTLS), the version (4 hex digits, '----' for a
  * CHLO), the QUIC wire
  * version (8 hex digits), the JA4 (JA4_LEN), '1' and the SNI or '0', then "\0" before each ALPN
  * value as hello.ts shows it. Why one string: creating a string per field and setting

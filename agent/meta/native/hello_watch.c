@@ -56,33 +56,6 @@ static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
   return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
 }
 
-/*
- * The version a ServerHello selects (its supported_versions extension, else legacy_version),
- * when one TLS record at b[0, len) holds all of it: -1 when there is none here or it is
- * malformed. fast-tls.ts serverVersionInPlace + hello.ts parseServerHello, read for read.
- */
-int32_t hw_server_version(const uint8_t *b, int64_t len) {
-  if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 2) return -1;
-  int64_t start = 9, end = 9 + (int64_t)hw_be24(b + 6);
-  if (end > len) return -1;
-  int64_t q = start + 2 + 32;
-  if (q + 1 > end) return -1;
-  int32_t legacy = (int32_t)hw_be16(b + start);
-  q += 1 + b[q] + 2 + 1; /* session id, cipher suite, compression method */
-  if (q > end) return -1;
-  if (q + 2 > end) return legacy;
-  int64_t ext_end = q + 2 + hw_be16(b + q);
-  if (ext_end > end) return -1;
-  q += 2;
-  while (q + 4 <= ext_end) {
-    uint32_t type = hw_be16(b + q), n = hw_be16(b + q + 2);
-    if (q + 4 + n > ext_end) return -1;
-    if (type == 0x002b && n == 2) return (int32_t)hw_be16(b + q + 4);
-    q += 4 + n;
-  }
-  return legacy;
-}
-
 /* tls-tcp.ts opensHello(b, CLIENT_HELLO) || opensHello(b, SERVER_HELLO): 16 03 0x LL LL 01|02. */
 static int opens_hello_record(const uint8_t *b, int64_t len) {
   return len >= 6 && b[0] == TLS_HANDSHAKE && b[1] == 3 && b[2] <= 4 && (b[5] == 1 || b[5] == 2);
@@ -271,6 +244,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (st == HW_INSPECTING) return HW_INSPECT;
   if (st == HW_SCANNING) return scan(w, s, p, buf + p->payload_off);
   if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
+  if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
   if (st < HW_WAITING) {
     /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
     if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
@@ -292,7 +266,8 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b)
-                      : read_quic_in_place(w, s, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload)) return HW_SKIP;
+                      : read_quic_in_place(w, s, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
+                        hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);
     return HW_BEGIN;

@@ -20,7 +20,7 @@ enum { HW_MAX_WAIT = 8 };
 /* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k,
  * SCANNING). */
 enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT,
-       HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1 };
+       HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1, HW_DTLS = HW_SPLIT_SERVER + 1 };
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
 enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
@@ -50,6 +50,9 @@ typedef struct {
   /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while slot[s].rec holds the flow's
    * hello, HW_HELD_SERVER while server_version[s] holds a first ServerHello's. */
   uint8_t *held;
+  /* What JavaScript's reader would have reported for a flow C reads (dtls_watch.c), as inspector.ts's
+   * REASON_BITS: the plugin counts them when the flow ends. */
+  uint8_t *reports;
   /* Per slot, what C holds for the flow, owned by C (one array: a flow's end reads both, in one cache line). */
   hw_slot_t *slot;
   int32_t capacity; /* entries of slot */
@@ -90,9 +93,15 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
 /* The flow in slot s holds the hello r (NULL: out of memory, and 0) until it ends, in state `state`. */
 int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wire, uint8_t state);
 
+/* dtls_watch.c: the version a ServerHello body b[start, end) selects (hello.ts parseServerHello), or -1 when malformed. */
+int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end);
+/* dtls_watch.c: read a flow's first DTLS datagram b[0, len) holding a whole ClientHello (1), or leave it to JavaScript (0). */
+int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len);
+/* dtls_watch.c: a packet of a flow in HW_DTLS (its payload at b): always HW_SKIP. */
+int hw_dtls_packet(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b);
 /* Whether b[0, len) opens a ServerHello record holding the whole message (tls-tcp.ts serverData's test before it parses one). */
 int hw_whole_server_hello(const uint8_t *b, int64_t len);
-/* The version a ServerHello wholly in b[0, len) selects (hello.ts parseServerHello), or -1 (none here, malformed). */
+/* dtls_watch.c: the version a ServerHello wholly in b[0, len) selects (hello.ts parseServerHello), or -1 (none here, malformed). */
 int32_t hw_server_version(const uint8_t *b, int64_t len);
 /* tls_split.c: start reassembling a ClientHello that the flow's first hello-starting TCP payload
  * b[0, p->cap_payload) opens but does not hold (1), or leave the packet to JavaScript (0). */
