@@ -23,6 +23,8 @@ import { clientHello, ext, records, serverHello } from './builder.js';
 const PORTS = [25, 587, 110, 143, 21, 5222, 5269, 389, 3306, 5432];
 const HELLO = records(clientHello({ ciphers: [0x1301, 0xc02f], extensions: [ext.sni('mail.example'), ext.supportedVersions([0x0304, 0x0303])] }));
 const SERVER = records(serverHello({ supportedVersion: 0x0304 }));
+/** A whole ServerHello that does not parse (its session id runs past the message): the reader reports it. */
+const BAD_SERVER = Buffer.concat([SERVER.subarray(0, 43), Buffer.from([200]), SERVER.subarray(44)]);
 
 class Counting extends MetaPlugin {
   handed = 0;
@@ -130,6 +132,7 @@ function randomSession(r: () => number, sport: number, opening: Opening = 'plain
     else if (k < 0.58) {
       flags = client ? F.SYN : F.SYN | F.ACK; // a SYN again
     } else if (k < 0.62) data = Buffer.from(HELLO.subarray(0, 1 + Math.floor(r() * (HELLO.length - 1))));
+    else if (k < 0.65) data = client ? HELLO : BAD_SERVER;
     if (data.length > 0) flags |= F.PSH;
     const seq = client ? cseq : sseq;
     segs.push({ client, flags, seq, data });
@@ -184,7 +187,7 @@ t.test('a plaintext session on a STARTTLS port hands JavaScript no packet', asyn
   // STARTTLS: the hello after the plaintext is handed on (and read), the plaintext before it is not.
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: cseq, data: HELLO }];
   const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 25, segs: tls }]);
-  t.equal(got2.handed, 1);
+  t.equal(got2.handed, 0, 'nor the hello after it, read in C (tls_resume.c)');
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
 
@@ -206,7 +209,7 @@ t.test('a session opening with a 0x16 that is no hello record hands JavaScript n
   // Within the budget, a ClientHello after them is handed on and read, as the inspector alone reads it.
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: 100 + 2 * other.length, data: HELLO }];
   const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: tls }]);
-  t.equal(got2.handed, 1);
+  t.equal(got2.handed, 0, 'read in C');
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
 
@@ -230,3 +233,40 @@ t.test('a session opening with a whole ServerHello hands JavaScript no packet un
   t.equal(JSON.stringify(got2.flows[0]!.meta), JSON.stringify(reference({ enabled: true, max_packets: 12, max_buffer: 16384 }, late, [])));
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
+
+t.test('a hello read in C after the scan: the ServerHello after it, malformed ones and the budget, as the inspector reads them', async (t) => {
+  const start: Seg[] = [{ client: true, flags: F.SYN, seq: 99, data: Buffer.alloc(0) }, { client: false, flags: F.SYN | F.ACK, seq: 499, data: Buffer.alloc(0) }];
+  const line = Buffer.from('220 ready\r\n');
+  const session = (after: ReadonlyArray<readonly [client: boolean, data: Buffer]>): Seg[] => {
+    const segs: Seg[] = [...start, { client: false, flags: F.ACK | F.PSH, seq: 500, data: line }, { client: true, flags: F.ACK | F.PSH, seq: 100, data: HELLO }];
+    let cseq = 100 + HELLO.length;
+    let sseq = 500 + line.length;
+    for (const [client, data] of after) {
+      segs.push({ client, flags: data.length > 0 ? F.ACK | F.PSH : F.ACK, seq: client ? cseq : sseq, data });
+      if (client) cseq += data.length;
+      else sseq += data.length;
+    }
+    return segs;
+  };
+  const none = Buffer.alloc(0);
+  const cases: Array<[string, Array<readonly [boolean, Buffer]>, number]> = [
+    ['the ServerHello next', [[false, SERVER]], 12],
+    ['a malformed ServerHello, then a good one', [[false, BAD_SERVER], [true, none], [false, SERVER]], 12],
+    ['the same ServerHello from the client is not read', [[true, SERVER], [false, line], [false, SERVER]], 12],
+    ['a split ServerHello keeps the offered version', [[false, SERVER.subarray(0, 20)], [false, SERVER.subarray(20)]], 12],
+    ['the budget runs out before the ServerHello', [[true, none], [false, line], [false, SERVER]], 4],
+    ['the budget runs out at the hello', [[false, SERVER]], 2],
+    ['acks count a quarter', [[true, none], [true, none], [true, none], [true, none], [false, SERVER]], 3],
+  ];
+  for (const [what, after, max] of cases) {
+    const limits = { enabled: true, max_packets: max, max_buffer: 16384 };
+    const segs = session(after);
+    const wantErrors: string[] = [];
+    const want = reference(limits, segs, wantErrors);
+    const got = run(limits, [{ sport: 41000, dport: 25, segs }]);
+    t.equal(JSON.stringify(got.flows[0]!.meta), JSON.stringify(want), what);
+    t.same(got.errors, wantErrors, `${what}: the same reports`);
+    t.equal(got.handed, 0, `${what}: no packet handed to JavaScript`);
+  }
+});
+

@@ -88,8 +88,9 @@ static int scan_count(const hello_watch_t *w, int32_t s, uint32_t packets, uint3
   return HW_SKIP;
 }
 
-static int scan(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b) {
+static int scan(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   if ((p->tcp_flags & TCP_SYN) || opens_hello_record(b, p->cap_payload)) {
+    if (hw_resume_in_place(w, s, dir, p, b)) return HW_SKIP;
     w->state[s] = HW_INSPECTING;
     return HW_RESUME;
   }
@@ -242,9 +243,10 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   uint8_t st = w->state[s];
   if (st == HW_IDLE) return HW_SKIP;
   if (st == HW_INSPECTING) return HW_INSPECT;
-  if (st == HW_SCANNING) return scan(w, s, p, buf + p->payload_off);
+  if (st == HW_SCANNING) return scan(w, s, dir, p, buf + p->payload_off);
   if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
+  if (st >= HW_RESUMED_SERVER) return hw_resumed_packet(w, s, dir, p, buf + p->payload_off);
   if (st < HW_WAITING) {
     /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
     if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;

@@ -20,7 +20,8 @@ enum { HW_MAX_WAIT = 8 };
 /* Per-slot state; the values are flow-plugin.ts's (IDLE, INSPECTING, AWAIT_SERVER + dir, WAITING + k,
  * SCANNING). */
 enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT,
-       HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1, HW_DTLS = HW_SPLIT_SERVER + 1 };
+       HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1, HW_DTLS = HW_SPLIT_SERVER + 1,
+       HW_RESUMED_SERVER = HW_DTLS + 1 /* + the client's direction */ };
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
 enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
@@ -97,6 +98,10 @@ int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wir
 int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end);
 /* dtls_watch.c: read a flow's first DTLS datagram b[0, len) holding a whole ClientHello (1), or leave it to JavaScript (0). */
 int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len);
+/* tls_resume.c: a scanned flow's segment b (p) holding a whole ClientHello record, read (1), or left to JavaScript (0). */
+int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* tls_resume.c: a packet of a flow in HW_RESUMED_SERVER + d (its payload at b): always HW_SKIP. */
+int hw_resumed_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
 /* dtls_watch.c: a packet of a flow in HW_DTLS (its payload at b): always HW_SKIP. */
 int hw_dtls_packet(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b);
 /* Whether b[0, len) opens a ServerHello record holding the whole message (tls-tcp.ts serverData's test before it parses one). */
