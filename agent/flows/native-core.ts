@@ -92,7 +92,7 @@ export interface HelloWatch {
   readonly quic: readonly QuicWatchVersion[];
 }
 
-/** A QUIC version as the flow core reads it: its wire value, long-header types (initial | retry << 4), salt and HKDF label infos. */
+/** A QUIC version as the flow core reads it: its wire value, long-header types and contents (initial | retry << 4 | Google frames << 8 | CHLO << 9), salt and HKDF label infos. */
 export interface QuicWatchVersion {
   readonly wire: number;
   readonly types: number;

@@ -152,14 +152,14 @@ export const KNOWN_QUIC_WIRES: readonly number[] = [
 ];
 
 /**
- * The versions whose client Initial the flow core reads in place (hello_watch.c): those with IETF
- * frames and a TLS hello (quic_initial.c reads no other).
+ * The versions whose client Initial the flow core reads in place (hello_watch.c, quic_initial.c):
+ * all known ones, their frame encoding and hello told in `types` (Google's frames << 8, a CHLO << 9).
  */
 export function inPlaceQuicVersions(): QuicWatchVersion[] {
-  return KNOWN_QUIC_WIRES.flatMap((wire) => {
+  return KNOWN_QUIC_WIRES.map((wire) => {
     const v = quicVersion(wire)!;
-    if (v.frames !== 'ietf' || v.handshake !== 'tls') return [];
-    return [{ wire, types: v.initialType | (v.retryType << 4), salt: v.salt, keyInfo: v.keyInfo, ivInfo: v.ivInfo, hpInfo: v.hpInfo }];
+    const types = v.initialType | (v.retryType << 4) | (v.frames === 'google' ? 0x100 : 0) | (v.handshake === 'chlo' ? 0x200 : 0);
+    return { wire, types, salt: v.salt, keyInfo: v.keyInfo, ivInfo: v.ivInfo, hpInfo: v.hpInfo };
   });
 }
 

@@ -41,7 +41,7 @@ static int quic_bytes(napi_env env, napi_value ver, const char *name, uint8_t *i
   return 1;
 }
 
-/* watch.quic: [{ wire, types (initial | retry << 4), salt, keyInfo, ivInfo, hpInfo }] (quic-keys.ts inPlaceQuicVersions). */
+/* watch.quic: [{ wire, types (initial | retry << 4 | google frames << 8 | chlo << 9), salt, keyInfo, ivInfo, hpInfo }] (quic-keys.ts inPlaceQuicVersions). */
 static int bind_quic(napi_env env, napi_value w, hello_watch_t *hw) {
   static const char *const names[4] = {"salt", "keyInfo", "ivInfo", "hpInfo"};
   napi_value list, ver, v;
@@ -60,6 +60,8 @@ static int bind_quic(napi_env env, napi_value w, hello_watch_t *hw) {
         napi_get_value_int32(env, v, &types) != napi_ok) goto bad;
     q->v.initial_type = types & 0xf;
     q->v.retry_type = (types >> 4) & 0xf;
+    q->v.google = (types >> 8) & 1;
+    q->v.chlo = (types >> 9) & 1;
     for (int k = 0; k < 4; k++) {
       if (!quic_bytes(env, ver, names[k], q->bytes[k], &q->info[k])) goto bad;
     }

@@ -69,8 +69,7 @@ static void sni_of(const uint8_t *b, size_t s, size_t e, gquic_chlo_t *out) {
   out->sni_len = e - s;
 }
 
-/* A whole CHLO at b[s, e) of at most `limit` bytes: its SNI into out, 1; else 0 (what ChloStream would buffer or report). */
-static int chlo_at(const uint8_t *b, size_t s, size_t e, double limit, gquic_chlo_t *out) {
+int gquic_chlo_at(const uint8_t *b, size_t s, size_t e, double limit, gquic_chlo_t *out) {
   if (e - s < CHLO_HEADER || le32(b + s) != TAG_CHLO) return 0;
   uint32_t entries = (uint32_t)b[s + 4] | (uint32_t)b[s + 5] << 8;
   if (entries > CHLO_MAX_ENTRIES) return 0;
@@ -127,7 +126,7 @@ int gquic_chlo_read(const uint8_t *p, size_t len, double max_buffer, gquic_chlo_
       }
       /* The crypto stream's first piece decides: a whole CHLO here, or JavaScript's stream takes it. */
       if (stream == CRYPTO_STREAM) {
-        if (q >= end || !chlo_at(p, q, end, max_buffer, out)) return 0;
+        if (q >= end || !gquic_chlo_at(p, q, end, max_buffer, out)) return 0;
         out->wire = 0x51300000u | (uint32_t)(0x30 + version / 10) << 8 | (uint32_t)(0x30 + version % 10);
         return 1;
       }

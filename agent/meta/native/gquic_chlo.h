@@ -28,4 +28,10 @@ typedef struct {
  */
 int gquic_chlo_read(const uint8_t *p, size_t len, double max_buffer, gquic_chlo_t *out);
 
+/*
+ * A whole CHLO at b[s, e) of at most `limit` bytes, as ChloStream.add reads the first piece that
+ * opens one: its SNI into out (wire untouched), 1; else 0 (what ChloStream would buffer or report).
+ */
+int gquic_chlo_at(const uint8_t *b, size_t s, size_t e, double limit, gquic_chlo_t *out);
+
 #endif

@@ -160,7 +160,13 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *
   const hw_quic_t *q = NULL;
   for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
   tls_hello_t h;
-  if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h) || tls_hello_highest(&h) != 0x0304) return 0;
+  gquic_chlo_t c;
+  if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h, &c)) return 0;
+  if (q->v.chlo) { /* Q050: a CHLO, done as gQUIC's (read_gquic_in_place) */
+    if (!c.has_sni) w->state[s] = HW_IDLE;
+    return c.has_sni ? hw_keep(w, s, hello_rec_chlo(c.sni, c.sni_len, 1), wire, HW_IDLE) : 1;
+  }
+  if (tls_hello_highest(&h) != 0x0304) return 0;
   return hw_keep(w, s, hello_rec_new(&h, 'q'), wire, HW_IDLE);
 }
 

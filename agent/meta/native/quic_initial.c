@@ -179,8 +179,60 @@ static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
   return 0;
 }
 
+/*
+ * Google's encoding (Q050, T050, T051: quic.ts walks it with gquic-frames.ts walkFrames, to the
+ * end of the packet, its CRYPTO frames 0x08 going to cryptoData): PADDING, PING and CRYPTO only,
+ * any other frame left to the reader. Q050's stream is a CHLO, read when its first piece holds
+ * it whole (chlo.ts ChloStream); T05x's a ClientHello, reassembled as crypto_hello does. 1 when
+ * the hello (CHLO) is read and every frame after it walked.
+ */
+static int google_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *stream, int chlo, tls_hello_t *hello, gquic_chlo_t *c) {
+  qi_stream_t st = {0};
+  uint64_t limit = max_buffer >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)max_buffer;
+  int done = 0;
+  size_t i = 0;
+  while (i < m) {
+    if (b[i] == 0x00) { /* PADDING: a run of zeros */
+      while (i < m && b[i] == 0x00) i++;
+      continue;
+    }
+    if (b[i] == 0x07) { /* PING */
+      i++;
+      continue;
+    }
+    if (b[i] != 0x08) return 0;
+    i++;
+    if (i >= m || i + vlen(b[i]) > m) return 0;
+    uint64_t offset = varint(b, i);
+    i += vlen(b[i]);
+    if (i >= m || i + vlen(b[i]) > m) return 0;
+    uint64_t len = varint(b, i);
+    i += vlen(b[i]);
+    if (len > m - i) return 0;
+    if (!done && len > 0) {
+      if (chlo) {
+        if (!gquic_chlo_at(b, i, i + (size_t)len, max_buffer, c)) return 0;
+        done = 1;
+      } else {
+        if (!insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
+        if (st.filled >= 4) {
+          if (stream[0] != QI_CLIENT_HELLO) return 0;
+          uint64_t need = 4 + ((uint64_t)stream[1] << 16 | (uint64_t)stream[2] << 8 | stream[3]);
+          if (need > limit) return 0;
+          if (st.filled >= need) {
+            if (!tls_hello_parse(stream, 4, (size_t)need, 0, hello)) return 0;
+            done = 1;
+          }
+        }
+      }
+    }
+    i += (size_t)len;
+  }
+  return done;
+}
+
 int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
-                         double max_buffer, tls_hello_t *hello) {
+                         double max_buffer, tls_hello_t *hello, gquic_chlo_t *chlo) {
   qi_header_t h;
   if (n < 7 || (p[0] & 0x80) == 0 || long_header(p, n, 0, v, &h) != QI_OK || !h.initial ||
       h.pn_off + 4 + QC_SAMPLE > h.end || h.end > INT_MAX) return 0;
@@ -191,7 +243,7 @@ int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version
   if (!quic_unprotect(&s->open, p, 0, h.pn_off, h.end, packed, -1, &ph)) return 0;
   size_t m = h.end - QC_TAG - ph.hdr_end;
   if (m > QI_PLAIN_MAX || !quic_decrypt(&s->open, p, 0, h.pn_off, h.end, packed, &ph, s->plain)) return 0;
-  if (!crypto_hello(s->plain, m, max_buffer, s->stream, hello)) return 0;
+  if (v->google ? !google_hello(s->plain, m, max_buffer, s->stream, v->chlo, hello, chlo) : !crypto_hello(s->plain, m, max_buffer, s->stream, hello)) return 0;
   /* Coalesced packets after it: the reader skips them once the hello is read, unless their
    * headers are broken (it reports those) or their version differs (looked up anew there). */
   for (size_t off = h.end; off + 7 <= n && (p[off] & 0x80) != 0; off = h.end) {

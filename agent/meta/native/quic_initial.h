@@ -7,15 +7,18 @@
 
 #include <stdint.h>
 
+#include "gquic_chlo.h"
 #include "quic_open.h"
 #include "tls_hello.h"
 
-/* A version whose Initials carry IETF frames and a TLS hello (quic-keys.ts), and its long-header
- * types of Initial and Retry packets. */
+/* A version (quic-keys.ts), its long-header types of Initial and Retry packets, and what its
+ * Initials carry: IETF frames or Google's encoding (Q050, T050, T051), a TLS hello or a CHLO (Q050). */
 typedef struct {
   uint32_t wire;
   int initial_type;
   int retry_type;
+  int google;
+  int chlo;
 } qi_version_t;
 
 /* Scratch for reading datagrams: the AES contexts and two 64 KiB buffers. */
@@ -27,12 +30,12 @@ void qi_state_free(qi_state_t *s);
 
 /*
  * The datagram p[0, n), a client Initial of version v, with v's salt and HKDF label infos
- * (info: salt, key, iv, hp): 1 with *hello parsed (its bytes in s, valid until the next call)
- * when its CRYPTO frames hold the whole ClientHello and JavaScript's QuicReader would read it
- * without a report; else 0, and the reader must read the datagram.
+ * (info: salt, key, iv, hp): 1 with *hello parsed (with v->chlo, *chlo; their bytes in s, valid
+ * until the next call) when its CRYPTO frames hold the whole ClientHello (CHLO) and JavaScript's
+ * QuicReader would read it without a report; else 0, and the reader must read the datagram.
  */
 int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
-                     double max_buffer, tls_hello_t *hello);
+                     double max_buffer, tls_hello_t *hello, gquic_chlo_t *chlo);
 
 uint32_t qi_be32(const uint8_t *b);
 
