@@ -1,31 +1,23 @@
 /**
- * Connects the handshake inspector to the flow table. The first-packets policy
- * (which flows wait for a hello, which packet starts one) runs in C on the
- * state arrays of this class (native/hello_watch.c, the branches described
- * below), and so does the common case: a whole ClientHello in a TCP flow's
- * first hello-starting payload, or in a QUIC flow's first client Initial
- * (offering TLS 1.3), is read in place by C and kept there until the flow
- * ends, as is the ServerHello's version after a TCP one; metaOf reads it back
- * (`held` is HELD_IN_C). So is a TCP hello in one record split over the next
- * client segments, while they come in order (tls_split.c). Only the rest
- * reaches this class: packets that start a hello C could not read (split over
- * records or Initials, gQUIC, DTLS, a hello without TLS 1.3 in QUIC, a
- * malformed one, or memory ran out), a split one C hands back, packets that
- * arrive out of order before one, or belong to a flow being inspected.
+ * Connects the handshake inspector to the flow table. The first-packets policy (which flows wait
+ * for a hello, which packet starts one) runs in C on the state arrays of this class
+ * (native/hello_watch.c), and so does the common case, read in place and kept in C until the
+ * flow ends (`held` is HELD_IN_C; metaOf reads it back): a whole ClientHello in a TCP flow's
+ * first hello-starting payload (or, after plaintext, in the segment that opens one:
+ * tls_resume.c), then its ServerHello's version; a hello in one record split over the next
+ * client segments (tls_split.c); a QUIC client Initial holding a whole ClientHello offering
+ * TLS 1.3, or Q050's CHLO (quic_initial.c); a gQUIC CHLO in a client's first packet
+ * (gquic_chlo.c); a DTLS flow's first ClientHello and then its ServerHello (dtls_watch.c). What
+ * JavaScript's readers would report there, C records in `reports`, counted at the flow's end.
+ * Only the rest reaches this class: hellos C could not read (over records, Initials or
+ * datagrams, malformed, or memory ran out), a split one C hands back, packets out of order
+ * before one, and the packets of a flow being inspected.
  *
- * Such a flow gets an inspector, fed the next packets until it says it is
- * done, then dropped; the metadata found is kept until the flow ends. Why
- * lazily: most flows carry no handshake, and creating and feeding an
- * inspector for each of them cost half the extraction time. A TCP ClientHello
- * whose first segment arrives after a later one is still read: the client's
- * initial sequence number is kept from its SYN, and a first data segment that
- * does not start the stream gets an inspector with that SYN replayed, so the
- * reader places the segments by sequence number.
- *
- * Per packet, a flow that is done (or never could carry a hello) costs the C
- * table one byte read (its `state`); a waiting flow a few byte checks in C
- * until its 8th payload packet. Long flows pay nothing after that. A
- * per-slot flag spares the map lookups at the end of flows that found nothing.
+ * Such a flow gets an inspector, fed the next packets until it says it is done, then dropped;
+ * what it found is kept until the flow ends. A TCP ClientHello whose first segment arrives after
+ * a later one is still read: the client's initial sequence number is kept from its SYN, and the
+ * inspector gets that SYN replayed. Per packet, a flow that is done (or never could carry a
+ * hello) costs the C table one byte read (its `state`).
  */
 import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
@@ -33,7 +25,7 @@ import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
-import { HeldMeta } from './held-meta.js';
+import { HeldMeta, packMeta } from './held-meta.js';
 import { Inspector, REASON_BITS } from './inspector.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
@@ -41,13 +33,9 @@ import type { HandshakeMeta, MetaReason } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
-/* 2 + d (AWAIT_SERVER): C read a ClientHello in place from direction d and reads the other side's
- * first payload for the ServerHello; 4 + k (WAITING): no hello start yet after k payload packets;
- * 12 (SCANNING): a STARTTLS port in plaintext, a first 0x16 that opens no hello record, or a
- * whole ServerHello first (HELD_SERVER),
- * counted by C until a packet may open a hello; 13
- * (SPLIT) and 14 (SPLIT_SERVER): C reassembles a split hello, then waits for the ServerHello
- * (tls_split.c). C alone handles those states. */
+/* C alone handles the other states (hello_watch.h): 2 + d awaiting the ServerHello after a hello
+ * from direction d; 4 + k waiting after k payload packets; 12 scanning; 13, 14 a split hello;
+ * 15 DTLS; 16 + d awaiting the ServerHello after a resumed flow's hello. */
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
 const HELD_IN_C = 2;
 /**
@@ -89,13 +77,10 @@ function foundAny(m: HandshakeMeta): boolean {
 
 export class MetaPlugin implements MetaProvider {
   /**
-   * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, 2/3 awaiting the
-   * ServerHello, 4 + k waiting after k payload packets without a hello start, 12 scanning, 13/14 a
-   * split hello in C), the
-   * client's initial sequence number when the flow began with its SYN (synSeen) or a scanned
-   * flow's packet counts, and 1 + the version a ServerHello selected after a hello C read in place
-   * (serverVersion, which C reads), or with HELD_SERVER the first ServerHello's (which metaOf and
-   * resume read).
+   * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, else C's), the client's
+   * initial sequence number when the flow began with its SYN (synSeen) or the inspector's packet
+   * counts where C stands in for it, and 1 + the version a ServerHello selected after a hello C
+   * read (serverVersion), or with HELD_SERVER the first ServerHello's (which resume reads).
    */
   readonly watch: HelloWatch;
   private readonly state: Uint8Array;
@@ -105,6 +90,8 @@ export class MetaPlugin implements MetaProvider {
   private readonly serverVersion: Uint32Array;
   /** Per slot, what C's DTLS reading found wrong (inspector.ts REASON_BITS; dtls_watch.c), counted when the flow ends. */
   private readonly reports: Uint8Array;
+  /** Where reportBits counts: onError, but while warmRarePaths runs (nothing is counted then). */
+  private reportTo: (reason: string) => void;
   private core: Pick<Core, 'helloOf' | 'takeSplit'> | null = null;
   private readonly inspectors = new Map<number, Inspector>();
   /** What finished inspectors found, packed (held-meta.ts: every flow's metadata is one kind of object). */
@@ -120,6 +107,7 @@ export class MetaPlugin implements MetaProvider {
     this.held = new Uint8Array(capacity);
     this.serverVersion = new Uint32Array(capacity);
     this.reports = new Uint8Array(capacity);
+    this.reportTo = onError;
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
       state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held, reports: this.reports,
@@ -128,6 +116,31 @@ export class MetaPlugin implements MetaProvider {
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
     quicCrypto();
+    this.warmRarePaths();
+  }
+
+  /**
+   * metaOf and onFree run once down each branch for JavaScript's readers, on slot 0 before any
+   * flow exists. Why: C reads nearly every hello now, so the first flow to end with an inspector
+   * comes after V8 has optimized the end-of-flow path, which inlines these two; a branch never
+   * taken there deoptimized all of that path, compiled again (--trace-deopt, at heldMeta's call
+   * and at the maps' cleanup). Taken here, the branches are compiled in from the start; a few
+   * dozen times, as V8 records what a function meets only once it has run a while.
+   */
+  private warmRarePaths(): void {
+    if (this.held.length === 0) return;
+    const running = new Inspector(this.limits, () => undefined);
+    const found = new HeldMeta(packMeta('tls', 0x0303, 0, null, null, []));
+    this.reportTo = () => undefined;
+    for (let i = 0; i < 96; i++) {
+      if (i % 3 === 0) this.inspectors.set(0, running);
+      else if (i % 3 === 1) this.found.set(0, found);
+      else this.reports[0] = 0xff; // C's reports of a flow whose hello C held
+      this.held[0] = i % 3 === 2 ? HELD_IN_C : 1;
+      this.metaOf(0);
+      this.onFree(0);
+    }
+    this.reportTo = this.onError;
   }
 
   attach(core: Pick<Core, 'helloOf' | 'takeSplit'>): void {
@@ -257,7 +270,7 @@ export class MetaPlugin implements MetaProvider {
     for (const reason of Object.keys(REASON_BITS) as MetaReason[]) {
       if ((bits & REASON_BITS[reason]) === 0) continue;
       try {
-        this.onError(reason);
+        this.reportTo(reason);
       } catch {
         // a failing counter must not break the data path
       }
