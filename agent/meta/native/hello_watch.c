@@ -124,6 +124,7 @@ int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wir
   r->quic_wire = quic_wire;
   free(w->slot[s].rec);
   w->slot[s].rec = r;
+  w->owned[s] = 1;
   w->held[s] = HW_HELD_IN_C;
   w->state[s] = state;
   return 1;
@@ -189,16 +190,17 @@ static int read_gquic_in_place(const hello_watch_t *w, int32_t s, const uint8_t 
 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->slot = calloc((size_t)capacity, sizeof *w->slot);
-  w->capacity = w->slot == NULL ? 0 : capacity;
+  w->owned = calloc((size_t)capacity, 1);
+  w->capacity = w->slot == NULL || w->owned == NULL ? 0 : capacity;
   if (w->n_quic > 0) w->qi = qi_state_new();
   return w->capacity == 0 || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
 
 void hello_watch_end(const hello_watch_t *w, int32_t s) {
-  if (w->slot == NULL) return;
+  if (w->capacity == 0 || !w->owned[s]) return;
+  w->owned[s] = 0;
   hw_slot_t *e = &w->slot[s];
   if (e->split != NULL) hw_split_drop(w, s);
-  if (e->rec == NULL) return;
   free(e->rec);
   e->rec = NULL;
 }
@@ -227,14 +229,17 @@ void hello_watch_free(hello_watch_t *w, int32_t used) {
   w->qi = NULL;
   w->quic = NULL;
   w->n_quic = 0;
-  if (w->slot != NULL) {
+  if (w->slot != NULL && w->owned != NULL) {
     for (int32_t s = 0; s < used; s++) {
+      if (!w->owned[s]) continue;
       hw_split_drop(w, s);
       free(w->slot[s].rec);
     }
-    free(w->slot);
-    w->slot = NULL;
   }
+  free(w->slot);
+  free(w->owned);
+  w->slot = NULL;
+  w->owned = NULL;
   w->capacity = 0;
 }
 

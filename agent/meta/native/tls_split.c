@@ -74,6 +74,7 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   t->dir = (uint8_t)dir;
   drop(w, s);
   w->slot[s].split = t;
+  w->owned[s] = 1;
   w->state[s] = HW_SPLIT;
   return 1;
 }
@@ -171,6 +172,7 @@ napi_value hello_watch_take_split(napi_env env, napi_callback_info info) {
   void *copy;
   napi_status st = napi_create_buffer_copy(env, t->have, t->buf, &copy, &out);
   drop(w, s);
+  w->owned[s] = w->slot[s].rec != NULL;
   return st == napi_ok ? out : NULL;
 }
 
