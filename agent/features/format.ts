@@ -81,7 +81,9 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
   out.byte(44);
   out.str(r.endReason);
   out.byte(44);
-  if (m) {
+  if (m instanceof HeldMeta) {
+    m.csvCells(out, csvField);
+  } else if (m) {
     out.str(csvField(m.sni ?? ''));
     out.byte(44);
     out.str(csvField(alpnCell(m)));

@@ -57,6 +57,15 @@ export class AsciiBuffer {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /** s[from, to), characters below 256 (latin1: the texts of held-meta.ts), without slicing it first. */
+  latin1(s: string, from: number, to: number): void {
+    this.ensure(to - from);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = from; i < to; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
   private readonly isoDays = new IsoDay();
   /** The day isoDayBytes holds ("YYYY-MM-DDT"). */
   private isoDayText = '';

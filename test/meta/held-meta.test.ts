@@ -100,17 +100,28 @@ t.test('packMeta writes what the inspectors find so that it reads as handshakeMe
   const versions = [null, 0x0304, 0x0303, 0xfefd, 0x7f1c, 0x1234];
   const wires = [0, 1, 0x6b3343cf, 0xff00001d, 0x51303433, 0x54303531, 0xabcdef01];
   const ja4s = [null, 't13d1516h2_8daaf6152771_b186095e22b6', 'd12i000000_000000000000_000000000000'];
-  const snis = [null, 'a.example', 'x'.repeat(255), 'q,"u'];
-  const alpns: string[][] = [[], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1']];
+  const snis = [null, 'a.example', 'x'.repeat(255), 'q,"u', 'c,d'];
+  const alpns: string[][] = [[], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b', 'c"d'], ['x,y']];
   let n = 0;
   const bad: string[] = [];
+  const badCsv: string[] = [];
+  const a1 = new AsciiBuffer();
+  const a2 = new AsciiBuffer();
   for (const tr of transports) for (const v of versions) for (const w of wires) for (const j of ja4s) for (const sni of snis) for (const a of alpns) {
     n++;
-    const want = JSON.stringify(handshakeMeta(sni, a, v === null ? null : versionName(v), j, tr, w === 0 ? undefined : quicVersionName(w)));
-    const got = JSON.stringify(new HeldMeta(packMeta(tr, v, w, j, sni, a)));
+    const plain = handshakeMeta(sni, a, v === null ? null : versionName(v), j, tr, w === 0 ? undefined : quicVersionName(w));
+    const held = new HeldMeta(packMeta(tr, v, w, j, sni, a));
+    const want = JSON.stringify(plain);
+    const got = JSON.stringify(held);
     if (got !== want && bad.length < 5) bad.push(`${got} != ${want}`);
+    // The CSV cells csvCells writes from the string, as csvRow writes them from the plain object.
+    csvRow(a1, record(held));
+    csvRow(a2, record(plain));
+    const [c1, c2] = [a1.take().toString('latin1'), a2.take().toString('latin1')];
+    if (c1 !== c2 && badCsv.length < 5) badCsv.push(`${c1.slice(0, 160)} != ${c2.slice(0, 160)}`);
   }
   t.same(bad, [], `${n} combinations`);
+  t.same(badCsv, [], `${n} combinations: the same CSV rows`);
 });
 
 t.test("what JavaScript's readers find (gQUIC, DTLS) reaches the record as a HeldMeta reading as the inspector's object", async (t) => {
