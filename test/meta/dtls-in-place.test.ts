@@ -11,6 +11,8 @@ import type { MetaLimits } from '../../agent/meta/index.js';
 import { compare as compareFlows, metered, type Datagram } from './udp-compare.js';
 import { clientHelloBody, dtlsFragment, dtlsRecord, ext, serverHello } from './builder.js';
 import type { Test } from 'tap';
+import { meterWithSpy } from './spy-meter.js';
+import { eth, ipv4, udp } from '../helpers/packets.js';
 
 const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
 const compare = (t: Test, flow: readonly Datagram[], limits = LIMITS): boolean => compareFlows(t, flow, limits);
@@ -83,6 +85,28 @@ t.test("the server's datagrams: what the reader reports, C reports when the flow
   t.ok(compare(t, [[0, hello()], [1, Buffer.concat([Buffer.from([0x2f, 0x12, 0x34]), sh])]]), 'a DTLS 1.3 ciphertext header ends the walk');
   const { errors } = metered([[0, hello()], [1, longRecord], [1, flight()]], LIMITS);
   t.same(errors, ['dtls-malformed'], 'counted by the plugin');
+  const twice = metered([[0, hello()], [1, longRecord], [1, badFragment], [1, longRecord], [1, flight()]], LIMITS);
+  t.same(twice.errors, ['dtls-malformed'], 'the same reason in three datagrams: once');
+  t.ok(compare(t, [[0, hello()], [1, longRecord], [1, dtlsRecord(dtlsFragment(2, SH_BODY.subarray(0, 20), 0))], [1, flight()]]), 'two reasons in one flow');
+  t.same(metered([[0, hello()], [1, longRecord], [1, dtlsRecord(dtlsFragment(2, SH_BODY.subarray(0, 20), 0))]], LIMITS).errors.sort(), ['dtls-malformed', 'tls-malformed']);
+});
+
+t.test("a slot that held a flow with C's reports starts clean for the next flow", async (t) => {
+  // One slot: each new flow evicts the last, whose reports are counted then, and only then.
+  const { send, finish, flows, errors } = meterWithSpy(1, LIMITS);
+  const long = Buffer.from(dtlsRecord(CERT, { seq: 2 }));
+  long.writeUInt16BE(400, 11);
+  const flow = (port: number, datagrams: readonly Datagram[], at: number): void => datagrams.forEach(([dir, p], i) => {
+    const ends = dir === 0 ? { src: '10.9.0.1', dst: '10.9.0.2' } : { src: '10.9.0.2', dst: '10.9.0.1' };
+    send(at + i, eth(ipv4({ ...ends, proto: 17 }, dir === 0 ? udp(port, 4433, p) : udp(4433, port, p))));
+  });
+  flow(5001, [[0, hello()], [1, long]], 0);
+  flow(5002, [[0, hello()], [1, flight()]], 10);
+  flow(5003, [[0, hello()], [1, Buffer.alloc(40, 0x55)]], 20); // (STUN's bytes 1-2 could read as version 0x0100)
+  finish();
+  t.equal(flows.length, 3);
+  t.same(errors, ['dtls-malformed'], "the first flow's report, counted once");
+  t.same(flows.map((f) => f.meta?.tlsVersion), ['dtls1.2', 'dtls1.2', 'dtls1.2']);
 });
 
 t.test('anything else in the first datagram is left to the reader', async (t) => {

@@ -60,6 +60,16 @@ t.test('CRYPTO data after the hello is read is not looked at, in both', async (t
   t.equal(metered([[0, q]], LIMITS).meta?.sni, 'www.example.org', 'the first CHLO');
 });
 
+t.test('edges of the CRYPTO stream, read alike', async (t) => {
+  const empty = Buffer.from([0x08, 0x00, 0x00]); // a CRYPTO frame at offset 0 with no data
+  t.ok(compare(t, [[0, client(T051, Buffer.concat([empty, googleCryptoFrame(0, HELLO)]))]]), 'an empty CRYPTO frame first (T051)');
+  t.ok(compare(t, [[0, client(Q050, Buffer.concat([empty, googleCryptoFrame(0, CHLO)]))]]), 'an empty CRYPTO frame first (Q050)');
+  t.ok(compare(t, [[0, client(Q050, googleCryptoFrame(300, CHLO))]]), 'a whole CHLO at a later offset (the capture began after the first)');
+  t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length - 1 }), 'a ClientHello past max_buffer: reported');
+  t.ok(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length }), 'one of exactly max_buffer');
+  t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO.subarray(0, 3)))]]), 'a first frame of three bytes');
+});
+
 t.test('whatever else the reader handles is left to it, with the same findings and reports', async (t) => {
   const split = 500;
   t.notOk(compare(t, [[0, client(Q050, googleCryptoFrame(0, CHLO.subarray(0, split)), 1)], [0, client(Q050, Buffer.concat([ackFrame(50), googleCryptoFrame(split, CHLO.subarray(split))]), 2)]]), 'a CHLO over two Initials');

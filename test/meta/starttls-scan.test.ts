@@ -268,5 +268,28 @@ t.test('a hello read in C after the scan: the ServerHello after it, malformed on
     t.same(got.errors, wantErrors, `${what}: the same reports`);
     t.equal(got.handed, 0, `${what}: no packet handed to JavaScript`);
   }
+  // Beyond the cases above: who sends the hello, max_buffer's edge, bytes after the record, and
+  // records past tls-tcp.ts's MAX_RECORD; each as the inspector reads it, C or not.
+  const big = (n: number): Buffer => clientHello({ ciphers: [0x1301], extensions: [ext.sni('big.example'), ext.raw(0x0015, Buffer.alloc(n)), ext.supportedVersions([0x0304])] });
+  const more: Array<[string, Seg[], MetaLimits]> = [];
+  const base: Seg[] = [...start, { client: false, flags: F.ACK | F.PSH, seq: 500, data: line }];
+  more.push(['the responder sends the ClientHello', [...base, { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: HELLO },
+    { client: true, flags: F.ACK | F.PSH, seq: 100, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384 }]);
+  for (const slack of [-6, -5, -4, 0]) {
+    more.push([`max_buffer ${slack} from the hello record's size`, session([[false, SERVER]]), { enabled: true, max_packets: 12, max_buffer: HELLO.length + slack }]);
+  }
+  more.push(['bytes after the hello record', [...base, { client: true, flags: F.ACK | F.PSH, seq: 100, data: Buffer.concat([HELLO, Buffer.from([0x17, 3, 3, 0, 2, 1, 2])]) },
+    { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384 }]);
+  for (const n of [16000, 18200, 18500]) {
+    const rec = records(big(n), 65535);
+    more.push([`one record of ${rec.length - 5} bytes`, [...base, { client: true, flags: F.ACK | F.PSH, seq: 100, data: rec },
+      { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 65536 }]);
+  }
+  for (const [what, segs, limits] of more) {
+    const wantErrors: string[] = [];
+    const want = reference(limits, segs, wantErrors);
+    const got = run(limits, [{ sport: 41000, dport: 25, segs }]);
+    t.equal(JSON.stringify(got.flows[0]!.meta), JSON.stringify(want), what);
+    t.same(got.errors, wantErrors, `${what}: the same reports (${wantErrors.join(', ') || 'none'})`);
+  }
 });
-

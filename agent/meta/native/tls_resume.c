@@ -18,14 +18,25 @@
 /* inspector.ts REASON_BITS */
 #define REPORT_TLS_MALFORMED 1
 
-int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
-  int64_t len = p->cap_payload;
-  if ((p->tcp_flags & TCP_SYN) || w->held[s] != 0 || len < 9 || b[0] != 0x16 || b[1] != 3 || b[2] > 4 || b[5] != 1) return 0;
+/*
+ * The ClientHello record wholly in b[0, len), parsed into h as tls-tcp.ts reads it from a segment
+ * that anchors the client's stream (1); 0 where that reader would buffer or report. Stricter than
+ * hello_watch.c read_in_place, which reads a flow's first payload as fast-tls.ts did.
+ */
+static int record_hello(const hello_watch_t *w, const uint8_t *b, int64_t len, tls_hello_t *h) {
+  if (len < 9 || b[0] != 0x16 || b[1] != 3 || b[2] > 4 || b[5] != 1) return 0;
   uint32_t rec_len = hw_be16(b + 3), need = 4 + hw_be24(b + 6);
-  /* tryParse's checks (a failing one is the reader's report), and the message all in this record and segment. */
-  if (rec_len == 0 || rec_len > MAX_RECORD || need > rec_len || (double)need > w->max_buffer || 5 + (int64_t)rec_len > len) return 0;
+  /* tryParse's checks (a failing one is the reader's report); the reader's buffer holds the stream
+   * from the record header on, up to max_buffer bytes, so 5 + need must fit (as in tls_split.c);
+   * and the message all in this record, the record all in this segment. */
+  if (rec_len == 0 || rec_len > MAX_RECORD || need > rec_len || 5 + (double)need > w->max_buffer || 5 + (int64_t)rec_len > len) return 0;
+  return tls_hello_parse(b, 9, 5 + (size_t)need, 0, h);
+}
+
+int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
+  if ((p->tcp_flags & TCP_SYN) || w->held[s] != 0) return 0;
   tls_hello_t h;
-  if (!tls_hello_parse(b, 9, 5 + (size_t)need, 0, &h)) return 0;
+  if (!record_hello(w, b, p->cap_payload, &h)) return 0;
   uint32_t c = w->isn[s];
   uint32_t packets = (c & 0xffff) + 1, payloads = (c >> 16) + 1;
   uint8_t state = hw_budget_spent(w, packets, payloads) ? HW_IDLE : (uint8_t)(HW_RESUMED_SERVER + dir);
