@@ -4,7 +4,7 @@
  * the Q050/T050/T051 version specs for builder.ts's protected Initials. Independent of
  * agent/meta: the hash is computed with BigInt from the FNV definition.
  */
-import type { QuicVersionSpec } from './builder.js';
+import { clientHello, ext, type QuicVersionSpec } from './builder.js';
 
 /** Google's Initial salts (the labels are RFC 9001's "quic key/iv/hp"). */
 export const Q050: QuicVersionSpec = { version: 0x51303530, salt: '504574efd066fe2f9d945cfcdbd3a7f0d3b56b45', prefix: 'quic', initialType: 0 };
@@ -128,3 +128,17 @@ function seal(o: GquicPacketOptions, header: Buffer): Buffer {
   if (o.padTo !== undefined && fixed + plain.length < o.padTo) plain = Buffer.concat([plain, Buffer.alloc(o.padTo - fixed - plain.length)]);
   return Buffer.concat([header, nullHash(o.version, header, plain, o.perspective), plain]);
 }
+
+/** A Q050 CHLO as Chrome 83 sent it, padded to fill an Initial. */
+export const GOOGLE_CHLO = chlo({ SNI: 'www.example.org', VER: 'Q050', UAID: 'Chrome/83.0' }, 1300);
+/** Chrome 85's T050 hello: TLS 1.3 only, ALPN h3-T050, Google's transport parameters. */
+export const T050_HELLO = clientHello({
+  version: 0x0303,
+  sessionId: 0,
+  ciphers: [0x1301, 0x1302, 0x1303],
+  extensions: [
+    ext.sni('fonts.example.com'), ext.alpn(['h3-T050']), ext.raw(0x000a, Buffer.from([0, 2, 0, 0x1d])),
+    ext.sigAlgs([0x0403, 0x0804, 0x0401]), ext.raw(0x0033, Buffer.alloc(38, 4)), ext.supportedVersions([0x0304]),
+    ext.raw(0xffa5, Buffer.alloc(100, 1)),
+  ],
+});

@@ -9,19 +9,14 @@ import t, { type Test } from 'tap';
 import type { MetaLimits } from '../../agent/meta/index.js';
 import { compare as compareFlows, metered, type Datagram } from './udp-compare.js';
 import { clientHello, ext, initialPacket, type QuicVersionSpec } from './builder.js';
-import { ackFrame, chlo, googleCryptoFrame, Q050, T050, T051 } from './gquic-builder.js';
+import { ackFrame, chlo, googleCryptoFrame, GOOGLE_CHLO, Q050, T050, T050_HELLO, T051 } from './gquic-builder.js';
 import { rng } from '../helpers/fuzz.js';
 
 const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
 const compare = (t: Test, flow: readonly Datagram[], limits = LIMITS): boolean => compareFlows(t, flow, limits);
 const DCID = Buffer.from('c1c2c3c4c5c6c7c8', 'hex');
-const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q050', UAID: 'Chrome/83.0' }, 1000);
-const HELLO = clientHello({
-  version: 0x0303,
-  sessionId: 0,
-  ciphers: [0x1301, 0x1302, 0x1303],
-  extensions: [ext.sni('fonts.example.com'), ext.alpn(['h3-T050']), ext.sigAlgs([0x0403, 0x0804]), ext.raw(0x0033, Buffer.alloc(38, 4)), ext.supportedVersions([0x0304])],
-});
+const CHLO = GOOGLE_CHLO;
+const HELLO = T050_HELLO;
 const HELLO_12 = clientHello({ version: 0x0303, sessionId: 0, ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.supportedVersions([0x0303])] });
 
 function client(spec: QuicVersionSpec, frames: Buffer, pn = 1): Buffer {

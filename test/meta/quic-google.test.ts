@@ -8,23 +8,13 @@ import t from 'tap';
 import { createInspector, type HandshakeInspector, type MetaLimits } from '../../agent/meta/index.js';
 import { quicVersion } from '../../agent/meta/quic-keys.js';
 import { clientHello, ext, initialPacket, QUIC_V1, serverHello, type QuicVersionSpec } from './builder.js';
-import { ackFrame, chlo, googleCryptoFrame, Q050, T050, T051 } from './gquic-builder.js';
+import { ackFrame, googleCryptoFrame, GOOGLE_CHLO, Q050, T050, T050_HELLO, T051 } from './gquic-builder.js';
 
 const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
 const DCID = Buffer.from('c1c2c3c4c5c6c7c8', 'hex');
 const SERVER_CID = Buffer.from('d1d2d3d4d5d6d7d8', 'hex');
-const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q050', UAID: 'Chrome/83.0' }, 1300);
-// Chrome 85's T050 hello: TLS 1.3 only, ALPN h3-T050, Google's transport parameters.
-const HELLO = clientHello({
-  version: 0x0303,
-  sessionId: 0,
-  ciphers: [0x1301, 0x1302, 0x1303],
-  extensions: [
-    ext.sni('fonts.example.com'), ext.alpn(['h3-T050']), ext.raw(0x000a, Buffer.from([0, 2, 0, 0x1d])),
-    ext.sigAlgs([0x0403, 0x0804, 0x0401]), ext.raw(0x0033, Buffer.alloc(38, 4)), ext.supportedVersions([0x0304]),
-    ext.raw(0xffa5, Buffer.alloc(100, 1)),
-  ],
-});
+const CHLO = GOOGLE_CHLO;
+const HELLO = T050_HELLO;
 
 function inspector(): { insp: HandshakeInspector; errors: string[] } {
   const errors: string[] = [];

@@ -144,6 +144,31 @@ static int insert(qi_stream_t *st, uint8_t *stream, uint64_t offset, const uint8
   return 1;
 }
 
+/* A CRYPTO frame's body after its type byte, at b[*i]: its stream offset and data length, *i moved
+ * to the data; 0 when its varints or data run past m (the reader reports those). */
+static int crypto_frame(const uint8_t *b, size_t m, size_t *i, uint64_t *offset, uint64_t *len) {
+  size_t k = *i;
+  if (k >= m || k + vlen(b[k]) > m) return 0;
+  *offset = varint(b, k);
+  k += vlen(b[k]);
+  if (k >= m || k + vlen(b[k]) > m) return 0;
+  *len = varint(b, k);
+  k += vlen(b[k]);
+  *i = k;
+  return *len <= m - k;
+}
+
+/* The ClientHello at the CRYPTO stream's contiguous start (quic.ts helloAt): 1 parsed into *hello,
+ * 0 more bytes needed, -1 what the reader gives up on (not a hello, past limit, malformed). */
+static int stream_hello(const qi_stream_t *st, const uint8_t *stream, uint64_t limit, tls_hello_t *hello) {
+  if (st->filled < 4) return 0;
+  if (stream[0] != QI_CLIENT_HELLO) return -1;
+  uint64_t need = 4 + ((uint64_t)stream[1] << 16 | (uint64_t)stream[2] << 8 | stream[3]);
+  if (need > limit) return -1;
+  if (st->filled < need) return 0;
+  return tls_hello_parse(stream, 4, (size_t)need, 0, hello) ? 1 : -1;
+}
+
 /*
  * The ClientHello in the CRYPTO frames of the Initial's plaintext b[0, m), as quic.ts's frames()
  * and cryptoData() find it: frames walked in order (PADDING and PING skipped, any other frame
@@ -162,19 +187,11 @@ static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
     }
     if (b[i] != QI_FRAME_CRYPTO) return 0; /* an ACK, a CONNECTION_CLOSE, a malformed packet */
     i++;
-    if (i >= m || i + vlen(b[i]) > m) return 0;
-    uint64_t offset = varint(b, i);
-    i += vlen(b[i]);
-    if (i >= m || i + vlen(b[i]) > m) return 0;
-    uint64_t len = varint(b, i);
-    i += vlen(b[i]);
-    if (len > m - i || !insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
+    uint64_t offset, len;
+    if (!crypto_frame(b, m, &i, &offset, &len) || !insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
     i += (size_t)len;
-    if (st.filled < 4) continue;
-    if (stream[0] != QI_CLIENT_HELLO) return 0;
-    uint64_t need = 4 + ((uint64_t)stream[1] << 16 | (uint64_t)stream[2] << 8 | stream[3]);
-    if (need > limit) return 0;
-    if (st.filled >= need) return tls_hello_parse(stream, 4, (size_t)need, 0, hello);
+    int got = stream_hello(&st, stream, limit, hello);
+    if (got != 0) return got > 0;
   }
   return 0;
 }
@@ -202,28 +219,17 @@ static int google_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
     }
     if (b[i] != 0x08) return 0;
     i++;
-    if (i >= m || i + vlen(b[i]) > m) return 0;
-    uint64_t offset = varint(b, i);
-    i += vlen(b[i]);
-    if (i >= m || i + vlen(b[i]) > m) return 0;
-    uint64_t len = varint(b, i);
-    i += vlen(b[i]);
-    if (len > m - i) return 0;
+    uint64_t offset, len;
+    if (!crypto_frame(b, m, &i, &offset, &len)) return 0;
     if (!done && len > 0) {
       if (chlo) {
         if (!gquic_chlo_at(b, i, i + (size_t)len, max_buffer, c)) return 0;
         done = 1;
       } else {
         if (!insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
-        if (st.filled >= 4) {
-          if (stream[0] != QI_CLIENT_HELLO) return 0;
-          uint64_t need = 4 + ((uint64_t)stream[1] << 16 | (uint64_t)stream[2] << 8 | stream[3]);
-          if (need > limit) return 0;
-          if (st.filled >= need) {
-            if (!tls_hello_parse(stream, 4, (size_t)need, 0, hello)) return 0;
-            done = 1;
-          }
-        }
+        int got = stream_hello(&st, stream, limit, hello);
+        if (got < 0) return 0;
+        done = got;
       }
     }
     i += (size_t)len;
