@@ -7,6 +7,7 @@
 import t from 'tap';
 import { WATCH_BEGIN } from '../../agent/flows/table.js';
 import { helloMetaInPlace } from '../../agent/meta/fast-tls.js';
+import { helloSummary } from '../../agent/meta/hello-native.js';
 import { Inspector } from '../../agent/meta/inspector.js';
 import { rng } from '../helpers/fuzz.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
@@ -39,6 +40,18 @@ function splitStarts(p: Buffer): boolean {
   const rec = p.readUInt16BE(3);
   const msg = 4 + p.readUIntBE(6, 3);
   return rec >= 4 && rec <= 16384 + 2048 && msg <= rec && msg <= 16384 && 5 + msg > p.length;
+}
+
+/**
+ * A first payload C reports malformed itself (tls_resume.c hw_malformed_hello): one ClientHello
+ * record, all here, that the reader anchored at it would parse, and that does not parse.
+ */
+function malformedInC(p: Buffer): boolean {
+  if (p.length < 9 || p[0] !== 0x16 || p[1] !== 3 || p[2]! > 4 || p[5] !== 1) return false;
+  const rec = p.readUInt16BE(3);
+  const need = 4 + p.readUIntBE(6, 3);
+  if (rec === 0 || rec > 16384 + 2048 || need > rec || 5 + need > 16384 || 5 + rec > p.length) return false;
+  return helloSummary(p, 9, 5 + need, false, 't') === null;
 }
 
 function tlsFlow(sport: number): (seq: number, flags: number, data?: Buffer) => Buffer {
@@ -74,8 +87,8 @@ t.test('a whole ClientHello in the first payload is read in C, as helloMetaInPla
     'the set covers hellos without a readable SNI and ALPN values shown as bytes');
 });
 
-t.test('a hello split over in-order segments is read in C too; a malformed one reaches JavaScript, which reads it as before', async (t) => {
-  const { spy, send, finish, flows } = meterWithSpy();
+t.test("a hello split over in-order segments is read in C too; a malformed one is reported in C, as the reader reported it", async (t) => {
+  const { spy, send, finish, flows, errors } = meterWithSpy();
   const hello = records(clientHello({ ciphers: [0x1301], extensions: [ext.sni('split.example'), ext.alpn(['h2'])] }));
   const split = tlsFlow(20001);
   send(0, split(99, F.SYN));
@@ -86,11 +99,15 @@ t.test('a hello split over in-order segments is read in C too; a malformed one r
   const bad = tlsFlow(20002);
   send(3, bad(99, F.SYN));
   send(4, bad(100, F.ACK | F.PSH, broken));
-  t.same(spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport), [20002], 'only the malformed one was handed to JavaScript');
+  t.same(spy.seen.filter((s) => s.action === WATCH_BEGIN).map((s) => s.sport), [], 'neither was handed to JavaScript');
   finish();
   const meta = new Map(flows.map((f) => [f.srcPort, f.meta]));
   t.equal(meta.get(20001)?.sni, 'split.example', 'the split hello is read in C');
   t.equal(meta.get(20002) ?? null, null, 'the malformed one yields nothing');
+  const ref: string[] = [];
+  new Inspector({ enabled: true, max_packets: 8, max_buffer: 16384 }, (r) => ref.push(r)).onPacket(0, 6, broken, 100, F.ACK | F.PSH);
+  t.same(errors, ref, "the reader's report (tls-malformed), counted when the flow ended");
+  t.same(ref, ['tls-malformed']);
 });
 
 t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C, as the inspector reads it", async (t) => {
@@ -128,7 +145,7 @@ t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C,
 });
 
 t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace read, and leaves the rest to the inspector (3,000 cases)', async (t) => {
-  const { spy, send, finish, flows } = meterWithSpy();
+  const { spy, send, finish, flows, errors } = meterWithSpy();
   const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
   const base = hellos().slice(0, 20);
   const r = rng(11);
@@ -148,19 +165,20 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
   const handed = new Set(spy.seen.map((x) => x.sport));
   let routed = 0;
   let same = 0;
+  const wantErrors: string[] = [];
   for (const f of flows) {
     const p = payloads.get(f.srcPort)!;
     // C keeps exactly the hellos helloMetaInPlace reads, and starts reassembling a record that opens a
     // ClientHello and claims more bytes than came (tls_split.c); every other record that opens a
     // ClientHello or ServerHello goes to JavaScript; the rest C scans (the reader would ignore them).
-    const kept = helloMetaInPlace(p, 0, p.length) != null || splitStarts(p);
+    const kept = helloMetaInPlace(p, 0, p.length) != null || splitStarts(p) || malformedInC(p);
     const opens = p.length >= 6 && p[0] === 0x16 && p[1] === 3 && p[2]! <= 4 && (p[5] === 1 || p[5] === 2);
     if (kept ? !handed.has(f.srcPort) : handed.has(f.srcPort) === opens) routed++;
     // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet on.
     const payload = payloads.get(f.srcPort)!;
     let want = helloMetaInPlace(payload, 0, payload.length) ?? null;
     if (want === null) {
-      const insp = new Inspector(limits, () => undefined);
+      const insp = new Inspector(limits, (r) => wantErrors.push(r));
       insp.onPacket(0, 6, payload, 100, F.ACK | F.PSH);
       const r = insp.result();
       want = r.ja4 === null && r.sni === null && r.tlsVersion === null ? null : r;
@@ -170,6 +188,7 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
   t.equal(flows.length, 3000);
   t.equal(routed, 3000, 'C kept the hellos helloMetaInPlace reads, began the split ones, handed on the other hello records, scanned the rest');
   t.equal(same, 3000, 'every flow reports what the JavaScript path read from the same packets');
+  t.same([...errors].sort(), wantErrors.sort(), `the same error reports (${wantErrors.length})`);
   t.ok(flows.filter((f) => f.meta !== null).length > 500 && flows.filter((f) => f.meta === null).length > 500, 'the mutations leave both kinds');
 });
 

@@ -278,7 +278,8 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   w->syn_seen[s] = 0;
   if (may_start_handshake(p, buf)) {
     const uint8_t *b = buf + p->payload_off;
-    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b)
+    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b) ||
+                        hw_malformed_hello(w, s, p, b)
                       : read_quic_in_place(w, s, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
                         hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */

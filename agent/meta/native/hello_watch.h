@@ -103,6 +103,9 @@ int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end);
 int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len);
 /* tls_resume.c: a scanned flow's segment b (p) holding a whole ClientHello record, read (1), or left to JavaScript (0). */
 int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* tls_resume.c: a flow's first hello-starting segment b (p), a whole ClientHello record that does not
+ * parse: the reader's report recorded and the flow done (1); else 0. */
+int hw_malformed_hello(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b);
 /* tls_resume.c: a packet of a flow in HW_RESUMED_SERVER + d (its payload at b): always HW_SKIP. */
 int hw_resumed_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
 /* dtls_watch.c: a packet of a flow in HW_DTLS (its payload at b): always HW_SKIP. */

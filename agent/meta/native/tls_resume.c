@@ -4,7 +4,8 @@
  * inspector JavaScript would start at that segment reads it (tls-tcp.ts: the segment anchors the
  * client's stream, tryParse and parse read the one record), and the flow's next segments are
  * read for the ServerHello as serverData reads them, under the inspector's budget, counted on
- * from the scan's counts. Why: such flows (mail, XMPP, databases upgrading to TLS: ~60 per
+ * from the scan's counts (and hw_malformed_hello: a flow's first hello record that does not parse,
+ * which the reader would report and give up on at once, 50 flows per million). Why: such flows (mail, XMPP, databases upgrading to TLS: ~60 per
  * million packets of the benchmark capture) each started an inspector in JavaScript for ~8
  * packets. A malformed ServerHello is recorded in reports[s] (inspector.ts REASON_BITS), counted
  * when the flow ends; anything else (a SYN, a hello over several records or segments, one that
@@ -19,18 +20,33 @@
 #define REPORT_TLS_MALFORMED 1
 
 /*
- * The ClientHello record wholly in b[0, len), parsed into h as tls-tcp.ts reads it from a segment
- * that anchors the client's stream (1); 0 where that reader would buffer or report. Stricter than
- * hello_watch.c read_in_place, which reads a flow's first payload as fast-tls.ts did.
+ * Whether b[0, len) is one ClientHello record, all here, that tls-tcp.ts's reader, anchored at this
+ * segment, would parse (tryParse's checks pass, a failing one being the reader's report; its
+ * buffer holds the stream from the record header on, up to max_buffer bytes, so 5 + the message
+ * must fit, as in tls_split.c): the message's end in *end. Stricter than hello_watch.c
+ * read_in_place, which reads a flow's first payload as fast-tls.ts did.
  */
-static int record_hello(const hello_watch_t *w, const uint8_t *b, int64_t len, tls_hello_t *h) {
+static int one_record_hello(const hello_watch_t *w, const uint8_t *b, int64_t len, size_t *end) {
   if (len < 9 || b[0] != 0x16 || b[1] != 3 || b[2] > 4 || b[5] != 1) return 0;
   uint32_t rec_len = hw_be16(b + 3), need = 4 + hw_be24(b + 6);
-  /* tryParse's checks (a failing one is the reader's report); the reader's buffer holds the stream
-   * from the record header on, up to max_buffer bytes, so 5 + need must fit (as in tls_split.c);
-   * and the message all in this record, the record all in this segment. */
   if (rec_len == 0 || rec_len > MAX_RECORD || need > rec_len || 5 + (double)need > w->max_buffer || 5 + (int64_t)rec_len > len) return 0;
-  return tls_hello_parse(b, 9, 5 + (size_t)need, 0, h);
+  *end = 5 + (size_t)need;
+  return 1;
+}
+
+static int record_hello(const hello_watch_t *w, const uint8_t *b, int64_t len, tls_hello_t *h) {
+  size_t end;
+  return one_record_hello(w, b, len, &end) && tls_hello_parse(b, 9, end, 0, h);
+}
+
+int hw_malformed_hello(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b) {
+  size_t end;
+  tls_hello_t h;
+  if ((p->tcp_flags & TCP_SYN) || !one_record_hello(w, b, p->cap_payload, &end) || tls_hello_parse(b, 9, end, 0, &h)) return 0;
+  w->held[s] = HW_HELD_IN_C; /* with no record: no metadata, and the report counted at the flow's end */
+  w->reports[s] = REPORT_TLS_MALFORMED;
+  w->state[s] = HW_IDLE;
+  return 1;
 }
 
 int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
