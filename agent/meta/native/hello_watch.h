@@ -48,13 +48,14 @@ typedef struct {
   /* After a ClientHello read in place: 1 + the version its ServerHello selected, 0 none. With
    * HW_HELD_SERVER: 1 + the first ServerHello's version | its direction << HW_SERVER_DIR_SHIFT. */
   uint32_t *server_version;
-  /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while slot[s].rec holds the flow's
-   * hello, HW_HELD_SERVER while server_version[s] holds a first ServerHello's. */
+  /* JavaScript's per-slot flag (flow-plugin.ts's `held`): HW_HELD_IN_C while C answers for the flow
+   * (slot[s].rec holds its hello, or none when C found only reports: tls_resume.c hw_malformed_hello),
+   * HW_HELD_SERVER while server_version[s] holds a first ServerHello's. */
   uint8_t *held;
-  /* What JavaScript's reader would have reported for a flow C reads (dtls_watch.c), as inspector.ts's
-   * REASON_BITS: the plugin counts them when the flow ends. */
+  /* What JavaScript's reader would have reported for a flow C reads (dtls_watch.c, tls_resume.c), as
+   * inspector.ts's REASON_BITS: the plugin counts them when the flow ends. */
   uint8_t *reports;
-  /* Per slot, what C holds for the flow, owned by C (one array: a flow's end reads both, in one cache line). */
+  /* Per slot, what C holds for the flow, owned by C (both in one cache line; owned[s] says whether either is there). */
   hw_slot_t *slot;
   /* Per slot, 1 while slot[s] holds a record or a reassembly: a flow's end reads this byte, not the
    * 16 of slot[s] (a cache miss at most flows' ends: ~1% of the flow meter's time, perf). */
