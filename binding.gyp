@@ -48,7 +48,7 @@
         "agent/flows/native/decode.c",
         "agent/flows/native/link.c",
         "agent/meta/native/hello_watch.c",
-        "agent/meta/native/gquic_chlo.c", "agent/meta/native/gquic_hash.c", "agent/meta/native/dtls_watch.c", "agent/meta/native/tls_resume.c",
+        "agent/meta/native/gquic_chlo.c", "agent/meta/native/gquic_hash.c", "agent/meta/native/dtls_watch.c", "agent/meta/native/tls_resume.c", "agent/meta/native/quic_split.c",
         "agent/meta/native/tls_hello_parse.c",
         "agent/meta/native/ja4.c", "agent/meta/native/ja4_cache.c",
         "agent/meta/native/hello_rec.c",

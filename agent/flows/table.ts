@@ -40,12 +40,13 @@ export interface FlowTableOptions {
   gtp: boolean;
 }
 
-/** What the plugin is to do with a packet C handed on (hello_watch.h's HW_INSPECT, HW_BEGIN, HW_OUT_OF_ORDER, HW_RESUME, HW_SPLIT_BACK). */
+/** What the plugin is to do with a packet C handed on (hello_watch.h's HW_INSPECT, HW_BEGIN, HW_OUT_OF_ORDER, HW_RESUME, HW_SPLIT_BACK, HW_QUIC_BACK). */
 export const WATCH_INSPECT = 0;
 export const WATCH_BEGIN = 1;
 export const WATCH_OUT_OF_ORDER = 2;
 export const WATCH_RESUME = 3;
 export const WATCH_SPLIT_BACK = 4;
+export const WATCH_QUIC_BACK = 5;
 
 /**
  * Observes flows as packets update them (the handshake inspector). C's hello_watch() sees each

@@ -6,11 +6,12 @@
  * first hello-starting payload (or, after plaintext, in the segment that opens one:
  * tls_resume.c), then its ServerHello's version; a hello in one record split over the next
  * client segments (tls_split.c); a QUIC client Initial holding a whole ClientHello offering
- * TLS 1.3, or Q050's CHLO (quic_initial.c); a gQUIC CHLO in a client's first packet
+ * TLS 1.3 (or its first two, quic_split.c), or Q050's CHLO (quic_initial.c); a gQUIC CHLO in a client's first packet
  * (gquic_chlo.c); a DTLS flow's first ClientHello and then its ServerHello (dtls_watch.c). What
  * JavaScript's readers would report there, C records in `reports`, counted at the flow's end.
  * Only the rest reaches this class: hellos C could not read (over records, Initials or
- * datagrams, malformed, or memory ran out), a split one C hands back, packets out of order
+ * datagrams, malformed, or memory ran out), a split one C hands back (with the segments or the
+ * datagram it kept), packets out of order
  * before one, and the packets of a flow being inspected.
  *
  * Such a flow gets an inspector, fed the next packets until it says it is done, then dropped;
@@ -23,7 +24,7 @@ import type { FlowMeta } from '../features/record.js';
 import type { MetaProvider } from '../flows/meter.js';
 import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
-import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
+import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_QUIC_BACK, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
 import { HeldMeta, packMeta } from './held-meta.js';
 import { Inspector, REASON_BITS } from './inspector.js';
@@ -154,6 +155,7 @@ export class MetaPlugin implements MetaProvider {
     if (action === WATCH_OUT_OF_ORDER) return this.outOfOrder(slot, dir, p);
     if (action === WATCH_RESUME) return this.resume(slot, dir, p);
     if (action === WATCH_SPLIT_BACK) return this.splitBack(slot, dir, p);
+    if (action === WATCH_QUIC_BACK) return this.splitBack(slot, dir, p, 17);
     // WATCH_INSPECT: the flow is being inspected.
     this.feed(slot, this.inspectors.get(slot)!, dir, p);
   }
@@ -185,11 +187,12 @@ export class MetaPlugin implements MetaProvider {
   }
 
   /**
-   * C was reassembling a ClientHello split over segments (tls_split.c) and hands it over at this
-   * packet: the reader gets the bytes so far as one segment, charged with the packets they came
-   * in, then this packet, and so ends as if it had seen every packet.
+   * C was reassembling a ClientHello split over segments (tls_split.c), or kept a QUIC flow's first
+   * datagram (proto 17, quic_split.c), and hands it over at this packet: the reader gets the bytes
+   * so far as one segment (datagram), charged with the packets they came in, then this packet,
+   * and so ends as if it had seen every packet.
    */
-  private splitBack(slot: number, dir: number, p: Packet): void {
+  private splitBack(slot: number, dir: number, p: Packet, proto = 6): void {
     const insp = new Inspector(this.limits, this.onError);
     let start: Buffer | null = null;
     try {
@@ -199,7 +202,7 @@ export class MetaPlugin implements MetaProvider {
     }
     if (start !== null) {
       insp.spent(SPLIT_INFO[2]! - 1, SPLIT_INFO[3]! - 1);
-      insp.onPacket(SPLIT_INFO[1] as 0 | 1, 6, start, SPLIT_INFO[0]!, TCP_ACK);
+      insp.onPacket(SPLIT_INFO[1] as 0 | 1, proto, start, SPLIT_INFO[0]!, proto === 6 ? TCP_ACK : 0);
     }
     // Tracked after takeSplit, which clears `held` when C drops a hello it had kept (the reader keeps
     // it now), and whatever happened there: C counts the flow as inspected, its next packet comes here.

@@ -128,7 +128,7 @@ t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C,
     }
   }
   const handed = spy.seen.map((s) => s.sport);
-  t.same(handed, [30002, 30003, 30005, 30006, 30008, 30009], 'only hellos without TLS 1.3, or split over Initials, reached JavaScript');
+  t.same(handed, [30002, 30005, 30008], 'only hellos without TLS 1.3 reached JavaScript (one over two Initials waits in C for the second: quic_split.c)');
   finish();
   let same = 0;
   for (const f of flows) {

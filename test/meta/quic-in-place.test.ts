@@ -8,6 +8,7 @@
 import t, { type Test } from 'tap';
 import type { MetaLimits } from '../../agent/meta/index.js';
 import { RFC9001 } from './quic-vectors.js';
+import { rng } from '../helpers/fuzz.js';
 import { compare as compareFlows, metered as meteredFlow, type Datagram } from './udp-compare.js';
 import {
   clientHello, cryptoFrame, ext, hex, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
@@ -119,8 +120,6 @@ t.test('coalesced packets after the Initial', async (t) => {
 
 t.test('everything else is left to the JavaScript reader, with the same outcome', async (t) => {
   const v1 = QUIC_V1;
-  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, BIG_HELLO.subarray(0, 1000)))], [0, client(v1, cryptoFrame(1000, BIG_HELLO.subarray(1000)), 1)], [1, server(v1)]]),
-    'a hello over two Initials');
   t.notOk(compare(t, [[0, client(v1, Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00]), cryptoFrame(0, HELLO)]))]]), 'an ACK first');
   t.notOk(compare(t, [[0, client(v1, Buffer.concat([Buffer.from([0x1c, 0x00, 0x00, 0x00]), cryptoFrame(0, HELLO)]))]]), 'a CONNECTION_CLOSE first');
   t.notOk(compare(t, [[0, client(v1, Buffer.from([0x08, 0x00]))]]), 'a frame not allowed in an Initial');
@@ -171,3 +170,53 @@ for (const [label, hello] of [['TLS 1.3 offered', HELLO], ['no TLS 1.3', HELLO_1
     else t.equal(taken, 0, 'C kept none: the reader read them all');
   });
 }
+
+t.test('a hello over two Initials is read in C when the second completes it; anything else hands both to the reader', async (t) => {
+  const first = (spec: QuicVersionSpec, cut = 1000, extra = {}): Buffer => client(spec, cryptoFrame(0, BIG_HELLO.subarray(0, cut)), 0, extra);
+  const second = (spec: QuicVersionSpec, cut = 1000, pn = 1, extra = {}): Buffer => client(spec, cryptoFrame(cut, BIG_HELLO.subarray(cut)), pn, extra);
+  for (const spec of [QUIC_V1, QUIC_V2, QUIC_DRAFT29]) {
+    t.ok(compare(t, [[0, first(spec)], [0, second(spec)], [1, server(spec)]]), `${spec.version.toString(16)}: read by C`);
+  }
+  const v1 = QUIC_V1;
+  const { meta } = metered([[0, first(v1)], [0, second(v1)]]);
+  t.equal(meta?.sni, 'big.example');
+  t.equal(meta?.tlsVersion, '1.3');
+  t.ok(compare(t, [[0, client(v1, cryptoFrame(1000, BIG_HELLO.subarray(1000)))], [0, client(v1, cryptoFrame(0, BIG_HELLO.subarray(0, 1000)), 1)]]), 'the second half first');
+  t.ok(compare(t, [[0, first(v1)], [0, second(v1, 1000, 7)]]), 'a later packet number');
+  t.ok(compare(t, [[0, first(v1, 2)], [0, second(v1, 2)]]), 'two bytes first');
+  t.notOk(compare(t, [[0, first(v1, 600)], [0, second(v1, 600).subarray(0, 900)]]), 'the second cut short');
+  const third = BIG_HELLO.length - 200;
+  t.notOk(compare(t, [[0, first(v1, 600)], [0, client(v1, cryptoFrame(600, BIG_HELLO.subarray(600, third)), 1)], [0, client(v1, cryptoFrame(third, BIG_HELLO.subarray(third)), 2)]]), 'a hello over three Initials');
+  t.notOk(compare(t, [[0, first(v1)], [1, server(v1)], [0, second(v1)]]), "the server's Initial between");
+  t.notOk(compare(t, [[0, first(v1)], [1, second(v1)]]), 'the second from the other side');
+  t.notOk(compare(t, [[0, first(v1)], [0, second(v1, 1000, 1, { dcid: Buffer.from('0909090909090909', 'hex') })]]), 'another DCID');
+  t.notOk(compare(t, [[0, first(v1)], [0, client(v1, Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00]), cryptoFrame(1000, BIG_HELLO.subarray(1000))]), 1)]]), 'an ACK in the second');
+  t.notOk(compare(t, [[0, first(v1)], [0, Buffer.alloc(0)], [0, second(v1)]]), 'an empty datagram between');
+  t.notOk(compare(t, [[0, first(v1)], [0, second(QUIC_V2)]]), 'another version');
+  t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 1 }), 'a budget of one packet: hello-incomplete');
+  t.ok(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 2 }), 'a budget of two');
+  t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_buffer: BIG_HELLO.length - 1 }), 'past max_buffer');
+  const old = clientHello({ version: 0x0303, sessionId: 0, ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0303])] });
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, old.subarray(0, 1000)))], [0, client(v1, cryptoFrame(1000, old.subarray(1000)), 1)], [1, server(v1)]]), 'no TLS 1.3: the reader goes on to the server');
+  t.notOk(compare(t, [[0, Buffer.concat([first(v1), first(v1)])], [0, second(v1)]]), 'an Initial coalesced after the first');
+  t.ok(compare(t, [[0, first(v1)], [0, Buffer.concat([second(v1), longPacket(v1, 1, 40)])]]), '0-RTT after the second: taken');
+  t.notOk(compare(t, [[0, first(v1)], [0, Buffer.concat([second(v1), longPacket(v1, 1, 40, 400)])]]), 'a broken packet after the second: the reader reports it');
+  t.test('and the flow ends with only the first: nothing, in both', async (t) => {
+    t.ok(compareFlows(t, [[0, first(v1)]], LIMITS), 'held in C until the end: no packet reached JavaScript');
+    t.equal(metered([[0, first(v1)]]).meta, null);
+  });
+});
+
+t.test('random damage to the second of two Initials reads the same in C and in the reader (200 flows)', async (t) => {
+  const r = rng(29);
+  let kept = 0;
+  for (let i = 0; i < 200; i++) {
+    const cut = 200 + Math.floor(r() * 1000);
+    const a = client(QUIC_V1, cryptoFrame(0, BIG_HELLO.subarray(0, cut)));
+    const b = Buffer.from(client(QUIC_V1, cryptoFrame(cut, BIG_HELLO.subarray(cut)), 1));
+    for (let f = Math.floor(r() * 3); f > 0; f--) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+    if (compare(t, [[0, a], [0, r() < 0.2 ? b.subarray(0, Math.floor(r() * b.length)) : b]])) kept++;
+  }
+  t.ok(kept > 30, `C read ${kept} of them alone`);
+});
+

@@ -155,14 +155,16 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
  * keys' views, a Map entry) cost about as much as the decryption. 0: anything else, which
  * JavaScript's reader takes from scratch.
  */
-static int read_quic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len) {
+static int read_quic_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
   if (w->qi == NULL || len < 7 || (b[0] & 0x80) == 0) return 0;
   uint32_t wire = qi_be32(b + 1);
   const hw_quic_t *q = NULL;
   for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
   tls_hello_t h;
   gquic_chlo_t c;
-  if (q == NULL || !qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h, &c)) return 0;
+  int got = q == NULL ? 0 : qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h, &c);
+  if (got == QI_HELLO_GOES_ON) return hw_quic_split_start(w, s, dir, b, len, wire);
+  if (got == 0) return 0;
   if (q->v.chlo) { /* Q050: a CHLO, done as gQUIC's (read_gquic_in_place) */
     if (!c.has_sni) w->state[s] = HW_IDLE;
     return c.has_sni ? hw_keep(w, s, hello_rec_chlo(c.sni, c.sni_len, 1), wire, HW_IDLE) : 1;
@@ -201,6 +203,7 @@ void hello_watch_end(const hello_watch_t *w, int32_t s) {
   w->owned[s] = 0;
   hw_slot_t *e = &w->slot[s];
   if (e->split != NULL) hw_split_drop(w, s);
+  if (e->first != NULL) hw_quic_split_drop(w, s);
   free(e->rec);
   e->rec = NULL;
 }
@@ -233,6 +236,7 @@ void hello_watch_free(hello_watch_t *w, int32_t used) {
     for (int32_t s = 0; s < used; s++) {
       if (!w->owned[s]) continue;
       hw_split_drop(w, s);
+      hw_quic_split_drop(w, s);
       free(w->slot[s].rec);
     }
   }
@@ -257,6 +261,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   if (st == HW_SCANNING) return scan(w, s, dir, p, buf + p->payload_off);
   if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
+  if (st == HW_QUIC_SPLIT) return hw_quic_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st >= HW_RESUMED_SERVER) return hw_resumed_packet(w, s, dir, p, buf + p->payload_off);
   if (st < HW_WAITING) {
     /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
@@ -280,7 +285,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b) ||
                         hw_malformed_hello(w, s, p, b)
-                      : read_quic_in_place(w, s, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
+                      : read_quic_in_place(w, s, dir, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
                         hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);

@@ -21,16 +21,26 @@ enum { HW_MAX_WAIT = 8 };
  * SCANNING). */
 enum { HW_IDLE = 0, HW_INSPECTING = 1, HW_AWAIT_SERVER = 2, HW_WAITING = 4, HW_SCANNING = HW_WAITING + HW_MAX_WAIT,
        HW_SPLIT = HW_SCANNING + 1, HW_SPLIT_SERVER = HW_SPLIT + 1, HW_DTLS = HW_SPLIT_SERVER + 1,
-       HW_RESUMED_SERVER = HW_DTLS + 1 /* + the client's direction */ };
+       HW_RESUMED_SERVER = HW_DTLS + 1 /* + the client's direction */, HW_QUIC_SPLIT = HW_RESUMED_SERVER + 2 };
 
 /* What JavaScript must do with a packet hello_watch() hands it (none: HW_SKIP); table.ts's WATCH_*. */
-enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4 };
+enum { HW_SKIP = -1, HW_INSPECT = 0, HW_BEGIN = 1, HW_OUT_OF_ORDER = 2, HW_RESUME = 3, HW_SPLIT_BACK = 4, HW_QUIC_BACK = 5 };
+
+/* A QUIC flow's first datagram, kept while its ClientHello goes on in the next (quic_split.c). */
+typedef struct {
+  uint32_t len;
+  uint32_t wire;
+  uint8_t dir;
+  uint8_t data[];
+} hw_first_t;
 
 typedef struct {
   /* The ClientHello read in place here (read_in_place, read_quic_in_place), until the flow ends. */
   hello_rec_t *rec;
   /* A ClientHello being reassembled here (HW_SPLIT, tls_split.c). */
   tls_split_t *split;
+  /* HW_QUIC_SPLIT: the flow's first datagram (quic_split.c). */
+  hw_first_t *first;
 } hw_slot_t;
 
 typedef struct {
@@ -104,6 +114,12 @@ int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end);
 int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len);
 /* tls_resume.c: a scanned flow's segment b (p) holding a whole ClientHello record, read (1), or left to JavaScript (0). */
 int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* quic_split.c: keep a QUIC flow's first datagram b[0, len) (of version `wire`), whose ClientHello goes on (1), or not (0). */
+int hw_quic_split_start(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len, uint32_t wire);
+/* quic_split.c: the next packet of a flow in HW_QUIC_SPLIT: HW_SKIP (the hello read), or HW_QUIC_BACK. */
+int hw_quic_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* quic_split.c: drops slot s's kept datagram, if any. */
+void hw_quic_split_drop(const hello_watch_t *w, int32_t s);
 /* tls_resume.c: a flow's first hello-starting segment b (p), a whole ClientHello record that does not
  * parse: the reader's report recorded and the flow done (1); else 0. */
 int hw_malformed_hello(const hello_watch_t *w, int32_t s, const packet_t *p, const uint8_t *b);

@@ -1,18 +1,13 @@
 /*
- * A QUIC flow's first datagram read whole in C when it is the common case, a
- * client Initial whose CRYPTO frames hold the entire ClientHello (in one frame, or in several
- * in any order, as Chrome sends them). It does what
- * agent/meta/quic.ts's QuicReader does with such a datagram (header walk, Initial keys from
- * the packet's own DCID, header protection, AES-GCM, frames, ClientHello and JA4) in one call.
- *
- * Why: the reader in JavaScript cost ~60 us per QUIC flow on the benchmark capture, most of it
- * V8 running and then compiling code that a few thousand flows make warm but never hot, and it
- * was most of the handshake metadata's cost (issue 3). Here it is a few microseconds.
- *
- * Anything else answers 0 and leaves nothing behind: the flow table then hands the datagram to
- * the JavaScript reader, which reads it from scratch and reports what went wrong. So this path
- * accepts a datagram only when the reader would read its ClientHello and report nothing: any
- * doubt falls back (test/meta/quic-in-place.test.ts holds the two to the same results).
+ * A QUIC flow's first datagram read whole in C in the common case: a client Initial whose CRYPTO
+ * frames hold the entire ClientHello (in one frame, or in several in any order, as Chrome sends
+ * them), or start it for the next Initial to end (quic_split.c). It does what quic.ts's
+ * QuicReader does with such a datagram (header walk, Initial keys from the packet's own DCID,
+ * header protection, AES-GCM, frames, ClientHello and JA4) in one call. Why: in JavaScript it
+ * cost ~60 us per QUIC flow, mostly V8 running and compiling code that a few thousand flows make
+ * warm but never hot; here a few microseconds. Anything else answers 0 and leaves nothing
+ * behind: the JavaScript reader then reads the datagram from scratch and reports what went wrong
+ * (test/meta/quic-in-place.test.ts holds the two to the same results).
  */
 #include <limits.h>
 #include <math.h>
@@ -24,6 +19,8 @@
 #define QI_MAX_CID 20
 #define QI_CLIENT_HELLO 1
 #define QI_FRAME_CRYPTO 0x06
+/* crypto_frames: every frame read, the hello not all there yet. */
+#define QI_MORE 2
 /* The largest plaintext read here: a UDP datagram's payload. */
 #define QI_PLAIN_MAX 65536
 
@@ -172,12 +169,12 @@ static int stream_hello(const qi_stream_t *st, const uint8_t *stream, uint64_t l
 /*
  * The ClientHello in the CRYPTO frames of the Initial's plaintext b[0, m), as quic.ts's frames()
  * and cryptoData() find it: frames walked in order (PADDING and PING skipped, any other frame
- * left to the reader), each CRYPTO frame stored at its offset, and the hello parsed as soon as
- * the stream's contiguous start holds all of it (frames after that are not looked at). 1 with
- * *hello read from `stream`, 0 when the reader must decide.
+ * left to the reader), each CRYPTO frame stored at its offset in the stream `st` (which may hold
+ * an earlier Initial's), and the hello parsed as soon as the stream's contiguous start holds all
+ * of it (frames after that are not looked at). 1 with *hello read from `stream`; QI_MORE when
+ * every frame was read and the hello needs more; 0 when the reader must decide.
  */
-static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *stream, tls_hello_t *hello) {
-  qi_stream_t st = {0};
+static int crypto_frames(const uint8_t *b, size_t m, double max_buffer, qi_stream_t *st, uint8_t *stream, tls_hello_t *hello) {
   uint64_t limit = max_buffer >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)max_buffer;
   size_t i = 0;
   while (i < m) {
@@ -188,19 +185,19 @@ static int crypto_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
     if (b[i] != QI_FRAME_CRYPTO) return 0; /* an ACK, a CONNECTION_CLOSE, a malformed packet */
     i++;
     uint64_t offset, len;
-    if (!crypto_frame(b, m, &i, &offset, &len) || !insert(&st, stream, offset, b + i, (size_t)len, limit)) return 0;
+    if (!crypto_frame(b, m, &i, &offset, &len) || !insert(st, stream, offset, b + i, (size_t)len, limit)) return 0;
     i += (size_t)len;
-    int got = stream_hello(&st, stream, limit, hello);
+    int got = stream_hello(st, stream, limit, hello);
     if (got != 0) return got > 0;
   }
-  return 0;
+  return QI_MORE;
 }
 
 /*
  * Google's encoding (Q050, T050, T051: quic.ts walks it with gquic-frames.ts walkFrames, to the
  * end of the packet, its CRYPTO frames 0x08 going to cryptoData): PADDING, PING and CRYPTO only,
  * any other frame left to the reader. Q050's stream is a CHLO, read when its first piece holds
- * it whole (chlo.ts ChloStream); T05x's a ClientHello, reassembled as crypto_hello does. 1 when
+ * it whole (chlo.ts ChloStream); T05x's a ClientHello, reassembled as crypto_frames does. 1 when
  * the hello (CHLO) is read and every frame after it walked.
  */
 static int google_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *stream, int chlo, tls_hello_t *hello, gquic_chlo_t *c) {
@@ -237,25 +234,66 @@ static int google_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
   return done;
 }
 
+/* Whether p[0, n) opens with an Initial of version v that can be opened (its DCID then fits in p). */
+static int initial_header(const uint8_t *p, size_t n, const qi_version_t *v, qi_header_t *h) {
+  return n >= 7 && (p[0] & 0x80) != 0 && long_header(p, n, 0, v, h) == QI_OK && h->initial && h->pn_off + 4 + QC_SAMPLE <= h->end &&
+         h->end <= INT_MAX;
+}
+
+/* That Initial opened with `packed` (its packet number decoded against `largest`) into s->plain:
+ * its plaintext's length, or 0 (the reader decides). */
+static size_t open_initial(qi_state_t *s, const uint8_t *p, const qi_header_t *h, const uint8_t *packed, double largest, quic_header_t *ph) {
+  if (!quic_unprotect(&s->open, p, 0, h->pn_off, h->end, packed, largest, ph)) return 0;
+  size_t m = h->end - QC_TAG - ph->hdr_end;
+  return m > QI_PLAIN_MAX || !quic_decrypt(&s->open, p, 0, h->pn_off, h->end, packed, ph, s->plain) ? 0 : m;
+}
+
+/* The Initial keys of the client's DCID, the one in p's long header (open_initial checks it fits). */
+static void client_keys(const uint8_t *p, const qc_bytes_t info[4], uint8_t keys[QC_SECRET + QC_PACKED]) {
+  quic_initial_keys(info[0], (qc_bytes_t){p + 6, p[5]}, (qc_bytes_t){CLIENT_IN, sizeof CLIENT_IN}, info[1], info[2], info[3], keys);
+}
+
+/* Coalesced packets after the Initial, from off: the reader skips them (once the hello is read;
+ * before, it would open another Initial: `initials` says whether that may be one) unless their
+ * headers are broken (it reports those) or their version differs (looked up anew there). */
+static int rest_skipped(const uint8_t *p, size_t n, size_t off, const qi_version_t *v, int initials) {
+  qi_header_t h;
+  for (; off + 7 <= n && (p[off] & 0x80) != 0; off = h.end) {
+    int st = long_header(p, n, off, v, &h);
+    if (st == QI_STOP) break;
+    if (st != QI_OK || (h.initial && (!initials || h.pn_off + 4 + QC_SAMPLE > h.end))) return 0;
+  }
+  return 1;
+}
+
 int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
                          double max_buffer, tls_hello_t *hello, gquic_chlo_t *chlo) {
   qi_header_t h;
-  if (n < 7 || (p[0] & 0x80) == 0 || long_header(p, n, 0, v, &h) != QI_OK || !h.initial ||
-      h.pn_off + 4 + QC_SAMPLE > h.end || h.end > INT_MAX) return 0;
-  uint8_t keys[QC_SECRET + QC_PACKED];
-  quic_initial_keys(info[0], (qc_bytes_t){p + 6, p[5]}, (qc_bytes_t){CLIENT_IN, sizeof CLIENT_IN}, info[1], info[2], info[3], keys);
   quic_header_t ph;
-  const uint8_t *packed = keys + QC_SECRET;
-  if (!quic_unprotect(&s->open, p, 0, h.pn_off, h.end, packed, -1, &ph)) return 0;
-  size_t m = h.end - QC_TAG - ph.hdr_end;
-  if (m > QI_PLAIN_MAX || !quic_decrypt(&s->open, p, 0, h.pn_off, h.end, packed, &ph, s->plain)) return 0;
-  if (v->google ? !google_hello(s->plain, m, max_buffer, s->stream, v->chlo, hello, chlo) : !crypto_hello(s->plain, m, max_buffer, s->stream, hello)) return 0;
-  /* Coalesced packets after it: the reader skips them once the hello is read, unless their
-   * headers are broken (it reports those) or their version differs (looked up anew there). */
-  for (size_t off = h.end; off + 7 <= n && (p[off] & 0x80) != 0; off = h.end) {
-    int st = long_header(p, n, off, v, &h);
-    if (st == QI_STOP) break;
-    if (st != QI_OK || (h.initial && h.pn_off + 4 + QC_SAMPLE > h.end)) return 0;
-  }
-  return 1;
+  uint8_t keys[QC_SECRET + QC_PACKED];
+  if (!initial_header(p, n, v, &h)) return 0;
+  client_keys(p, info, keys);
+  size_t m = open_initial(s, p, &h, keys + QC_SECRET, -1, &ph);
+  if (m == 0) return 0;
+  qi_stream_t st = {0};
+  int got = v->google ? google_hello(s->plain, m, max_buffer, s->stream, v->chlo, hello, chlo) : crypto_frames(s->plain, m, max_buffer, &st, s->stream, hello);
+  if (got == QI_MORE) return rest_skipped(p, n, h.end, v, 0) ? QI_MORE : 0;
+  return got == 1 && rest_skipped(p, n, h.end, v, 1);
+}
+
+int qi_read_two(qi_state_t *s, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2, const qi_version_t *v,
+                const qc_bytes_t info[4], double max_buffer, tls_hello_t *hello) {
+  qi_header_t h;
+  quic_header_t ph;
+  uint8_t keys[QC_SECRET + QC_PACKED];
+  if (v->google || !initial_header(p1, n1, v, &h)) return 0;
+  client_keys(p1, info, keys);
+  qi_stream_t st = {0};
+  size_t m = open_initial(s, p1, &h, keys + QC_SECRET, -1, &ph);
+  if (m == 0 || crypto_frames(s->plain, m, max_buffer, &st, s->stream, hello) != QI_MORE) return 0;
+  /* The reader opens the second with the first's keys and packet number (quic.ts initial, Side). */
+  double largest = ph.pn;
+  if (!initial_header(p2, n2, v, &h) || p2[5] != p1[5] || memcmp(p2 + 6, p1 + 6, p1[5]) != 0) return 0;
+  m = open_initial(s, p2, &h, keys + QC_SECRET, largest, &ph);
+  return m > 0 && crypto_frames(s->plain, m, max_buffer, &st, s->stream, hello) == 1 && rest_skipped(p2, n2, h.end, v, 1);
 }

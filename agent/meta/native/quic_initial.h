@@ -36,6 +36,17 @@ void qi_state_free(qi_state_t *s);
  */
 int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
                      double max_buffer, tls_hello_t *hello, gquic_chlo_t *chlo);
+/* qi_read_datagram's answer for an IETF Initial whose ClientHello goes on in a later Initial, the
+ * rest read as the reader would, with nothing to report. */
+#define QI_HELLO_GOES_ON 2
+
+/*
+ * The client's first Initial p1 (qi_read_datagram answered QI_HELLO_GOES_ON) and its next
+ * datagram p2, read as the reader reads the two: 1 with *hello when p2 is an Initial of the same
+ * DCID and version whose CRYPTO frames complete the ClientHello; else 0.
+ */
+int qi_read_two(qi_state_t *s, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2, const qi_version_t *v,
+                const qc_bytes_t info[4], double max_buffer, tls_hello_t *hello);
 
 uint32_t qi_be32(const uint8_t *b);
 

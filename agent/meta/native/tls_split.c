@@ -158,18 +158,28 @@ napi_value hello_watch_take_split(napi_env env, napi_callback_info info) {
     return NULL;
   }
   tls_split_t *t = w->slot == NULL ? NULL : w->slot[s].split;
+  hw_first_t *f = w->slot == NULL ? NULL : w->slot[s].first;
+  uint32_t *i = data;
+  void *copy;
+  if (t == NULL && f != NULL) { /* quic_split.c's kept datagram: [0, its direction, 1 packet, 1 with payload] */
+    i[0] = 0;
+    i[1] = f->dir;
+    i[2] = i[3] = 1;
+    napi_status st = napi_create_buffer_copy(env, f->len, f->data, &copy, &out);
+    hw_quic_split_drop(w, s);
+    w->owned[s] = w->slot[s].rec != NULL;
+    return st == napi_ok ? out : NULL;
+  }
   if (t == NULL) return napi_get_null(env, &out) == napi_ok ? out : NULL;
   if (t->done) { /* the reader reads the hello again: C's copy goes */
     free(w->slot[s].rec);
     w->slot[s].rec = NULL;
     w->held[s] = 0;
   }
-  uint32_t *i = data;
   i[0] = t->first_seq;
   i[1] = t->dir;
   i[2] = t->packets;
   i[3] = t->payloads;
-  void *copy;
   napi_status st = napi_create_buffer_copy(env, t->have, t->buf, &copy, &out);
   drop(w, s);
   w->owned[s] = w->slot[s].rec != NULL;
