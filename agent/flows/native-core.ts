@@ -61,7 +61,8 @@ export interface Core {
   /**
    * The start of a ClientHello C was reassembling for the flow in `slot` and handed back
    * (tls_split.c, WATCH_SPLIT_BACK), as one Buffer, with info = [its first sequence number, the
-   * client's direction, the packets and payload packets it came in]; null when there is none.
+   * client's direction, the packets and payload packets it came in]; or the QUIC datagram C kept
+   * (quic_split.c, WATCH_QUIC_BACK), with info = [0, its direction, 1, 1]; null when there is none.
    */
   takeSplit(slot: number, info: Uint32Array): Buffer | null;
 }

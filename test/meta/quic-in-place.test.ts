@@ -201,6 +201,14 @@ t.test('a hello over two Initials is read in C when the second completes it; any
   t.notOk(compare(t, [[0, Buffer.concat([first(v1), first(v1)])], [0, second(v1)]]), 'an Initial coalesced after the first');
   t.ok(compare(t, [[0, first(v1)], [0, Buffer.concat([second(v1), longPacket(v1, 1, 40)])]]), '0-RTT after the second: taken');
   t.notOk(compare(t, [[0, first(v1)], [0, Buffer.concat([second(v1), longPacket(v1, 1, 40, 400)])]]), 'a broken packet after the second: the reader reports it');
+  // The second's packet number decoded against the first's (one byte each: 255, then 256).
+  t.ok(compare(t, [[0, client(v1, cryptoFrame(0, BIG_HELLO.subarray(0, 1000)), 255, { pnLen: 1 })], [0, client(v1, cryptoFrame(1000, BIG_HELLO.subarray(1000)), 256, { pnLen: 1 })]]),
+    'one-byte packet numbers across 256');
+  // Handed back, the reader is charged with both packets: a budget of 2 ends at the server's, of 3 not.
+  for (const max of [2, 3]) t.notOk(compare(t, [[0, first(v1)], [1, server(v1)], [0, second(v1)]], { ...LIMITS, max_packets: max }), `the server between, max_packets ${max}`);
+  t.ok(compare(t, [[0, Buffer.concat([first(v1), longPacket(v1, 1, 40)])], [0, second(v1)]]), '0-RTT after the first: kept');
+  t.notOk(compare(t, [[0, Buffer.concat([first(v1), longPacket(v1, 1, 40, 400)])], [0, second(v1)]]), 'a broken packet after the first: reported');
+  t.ok(compare(t, [[0, client(v1, Buffer.from([0x01, 0x00]))], [0, client(v1, cryptoFrame(0, HELLO), 1)]]), 'a first Initial of PING and padding only, the hello in the second');
   t.test('and the flow ends with only the first: nothing, in both', async (t) => {
     t.ok(compareFlows(t, [[0, first(v1)]], LIMITS), 'held in C until the end: no packet reached JavaScript');
     t.equal(metered([[0, first(v1)]]).meta, null);

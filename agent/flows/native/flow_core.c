@@ -213,7 +213,7 @@ static napi_value expose(napi_env env, core_t *k, napi_value *argv, size_t cap) 
   for (uint32_t i = 0; i < 6; i++) CHECK(napi_set_element(env, keep, i, argv[i]));
   CHECK(napi_set_named_property(env, obj, "keep", keep));
   CHECK(napi_create_reference(env, argv[5], 0, &k->on_end));
-  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.slot ? 21 : 4) + 65536 * 56;
+  k->external = (int64_t)(k->t.mask + 1) * 4 + (int64_t)cap * (k->t.watch.slot ? 4 + (int64_t)sizeof(hw_slot_t) + 1 : 4) + 65536 * 56;
   int64_t ignored;
   CHECK(napi_adjust_external_memory(env, k->external, &ignored));
   /* helloOf and takeSplit read the watch only (hello_watch.c, tls_split.c): their data is the watch, the others' the core. */

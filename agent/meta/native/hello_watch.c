@@ -152,8 +152,9 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
  * whole ClientHello (quic_initial.c), when that hello offers TLS 1.3, after which the reader
  * would want nothing more (QuicReader.finished). Kept as read_in_place keeps a TCP hello; the
  * flow is then done. Why: JavaScript's glue around the same reading (an inspector, a reader, the
- * keys' views, a Map entry) cost about as much as the decryption. 0: anything else, which
- * JavaScript's reader takes from scratch.
+ * keys' views, a Map entry) cost about as much as the decryption. A hello that goes on in the next
+ * Initial: its datagram kept (quic_split.c). 0: anything else, which JavaScript's reader takes
+ * from scratch.
  */
 static int read_quic_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
   if (w->qi == NULL || len < 7 || (b[0] & 0x80) == 0) return 0;

@@ -65,10 +65,10 @@ typedef struct {
   /* What JavaScript's reader would have reported for a flow C reads (dtls_watch.c, tls_resume.c), as
    * inspector.ts's REASON_BITS: the plugin counts them when the flow ends. */
   uint8_t *reports;
-  /* Per slot, what C holds for the flow, owned by C (both in one cache line; owned[s] says whether either is there). */
+  /* Per slot, what C holds for the flow, owned by C (one cache line; owned[s] says whether any is there). */
   hw_slot_t *slot;
-  /* Per slot, 1 while slot[s] holds a record or a reassembly: a flow's end reads this byte, not the
-   * 16 of slot[s] (a cache miss at most flows' ends: ~1% of the flow meter's time, perf). */
+  /* Per slot, 1 while slot[s] holds a record, a reassembly or a kept datagram: a flow's end reads
+   * this byte, not slot[s] (a cache miss at most flows' ends: ~1% of the flow meter's time, perf). */
   uint8_t *owned;
   int32_t capacity; /* entries of slot */
   /* The QUIC versions whose first Initial C reads in place (quic-keys.ts inPlaceQuicVersions), their

@@ -32,7 +32,8 @@ void qi_state_free(qi_state_t *s);
  * The datagram p[0, n), a client Initial of version v, with v's salt and HKDF label infos
  * (info: salt, key, iv, hp): 1 with *hello parsed (with v->chlo, *chlo; their bytes in s, valid
  * until the next call) when its CRYPTO frames hold the whole ClientHello (CHLO) and JavaScript's
- * QuicReader would read it without a report; else 0, and the reader must read the datagram.
+ * QuicReader would read it without a report; QI_HELLO_GOES_ON (below); else 0, and the reader
+ * must read the datagram.
  */
 int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version_t *v, const qc_bytes_t info[4],
                      double max_buffer, tls_hello_t *hello, gquic_chlo_t *chlo);
