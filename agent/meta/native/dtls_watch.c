@@ -13,8 +13,6 @@
 #include "hello_watch.h"
 
 enum { HANDSHAKE = 22, CLIENT_HELLO = 1, SERVER_HELLO = 2, RECORD_HEADER = 13, FRAGMENT_HEADER = 12 };
-/* inspector.ts REASON_BITS. */
-enum { REPORT_TLS_MALFORMED = 1, REPORT_DTLS_MALFORMED = 2 };
 
 int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end) {
   int64_t q = start + 2 + 32;
@@ -61,7 +59,7 @@ static void handshake(const uint8_t *b, int64_t s, int64_t e, walk_t *k) {
     uint32_t type = b[s], length = hw_be24(b + s + 1), frag_off = hw_be24(b + s + 6), frag_len = hw_be24(b + s + 9);
     int64_t body = s + FRAGMENT_HEADER;
     if (body + frag_len > e || (int64_t)frag_off + frag_len > length) {
-      k->reports |= REPORT_DTLS_MALFORMED;
+      k->reports |= HW_REPORT_DTLS_MALFORMED;
       return;
     }
     if (type == CLIENT_HELLO && !k->has_hello) {
@@ -71,7 +69,7 @@ static void handshake(const uint8_t *b, int64_t s, int64_t e, walk_t *k) {
       if (k->other) return;
     } else if (type == SERVER_HELLO && k->server_version < 0 && frag_off == 0 && frag_len == length) {
       int32_t v = hw_server_hello_body(b, body, body + length);
-      if (v < 0) k->reports |= REPORT_TLS_MALFORMED;
+      if (v < 0) k->reports |= HW_REPORT_TLS_MALFORMED;
       else k->server_version = v;
     }
     s = body + frag_len;
@@ -85,7 +83,7 @@ static void walk(const uint8_t *b, int64_t len, walk_t *k) {
     if (!record_version(b + pos + 1)) return; /* not a plaintext DTLS record (or a DTLS 1.3 ciphertext) */
     int64_t end = pos + RECORD_HEADER + hw_be16(b + pos + 11);
     if (end > len) {
-      k->reports |= REPORT_DTLS_MALFORMED;
+      k->reports |= HW_REPORT_DTLS_MALFORMED;
       return;
     }
     if (b[pos] == HANDSHAKE && hw_be16(b + pos + 3) == 0) handshake(b, pos + RECORD_HEADER, end, k);

@@ -159,8 +159,7 @@ static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8
 static int read_quic_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
   if (w->qi == NULL || len < 7 || (b[0] & 0x80) == 0) return 0;
   uint32_t wire = qi_be32(b + 1);
-  const hw_quic_t *q = NULL;
-  for (size_t i = 0; i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == wire) q = &w->quic[i];
+  const hw_quic_t *q = hw_quic_version(w, wire);
   tls_hello_t h;
   gquic_chlo_t c;
   int got = q == NULL ? 0 : qi_read_datagram(w->qi, b, (size_t)len, &q->v, q->info, w->max_buffer, &h, &c);

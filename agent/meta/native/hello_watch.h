@@ -114,6 +114,10 @@ int32_t hw_server_hello_body(const uint8_t *b, int64_t start, int64_t end);
 int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len);
 /* tls_resume.c: a scanned flow's segment b (p) holding a whole ClientHello record, read (1), or left to JavaScript (0). */
 int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
+/* inspector.ts REASON_BITS of the reports C records in reports[s] (dtls_watch.c, tls_resume.c). */
+enum { HW_REPORT_TLS_MALFORMED = 1, HW_REPORT_DTLS_MALFORMED = 2 };
+/* quic_split.c: the QUIC version with this wire value that C reads in place, or NULL. */
+const hw_quic_t *hw_quic_version(const hello_watch_t *w, uint32_t wire);
 /* quic_split.c: keep a QUIC flow's first datagram b[0, len) (of version `wire`), whose ClientHello goes on (1), or not (0). */
 int hw_quic_split_start(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len, uint32_t wire);
 /* quic_split.c: the next packet of a flow in HW_QUIC_SPLIT: HW_SKIP (the hello read), or HW_QUIC_BACK. */

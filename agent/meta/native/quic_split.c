@@ -13,6 +13,11 @@
 
 #include "hello_watch.h"
 
+const hw_quic_t *hw_quic_version(const hello_watch_t *w, uint32_t wire) {
+  for (size_t i = 0; i < w->n_quic; i++) if (w->quic[i].v.wire == wire) return &w->quic[i];
+  return NULL;
+}
+
 int hw_quic_split_start(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len, uint32_t wire) {
   /* A budget of one packet would end the reader at this one, its hello incomplete (it reports that). */
   if (w->max_packets <= 1 || len > 65535) return 0;
@@ -31,8 +36,7 @@ int hw_quic_split_start(const hello_watch_t *w, int32_t s, int dir, const uint8_
 
 int hw_quic_split_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
   hw_first_t *f = w->slot[s].first;
-  const hw_quic_t *q = NULL;
-  for (size_t i = 0; f != NULL && i < w->n_quic && q == NULL; i++) if (w->quic[i].v.wire == f->wire) q = &w->quic[i];
+  const hw_quic_t *q = f == NULL ? NULL : hw_quic_version(w, f->wire);
   tls_hello_t h;
   if (q != NULL && p->cap_payload > 0 && dir == f->dir &&
       qi_read_two(w->qi, f->data, f->len, b, (size_t)p->cap_payload, &q->v, q->info, w->max_buffer, &h) && tls_hello_highest(&h) == 0x0304) {

@@ -16,8 +16,6 @@
 #define TCP_SYN 0x02
 /* tls-tcp.ts MAX_RECORD: a TLSPlaintext fragment (2^14) plus slack for broken stacks. */
 #define MAX_RECORD (16384 + 2048)
-/* inspector.ts REASON_BITS */
-#define REPORT_TLS_MALFORMED 1
 
 /*
  * Whether b[0, len) is one ClientHello record, all here, that tls-tcp.ts's reader, anchored at this
@@ -44,7 +42,7 @@ int hw_malformed_hello(const hello_watch_t *w, int32_t s, const packet_t *p, con
   tls_hello_t h;
   if ((p->tcp_flags & TCP_SYN) || !one_record_hello(w, b, p->cap_payload, &end) || tls_hello_parse(b, 9, end, 0, &h)) return 0;
   w->held[s] = HW_HELD_IN_C; /* with no record: no metadata, and the report counted at the flow's end */
-  w->reports[s] = REPORT_TLS_MALFORMED;
+  w->reports[s] = HW_REPORT_TLS_MALFORMED;
   w->state[s] = HW_IDLE;
   return 1;
 }
@@ -74,7 +72,7 @@ int hw_resumed_packet(const hello_watch_t *w, int32_t s, int dir, const packet_t
       w->state[s] = HW_IDLE;
       return HW_SKIP;
     }
-    w->reports[s] |= REPORT_TLS_MALFORMED;
+    w->reports[s] |= HW_REPORT_TLS_MALFORMED;
   }
   if (hw_budget_spent(w, packets, payloads)) w->state[s] = HW_IDLE; /* its hello read: nothing to report */
   return HW_SKIP;
