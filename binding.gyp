@@ -91,7 +91,8 @@
     {
       "target_name": "row_format",
       "sources": [
-        "agent/features/native/row_format.c"
+        "agent/features/native/row_format.c",
+        "agent/meta/native/meta_cells.c"
       ],
       "cflags": [
         "-Wall",

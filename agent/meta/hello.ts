@@ -188,7 +188,8 @@ export function parseServerHello(b: Uint8Array, start: number, end: number): num
   return legacyVersion;
 }
 
-const VERSION_NAMES: ReadonlyMap<number, string> = new Map([
+/** The TLS and DTLS versions named in the metadata (row_format's csvMeta is given the same). */
+export const VERSION_NAMES: ReadonlyMap<number, string> = new Map([
   [0x0304, '1.3'],
   [0x0303, '1.2'],
   [0x0302, '1.1'],

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "row_format.h"
+#include "../../meta/native/meta_cells.h"
 
 #define TWO53 9007199254740992.0
 
@@ -166,11 +167,74 @@ static napi_value csv_numbers(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value Init(napi_env env, napi_value exports) {
-  napi_value fn;
-  if (napi_create_function(env, "csvNumbers", NAPI_AUTO_LENGTH, csv_numbers, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "csvNumbers", fn) != napi_ok)
+/* Room for a metadata string: hello_rec.c's longest is under 8 KiB (16 ALPN values of 255 bytes as hex). */
+enum { META_SCRATCH = 16384 };
+
+/*
+ * csvMeta(packed: string, out: Uint8Array, pos: number): number
+ * Writes the metadata string's CSV cells (meta_cells.h) at out[pos] and returns the position
+ * after them, or -1 when JavaScript must (HeldMeta.csvCells), out has less than the string's
+ * length + META_CELLS_ROOM bytes after pos, or the string is longer than the scratch.
+ * The string is read as UTF-8: a character past ASCII becomes bytes past ASCII, which go back.
+ */
+static napi_value csv_meta(napi_env env, napi_callback_info info) {
+  static _Thread_local uint8_t scratch[META_SCRATCH];
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_value result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  bool typed = false;
+  napi_typedarray_type t;
+  size_t cap = 0, n = 0;
+  void *outp = NULL;
+  double posd;
+  if (argc < 3 || napi_is_typedarray(env, argv[1], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, argv[1], &t, &cap, &outp, NULL, NULL) != napi_ok || t != napi_uint8_array ||
+      napi_get_value_double(env, argv[2], &posd) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[0], (char *)scratch, sizeof scratch, &n) != napi_ok) {
+    napi_throw_type_error(env, "E_ROW_FORMAT", "csvMeta(packed: string, out: Uint8Array, pos: number)");
     return NULL;
+  }
+  if (!(posd >= 0 && posd <= (double)cap) || floor(posd) != posd) {
+    napi_throw_range_error(env, "E_ROW_FORMAT", "csvMeta: pos must be an integer within out");
+    return NULL;
+  }
+  size_t pos = (size_t)posd;
+  double end = -1;
+  if (outp != NULL && n < sizeof scratch - 1 && n + META_CELLS_ROOM <= cap - pos) {
+    ptrdiff_t w = meta_cells_csv(scratch, n, (uint8_t *)outp + pos);
+    if (w >= 0) end = (double)(pos + (size_t)w);
+  }
+  if (napi_create_double(env, end, &result) != napi_ok) return NULL;
+  return result;
+}
+
+/* versionName(code: number, name: string): hello.ts's names, set once when the addon loads (format.ts). */
+static napi_value version_name(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t code;
+  char name[META_CELLS_NAME_MAX + 2];
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &code) != napi_ok || code > 0xffff ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok ||
+      meta_cells_name((uint16_t)code, name, len) != 0) {
+    napi_throw_type_error(env, "E_ROW_FORMAT", "versionName(code: 16-bit number, name: 1 to 15 bytes, the same each time)");
+    return NULL;
+  }
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  static const struct { const char *name; napi_callback cb; } fns[] = {
+      {"csvNumbers", csv_numbers}, {"csvMeta", csv_meta}, {"versionName", version_name}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, fns[i].name, fn) != napi_ok)
+      return NULL;
+  }
   return exports;
 }
 

@@ -1,0 +1,84 @@
+/* See meta_cells.h. */
+#include "meta_cells.h"
+
+#include <string.h>
+
+/* held-meta.ts's offsets: marker, transport, version (4 hex or '----'), wire (8 hex), JA4 (36 or
+ * 36 '-'), SNI flag ('1' or '0'), SNI, then '\0' before each ALPN value. */
+enum { VERSION_AT = 2, JA4_AT = 14, JA4_LEN = 36, SNI_FLAG_AT = JA4_AT + JA4_LEN, SNI_AT = SNI_FLAG_AT + 1 };
+enum { MAX_NAMES = 16 };
+
+static struct {
+  uint16_t code;
+  uint8_t len;
+  char name[META_CELLS_NAME_MAX];
+} names[MAX_NAMES];
+static int n_names;
+
+int meta_cells_name(uint16_t code, const char *name, size_t len) {
+  if (len == 0 || len > META_CELLS_NAME_MAX) return -1;
+  for (int i = 0; i < n_names; i++) {
+    /* Set again (each thread that loads the addon sets them): the same table, nothing to do. */
+    if (names[i].code == code) return names[i].len == len && memcmp(names[i].name, name, len) == 0 ? 0 : -1;
+  }
+  if (n_names == MAX_NAMES) return -1;
+  names[n_names].code = code;
+  names[n_names].len = (uint8_t)len;
+  memcpy(names[n_names].name, name, len);
+  n_names++;
+  return 0;
+}
+
+static int hex_digit(uint8_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+static uint8_t *put_version(uint8_t *o, unsigned v) {
+  for (int i = 0; i < n_names; i++) {
+    if (names[i].code == v) {
+      memcpy(o, names[i].name, names[i].len);
+      return o + names[i].len;
+    }
+  }
+  static const char digits[] = "0123456789abcdef";
+  *o++ = '0';
+  *o++ = 'x';
+  for (int shift = 12; shift >= 0; shift -= 4) *o++ = (uint8_t)digits[(v >> shift) & 15];
+  return o;
+}
+
+ptrdiff_t meta_cells_csv(const uint8_t *s, size_t n, uint8_t *out) {
+  if (n < SNI_AT || s[0] != 1) return -1;
+  /* The SNI and ALPN values: a byte that HeldMeta.csvCells would quote goes back to it. */
+  for (size_t i = SNI_AT; i < n; i++) {
+    uint8_t c = s[i];
+    if (c == '"' || c == ',' || c == '\n' || c == '\r' || c > 0x7e) return -1;
+  }
+  uint8_t *o = out;
+  const uint8_t *sep = memchr(s + SNI_AT, 0, n - SNI_AT);
+  size_t sni_end = sep ? (size_t)(sep - s) : n;
+  if (s[SNI_FLAG_AT] == '1') {
+    memcpy(o, s + SNI_AT, sni_end - SNI_AT);
+    o += sni_end - SNI_AT;
+  }
+  *o++ = ',';
+  for (size_t i = sni_end + 1; i < n; i++) *o++ = s[i] == 0 ? ';' : s[i];
+  *o++ = ',';
+  if (s[VERSION_AT] != '-') {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+      int d = hex_digit(s[VERSION_AT + i]);
+      if (d < 0) return -1;
+      v = v * 16 + (unsigned)d;
+    }
+    o = put_version(o, v);
+  }
+  *o++ = ',';
+  if (s[JA4_AT] != '-') {
+    memcpy(o, s + JA4_AT, JA4_LEN);
+    o += JA4_LEN;
+  }
+  return o - out;
+}

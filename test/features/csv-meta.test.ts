@@ -1,0 +1,81 @@
+/**
+ * row_format's csvMeta (meta_cells.c) writes a HeldMeta string's CSV cells exactly as
+ * HeldMeta.csvCells writes them in JavaScript, or declines (-1) and leaves them to it.
+ */
+import t from 'tap';
+import { META_ROOM, csvField, rowFormat } from '../../agent/features/format.js';
+import { AsciiBuffer } from '../../agent/lib/ascii-buffer.js';
+import { HeldMeta, packMeta } from '../../agent/meta/held-meta.js';
+import { VERSION_NAMES } from '../../agent/meta/hello.js';
+import type { HandshakeTransport } from '../../agent/meta/types.js';
+
+const native = rowFormat();
+
+function inJs(packed: string): string {
+  const b = new AsciiBuffer();
+  new HeldMeta(packed).csvCells(b, csvField);
+  return b.take().toString('latin1');
+}
+
+/** What csvMeta writes, or null when it declines. */
+function inC(packed: string): string | null {
+  const out = new Uint8Array(packed.length + META_ROOM + 7).fill(0xee);
+  const end = native.csvMeta(packed, out, 7);
+  if (end < 0) return null;
+  return Buffer.from(out.subarray(7, end)).toString('latin1');
+}
+
+t.test('the cells are those csvCells writes, for every kind of field; C declines only what needs quoting or is past ASCII', async (t) => {
+  const transports: Array<HandshakeTransport | null> = ['tls', 'quic', 'dtls', null];
+  const versions = [null, ...VERSION_NAMES.keys(), 0x7f1c, 0x1234, 0xffff, 0];
+  const ja4s = [null, 't13d1516h2_8daaf6152771_b186095e22b6'];
+  const snis = [null, '', 'a.example', 'x'.repeat(255), 'q,"u', 'c,d', 'line\nbreak', 'ünï', 'Łódź', 'tab\there', '~'];
+  const alpns: string[][] = [[], [''], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b'], ['c"d'], ['é'], Array.from({ length: 16 }, (_, k) => 'v'.repeat(200) + k)];
+  let n = 0;
+  let byC = 0;
+  let plain = 0;
+  const bad: string[] = [];
+  for (const tr of transports) for (const v of versions) for (const j of ja4s) for (const sni of snis) for (const a of alpns) {
+    n++;
+    const packed = packMeta(tr, v, 0x6b3343cf, j, sni, a);
+    const want = inJs(packed);
+    const got = inC(packed);
+    // C declines exactly the strings with a cell JavaScript quotes or a character past ASCII.
+    if (!/[",\n\r]|[^\x00-\x7e]/.test([sni ?? '', ...a].join(''))) plain++;
+    if (got === null) continue;
+    byC++;
+    if (got !== want && bad.length < 5) bad.push(`${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+  }
+  t.same(bad, [], `${n} strings`);
+  t.equal(byC, plain, `C wrote ${byC} of ${n}, all that need no quoting`);
+});
+
+t.test('csvMeta writes nothing past its room, declines what is not a metadata string, and names wrong arguments', async (t) => {
+  const packed = packMeta('tls', 0x0304, 0, null, 'a.example', ['h2']);
+  // Less room than the string's length + META_ROOM: declined, the buffer untouched.
+  const small = new Uint8Array(packed.length + META_ROOM - 1).fill(0xee);
+  t.equal(native.csvMeta(packed, small, 0), -1);
+  t.ok(small.every((b) => b === 0xee));
+  const exact = new Uint8Array(packed.length + META_ROOM);
+  t.equal(native.csvMeta(packed, exact, 0), 'a.example,h2,1.3,'.length);
+  t.equal(native.csvMeta('plain text', exact, 0), -1, 'no marker');
+  t.equal(native.csvMeta('\x01t0304', exact, 0), -1, 'too short for the layout');
+  t.equal(native.csvMeta(packed.replace('0304', '03G4'), exact, 0), -1, 'a version that is not hex');
+  t.equal(native.csvMeta(packed, exact, exact.length), -1, 'no room at the end');
+  t.throws(() => native.csvMeta(1 as unknown as string, exact, 0), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.csvMeta(packed, [] as unknown as Uint8Array, 0), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.csvMeta(packed, exact, 1.5), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.csvMeta(packed, exact, exact.length + 1), { code: 'E_ROW_FORMAT' });
+  // A string longer than C's scratch goes to JavaScript.
+  const long = packMeta('tls', null, 0, null, 'a', Array.from({ length: 100 }, () => 'z'.repeat(200)));
+  const big = new Uint8Array(long.length + META_ROOM);
+  t.equal(native.csvMeta(long, big, 0), -1);
+});
+
+t.test('version names are set once: the same again is accepted, a different one refused', async (t) => {
+  native.versionName(0x0304, '1.3');
+  t.throws(() => native.versionName(0x0304, 'other'), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.versionName(0x10000, 'x'), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.versionName(0x0305, ''), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.versionName(0x0305, 'x'.repeat(16)), { code: 'E_ROW_FORMAT' });
+});
