@@ -33,14 +33,18 @@ export async function best(n: number, cmd: string, args: readonly string[], env?
 }
 
 /**
- * n runs of each command, run in rounds (a, b, c, a, b, c, ...): runs[command][round]. On a
- * shared machine the load drifts over minutes, and commands measured one after the other compared
- * different machines (a metadata cost of 8.6% and then 43% within minutes, with the same code).
+ * n runs of each command, run in rounds, every other round in reverse order (a, b, c, c, b, a,
+ * a, b, c, ...): runs[command][round]. On a shared machine the load drifts over minutes, and
+ * commands measured one after the other compared different machines (a metadata cost of 8.6% and
+ * then 43% within minutes, with the same code). Reversing the order every other round keeps a
+ * drift within a round from always favouring the same command of a pair.
  */
 export async function interleaved(n: number, cmds: ReadonlyArray<{ cmd: string; args: readonly string[] }>): Promise<Run[][]> {
   const runs: Run[][] = cmds.map(() => []);
   for (let i = 0; i < n; i++) {
-    for (const [k, c] of cmds.entries()) {
+    const order = [...cmds.entries()];
+    if (i % 2 === 1) order.reverse();
+    for (const [k, c] of order) {
       const r = await run(c.cmd, c.args);
       if (r.code !== 0) throw new Error(`${c.cmd} ${c.args.join(' ')} failed (${r.code}): ${r.stderr.slice(-500)}`);
       runs[k]!.push(r);
