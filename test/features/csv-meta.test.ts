@@ -2,6 +2,8 @@
  * row_format's csvMeta (meta_cells.c) writes a HeldMeta string's CSV cells exactly as
  * HeldMeta.csvCells writes them in JavaScript, or declines (-1) and leaves them to it.
  */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { META_ROOM, csvField, rowFormat } from '../../agent/features/format.js';
 import { AsciiBuffer } from '../../agent/lib/ascii-buffer.js';
@@ -21,7 +23,9 @@ function inJs(packed: string): string {
 function inC(packed: string): string | null {
   const out = new Uint8Array(packed.length + META_ROOM + 7).fill(0xee);
   const end = native.csvMeta(packed, out, 7);
+  if (out.subarray(0, 7).some((b) => b !== 0xee)) throw new Error('csvMeta wrote before pos');
   if (end < 0) return null;
+  if (out.subarray(end).some((b) => b !== 0xee)) throw new Error('csvMeta wrote past the end it returned');
   return Buffer.from(out.subarray(7, end)).toString('latin1');
 }
 
@@ -29,8 +33,8 @@ t.test('the cells are those csvCells writes, for every kind of field; C declines
   const transports: Array<HandshakeTransport | null> = ['tls', 'quic', 'dtls', null];
   const versions = [null, ...VERSION_NAMES.keys(), 0x7f1c, 0x1234, 0xffff, 0];
   const ja4s = [null, 't13d1516h2_8daaf6152771_b186095e22b6'];
-  const snis = [null, '', 'a.example', 'x'.repeat(255), 'q,"u', 'c,d', 'line\nbreak', 'ünï', 'Łódź', 'tab\there', '~'];
-  const alpns: string[][] = [[], [''], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b'], ['c"d'], ['é'], Array.from({ length: 16 }, (_, k) => 'v'.repeat(200) + k)];
+  const snis = [null, '', 'a.example', 'x'.repeat(255), 'q,"u', 'c,d', 'line\nbreak', 'a\rb', 'ünï', 'Łódź', 'tab\there', '~', '\x7f'];
+  const alpns: string[][] = [[], [''], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b'], ['c"d'], ['r\rs'], ['é'], Array.from({ length: 16 }, (_, k) => 'v'.repeat(200) + k)];
   let n = 0;
   let byC = 0;
   let plain = 0;
@@ -42,6 +46,7 @@ t.test('the cells are those csvCells writes, for every kind of field; C declines
     const got = inC(packed);
     // C declines exactly the strings with a cell JavaScript quotes or a character past ASCII.
     if (!/[",\n\r]|[^\x00-\x7e]/.test([sni ?? '', ...a].join(''))) plain++;
+    else if (got !== null && bad.length < 5) bad.push(`accepted ${JSON.stringify(packed)}`);
     if (got === null) continue;
     byC++;
     if (got !== want && bad.length < 5) bad.push(`${JSON.stringify(got)} != ${JSON.stringify(want)}`);
@@ -72,10 +77,58 @@ t.test('csvMeta writes nothing past its room, declines what is not a metadata st
   t.equal(native.csvMeta(long, big, 0), -1);
 });
 
+t.test('C declines what its byte offsets would misread: a character past ASCII anywhere, a string cut at the scratch', async (t) => {
+  const packed = packMeta('tls', 0x0304, 0x6b3343cf, 't13d1516h2_8daaf6152771_b186095e22b6', 'a.example', ['h2']);
+  for (const at of [1, 13, 20, 50, 52]) {
+    for (const c of ['é', '\u0100', '\ud800', '😀']) {
+      const s = packed.slice(0, at) + c + packed.slice(at + 1);
+      t.equal(inC(s), null, `${JSON.stringify(c)} at ${at}`);
+    }
+  }
+  // Text after a '0' SNI flag (no reader writes it): csvCells writes no SNI, nor does C.
+  const noSni = packMeta('tls', 0x0304, 0, null, null, ['h2']);
+  const withText = noSni.slice(0, 51) + 'abc' + noSni.slice(51);
+  t.equal(inC(withText), inJs(withText));
+  t.equal(inC(withText), ',h2,1.3,');
+  // 51 bytes or more without the marker.
+  t.equal(inC('\x02' + packed.slice(1)), null);
+  // Near the 16 KiB scratch: ASCII is written while it surely fits, a character past ASCII never.
+  for (let total = 16374; total <= 16388; total++) {
+    const head = packMeta('tls', null, 0, null, '', []);
+    const ascii = packMeta('tls', null, 0, null, 'z'.repeat(total - head.length), []);
+    const got = inC(ascii);
+    if (got !== null) t.equal(got, inJs(ascii), `${total} ASCII bytes`);
+    t.equal(got === null, total + 4 >= 16384, `${total} ASCII bytes: ${got === null ? 'declined' : 'written'}`);
+    for (const c of ['é', '€', '😀']) {
+      const s = packMeta('tls', null, 0, null, 'z'.repeat(Math.max(0, total - head.length - Buffer.byteLength(c))) + c, []);
+      t.equal(inC(s), null, `${total} bytes ending in ${c}`);
+    }
+  }
+});
+
+t.test('each thread that loads the addon names the versions for itself', async (t) => {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.format).then(async (f) => {
+      const { packMeta } = await import(workerData.held);
+      const packed = packMeta('tls', 0xfefd, 0, null, 'w.example', []);
+      const out = new Uint8Array(packed.length + f.META_ROOM);
+      const end = f.rowFormat().csvMeta(packed, out, 0);
+      parentPort.postMessage(Buffer.from(out.subarray(0, Math.max(0, end))).toString('latin1'));
+    });`;
+  const urls = { format: new URL('../../agent/features/format.js', import.meta.url).href, held: new URL('../../agent/meta/held-meta.js', import.meta.url).href };
+  const workers = Array.from({ length: 4 }, () => new Worker(code, { eval: true, workerData: urls }));
+  const got = await Promise.all(workers.map(async (w) => (await once(w, 'message'))[0] as string));
+  await Promise.all(workers.map((w) => w.terminate()));
+  t.same(got, Array(4).fill('w.example,,dtls1.2,'));
+});
+
 t.test('version names are set once: the same again is accepted, a different one refused', async (t) => {
   native.versionName(0x0304, '1.3');
   t.throws(() => native.versionName(0x0304, 'other'), { code: 'E_ROW_FORMAT' });
   t.throws(() => native.versionName(0x10000, 'x'), { code: 'E_ROW_FORMAT' });
   t.throws(() => native.versionName(0x0305, ''), { code: 'E_ROW_FORMAT' });
   t.throws(() => native.versionName(0x0305, 'x'.repeat(16)), { code: 'E_ROW_FORMAT' });
+  t.throws(() => native.versionName(0x0306, 'x'.repeat(15) + 'é'), { code: 'E_ROW_FORMAT' }, 'a name cut at a character');
+  t.throws(() => native.versionName(0x0307, 'é'), { code: 'E_ROW_FORMAT' }, 'past ASCII');
 });

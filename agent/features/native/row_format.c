@@ -18,6 +18,7 @@
  */
 #include <node_api.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "row_format.h"
@@ -201,8 +202,12 @@ static napi_value csv_meta(napi_env env, napi_callback_info info) {
   }
   size_t pos = (size_t)posd;
   double end = -1;
-  if (outp != NULL && n < sizeof scratch - 1 && n + META_CELLS_ROOM <= cap - pos) {
-    ptrdiff_t w = meta_cells_csv(scratch, n, (uint8_t *)outp + pos);
+  /* The margin: napi_get_value_string_utf8 writes no half character, so a longer string may come
+   * back up to 3 bytes short of the scratch; any that may have been cut is declined (found by review). */
+  meta_names_t *names = NULL;
+  if (outp != NULL && n + 4 < sizeof scratch && n + META_CELLS_ROOM <= cap - pos &&
+      napi_get_instance_data(env, (void **)&names) == napi_ok && names != NULL) {
+    ptrdiff_t w = meta_cells_csv(names, scratch, n, (uint8_t *)outp + pos);
     if (w >= 0) end = (double)(pos + (size_t)w);
   }
   if (napi_create_double(env, end, &result) != napi_ok) return NULL;
@@ -214,19 +219,35 @@ static napi_value version_name(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   uint32_t code;
-  char name[META_CELLS_NAME_MAX + 2];
+  /* Room for one more character than a name may have, so that a longer name shows (a cut one would not). */
+  char name[META_CELLS_NAME_MAX + 5];
   size_t len = 0;
+  meta_names_t *names = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 2 || napi_get_value_uint32(env, argv[0], &code) != napi_ok || code > 0xffff ||
       napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok ||
-      meta_cells_name((uint16_t)code, name, len) != 0) {
-    napi_throw_type_error(env, "E_ROW_FORMAT", "versionName(code: 16-bit number, name: 1 to 15 bytes, the same each time)");
+      napi_get_instance_data(env, (void **)&names) != napi_ok || names == NULL ||
+      meta_cells_name(names, (uint16_t)code, name, len) != 0) {
+    napi_throw_type_error(env, "E_ROW_FORMAT", "versionName(code: 16-bit number, name: 1 to 15 ASCII characters, the same each time)");
     return NULL;
   }
   return NULL;
 }
 
+static void free_names(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
+  /* The version names, one table per thread that loads the addon (each sets them): none is shared. */
+  meta_names_t *names = calloc(1, sizeof *names);
+  if (names == NULL || napi_set_instance_data(env, names, free_names, NULL) != napi_ok) {
+    free(names);
+    napi_throw_error(env, "E_ROW_FORMAT", "row_format: out of memory");
+    return NULL;
+  }
   static const struct { const char *name; napi_callback cb; } fns[] = {
       {"csvNumbers", csv_numbers}, {"csvMeta", csv_meta}, {"versionName", version_name}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -6,26 +6,18 @@
 /* held-meta.ts's offsets: marker, transport, version (4 hex or '----'), wire (8 hex), JA4 (36 or
  * 36 '-'), SNI flag ('1' or '0'), SNI, then '\0' before each ALPN value. */
 enum { VERSION_AT = 2, JA4_AT = 14, JA4_LEN = 36, SNI_FLAG_AT = JA4_AT + JA4_LEN, SNI_AT = SNI_FLAG_AT + 1 };
-enum { MAX_NAMES = 16 };
-
-static struct {
-  uint16_t code;
-  uint8_t len;
-  char name[META_CELLS_NAME_MAX];
-} names[MAX_NAMES];
-static int n_names;
-
-int meta_cells_name(uint16_t code, const char *name, size_t len) {
+int meta_cells_name(meta_names_t *t, uint16_t code, const char *name, size_t len) {
   if (len == 0 || len > META_CELLS_NAME_MAX) return -1;
-  for (int i = 0; i < n_names; i++) {
-    /* Set again (each thread that loads the addon sets them): the same table, nothing to do. */
-    if (names[i].code == code) return names[i].len == len && memcmp(names[i].name, name, len) == 0 ? 0 : -1;
+  for (size_t i = 0; i < len; i++)
+    if ((uint8_t)name[i] > 0x7e) return -1;
+  for (int i = 0; i < t->n; i++) {
+    if (t->e[i].code == code) return t->e[i].len == len && memcmp(t->e[i].name, name, len) == 0 ? 0 : -1;
   }
-  if (n_names == MAX_NAMES) return -1;
-  names[n_names].code = code;
-  names[n_names].len = (uint8_t)len;
-  memcpy(names[n_names].name, name, len);
-  n_names++;
+  if (t->n == META_CELLS_NAMES) return -1;
+  t->e[t->n].code = code;
+  t->e[t->n].len = (uint8_t)len;
+  memcpy(t->e[t->n].name, name, len);
+  t->n++;
   return 0;
 }
 
@@ -35,11 +27,11 @@ static int hex_digit(uint8_t c) {
   return -1;
 }
 
-static uint8_t *put_version(uint8_t *o, unsigned v) {
-  for (int i = 0; i < n_names; i++) {
-    if (names[i].code == v) {
-      memcpy(o, names[i].name, names[i].len);
-      return o + names[i].len;
+static uint8_t *put_version(const meta_names_t *t, uint8_t *o, unsigned v) {
+  for (int i = 0; i < t->n; i++) {
+    if (t->e[i].code == v) {
+      memcpy(o, t->e[i].name, t->e[i].len);
+      return o + t->e[i].len;
     }
   }
   static const char digits[] = "0123456789abcdef";
@@ -49,12 +41,16 @@ static uint8_t *put_version(uint8_t *o, unsigned v) {
   return o;
 }
 
-ptrdiff_t meta_cells_csv(const uint8_t *s, size_t n, uint8_t *out) {
+ptrdiff_t meta_cells_csv(const meta_names_t *t, const uint8_t *s, size_t n, uint8_t *out) {
   if (n < SNI_AT || s[0] != 1) return -1;
+  /* A byte past ASCII anywhere: s came as UTF-8, whose offsets are then not JavaScript's (and
+   * csvCells quotes such a cell). Found by review. */
+  for (size_t i = 0; i < n; i++)
+    if (s[i] > 0x7e) return -1;
   /* The SNI and ALPN values: a byte that HeldMeta.csvCells would quote goes back to it. */
   for (size_t i = SNI_AT; i < n; i++) {
     uint8_t c = s[i];
-    if (c == '"' || c == ',' || c == '\n' || c == '\r' || c > 0x7e) return -1;
+    if (c == '"' || c == ',' || c == '\n' || c == '\r') return -1;
   }
   uint8_t *o = out;
   const uint8_t *sep = memchr(s + SNI_AT, 0, n - SNI_AT);
@@ -73,7 +69,7 @@ ptrdiff_t meta_cells_csv(const uint8_t *s, size_t n, uint8_t *out) {
       if (d < 0) return -1;
       v = v * 16 + (unsigned)d;
     }
-    o = put_version(o, v);
+    o = put_version(t, o, v);
   }
   *o++ = ',';
   if (s[JA4_AT] != '-') {
