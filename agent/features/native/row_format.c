@@ -117,6 +117,13 @@ ptrdiff_t row_format_csv_numbers(const double *values, size_t n, uint8_t *out) {
   return p - out;
 }
 
+/* Whether pos is an integer index within out (cap bytes), or its end; if not, a RangeError is pending. */
+static int pos_within(napi_env env, double pos, size_t cap, const char *message) {
+  if (pos >= 0 && pos <= (double)cap && floor(pos) == pos) return 1;
+  napi_throw_range_error(env, "E_ROW_FORMAT", message);
+  return 0;
+}
+
 /*
  * csvNumbers(values: Float64Array, out: Uint8Array, pos: number): number
  * Writes ",v0,v1,..." at out[pos] and returns the position after it, or -1 when a value
@@ -146,10 +153,7 @@ static napi_value csv_numbers(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "E_ROW_FORMAT", "csvNumbers: pos must be a number");
     return NULL;
   }
-  if (!(posd >= 0 && posd <= (double)cap) || floor(posd) != posd) {
-    napi_throw_range_error(env, "E_ROW_FORMAT", "csvNumbers: pos must be an integer within out");
-    return NULL;
-  }
+  if (!pos_within(env, posd, cap, "csvNumbers: pos must be an integer within out")) return NULL;
   size_t pos = (size_t)posd;
   double end = -1;
   if (n == 0) {
@@ -196,10 +200,7 @@ static napi_value csv_meta(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "E_ROW_FORMAT", "csvMeta(packed: string, out: Uint8Array, pos: number)");
     return NULL;
   }
-  if (!(posd >= 0 && posd <= (double)cap) || floor(posd) != posd) {
-    napi_throw_range_error(env, "E_ROW_FORMAT", "csvMeta: pos must be an integer within out");
-    return NULL;
-  }
+  if (!pos_within(env, posd, cap, "csvMeta: pos must be an integer within out")) return NULL;
   size_t pos = (size_t)posd;
   double end = -1;
   /* The margin: napi_get_value_string_utf8 writes no half character, so a longer string may come
