@@ -8,9 +8,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ModelProto } from '../agent/train/onnx-schema.js';
 
-interface Attr { name: string; ints?: number[]; floats?: number[]; strings?: Uint8Array[] }
+interface Attr { name: string; i?: number; ints?: number[]; floats?: number[]; strings?: Uint8Array[] }
 
-/** Writes `src` with only tree 0's nodes and leaf votes to `dst`. */
+/** Writes `src` with only tree 0's nodes and leaf votes (or leaf rows) to `dst`. */
 export function oneTreeModel(src: string, dst: string): void {
   const m = ModelProto.toObject(ModelProto.decode(readFileSync(src)), { longs: Number }) as { graph: { node: Array<{ attribute: Attr[] }> } };
   const attrs = new Map(m.graph.node[0]!.attribute.map((a) => [a.name, a]));
@@ -25,6 +25,11 @@ export function oneTreeModel(src: string, dst: string): void {
     }
   };
   keep('nodes_', 'nodes_treeids');
-  keep('class_', 'class_treeids');
+  // A classifier's leaf votes; or a leaf table's leaf rows (train/onnx-leaf-table.ts), one output per tree.
+  if (attrs.has('class_treeids')) keep('class_', 'class_treeids');
+  if (attrs.has('target_treeids')) {
+    keep('target_', 'target_treeids');
+    attrs.get('n_targets')!.i = 1;
+  }
   writeFileSync(dst, ModelProto.encode(ModelProto.fromObject(m)).finish());
 }

@@ -117,7 +117,9 @@ export const command: Command = {
 Fits a random forest (default) or gradient-boosted trees on the numeric columns of a
 flow CSV (ours, or CICFlowMeter/nfstream exports) and writes a standard ONNX model
 (ai.onnx.ml TreeEnsembleClassifier; input "features", outputs "label", "probabilities")
-whose metadata lists the feature names, classes and held-out metrics.
+whose metadata lists the feature names, classes and held-out metrics. Boosting with
+--shared-trees over more than two classes is written as a leaf table with the same input
+and outputs, which onnxruntime runs in half the instructions.
 
 Columns: every numeric column except the label and group becomes a feature, unless its
 name says it is flow identity (addresses, ports, timestamps, ids); --features picks them.

@@ -1,7 +1,9 @@
 /**
  * Serialize a TreeEnsemble as a standard ONNX model: one ai.onnx.ml
  * TreeEnsembleClassifier node, input `features` float[N, F], outputs `label`
- * string[N] and `probabilities` float[N, C] (no ZipMap).
+ * string[N] and `probabilities` float[N, C] (no ZipMap). Boosting whose
+ * leaves score every class is written as a leaf table instead, with the same
+ * input and outputs (onnx-leaf-table.ts says why).
  *
  * Semantics kept identical to the trainer (model.ts):
  * - every split is BRANCH_LEQ on a float32 threshold; inputs are float32, so
@@ -21,6 +23,7 @@
 import { AttrType, ElemType, ModelProto } from './onnx-schema.js';
 import { metaToProps, type ModelMeta } from './model-meta.js';
 import type { TreeEnsemble } from './model.js';
+import { leafTableGraph, useLeafTable } from './onnx-leaf-table.js';
 
 type Attr = Record<string, unknown>;
 
@@ -93,6 +96,13 @@ export function exportOnnx(m: TreeEnsemble, meta: ModelMeta, producerVersion: st
   const tensor = (elem: number, dims: Array<{ dim_param?: string; dim_value?: number }>): Attr => ({
     tensor_type: { elem_type: elem, shape: { dim: dims } },
   });
+  const attrs = treeAttributes(m);
+  const graph = useLeafTable(m)
+    ? leafTableGraph(m, attrs.filter((a) => String(a['name']).startsWith('nodes_')))
+    : {
+      node: [{ name: 'classifier', op_type: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', input: ['features'], output: ['label', 'probabilities'], attribute: attrs }],
+      initializer: [],
+    };
   const model = {
     ir_version: 8,
     producer_name: 'eta-sensor',
@@ -106,14 +116,7 @@ export function exportOnnx(m: TreeEnsemble, meta: ModelMeta, producerVersion: st
     ],
     graph: {
       name: `eta_${meta.kind}`,
-      node: [{
-        name: 'classifier',
-        op_type: 'TreeEnsembleClassifier',
-        domain: 'ai.onnx.ml',
-        input: ['features'],
-        output: ['label', 'probabilities'],
-        attribute: treeAttributes(m),
-      }],
+      ...graph,
       input: [{ name: 'features', type: tensor(ElemType.FLOAT, [{ dim_param: 'N' }, { dim_value: m.nFeatures }]) }],
       output: [
         { name: 'label', type: tensor(ElemType.STRING, [{ dim_param: 'N' }]) },

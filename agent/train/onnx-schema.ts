@@ -22,6 +22,15 @@ const descriptor = {
         OperatorSetIdProto: {
           fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
         },
+        TensorProto: {
+          fields: {
+            dims: { rule: 'repeated', type: 'int64', id: 1, options: packed },
+            data_type: { type: 'int32', id: 2 },
+            float_data: { rule: 'repeated', type: 'float', id: 4, options: packed },
+            int64_data: { rule: 'repeated', type: 'int64', id: 7, options: packed },
+            name: { type: 'string', id: 8 },
+          },
+        },
         AttributeProto: {
           fields: {
             name: { type: 'string', id: 1 },
@@ -76,6 +85,7 @@ const descriptor = {
           fields: {
             node: { rule: 'repeated', type: 'NodeProto', id: 1 },
             name: { type: 'string', id: 2 },
+            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
             doc_string: { type: 'string', id: 10 },
             input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
             output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
@@ -116,4 +126,4 @@ export const ModelMetaOnly = root.lookupType('onnx.ModelMetaOnly');
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 /** TensorProto.DataType values used here. */
-export const ElemType = { FLOAT: 1, STRING: 8 } as const;
+export const ElemType = { FLOAT: 1, INT64: 7, STRING: 8 } as const;

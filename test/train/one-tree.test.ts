@@ -11,7 +11,7 @@ import { ModelProto } from '../../agent/train/onnx-schema.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-interface Attr { name: string; ints?: number[]; floats?: number[] }
+interface Attr { name: string; i?: number; ints?: number[]; floats?: number[] }
 
 function attributes(path: string): Map<string, Attr> {
   const m = ModelProto.toObject(ModelProto.decode(readFileSync(path)), { longs: Number }) as { graph: { node: Array<{ attribute: Attr[] }> } };
@@ -35,8 +35,12 @@ for (const kind of ['app', 'attribution'] as const) {
       const list = b.get(name)!.ints ?? b.get(name)!.floats!;
       t.equal(list.length, tree0, `${name} cut alike`);
     }
-    t.same(new Set(b.get('class_treeids')!.ints), new Set([0]), 'only tree 0\'s leaf votes are left');
-    t.equal(b.get('class_weights')!.floats!.length, b.get('class_ids')!.ints!.length);
+    // A classifier's leaf votes, or a leaf table's leaf rows (agent/train/onnx-leaf-table.ts): tree 0's only.
+    const leafAttrs = a.has('class_treeids') ? ['class_treeids', 'class_weights', 'class_ids'] : ['target_treeids', 'target_weights', 'target_ids'];
+    const [treeIds, weights, ids] = leafAttrs.map((n) => b.get(n)!);
+    t.same(new Set(treeIds!.ints), new Set([0]), 'only tree 0\'s leaves are left');
+    t.equal(weights!.floats!.length, ids!.ints!.length);
+    if (a.has('target_treeids')) t.equal(b.get('n_targets')!.i, 1, 'the leaf table reads one tree');
     t.same(await readModelMeta(dst), await readModelMeta(src), 'the metadata the agent checks is kept');
 
     // onnxruntime opens it, with the outputs the agent reads, and its scores are one tree's: a

@@ -8,6 +8,7 @@ import { trainForest } from '../../agent/train/forest.js';
 import { predictProba, type TreeEnsemble } from '../../agent/train/model.js';
 import { FORMAT_VERSION, parseModelMeta, type ModelMeta } from '../../agent/train/model-meta.js';
 import { exportOnnx } from '../../agent/train/onnx-export.js';
+import { ModelProto } from '../../agent/train/onnx-schema.js';
 import { Rng } from '../../agent/train/rng.js';
 import type { TrainData } from '../../agent/train/train-data.js';
 
@@ -69,6 +70,9 @@ for (const C of [2, 5]) {
       t.ok(onThreshold > 20, `${onThreshold} rows on thresholds`);
       const mine = predictProba(model, xm, M);
       const bytes = exportOnnx(model, meta(model), 'test');
+      // Shared trees over more than two classes go out as the leaf table (onnx-leaf-table.ts); the rest as one classifier node.
+      const ops = (ModelProto.toObject(ModelProto.decode(bytes)) as { graph: { node: Array<{ op_type: string }> } }).graph.node.map((n) => n.op_type);
+      t.equal(ops[0], algo === 'gbdt-shared' && C > 2 ? 'TreeEnsembleRegressor' : 'TreeEnsembleClassifier', `graph: ${ops.join(', ')}`);
       const session = await ort.InferenceSession.create(bytes);
       t.same(session.inputNames, ['features']);
       t.same(session.outputNames, ['label', 'probabilities']);
