@@ -51,7 +51,7 @@ export class Pipeline {
   private classifier: Classifier<FlowRecord>;
   /** Classifiers replaced by a reload and still draining, and the counts of those that finished. */
   private readonly retiring = new Set<Classifier<FlowRecord>>();
-  private readonly retired = { classified: 0, busyMs: 0 };
+  private readonly retired = { classified: 0, busyMs: 0, cpuMs: 0 };
   private readonly outbox: Outbox;
   private readonly volume: VolumeColumns;
   private readonly layout: readonly string[];
@@ -122,9 +122,10 @@ export class Pipeline {
    * for it now. Together with the time the last of them take, and how busy the workers were,
    * they tell whether inference kept up with the flow meter or held the replay back.
    */
-  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; busyMs: number; workers: number } {
+  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; busyMs: number; cpuMs: number; workers: number } {
     const c = this.classifier;
-    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs: this.inferTotals().busyMs, workers: inferWorkers(this.d.cfg.infer.workers) };
+    const { busyMs, cpuMs } = this.inferTotals();
+    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs, cpuMs, workers: inferWorkers(this.d.cfg.infer.workers) };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */
@@ -200,16 +201,18 @@ export class Pipeline {
     this.retiring.delete(old);
     this.retired.classified += old.classified;
     this.retired.busyMs += old.busyMs;
+    this.retired.cpuMs += old.cpuMs;
   }
 
   /** Flows labelled and the workers' time on batches since the start, over every reload's classifier. */
-  private inferTotals(): { classified: number; busyMs: number } {
-    let { classified, busyMs } = this.retired;
+  private inferTotals(): { classified: number; busyMs: number; cpuMs: number } {
+    let { classified, busyMs, cpuMs } = this.retired;
     for (const c of [...this.retiring, this.classifier]) {
       classified += c.classified;
       busyMs += c.busyMs;
+      cpuMs += c.cpuMs;
     }
-    return { classified, busyMs };
+    return { classified, busyMs, cpuMs };
   }
 
   async close(): Promise<void> {

@@ -208,7 +208,8 @@ export const agentBench: BenchFn = async (ctx) => {
     // What the models cost the replay, all of it: the same pipeline without them is the reference,
     // so the record building and JSON that extract does not do (see the notes) are left out.
     const summary = jsonSummary<{
-      unlabeled: Record<string, number>; inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null };
+      unlabeled: Record<string, number>; main_thread_cpu_ms: number | null;
+      inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null; worker_cpu_ms: number | null };
     }>(r);
     const allLabelled = Object.keys(summary.unlabeled).length === 0;
     rows.push({ name: `  same, against the replay without models (best runs)`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
@@ -224,6 +225,13 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: flows waiting for inference when the input ended`, value: inf.waiting_at_input_end, unit: 'flows', higherIsBetter: false });
     rows.push({ name: `  same: time from the input's end to the last label`, value: inf.drained_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: workers busy, share of their time`, value: (inf.workers_busy ?? NaN) * 100, unit: '%', higherIsBetter: false });
+    // CPU time per flow of each side (lib/thread-cpu.ts), which the threads' sharing of 2 cores
+    // inflates far less than wall time: inference keeps up with the main thread by this margin.
+    const perFlow = (ms: number | null): number => (ms === null ? NaN : (ms * 1000) / flows);
+    const [mainUs, inferUs] = [perFlow(summary.main_thread_cpu_ms), perFlow(inf.worker_cpu_ms)];
+    rows.push({ name: `  same: CPU per flow, main thread (flow meter, records, publishing)`, value: mainUs, unit: 'µs', higherIsBetter: false });
+    rows.push({ name: `  same: CPU per flow, inference workers (on their batches)`, value: inferUs, unit: 'µs', higherIsBetter: false });
+    rows.push({ name: `  same: inference's speed over the main thread's, per core (> 1: inference keeps up)`, value: mainUs / inferUs, unit: 'x', higherIsBetter: true });
   }
   if (!ctx.quick) {
     // A replay four times as long, 3 rounds: the workers' startup (onnxruntime opening the models while the
@@ -251,6 +259,8 @@ export const agentBench: BenchFn = async (ctx) => {
     + 'extract formats rows in C on a second thread, replay builds and serializes each JSON record on the flow meter\'s thread');
   notes.push('the one-tree models have the shipped models\' classes, features and outputs and their first tree only: the pipeline runs as with the shipped models (workers, batches, '
     + 'labels, records) with inference at almost no cost. Its ratio is the most any inference speed-up can bring the replay with models to; the gap below it is inference\'s own cost');
+  notes.push('CPU per flow: each thread\'s own CPU time (/proc/thread-self/schedstat) over the replay, the workers\' only while on a batch, divided by the flows; '
+    + 'main thread over inference is how many times faster one worker on a core of its own labels flows than the main thread makes them');
   notes.push('the inference stage keeps up when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
     + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, and the labels\' JSON the workers wrote, copied into each record) and, on 2 cores, the CPU the workers take: the target row counts all of it');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor

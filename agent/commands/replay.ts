@@ -14,6 +14,7 @@ import { StreamSink } from '../publish/local-sinks.js';
 import type { PublishConfig } from '../publish/config.js';
 import type { Sink } from '../publish/types.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
+import { threadCpuMs } from '../lib/thread-cpu.js';
 import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
 
 /**
@@ -154,10 +155,13 @@ Examples:
         if (models.length === 0) await opening;
         else pipeline.holdUntil(opening);
         const started = Date.now();
+        const mainCpuAtStart = threadCpuMs();
+        let mainCpuMs: number | undefined;
         const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
         let lag = { waitedMs: 0, waiting: 0 };
         let drainedMs = 0;
         let busyShare: number | null = null;
+        let workerCpuMs: number | null = null;
         let failure: string | undefined;
         try {
           if (header) {
@@ -183,6 +187,11 @@ Examples:
           // The share of the workers' time spent on batches, from their release to the last answer
           // (null when no batch ran: no flow, or no model).
           if (after.busyMs > 0 && Number.isFinite(released) && now > released) busyShare = after.busyMs / ((now - released) * after.workers);
+          // CPU time, which the other threads' share of the cores does not inflate as it does wall
+          // time: the workers' on their batches, and this thread's (flow meter, records, publishing).
+          if (after.busyMs > 0 && Number.isFinite(after.cpuMs)) workerCpuMs = after.cpuMs;
+          const mainCpuAtEnd = threadCpuMs();
+          if (mainCpuAtStart !== undefined && mainCpuAtEnd !== undefined) mainCpuMs = mainCpuAtEnd - mainCpuAtStart;
           await opening; // the model or sink error, if startup failed (then nothing was published)
         } finally {
           await pipeline.close();
@@ -231,10 +240,12 @@ Examples:
             bad_identity_cells: t.counters.get('replay.bad-identity'),
             unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
             cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
+            main_thread_cpu_ms: mainCpuMs === undefined ? null : Math.round(mainCpuMs),
             // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
             inference: {
               input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),
               workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
+              worker_cpu_ms: workerCpuMs === null ? null : Math.round(workerCpuMs),
             },
             ...(failure ? { failure } : {}),
           }) + '\n');

@@ -77,6 +77,8 @@ export class Classifier<T extends Featured> {
   classified = 0;
   /** Time the workers spent on the batches answered, summed over workers: how busy inference kept them. */
   busyMs = 0;
+  /** The workers' CPU time on those batches (lib/thread-cpu.ts); NaN once a worker could not read it. */
+  cpuMs = 0;
   /** Resolves once a worker has opened every model; rejects with the StartupError naming the file onnxruntime refused. */
   readonly ready: Promise<void>;
   /** Batches wait while held (see holdUntil); `failed` once the models or the caller's gate failed. */
@@ -243,6 +245,7 @@ export class Classifier<T extends Featured> {
       (answer: InferAnswer) => {
         done();
         this.busyMs += answer.busyMs;
+        this.cpuMs += answer.cpuMs ?? NaN;
         this.deliver(b.items, answer);
         this.inputs.recycle(answer.buffers);
         this.pump();

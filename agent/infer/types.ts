@@ -55,6 +55,8 @@ export interface InferAnswer {
   readonly text: Uint8Array;
   readonly ends: Uint32Array;
   readonly busyMs: number;
+  /** The worker thread's CPU time over the task (lib/thread-cpu.ts); undefined where it cannot be read. */
+  readonly cpuMs: number | undefined;
   readonly buffers: readonly ArrayBuffer[];
 }
 

@@ -9,6 +9,7 @@ import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { Labels } from './labels.js';
+import { threadCpuMs } from '../lib/thread-cpu.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
 const init = (workerData as WorkerInit | undefined) ?? { models: {} };
@@ -83,6 +84,7 @@ const narrowScratch: Float32Array[] = [];
 
 async function inferNow(task: InferTask): Promise<InferAnswer> {
   const started = performance.now();
+  const cpuAtStart = threadCpuMs();
   faultInjection(task);
   const kinds = Object.keys(task.inputs);
   // Models reading the same columns share one matrix (structured clone keeps that): narrow each once,
@@ -112,7 +114,9 @@ async function inferNow(task: InferTask): Promise<InferAnswer> {
   if (kinds.join() !== labelKinds) throw new Error(`a task for models ${kinds.join()}, not this worker's ${labelKinds}`);
   const at = labels.write(answers, task.rows, text, ends);
   const buffers = [...new Set(Object.values(task.inputs).map((x) => x.buffer as ArrayBuffer))];
-  const answer: InferAnswer = { text: text.subarray(0, at), ends, busyMs: performance.now() - started, buffers };
+  const cpuAtEnd = cpuAtStart === undefined ? undefined : threadCpuMs();
+  const cpuMs = cpuAtStart === undefined || cpuAtEnd === undefined ? undefined : cpuAtEnd - cpuAtStart;
+  const answer: InferAnswer = { text: text.subarray(0, at), ends, busyMs: performance.now() - started, cpuMs, buffers };
   // Transferred, not copied: the main thread writes its next batches into them (batch-inputs.ts).
   return move({ [transferableSymbol]: buffers, [valueSymbol]: answer }) as unknown as InferAnswer;
 }

@@ -136,6 +136,9 @@ t.test('replay --summary json: one object with the counts and how inference kept
   t.ok(s.inference.waiting_at_input_end >= 0 && s.inference.waiting_at_input_end <= 7);
   t.ok(s.inference.drained_ms >= 0);
   t.ok(s.inference.workers_busy! > 0 && s.inference.workers_busy! <= 1, `workers busy ${s.inference.workers_busy}`);
+  // CPU per thread (Linux): the workers' on their batches, and the main thread's over the replay, which did more.
+  t.ok(s.inference.worker_cpu_ms! >= 0, `worker CPU ${s.inference.worker_cpu_ms} ms`);
+  t.ok((s['main_thread_cpu_ms'] as number) > 0, `main thread CPU ${String(s['main_thread_cpu_ms'])} ms`);
   // A queue of one flow: the input waits for inference, and says how long.
   const small = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '--set', 'infer.max_queue=1', '--set', 'infer.batch_size=1']);
   t.equal(small.code, 0, small.stderr);
@@ -158,7 +161,7 @@ t.test('replay --summary json: one object with the counts and how inference kept
   writeFileSync(emptyPcap, bytes.subarray(0, 24));
   const none = await runCli(['replay', emptyPcap, ...modelArgs, '-o', '/dev/null', '--summary', 'json']);
   t.equal(none.code, 0, none.stderr);
-  t.same((JSON.parse(none.stderr.trim().split('\n').pop()!) as { inference: unknown }).inference, { input_waited_ms: 0, waiting_at_input_end: 0, drained_ms: 0, workers_busy: null });
+  t.same((JSON.parse(none.stderr.trim().split('\n').pop()!) as { inference: unknown }).inference, { input_waited_ms: 0, waiting_at_input_end: 0, drained_ms: 0, workers_busy: null, worker_cpu_ms: null });
   const quiet = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '-q']);
   t.equal(quiet.stderr, '', '-q is no summary at all');
   const bad = await runCli(['replay', SAMPLE, '--summary', 'xml']);
