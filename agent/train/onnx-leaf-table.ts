@@ -4,7 +4,8 @@
  *
  *   features ─ TreeEnsembleRegressor ─▶ leaf row per tree [N, T] (float, exact integers)
  *            ─ Cast int64 ─ Gather(table [leaves, C]) ─▶ [N, T, C] ─ ReduceSum over trees
- *            ─ Add base ─ Softmax ─▶ probabilities [N, C] ─ ArgMax ─ LabelEncoder ─▶ label [N]
+ *            ─ Add base ─▶ scores ─ Softmax ─▶ probabilities [N, C]
+ *                          scores ─ ArgMax ─ LabelEncoder ─▶ label [N]
  *
  * Why not the TreeEnsembleClassifier every other model is: onnxruntime adds a leaf's class votes
  * one at a time with a bounds check each, about 22 instructions per vote. The app model's leaves
@@ -73,7 +74,10 @@ export function leafTableGraph(m: TreeEnsemble, nodes: readonly Attr[]): { node:
     { name: 'sum', op_type: 'ReduceSum', input: ['leaf_scores', 'tree_axis'], output: ['tree_sum'], attribute: [int('keepdims', 0)] },
     { name: 'base', op_type: 'Add', input: ['tree_sum', 'base_values'], output: ['scores'] },
     { name: 'softmax', op_type: 'Softmax', input: ['scores'], output: ['probabilities'], attribute: [int('axis', -1)] },
-    { name: 'best', op_type: 'ArgMax', input: ['probabilities'], output: ['best'], attribute: [int('axis', 1), int('keepdims', 0)] },
+    // From the scores, not the probabilities: two scores a float32 step apart can round to one
+    // probability, and ArgMax would then take the first class where the classifier and the
+    // trainer take the larger score (found by review).
+    { name: 'best', op_type: 'ArgMax', input: ['scores'], output: ['best'], attribute: [int('axis', 1), int('keepdims', 0)] },
     {
       name: 'names', op_type: 'LabelEncoder', domain: 'ai.onnx.ml', input: ['best'], output: ['label'],
       attribute: [

@@ -103,3 +103,34 @@ for (const C of [2, 5]) {
     });
   }
 }
+
+// Shared-tree scores a float32 step apart round to one probability: the leaf table's label must
+// still name the larger score, as the trainer and the classifier form do (found by review: its
+// ArgMax read the probabilities and took the first of the two).
+t.test('leaf table: the label of near-tied scores is the larger score\'s', async (t) => {
+  const classes = ['a', 'b', 'c'];
+  let cases = 0;
+  for (const base of [0.001, 0.01, 0.1, 0.3, 1, 2.5, 7]) {
+    for (let k = 1; k <= 8; k++) {
+      const lo = Math.fround(base);
+      const hi = Math.fround(base + k * base * 1.2e-7);
+      if (lo === hi) continue;
+      // One split on feature 0: the left leaf scores b above c, the right leaf c above b.
+      const tree = {
+        feature: Int32Array.from([0, -1, -1]), threshold: Float32Array.from([0.5, 0, 0]), left: Int32Array.from([1, -1, -1]), right: Int32Array.from([2, -1, -1]),
+        valueStart: Int32Array.from([0, 0, 3, 6]), leafClass: Int32Array.from([0, 1, 2, 0, 1, 2]), leafValue: Float32Array.from([-5, hi, lo, -5, lo, hi]),
+      };
+      const model: TreeEnsemble = { algo: 'gbdt', nFeatures: 1, classes, trees: [tree, tree], base: new Float32Array(3) };
+      const m = { ...meta(model), features: ['a'] };
+      const session = await ort.InferenceSession.create(exportOnnx(model, m, 'test'));
+      const x = Float32Array.from([0, 1]);
+      const out = await session.run({ features: new ort.Tensor('float32', x, [2, 1]) });
+      await session.release();
+      const p = predictProba(model, x, 2);
+      const want = [0, 1].map((r) => classes[[0, 1, 2].reduce((b, c) => ((p[r * 3 + c] as number) > (p[r * 3 + b] as number) ? c : b), 0)]);
+      t.same(out['label']?.data, want, `${lo} against ${hi}`);
+      cases++;
+    }
+  }
+  t.ok(cases > 20, `${cases} near ties`);
+});
