@@ -101,7 +101,7 @@ async function build(rec: Recipe, t: Table, ctx: { work: string; threads: number
   const caps = classCaptures(t);
   const limits = rec.kind === 'app' ? await appLimits(out, ctx.cleartextApp, Object.keys(caps).filter((k) => caps[k]! <= 2)) : attributionLimits(t);
   const card = modelCard({
-    meta: res.meta, file: `models/${rec.kind}.onnx`, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+    meta: res.meta, leafTable: res.leafTable, file: `models/${rec.kind}.onnx`, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
     flowsText: rec.flowsText, captures: ctx.captures, tableRows: t.nRows, encryptedRows: enc.length, groups: t.groupNames.length,
     cv: cvAll, cvEncrypted: cvEnc, cvFolds: CV_FOLDS, trainAccuracy: trainAcc, classCaptures: caps,
     classNotes: rec.kind === 'app' ? appNotes() : attributionNotes(t), limits, command: COMMAND,

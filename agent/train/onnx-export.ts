@@ -20,26 +20,15 @@
  *   plus one zero vote for class 0 so both ids occur, no base_values: the
  *   runtime outputs softmax([0, s]) and label 1 iff s > 0.
  */
-import { AttrType, ElemType, ModelProto } from './onnx-schema.js';
+import { ElemType, floats, ints, ModelProto, str, strs, type Attr } from './onnx-schema.js';
 import { metaToProps, type ModelMeta } from './model-meta.js';
 import type { TreeEnsemble } from './model.js';
 import { leafTableGraph, useLeafTable } from './onnx-leaf-table.js';
 
-type Attr = Record<string, unknown>;
-
-const floats = (name: string, v: ArrayLike<number>): Attr => ({ name, type: AttrType.FLOATS, floats: Array.from(v) });
-const ints = (name: string, v: ArrayLike<number>): Attr => ({ name, type: AttrType.INTS, ints: Array.from(v) });
-const strs = (name: string, v: readonly string[]): Attr => ({
-  name, type: AttrType.STRINGS, strings: v.map((s) => Buffer.from(s, 'utf8')),
-});
-const str = (name: string, v: string): Attr => ({ name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') });
-
-function treeAttributes(m: TreeEnsemble): Attr[] {
-  const C = m.classes.length;
-  const binaryRf = C === 2 && m.algo === 'rf';
+/** The trees' splits and leaves (the nodes_* attributes), which the classifier and the leaf table share. */
+function nodeAttributes(m: TreeEnsemble): Attr[] {
   const nt: number[] = [], nn: number[] = [], nf: number[] = [], nv: number[] = [];
   const nm: string[] = [], ntrue: number[] = [], nfalse: number[] = [];
-  const ct: number[] = [], cn: number[] = [], ci: number[] = [], cw: number[] = [];
   m.trees.forEach((t, ti) => {
     for (let n = 0; n < t.feature.length; n++) {
       const f = t.feature[n] as number;
@@ -50,7 +39,27 @@ function treeAttributes(m: TreeEnsemble): Attr[] {
       nm.push(f < 0 ? 'LEAF' : 'BRANCH_LEQ');
       ntrue.push(f < 0 ? 0 : (t.left[n] as number));
       nfalse.push(f < 0 ? 0 : (t.right[n] as number));
-      if (f >= 0) continue;
+    }
+  });
+  return [
+    ints('nodes_treeids', nt),
+    ints('nodes_nodeids', nn),
+    ints('nodes_featureids', nf),
+    floats('nodes_values', nv),
+    strs('nodes_modes', nm),
+    ints('nodes_truenodeids', ntrue),
+    ints('nodes_falsenodeids', nfalse),
+  ];
+}
+
+/** A TreeEnsembleClassifier's attributes: the nodes, then the leaves' class votes. */
+function classifierAttributes(m: TreeEnsemble): Attr[] {
+  const C = m.classes.length;
+  const binaryRf = C === 2 && m.algo === 'rf';
+  const ct: number[] = [], cn: number[] = [], ci: number[] = [], cw: number[] = [];
+  m.trees.forEach((t, ti) => {
+    for (let n = 0; n < t.feature.length; n++) {
+      if ((t.feature[n] as number) >= 0) continue;
       const s = t.valueStart[n] as number;
       const e = t.valueStart[n + 1] as number;
       if (binaryRf) {
@@ -72,13 +81,7 @@ function treeAttributes(m: TreeEnsemble): Attr[] {
   }
   const attrs: Attr[] = [
     strs('classlabels_strings', m.classes),
-    ints('nodes_treeids', nt),
-    ints('nodes_nodeids', nn),
-    ints('nodes_featureids', nf),
-    floats('nodes_values', nv),
-    strs('nodes_modes', nm),
-    ints('nodes_truenodeids', ntrue),
-    ints('nodes_falsenodeids', nfalse),
+    ...nodeAttributes(m),
     ints('class_treeids', ct),
     ints('class_nodeids', cn),
     ints('class_ids', ci),
@@ -96,11 +99,13 @@ export function exportOnnx(m: TreeEnsemble, meta: ModelMeta, producerVersion: st
   const tensor = (elem: number, dims: Array<{ dim_param?: string; dim_value?: number }>): Attr => ({
     tensor_type: { elem_type: elem, shape: { dim: dims } },
   });
-  const attrs = treeAttributes(m);
   const graph = useLeafTable(m)
-    ? leafTableGraph(m, attrs.filter((a) => String(a['name']).startsWith('nodes_')))
+    ? leafTableGraph(m, nodeAttributes(m))
     : {
-      node: [{ name: 'classifier', op_type: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', input: ['features'], output: ['label', 'probabilities'], attribute: attrs }],
+      node: [{
+        name: 'classifier', op_type: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', input: ['features'], output: ['label', 'probabilities'],
+        attribute: classifierAttributes(m),
+      }],
       initializer: [],
     };
   const model = {

@@ -11,21 +11,18 @@
  * one at a time with a bounds check each, about 22 instructions per vote. The app model's leaves
  * carry 21 votes each, 60 trees: 28,500 of the 40,700 instructions its classifier spent per flow
  * (callgrind, batches of 1024), and the inference worker shares a gateway's two cores with the
- * flow meter. This graph spends 18,900 on the same model, with the same scores: the sums differ
+ * flow meter. This graph spends 19,300 on the same model, with the same scores: the sums differ
  * only in float32 rounding order (4.8e-7 at most over 16,924 flows, no label changed).
  * A leaf's row is the sum of its votes per class, in float32 as the trainer adds them.
  */
-import { AttrType, ElemType } from './onnx-schema.js';
+import { ElemType, floats, int, ints, str, strs, type Attr } from './onnx-schema.js';
 import type { TreeEnsemble } from './model.js';
-
-type Attr = Record<string, unknown>;
 
 /** Votes per leaf that mark shared trees: per-class boosting votes once per leaf, shared trees once per class. */
 const MIN_VOTES_PER_LEAF = 2;
 
 /**
- * Whether `m` is exported as the leaf table: boosting with shared trees over more than two classes
- * (scripts/models/card.ts says so of such a model). A forest keeps the classifier: its leaves vote
+ * Whether `m` is exported as the leaf table: boosting with shared trees over more than two classes. A forest keeps the classifier: its leaves vote
  * for a class or two, and its scores are not a softmax.
  */
 export function useLeafTable(m: TreeEnsemble): boolean {
@@ -58,15 +55,12 @@ export function leafTableGraph(m: TreeEnsemble, nodes: readonly Attr[]): { node:
       tIds.push(ti), tNodes.push(n), tTrees.push(ti), tRows.push(row);
     }
   });
-  const int = (name: string, i: number): Attr => ({ name, type: AttrType.INT, i });
-  const ints = (name: string, v: readonly number[]): Attr => ({ name, type: AttrType.INTS, ints: v });
-  const str = (name: string, v: string): Attr => ({ name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') });
   const node = [
     {
       name: 'leaves', op_type: 'TreeEnsembleRegressor', domain: 'ai.onnx.ml', input: ['features'], output: ['leaf_rows'],
       attribute: [
         ...nodes, int('n_targets', m.trees.length), ints('target_ids', tIds), ints('target_nodeids', tNodes), ints('target_treeids', tTrees),
-        { name: 'target_weights', type: AttrType.FLOATS, floats: tRows }, str('aggregate_function', 'SUM'), str('post_transform', 'NONE'),
+        floats('target_weights', tRows), str('aggregate_function', 'SUM'), str('post_transform', 'NONE'),
       ],
     },
     { name: 'rows', op_type: 'Cast', input: ['leaf_rows'], output: ['leaf_index'], attribute: [int('to', ElemType.INT64)] },
@@ -82,7 +76,7 @@ export function leafTableGraph(m: TreeEnsemble, nodes: readonly Attr[]): { node:
       name: 'names', op_type: 'LabelEncoder', domain: 'ai.onnx.ml', input: ['best'], output: ['label'],
       attribute: [
         ints('keys_int64s', m.classes.map((_, i) => i)),
-        { name: 'values_strings', type: AttrType.STRINGS, strings: m.classes.map((c) => Buffer.from(c, 'utf8')) },
+        strs('values_strings', m.classes),
         str('default_string', ''),
       ],
     },

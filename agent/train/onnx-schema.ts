@@ -127,3 +127,13 @@ export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRIN
 
 /** TensorProto.DataType values used here. */
 export const ElemType = { FLOAT: 1, INT64: 7, STRING: 8 } as const;
+
+/** An AttributeProto as protobufjs's fromObject takes it, and builders for the kinds used here. */
+export type Attr = Record<string, unknown>;
+export const int = (name: string, i: number): Attr => ({ name, type: AttrType.INT, i });
+export const ints = (name: string, v: ArrayLike<number>): Attr => ({ name, type: AttrType.INTS, ints: Array.from(v) });
+export const floats = (name: string, v: ArrayLike<number>): Attr => ({ name, type: AttrType.FLOATS, floats: Array.from(v) });
+export const str = (name: string, v: string): Attr => ({ name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') });
+export const strs = (name: string, v: readonly string[]): Attr => ({
+  name, type: AttrType.STRINGS, strings: v.map((s) => Buffer.from(s, 'utf8')),
+});

@@ -14,6 +14,7 @@ import { computeMetrics, summary, type Metrics } from './metrics.js';
 import { argmaxRows, predictProba, type Algo } from './model.js';
 import { FORMAT_VERSION, type ModelMeta } from './model-meta.js';
 import { exportOnnx } from './onnx-export.js';
+import { useLeafTable } from './onnx-leaf-table.js';
 import { Rng } from './rng.js';
 import { planClasses, splitRows } from './split.js';
 
@@ -67,6 +68,8 @@ export interface TrainResult {
   readonly holdout: Metrics | null;
   readonly modelBytes: number;
   readonly trees: number;
+  /** Whether the file is the leaf-table graph rather than one TreeEnsembleClassifier (onnx-leaf-table.ts). */
+  readonly leafTable: boolean;
   /** Dataset rows held out (indices into the loaded rows, ascending). */
   readonly holdoutRows: Int32Array;
 }
@@ -128,7 +131,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   };
   const bytes = exportOnnx(model, meta, o.producerVersion);
   await writeOutput(o.out, bytes);
-  return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length, holdoutRows: testRows };
+  return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length, leafTable: useLeafTable(model), holdoutRows: testRows };
 }
 
 function perClassF1(m: Metrics): Record<string, number> {

@@ -8,6 +8,8 @@ import type { ModelMeta } from '../../agent/train/model-meta.js';
 
 export interface CardInput {
   readonly meta: ModelMeta;
+  /** Whether the file is the leaf-table graph (TrainResult.leafTable). */
+  readonly leafTable: boolean;
   readonly file: string;
   readonly bytes: number;
   readonly sha256: string;
@@ -47,8 +49,6 @@ export function modelCard(c: CardInput): string {
   const learner = m.algo === 'gbdt'
     ? `gradient-boosted trees (softmax): ${String(p['rounds'])} rounds of ${p['shared'] === true ? 'one tree scoring every class' : 'one tree per class'}, depth <= ${String(p['maxDepth'])}, learning rate ${String(p['learningRate'])}, lambda ${String(p['lambda'])}`
     : `random forest: ${String(p['trees'])} trees, unlimited depth, >= ${String(p['minSamplesLeaf'])} flows per leaf, ${String(p['maxFeatures'])} features tried per split`;
-  // What onnx-export.ts writes for such a learner (useLeafTable): boosting over more than two classes with shared trees.
-  const leafTable = m.algo === 'gbdt' && p['shared'] === true && m.classes.length > 2;
   const line = (label: string, x: Metrics): string => `| ${label} | ${x.rows} | ${f4(x.accuracy)} | ${f4(x.macro_f1)} | ${f4(x.weighted_f1)} |`;
   return [
     `# ${c.file}: ${m.kind === 'app' ? 'application' : 'attribution (usage type)'} model`,
@@ -58,7 +58,7 @@ export function modelCard(c: CardInput): string {
     '| | |',
     '|---|---|',
     `| file | \`${c.file}\`, ${(c.bytes / 1024).toFixed(0)} KiB, sha256 \`${c.sha256.slice(0, 16)}...\` |`,
-    `| format | ONNX, ${leafTable ? 'a leaf table (ai.onnx.ml TreeEnsembleRegressor finding each tree\'s leaf, then Gather, ReduceSum, Softmax; agent/train/onnx-leaf-table.ts)' : 'ai.onnx.ml TreeEnsembleClassifier'}; input \`features\` (float32, N x ${m.features.length}), outputs \`label\`, \`probabilities\` |`,
+    `| format | ONNX, ${c.leafTable ? 'a leaf table (ai.onnx.ml TreeEnsembleRegressor finding each tree\'s leaf, then Gather, ReduceSum, Softmax; agent/train/onnx-leaf-table.ts)' : 'ai.onnx.ml TreeEnsembleClassifier'}; input \`features\` (float32, N x ${m.features.length}), outputs \`label\`, \`probabilities\` |`,
     `| learner | ${learner}; classes weighted ${String(p['class_weight'])}; ${String(p['bins'])} bins per feature; seed ${String(p['seed'])} |`,
     `| features | all ${m.features.length} model features of the registry, in registry order (no identity or handshake column: the model works where the SNI is hidden); registry hash \`${m.registryHash}\` |`,
     `| classes | ${m.classes.length}: ${m.classes.map((x) => `\`${x}\``).join(', ')} |`,
