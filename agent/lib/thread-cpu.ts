@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 const scratch = Buffer.alloc(64);
 
+/** Opened on each call: a descriptor kept per thread would leak with every worker thread that ends (piscina's, a reload's). */
 export function threadCpuMs(): number | undefined {
   let fd: number | undefined;
   try {
