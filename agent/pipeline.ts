@@ -122,10 +122,10 @@ export class Pipeline {
    * for it now. Together with the time the last of them take, and how busy the workers were,
    * they tell whether inference kept up with the flow meter or held the replay back.
    */
-  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; busyMs: number; cpuMs: number; workers: number } {
+  inferenceLag(): { waitedMs: number; waiting: number; releasedAt: number; atRelease: number; busyMs: number; cpuMs: number; workers: number } {
     const c = this.classifier;
     const { busyMs, cpuMs } = this.inferTotals();
-    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, busyMs, cpuMs, workers: inferWorkers(this.d.cfg.infer.workers) };
+    return { waitedMs: this.inferWaitMs, waiting: c.backlog, releasedAt: c.releasedAt, atRelease: c.backlogAtRelease, busyMs, cpuMs, workers: inferWorkers(this.d.cfg.infer.workers) };
   }
 
   /** Run a packet source to its end (file) or until stopped (live), then flush every flow. */

@@ -29,7 +29,7 @@ import { modelsFor } from '../agent/service.js';
 import { replicatedCapture } from './captures.js';
 import { CLI, fastest, interleaved, jsonSummary, middle, pairedRatios } from './measure.js';
 import { oneTreeModel } from './one-tree.js';
-import type { BenchFn, BenchRow } from './types.js';
+import type { BenchFn, BenchRow, ReplaySummary } from './types.js';
 
 /**
  * How the collector subscribes: its QoS, and the Receive Maximum it asks for (0: MQTT 3.1.1,
@@ -196,6 +196,7 @@ export const agentBench: BenchFn = async (ctx) => {
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
   const bareReplay = { name: 'replay without models', value: flows / bare!.seconds };
+  const bareWait = { name: 'replay without models', value: jsonSummary<ReplaySummary>(bare!).main_thread_wait_ms ?? NaN };
   const tinyRatios = pairedRatios(all[1]!, all[2]!);
   rows.push({ name: 'replay with both models cut to one tree (inference at almost no cost)', value: flows / tiny!.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
   rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: middle(tinyRatios), unit: 'x', higherIsBetter: true });
@@ -207,10 +208,7 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same, packets/s`, value: packets / r.seconds, unit: 'pkt/s', higherIsBetter: true });
     // What the models cost the replay, all of it: the same pipeline without them is the reference,
     // so the record building and JSON that extract does not do (see the notes) are left out.
-    const summary = jsonSummary<{
-      unlabeled: Record<string, number>; main_thread_cpu_ms: number | null;
-      inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null; worker_cpu_ms: number | null };
-    }>(r);
+    const summary = jsonSummary<ReplaySummary>(r);
     const allLabelled = Object.keys(summary.unlabeled).length === 0;
     rows.push({ name: `  same, against the replay without models (best runs)`, value: flows / r.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
     const paired = pairedRatios(all[1]!, all[3 + k]!);
@@ -225,6 +223,9 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: flows waiting for inference when the input ended`, value: inf.waiting_at_input_end, unit: 'flows', higherIsBetter: false });
     rows.push({ name: `  same: time from the input's end to the last label`, value: inf.drained_ms, unit: 'ms', higherIsBetter: false });
     rows.push({ name: `  same: workers busy, share of their time`, value: (inf.workers_busy ?? NaN) * 100, unit: '%', higherIsBetter: false });
+    rows.push({ name: `  same: flows ended before the workers had opened the models (${inf.workers_started_ms} ms in)`, value: inf.waiting_at_start, unit: 'flows', higherIsBetter: false });
+    // The main thread ready to run with both cores taken (the workers, V8's helpers): what the models' share of the cores costs it.
+    rows.push({ name: `  same: main thread waiting for a core`, value: summary.main_thread_wait_ms ?? NaN, unit: 'ms', higherIsBetter: false, reference: bareWait });
     // CPU time per flow of each side (lib/thread-cpu.ts), which the threads' sharing of 2 cores
     // inflates far less than wall time: inference keeps up with the main thread by this margin.
     const perFlow = (ms: number | null): number => (ms === null ? NaN : (ms * 1000) / flows);

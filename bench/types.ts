@@ -33,3 +33,9 @@ export interface BenchContext {
 }
 
 export type BenchFn = (ctx: BenchContext) => Promise<BenchSection>;
+
+/** What bench reads of `replay --summary json`. */
+export interface ReplaySummary {
+  unlabeled: Record<string, number>; main_thread_cpu_ms: number | null; main_thread_wait_ms: number | null;
+  inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null; worker_cpu_ms: number | null; waiting_at_start: number; workers_started_ms: number | null };
+}

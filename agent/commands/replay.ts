@@ -14,7 +14,7 @@ import { StreamSink } from '../publish/local-sinks.js';
 import type { PublishConfig } from '../publish/config.js';
 import type { Sink } from '../publish/types.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
-import { threadCpuMs } from '../lib/thread-cpu.js';
+import { threadTimes, type ThreadTimes } from '../lib/thread-cpu.js';
 import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
 
 /**
@@ -155,10 +155,12 @@ Examples:
         if (models.length === 0) await opening;
         else pipeline.holdUntil(opening);
         const started = Date.now();
-        const mainCpuAtStart = threadCpuMs();
-        let mainCpuMs: number | undefined;
+        const startedAt = performance.now();
+        const mainAtStart = threadTimes();
+        let main: ThreadTimes | undefined;
         const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
         let lag = { waitedMs: 0, waiting: 0 };
+        let workersStart: { waiting: number; ms: number | null } = { waiting: 0, ms: null };
         let drainedMs = 0;
         let busyShare: number | null = null;
         let workerCpuMs: number | null = null;
@@ -182,6 +184,7 @@ Examples:
           // No flow reached inference (an empty input, or stopped early): then nothing waited for it.
           const after = pipeline.inferenceLag();
           const released = after.releasedAt;
+          if (Number.isFinite(released)) workersStart = { waiting: after.atRelease, ms: Math.round(released - startedAt) };
           const now = performance.now();
           drainedMs = Number.isFinite(released) ? Math.max(0, now - Math.max(inputEnded, released)) : 0;
           // The share of the workers' time spent on batches, from their release to the last answer
@@ -190,8 +193,9 @@ Examples:
           // CPU time, which the other threads' share of the cores does not inflate as it does wall
           // time: the workers' on their batches, and this thread's (flow meter, records, publishing).
           if (after.busyMs > 0 && Number.isFinite(after.cpuMs)) workerCpuMs = after.cpuMs;
-          const mainCpuAtEnd = threadCpuMs();
-          if (mainCpuAtStart !== undefined && mainCpuAtEnd !== undefined) mainCpuMs = mainCpuAtEnd - mainCpuAtStart;
+          // And how long this thread was ready to run but had no core: the other threads' demand on them.
+          const mainAtEnd = threadTimes();
+          if (mainAtStart !== undefined && mainAtEnd !== undefined) main = { cpuMs: mainAtEnd.cpuMs - mainAtStart.cpuMs, waitMs: mainAtEnd.waitMs - mainAtStart.waitMs };
           await opening; // the model or sink error, if startup failed (then nothing was published)
         } finally {
           await pipeline.close();
@@ -240,10 +244,13 @@ Examples:
             bad_identity_cells: t.counters.get('replay.bad-identity'),
             unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
             cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
-            main_thread_cpu_ms: mainCpuMs === undefined ? null : Math.round(mainCpuMs),
+            main_thread_cpu_ms: main === undefined ? null : Math.round(main.cpuMs),
+            main_thread_wait_ms: main === undefined ? null : Math.round(main.waitMs),
             // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
             inference: {
               input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),
+              // Flows the flow meter ended while the workers opened the models, and how long after the start they took their first batch.
+              waiting_at_start: workersStart.waiting, workers_started_ms: workersStart.ms,
               workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
               worker_cpu_ms: workerCpuMs === null ? null : Math.round(workerCpuMs),
             },

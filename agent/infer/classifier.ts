@@ -85,6 +85,8 @@ export class Classifier<T extends Featured> {
   private held: boolean;
   /** performance.now() when the last hold let batches through (Infinity before): waits before it are startup, not inference. */
   releasedAt = Infinity;
+  /** Flows waiting when the last hold let batches through: those the input produced while the workers started. */
+  backlogAtRelease = 0;
   private gates = 0;
   private failed: Error | undefined;
 
@@ -132,6 +134,7 @@ export class Classifier<T extends Featured> {
       if (id !== this.gates) return; // a later gate holds the batches now
       this.held = false;
       this.releasedAt = performance.now();
+      this.backlogAtRelease = this.pendingItems;
       this.pump();
     }, (e: Error) => {
       this.abandon(e);

@@ -142,7 +142,12 @@ t.test('replay --summary json: one object with the counts and how inference kept
     t.ok(s.inference.worker_cpu_ms! > 0, `worker CPU ${s.inference.worker_cpu_ms} ms`);
     t.type(s['main_thread_cpu_ms'], 'number');
     t.ok((s['main_thread_cpu_ms'] as number) > 0, `main thread CPU ${String(s['main_thread_cpu_ms'])} ms`);
+    t.type(s['main_thread_wait_ms'], 'number', 'the main thread\'s wait for a core is read');
+    t.ok((s['main_thread_wait_ms'] as number) >= 0);
   }
+  // The flows ended while the workers opened the models; the time they took the first batch, once they did.
+  t.ok(s.inference.waiting_at_start >= 0 && s.inference.waiting_at_start <= 7, `waiting at start ${s.inference.waiting_at_start}`);
+  t.ok(s.inference.workers_started_ms === null || s.inference.workers_started_ms >= 0, `workers started at ${s.inference.workers_started_ms} ms`);
   // A queue of one flow: the input waits for inference, and says how long.
   const small = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '--set', 'infer.max_queue=1', '--set', 'infer.batch_size=1']);
   t.equal(small.code, 0, small.stderr);
@@ -165,7 +170,9 @@ t.test('replay --summary json: one object with the counts and how inference kept
   writeFileSync(emptyPcap, bytes.subarray(0, 24));
   const none = await runCli(['replay', emptyPcap, ...modelArgs, '-o', '/dev/null', '--summary', 'json']);
   t.equal(none.code, 0, none.stderr);
-  t.same((JSON.parse(none.stderr.trim().split('\n').pop()!) as { inference: unknown }).inference, { input_waited_ms: 0, waiting_at_input_end: 0, drained_ms: 0, workers_busy: null, worker_cpu_ms: null });
+  const noneInf = (JSON.parse(none.stderr.trim().split('\n').pop()!) as { inference: Record<string, unknown> }).inference;
+  // workers_started_ms is a number or null as the workers were ready before the empty input ended or not.
+  t.same({ ...noneInf, workers_started_ms: undefined }, { input_waited_ms: 0, waiting_at_input_end: 0, drained_ms: 0, workers_busy: null, worker_cpu_ms: null, waiting_at_start: 0, workers_started_ms: undefined });
   const quiet = await runCli(['replay', SAMPLE, ...modelArgs, '-o', '/dev/null', '--summary', 'json', '-q']);
   t.equal(quiet.stderr, '', '-q is no summary at all');
   const bad = await runCli(['replay', SAMPLE, '--summary', 'xml']);
