@@ -245,7 +245,7 @@ Examples:
             unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
             cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
             main_thread_cpu_ms: main === undefined ? null : Math.round(main.cpuMs),
-            main_thread_wait_ms: main === undefined ? null : Math.round(main.waitMs),
+            main_thread_wait_ms: main === undefined || Number.isNaN(main.waitMs) ? null : Math.round(main.waitMs),
             // Inference kept up when the input never waited for it and the flows waiting when the input ended went quickly.
             inference: {
               input_waited_ms: Math.round(lag.waitedMs), waiting_at_input_end: lag.waiting, drained_ms: Math.round(drainedMs),

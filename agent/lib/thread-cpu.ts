@@ -13,7 +13,7 @@ const scratch = Buffer.alloc(64);
 export interface ThreadTimes {
   /** On a CPU. */
   readonly cpuMs: number;
-  /** Runnable, waiting for a CPU (the run queue). */
+  /** Runnable, waiting for a CPU (the run queue); NaN where the kernel gives the first field only. */
   readonly waitMs: number;
 }
 
@@ -24,7 +24,7 @@ export function threadTimes(): ThreadTimes | undefined {
     fd = openSync('/proc/thread-self/schedstat', 'r');
     const n = readSync(fd, scratch, 0, scratch.length, 0);
     const [run, wait] = scratch.toString('latin1', 0, n).split(' ').map((x) => Number.parseInt(x, 10));
-    return Number.isFinite(run) && Number.isFinite(wait) ? { cpuMs: run! / 1e6, waitMs: wait! / 1e6 } : undefined;
+    return Number.isFinite(run) ? { cpuMs: run! / 1e6, waitMs: Number.isFinite(wait) ? wait! / 1e6 : NaN } : undefined;
   } catch {
     return undefined;
   } finally {
