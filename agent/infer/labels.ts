@@ -45,7 +45,12 @@ class Pieces {
 
   add(s: string): number {
     this.start.push(this.bytes.length);
-    for (const b of Buffer.from(s, 'utf8')) this.bytes.push(b);
+    // ASCII (every number, most class names) byte by byte: a Buffer per piece made the 10,001
+    // numbers' table cost 20 ms at every worker's start, on the way to its first batch.
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (ascii) for (let i = 0; i < s.length; i++) this.bytes.push(s.charCodeAt(i));
+    else for (const b of Buffer.from(s, 'utf8')) this.bytes.push(b);
     this.end.push(this.bytes.length);
     return this.start.length - 1;
   }
@@ -57,9 +62,18 @@ class Pieces {
 
 const MAX_K = 10_000;
 
-/** The numbers' pieces, made once: every table starts with them. */
-const NUMBERS = new Pieces();
-for (let k = 0; k <= MAX_K; k++) NUMBERS.add(JSON.stringify(k / 1e4));
+/**
+ * The numbers' pieces, made once, on first use (the main thread imports this module for
+ * labelsRowBytes only): every table starts with them.
+ */
+let numbers: Pieces | undefined;
+function numberPieces(): Pieces {
+  if (numbers === undefined) {
+    numbers = new Pieces();
+    for (let k = 0; k <= MAX_K; k++) numbers.add(JSON.stringify(k / 1e4));
+  }
+  return numbers;
+}
 
 /** The most bytes a number takes: JSON.stringify of any double (outside the table: NaN is "null"). */
 const MAX_NUMBER = 24;
@@ -112,7 +126,7 @@ export class Labels {
   readonly written = { native: 0, js: 0 };
 
   constructor(private readonly models: readonly LabelModel[]) {
-    const p = new Pieces(NUMBERS);
+    const p = new Pieces(numberPieces());
     const desc: number[] = [];
     for (const m of models) {
       const k = JSON.stringify(m.kind);
