@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
-import { ModelMetaOnly } from './onnx-schema.js';
+import protobuf from 'protobufjs/minimal.js';
 
 /** Version of the metadata layout below; bumped on incompatible change. */
 export const FORMAT_VERSION = 1;
@@ -74,6 +74,40 @@ export function metaToProps(m: ModelMeta): Array<{ key: string; value: string }>
   ];
 }
 
+/** Wire tags (field << 3 | wire type 2, length-delimited) of what metadataProps reads. */
+const METADATA_PROPS = (14 << 3) | 2; // ModelProto.metadata_props
+const KEY = (1 << 3) | 2; // StringStringEntryProto.key
+const VALUE = (2 << 3) | 2; // StringStringEntryProto.value
+
+/**
+ * A model file's metadata_props, every other field skipped unread (the graph can be tens of MB).
+ * protobufjs's minimal reader, not onnx-schema.ts's descriptor: the agent reads this at every
+ * start, and the descriptor's build (protobufjs's reflection, then its generated decoder) was a
+ * fifth of `replay`'s startup before the first packet.
+ */
+function metadataProps(bytes: Uint8Array): Map<string, string> {
+  const r = protobuf.Reader.create(bytes);
+  const props = new Map<string, string>();
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag !== METADATA_PROPS) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    const end = r.uint32() + r.pos;
+    let key = '';
+    let value = '';
+    while (r.pos < end) {
+      const t = r.uint32();
+      if (t === KEY) key = r.string();
+      else if (t === VALUE) value = r.string();
+      else r.skipType(t & 7);
+    }
+    props.set(key, value);
+  }
+  return props;
+}
+
 /** Parse metadata from the bytes of a model file. Throws StartupError E_MODEL naming what is wrong. */
 export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
   if (bytes.length === 0) {
@@ -81,10 +115,7 @@ export function parseModelMeta(bytes: Uint8Array, source = 'model'): ModelMeta {
   }
   let props: Map<string, string>;
   try {
-    const msg = ModelMetaOnly.toObject(ModelMetaOnly.decode(bytes), { longs: Number }) as {
-      metadata_props?: Array<{ key?: string; value?: string }>;
-    };
-    props = new Map((msg.metadata_props ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+    props = metadataProps(bytes);
   } catch (e) {
     throw new StartupError('E_MODEL', `${source} is not an ONNX model: ${(e as Error).message}`,
       'give a model written by `eta-sensor train` (the file may be damaged: retrain or restore it)');

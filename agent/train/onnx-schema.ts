@@ -4,9 +4,7 @@
  * those of onnx/onnx.proto; names do not reach the wire. Repeated numeric
  * fields are written packed (parsers must accept both encodings; packed is
  * about half the size for the large nodes_* lists).
- *
- * `ModelMetaOnly` reads just the metadata of a model file: protobufjs skips
- * the (possibly tens of MB) graph field without decoding it.
+ * (model-meta.ts reads a file's metadata with protobufjs's minimal reader.)
  */
 import protobuf from 'protobufjs';
 
@@ -104,14 +102,6 @@ const descriptor = {
             metadata_props: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
           },
         },
-        ModelMetaOnly: {
-          fields: {
-            ir_version: { type: 'int64', id: 1 },
-            producer_name: { type: 'string', id: 2 },
-            producer_version: { type: 'string', id: 3 },
-            metadata_props: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
-          },
-        },
       },
     },
   },
@@ -120,7 +110,6 @@ const descriptor = {
 const root = protobuf.Root.fromJSON(descriptor);
 
 export const ModelProto = root.lookupType('onnx.ModelProto');
-export const ModelMetaOnly = root.lookupType('onnx.ModelMetaOnly');
 
 /** AttributeProto.AttributeType values used here. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
