@@ -37,7 +37,7 @@ async function measureExtract(path: string, n: number, label: string): Promise<E
   const metaCostBest = 1 - pps / ppsNoMeta;
   // The CPU the metadata costs (all threads), paired and its median as the wall time's: what it
   // takes from a gateway whose cores are busy anyway. The least of each side's runs once read 28.7%
-  // where the rounds' median was 13%: one run without metadata had drawn a quiet moment.
+  // where the rounds' median wall time said 13.2%: one run without metadata had drawn a quiet moment.
   const cpu = (rs: Run[]): number[] => rs.map((r) => summary(r).cpuSeconds);
   const [cpuOn, cpuOff] = [cpu(runs[0]!), cpu(runs[1]!)];
   const metaCpuCost = 1 - middle(cpuOff.map((off, i) => off / cpuOn[i]!).sort((a, b) => a - b));
@@ -53,8 +53,8 @@ async function measureExtract(path: string, n: number, label: string): Promise<E
 }
 
 export const extractBench: BenchFn = async (ctx) => {
-  // 9 rounds: on this project's shared 2-core machines one round's cost of metadata ranges from 5%
-  // to 18%, and the median of 5 read 8.9% and 13.2% at 1M packets on the same build.
+  // 9 rounds: on this project's shared 2-core machines one round's cost of metadata ranged from 7%
+  // to 18% in six rounds in a row, and the median of 5 read 8.9% and 13.2% at 1M packets on one build.
   const n = ctx.quick ? 1 : 9;
   const { path } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
   const main = await measureExtract(path, n, '');
