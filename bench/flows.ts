@@ -54,7 +54,7 @@ async function measureExtract(path: string, n: number, label: string): Promise<E
 
 export const extractBench: BenchFn = async (ctx) => {
   // 9 rounds: on this project's shared 2-core machines one round's cost of metadata ranged from 7%
-  // to 18% in six rounds in a row, and the median of 5 read 8.9% and 13.2% at 1M packets on one build.
+  // to 18% in six rounds in a row, and the median of 5 read 8.9% and 13.2% at 1M packets, same extract code.
   const n = ctx.quick ? 1 : 9;
   const { path } = await replicatedCapture(ctx.quick ? 200_000 : 1_000_000);
   const main = await measureExtract(path, n, '');
