@@ -23,6 +23,7 @@ import { FlowMeter } from './flows/meter.js';
 import { Classifier } from './infer/classifier.js';
 import { inferWorkers } from './infer/config.js';
 import type { LoadedModel } from './infer/models.js';
+import type { InferencePool } from './infer/pool.js';
 import type { ClassifyResult } from './infer/types.js';
 import { Outbox } from './pipeline/outbox.js';
 import { REGISTRY_VOLUME, toPublishRecord, volumeColumns, type VolumeColumns } from './pipeline/record.js';
@@ -39,6 +40,8 @@ export interface PipelineDeps {
   mode: Mode;
   /** Feature layout of the records: the registry for packets, the needed columns for a CSV. */
   layout?: readonly string[];
+  /** Inference workers started ahead for `models` (infer/pool.ts), which the first classifier adopts. */
+  pool?: InferencePool;
 }
 
 /** µs since the epoch from the wall clock, on the same base as live packet timestamps. */
@@ -69,15 +72,15 @@ export class Pipeline {
     this.volume = d.layout ? volumeColumns(d.layout) : REGISTRY_VOLUME;
     this.shed = d.mode === 'live';
     this.meter = new FlowMeter(meterOptions(d.cfg), (rec) => this.classifier.submit(rec));
-    this.classifier = this.newClassifier(d.models);
+    this.classifier = this.newClassifier(d.models, d.pool);
     this.outbox = new Outbox(d.sink, d.t, d.cfg.infer.max_queue, this.shed ? 'shed' : 'block');
   }
 
-  private newClassifier(models: LoadedModel[]): Classifier<FlowRecord> {
+  private newClassifier(models: LoadedModel[], pool?: InferencePool): Classifier<FlowRecord> {
     const i = this.d.cfg.infer;
     return new Classifier<FlowRecord>(models, this.layout, {
       workers: inferWorkers(i.workers), batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
-      maxQueue: i.max_queue, maxWaitMs: i.max_wait_ms, mode: this.shed ? 'shed' : 'block',
+      maxQueue: i.max_queue, maxWaitMs: i.max_wait_ms, mode: this.shed ? 'shed' : 'block', ...(pool ? { pool } : {}),
     }, this.d.t, (rec, result) => this.publish(rec, result));
   }
 

@@ -2,15 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSource } from '../capture/file-source.js';
 import { configSchema, loadConfig, type AgentConfig } from '../config.js';
 import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
+import { inferWorkers } from '../infer/config.js';
+import { startInferencePool, type InferencePool } from '../infer/pool.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
-import { Pipeline } from '../pipeline.js';
-import { createSink } from '../publish/index.js';
-import { StreamSink } from '../publish/local-sinks.js';
+import type { Pipeline } from '../pipeline.js';
 import type { PublishConfig } from '../publish/config.js';
 import type { Sink } from '../publish/types.js';
 import { csvLayout, logModels, modelsFor, sensorIdOf } from '../service.js';
@@ -87,10 +86,18 @@ Examples:
     // csv-parse loads only for a CSV input. The CSV is opened once, header read (it may be a FIFO).
     const csv = isCsv ? await (await import('../capture/csv-rows.js')).CsvInput.open(input, io.signal) : undefined;
     const header = csv?.header;
+    // The workers, until the pipeline adopts them: destroyed if startup fails before (they would keep the process alive).
+    let pool: InferencePool | undefined;
     // Closed at the end whatever happens: a FIFO still open would keep the process waiting on it.
     try {
       const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
       logModels(t, models);
+      // The workers start opening the models now, and the modules of the flow meter and the sinks
+      // load meanwhile (infer/pool.ts says what that saves).
+      if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t);
+      const [{ FileSource }, { Pipeline }, { createSink }, { StreamSink }] = await Promise.all([
+        import('../capture/file-source.js'), import('../pipeline.js'), import('../publish/index.js'), import('../publish/local-sinks.js'),
+      ]);
       // A capture is opened now: a missing one is reported before -o's file is created or emptied.
       const source = header ? undefined : new FileSource(input);
       await source?.open();
@@ -106,8 +113,9 @@ Examples:
       try {
         sink = await createSink(publish, t);
         pipeline = new Pipeline({
-          cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}),
+          cfg, t, sink, models, sensorId: sensorIdOf(cfg), mode: 'replay', ...(header ? { layout: csvLayout(models, header) } : {}), ...(pool ? { pool } : {}),
         });
+        pool = undefined; // the pipeline's now: closed with it
       } catch (e) {
         // Refused publish settings (a TLS option with --mqtt mqtt://): no private buffer is left behind. Found by review.
         dropTempBuffer();
@@ -266,6 +274,7 @@ Examples:
       }
     } finally {
       csv?.close();
+      await pool?.piscina.destroy();
     }
   },
 };

@@ -17,12 +17,12 @@
  * replay meters packets while the workers start. If either fails, nothing is ever published:
  * the flows are dropped and `drain()` returns, for the caller to stop with the error.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
-import { workerExecArgv } from '../lib/worker-args.js';
 import { BatchInputs } from './batch-inputs.js';
 import { probeModels, type LoadedModel } from './models.js';
-import type { ClassifyResult, InferAnswer, ProbeResult, UnlabeledReason, WorkerInit } from './types.js';
+import { poolFor, TASKS_PER_WORKER, type InferencePool } from './pool.js';
+import type { ClassifyResult, InferAnswer, ProbeResult, UnlabeledReason } from './types.js';
 
 export interface ClassifierOptions {
   workers: number;
@@ -31,6 +31,11 @@ export interface ClassifierOptions {
   maxQueue: number;
   maxWaitMs: number;
   mode: 'shed' | 'block';
+  /**
+   * Workers already starting (pool.ts): adopted when started for these models and this many
+   * workers, otherwise destroyed and replaced. The classifier owns it from then on (close()).
+   */
+  pool?: InferencePool;
 }
 
 export interface Featured {
@@ -45,16 +50,8 @@ interface Batch<T> {
 
 const NONE: readonly string[] = Object.freeze([]);
 
-/**
- * Batches handed to each worker at once; it runs them one after another (worker.ts chains its
- * tasks). Piscina hands a worker its next task from the main thread, which
- * the flow meter keeps busy for tens of milliseconds at a time: with one batch running and one
- * queued (piscina's default), a worker sat idle 45% of a replay and a replay of 84,620 flows took
- * 2.55 s with one worker; four at a time keep it fed (1.75-1.9 s). At most four batches per
- * worker are then out of reach of shedding: about 30 ms of inference in full batches of the
- * default size (1024), less at live rates, whose batches batch_timeout_ms closes first.
- */
-export const TASKS_PER_WORKER = 4;
+/** Re-exported: the batches in flight per worker are the classifier's bound as much as the pool's. */
+export { TASKS_PER_WORKER };
 
 export class Classifier<T extends Featured> {
   private readonly pool: Piscina | undefined;
@@ -99,20 +96,7 @@ export class Classifier<T extends Featured> {
   ) {
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
-    if (models.length > 0) {
-      const workerData: WorkerInit = { models: Object.fromEntries(models.map((m) => [m.kind, { path: m.path, classes: m.meta.classes, threshold: m.threshold }])) };
-      this.pool = new Piscina({
-        filename: new URL('./worker.js', import.meta.url).href,
-        minThreads: opts.workers,
-        maxThreads: opts.workers,
-        idleTimeout: 2 ** 31 - 1,
-        concurrentTasksPerWorker: TASKS_PER_WORKER,
-        workerData,
-        execArgv: workerExecArgv(),
-      });
-      // A worker that dies is replaced by piscina; the failed task is retried here.
-      this.pool.on('error', (e: Error) => report(t, 'infer', 'worker-error', { err: e.message }, 'error'));
-    }
+    this.pool = poolFor(opts.pool, models, opts.workers, t);
     this.ready = this.pool ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models) : Promise.resolve();
     this.held = this.pool !== undefined;
     this.holdUntil(this.ready).catch(() => undefined); // the failure is `ready`'s, for its callers

@@ -1,0 +1,66 @@
+/**
+ * Workers started ahead (infer/pool.ts): a classifier adopts them only when they opened its
+ * models with its number of workers; otherwise they are destroyed (never left running, which
+ * would keep the process alive) and the classifier starts its own.
+ */
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTelemetry } from '../../agent/events.js';
+import { FEATURE_NAMES } from '../../agent/features/registry.js';
+import { Classifier, type ClassifierOptions } from '../../agent/infer/classifier.js';
+import { loadModels, type LoadedModel } from '../../agent/infer/models.js';
+import { poolFor, startInferencePool } from '../../agent/infer/pool.js';
+import type { ClassifyResult } from '../../agent/infer/types.js';
+import { tinyModel } from '../helpers/models.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eta-pool-'));
+let models: LoadedModel[];
+let other: LoadedModel[];
+const tel = createTelemetry();
+
+t.before(async () => {
+  const app = await tinyModel(dir, 'app', ['small', 'medium', 'large']);
+  const attr = await tinyModel(dir, 'attribution', ['chat', 'browsing', 'streaming']);
+  models = await loadModels({ app: { path: app, threshold: 0.5 }, attribution: { path: attr, threshold: 0.5 } }, FEATURE_NAMES, 'the flow meter');
+  // The same files with another threshold: the workers label with the thresholds they were given.
+  other = await loadModels({ app: { path: app, threshold: 0.9 }, attribution: { path: attr, threshold: 0.5 } }, FEATURE_NAMES, 'the flow meter');
+});
+
+/** Whether a pool still has worker threads, a little after it may have been destroyed (piscina does that asynchronously). */
+async function alive(p: ReturnType<typeof startInferencePool>): Promise<boolean> {
+  await new Promise((r) => setTimeout(r, 200));
+  return p.piscina.threads.length > 0;
+}
+
+t.test('a pool started for the same models and workers is adopted, and labels the flows', async (t) => {
+  const given = startInferencePool(models, 1, tel);
+  t.equal(poolFor(given, models, 1, tel), given.piscina, 'the same pool');
+  const opts: ClassifierOptions = { workers: 1, batchSize: 16, batchTimeoutMs: 2, maxQueue: 1000, maxWaitMs: 5000, mode: 'block', pool: given };
+  const results: ClassifyResult[] = [];
+  const c = new Classifier<{ features: Float64Array }>(models, FEATURE_NAMES, opts, tel, (_, r) => results.push(r));
+  await c.ready;
+  for (let i = 0; i < 40; i++) c.submit({ features: new Float64Array(FEATURE_NAMES.length) });
+  await c.close();
+  t.equal(results.length, 40);
+  t.ok(results.every((r) => r.json?.startsWith('"app":{"label":')), 'every flow labelled');
+  t.notOk(await alive(given), 'closed with the classifier that adopted it');
+});
+
+t.test('a pool started for other settings is destroyed and replaced', async (t) => {
+  for (const [what, m, workers] of [['another worker count', models, 2], ['another threshold', other, 1]] as const) {
+    const given = startInferencePool(models, 1, tel);
+    const used = poolFor(given, m, workers, tel);
+    t.not(used, given.piscina, `${what}: a new pool`);
+    t.notOk(await alive(given), `${what}: the one started ahead is destroyed`);
+    await used?.destroy();
+  }
+});
+
+t.test('without models there is no pool, and one started ahead is destroyed', async (t) => {
+  const given = startInferencePool(models, 1, tel);
+  t.equal(poolFor(given, [], 1, tel), undefined);
+  t.notOk(await alive(given));
+  t.equal(poolFor(undefined, [], 1, tel), undefined);
+});
