@@ -97,7 +97,13 @@ export class Classifier<T extends Featured> {
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
     this.pool = poolFor(opts.pool, models, opts.workers, t);
-    this.ready = this.pool ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models) : Promise.resolve();
+    this.ready = this.pool
+      ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models).then((answers) => {
+        // Labels still come out right, more slowly: worth a warning, not a stop (a partial build: npm ci builds it).
+        const why = answers.find((a) => a.labelsInJs !== undefined)?.labelsInJs;
+        if (why !== undefined) report(t, 'infer', 'labels-written-in-js', { err: why, fix: 'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory' });
+      })
+      : Promise.resolve();
     this.held = this.pool !== undefined;
     this.holdUntil(this.ready).catch(() => undefined); // the failure is `ready`'s, for its callers
     if (opts.mode === 'shed') {

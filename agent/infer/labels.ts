@@ -90,17 +90,31 @@ interface LabelJsonNative {
 }
 
 let native: LabelJsonNative | null | undefined;
+/** Why the addon could not be loaded (undefined while it loads or once it has). */
+let nativeMissing: string | undefined;
 
-/** The addon, or null when it is not built: the labels are then written in JavaScript (slower, the same bytes). */
+/**
+ * The addon, or null when it is not built: the labels are then written in JavaScript (slower, the
+ * same bytes), and labelWriterProblem() says why, for the log (the worker's probe reports it).
+ * ETA_FAULT_NO_LABEL_ADDON=1 (tests only) takes it for missing.
+ */
 function labelJsonNative(): LabelJsonNative | null {
   if (native === undefined) {
     try {
+      if (process.env['ETA_FAULT_NO_LABEL_ADDON'] === '1') throw new Error('ETA_FAULT_NO_LABEL_ADDON is set');
       native = loadAddon<LabelJsonNative>('label_json', "label writer's native module");
-    } catch {
+    } catch (e) {
       native = null;
+      nativeMissing = (e as Error).message;
     }
   }
   return native;
+}
+
+/** Why this thread writes labels in JavaScript rather than with label_json.c, or undefined when it does not. */
+export function labelWriterProblem(): string | undefined {
+  labelJsonNative();
+  return nativeMissing;
 }
 
 /** What a worker needs of a model to write its labels. */

@@ -98,9 +98,9 @@ export function sessionProblem(path: string, opened: Omit<ProbeResult, 'kind'> |
 /**
  * The startup check through the workers: `probe` runs worker.ts's probe() on one of them, which
  * answers for the files (the same for all); a worker that opens them differently later fails
- * its batches, which are retried and then published unlabeled.
+ * its batches, which are retried and then published unlabeled. Returns the worker's answers.
  */
-export async function probeModels(probe: () => Promise<ProbeResult[]>, models: readonly LoadedModel[]): Promise<void> {
+export async function probeModels(probe: () => Promise<ProbeResult[]>, models: readonly LoadedModel[]): Promise<readonly ProbeResult[]> {
   let answers: ProbeResult[];
   try {
     answers = await probe();
@@ -112,6 +112,7 @@ export async function probeModels(probe: () => Promise<ProbeResult[]>, models: r
     const problem = sessionProblem(m.path, answers.find((a) => a.kind === m.kind));
     if (problem) throw problem;
   }
+  return answers;
 }
 
 /** onnxruntime must accept the graph too (metadata alone does not prove the file is whole): check-config opens each model here. */

@@ -78,4 +78,6 @@ export interface ProbeResult {
   readonly inputs?: readonly string[];
   readonly outputs?: readonly string[];
   readonly error?: string;
+  /** Set when the worker writes the labels in JavaScript, not with label_json.c: why (the addon is not built). */
+  readonly labelsInJs?: string;
 }

@@ -8,7 +8,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { Labels } from './labels.js';
+import { labelWriterProblem, Labels } from './labels.js';
 import { threadCpuMs } from '../lib/thread-cpu.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
@@ -33,10 +33,11 @@ for (const [kind, { path }] of Object.entries(init.models)) {
  */
 export async function probe(): Promise<ProbeResult[]> {
   if (process.env['ETA_FAULT_WORKER_EXIT_PROBE'] === '1') process.exit(1); // fault injection: see faultInjection
+  const labelsInJs = labelWriterProblem();
   return Promise.all(Object.entries(sessions).map(async ([kind, opening]): Promise<ProbeResult> => {
     try {
       const s = await opening;
-      return { kind, inputs: [...s.inputNames], outputs: [...s.outputNames] };
+      return { kind, inputs: [...s.inputNames], outputs: [...s.outputNames], ...(labelsInJs === undefined ? {} : { labelsInJs }) };
     } catch (e) {
       return { kind, error: (e as Error).message };
     }
