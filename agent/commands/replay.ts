@@ -274,7 +274,8 @@ Examples:
       }
     } finally {
       csv?.close();
-      await pool?.piscina.destroy();
+      // Caught: a failure here must not replace the error that ended startup.
+      await pool?.piscina.destroy().catch(() => undefined);
     }
   },
 };

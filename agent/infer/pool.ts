@@ -67,6 +67,6 @@ export function startInferencePool(models: readonly LoadedModel[], workers: numb
 export function poolFor(given: InferencePool | undefined, models: readonly LoadedModel[], workers: number, t: Telemetry): Piscina | undefined {
   const key = models.length === 0 ? undefined : poolKey(models, workers);
   if (given && given.key === key) return given.piscina;
-  if (given) void given.piscina.destroy();
+  if (given) given.piscina.destroy().catch(() => undefined); // nothing of its work is waited for
   return key === undefined ? undefined : startInferencePool(models, workers, t).piscina;
 }
