@@ -50,9 +50,6 @@ interface Batch<T> {
 
 const NONE: readonly string[] = Object.freeze([]);
 
-/** Re-exported: the batches in flight per worker are the classifier's bound as much as the pool's. */
-export { TASKS_PER_WORKER };
-
 export class Classifier<T extends Featured> {
   private readonly pool: Piscina | undefined;
   private readonly inputs: BatchInputs;
