@@ -6,7 +6,7 @@
 import { usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
 import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
-import { writeOutput } from '../lib/output-file.js';
+import { refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'evaluate';
@@ -46,9 +46,10 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const infinity = optString(args, 'infinity') ?? 'bad';
     if (infinity !== 'bad' && infinity !== 'clamp') throw usageError('--infinity must be bad or clamp', NAME);
     const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity, signal: io.signal };
+    const reportPath = optString(args, 'report');
+    for (const input of [data, model]) refuseInputAsOutput(input, reportPath);
     const ev = await evaluateModel(opts);
     const m = ev.metrics;
-    const reportPath = optString(args, 'report');
     if (reportPath) {
       const facts: Array<[string, string]> = [
         ['model', `${model} (${ev.meta.kind}, ${ev.meta.algo}, trained ${ev.meta.trainedAt})`],

@@ -11,6 +11,7 @@ import { Labeler } from '../label/labeler.js';
 import { buildReport, reportText } from '../label/report.js';
 import { runLabel } from '../label/run-label.js';
 import { loadSniRules } from '../label/sni-rules.js';
+import { refuseInputAsOutput } from '../lib/output-file.js';
 import { optBool, optOutput, optString, type Command } from './command.js';
 
 const NAME = 'label';
@@ -70,6 +71,7 @@ Examples:
     const dryRun = optBool(args, 'dry-run');
     const outPath = optOutput(args);
     const pcap = optString(args, 'pcap');
+    for (const from of [input, labelsPath, rulesPath]) if (from !== undefined) refuseInputAsOutput(from, outPath);
 
     // Rule and category files are checked before any flow is read.
     const categories = await loadCategories(optString(args, 'categories') ?? DEFAULT_CATEGORIES);

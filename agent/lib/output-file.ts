@@ -5,7 +5,7 @@
  * renaming over /dev/stdout, a named pipe or a device would swap it for a plain file (as root,
  * /dev/full became one), so those are written to directly, and a directory is refused.
  */
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
@@ -51,14 +51,16 @@ export async function writeOutput(path: string, bytes: Uint8Array | string): Pro
 }
 
 /**
- * Refuses an output that is the input itself (same file under any name): it would be emptied
- * before it is read (extract), or grow while it is read (replay's JSON lines into its own CSV).
+ * Refuses an output that is the input itself (same file under any name, or standard input
+ * redirected from it: `extract - -o X < X`): it would be emptied before it is read (extract),
+ * grow while it is read (replay's JSON lines into its own CSV), or be replaced by what was made
+ * of it (a model or report written over its training data, a labelled CSV over the flows).
  */
 export function refuseInputAsOutput(input: string, output: string | undefined): void {
-  if (output === undefined || input === '-') return;
+  if (output === undefined || output === '-') return;
   let a, b;
   try {
-    a = statSync(input);
+    a = input === '-' ? fstatSync(0) : statSync(input);
     b = statSync(output);
   } catch {
     return; // either is missing: they cannot be the same file (the missing input is reported when opened)

@@ -3,12 +3,12 @@
  * a capture where a CSV belongs or an unwritable output with one line naming it and a fix, and status 1: no stack trace, and never a silent success
  * (replay of a missing .csv used to print nothing and exit 0).
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eta-missing-'));
 const rules = join(dir, 'rules.yaml');
@@ -102,18 +102,38 @@ t.test('a capture read from a named pipe is streamed (positional reads fail ther
   t.equal(r.stdout.trim().split('\n').length, 8, 'the header and the 7 flows of the sample');
 });
 
-t.test('the input given as the output is refused, under its own name or another (extract, replay)', async (t) => {
+t.test('the input given as the output is refused, under its own name or another (extract, replay, train, evaluate, label)', async (t) => {
   const capture = join(dir, 'same.pcap');
   copyFileSync('samples/lo-sessions.pcap', capture);
   symlinkSync(capture, join(dir, 'alias.pcap'));
   const csv = join(dir, 'same.csv');
   t.equal((await runCli(['extract', capture, '-o', csv, '--summary', 'none'])).code, 0);
   const csvBefore = readFileSync(csv);
-  for (const args of [['extract', capture, '-o', capture], ['extract', capture, '-o', join(dir, 'alias.pcap')], ['replay', csv, '-o', csv]]) {
+  const labeled = join(dir, 'rows.csv');
+  const labeledBefore = readFileSync(labeled);
+  const model = join(dir, 'same.onnx');
+  copyFileSync('models/app.onnx', model);
+  const refused = [
+    ['extract', capture, '-o', capture], ['extract', capture, '-o', join(dir, 'alias.pcap')], ['replay', csv, '-o', csv],
+    // Found by review: these wrote a model, an HTML report or the labelled rows over what they read, and said so with status 0.
+    ['train', '--data', labeled, '--label', 'app', '--out', labeled, '--trees', '2'],
+    ['evaluate', '--model', model, '--data', labeled, '--report', labeled],
+    ['evaluate', '--model', model, '--data', labeled, '--report', model],
+    ['label', csv, '--sni-rules', rules, '-o', csv],
+    ['label', csv, '--sni-rules', rules, '-o', rules],
+  ];
+  for (const args of refused) {
     const r = await runCli(args);
     t.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     t.match(r.stderr, /the output .* is the input file: writing it would destroy what is being read\n {2}fix: write to another file/);
   }
+  // Standard input redirected from the very file named as the output: `extract - -o X < X` emptied X.
+  const viaStdin = spawnSync(process.execPath, [BIN, 'extract', '-', '-o', capture], { stdio: [openSync(capture, 'r'), 'pipe', 'pipe'], env: cliEnv() });
+  t.equal(viaStdin.status, 2, viaStdin.stderr.toString());
+  t.match(viaStdin.stderr.toString(), /the output .*same\.pcap is the input file/);
   t.same(readFileSync(capture), readFileSync('samples/lo-sessions.pcap'), 'capture intact');
   t.same(readFileSync(csv), csvBefore, 'CSV intact');
+  t.same(readFileSync(labeled), labeledBefore, 'labelled CSV intact');
+  t.same(readFileSync(model), readFileSync('models/app.onnx'), 'model intact');
+  t.match(readFileSync(rules, 'utf8'), /^rules:/, 'rules intact');
 });
