@@ -86,6 +86,12 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     clean: m.session === 'clean',
     keepalive: m.keepalive,
     reconnectPeriod: Math.round(m.reconnect_period * 1000),
+    // mqtt.js stops reconnecting for good after a refused CONNECT (bad password, not authorized,
+    // server unavailable) unless told to go on: the daemon then ran on, publishing nothing until
+    // restarted, while its records filled the buffer (found by review). A password fixed on the
+    // broker, or a broker back from maintenance, must be picked up by the next attempt; each
+    // refusal is counted and logged like any failed connection.
+    reconnectOnConnackError: true,
     connectTimeout: Math.round(m.connect_timeout * 1000),
     // The disk buffer is the queue: mqtt.js must not hold anything while offline.
     queueQoSZero: false,

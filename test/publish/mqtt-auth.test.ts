@@ -56,6 +56,35 @@ t.test('username and password_file', async (t) => {
   }
 });
 
+t.test('a refused login is tried again: records are delivered once the broker accepts the password', async (t) => {
+  // Found by review: mqtt.js gives up for good after a refused CONNECT unless told otherwise, so a
+  // password changed on the broker, or a broker that said "server unavailable" once, left the
+  // daemon running and publishing nothing until restarted, its records piling up in the buffer.
+  const dir = tempDir(t);
+  const passwd = path.join(dir, 'passwd');
+  execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'sensor', SECRET]);
+  const broker = await startBroker(t, { passwordFile: passwd });
+  const file = path.join(dir, 'sensor.pw');
+  fs.writeFileSync(file, 'the-new-one\n', { mode: 0o600 });
+  const { prefix, sensor } = uniqueNames();
+  const cap = capturingTelemetry();
+  const sink = await createSink(publishConfig({
+    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
+    mqtt: { url: broker.url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
+  }), cap.t);
+  t.teardown(() => sink.close(0));
+  await sink.open();
+  await sink.write(records(0, 5));
+  const refusals = (): number => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth');
+  await waitUntil(() => refusals() >= 2, 5000, 'a second refusal');
+  t.pass('refused, then tried again');
+  execFileSync('mosquitto_passwd', ['-b', passwd, 'sensor', 'the-new-one']);
+  await broker.stop();
+  await broker.start();
+  await waitUntil(() => sink.stats().delivered === 5, 5000, 'delivery after the broker took the new password');
+  t.match(sink.stats(), { delivered: 5, buffered_records: 0, connected: true });
+});
+
 t.test('the password is a secret read from the environment, not the command line', async (t) => {
   const pw = publishSchema.shape.mqtt.shape.password;
   t.equal(pw.env, 'ETA_MQTT_PASSWORD');
