@@ -5,6 +5,7 @@
  * Commands are loaded lazily so that `--help` and `extract` start fast and do
  * not load onnxruntime or mqtt when they do not need them.
  */
+import './infer/ort-quiet.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

@@ -3,6 +3,7 @@
  * runtime the agent uses: flows per second at batch 1 (a quiet link) and 256
  * (the agent's default batch), one intra-op thread as in each agent worker.
  */
+import '../agent/infer/ort-quiet.js';
 import { basename } from 'node:path';
 import { readModelMeta } from '../agent/train/model-meta.js';
 import { extractFile } from '../agent/flows/extract-file.js';

@@ -10,6 +10,7 @@
  * out: 20% of the flows as whole captures) and measured through onnxruntime.
  * Set SOURCE_DATE_EPOCH for byte-identical files.
  */
+import '../agent/infer/ort-quiet.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';

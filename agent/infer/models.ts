@@ -5,6 +5,7 @@
  * the inference workers, or by check-config). Problems stop startup with a
  * message that names the file and the fix.
  */
+import './ort-quiet.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

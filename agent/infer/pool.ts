@@ -10,6 +10,7 @@
  * 7,800-12,200 flows, 213-251 MB. The replay's wall time did not change measurably (median of 10
  * paired rounds 2% slower, inside the machine's noise).
  */
+import './ort-quiet.js';
 import { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { workerExecArgv } from '../lib/worker-args.js';

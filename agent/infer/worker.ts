@@ -4,6 +4,7 @@
  * thread. Sessions use one intra-op thread each: parallelism comes from the
  * pool, and two levels of threads would fight over the same cores.
  */
+import './ort-quiet.js';
 import { existsSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';

@@ -3,6 +3,7 @@
  * onnxruntime (the runtime the agent uses, not the trainer's own predict) on
  * the CSV columns its metadata names, and measure it.
  */
+import '../infer/ort-quiet.js';
 import { readFile } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
 import { loadDataset, requireRows, type Dataset } from './dataset.js';
