@@ -63,6 +63,8 @@ export class Pipeline {
   private readonly unlabeled: Record<string, number> = {};
   private readonly started = Date.now();
   private inferWaitMs = 0;
+  /** The totals at the last stats() at least half a second before, and the rates over that interval. */
+  private rateMark = { at: performance.now(), classified: 0, published: 0, infer: 0, publish: 0 };
   private closed = false;
   /** Stops the input when startup fails behind it (holdUntil). */
   private readonly halt = new AbortController();
@@ -224,12 +226,32 @@ export class Pipeline {
     await this.outbox.drain();
   }
 
+  /**
+   * Flows labelled and records published per second over the interval since the previous
+   * stats() (publish.stats_interval on the stats topic), not since the start: a daemon that stops
+   * labelling after days of work shows 0 at once (found by review: the average hid it). Calls
+   * less than half a second apart share the interval before.
+   */
+  private rates(classified: number): { infer: number; publish: number } {
+    const m = this.rateMark;
+    const now = performance.now();
+    const seconds = (now - m.at) / 1000;
+    if (seconds >= 0.5) {
+      this.rateMark = {
+        at: now, classified, published: this.published,
+        infer: Math.round((classified - m.classified) / seconds), publish: Math.round((this.published - m.published) / seconds),
+      };
+    }
+    return this.rateMark;
+  }
+
   /** Counters for the stats topic and the end-of-run summary. */
   stats(source?: PacketSource): Record<string, unknown> {
     const m = this.meter.stats();
     const src = source?.stats();
     const uptime = (Date.now() - this.started) / 1000;
     const totals = this.inferTotals();
+    const rates = this.rates(totals.classified);
     return {
       ts: new Date().toISOString(),
       sensor: this.d.sensorId,
@@ -242,13 +264,13 @@ export class Pipeline {
       infer: {
         queue: this.classifier.backlog,
         classified: totals.classified,
-        per_second: uptime > 0 ? Math.round(totals.classified / uptime) : 0,
+        per_second: rates.infer,
         // The workers' time on batches since the start, summed over workers: its growth over an
         // interval, against interval x workers, is how busy inference is; near 1, it is the bottleneck.
         busy_ms: Math.round(totals.busyMs),
         unlabeled: { ...this.unlabeled },
       },
-      publish: { queue: this.outbox.backlog, records: this.published, per_second: uptime > 0 ? Math.round(this.published / uptime) : 0, sink: this.d.sink.stats() },
+      publish: { queue: this.outbox.backlog, records: this.published, per_second: rates.publish, sink: this.d.sink.stats() },
       errors: this.d.t.counters.snapshot(),
     };
   }

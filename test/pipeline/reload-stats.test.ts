@@ -42,3 +42,29 @@ t.test('classified and busy_ms after a reload include what the replaced models d
   await p.close();
   await sink.close(1000);
 });
+
+t.test('the rates in the stats are over the last interval, not since the start', async (t) => {
+  // Found by review: per_second was the total over the uptime, so a daemon that stopped labelling
+  // after a busy start still showed a rate; over the interval since the last stats it shows 0.
+  const base = defaultConfig();
+  const tm = createTelemetry();
+  const sink = await createSink({ ...base.publish, sink: 'none' }, tm);
+  await sink.open();
+  const p = new Pipeline({ cfg: base, t: tm, sink, models: [], sensorId: 'test', mode: 'live' });
+  const c = (p as unknown as { classifier: { submit(r: FlowRecord): void } }).classifier;
+  const rates = (): { infer: number; publish: number } => {
+    const s = p.stats() as { infer: { per_second: number }; publish: { per_second: number } };
+    return { infer: s.infer.per_second, publish: s.publish.per_second };
+  };
+  const idle = (): Promise<void> => new Promise((r) => setTimeout(r, 600));
+  for (let i = 0; i < 300; i++) c.submit({ features: new Float64Array(FEATURE_NAMES.length), srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: i, dstPort: 80, proto: 6, vlan: 0, firstTs: 1, lastTs: 2, endReason: 'idle', meta: null });
+  await p.drain();
+  await idle();
+  const busy = rates();
+  t.ok(busy.publish > 100 && busy.publish <= 600, `300 records in the first interval (0.6 s or a little more): ${busy.publish}/s`);
+  t.same(rates(), busy, 'asked again at once: the same interval');
+  await idle();
+  t.same(rates(), { infer: 0, publish: 0 }, 'nothing in the last interval: 0, whatever came before');
+  await p.close();
+  await sink.close(1000);
+});
