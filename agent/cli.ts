@@ -113,6 +113,9 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/** Signals this close together are one request to stop (see onSignal). */
+const SAME_STOP_MS = 200;
+
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
@@ -127,9 +130,16 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
   const ac = new AbortController();
   let signals = 0;
+  let firstAt = 0;
   const onSignal = (): void => {
+    // One stop asked twice at once is one stop: `timeout -s INT` and a signal to the process
+    // group deliver it twice within a millisecond. Taken for the user's second Ctrl-C, it ended
+    // the process at once, which aborted it (status 134) when an inference worker was opening a
+    // model (found by review). A person's second Ctrl-C comes later than this.
+    if (signals > 0 && performance.now() - firstAt < SAME_STOP_MS) return;
     // First signal: drain gracefully. Second: the user means it.
     if (++signals > 1) process.exit(130);
+    firstAt = performance.now();
     ac.abort();
   };
   process.on('SIGINT', onSignal);

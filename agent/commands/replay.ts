@@ -6,7 +6,7 @@ import { configSchema, loadConfig, type AgentConfig } from '../config.js';
 import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
-import { startInferencePool, type InferencePool } from '../infer/pool.js';
+import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import type { Pipeline } from '../pipeline.js';
@@ -275,7 +275,7 @@ Examples:
     } finally {
       csv?.close();
       // Caught: a failure here must not replace the error that ended startup.
-      await pool?.piscina.destroy().catch(() => undefined);
+      if (pool) await closeInferencePool(pool);
     }
   },
 };

@@ -21,7 +21,7 @@ import type { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { BatchInputs } from './batch-inputs.js';
 import { probeModels, type LoadedModel } from './models.js';
-import { poolFor, TASKS_PER_WORKER, type InferencePool } from './pool.js';
+import { closeInferencePool, poolFor, TASKS_PER_WORKER, type InferencePool } from './pool.js';
 import type { ClassifyResult, InferAnswer, ProbeResult, UnlabeledReason } from './types.js';
 
 export interface ClassifierOptions {
@@ -51,6 +51,7 @@ interface Batch<T> {
 const NONE: readonly string[] = Object.freeze([]);
 
 export class Classifier<T extends Featured> {
+  private readonly workers: InferencePool | undefined;
   private readonly pool: Piscina | undefined;
   private readonly inputs: BatchInputs;
   /** The kinds every labelled result has, in the models' order. */
@@ -93,7 +94,8 @@ export class Classifier<T extends Featured> {
   ) {
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
-    this.pool = poolFor(opts.pool, models, opts.workers, t);
+    this.workers = poolFor(opts.pool, models, opts.workers, t);
+    this.pool = this.workers?.piscina;
     this.ready = this.pool
       ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models).then((answers) => {
         // Labels still come out right, more slowly: worth a warning, not a stop (a partial build: npm ci builds it).
@@ -180,7 +182,7 @@ export class Classifier<T extends Featured> {
   async close(): Promise<void> {
     await this.drain();
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.pool?.destroy();
+    if (this.workers) await closeInferencePool(this.workers);
   }
 
   private closeBatch(): void {

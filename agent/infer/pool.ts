@@ -60,14 +60,34 @@ export function startInferencePool(models: readonly LoadedModel[], workers: numb
   return { piscina, key: poolKey(models, workers) };
 }
 
+/** How long closeInferencePool waits for workers still opening their sessions. */
+const OPENING_LIMIT_MS = 3000;
+
+/**
+ * Ends the pool's workers once none is inside onnxruntime opening a model: a worker terminated
+ * there made onnxruntime's binding throw a C++ exception on the way out, which aborted the whole
+ * process (test/infer/fixtures/close-while-opening.ts: 3 runs of 3 aborted, each closing 40 pools). A
+ * worker opens the models as it starts; the probe answers only once they are open (or refused),
+ * so one probe per worker, answered, means none is still opening (piscina hands concurrent tasks
+ * to idle workers first). It also wakes a worker that sleeps between tasks with the opening's
+ * last steps pending. At most OPENING_LIMIT_MS: a worker that died does not answer.
+ */
+export async function closeInferencePool(pool: InferencePool): Promise<void> {
+  const probes = pool.piscina.threads.map(() => pool.piscina.run({}, { name: 'probe' }).catch(() => undefined));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(probes), new Promise((r) => { timer = setTimeout(r, OPENING_LIMIT_MS); })]);
+  clearTimeout(timer);
+  await pool.piscina.destroy().catch(() => undefined);
+}
+
 /**
  * The pool a Classifier runs on: `given` when it was started for these models and this many
  * workers, a new one otherwise (`given` then destroyed: its workers opened other files), none
  * without models.
  */
-export function poolFor(given: InferencePool | undefined, models: readonly LoadedModel[], workers: number, t: Telemetry): Piscina | undefined {
+export function poolFor(given: InferencePool | undefined, models: readonly LoadedModel[], workers: number, t: Telemetry): InferencePool | undefined {
   const key = models.length === 0 ? undefined : poolKey(models, workers);
-  if (given && given.key === key) return given.piscina;
-  if (given) given.piscina.destroy().catch(() => undefined); // nothing of its work is waited for
-  return key === undefined ? undefined : startInferencePool(models, workers, t).piscina;
+  if (given && given.key === key) return given;
+  if (given) void closeInferencePool(given); // nothing of its work is waited for
+  return key === undefined ? undefined : startInferencePool(models, workers, t);
 }

@@ -74,3 +74,30 @@ t.test('Ctrl-C while a named pipe\'s writer is connected but sends nothing: repl
     t.equal(code, 130, name);
   }
 });
+
+t.test('a stop signalled twice at once (timeout -s INT, a signal to the process group) is one graceful stop', async (t) => {
+  // Found by review: the copy that `timeout` also sends to the process group, a millisecond after
+  // the first, was taken for a second Ctrl-C and ended the process at once: nothing drained, and
+  // with a worker opening a model it aborted (status 134).
+  const fifo = join(dir, 'twice.pcap');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; cat "${SAMPLE}" >&3; sleep 30`], { stdio: 'ignore' });
+  t.teardown(() => writer.kill());
+  const child = spawn(process.execPath, [BIN, 'replay', fifo, ...modelArgs, '-q'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  await untilIdle(child.pid!); // the sample read, the pipe still open
+  child.kill('SIGINT');
+  // 2 ms on, as timeout's copy comes (sent at the same instant, the kernel merges the two).
+  await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await closed;
+  clearTimeout(timer);
+  t.equal(code, 130, stderr);
+  t.equal(stdout.trim().split('\n').filter(Boolean).length, 7, 'the flows read were drained and published, as after one Ctrl-C');
+  t.notMatch(stderr, /terminate called/);
+});
