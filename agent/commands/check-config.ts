@@ -72,6 +72,13 @@ Exit code 0 when valid, 2 when not.`,
   async run(args, io) {
     const path = optString(args, 'config');
     const cfg = await loadConfig(path, { sets: optStrings(args, 'set'), env: io.env });
+    // Not an error: a configuration may be checked on another machine than the gateway that runs
+    // it. But said whatever the filter: a mistyped name passed silently, and under systemd `run`
+    // then failed and restarted every few seconds (found by review).
+    const links = new Map([...new Set(cfg.capture.interfaces)].map((iface) => [iface, interfaceLink(iface)]));
+    for (const [iface, link] of links) {
+      if (!link.known) io.stderr.write(`eta-sensor check-config: capture.interfaces: ${iface} is not an interface of this machine (or of a type not known here)${cfg.capture.filter === '' ? '' : '; capture.filter compiled for Ethernet'}\n`);
+    }
     const filter = cfg.capture.filter;
     if (filter !== '') {
       let capture;
@@ -84,9 +91,7 @@ Exit code 0 when valid, 2 when not.`,
       // For each interface's own link type: "vlan" or "ether host" compile for Ethernet and not
       // for the `any` device or a tunnel, and `run` would stop there.
       const issues: string[] = [];
-      if (capture) for (const iface of new Set(cfg.capture.interfaces)) {
-        const link = interfaceLink(iface);
-        if (!link.known) io.stderr.write(`eta-sensor check-config: ${iface}: not an interface of this machine (or of a type not known here); capture.filter compiled for Ethernet\n`);
+      if (capture) for (const [iface, link] of links) {
         const error = capture.checkFilter(filter, link.dlt, cfg.capture.snaplen);
         if (error !== undefined) issues.push(`capture.filter: libpcap cannot compile "${filter}" for ${iface} (${link.name}): ${error}`);
       }

@@ -50,7 +50,11 @@ t.test('check-config compiles the filter for each interface\'s link type', async
   t.match(vlan.stderr, 'for any (Linux cooked v1): no VLAN support for Linux cooked v1');
   const elsewhere = await runCli(['check-config', '--set', 'capture.interfaces=eta-no-such-if0', '--set', 'capture.filter=vlan and tcp']);
   t.equal(elsewhere.code, 0, 'an interface of another machine: compiled for Ethernet, and said so');
-  t.equal(elsewhere.stderr, 'eta-sensor check-config: eta-no-such-if0: not an interface of this machine (or of a type not known here); capture.filter compiled for Ethernet\n');
+  t.equal(elsewhere.stderr, 'eta-sensor check-config: capture.interfaces: eta-no-such-if0 is not an interface of this machine (or of a type not known here); capture.filter compiled for Ethernet\n');
+  // Without a filter too (found by review: a mistyped name passed in silence, and run then failed at every start).
+  const unfiltered = await runCli(['check-config', '--set', 'capture.interfaces=lo,eta-no-such-if0']);
+  t.equal(unfiltered.code, 0, 'valid: the configuration may be meant for another machine');
+  t.equal(unfiltered.stderr, 'eta-sensor check-config: capture.interfaces: eta-no-such-if0 is not an interface of this machine (or of a type not known here)\n');
 });
 
 // run and check-config must agree: a filter check-config passes must not stop run, and the reverse.
