@@ -10,7 +10,9 @@ export const captureSection = section('Live capture (libpcap), used by `eta-sens
     default: '',
     doc: 'BPF filter (tcpdump syntax) applied in the kernel. Empty (the default) captures everything; frames that are not IP '
       + '(ARP, LLDP...) are counted as skipped. Mind that the vlan, mpls and pppoes keywords shift the offsets of everything '
-      + 'after them in the expression; "not port 22" style filters are safe.',
+      + 'after them in the expression; "not port 22" style filters are safe. The sensor\'s own connection to the MQTT broker '
+      + 'is traffic too: where it crosses a captured interface it becomes flow records of its own, so leave it out, e.g. '
+      + '"not (host collector.example and port 8883)".',
   }),
   snaplen: int({
     default: 2048, min: 64, max: 262144,
