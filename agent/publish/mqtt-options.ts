@@ -157,6 +157,13 @@ export function explainConnectError(err: unknown): { kind: string; why: string }
   if (code === 'ECONNREFUSED') return { kind: 'refused', why: 'nothing accepts connections at the broker address (broker down or wrong port in publish.mqtt.url)' };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', why: 'the broker host name does not resolve (publish.mqtt.url)' };
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'unreachable', why: `the broker is unreachable (${code})` };
+  // Both were shown raw (found by review); a scheme that does not match the listener is the usual cause.
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return { kind: 'reset', why: `the broker closed the connection (${code}): a broker restarting, or an mqtts:// URL for a plain MQTT listener` };
+  }
+  if (/connack timeout/i.test(msg)) {
+    return { kind: 'no_answer', why: 'the broker took the connection but did not answer within publish.mqtt.connect_timeout: an mqtt:// URL for a TLS listener, or an overloaded broker' };
+  }
   if (typeof code === 'string' && TLS_UNTRUSTED.has(code)) {
     return { kind: 'tls_untrusted', why: `TLS: the broker's certificate is not signed by a trusted CA (${code}); set publish.mqtt.tls.ca to the CA that signed it` };
   }

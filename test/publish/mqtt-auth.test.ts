@@ -104,3 +104,11 @@ t.test('a user name from the URL is percent-decoded; a configured one is taken a
   t.equal(name({ url: 'mqtt://127.0.0.1:1883', username: '100%' }), '100%');
   t.equal(name({ url: 'mqtt://127.0.0.1:1883' }), undefined);
 });
+
+t.test('connection errors that were shown raw name their likely cause', async (t) => {
+  // Found by review: mqtts:// against a plain listener gave "read ECONNRESET", mqtt:// against a TLS one "connack timeout".
+  const { explainConnectError } = await import('../../agent/publish/mqtt-options.js');
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  t.match(explainConnectError(reset), { kind: 'reset', why: /mqtts:\/\/ URL for a plain MQTT listener/ });
+  t.match(explainConnectError(new Error('connack timeout')), { kind: 'no_answer', why: /mqtt:\/\/ URL for a TLS listener/ });
+});
