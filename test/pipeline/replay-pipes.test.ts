@@ -83,7 +83,7 @@ t.test('a stop signalled twice at once (timeout -s INT, a signal to the process 
   execFileSync('mkfifo', [fifo]);
   const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; cat "${SAMPLE}" >&3; sleep 30`], { stdio: 'ignore' });
   t.teardown(() => writer.kill());
-  const child = spawn(process.execPath, [BIN, 'replay', fifo, ...modelArgs, '-q'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'replay', fifo, ...modelArgs], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -100,4 +100,5 @@ t.test('a stop signalled twice at once (timeout -s INT, a signal to the process 
   t.equal(code, 130, stderr);
   t.equal(stdout.trim().split('\n').filter(Boolean).length, 7, 'the flows read were drained and published, as after one Ctrl-C');
   t.notMatch(stderr, /terminate called/);
+  t.match(stderr, /7 flows published in .*; stopped before the end of the input \(signal\)\n/, 'the summary says the input was not read to its end');
 });
