@@ -40,7 +40,8 @@ export function topHelp(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `eta-sensor <command> --help` for the options of a command.',
+    'Run `eta-sensor <command> --help` (or `eta-sensor help <command>`) for the options of a',
+    'command; `eta-sensor --version` prints the version.',
     '',
   ].join('\n');
 }
@@ -64,7 +65,9 @@ export function commandHelp(cmd: Command): string {
 }
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...args] = argv;
+  // `help replay` is `replay --help` (it printed the overview: found by review).
+  const [name, rest] = first === 'help' && args.length > 0 ? [args[0], [...args.slice(1), '--help']] : [first, args];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(topHelp());
     return name === undefined ? 2 : 0;

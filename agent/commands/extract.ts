@@ -41,7 +41,7 @@ Examples:
   async run(args, io) {
     const input = args.positionals[0]!;
     const output = optOutput(args);
-    const format = (optString(args, 'format') ?? (output?.endsWith('.jsonl') ? 'jsonl' : 'csv')) as RowFormat;
+    const format = (optString(args, 'format') ?? (output?.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv')) as RowFormat;
     if (format !== 'csv' && format !== 'jsonl') throw usageError(`--format must be csv or jsonl (got "${format}")`, 'extract');
     const summary = optString(args, 'summary') ?? 'text';
     if (!['text', 'json', 'none'].includes(summary)) throw usageError(`--summary must be text, json or none (got "${summary}")`, 'extract');

@@ -54,6 +54,16 @@ t.test('JSONL to stdout, pcapng input', async (t) => {
   t.equal(typeof rows[0]![FEATURE_NAMES[0]!], 'number');
 });
 
+t.test('-o FILE.JSONL writes JSON lines, whatever the case of the extension (it wrote CSV: found by review)', async (t) => {
+  const ng = join(dir, 'small-upper.pcapng');
+  writeFileSync(ng, pcapngBytes([{ linkType: 1 }], packets));
+  const out = join(dir, 'ROWS.JSONL');
+  const r = await runCli(['extract', ng, '-o', out, '--summary', 'none']);
+  t.equal(r.code, 0, r.stderr);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(rows.length, 2);
+});
+
 t.test('standard input with -', async (t) => {
   const r = await runCli(['extract', '-', '--summary', 'json'], { input: readFileSync(pcap) });
   t.equal(r.code, 0, r.stderr);

@@ -25,3 +25,13 @@ t.test('an unknown command or option is a usage error', async (t) => {
   t.equal(o.code, 2);
   t.match(o.stderr, /Unknown option '--colour'/);
 });
+
+t.test('eta-sensor help <command> is that command\'s --help (it printed the overview: found by review)', async (t) => {
+  const r = await runCli(['help', 'replay']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, (await runCli(['replay', '--help'])).stdout);
+  const unknown = await runCli(['help', 'frobnicate']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /unknown command "frobnicate"/);
+  t.match((await runCli(['--help'])).stdout, /eta-sensor --version/, 'the overview names --version');
+});
