@@ -5,8 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createSink, publishSchema, SECRET_FIELDS } from '../../agent/publish/index.js';
+import type { Sink } from '../../agent/publish/types.js';
 import { startBroker } from './helpers/broker.js';
 import { publishConfig, uniqueNames } from './helpers/config.js';
 import { records } from './helpers/records.js';
@@ -23,6 +24,20 @@ async function waitUntil(pred: () => boolean, ms: number, what: string): Promise
   }
 }
 
+/** An MQTT sink logging in as "sensor" with the password in `file`, opened, with 5 records written to it. */
+async function sensorSink(t: Test, url: string, file: string): Promise<{ sink: Sink; cap: ReturnType<typeof capturingTelemetry> }> {
+  const { prefix, sensor } = uniqueNames();
+  const cap = capturingTelemetry();
+  const sink = await createSink(publishConfig({
+    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
+    mqtt: { url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
+  }), cap.t);
+  t.teardown(() => sink.close(0));
+  await sink.open();
+  await sink.write(records(0, 5));
+  return { sink, cap };
+}
+
 t.test('username and password_file', async (t) => {
   const dir = tempDir(t);
   const passwd = path.join(dir, 'passwd');
@@ -33,15 +48,7 @@ t.test('username and password_file', async (t) => {
     await t.test(`${label} password`, async (t) => {
       const file = path.join(dir, `${label}.pw`);
       fs.writeFileSync(file, content, { mode: 0o600 });
-      const { prefix, sensor } = uniqueNames();
-      const cap = capturingTelemetry();
-      const sink = await createSink(publishConfig({
-        sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
-        mqtt: { url: broker.url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
-      }), cap.t);
-      t.teardown(() => sink.close(0));
-      await sink.open();
-      await sink.write(records(0, 5));
+      const { sink, cap } = await sensorSink(t, broker.url, file);
       if (ok) {
         await waitUntil(() => sink.stats().delivered === 5, 5000, 'delivery');
         t.pass('delivered');
@@ -66,15 +73,7 @@ t.test('a refused login is tried again: records are delivered once the broker ac
   const broker = await startBroker(t, { passwordFile: passwd });
   const file = path.join(dir, 'sensor.pw');
   fs.writeFileSync(file, 'the-new-one\n', { mode: 0o600 });
-  const { prefix, sensor } = uniqueNames();
-  const cap = capturingTelemetry();
-  const sink = await createSink(publishConfig({
-    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix,
-    mqtt: { url: broker.url, username: 'sensor', password_file: file, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
-  }), cap.t);
-  t.teardown(() => sink.close(0));
-  await sink.open();
-  await sink.write(records(0, 5));
+  const { sink, cap } = await sensorSink(t, broker.url, file);
   const refusals = (): number => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth');
   await waitUntil(() => refusals() >= 2, 5000, 'a second refusal');
   t.pass('refused, then tried again');
