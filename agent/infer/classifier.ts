@@ -17,7 +17,6 @@
  * replay meters packets while the workers start. If either fails, nothing is ever published:
  * the flows are dropped and `drain()` returns, for the caller to stop with the error.
  */
-import type { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
 import { BatchInputs } from './batch-inputs.js';
 import { probeModels, type LoadedModel } from './models.js';
@@ -51,8 +50,8 @@ interface Batch<T> {
 const NONE: readonly string[] = Object.freeze([]);
 
 export class Classifier<T extends Featured> {
-  private readonly workers: InferencePool | undefined;
-  private readonly pool: Piscina | undefined;
+  /** The workers (none without models); the classifier ends them in close(). */
+  private readonly pool: InferencePool | undefined;
   private readonly inputs: BatchInputs;
   /** The kinds every labelled result has, in the models' order. */
   private readonly kinds: readonly string[];
@@ -94,10 +93,9 @@ export class Classifier<T extends Featured> {
   ) {
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
-    this.workers = poolFor(opts.pool, models, opts.workers, t);
-    this.pool = this.workers?.piscina;
+    this.pool = poolFor(opts.pool, models, opts.workers, t);
     this.ready = this.pool
-      ? probeModels(() => this.pool!.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models).then((answers) => {
+      ? probeModels(() => this.pool!.piscina.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models).then((answers) => {
         // Labels still come out right, more slowly: worth a warning, not a stop (a partial build: npm ci builds it).
         const why = answers.find((a) => a.labelsInJs !== undefined)?.labelsInJs;
         if (why !== undefined) report(t, 'infer', 'labels-written-in-js', { err: why, fix: 'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory' });
@@ -182,7 +180,7 @@ export class Classifier<T extends Featured> {
   async close(): Promise<void> {
     await this.drain();
     if (this.sweeper) clearInterval(this.sweeper);
-    if (this.workers) await closeInferencePool(this.workers);
+    if (this.pool) await closeInferencePool(this.pool);
   }
 
   private closeBatch(): void {
@@ -224,7 +222,7 @@ export class Classifier<T extends Featured> {
   }
 
   private dispatch(b: Batch<T>): void {
-    const pool = this.pool!;
+    const pool = this.pool!.piscina;
     const rows = b.items.length;
     const { task, transfer } = this.inputs.task(b.items);
     this.inFlight++;
