@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { captureSection } from './capture/config.js';
 import { ConfigError, StartupError } from './errors.js';
+import { readProblem } from './lib/fs-problem.js';
 import { flowsSection } from './flows/config.js';
 import { metaSection } from './meta/config.js';
 import { closest, defaults, fields, num, oneOf, parseSection, section, type Infer } from './lib/schema.js';
@@ -141,8 +142,8 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new StartupError('E_CONFIG', `cannot read configuration ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      'give the path of a YAML file; config/agent.example.yaml documents every option');
+    const p = readProblem(path, e, 'give the path of a YAML file (-c); config/agent.example.yaml documents every option');
+    throw new StartupError('E_CONFIG', `cannot read configuration ${path}: ${p.why}`, p.fix);
   }
   // Imported here, not at the top: loading the yaml package takes 70-120 ms, which every command
   // paid at start even without a configuration file (extract on a small capture, --help).

@@ -8,7 +8,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
 import { loadAddon } from '../lib/addon.js';
-import { openErrorReason, openForReading, type OpenedInput } from '../lib/input-file.js';
+import { openForReading, type OpenedInput } from '../lib/input-file.js';
+import { readProblem } from '../lib/fs-problem.js';
 import type { SourceEnd } from './types.js';
 
 export interface RecordParser {
@@ -119,7 +120,8 @@ export async function openCapture(path: string): Promise<ByteInput> {
   try {
     input = await openForReading(path);
   } catch (e) {
-    throw new StartupError('E_INPUT', `cannot open capture ${path}: ${openErrorReason(e)}`, 'give the path of a pcap or pcapng file');
+    const p = readProblem(path, e, 'give the path of a pcap or pcapng file');
+    throw new StartupError('E_INPUT', `cannot open capture ${path}: ${p.why}`, p.fix);
   }
   if (input.kind === 'pipe') return new StreamInput(input.stream);
   const { fh, st } = input;

@@ -7,6 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
+import { writeProblem } from '../lib/fs-problem.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import type { Pipeline } from '../pipeline.js';
@@ -150,8 +151,8 @@ Examples:
           } catch (err) {
             // The file sink names publish.file.path, an option this user never wrote: speak of -o.
             if (output !== undefined && err instanceof StartupError) {
-              const why = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message;
-              throw new StartupError('E_INPUT', `cannot write ${output}: ${why}`, 'check that its directory exists and is writable', { cause: err });
+              const p = err.cause === undefined ? { why: err.message, fix: 'choose an output path in a writable directory' } : writeProblem(output, err.cause);
+              throw new StartupError('E_INPUT', `cannot write ${output}: ${p.why}`, p.fix, { cause: err });
             }
             throw err;
           }

@@ -11,6 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { StartupError } from '../errors.js';
+import { writeProblem } from '../lib/fs-problem.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { FlowRecord } from './record.js';
 import { newBatch, pack, type RowBatch } from './row-batch.js';
@@ -63,8 +64,8 @@ export class RowWriter {
       try {
         fd = openSync(path, 'w');
       } catch (e) {
-        throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-          'check that the directory exists and is writable');
+        const p = writeProblem(path, e);
+        throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix);
       }
     }
     const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });

@@ -9,15 +9,7 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { detectFormat } from '../capture/file-source.js';
 import { StartupError } from '../errors.js';
-
-/** Why a file could not be opened, in words: "no such file", "permission denied", "is a directory". */
-export function openErrorReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return (e as Error).message;
-}
+import { readProblem } from './fs-problem.js';
 
 /** An input opened for reading: a file (or device) by its handle, or a pipe as a stream. */
 export type OpenedInput =
@@ -26,7 +18,7 @@ export type OpenedInput =
 
 /**
  * Opens `path` for reading; throws what open or stat throws, or EISDIR for a directory
- * (openErrorReason words each). A named pipe (`replay <(zcat x.csv.gz)`, a FIFO) is opened
+ * (readProblem words each). A named pipe (`replay <(zcat x.csv.gz)`, a FIFO) is opened
  * non-blocking and read as a socket, in the event loop: a blocking open waits for the writer,
  * and a file stream's read then blocks a thread-pool thread while the writer sends nothing;
  * neither Ctrl-C nor the process's exit could end those waits. Opened so, before any writer,
@@ -58,7 +50,8 @@ export async function openInputStream(path: string, what: string, fix: string): 
   try {
     input = await openForReading(path);
   } catch (e) {
-    throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${openErrorReason(e)}`, fix);
+    const p = readProblem(path, e, fix);
+    throw new StartupError('E_INPUT', `cannot read ${what} ${path}: ${p.why}`, p.fix);
   }
   if (input.kind === 'pipe') return input.stream;
   const { fh, st } = input;

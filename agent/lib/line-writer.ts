@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { StartupError } from '../errors.js';
+import { writeProblem } from './fs-problem.js';
 
 export class LineWriter {
   private pending = '';
@@ -30,8 +31,8 @@ export class LineWriter {
     try {
       await once(out, 'open');
     } catch (e) {
-      throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        'check that the directory exists and is writable');
+      const p = writeProblem(path, e);
+      throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix);
     }
     return new LineWriter(out, true);
   }

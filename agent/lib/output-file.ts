@@ -9,6 +9,7 @@ import { fstatSync, statSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
+import { writeProblem } from './fs-problem.js';
 import { makeDirSync } from './make-dir.js';
 
 /** How to write `path`: through a temporary file renamed into place, or directly. */
@@ -45,8 +46,8 @@ export async function writeOutput(path: string, bytes: Uint8Array | string): Pro
     await settleOutput(path, mode, true);
   } catch (e) {
     await settleOutput(path, mode, false);
-    throw new StartupError('E_INPUT', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'choose an output path in a writable directory', { cause: e });
+    const p = writeProblem(path, e);
+    throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix, { cause: e });
   }
 }
 

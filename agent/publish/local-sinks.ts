@@ -11,6 +11,7 @@ import type { Writable } from 'node:stream';
 import { StartupError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
 import { msUntil } from '../lib/deadline.js';
+import { writeProblem } from '../lib/fs-problem.js';
 import { encodeLines } from './serialize.js';
 import type { PublishRecord, Sink, SinkStats } from './types.js';
 
@@ -174,8 +175,8 @@ export class FileSink extends LocalSink {
     try {
       this.fd = fs.openSync(this.file, 'a');
     } catch (err) {
-      throw new StartupError('E_PUBLISH', `cannot open publish.file.path (${this.file}) for appending: ${(err as Error).message}`,
-        'make its directory writable by the agent\'s user or change publish.file.path', { cause: err });
+      const p = writeProblem(this.file, err, 'make its directory writable by the agent\'s user or change publish.file.path');
+      throw new StartupError('E_PUBLISH', `cannot open publish.file.path (${this.file}) for appending: ${p.why}`, p.fix, { cause: err });
     }
   }
 

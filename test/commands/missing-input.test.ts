@@ -19,7 +19,7 @@ mkdirSync(join(dir, 'd.csv'));
 writeFileSync(join(dir, 'rows.csv'), ['src2dst_packets,dst2src_packets,app',
   ...Array.from({ length: 40 }, (_, i) => `${i % 7},${i % 5},${i % 2 ? 'a' : 'b'}`)].join('\n') + '\n');
 
-const cases: Array<[string, string[], RegExp]> = [
+const cases: Array<[string, string[], RegExp, number?]> = [
   ['replay of a missing CSV', ['replay', missing], /cannot read feature CSV .*nope\.csv: no such file/],
   ['replay of a directory named .csv', ['replay', join(dir, 'd.csv')], /cannot read feature CSV .*d\.csv: is a directory/],
   ['extract of a missing capture', ['extract', join(dir, 'nope.pcap')], /cannot open capture .*nope\.pcap: no such file/],
@@ -29,18 +29,26 @@ const cases: Array<[string, string[], RegExp]> = [
   ['evaluate on a missing CSV', ['evaluate', '--model', 'models/app.onnx', '--data', missing], /cannot read flow CSV .*nope\.csv: no such file/],
   ['train on a capture instead of a CSV', ['train', '--data', 'samples/lo-sessions.pcap', '--label', 'app', '--out', join(dir, 'm.onnx')],
     /lo-sessions\.pcap is a packet capture, not a flow CSV\n {2}fix: turn it into flow rows first: eta-sensor extract/],
-  ['replay -o into a missing directory', ['replay', 'samples/lo-sessions.pcap', '-o', join(dir, 'no', 'x.jsonl')], /cannot write .*x\.jsonl: ENOENT/],
+  ['replay -o into a missing directory', ['replay', 'samples/lo-sessions.pcap', '-o', join(dir, 'no', 'x.jsonl')],
+    /cannot write .*x\.jsonl: its directory .*no does not exist \(ENOENT\)\n {2}fix: create it first \(mkdir -p .*no\)/],
+  ['extract -o into a missing directory', ['extract', 'samples/lo-sessions.pcap', '-o', join(dir, 'no', 'x.csv')],
+    /cannot write .*x\.csv: its directory .*no does not exist \(ENOENT\)\n {2}fix: create it first \(mkdir -p .*no\)/],
+  ['extract -o a directory', ['extract', 'samples/lo-sessions.pcap', '-o', dir], /cannot write .*: it is a directory \(EISDIR\)\n {2}fix: name a file inside it/],
   // The capture is open by then: it must be closed, or the process lives on doing nothing (systemd never restarts it).
   ['run with its output file in a missing directory', ['run', '--set', 'capture.interfaces=lo', '--set', 'publish.sink=file', '--set', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
-    /cannot open publish\.file\.path .*x\.jsonl.*ENOENT/],
+    /cannot open publish\.file\.path .*x\.jsonl.*: its directory .*no does not exist \(ENOENT\)/],
   ['extract to a full disk', ['extract', 'samples/lo-sessions.pcap', '-o', '/dev/full', '--summary', 'none'], /cannot write \/dev\/full: ENOSPC/],
   ['train --out where nothing can be written', ['train', '--data', join(dir, 'rows.csv'), '--label', 'app', '--out', '/proc/eta-m.onnx'], /cannot write \/proc\/eta-m\.onnx: /],
 ];
 
-for (const [what, args, message] of cases) {
+// A configuration that cannot be read is a configuration mistake: status 2, as for an invalid one.
+cases.push(['check-config -c a missing file', ['check-config', '-c', join(dir, 'nope.yaml')],
+  /cannot read configuration .*nope\.yaml: no such file\n {2}fix: give the path of a YAML file/, 2]);
+
+for (const [what, args, message, code = 1] of cases) {
   t.test(what, async (t) => {
     const r = await runCli(args);
-    t.equal(r.code, 1, r.stderr);
+    t.equal(r.code, code, r.stderr);
     t.match(r.stderr, message);
     t.match(r.stderr, /\n {2}fix: /, 'a fix is named');
     t.notMatch(r.stderr, /\n\s+at |node:events|Unhandled/, 'no stack trace');
