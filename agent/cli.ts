@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeError, OpenInterrupted, StartupError, usageError } from './errors.js';
 import { catchEarlyHup } from './lib/early-hup.js';
+import { handleStopSignals } from './lib/stop-signals.js';
 import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
 /** Order here is the order of `eta-sensor --help`: the pipeline's, then the tools'. */
@@ -116,9 +117,6 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
-/** Signals this close together are one request to stop (see onSignal). */
-const SAME_STOP_MS = 200;
-
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
@@ -132,21 +130,7 @@ function isEntryPoint(): boolean {
 // Run when executed (the bin is a symlink to this file), not when imported by tests.
 if (isEntryPoint()) {
   const ac = new AbortController();
-  let signals = 0;
-  let firstAt = 0;
-  const onSignal = (): void => {
-    // One stop asked twice at once is one stop: `timeout -s INT` and a signal to the process
-    // group deliver it twice within a millisecond. Taken for the user's second Ctrl-C, it ended
-    // the process at once, which aborted it (status 134) when an inference worker was opening a
-    // model (found by review). A person's second Ctrl-C comes later than this.
-    if (signals > 0 && performance.now() - firstAt < SAME_STOP_MS) return;
-    // First signal: drain gracefully. Second: the user means it.
-    if (++signals > 1) process.exit(130);
-    firstAt = performance.now();
-    ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  handleStopSignals(ac);
   // The daemon: a reload asked for while its modules load is kept for it (lib/early-hup.ts).
   if (process.argv[2] === 'run') catchEarlyHup();
   // Node ignores SIGPIPE, so a closed pipe on standard output (`eta-sensor features | head`) is an

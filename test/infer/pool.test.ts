@@ -76,3 +76,17 @@ t.test('a pool closed while its workers open the models ends them without aborti
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'survived\n');
 });
+
+t.test('a second stop signal while the workers open the models ends the process by that signal, never an abort', async (t) => {
+  // Found by review: the CLI's second Ctrl-C called process.exit(), which stops the worker threads
+  // and runs the native teardown; with a worker inside onnxruntime's model opening, the binding's
+  // C++ exception aborted the process (status 134, a core dump: 6 replays in 14 of a sweep of
+  // Ctrl-C timings). Ended by the signal itself, nothing of that runs. Without the fix every run
+  // here ends with status 130 from process.exit(). The signals come at several moments of the
+  // opening, one process each.
+  const fixture = new URL('./fixtures/second-signal-while-opening.js', import.meta.url).pathname;
+  for (const ms of [20, 40, 60, 80, 100, 120, 140, 160]) {
+    const r = spawnSync(process.execPath, [fixture, String(ms)], { encoding: 'utf8', timeout: 60_000, env: cliEnv() });
+    t.equal(r.signal, 'SIGINT', `${ms} ms: ended by SIGINT (status ${r.status}, signal ${r.signal}) ${r.stdout}${r.stderr}`);
+  }
+});

@@ -102,3 +102,31 @@ t.test('a stop signalled twice at once (timeout -s INT, a signal to the process 
   t.notMatch(stderr, /terminate called/);
   t.match(stderr, /7 flows published in .*; stopped before the end of the input \(signal\)\n/, 'the summary says the input was not read to its end');
 });
+
+t.test('a second Ctrl-C while the workers open the models ends the replay by SIGINT, never an abort', async (t) => {
+  // Found by review: process.exit() on the second signal stopped a worker inside onnxruntime's
+  // model opening, and the binding's uncaught C++ exception aborted the process (134, a core
+  // dump). It came when the first signal arrived as the command started (60-150 ms in, here),
+  // before it started the pool, and the second while a worker opened the shipped models: the
+  // first signal lands at several moments of the start, the second 250 ms after it. Without the
+  // fix, 6 runs of 14 so aborted here.
+  for (const firstMs of [60, 75, 90, 105, 120, 135, 150]) {
+    const fifo = join(dir, `second-${firstMs}.pcap`);
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; cat "${SAMPLE}" >&3; sleep 30`], { stdio: 'ignore' });
+    t.teardown(() => writer.kill());
+    const child = spawn(process.execPath, [BIN, 'replay', fifo, '-o', '/dev/null'], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (code, signal) => r([code, signal])));
+    await new Promise((r) => setTimeout(r, firstMs));
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 250));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code, signal] = await closed;
+    clearTimeout(timer);
+    t.ok(code === 130 || signal === 'SIGINT', `first signal ${firstMs} ms in: ended by SIGINT or with 130 (code ${code}, signal ${signal}) ${stderr}`);
+    t.notMatch(stderr, /terminate called|Napi::Error/, `first signal ${firstMs} ms in: no abort`);
+  }
+});
