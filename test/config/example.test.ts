@@ -108,3 +108,11 @@ t.test('infer.workers 0 (the default): one worker per core beyond the first, at 
   t.equal(inferWorkers(3, 8), 3, 'a number set is taken as it is');
   t.equal(inferWorkers(0, 128), 64, 'at most the schema\'s 64');
 });
+
+t.test('a list given on the command line may be written as YAML writes one', async (t) => {
+  // Found by review: `--set capture.interfaces=[]` was one interface named "[]", valid to
+  // check-config, and `[lo,eth0]` two named "[lo" and "eth0]".
+  t.same(issuesOf(() => validateConfig({}, { sets: ['capture.interfaces=[]'] })), ['capture.interfaces must have at least 1 item']);
+  t.same(validateConfig({}, { sets: ['capture.interfaces=[lo, "eth0", \'eth1\']'] }).capture.interfaces, ['lo', 'eth0', 'eth1']);
+  t.same(validateConfig({}, { sets: ['capture.interfaces=lo,eth0'] }).capture.interfaces, ['lo', 'eth0']);
+});
