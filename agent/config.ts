@@ -150,10 +150,17 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
   const { parse: parseYaml, YAMLParseError } = await import('yaml');
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // prettyErrors off: the message is the problem alone, where the default ends its first line
+    // with "at line 3, column 1:" and the excerpt below, of which only the colon was shown.
+    doc = parseYaml(text, { prettyErrors: false });
   } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}` : '';
-    throw new ConfigError([`YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}`], path);
+    const pos = e instanceof YAMLParseError ? e.pos[0] : undefined;
+    const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
+    const lineText = line === undefined ? undefined : text.split('\n')[line - 1];
+    const where = line === undefined ? '' : ` at line ${line}`;
+    const shown = lineText === undefined || lineText.trim() === '' ? '' : ` (line ${line} is ${JSON.stringify(lineText.slice(0, 80))})`;
+    throw new StartupError('E_CONFIG', `invalid configuration in ${path}: YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}${shown}`,
+      'correct the YAML there: indent with spaces, not tabs; close each [ { and quote; put a space after each "key:"');
   }
   return validateConfig(doc, { ...opts, source: path });
 }
