@@ -3,8 +3,9 @@ import { bool, int, list, num, section, size, str } from '../lib/schema.js';
 
 export const captureSection = section('Live capture (libpcap), used by `eta-sensor run`. An interface that goes down or away mid-capture is reopened every 5 s; the others go on.', {
   interfaces: list(str({ default: '', doc: 'interface name', nonEmpty: true }), {
-    default: ['eth0'], minItems: 1,
-    doc: 'Interfaces to capture on; each gets its own libpcap handle and all feed one flow table.',
+    default: ['eth0'], minItems: 1, unique: true,
+    // Unique: an interface listed twice got two handles, and every packet counted twice in its flow.
+    doc: 'Interfaces to capture on, each once; each gets its own libpcap handle and all feed one flow table.',
   }),
   filter: str({
     default: '',
@@ -23,7 +24,8 @@ export const captureSection = section('Live capture (libpcap), used by `eta-sens
     doc: 'Capture traffic not addressed to this host (needed on a mirror/SPAN port).',
   }),
   buffer_size: size({
-    default: 32 * 1024 * 1024, min: 1 << 20,
+    // At most 2 GiB - 1: libpcap takes an int, and a larger value wrapped to another size (3GiB gave 3 MiB).
+    default: 32 * 1024 * 1024, min: 1 << 20, max: 2 ** 31 - 1,
     doc: 'Kernel ring buffer per interface, bytes or "32MiB". Larger absorbs bursts; drops are counted in stats.',
   }),
   clock_interval: num({

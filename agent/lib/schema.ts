@@ -157,7 +157,7 @@ export function oneOf<const V extends readonly (string | number)[]>(
   return field(c, parse, (s, p, i) => parse(typeof values[0] === 'number' ? numberText(s) : s, p, i));
 }
 
-export function list<T>(item: Field<T>, c: Common<readonly T[]> & { minItems?: number }): Field<readonly T[]> {
+export function list<T>(item: Field<T>, c: Common<readonly T[]> & { minItems?: number; unique?: boolean }): Field<readonly T[]> {
   const parse = (v: unknown, path: string, issues: string[]): readonly T[] => {
     if (!Array.isArray(v)) {
       issues.push(`${path} must be a list (got ${show(v)})`);
@@ -166,7 +166,12 @@ export function list<T>(item: Field<T>, c: Common<readonly T[]> & { minItems?: n
     if (c.minItems !== undefined && v.length < c.minItems) {
       issues.push(`${path} must have at least ${c.minItems} item${c.minItems === 1 ? '' : 's'}`);
     }
-    return v.map((x, i) => item.parse(x, `${path}[${i}]`, issues));
+    const items = v.map((x, i) => item.parse(x, `${path}[${i}]`, issues));
+    if (c.unique) {
+      const twice = [...new Set(items.filter((x, i) => items.indexOf(x) !== i))];
+      if (twice.length > 0) issues.push(`${path} lists ${twice.map((x) => show(x)).join(', ')} more than once`);
+    }
+    return items;
   };
   return field(c, parse, (s, p, i) => parse(listText(s), p, i));
 }
@@ -194,7 +199,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** A byte size: a number of bytes or a string like "64MiB" or "1GB". */
-export function size(c: Common<number> & { min?: number }): Field<number> {
+export function size(c: Common<number> & { min?: number; max?: number }): Field<number> {
   return field(c, (v, path, issues) => {
     let n: number | undefined;
     if (typeof v === 'number') n = v;
@@ -203,8 +208,9 @@ export function size(c: Common<number> & { min?: number }): Field<number> {
       const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
       if (m && unit !== undefined) n = Math.round(Number(m[1]) * unit);
     }
-    if (n === undefined || !Number.isFinite(n) || n < (c.min ?? 0)) {
-      issues.push(`${path} must be a size in bytes such as 67108864 or "64MiB"${c.min ? ` of at least ${c.min}` : ''} (got ${show(v)})`);
+    if (n === undefined || !Number.isFinite(n) || n < (c.min ?? 0) || (c.max !== undefined && n > c.max)) {
+      const range = c.max !== undefined ? ` between ${c.min ?? 0} and ${c.max}` : c.min ? ` of at least ${c.min}` : '';
+      issues.push(`${path} must be a size in bytes such as 67108864 or "64MiB"${range} (got ${show(v)})`);
       return c.default;
     }
     return n;

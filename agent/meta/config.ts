@@ -28,6 +28,8 @@ export const metaSection = section(
     max_buffer: size({
       default: 16384,
       min: 512,
+      // A hello's length field is 24 bits (16 MiB): a larger buffer would never fill.
+      max: 16 * 1024 * 1024,
       doc:
         'Largest ClientHello, in bytes, reassembled per flow (TCP segments, DTLS fragments or QUIC ' +
         'CRYPTO frames). A post-quantum key share makes a ClientHello about 1.8 KB; 16 KiB is the ' +

@@ -85,7 +85,8 @@ export const publishSchema = section('Where labeled flow records go, and how the
         + '20 for qos 2, the broker\'s limit (Mosquitto: max_inflight_messages, 20 by default), above which Mosquitto drops QoS 2 messages.',
     }),
     max_packet_size: size({
-      default: 128 * 1024, min: 1024,
+      // MQTT's own limit: the remaining length is at most 268,435,455 bytes.
+      default: 128 * 1024, min: 1024, max: 268_435_455,
       doc: 'Largest MQTT message sent, in bytes with topic and headers; set it at or below the broker\'s limit (Mosquitto max_packet_size, '
         + 'EMQX 1 MiB, AWS IoT 128 KiB). Batches (batch_size > 1) are cut to fit; a single record over it is dropped and counted (too_large). '
         + 'Over MQTT 3.1.1 a broker answers an oversized message by closing the connection, so without this the same message would be resent forever.',

@@ -125,3 +125,13 @@ t.test('a list given on the command line may be written as YAML writes one', asy
   t.same(validateConfig({}, { sets: ['capture.interfaces=[lo, "eth0", \'eth1\']'] }).capture.interfaces, ['lo', 'eth0', 'eth1']);
   t.same(validateConfig({}, { sets: ['capture.interfaces=lo,eth0'] }).capture.interfaces, ['lo', 'eth0']);
 });
+
+t.test('an interface listed twice and sizes past what the consumer takes are refused', async (t) => {
+  // Found by review: `lo,lo` opened two handles and counted every packet twice in its flow, and
+  // a 3GiB capture buffer wrapped in libpcap's int to 3 MiB, silently.
+  t.same(issuesOf(() => validateConfig({}, { sets: ['capture.interfaces=lo,eth0,lo'] })), ['capture.interfaces lists "lo" more than once']);
+  t.same(issuesOf(() => validateConfig({}, { sets: ['capture.buffer_size=3GiB'] })),
+    ['capture.buffer_size must be a size in bytes such as 67108864 or "64MiB" between 1048576 and 2147483647 (got "3GiB")']);
+  t.equal(validateConfig({}, { sets: ['capture.buffer_size=2047MiB'] }).capture.buffer_size, 2047 * 1024 ** 2);
+  t.match(issuesOf(() => validateConfig({}, { sets: ['publish.mqtt.max_packet_size=1GiB'] })), [/max_packet_size must be .* between 1024 and 268435455/]);
+});
