@@ -3,7 +3,7 @@
  * report accuracy, macro/weighted F1, per-class scores and the share rejected
  * as `unknown`; optional self-contained HTML report and JSON output.
  */
-import { usageError } from '../errors.js';
+import { StartupError, usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
 import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
 import { refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
@@ -49,6 +49,8 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const reportPath = optString(args, 'report');
     for (const input of [data, model]) refuseInputAsOutput(input, reportPath);
     const ev = await evaluateModel(opts);
+    // Stopped at the last moment: no report written over the old one, nothing printed as if complete.
+    if (io.signal.aborted) throw new StartupError('E_DATA', 'evaluation interrupted');
     const m = ev.metrics;
     if (reportPath) {
       const facts: Array<[string, string]> = [

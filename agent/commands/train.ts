@@ -94,18 +94,24 @@ function progress(io: CommandIO): TrainOptions['onProgress'] {
   const start = Date.now();
   let fitStart = 0;
   let last = 0;
+  // Each line is padded to the last one's length: "\r" alone left the end of a longer line showing.
+  let shown = 0;
+  const line = (text: string): void => {
+    io.stderr.write(`\r${text.padEnd(shown)}`);
+    shown = text.length;
+  };
   return (phase, done, total) => {
     const now = Date.now();
     if (now - last < 200 && done !== total) return;
     last = now;
     if (phase === 'load') {
-      io.stderr.write(`\rreading: ${done.toLocaleString('en')} rows, ${((now - start) / 1000).toFixed(0)}s   `);
+      line(`reading: ${done.toLocaleString('en')} rows, ${((now - start) / 1000).toFixed(0)}s`);
       return;
     }
     if (fitStart === 0) fitStart = now;
     const el = (now - fitStart) / 1000;
     const eta = done > 0 ? (el / done) * (total - done) : 0;
-    io.stderr.write(`\rtraining: ${done}/${total} ${done === total ? '' : `  elapsed ${el.toFixed(0)}s  ETA ${eta.toFixed(0)}s`}   `);
+    line(`training: ${done}/${total}${done === total ? '' : `  elapsed ${el.toFixed(0)}s  ETA ${eta.toFixed(0)}s`}`);
     if (done === total) io.stderr.write('\n');
   };
 }

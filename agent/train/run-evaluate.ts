@@ -55,6 +55,10 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const pred: string[] = new Array<string>(N);
   let rejected = 0;
   for (let start = 0; start < N; start += batch) {
+    if (o.signal?.aborted) {
+      await session.release();
+      throw new StartupError('E_DATA', `evaluation interrupted after ${start} of ${N} rows`);
+    }
     const n = Math.min(batch, N - start);
     const input = new Float32Array(n * F);
     for (let f = 0; f < F; f++) {

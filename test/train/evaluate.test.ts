@@ -1,9 +1,10 @@
 // evaluate: metrics against hand-computed values, the --json shape, missing columns, the HTML report.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../agent/cli.js';
 import { computeMetrics } from '../../agent/train/metrics.js';
+import { evaluateModel } from '../../agent/train/run-evaluate.js';
 import { captureIO, synthetic, tempDir, writeCsv } from './helpers.js';
 
 t.test('metrics on a tiny example, computed by hand', async (t) => {
@@ -114,4 +115,27 @@ t.test('train: one capture only, or --group-by naming the label column, is said 
   const label = captureIO();
   t.equal(await main(['train', '--data', one, '--label', 'app', '--out', join(dir, 'g.onnx'), '--group-by', 'APP'], label), 2);
   t.match(label.err(), '--group-by APP names the label column');
+});
+
+t.test('Ctrl-C stops evaluate: status 130, no report written over the old one', async (t) => {
+  // Found by review: evaluate ran on to its end after Ctrl-C, printed its figures, replaced the
+  // report and exited 0 (the loader looked at the signal only every 65,536 rows, inference never).
+  const dir = tempDir();
+  const s = synthetic({ rows: 200, classes: 3, features: 4, seed: 9, separable: true });
+  const csv = writeCsv(join(dir, 'd.csv'), s.header, s.rows);
+  const model = join(dir, 'm.onnx');
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], captureIO()), 0);
+  const report = join(dir, 'r.html');
+  writeFileSync(report, 'OLD');
+  const ac = new AbortController();
+  ac.abort();
+  const io = { ...captureIO(), signal: ac.signal };
+  t.equal(await main(['evaluate', '--model', model, '--data', csv, '--report', report], io), 130, io.err());
+  t.equal(readFileSync(report, 'utf8'), 'OLD', 'the old report is kept');
+  t.equal(io.out(), '', 'no figures printed as if the evaluation were complete');
+  // Stopped between two batches of inference: the signal is read at each batch.
+  let reads = 0;
+  const signal = { get aborted(): boolean { return ++reads > 2; } } as AbortSignal;
+  await t.rejects(evaluateModel({ model, data: csv, threshold: 0, badRows: 'skip', infinity: 'bad', batch: 10, signal }),
+    { message: 'evaluation interrupted after 10 of 200 rows' });
 });
