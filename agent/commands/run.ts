@@ -8,16 +8,21 @@ import { takeEarlyHup } from '../lib/early-hup.js';
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { createLogger, createTelemetry, type Telemetry } from '../events.js';
-import { describeError } from '../errors.js';
+import { ConfigError, describeError } from '../errors.js';
 import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink, startStatsTimer, type Sink } from '../publish/index.js';
 import { logModels, modelsFor, sensorIdOf } from '../service.js';
+import { startupIssues } from '../startup-check.js';
 import { optString, optStrings, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 async function reload(path: string | undefined, sets: string[], env: NodeJS.ProcessEnv, current: AgentConfig, pipeline: Pipeline, t: Telemetry): Promise<void> {
   try {
     const cfg = await loadConfig(path, { sets, env });
+    // What `run` would refuse at its next start is refused now, while the old configuration still
+    // runs: the models are opened by swapModels' workers below.
+    const issues = await startupIssues(cfg, { models: false, warn: (m) => t.log.warn(m) });
+    if (issues.length > 0) throw new ConfigError(issues, path);
     const models = await modelsFor(cfg, undefined, undefined, t.log);
     await pipeline.swapModels(models);
     logModels(t, models);

@@ -4,7 +4,8 @@
  * replay with publish.buffer.dir=/proc/x ran at full CPU until killed, found by review). Here
  * each missing folder is made in turn, and the first refusal is thrown.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
 function code(e: unknown): string | undefined {
@@ -31,7 +32,42 @@ function nearestExisting(path: string): { at: string; isDir: boolean; missing: s
   }
 }
 
-/** Why `path` cannot be or become a folder (the nearest existing part is a file), or undefined. */
+/**
+ * Kernel file systems (statfs magic numbers: proc, sysfs, cgroup, cgroup2, debugfs, tracefs,
+ * securityfs): root passes every permission check there, and still no file or folder can be made.
+ */
+const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673]);
+
+function onKernelFs(path: string): boolean {
+  try {
+    return KERNEL_FS.has(statfsSync(path).type);
+  } catch {
+    return false;
+  }
+}
+
+/** Why this process cannot write into the existing folder `dir` (kernel file system, permissions), or undefined. */
+function writeIntoProblem(dir: string): string | undefined {
+  if (onKernelFs(dir)) return `${dir} is on a kernel file system (proc, sysfs...), where nothing can be written`;
+  try {
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    let user: string;
+    try {
+      user = userInfo().username;
+    } catch {
+      user = `uid ${process.getuid?.() ?? '?'}`;
+    }
+    return `${dir} is not writable by ${user} (${code(e) ?? String(e)})`;
+  }
+}
+
+/**
+ * Why `path` cannot be or become a folder this process writes into (the nearest existing part is
+ * a file, on a kernel file system or not writable), or undefined. Checked as the current user:
+ * check-config run by root says nothing of the service's user, a reload does.
+ */
 export function folderProblem(path: string): string | undefined {
   let found;
   try {
@@ -39,8 +75,38 @@ export function folderProblem(path: string): string | undefined {
   } catch (e) {
     return `${path}: ${code(e) ?? String(e)}`;
   }
-  if (found.isDir) return undefined;
-  return found.missing.length === 0 ? `${path} is a file, not a folder` : `${found.at}, in the path of ${path}, is a file, not a folder`;
+  if (!found.isDir) {
+    return found.missing.length === 0 ? `${path} is a file, not a folder` : `${found.at}, in the path of ${path}, is a file, not a folder`;
+  }
+  const problem = writeIntoProblem(found.at);
+  return problem === undefined ? undefined : found.missing.length === 0 ? problem : `${problem}: ${path} cannot be made there`;
+}
+
+/** Why `path` cannot be opened for appending (a folder, its folder missing or not writable), or undefined. */
+export function fileProblem(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') return `${path}: ${code(e) ?? String(e)}`;
+  }
+  if (st?.isDirectory()) return `${path} is a folder, not a file`;
+  if (st !== undefined) {
+    try {
+      accessSync(path, constants.W_OK);
+      return onKernelFs(path) ? `${path} is on a kernel file system (proc, sysfs...), where nothing can be written` : undefined;
+    } catch (e) {
+      return `${path} is not writable (${code(e) ?? String(e)})`;
+    }
+  }
+  let dirSt;
+  try {
+    dirSt = statSync(dirname(path));
+  } catch {
+    // missing, or a file in its path (ENOTDIR)
+  }
+  if (!dirSt?.isDirectory()) return `the folder of ${path} does not exist`;
+  return writeIntoProblem(dirname(path));
 }
 
 /** Make `path` and the folders above it that are missing; throws the first error (ENOENT under /proc, ENOTDIR, EACCES...). */

@@ -93,6 +93,12 @@ t.test('check-config reads the files the configuration names, as run would', asy
       `  - publish.buffer.dir: ${notOnnx}, in the path of ${join(notOnnx, 'sub')}, is a file, not a folder\n`],
     ['an output file below a file', ['publish.sink=file', `publish.file.path=${join(notOnnx, 'x.jsonl')}`],
       `  - publish.file.path: the folder of ${join(notOnnx, 'x.jsonl')} does not exist\n`],
+    // Found by review: check-config passed these, and run then exited 1 (systemd restarting it forever).
+    ['an output file that is a folder', ['publish.sink=file', `publish.file.path=${dir}`], `  - publish.file.path: ${dir} is a folder, not a file\n`],
+    ['an output file under /proc', ['publish.sink=file', 'publish.file.path=/proc/eta.jsonl'],
+      '  - publish.file.path: /proc is on a kernel file system (proc, sysfs...), where nothing can be written\n'],
+    ['a buffer folder under /sys', ['publish.sink=mqtt', 'publish.buffer.dir=/sys/eta/buf'],
+      '  - publish.buffer.dir: /sys is on a kernel file system (proc, sysfs...), where nothing can be written: /sys/eta/buf cannot be made there\n'],
   ];
   for (const [what, sets, message] of cases) {
     const r = await runCli(['check-config', ...sets.flatMap((s) => ['--set', s])]);

@@ -106,3 +106,33 @@ t.test('a reload names every changed section it does not apply (only the models 
   child.kill('SIGTERM');
   await exited;
 });
+
+t.test('a reload refuses what the next start would refuse, and the old configuration runs on', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  // Found by review: a reload took a filter libpcap cannot compile, or an output that is a
+  // folder, logged "take effect at the next restart", and that restart exited 2 (not retried).
+  const dir = mkdtempSync(join(tmpdir(), 'eta-reload-bad-'));
+  const cfg = join(dir, 'agent.yaml');
+  const base = 'capture:\n  interfaces: [lo]\n  filter: "port 18080"\npublish:\n  sink: none\ninfer:\n  app:\n    path: null\n  attribution:\n    path: null\n';
+  writeFileSync(cfg, base);
+  const child = spawn(process.execPath, [BIN, 'run', '-c', cfg], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.on('close', r));
+  for (let i = 0; i < 300 && !out.includes('eta-sensor running'); i++) await sleep(50);
+  const bad: Array<[string, RegExp]> = [
+    [base.replace('port 18080', 'port 18080 and ether hst 1'), /capture\.filter: libpcap cannot compile \\"port 18080 and ether hst 1\\" for lo/],
+    [base.replace('sink: none', `sink: file\n  file:\n    path: ${dir}`), /publish\.file\.path: .* is a folder, not a file/],
+  ];
+  for (const [text, why] of bad) {
+    const seen = out.length;
+    writeFileSync(cfg, text);
+    child.kill('SIGHUP');
+    for (let i = 0; i < 100 && !out.slice(seen).includes('reload failed'); i++) await sleep(50);
+    const said = out.slice(seen);
+    t.match(said, /"msg":"reload failed; still running with the previous configuration and models"/);
+    t.match(said, why);
+    t.notMatch(said, /next restart/);
+  }
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'the old configuration ran on and stopped cleanly');
+});
