@@ -6,7 +6,7 @@
 import { StartupError, usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
 import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
-import { refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
+import { checkOutput, refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'evaluate';
@@ -48,6 +48,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity, signal: io.signal };
     const reportPath = optString(args, 'report');
     for (const input of [data, model]) refuseInputAsOutput(input, reportPath);
+    if (reportPath !== undefined) checkOutput(reportPath);
     const ev = await evaluateModel(opts);
     // Stopped at the last moment: no report written over the old one, nothing printed as if complete.
     if (io.signal.aborted) throw new StartupError('E_DATA', 'evaluation interrupted');

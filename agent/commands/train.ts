@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { usageError } from '../errors.js';
 import { normalizeName, splitFeatureList } from '../lib/csv-cells.js';
-import { refuseInputAsOutput } from '../lib/output-file.js';
+import { checkOutput, refuseInputAsOutput } from '../lib/output-file.js';
 import { trainModel, type TrainOptions } from '../train/run-train.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
@@ -207,6 +207,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       signal: io.signal,
     };
     refuseInputAsOutput(opts.data, opts.out);
+    checkOutput(opts.out);
     const t0 = Date.now();
     const res = await trainModel(opts);
     const rep = res.dataset.report;

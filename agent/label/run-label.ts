@@ -122,7 +122,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
   } finally {
     parser.destroy();
     await writer?.close();
-    if (file !== null) await settleOutput(file.path, file.mode, done && header !== undefined);
+    if (file !== null) await settleOutput(file.mode, done && header !== undefined);
   }
   if (!header) throw new StartupError('E_DATA', `${o.input} is empty: expected the header line of \`eta-sensor extract\` output`);
   return { rowsRead, rowsWritten: Math.max(0, (writer?.lines ?? 1) - 1), badRows, examples, stopped: !done };

@@ -3,49 +3,77 @@
  * name and renamed into place when complete, so a reader never sees half a model and a failed
  * run leaves the old file as it was. Only a regular file (or a new one) is replaced that way:
  * renaming over /dev/stdout, a named pipe or a device would swap it for a plain file (as root,
- * /dev/full became one), so those are written to directly, and a directory is refused.
+ * /dev/full became one), so those are written to directly, and a directory is refused. A
+ * symbolic link is followed (the file it names is replaced, the link stays), and a replaced file
+ * keeps its mode and owner: both were lost to the rename (found by review).
  */
-import { fstatSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, fstatSync, realpathSync, statSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
 import { writeProblem } from './fs-problem.js';
-import { makeDirSync } from './make-dir.js';
+import { folderProblem, makeDirSync } from './make-dir.js';
 
-/** How to write `path`: through a temporary file renamed into place, or directly. */
-export type OutputMode = { kind: 'atomic'; tmp: string } | { kind: 'direct' };
+/** How to write `path`: through a temporary file renamed onto `target` (the file `path` names), or directly. */
+export type OutputMode =
+  | { kind: 'atomic'; tmp: string; target: string; keep?: { mode: number; uid: number; gid: number } }
+  | { kind: 'direct' };
 
 export function outputMode(path: string): OutputMode {
-  let isFile = true;
+  let st;
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) {
-      throw new StartupError('E_INPUT', `cannot write ${path}: it is a directory`, 'name a file, e.g. a path inside that directory');
-    }
-    isFile = st.isFile();
-  } catch (e) {
-    if (e instanceof StartupError) throw e;
+    st = statSync(path);
+  } catch {
     // Absent (or not visible): a new file, written atomically; a real problem shows when it is written.
   }
-  return isFile ? { kind: 'atomic', tmp: `${path}.tmp-${process.pid}` } : { kind: 'direct' };
+  if (st?.isDirectory()) {
+    throw new StartupError('E_INPUT', `cannot write ${path}: it is a directory`, 'name a file, e.g. a path inside that directory');
+  }
+  if (st === undefined) return { kind: 'atomic', tmp: `${path}.tmp-${process.pid}`, target: path };
+  if (!st.isFile()) return { kind: 'direct' };
+  const target = realpathSync(path);
+  return { kind: 'atomic', tmp: `${target}.tmp-${process.pid}`, target, keep: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
+}
+
+/**
+ * Refuses, before any work, an output that cannot be written: a directory, or a folder that
+ * cannot be made or written into. train and evaluate found out only at the end (minutes to hours
+ * of training lost to a typo: found by review).
+ */
+export function checkOutput(path: string): void {
+  const mode = outputMode(path);
+  if (mode.kind === 'direct') return;
+  const problem = folderProblem(dirname(mode.target));
+  if (problem !== undefined) throw new StartupError('E_INPUT', `cannot write ${path}: ${problem}`, 'choose an output path in a writable directory');
 }
 
 /** After writing to `mode`: rename the temporary file into place when `complete`, else remove it. */
-export async function settleOutput(path: string, mode: OutputMode, complete: boolean): Promise<void> {
+export async function settleOutput(mode: OutputMode, complete: boolean): Promise<void> {
   if (mode.kind === 'direct') return;
-  if (complete) await rename(mode.tmp, path);
-  else await unlink(mode.tmp).catch(() => undefined);
+  if (!complete) {
+    await unlink(mode.tmp).catch(() => undefined);
+    return;
+  }
+  if (mode.keep) {
+    chmodSync(mode.tmp, mode.keep.mode);
+    try {
+      chownSync(mode.tmp, mode.keep.uid, mode.keep.gid);
+    } catch {
+      // Only root may give a file away; another user's file becomes this user's, as a copy would.
+    }
+  }
+  await rename(mode.tmp, mode.target);
 }
 
 /** `bytes` as the whole content of `path` (see the module comment). */
 export async function writeOutput(path: string, bytes: Uint8Array | string): Promise<void> {
   const mode = outputMode(path);
   try {
-    if (mode.kind === 'atomic') makeDirSync(dirname(path));
+    if (mode.kind === 'atomic') makeDirSync(dirname(mode.target));
     await writeFile(mode.kind === 'atomic' ? mode.tmp : path, bytes);
-    await settleOutput(path, mode, true);
+    await settleOutput(mode, true);
   } catch (e) {
-    await settleOutput(path, mode, false);
+    await settleOutput(mode, false);
     const p = writeProblem(path, e);
     throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix, { cause: e });
   }

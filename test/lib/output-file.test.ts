@@ -4,12 +4,12 @@
  * to directly and stays what it was, a directory is refused, and no temporary file is left.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { StartupError } from '../../agent/errors.js';
-import { outputMode, writeOutput } from '../../agent/lib/output-file.js';
+import { checkOutput, outputMode, writeOutput } from '../../agent/lib/output-file.js';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eta-output-'));
@@ -64,4 +64,33 @@ t.test('a named pipe stays a pipe and its reader gets the data (label -o FIFO)',
   t.match(got, /^src_ip,src_port,dst_ip,dst_port,proto,sni,app,category\n10\.0\.0\.1,5000,10\.0\.0\.2,443,6,www\.example\.org,Example,/);
   t.ok(statSync(fifo).isFIFO(), 'still a named pipe');
   t.notOk(readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary file');
+});
+
+t.test('a symbolic link is followed, and a replaced file keeps its mode and group', { skip: process.getuid?.() !== 0 && 'giving a file to another group needs root' }, async (t) => {
+  // Found by review: the rename replaced the link with a plain file (the file it named kept the old
+  // content), and a file of mode 640, group daemon, became 644 root:root.
+  const sub = join(dir, 'links');
+  mkdirSync(sub);
+  const real = join(sub, 'real.onnx');
+  writeFileSync(real, 'OLD');
+  chmodSync(real, 0o640);
+  chownSync(real, 0, 1); // group 1 (daemon on Debian); the tests run as root
+  const link = join(sub, 'link.onnx');
+  symlinkSync(real, link);
+  await writeOutput(link, 'NEW');
+  t.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+  t.equal(readFileSync(real, 'utf8'), 'NEW', 'the file it names was replaced');
+  t.equal(statSync(real).mode & 0o777, 0o640);
+  t.equal(statSync(real).gid, 1);
+  t.same(readdirSync(sub).sort(), ['link.onnx', 'real.onnx'], 'no temporary file left');
+});
+
+t.test('an output that cannot be written is refused before any work (checkOutput)', async (t) => {
+  t.throws(() => checkOutput('/proc/eta/m.onnx'), { message: 'cannot write /proc/eta/m.onnx: /proc is on a kernel file system (proc, sysfs...), where nothing can be written: /proc/eta cannot be made there' });
+  t.throws(() => checkOutput(dir), { message: /it is a directory/ });
+  t.doesNotThrow(() => checkOutput(join(dir, 'new', 'sub', 'm.onnx')), 'missing folders are made when written');
+  // train refuses before it reads its data: a missing --data would be reported first otherwise.
+  const r = await runCli(['train', '--data', join(dir, 'nope.csv'), '--label', 'app', '--out', '/proc/eta/m.onnx']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /cannot write \/proc\/eta\/m\.onnx: \/proc is on a kernel file system/);
 });
