@@ -235,6 +235,12 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     if (res.holdout && res.dataset.groupColumn && Math.abs(heldShare - opts.holdout) > 0.1) {
       lines.push(`note: ${(heldShare * 100).toFixed(0)}% of the rows held out for the ${(opts.holdout * 100).toFixed(0)}% asked: whole ${res.dataset.groupColumn} values are held out, and they differ in size`);
     }
+    // A class whose every row was held out: the model never predicts it, and said only in the metadata.
+    const untrained = Object.entries(d?.class_counts ?? {}).filter(([, n]) => n === 0).map(([c]) => c);
+    if (res.holdout && untrained.length > 0) {
+      lines.push(`note: no training rows for ${untrained.join(', ')} (all held out with their ${res.dataset.groupColumn ?? 'rows'}): the model never predicts ${untrained.length > 1 ? 'them' : 'it'}; `
+        + '--holdout 0 trains on every row');
+    }
     io.stdout.write(lines.join('\n') + '\n');
     return 0;
   },
