@@ -29,6 +29,7 @@ import { report } from '../events.js';
 import { makeDirSync } from '../lib/make-dir.js';
 import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, writeHeader } from './disk-buffer-format.js';
 import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
+import { InFlightDrops } from './disk-buffer-limbo.js';
 import { recoverDir } from './disk-buffer-recover.js';
 import { Segments, type Cursor, type Segment } from './disk-buffer-segments.js';
 import type { BufferedRecord, DiskBufferOptions, DiskBufferStats, DropReason } from './disk-buffer-types.js';
@@ -84,6 +85,15 @@ export class DiskBuffer {
   /** Cursor of the oldest unacknowledged record (where a consumer restarts after a reconnect). */
   get start(): Cursor {
     return this.head;
+  }
+
+  /** The consumer's records in flight, for drop-oldest's count (disk-buffer-limbo.ts): it says what it sent. */
+  readonly inFlight = new InFlightDrops();
+
+  /** The consumer took back what it had in flight (its connection closed): what drop-oldest dropped of it is lost. */
+  takenBack(): void {
+    const lost = this.inFlight.takenBack(this.head.seq);
+    if (lost > 0) this.drop('overflow', lost, { in_flight: true });
   }
 
   /** Unacknowledged records. */
@@ -184,6 +194,7 @@ export class DiskBuffer {
 
   /** Everything before `to` was delivered: forget it. Cursors at or before the start are ignored. */
   ack(to: Cursor): void {
+    this.inFlight.acknowledged(to.seq);
     if (to.seq <= this.head.seq || !this.segs.find(to.seg)) return;
     this.advanceHead(to);
   }
@@ -193,6 +204,7 @@ export class DiskBuffer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.positionTimer);
+    this.takenBack(); // never acknowledged now
     await this.writer.close();
     this.savePosition();
     this.segs.closeReaders();
@@ -262,7 +274,9 @@ export class DiskBuffer {
       let last: Cursor = this.head;
       for (const r of recs) {
         freed += HEADER_BYTES + r.payload.length;
-        n++;
+        // A record in flight is counted once its fate is known (disk-buffer-limbo.ts).
+        if (this.inFlight.inFlight(r.next.seq - 1)) this.inFlight.hold(r.next.seq - 1);
+        else n++;
         last = r.next;
         if (freed >= need) break;
       }

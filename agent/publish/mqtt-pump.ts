@@ -147,7 +147,8 @@ export class Pump {
   /**
    * Records read ahead that the buffer has dropped since (drop-oldest, while the window was full)
    * are not sent: they are counted as dropped, and were also published and counted as delivered
-   * (found by review). Those already in flight still go; at most the window's worth.
+   * (found by review). Those already in flight still go, counted as delivered once acknowledged
+   * and as dropped if taken back (disk-buffer-limbo.ts); at most the window's worth.
    */
   private forgetDropped(): void {
     const start = this.buffer.start.seq;
@@ -186,6 +187,7 @@ export class Pump {
     const payload = group.length === 1 && this.opts.batchSize === 1 ? group[0]!.payload : jsonArray(group);
     const entry: InFlight = { gen: this.gen, next: group[group.length - 1]!.next, records: group.length, done: false };
     this.inflight.push(entry);
+    this.buffer.inFlight.sent(entry.next.seq);
     this.client.publish(this.opts.topic, payload, { qos: this.opts.qos }, (err) => this.settled(entry, err));
   }
 
@@ -247,6 +249,7 @@ export class Pump {
     this.gen++;
     this.inflight = [];
     this.ahead = [];
+    this.buffer.takenBack();
     this.cursor = this.buffer.start;
     if (!takeBack) return;
     const out = this.client.outgoing;

@@ -113,6 +113,25 @@ export function diskBufferContract(t: Tap, name: string, variant: Variant): void
     t.equal(b.size, 50);
   });
 
+  t.test(`${name}: records dropped while in flight count as delivered once acknowledged, as dropped once taken back`, async (t) => {
+    // Found by review: drop-oldest counted records the MQTT pump had published and not yet seen
+    // acknowledged as dropped at once, and as delivered too when the acknowledgement came
+    // (delivered + dropped = 350 of 299 accepted).
+    const dir = tempDir(t);
+    const b = await open(dir, { maxBytes: 50 * 108, overflow: 'drop-oldest' });
+    t.teardown(() => b.close());
+    await b.append(range(0, 50).map((n) => payload(n)));
+    const sent = b.read(b.start, 10);
+    b.inFlight.sent(sent[9]!.next.seq); // records 0-9 published
+    await b.append(range(50, 80).map((n) => payload(n))); // drops 0-29: 10 of them in flight
+    t.equal(b.stats().dropped.overflow, 20, 'the 20 not in flight');
+    b.ack(sent[4]!.next); // 0-4 acknowledged: delivered
+    b.takenBack(); // the connection closed with 5-9 unacknowledged: lost
+    t.equal(b.stats().dropped.overflow, 25);
+    t.equal(b.inFlight.held, 0);
+    t.same((await readAll(b)).seqs, range(30, 80));
+  });
+
   t.test(`${name}: a record larger than the buffer is dropped as too_large`, async (t) => {
     const dir = tempDir(t);
     const b = await open(dir, { maxBytes: 64 * 1024 });
