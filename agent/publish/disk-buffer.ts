@@ -8,7 +8,8 @@
  * - Order: read() returns records in append order.
  * - Crash safety: append() writes to the file before it resolves, so a killed process (even
  *   kill -9) loses nothing appended; what power loss can lose depends on `fsync` (below).
- *   On open, segments are scanned and a torn or corrupt tail is cut off and counted.
+ *   On open, segments are scanned: a torn tail is cut off, a corrupt record dropped (in the
+ *   newest segment the records behind it are kept), each counted.
  * - Bounds: the framed size of unacknowledged records never exceeds maxBytes; a record that
  *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes by
  *   a segment (acknowledged records in one still written), more while no new file can be made.
@@ -216,7 +217,9 @@ export class DiskBuffer {
   private recover(): void {
     const r = recoverDir(this.opts.dir, this.opts.telemetry);
     for (const t of r.torn) {
-      this.drop(t.last ? 'torn_tail' : 'corrupt', t.records, { file: t.file, cut_bytes: t.cutBytes }, 'warn');
+      // Records found after the damage mean it was not a crash's torn tail, but a corrupt record.
+      const reason = t.last && t.salvaged === 0 ? 'torn_tail' : 'corrupt';
+      this.drop(reason, t.records, { file: t.file, cut_bytes: t.cutBytes, ...(t.salvaged > 0 ? { records_kept_after: t.salvaged } : {}) }, 'warn');
     }
     for (const s of r.segments) this.segs.adopt(s);
     const last = this.segs.list[this.segs.length - 1];
