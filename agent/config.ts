@@ -98,7 +98,7 @@ export function validateConfig(doc: unknown, opts: { source?: string; sets?: rea
     for (const [path, value] of overrides) setPath(merged as Record<string, unknown>, path, value);
   }
   const cfg = parseSection(configSchema, merged, '', issues);
-  if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish));
+  if (issues.length === 0) issues.push(...checkPublishConfig(cfg.publish, 'publish', opts.env));
   // A value from --set or the environment is checked as it is read and again with the whole
   // configuration: a mistake is listed once.
   if (issues.length > 0) throw new ConfigError([...new Set(issues)], opts.source);

@@ -10,6 +10,10 @@ import { newFrame, type Frame, type PacketSource, type PcapRecordFormat, type Ru
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
 export function detectFormat(head: Buffer): CaptureFormat | undefined {
   if (head.length < 4) return undefined;
   const le = head.readUInt32LE(0);
@@ -51,6 +55,13 @@ export class FileSource implements PacketSource {
     const bytes = await readHead(input, 4);
     const format = detectFormat(bytes);
     if (format === undefined) {
+      // gzip's magic: a compressed capture (capture.pcap.gz) is common, and "unknown magic number" said nothing of it.
+      if (isGzip(bytes)) {
+        const name = this.description;
+        throw new StartupError('E_INPUT', `${name} is compressed with gzip`, /\.csv\.gz$/i.test(name)
+          ? `decompress it first (gunzip -k ${name}) and give ${name.slice(0, -3)}`
+          : `decompress it first, or stream it: zcat ${name} | eta-sensor ${process.argv[2] ?? 'extract'} -`);
+      }
       const what = bytes.length < 4 ? 'the file is empty or shorter than a capture header' : 'unknown magic number';
       throw new StartupError('E_INPUT', `${this.description} is not a pcap or pcapng capture (${what})`,
         'give a libpcap (.pcap) or pcapng (.pcapng) capture; a feature CSV is read by `replay` when its name ends in .csv');

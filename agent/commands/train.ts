@@ -19,19 +19,26 @@ function choice<T extends string>(args: ParsedArgs, name: string, values: readon
   return v as T;
 }
 
-export function intOpt(args: ParsedArgs, name: string, def: number, min: number, cmd = NAME): number {
+/**
+ * Decimal digits only: Number() also took "0x10" (16 trees), "1e1" and "" (--seed= was seed 0),
+ * and a seed past 2^32 - 1 was reduced modulo 2^32 by the generator while the model recorded it
+ * as given (found by review).
+ */
+export function intOpt(args: ParsedArgs, name: string, def: number, min: number, cmd = NAME, max = 2 ** 32 - 1): number {
   const s = optString(args, name);
   if (s === undefined) return def;
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min} (got "${s}")`, cmd);
+  const v = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw usageError(`--${name} must be an integer >= ${min}${max === 2 ** 32 - 1 ? ' (below 2^32)' : ` and <= ${max}`} (got "${s}")`, cmd);
+  }
   return v;
 }
 
 export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number, cmd = NAME): number {
   const s = optString(args, name);
   if (s === undefined) return def;
-  const v = Number(s);
-  if (s.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+  const v = /^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(v) || v < min || v > max) {
     throw usageError(`--${name} must be a number between ${min} and ${max} (got "${s}")`, cmd);
   }
   return v;

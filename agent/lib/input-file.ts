@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { detectFormat } from '../capture/file-source.js';
+import { detectFormat, isGzip } from '../capture/file-source.js';
 import { StartupError } from '../errors.js';
 import { readProblem } from './fs-problem.js';
 
@@ -61,6 +61,11 @@ export async function openInputStream(path: string, what: string, fix: string): 
     await fh.close();
     throw new StartupError('E_INPUT', `${path} is a packet capture, not a ${what}`,
       `turn it into flow rows first: eta-sensor extract ${path} -o flows.csv`);
+  }
+  // A gzip'd CSV read as text showed its compressed bytes as column names (found by review).
+  if (st.isFile() && isGzip(head)) {
+    await fh.close();
+    throw new StartupError('E_INPUT', `${path} is compressed with gzip, not a ${what}`, `decompress it first (gunzip -k ${path})`);
   }
   return fh.createReadStream();
 }

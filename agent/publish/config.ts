@@ -131,12 +131,14 @@ export const publishSchema = section('Where labeled flow records go, and how the
 export type PublishConfig = Infer<typeof publishSchema>;
 
 /** Checks that span several fields; issues are path-qualified like the schema's. Opens nothing. */
-export function checkPublishConfig(c: PublishConfig, path = 'publish'): string[] {
+export function checkPublishConfig(c: PublishConfig, path = 'publish', env: NodeJS.ProcessEnv = {}): string[] {
   const issues: string[] = [];
   const m = c.mqtt;
   if (c.sink !== 'mqtt') return issues;
   if (m.password !== null && m.password_file !== null) {
-    issues.push(`${path}.mqtt.password and ${path}.mqtt.password_file are both set; keep one`);
+    // The password may come from the environment (a line left in /etc/eta-sensor/env): say so (found by review).
+    const fromEnv = env['ETA_MQTT_PASSWORD'] !== undefined && env['ETA_MQTT_PASSWORD'] === m.password ? ' (from ETA_MQTT_PASSWORD)' : '';
+    issues.push(`${path}.mqtt.password${fromEnv} and ${path}.mqtt.password_file are both set; keep one`);
   }
   if ((m.tls.cert === null) !== (m.tls.key === null)) {
     issues.push(`${path}.mqtt.tls.cert and ${path}.mqtt.tls.key go together; set both or neither`);

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import t from 'tap';
 import { BIN, cliEnv, runCli } from '../helpers/cli.js';
@@ -40,6 +41,23 @@ const cases: Array<[string, string[], RegExp, number?]> = [
   ['extract to a full disk', ['extract', 'samples/lo-sessions.pcap', '-o', '/dev/full', '--summary', 'none'], /cannot write \/dev\/full: ENOSPC/],
   ['train --out where nothing can be written', ['train', '--data', join(dir, 'rows.csv'), '--label', 'app', '--out', '/proc/eta-m.onnx'], /cannot write \/proc\/eta-m\.onnx: /],
 ];
+
+// Found by review: a gzip'd capture said only "unknown magic number", a gzip'd CSV showed its
+// compressed bytes as column names.
+const gz = (name: string, from: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, gzipSync(readFileSync(from)));
+  return p;
+};
+writeFileSync(join(dir, 'plain.csv'), 'a,b,app\n1,2,x\n');
+cases.push(
+  ['extract of a gzip\'d capture', ['extract', gz('s.pcap.gz', 'samples/lo-sessions.pcap')],
+    /s\.pcap\.gz is compressed with gzip\n {2}fix: decompress it first, or stream it: zcat .*s\.pcap\.gz \| eta-sensor extract -/],
+  ['replay of a gzip\'d CSV', ['replay', gz('r.csv.gz', join(dir, 'plain.csv'))],
+    /r\.csv\.gz is compressed with gzip\n {2}fix: decompress it first \(gunzip -k .*r\.csv\.gz\) and give .*r\.csv\n/],
+  ['train on a gzip\'d CSV', ['train', '--data', gz('t.csv.gz', join(dir, 'plain.csv')), '--label', 'app', '--out', join(dir, 'g.onnx')],
+    /t\.csv\.gz is compressed with gzip, not a flow CSV\n {2}fix: decompress it first/],
+);
 
 // A configuration that cannot be read is a configuration mistake: status 2, as for an invalid one.
 cases.push(['check-config -c a missing file', ['check-config', '-c', join(dir, 'nope.yaml')],

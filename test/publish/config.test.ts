@@ -51,6 +51,8 @@ t.test('no password in the URL; cross-field rules', async (t) => {
     'publish.mqtt.tls is set but publish.mqtt.url is mqtt:// (plain TCP); use mqtts://',
   ]);
   await t.rejects(createSink(c, createTelemetry()), { code: 'E_CONFIG' });
+  // Found by review: a password from the environment (a line left in /etc/eta-sensor/env) was not named as such.
+  t.match(checkPublishConfig(c, 'publish', { ETA_MQTT_PASSWORD: 'x' }), ['publish.mqtt.password (from ETA_MQTT_PASSWORD) and publish.mqtt.password_file are both set; keep one']);
 });
 
 t.test('redactUrl', async (t) => {

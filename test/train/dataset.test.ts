@@ -116,10 +116,31 @@ t.test('train --max-depth 0 (no limit) is a forest setting: refused for boosting
   const out = join(dir, 'depth.onnx');
   const gbdt = captureIO();
   t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--algo', 'gbdt', '--max-depth', '0', '--threads', '1', '--min-class-flows', '1'], gbdt), 2);
-  t.match(gbdt.err(), /--max-depth must be an integer >= 1 \(got "0"\)/);
+  t.match(gbdt.err(), /--max-depth must be an integer >= 1 \(below 2\^32\) \(got "0"\)/);
   t.notOk(existsSync(out), 'nothing written');
   const rf = captureIO();
   t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--max-depth', '0', '--trees', '3', '--threads', '1', '--min-class-flows', '1'], rf), 0, rf.err());
+});
+
+t.test('train\'s numbers are decimal, and a seed is below 2^32', async (t) => {
+  // Found by review: "0x10" built 16 trees, "1e1" 10, "--seed=" was seed 0, and seed 2^32 + 7
+  // gave seed 7's model while its metadata said 4294967303.
+  const s = synthetic({ rows: 60, classes: 3, features: 3, seed: 4, separable: true });
+  const csv = writeCsv(join(dir, 'nums.csv'), s.header, s.rows);
+  for (const [opt, value, message] of [
+    ['--trees', '0x10', /--trees must be an integer >= 1 \(below 2\^32\) \(got "0x10"\)/],
+    ['--trees', '1e1', /--trees must be an integer >= 1/],
+    ['--seed', '', /--seed must be an integer >= 0 \(below 2\^32\) \(got ""\)/],
+    ['--seed', '4294967303', /--seed must be an integer >= 0 \(below 2\^32\) \(got "4294967303"\)/],
+    ['--holdout', '0x0', /--holdout must be a number between 0 and 0\.9/],
+  ] as const) {
+    const io = captureIO();
+    t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'n.onnx'), opt, value], io), 2, `${opt} ${value}`);
+    t.match(io.err(), message);
+  }
+  const ok = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'n.onnx'), '--algo', 'gbdt', '--learning-rate', '1e-1',
+    '--trees', '3', '--threads', '1', '--min-class-flows', '1'], ok), 0, ok.err());
 });
 
 t.test('train stopped by Ctrl-C exits 130, as the commands that stop cleanly do', async (t) => {
