@@ -16,7 +16,9 @@ import { logModels, modelsFor, sensorIdOf } from '../service.js';
 import { startupIssues } from '../startup-check.js';
 import { optString, optStrings, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
-async function reload(path: string | undefined, sets: string[], env: NodeJS.ProcessEnv, current: AgentConfig, pipeline: Pipeline, t: Telemetry): Promise<void> {
+async function reload(path: string | undefined, sets: string[], env: NodeJS.ProcessEnv, current: AgentConfig, pipeline: Pipeline, sink: Sink, t: Telemetry): Promise<void> {
+  // First, whatever the configuration says: logrotate's postrotate asks for it (README).
+  sink.reopen?.();
   try {
     const cfg = await loadConfig(path, { sets, env });
     // What `run` would refuse at its next start is refused now, while the old configuration still
@@ -140,7 +142,7 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
     reloading = reloading.then(() => {
       queued = false;
       // A stop asked meanwhile (SIGTERM right after SIGHUP) wins: no workers started to be closed at once.
-      return stopping || io.signal.aborted ? undefined : reload(path, sets, io.env, cfg, pipeline, t);
+      return stopping || io.signal.aborted ? undefined : reload(path, sets, io.env, cfg, pipeline, sink, t);
     });
   };
   process.on('SIGHUP', onHup);

@@ -59,7 +59,7 @@ export const publishSchema = section('Where labeled flow records go, and how the
   }),
   stats_interval: seconds('How often the agent publishes its counters to <prefix>/<sensor_id>/stats; 0 disables.', 60, 0),
   file: section('For sink: file.', {
-    path: str({ default: 'eta-flows.jsonl', nonEmpty: true, doc: 'JSON lines file, appended to; fsynced on close.' }),
+    path: str({ default: 'eta-flows.jsonl', nonEmpty: true, doc: 'JSON lines file, appended to; fsynced on close; opened again on SIGHUP (systemctl reload), for logrotate.' }),
   }),
   mqtt: section('For sink: mqtt.', {
     url: mqttUrl('Broker URL, mqtt://host:1883 or mqtts://host:8883 (TLS). No credentials here: see username, password_file.', 'mqtt://localhost:1883'),

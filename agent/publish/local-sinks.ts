@@ -180,6 +180,29 @@ export class FileSink extends LocalSink {
     }
   }
 
+  /**
+   * A reload (SIGHUP) opens the path again: a file logrotate moved away was written on by the
+   * open descriptor, and the new file stayed empty (found by review). The new descriptor is
+   * opened first, so a failure leaves the old one writing. Between two writes (they are synchronous).
+   */
+  reopen(): void {
+    if (this.fd < 0) return;
+    let fd;
+    try {
+      fd = fs.openSync(this.file, 'a');
+    } catch (err) {
+      report(this.t, 'publish', 'file_reopen_failed', { file: this.file, error: (err as Error).message, effect: 'records go on to the file open before' }, 'error');
+      return;
+    }
+    const old = this.fd;
+    this.fd = fd;
+    try {
+      fs.closeSync(old);
+    } catch {
+      // already gone: nothing to release
+    }
+  }
+
   protected async deliver(data: Buffer, count: number): Promise<void> {
     try {
       let done = 0;

@@ -78,4 +78,9 @@ export interface Sink {
    * Returns whether it was sent.
    */
   publishStats(stats: Readonly<Record<string, unknown>>): boolean;
+  /**
+   * Opens the destination again where that means something: the file sink, after logrotate moved
+   * its file (SIGHUP). Never throws: a failure is reported and the old destination kept.
+   */
+  reopen?(): void;
 }
