@@ -155,9 +155,13 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
     doc = parseYaml(text, { prettyErrors: false });
   } catch (e) {
     const pos = e instanceof YAMLParseError ? e.pos[0] : undefined;
-    const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
+    // An error found only at the end of the text (a quote or bracket never closed) has no line of
+    // its own: "line 8" of a 7-line file pointed nowhere (found by review).
+    const atEnd = pos !== undefined && text.slice(pos).trim() === '';
+    const before = pos === undefined ? [] : text.slice(0, pos).split('\n');
+    const line = pos === undefined || atEnd ? undefined : before.length;
     const lineText = line === undefined ? undefined : text.split('\n')[line - 1];
-    const where = line === undefined ? '' : ` at line ${line}`;
+    const where = atEnd ? ' at the end of the file' : line === undefined ? '' : ` at line ${line}, column ${before[before.length - 1]!.length + 1}`;
     const shown = lineText === undefined || lineText.trim() === '' ? '' : ` (line ${line} is ${JSON.stringify(lineText.slice(0, 80))})`;
     throw new StartupError('E_CONFIG', `invalid configuration in ${path}: YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}${shown}`,
       'correct the YAML there: indent with spaces, not tabs; close each [ { and quote; put a space after each "key:"');

@@ -62,16 +62,19 @@ t.test('YAML syntax errors name the line', async (t) => {
   const { tmpdir } = await import('node:os');
   const p = join(mkdtempSync(join(tmpdir(), 'eta-cfg-')), 'bad.yaml');
   writeFileSync(p, 'flows:\n  idle_timeout: [1,\n');
-  await t.rejects(loadConfig(p), { code: 'E_CONFIG', message: /YAML syntax error at line \d/ });
+  await t.rejects(loadConfig(p), { code: 'E_CONFIG', message: /YAML syntax error at the end of the file: / });
   // The problem and the line as written, not the parser's "at line 2, column 1:" cut before its excerpt.
   writeFileSync(p, 'flows:\n\tidle_timeout: 5\n');
   await t.rejects(loadConfig(p), {
     code: 'E_CONFIG',
-    message: `invalid configuration in ${p}: YAML syntax error at line 2: Tabs are not allowed as indentation (line 2 is "\\tidle_timeout: 5")`,
+    message: `invalid configuration in ${p}: YAML syntax error at line 2, column 1: Tabs are not allowed as indentation (line 2 is "\\tidle_timeout: 5")`,
     hint: /^correct the YAML there: indent with spaces, not tabs/,
   });
   writeFileSync(p, 'flows:\n  idle_timeout:5\n  max_flows: 3\n');
-  await t.rejects(loadConfig(p), { message: /YAML syntax error at line 2: Implicit keys need to be on a single line \(line 2 is "  idle_timeout:5"\)$/ });
+  await t.rejects(loadConfig(p), { message: /YAML syntax error at line 2, column 3: Implicit keys need to be on a single line \(line 2 is "  idle_timeout:5"\)$/ });
+  // A quote never closed is found at the end of the text: no line number past the last line.
+  writeFileSync(p, 'publish:\n  mqtt:\n    url: "mqtt://127.0.0.1\n    qos: 1\n');
+  await t.rejects(loadConfig(p), { message: /YAML syntax error at the end of the file: Missing closing "quote$/ });
 });
 
 t.test('agent sections: exact messages for infer, publish and service mistakes', async (t) => {
