@@ -39,8 +39,10 @@ export class ConfigError extends StartupError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[], source?: string) {
     const where = source ? ` in ${source}` : '';
-    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`,
-      'fix the listed keys; `eta-sensor check-config -c <file>` validates without starting');
+    // Without a file, the mistakes are in --set or the environment: the fix does not send the user to a file.
+    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`, source
+      ? `fix the listed keys; \`eta-sensor check-config -c ${source}\` validates without starting`
+      : 'fix the listed values (--set, or the environment); `eta-sensor check-config --set KEY=VALUE` validates without starting');
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -16,14 +16,27 @@ export class LineWriter {
   private constructor(
     private readonly out: Writable,
     private readonly owned: boolean,
+    /** The output's name in messages: its path, or "standard output". */
+    private readonly name: string,
   ) {
     out.on('error', (e: Error) => {
-      this.error = e;
+      this.error ??= this.named(e);
     });
   }
 
-  static toStream(out: Writable): LineWriter {
-    return new LineWriter(out, false);
+  /**
+   * A write error naming the output and its fix (label -o /dev/full said only "ENOSPC: no space
+   * left on device, write": found by review). EPIPE stays as it is: the CLI ends quietly on it
+   * (`| head`).
+   */
+  private named(e: Error): Error {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return e;
+    const p = writeProblem(this.name, e, 'free space on its disk or choose another output (-o)');
+    return new StartupError('E_INPUT', `cannot write ${this.name}: ${p.why}`, p.fix, { cause: e });
+  }
+
+  static toStream(out: Writable, name = 'standard output'): LineWriter {
+    return new LineWriter(out, false, name);
   }
 
   static async toFile(path: string): Promise<LineWriter> {
@@ -34,7 +47,7 @@ export class LineWriter {
       const p = writeProblem(path, e);
       throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix);
     }
-    return new LineWriter(out, true);
+    return new LineWriter(out, true, path);
   }
 
   /** Queue one line (with its newline). Small lines are coalesced into ~64 KiB writes. */
@@ -66,11 +79,15 @@ export class LineWriter {
 
   async close(): Promise<void> {
     this.flushPending();
-    if (this.owned) {
-      this.out.end();
-      await once(this.out, 'finish');
-    } else if (this.out.writableNeedDrain) {
-      await once(this.out, 'drain');
+    try {
+      if (this.owned) {
+        this.out.end();
+        await once(this.out, 'finish');
+      } else if (this.out.writableNeedDrain) {
+        await once(this.out, 'drain');
+      }
+    } catch (e) {
+      this.error ??= this.named(e as Error);
     }
     if (this.error) throw this.error;
   }

@@ -59,6 +59,11 @@ cases.push(
     /t\.csv\.gz is compressed with gzip, not a flow CSV\n {2}fix: decompress it first/],
 );
 
+// Found by review: label -o /dev/full said only "ENOSPC: no space left on device, write".
+writeFileSync(join(dir, 'flows.csv'), 'src_ip,src_port,dst_ip,dst_port,proto,sni\n10.0.0.1,5000,10.0.0.2,443,6,www.example.org\n');
+cases.push(['label -o to a full disk', ['label', join(dir, 'flows.csv'), '--sni-rules', rules, '-o', '/dev/full'],
+  /cannot write \/dev\/full: no space left on its disk \(ENOSPC\)\n {2}fix: free space on that disk or choose another output/]);
+
 // A configuration that cannot be read is a configuration mistake: status 2, as for an invalid one.
 cases.push(['check-config -c a missing file', ['check-config', '-c', join(dir, 'nope.yaml')],
   /cannot read configuration .*nope\.yaml: no such file\n {2}fix: give the path of a YAML file/, 2]);
@@ -162,4 +167,12 @@ t.test('the input given as the output is refused, under its own name or another 
   t.same(readFileSync(labeled), labeledBefore, 'labelled CSV intact');
   t.same(readFileSync(model), readFileSync('models/app.onnx'), 'model intact');
   t.match(readFileSync(rules, 'utf8'), /^rules:/, 'rules intact');
+});
+
+t.test('a mistake in a configuration file sends the user to check-config on that file', async (t) => {
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'flows:\n  idle_timeout: -1\n');
+  const r = await runCli(['check-config', '-c', file]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, `  fix: fix the listed keys; \`eta-sensor check-config -c ${file}\` validates without starting\n`);
 });

@@ -22,7 +22,7 @@ t.test('a URL that is not mqtt:// or mqtts:// is a configuration mistake (exit 2
     const r = await runCli(['replay', sample, '--mqtt', url]);
     t.equal(r.code, 2, url);
     t.equal(r.stderr, `eta-sensor replay: invalid configuration:\n  - ${message}\n`
-      + '  fix: fix the listed keys; `eta-sensor check-config -c <file>` validates without starting\n', url);
+      + '  fix: fix the listed values (--set, or the environment); `eta-sensor check-config --set KEY=VALUE` validates without starting\n', url);
     t.equal(r.stdout, '', url);
   }
 });
