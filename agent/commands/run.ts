@@ -90,6 +90,17 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
   // Records on stdout and logs on stdout would mix: with the stdout sink, logs go to stderr.
   const t = createTelemetry(createLogger({ level: cfg.log.level, destination: cfg.publish.sink === 'stdout' ? 'stderr' : 'stdout' }));
   const sensorId = sensorIdOf(cfg);
+  try {
+    return await runWith(cfg, path, sets, io, started, t, sensorId);
+  } catch (e) {
+    // Said in the log too, as JSON: a collector reading the daemon's log lines saw nothing of why
+    // it stopped, only the two text lines on standard error (found by review).
+    t.log.fatal({ err: describeError(e) }, 'eta-sensor stopped on an error');
+    throw e;
+  }
+}
+
+async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[], io: CommandIO, started: () => boolean, t: Telemetry, sensorId: string): Promise<number> {
   const models = await modelsFor(cfg, undefined, undefined, t.log);
   const source = new LiveSource({
     interfaces: cfg.capture.interfaces, filter: cfg.capture.filter, snaplen: cfg.capture.snaplen,

@@ -70,6 +70,10 @@ t.test('check-config and run agree on a filter the any device cannot take', { sk
   const syntax = await runCli(['run', '--set', 'capture.interfaces=lo', '--set', 'capture.filter=tcp port 443 and', '--set', 'publish.sink=stdout'], { timeoutMs: 20_000 });
   t.equal(syntax.code, 2, 'a filter that does not parse: exit 2 too');
   t.match(syntax.stderr, /cannot capture on lo: .*syntax error/);
+  // The daemon's log says it too, as JSON (found by review: only the text lines said why it stopped).
+  const logged = await runCli(['run', '--set', 'capture.interfaces=lo', '--set', 'capture.filter=tcp port 443 and', '--set', 'publish.sink=none'], { timeoutMs: 20_000 });
+  const fatal = logged.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; err: string }).find((l) => l.level === 60);
+  t.match(fatal, { msg: 'eta-sensor stopped on an error', err: /cannot capture on lo: .*syntax error/ });
 });
 
 // A configuration check-config passes must not be refused by run for a file it names (the README's
