@@ -263,7 +263,8 @@ Examples:
               // Flows the flow meter ended while the workers opened the models, and how long after the start they took their first batch.
               waiting_at_start: workersStart.waiting, workers_started_ms: workersStart.ms,
               workers_busy: busyShare === null ? null : Math.round(busyShare * 1000) / 1000,
-              worker_cpu_ms: workerCpuMs === null ? null : Math.round(workerCpuMs),
+              // To a tenth: a few flows' batch takes under half a millisecond, which rounded to 0.
+              worker_cpu_ms: workerCpuMs === null ? null : Math.round(workerCpuMs * 10) / 10,
             },
             ...(failure ? { failure } : {}),
           }) + '\n');
