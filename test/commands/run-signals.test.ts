@@ -89,20 +89,28 @@ t.test('SIGHUP while run itself is still loading: kept, not the end of the proce
   t.same(await exited, { code: 0, signal: null }, out);
 });
 
-t.test('a reload names every changed section it does not apply (only the models and thresholds are swapped)', { skip: !ROOT && 'live capture needs root' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'eta-reload-'));
+const NO_MODELS = 'publish:\n  sink: none\ninfer:\n  app:\n    path: null\n  attribution:\n    path: null\n';
+
+/** `run -c <file holding base>` on lo, once it says it runs; `log()` is its standard output so far. */
+async function runWithFile(prefix: string, base: string): Promise<{ cfg: string; dir: string; child: ReturnType<typeof spawn>; log: () => string; exited: Promise<unknown> }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const cfg = join(dir, 'agent.yaml');
-  const base = 'capture:\n  interfaces: [lo]\npublish:\n  sink: none\ninfer:\n  app:\n    path: null\n  attribution:\n    path: null\n';
   writeFileSync(cfg, base);
   const child = spawn(process.execPath, [BIN, 'run', '-c', cfg], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((r) => child.on('close', r));
   for (let i = 0; i < 300 && !out.includes('eta-sensor running'); i++) await sleep(50);
+  return { cfg, dir, child, log: () => out, exited };
+}
+
+t.test('a reload names every changed section it does not apply (only the models and thresholds are swapped)', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  const base = `capture:\n  interfaces: [lo]\n${NO_MODELS}`;
+  const { cfg, child, log, exited } = await runWithFile('eta-reload-', base);
   writeFileSync(cfg, `${base}log:\n  level: warn\nmeta:\n  enabled: false\n`);
   child.kill('SIGHUP');
-  for (let i = 0; i < 100 && !out.includes('next restart'); i++) await sleep(50);
-  t.match(out, /"sections":\["meta","log"\],"msg":"reloaded models; changes to these sections take effect at the next restart"/);
+  for (let i = 0; i < 100 && !log().includes('next restart'); i++) await sleep(50);
+  t.match(log(), /"sections":\["meta","log"\],"msg":"reloaded models; changes to these sections take effect at the next restart"/);
   child.kill('SIGTERM');
   await exited;
 });
@@ -110,25 +118,18 @@ t.test('a reload names every changed section it does not apply (only the models 
 t.test('a reload refuses what the next start would refuse, and the old configuration runs on', { skip: !ROOT && 'live capture needs root' }, async (t) => {
   // Found by review: a reload took a filter libpcap cannot compile, or an output that is a
   // folder, logged "take effect at the next restart", and that restart exited 2 (not retried).
-  const dir = mkdtempSync(join(tmpdir(), 'eta-reload-bad-'));
-  const cfg = join(dir, 'agent.yaml');
-  const base = 'capture:\n  interfaces: [lo]\n  filter: "port 18080"\npublish:\n  sink: none\ninfer:\n  app:\n    path: null\n  attribution:\n    path: null\n';
-  writeFileSync(cfg, base);
-  const child = spawn(process.execPath, [BIN, 'run', '-c', cfg], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise((r) => child.on('close', r));
-  for (let i = 0; i < 300 && !out.includes('eta-sensor running'); i++) await sleep(50);
+  const base = `capture:\n  interfaces: [lo]\n  filter: "port 18080"\n${NO_MODELS}`;
+  const { cfg, dir, child, log, exited } = await runWithFile('eta-reload-bad-', base);
   const bad: Array<[string, RegExp]> = [
     [base.replace('port 18080', 'port 18080 and ether hst 1'), /capture\.filter: libpcap cannot compile \\"port 18080 and ether hst 1\\" for lo/],
     [base.replace('sink: none', `sink: file\n  file:\n    path: ${dir}`), /publish\.file\.path: .* is a folder, not a file/],
   ];
   for (const [text, why] of bad) {
-    const seen = out.length;
+    const seen = log().length;
     writeFileSync(cfg, text);
     child.kill('SIGHUP');
-    for (let i = 0; i < 100 && !out.slice(seen).includes('reload failed'); i++) await sleep(50);
-    const said = out.slice(seen);
+    for (let i = 0; i < 100 && !log().slice(seen).includes('reload failed'); i++) await sleep(50);
+    const said = log().slice(seen);
     t.match(said, /"msg":"reload failed; still running with the previous configuration and models"/);
     t.match(said, why);
     t.notMatch(said, /next restart/);
