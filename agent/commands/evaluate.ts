@@ -67,7 +67,8 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     }
     const worst = Object.entries(m.per_class).filter(([, c]) => c.support > 0).sort((a, b) => a[1].f1 - b[1].f1).slice(0, 10);
     const lines = [
-      `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${m.labels.length} classes`,
+      `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${ev.meta.classes.length} classes in the model`,
+      // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
       `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)}  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',
       ...worst.map(([l, c]) => `  ${l.padEnd(24)} f1 ${c.f1.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  support ${c.support}`),

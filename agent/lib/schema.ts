@@ -94,7 +94,7 @@ export function num(c: Common<number> & { min?: number; max?: number; exclusiveM
 }
 
 export function str(c: Common<string> & { pattern?: RegExp; patternDoc?: string; nonEmpty?: boolean }): Field<string> {
-  return field(c, (v, path, issues) => {
+  const parse = (v: unknown, path: string, issues: string[]): string => {
     if (typeof v !== 'string') {
       issues.push(`${path} must be a string (got ${show(v)})`);
       return c.default;
@@ -108,7 +108,11 @@ export function str(c: Common<string> & { pattern?: RegExp; patternDoc?: string;
       return c.default;
     }
     return v;
-  });
+  };
+  // null from --set or the environment is null, as in YAML (and refused here): it became the text
+  // "null" (client id "null" for --set publish.mqtt.client_id=null, found by review), where the
+  // optional fields take it as unset.
+  return field(c, parse, (s, path, issues) => parse(s === 'null' || s === '~' ? null : s, path, issues));
 }
 
 /** A string that may be absent (null): paths to optional files, optional URLs. */

@@ -138,3 +138,9 @@ t.test('an interface listed twice and sizes past what the consumer takes are ref
   t.equal(validateConfig({}, { sets: ['capture.buffer_size=2047MiB'] }).capture.buffer_size, 2047 * 1024 ** 2);
   t.match(issuesOf(() => validateConfig({}, { sets: ['publish.mqtt.max_packet_size=1GiB'] })), [/max_packet_size must be .* between 1024 and 268435455/]);
 });
+
+t.test('null given with --set is null, as in YAML: refused for a text, unset for an optional path', async (t) => {
+  // Found by review: --set publish.mqtt.client_id=null made the client id the text "null".
+  t.same(issuesOf(() => validateConfig({}, { sets: ['publish.mqtt.client_id=null'] })), ['publish.mqtt.client_id must be a string (got null)']);
+  t.equal(validateConfig({}, { sets: ['infer.app.path=null'] }).infer.app.path, null);
+});

@@ -68,6 +68,10 @@ t.test('train then evaluate through the CLI', async (t) => {
   const txt = captureIO();
   t.equal(await main(['evaluate', '--model', model, '--data', test], txt), 0);
   t.match(txt.out(), /accuracy 1\.0000|accuracy 0\.9/);
+  // The model's classes, not the labels seen: --threshold's rejected rows (`unknown`) are no class of it.
+  const rejecting = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', test, '--threshold', '1'], rejecting), 0);
+  t.match(rejecting.out(), /^100 rows \(0 skipped for bad cells, 0 unlabeled\), 4 classes in the model\n/);
 
   // Missing columns are named.
   const bad = writeCsv(join(dir, 'bad.csv'), ['app', 'f0', 'f1'], s.rows.slice(0, 5).map((r) => [r.at(-1) as string, '1', '2']));
