@@ -141,7 +141,9 @@ Bad cells (empty, NaN, Infinity, text) in a feature column skip the row (counted
 with --bad-rows fail, stop with the line and column. Infinity is a bad cell unless
 --infinity clamp, which uses the largest float32 instead.
 Held-out rows (--holdout) are whole captures when a group column exists (--group-by,
-default "pcap" when present). Set SOURCE_DATE_EPOCH for byte-reproducible files.
+default "pcap" when present), as close to the share as their sizes allow and never
+a capture past 1.5 times it; a class left with no training row is named.
+Set SOURCE_DATE_EPOCH for byte-reproducible files.
 
 Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx --trees 200`,
   options: {
