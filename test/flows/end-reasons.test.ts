@@ -52,6 +52,17 @@ t.test('end: FIN both ways, after the grace the final ACK still counts', async (
   t.same([feat(f, 'src2dst_packets'), feat(f, 'dst2src_packets'), feat(f, 'src2dst_fin_packets'), feat(f, 'dst2src_fin_packets')], [4, 2, 1, 1]);
 });
 
+t.test('end: a closed flow is end, not idle, when the next packet comes after a gap past the idle timeout', async (t) => {
+  // Found by review: a quiet capture (or two captures merged) ended its closed TCP flows as idle:
+  // the idle expiry ran before the closed flows' grace was looked at.
+  const h = new Harness({ tcpCloseGrace: 2, idleTimeout: 10 });
+  h.send(0, up(6100, F.SYN)).send(1, down(6100, F.SYN | F.ACK)).send(2, up(6100, F.ACK, 100));
+  h.send(10, up(6100, F.FIN | F.ACK)).send(11, down(6100, F.FIN | F.ACK)).send(12, up(6100, F.ACK));
+  h.send(0, dgram(1000)); // open, idle by then
+  h.send(5_000_000, dgram(9)); // 83 minutes later
+  t.same(h.flows.map((f) => [f.srcPort, f.endReason]).sort(), [[1000, 'idle'], [6100, 'end']]);
+});
+
 t.test('end: RST ends a flow after the grace; FIN one way does not', async (t) => {
   const h = new Harness({ tcpCloseGrace: 1 });
   h.send(0, up(7000, F.SYN)).send(1, down(7000, F.RST | F.ACK));

@@ -148,7 +148,8 @@ void table_advance(table_t *t, double ts) {
   t->clock = m;
   t->stats[ST_CLOCK] = m;
   columns_t *c = &t->c;
-  while (t->lru_head >= 0 && c->lastTouch[t->lru_head] + t->idle_us <= m && !t->failed) end_flow(t, t->lru_head, END_IDLE);
+  /* Closed flows first: after a gap longer than idle_timeout, a flow whose FIN grace had also
+   * passed ended as idle, not end (found by review). */
   while (t->closing_head < t->closing_len && !t->failed) {
     int32_t s = t->closing[t->closing_head];
     uint32_t gen = (uint32_t)t->closing[t->closing_head + 1];
@@ -156,6 +157,7 @@ void table_advance(table_t *t, double ts) {
     t->closing_head += 2;
     if (c->gen[s] == gen) end_flow(t, s, END_END);
   }
+  while (t->lru_head >= 0 && c->lastTouch[t->lru_head] + t->idle_us <= m && !t->failed) end_flow(t, t->lru_head, END_IDLE);
   if (t->closing_head > 4096 && t->closing_head * 2 > t->closing_len) {
     memmove(t->closing, t->closing + t->closing_head, (t->closing_len - t->closing_head) * sizeof(int32_t));
     t->closing_len -= t->closing_head;
