@@ -211,11 +211,13 @@ Examples:
           if (sinkOpened) {
             const waiting = sink.stats().buffered_records;
             if (waiting > 0 && !quiet) {
-              io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records\n`);
+              // Where they are kept is said now: a second Ctrl-C ends the process before the end's message (found by review).
+              io.stderr.write(`waiting up to ${waitS} s for the broker to take ${waiting} buffered records (kept in ${publish.buffer.dir} if not; Ctrl-C stops waiting)\n`);
             }
             // The last stats go out once the records are delivered: a short replay may end before
             // the first connection is up, and stats published then were skipped.
-            await sink.close(waitS * 1000, { untilDelivered: true, finalStats: pipeline.stats() });
+            // Ctrl-C ends the wait (it went on for --wait seconds: found by review); the records stay buffered.
+            await sink.close(waitS * 1000, { untilDelivered: true, finalStats: pipeline.stats(), signal: io.signal });
           }
           progress.done();
         }
@@ -227,7 +229,8 @@ Examples:
         if (undelivered > 0) {
           // Kept, not lost: say where, and how a later run sends them.
           const dir = publish.buffer.dir;
-          problems.push(`${undelivered} records were not delivered to ${publish.mqtt.url} (the broker did not take them within ${waitS} s); `
+          const why = io.signal.aborted ? 'the wait was stopped' : `the broker did not take them within ${waitS} s`;
+          problems.push(`${undelivered} records were not delivered to ${publish.mqtt.url} (${why}); `
             + `they are kept in ${dir}, and \`eta-sensor replay <file> --mqtt ${publish.mqtt.url} --set publish.buffer.dir=${dir}\` `
             + '(or `run` with that publish.buffer.dir) sends them first');
         }

@@ -80,7 +80,7 @@ export class MqttSink implements Sink {
       // at the deadline or as soon as the broker is found away (records stay buffered).
       const closes = this.closes;
       const giveUp = opts.untilDelivered !== true;
-      await until(() => buffer.size === 0 || (giveUp && !client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
+      await until(() => buffer.size === 0 || opts.signal?.aborted === true || (giveUp && !client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
       this.closing = true;
       pump.stop();
       if (opts.finalStats) this.publishStats(opts.finalStats);

@@ -18,6 +18,8 @@
 /** close()'s options (see Sink.close). */
 export interface CloseOptions {
   readonly untilDelivered?: boolean;
+  /** Stops the wait for delivery when aborted (Ctrl-C): what is not delivered stays buffered. */
+  readonly signal?: AbortSignal;
   readonly finalStats?: Readonly<Record<string, unknown>>;
 }
 

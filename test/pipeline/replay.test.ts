@@ -73,6 +73,24 @@ t.test('replay to a broker that is away: not claimed as published, kept, and sen
   t.same(readdirSync(own).filter((f) => f.startsWith('eta-replay-buffer-')), [], 'no buffer directory left behind');
 });
 
+t.test('Ctrl-C while replay waits for an absent broker ends the wait, and where the records are kept is said first', async (t) => {
+  // Found by review: the first Ctrl-C was ignored for the whole --wait (60 s by default), and a
+  // second one ended the process before it named the folder that keeps the records.
+  const child = spawn(process.execPath, [BIN, 'replay', SAMPLE, '--mqtt', 'mqtt://127.0.0.1:1', '--wait', '30', ...modelArgs], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  for (let i = 0; i < 400 && !stderr.includes('waiting up to'); i++) await new Promise((r) => setTimeout(r, 50));
+  const kept = /waiting up to 30 s for the broker to take 7 buffered records \(kept in (\S+) if not; Ctrl-C stops waiting\)/.exec(stderr);
+  t.ok(kept, stderr);
+  if (kept) t.teardown(() => rmSync(kept[1]!, { recursive: true, force: true }));
+  const at = Date.now();
+  child.kill('SIGINT');
+  t.equal(await closed, 1, 'the records were not delivered');
+  t.ok(Date.now() - at < 10_000, `ended ${Date.now() - at} ms after Ctrl-C, not at the end of --wait`);
+  t.match(stderr, /7 records were not delivered to mqtt:\/\/127\.0\.0\.1:1 \(the wait was stopped\); they are kept in /);
+});
+
 t.test('a replay that ends before its first connection publishes its last stats once the records are delivered', async (t) => {
   // A private broker keeping the subscriber's session while it is down: what it takes later reaches the subscriber.
   const broker = await startBroker(t, { persistence: true });
