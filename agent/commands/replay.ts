@@ -146,7 +146,7 @@ Examples:
         let sinkOpened = false;
         const openSink = async (): Promise<void> => {
           try {
-            await sink.open();
+            await sink.open(io.signal);
             sinkOpened = true;
           } catch (err) {
             // The file sink names publish.file.path, an option this user never wrote: speak of -o.

@@ -129,7 +129,7 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
     await pipeline.ready;
     source.open();
     for (const w of source.warnings) t.log.warn(w);
-    await sink.open();
+    await sink.open(io.signal);
   } catch (e) {
     // The capture may be open (its socket and timers keep the process alive), and so are the
     // workers: close both, or the error would leave a process that neither works nor exits,

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { StartupError } from '../errors.js';
+import { OpenInterrupted, StartupError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
 import { msUntil } from '../lib/deadline.js';
 import { writeProblem } from '../lib/fs-problem.js';
@@ -23,7 +23,7 @@ abstract class LocalSink implements Sink {
 
   constructor(protected readonly t: Telemetry) {}
 
-  abstract open(): Promise<void>;
+  abstract open(signal?: AbortSignal): Promise<void>;
   abstract close(deadlineMs: number): Promise<void>;
   protected abstract deliver(data: Buffer, count: number): Promise<void>;
 
@@ -171,12 +171,15 @@ export class FileSink extends LocalSink {
     super(t);
   }
 
-  async open(): Promise<void> {
+  async open(signal?: AbortSignal): Promise<void> {
+    const reader = await waitForReader(this.file, signal);
     try {
       this.fd = fs.openSync(this.file, 'a');
     } catch (err) {
       const p = writeProblem(this.file, err, 'make its directory writable by the agent\'s user or change publish.file.path');
       throw new StartupError('E_PUBLISH', `cannot open publish.file.path (${this.file}) for appending: ${p.why}`, p.fix, { cause: err });
+    } finally {
+      if (reader !== undefined) fs.closeSync(reader);
     }
   }
 
@@ -224,6 +227,31 @@ export class FileSink extends LocalSink {
     }
     fs.closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/**
+ * For a named pipe: waits, without blocking the event loop, until a reader has it open, and
+ * returns a write descriptor held while the real one opens (its close would be the reader's end of
+ * input otherwise). Why: open() of a pipe with no reader blocks the whole thread, and neither
+ * Ctrl-C nor SIGTERM could end `replay -o fifo` (found by review). Ctrl-C (`signal`) ends the wait.
+ */
+async function waitForReader(file: string, signal?: AbortSignal): Promise<number | undefined> {
+  let fifo = false;
+  try {
+    fifo = fs.statSync(file).isFIFO();
+  } catch {
+    // absent: a file to make
+  }
+  if (!fifo) return undefined;
+  for (;;) {
+    try {
+      return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') return undefined; // no reader yet is ENXIO; the open below says the rest
+    }
+    if (signal?.aborted) throw new OpenInterrupted(file);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

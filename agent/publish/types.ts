@@ -57,7 +57,7 @@ export interface SinkStats {
 export interface Sink {
   readonly name: string;
   /** Connects/opens. May throw StartupError (bad URL, unreadable CA file, buffer directory in use...). Does not wait for a broker. */
-  open(): Promise<void>;
+  open(signal?: AbortSignal): Promise<void>;
   /**
    * Accepts a batch of records; never called concurrently. Resolves when the records are
    * durably accepted (for MQTT: in the disk buffer), not necessarily delivered. Never rejects.

@@ -130,3 +130,27 @@ t.test('a second Ctrl-C while the workers open the models ends the replay by SIG
     t.notMatch(stderr, /terminate called|Napi::Error/, `first signal ${firstMs} ms in: no abort`);
   }
 });
+
+t.test('-o to a named pipe: waits for a reader without blocking, Ctrl-C ends the wait, a reader gets the records', async (t) => {
+  // Found by review: open() of a pipe with no reader blocked the whole thread, and neither Ctrl-C
+  // nor SIGTERM ended `replay -o fifo`: only SIGKILL did.
+  const fifo = join(dir, 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [BIN, 'replay', SAMPLE, '-o', fifo], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  await untilIdle(child.pid!); // started, the models open, waiting for a reader
+  const at = Date.now();
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  t.equal(await closed, 130, 'stopped by Ctrl-C');
+  clearTimeout(timer);
+  t.ok(Date.now() - at < 5000, `ended ${Date.now() - at} ms after Ctrl-C`);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  const read = new Promise((r) => reader.on('close', r));
+  const r = await runCli(['replay', SAMPLE, '-o', fifo]);
+  await read;
+  t.equal(r.code, 0, r.stderr);
+  t.equal(got.trim().split('\n').length, 7, 'the reader got the 7 records');
+});
