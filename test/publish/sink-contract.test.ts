@@ -90,3 +90,23 @@ t.test('stdout: a stream that never settles its last write does not hold close()
   t.equal(s.delivered, 0);
   t.equal(s.dropped['io_error'], 4, 'the 4 unsettled records are counted lost');
 });
+
+t.test('file: appending to a file whose last line has no newline ends that line first', async (t) => {
+  // Found by review: the first record was glued onto the old last line, which made it invalid JSON.
+  const file = path.join(tempDir(t), 'nonl.jsonl');
+  fs.writeFileSync(file, '{"old":1}');
+  const sink = new FileSink(createTelemetry(), file);
+  await sink.open();
+  await sink.write(records(0, 2));
+  await sink.close();
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  t.equal(lines.length, 3);
+  for (const l of lines) t.doesNotThrow(() => JSON.parse(l), l.slice(0, 40));
+  // A file that ends its line is appended to as it is.
+  const sink2 = new FileSink(createTelemetry(), file);
+  await sink2.open();
+  await sink2.write(records(2, 1));
+  await sink2.close();
+  t.equal(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 4, 'no empty line added');
+  t.notMatch(fs.readFileSync(file, 'utf8'), /\n\n/);
+});
