@@ -85,12 +85,21 @@ export class CsvInput {
   }
 }
 
-/** A timestamp cell (ISO 8601 as extract writes it, or seconds since the epoch) in µs; NaN when it is neither. */
-function parseTs(s: string): number {
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) return s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) * 1e6 : NaN;
-  const micro = /\.(\d{4,6})Z?$/.exec(s)?.[1];
-  return ms * 1000 + (micro ? Number(micro.padEnd(6, '0').slice(3)) : 0);
+/**
+ * A timestamp cell (ISO 8601 as extract writes it, or seconds since the epoch) in µs; NaN when it
+ * is neither. Numbers first: Date.parse("12.5") is a date in 2001. A date and time without a zone
+ * is UTC (as extract writes them), whatever the machine's TZ; the fraction is kept to the
+ * microsecond, with a zone (+00:00) too (found by review: the zone-less form moved with TZ, and
+ * +00:00 or nanoseconds lost the microseconds).
+ */
+export function parseTs(s: string): number {
+  const t = s.trim();
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Math.round(Number(t) * 1e6);
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  if (!m) return NaN;
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[4] ?? 'Z'}`);
+  if (Number.isNaN(ms)) return NaN;
+  return ms * 1000 + (m[3] ? Number(m[3].slice(0, 6).padEnd(6, '0')) : 0);
 }
 
 /** The largest value of each integer identity column: a port, an IP protocol number, a VLAN id (the outer tag, as extract writes it). */

@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CsvInput, readCsvRows } from '../../agent/capture/csv-rows.js';
+import { CsvInput, readCsvRows, parseTs } from '../../agent/capture/csv-rows.js';
 
 t.test('an input stopped before the first row (Ctrl-C while starting) reads no row', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'eta-csv-rows-'));
@@ -42,4 +42,18 @@ t.test('an identity cell that does not read is reported, and its row still repla
     [3, 'src_port', 'http'], [3, 'dst_port', '70000'], [3, 'first_ts', 'yesterday'], [3, 'end_reason', 'finished'],
     [4, 'src_port', '-1'], [4, 'dst_port', '1.5'], [4, 'proto', '300'], [4, 'vlan', '4096'],
   ], 'each unreadable cell once, by line and column; empty ones are not reported');
+});
+
+t.test('timestamp cells: epoch seconds, ISO 8601 with or without a zone, to the microsecond, whatever TZ', async (t) => {
+  // Found by review: "12.5" was a date in 2001 (Date.parse), a time without a zone moved with the
+  // machine's TZ, and +00:00 or a nanosecond fraction lost the microseconds.
+  const base = Date.UTC(2026, 10, 25, 22, 30, 50) * 1000;
+  t.equal(parseTs('12.5'), 12_500_000);
+  t.equal(parseTs('1764109850.580835'), 1_764_109_850_580_835);
+  t.equal(parseTs('2026-11-25T22:30:50.580835Z'), base + 580_835);
+  t.equal(parseTs('2026-11-25 22:30:50.580835'), base + 580_835, 'no zone: UTC, as extract writes');
+  t.equal(parseTs('2026-11-25T22:30:50.610670+00:00'), base + 610_670);
+  t.equal(parseTs('2026-11-25T23:30:50.5+01:00'), base + 500_000);
+  t.equal(parseTs('2026-11-25T22:30:50.580835123Z'), base + 580_835, 'nanoseconds cut to microseconds');
+  for (const bad of ['', 'abc', 'Nov 25 2026', '2026-11-25']) t.ok(Number.isNaN(parseTs(bad)), JSON.stringify(bad));
 });
