@@ -238,13 +238,18 @@ Examples:
           problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
         }
         failure = problems.length > 0 ? problems.join('; ') : undefined;
-        const st = pipeline.stats() as { packets: number; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
+        const st = pipeline.stats() as { packets: number; skipped: Record<string, number>; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
+        // Frames the flow meter or the capture reader skipped, by reason, as extract says them: a capture of an
+        // unsupported link type read as "0 flows from 0 packets", a success (found by review).
+        const skipped = Object.entries({ ...st.skipped, ...(source?.stats().skipped ?? {}) }).filter(([, n]) => n > 0);
+        const skippedTotal = skipped.reduce((a, [, n]) => a + n, 0);
         if (!quiet && undelivered === 0 && lost.length === 0) {
           const secs = (Date.now() - started) / 1000;
           const bad = t.counters.get('replay.bad-row');
           const badIdentity = t.counters.get('replay.bad-identity');
           io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
+            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}` +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
             `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +
@@ -254,7 +259,8 @@ Examples:
         if (summary === 'json') {
           const usage = process.resourceUsage();
           io.stderr.write(JSON.stringify({
-            input, flows: st.publish.records, packets: header ? null : st.packets, bad_rows: t.counters.get('replay.bad-row'),
+            input, flows: st.publish.records, packets: header ? null : st.packets, skipped: header ? null : Object.fromEntries(skipped),
+            bad_rows: t.counters.get('replay.bad-row'),
             bad_identity_cells: t.counters.get('replay.bad-identity'),
             unlabeled: st.infer.unlabeled, seconds: (Date.now() - started) / 1000,
             cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS,
