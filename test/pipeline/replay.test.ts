@@ -88,6 +88,30 @@ t.test('the replay summary names the frames it skipped, by reason', async (t) =>
   t.match(JSON.parse(j.stderr.trim().split('\n').pop()!), { packets: 0, skipped: { 'unknown-link-type': 187 } });
 });
 
+t.test('a CSV row that is not valid CSV (a stray quote) is a bad row: the rows around it are replayed', async (t) => {
+  // Found by review: the parser's error lost the rows parsed before it in the same chunk (84 of
+  // 10,000), or, in the first chunk, the whole file ("cannot read ... as CSV").
+  const dir = mkdtempSync(join(tmpdir(), 'eta-replay-quote-'));
+  const csv = join(dir, 'flows.csv');
+  t.equal((await runCli(['extract', SAMPLE, '-o', csv])).code, 0);
+  const [header, ...rows] = readFileSync(csv, 'utf8').trim().split('\n');
+  const sni = header!.split(',').indexOf('sni');
+  const lines = Array.from({ length: 42 }, (_, i) => rows[i % rows.length]!);
+  const cells = lines[18]!.split(',');
+  cells[sni] = 'ab"c';
+  lines[18] = cells.join(','); // line 20 of the file
+  const broken = join(dir, 'broken.csv');
+  writeFileSync(broken, [header, ...lines].join('\n') + '\n');
+  const skip = await runCli(['replay', broken, ...modelArgs]);
+  t.equal(skip.code, 0, skip.stderr);
+  t.equal(skip.stdout.trim().split('\n').length, 41, 'every other row');
+  t.match(skip.stderr, /41 flows published in .*; 1 bad row skipped/);
+  const fail = await runCli(['replay', broken, ...modelArgs, '--bad-rows', 'fail']);
+  t.equal(fail.code, 1);
+  t.equal(fail.stdout.trim().split('\n').length, 18, 'the rows before it');
+  t.match(fail.stderr, /line 20: not valid CSV: Invalid Opening Quote/);
+});
+
 t.test('Ctrl-C while replay waits for an absent broker ends the wait, and where the records are kept is said first', async (t) => {
   // Found by review: the first Ctrl-C was ignored for the whole --wait (60 s by default), and a
   // second one ended the process before it named the folder that keeps the records.
@@ -172,7 +196,9 @@ t.test('replay --summary json: one object with the counts and how inference kept
   // CPU per thread (Linux): the workers' on their batches, and the main thread's over the replay, which did more.
   if (process.platform === 'linux') {
     t.type(s.inference.worker_cpu_ms, 'number', 'the workers\' CPU is read (null >= 0 would pass a check of its value alone)');
-    t.ok(s.inference.worker_cpu_ms! > 0, `worker CPU ${s.inference.worker_cpu_ms} ms`);
+    // May be 0 for seven flows: the kernel adds a thread's run time to schedstat at a tick or a
+    // switch, and one small batch can start and end within the same run (seen in full runs).
+    t.ok(s.inference.worker_cpu_ms! >= 0, `worker CPU ${s.inference.worker_cpu_ms} ms`);
     t.type(s['main_thread_cpu_ms'], 'number');
     t.ok((s['main_thread_cpu_ms'] as number) > 0, `main thread CPU ${String(s['main_thread_cpu_ms'])} ms`);
     t.type(s['main_thread_wait_ms'], 'number', 'the main thread\'s wait for a core is read');
