@@ -7,7 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
-import { writeProblem } from '../lib/fs-problem.js';
+import { cannotWrite } from '../lib/fs-problem.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import type { Pipeline } from '../pipeline.js';
@@ -151,8 +151,8 @@ Examples:
           } catch (err) {
             // The file sink names publish.file.path, an option this user never wrote: speak of -o.
             if (output !== undefined && err instanceof StartupError) {
-              const p = err.cause === undefined ? { why: err.message, fix: 'choose an output path in a writable directory' } : writeProblem(output, err.cause);
-              throw new StartupError('E_INPUT', `cannot write ${output}: ${p.why}`, p.fix, { cause: err });
+              throw err.cause === undefined ? new StartupError('E_INPUT', `cannot write ${output}: ${err.message}`, 'choose an output path in a writable directory', { cause: err })
+                : cannotWrite(output, err.cause);
             }
             throw err;
           }

@@ -11,7 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { StartupError } from '../errors.js';
-import { writeProblem } from '../lib/fs-problem.js';
+import { cannotWrite } from '../lib/fs-problem.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { FlowRecord } from './record.js';
 import { newBatch, pack, type RowBatch } from './row-batch.js';
@@ -64,8 +64,7 @@ export class RowWriter {
       try {
         fd = openSync(path, 'w');
       } catch (e) {
-        const p = writeProblem(path, e);
-        throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix);
+        throw cannotWrite(path, e);
       }
     }
     const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });

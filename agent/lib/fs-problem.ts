@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { StartupError } from '../errors.js';
 
 export interface FsProblem {
   readonly why: string;
@@ -17,11 +18,12 @@ function codeOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function user(): string {
+/** This process's user, as messages name it (its uid where no name is known). */
+export function userName(): string {
   try {
     return userInfo().username;
   } catch {
-    return String(process.getuid?.() ?? 'this user');
+    return `uid ${process.getuid?.() ?? '?'}`;
   }
 }
 
@@ -38,7 +40,7 @@ export function writeProblem(path: string, e: unknown, fix = 'choose an output p
       return { why: `a part of ${dir} is not a directory (ENOTDIR)`, fix };
     case 'EACCES':
     case 'EPERM':
-      return { why: `permission denied (${code})`, fix: `choose a directory that ${user()} may write to, or change the permissions of ${dir}` };
+      return { why: `permission denied (${code})`, fix: `choose a directory that ${userName()} may write to, or change the permissions of ${dir}` };
     case 'EISDIR':
       return { why: 'it is a directory (EISDIR)', fix: `name a file inside it, e.g. ${join(path, 'out')}` };
     case 'EROFS':
@@ -51,6 +53,12 @@ export function writeProblem(path: string, e: unknown, fix = 'choose an output p
   }
 }
 
+/** The error for an output that could not be written: "cannot write <path>: <why>", with the fix. */
+export function cannotWrite(path: string, e: unknown, fix?: string): StartupError {
+  const p = writeProblem(path, e, fix);
+  return new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix, { cause: e });
+}
+
 /** Reading `path` failed with `e`; `fix` is the fix for a missing or wrong file. */
 export function readProblem(path: string, e: unknown, fix: string): FsProblem {
   const code = codeOf(e);
@@ -59,7 +67,7 @@ export function readProblem(path: string, e: unknown, fix: string): FsProblem {
       return { why: 'no such file', fix };
     case 'EACCES':
     case 'EPERM':
-      return { why: 'permission denied', fix: `run as a user that may read it, or let ${user()} read it (chmod o+r ${path})` };
+      return { why: 'permission denied', fix: `run as a user that may read it, or let ${userName()} read it (chmod o+r ${path})` };
     case 'EISDIR':
       return { why: 'is a directory', fix };
     default:

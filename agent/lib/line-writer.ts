@@ -5,8 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { StartupError } from '../errors.js';
-import { writeProblem } from './fs-problem.js';
+import { cannotWrite } from './fs-problem.js';
 
 export class LineWriter {
   private pending = '';
@@ -31,8 +30,7 @@ export class LineWriter {
    */
   private named(e: Error): Error {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return e;
-    const p = writeProblem(this.name, e, 'free space on its disk or choose another output (-o)');
-    return new StartupError('E_INPUT', `cannot write ${this.name}: ${p.why}`, p.fix, { cause: e });
+    return cannotWrite(this.name, e, 'free space on its disk or choose another output (-o)');
   }
 
   static toStream(out: Writable, name = 'standard output'): LineWriter {
@@ -44,8 +42,7 @@ export class LineWriter {
     try {
       await once(out, 'open');
     } catch (e) {
-      const p = writeProblem(path, e);
-      throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix);
+      throw cannotWrite(path, e);
     }
     return new LineWriter(out, true, path);
   }

@@ -5,8 +5,8 @@
  * each missing folder is made in turn, and the first refusal is thrown.
  */
 import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { userName } from './fs-problem.js';
 
 function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
@@ -38,28 +38,24 @@ function nearestExisting(path: string): { at: string; isDir: boolean; missing: s
  */
 const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673]);
 
-function onKernelFs(path: string): boolean {
+/** Why nothing can be written at `path` when it is on a kernel file system, or undefined. */
+function kernelFsProblem(path: string): string | undefined {
   try {
-    return KERNEL_FS.has(statfsSync(path).type);
+    return KERNEL_FS.has(statfsSync(path).type) ? `${path} is on a kernel file system (proc, sysfs...), where nothing can be written` : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** Why this process cannot write into the existing folder `dir` (kernel file system, permissions), or undefined. */
 function writeIntoProblem(dir: string): string | undefined {
-  if (onKernelFs(dir)) return `${dir} is on a kernel file system (proc, sysfs...), where nothing can be written`;
+  const kernel = kernelFsProblem(dir);
+  if (kernel !== undefined) return kernel;
   try {
     accessSync(dir, constants.W_OK);
     return undefined;
   } catch (e) {
-    let user: string;
-    try {
-      user = userInfo().username;
-    } catch {
-      user = `uid ${process.getuid?.() ?? '?'}`;
-    }
-    return `${dir} is not writable by ${user} (${code(e) ?? String(e)})`;
+    return `${dir} is not writable by ${userName()} (${code(e) ?? String(e)})`;
   }
 }
 
@@ -94,7 +90,7 @@ export function fileProblem(path: string): string | undefined {
   if (st !== undefined) {
     try {
       accessSync(path, constants.W_OK);
-      return onKernelFs(path) ? `${path} is on a kernel file system (proc, sysfs...), where nothing can be written` : undefined;
+      return kernelFsProblem(path);
     } catch (e) {
       return `${path} is not writable (${code(e) ?? String(e)})`;
     }

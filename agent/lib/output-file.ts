@@ -11,7 +11,7 @@ import { chmodSync, chownSync, fstatSync, realpathSync, statSync } from 'node:fs
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StartupError } from '../errors.js';
-import { writeProblem } from './fs-problem.js';
+import { cannotWrite } from './fs-problem.js';
 import { folderProblem, makeDirSync } from './make-dir.js';
 
 /** How to write `path`: through a temporary file renamed onto `target` (the file `path` names), or directly. */
@@ -74,8 +74,7 @@ export async function writeOutput(path: string, bytes: Uint8Array | string): Pro
     await settleOutput(mode, true);
   } catch (e) {
     await settleOutput(mode, false);
-    const p = writeProblem(path, e);
-    throw new StartupError('E_INPUT', `cannot write ${path}: ${p.why}`, p.fix, { cause: e });
+    throw cannotWrite(path, e);
   }
 }
 

@@ -38,7 +38,7 @@ export class InFlightDrops {
 
   /** Nothing is in flight any more (taken back, or the buffer closes): returns how many held records are lost. */
   takenBack(head: number): number {
-    const lost = this.ranges.reduce((n, [from, to]) => n + to - from, 0);
+    const lost = this.held;
     this.ranges = [];
     this.sentTo = head;
     return lost;
