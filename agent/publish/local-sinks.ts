@@ -190,7 +190,9 @@ export class FileSink extends LocalSink {
    * opened first, so a failure leaves the old one writing. Between two writes (they are synchronous).
    */
   reopen(): void {
-    if (this.fd < 0) return;
+    // A regular file only: a pipe or device is not rotated, and opening a pipe whose reader left
+    // would block the thread (see waitForReader).
+    if (this.fd < 0 || !fs.fstatSync(this.fd).isFile()) return;
     let fd;
     try {
       fd = fs.openSync(this.file, 'a');

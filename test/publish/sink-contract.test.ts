@@ -1,4 +1,5 @@
 /** The sink contract against stdout (a real stream), file, none, and MQTT at each QoS and batching. */
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -109,4 +110,22 @@ t.test('file: appending to a file whose last line has no newline ends that line 
   await sink2.close();
   t.equal(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 4, 'no empty line added');
   t.notMatch(fs.readFileSync(file, 'utf8'), /\n\n/);
+});
+
+t.test('file: reopen() leaves a named pipe alone: with its reader gone, an open would block the thread for good', async (t) => {
+  const fifo = path.join(tempDir(t), 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = spawn('head', ['-n', '1', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  const read = new Promise((r) => reader.on('close', r));
+  const sink = new FileSink(createTelemetry(), fifo);
+  await sink.open();
+  await sink.write(records(0, 1));
+  await read; // the reader took its line and left
+  const at = Date.now();
+  sink.reopen(); // a blocking open() of the pipe, without the check, never returned
+  t.ok(Date.now() - at < 1000, 'returned at once');
+  await sink.close();
+  t.equal(got.trim().split('\n').length, 1);
 });
