@@ -8,6 +8,7 @@
  * Unknown keys are rejected (a typo must not silently fall back to a default).
  * Parsing opens no files or sockets.
  */
+import { listText, numberText } from './set-text.js';
 
 export interface Field<T> {
   readonly kind: 'field';
@@ -56,10 +57,6 @@ function field<T>(
   };
 }
 
-function numberText(s: string): unknown {
-  const t = s.trim();
-  return t !== '' && Number.isFinite(Number(t)) ? Number(t) : s;
-}
 
 export function int(c: Common<number> & { min?: number; max?: number }): Field<number> {
   const min = c.min ?? Number.MIN_SAFE_INTEGER;
@@ -178,23 +175,6 @@ export function list<T>(item: Field<T>, c: Common<readonly T[]> & { minItems?: n
     return items;
   };
   return field(c, parse, (s, p, i) => parse(listText(s), p, i));
-}
-
-/**
- * A list as --set or the environment gives it: comma-separated, or written as YAML's flow list
- * (`[eth0, eth1]`, `[]`). Why both: `--set capture.interfaces=[]` was read as one interface named
- * "[]", and `[eth0,eth1]` as "[eth0" and "eth1]", each refused later as an unknown interface.
- */
-function listText(s: string): unknown[] {
-  const bracketed = /^\s*\[(.*)\]\s*$/s.exec(s);
-  const inner = bracketed ? bracketed[1]! : s;
-  if (bracketed && inner.trim() === '') return [];
-  return inner.split(',').map((x) => numberText(bracketed ? unquote(x.trim()) : x.trim()));
-}
-
-/** An item of a flow list, without the quotes YAML allows around it. */
-function unquote(s: string): string {
-  return s.length >= 2 && (s[0] === '"' || s[0] === "'") && s[s.length - 1] === s[0] ? s.slice(1, -1) : s;
 }
 
 const SIZE_UNITS: Record<string, number> = {
