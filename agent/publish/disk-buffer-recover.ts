@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { report, type Telemetry } from '../events.js';
 import { decodeFrame, HEADER_BYTES, parseSegmentName, segmentName } from './disk-buffer-format.js';
-import { readPosition, scanSegment } from './disk-buffer-files.js';
+import { readPosition, scanSegment, writePosition } from './disk-buffer-files.js';
 
 export interface RecoveredSegment {
   readonly base: number;
@@ -27,7 +27,7 @@ export interface Recovered {
    * Tails cut, with the records lost in them: exact for a segment followed by another (its next
    * base says how many it held; those already acknowledged are not lost), 1 for the last one,
    * whose torn tail is the record a crash interrupted. `salvaged`: whole records found after a
-   * corrupt one in the last segment, kept.
+   * corrupt one, kept (in the last segment after its good records, in another in a segment's own file).
    */
   readonly torn: ReadonlyArray<{ readonly file: string; readonly cutBytes: number; readonly last: boolean; readonly records: number; readonly salvaged: number }>;
 }
@@ -35,7 +35,7 @@ export interface Recovered {
 /**
  * The whole records (their framed bytes) in buf after a corrupt one: each offset is tried, and a
  * frame is taken only when its checksum, which covers its length, matches (a random match: one
- * chance in 2^32 per offset). Why: one flipped byte in the newest segment cut every record after
+ * chance in 2^32 per offset). Why: one flipped byte in a segment cut every record after
  * it, and the log said 1 record (found by review: 81 of 100 lost).
  */
 function salvage(buf: Buffer): Buffer[] {
@@ -71,30 +71,48 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     }
     const scan = scanSegment(file, acked >= base ? acked - base : undefined);
     let { count, validBytes } = scan;
+    let behind: RecoveredSegment | undefined;
     if (validBytes < scan.fileBytes) {
-      // Found by review: a corrupt record early in a segment cut dozens, counted as 1.
-      const records = last ? 1 : Math.max(0, bases[i + 1]! - Math.max(base + count, acked));
-      // Only the last segment takes records back: the next segment's base fixes the numbering of the others.
-      const found = last ? salvage(fs.readFileSync(file).subarray(validBytes)) : [];
+      const found = salvage(fs.readFileSync(file).subarray(validBytes));
       const kept = found.reduce((n, f) => n + f.length, 0);
-      torn.push({ file, cutBytes: scan.fileBytes - validBytes - kept, last, records, salvaged: found.length });
+      // The records behind the damage are numbered back from the next segment's base, which says
+      // where this segment's numbers end; in the last segment they follow the good records.
+      const keptFrom = last ? base + count : bases[i + 1]! - found.length;
+      const usable = found.length > 0 && keptFrom >= base + count; // more found than it held: a false match, keep none
+      const salvaged = usable ? found.length : 0;
+      // Found by review: a corrupt record early in a segment cut dozens, counted as 1.
+      const records = last ? 1 : Math.max(0, (usable ? keptFrom : bases[i + 1]!) - Math.max(base + count, acked));
+      torn.push({ file, cutBytes: scan.fileBytes - validBytes - (usable ? kept : 0), last, records, salvaged });
+      // Which of them were acknowledged is not known (numbered anew, and a second damage would
+      // shift their numbers), so none is: sent again, never lost. Saved before the files change,
+      // or the next start would read the old position against the new numbers.
+      if (usable && acked > keptFrom) {
+        acked = keptFrom;
+        writePosition(dir, acked);
+      }
       fs.truncateSync(file, validBytes);
-      if (found.length > 0) {
-        fs.appendFileSync(file, Buffer.concat(found));
-        // Numbered anew after the last good record: which of them were acknowledged is not known,
-        // so none is (sent again, never lost).
-        if (acked > base + count) acked = base + count;
-        count += found.length;
-        validBytes += kept;
+      if (usable) {
+        if (keptFrom === base + count) {
+          fs.appendFileSync(file, Buffer.concat(found));
+          count += found.length;
+          validBytes += kept;
+        } else {
+          // A segment of their own, its name their first number: the lost records leave a gap in
+          // the numbers between the two files, which the cursors step over (Segments.normalize).
+          const own = path.join(dir, segmentName(keptFrom));
+          fs.writeFileSync(own, Buffer.concat(found));
+          behind = { base: keptFrom, file: own, count: found.length, bytes: kept };
+        }
       }
     }
     if (count === 0 && !last) {
       fs.rmSync(file, { force: true });
-      continue;
+    } else {
+      const target = acked === base + scan.count && count > scan.count ? scan.validBytes : scan.targetOffset;
+      if (target !== undefined && acked < base + count) ackedAt = { seg: base, off: target };
+      segments.push({ base, file, count, bytes: validBytes });
     }
-    const target = acked === base + scan.count && count > scan.count ? scan.validBytes : scan.targetOffset;
-    if (target !== undefined && acked < base + count) ackedAt = { seg: base, off: target };
-    segments.push({ base, file, count, bytes: validBytes });
+    if (behind) segments.push(behind);
   }
   return { segments, acked, ackedAt, torn };
 }

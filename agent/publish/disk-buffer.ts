@@ -8,8 +8,8 @@
  * - Order: read() returns records in append order.
  * - Crash safety: append() writes to the file before it resolves, so a killed process (even
  *   kill -9) loses nothing appended; what power loss can lose depends on `fsync` (below).
- *   On open, segments are scanned: a torn tail is cut off, a corrupt record dropped (in the
- *   newest segment the records behind it are kept), each counted.
+ *   On open, segments are scanned: a torn tail is cut off, a corrupt record dropped (the
+ *   records behind it are kept), each counted.
  * - Bounds: the framed size of unacknowledged records never exceeds maxBytes; a record that
  *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes by
  *   a segment (acknowledged records in one still written), more while no new file can be made.
