@@ -75,11 +75,17 @@ async function registryHash(args: ParsedArgs): Promise<string> {
   return 'none';
 }
 
-/** --shared-trees is a boosting option: with a forest it would be silently ignored, so it is refused. */
-function sharedTrees(args: ParsedArgs, algo: 'rf' | 'gbdt'): boolean {
-  const on = optBool(args, 'shared-trees');
-  if (on && algo !== 'gbdt') throw usageError('--shared-trees applies to gradient boosting: add --algo gbdt, or leave it out', NAME);
-  return on;
+/** The options that apply to one learner only: given with the other, each would be silently ignored (found by review). */
+const ONE_LEARNER: Readonly<Record<string, 'rf' | 'gbdt'>> = {
+  'min-samples-leaf': 'rf', 'learning-rate': 'gbdt', 'early-stopping': 'gbdt', 'shared-trees': 'gbdt',
+};
+const LEARNER_NAMES = { rf: 'a random forest', gbdt: 'gradient boosting' } as const;
+
+function refuseOtherLearners(args: ParsedArgs, algo: 'rf' | 'gbdt'): void {
+  for (const [name, only] of Object.entries(ONE_LEARNER)) {
+    const given = name === 'shared-trees' ? optBool(args, name) : optString(args, name) !== undefined;
+    if (given && only !== algo) throw usageError(`--${name} applies to ${LEARNER_NAMES[only]}: ${only === 'gbdt' ? 'add --algo gbdt' : 'leave out --algo gbdt'}, or leave --${name} out`, NAME);
+  }
 }
 
 function producerVersion(): string {
@@ -180,6 +186,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     };
     const label = required('label');
     const algo = choice(args, 'algo', ['rf', 'gbdt'] as const, 'rf');
+    refuseOtherLearners(args, algo);
     const group = optString(args, 'group-by');
     if (group !== undefined && normalizeName(group) === normalizeName(label)) {
       // Whole classes would be held out, unseen in training: every held-out row would be wrong.
@@ -196,7 +203,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       minSamplesLeaf: intOpt(args, 'min-samples-leaf', 1, 1),
       learningRate: numOpt(args, 'learning-rate', 0.1, 1e-6, 1),
       earlyStopping: intOpt(args, 'early-stopping', 0, 0),
-      sharedTrees: sharedTrees(args, algo),
+      sharedTrees: optBool(args, 'shared-trees'),
       features: featureOpt(args),
       keepIdentity: optBool(args, 'keep-identity'),
       minClassFlows: intOpt(args, 'min-class-flows', 10, 1),

@@ -96,14 +96,22 @@ t.test('train --bad-rows fail leaves nothing behind', async (t) => {
   t.same(readdirSync(outDir), ['m.onnx']);
 });
 
-t.test('train --shared-trees: a boosting option, refused with a forest', async (t) => {
+t.test("train: an option of one learner is refused with the other, not ignored", async (t) => {
   const s = synthetic({ rows: 60, classes: 3, features: 3, seed: 4, separable: true });
   const csv = writeCsv(join(dir, 'shared.csv'), s.header, s.rows);
   const out = join(dir, 'shared.onnx');
-  const rf = captureIO();
-  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--shared-trees', '--threads', '1', '--min-class-flows', '1'], rf), 2);
-  t.match(rf.err(), /--shared-trees applies to gradient boosting: add --algo gbdt, or leave it out/);
-  t.notOk(existsSync(out), 'nothing written');
+  const base = ['train', '--data', csv, '--label', 'app', '--out', out, '--threads', '1', '--min-class-flows', '1'];
+  for (const [given, fix] of [
+    [['--shared-trees'], /--shared-trees applies to gradient boosting: add --algo gbdt, or leave --shared-trees out/],
+    [['--learning-rate', '0.3'], /--learning-rate applies to gradient boosting: add --algo gbdt, or leave --learning-rate out/],
+    [['--early-stopping', '5'], /--early-stopping applies to gradient boosting: add --algo gbdt, or leave --early-stopping out/],
+    [['--algo', 'gbdt', '--min-samples-leaf', '5'], /--min-samples-leaf applies to a random forest: leave out --algo gbdt, or leave --min-samples-leaf out/],
+  ] as const) {
+    const io = captureIO();
+    t.equal(await main([...base, ...given], io), 2, given.join(' '));
+    t.match(io.err(), fix);
+    t.notOk(existsSync(out), 'nothing written');
+  }
   const ok = captureIO();
   t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', out, '--algo', 'gbdt', '--shared-trees', '--trees', '5',
     '--threads', '1', '--min-class-flows', '1'], ok), 0, ok.err());
