@@ -105,8 +105,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     // The reader of our output went away (`| head`): a Unix filter stops quietly.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE' && name !== 'run') return 0;
-    // Ctrl-C while the input, a named pipe, had sent nothing yet: stopped, as asked.
-    if (err instanceof OpenInterrupted) return 130;
+    // Ctrl-C while the input, a named pipe, had sent nothing yet: stopped, as asked. `run`
+    // stopped so (its output a named pipe no reader had opened) exits 0, as from any stop: a
+    // service manager counts 130 as a failure (found by review).
+    if (err instanceof OpenInterrupted) return name === 'run' ? 0 : 130;
     io.stderr.write(`eta-sensor${name ? ` ${name}` : ''}: ${describeError(err)}\n`);
     // Stopped by Ctrl-C or SIGTERM on the way ("training interrupted"): 130, as the commands that
     // stop cleanly answer (train and evaluate answered 1, label 130: found by review).

@@ -59,10 +59,13 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Ctrl-C came while an input's first bytes were awaited (a named pipe whose writer has sent nothing yet). */
+/**
+ * Ctrl-C came while an input's first bytes were awaited (a named pipe whose writer has sent nothing
+ * yet), or a reader of an output (a named pipe nobody reads).
+ */
 export class OpenInterrupted extends Error {
-  constructor(path: string) {
-    super(`stopped while waiting for the first bytes of ${path}`);
+  constructor(path: string, awaited: 'input' | 'reader' = 'input') {
+    super(awaited === 'input' ? `stopped while waiting for the first bytes of ${path}` : `stopped while waiting for a reader of ${path}`);
     this.name = 'OpenInterrupted';
   }
 }

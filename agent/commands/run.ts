@@ -8,7 +8,7 @@ import { takeEarlyHup } from '../lib/early-hup.js';
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { createLogger, createTelemetry, type Telemetry } from '../events.js';
-import { ConfigError, describeError } from '../errors.js';
+import { ConfigError, describeError, OpenInterrupted } from '../errors.js';
 import { inferWorkers } from '../infer/config.js';
 import { Pipeline } from '../pipeline.js';
 import { createSink, startStatsTimer, type Sink } from '../publish/index.js';
@@ -95,7 +95,9 @@ async function runDaemon(args: ParsedArgs, io: CommandIO, started: () => boolean
   } catch (e) {
     // Said in the log too, as JSON: a collector reading the daemon's log lines saw nothing of why
     // it stopped, only the two text lines on standard error (found by review).
-    t.log.fatal({ err: describeError(e) }, 'eta-sensor stopped on an error');
+    // A stop asked while the output waited for its reader is no error: said as any stop is.
+    if (e instanceof OpenInterrupted) t.log.info({ reason: e.message }, 'eta-sensor stopped');
+    else t.log.fatal({ err: describeError(e) }, 'eta-sensor stopped on an error');
     throw e;
   }
 }

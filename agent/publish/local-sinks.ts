@@ -276,7 +276,7 @@ async function waitForReader(file: string, signal?: AbortSignal): Promise<number
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') return undefined; // no reader yet is ENXIO; the open below says the rest
     }
-    if (signal?.aborted) throw new OpenInterrupted(file);
+    if (signal?.aborted) throw new OpenInterrupted(file, 'reader');
     await new Promise((r) => setTimeout(r, 100));
   }
 }

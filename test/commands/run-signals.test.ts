@@ -4,7 +4,7 @@
  * on), and a SIGHUP is a reload done once started (it used to end the process, which systemd
  * counts as a clean exit and does not restart).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,4 +171,36 @@ t.test('SIGHUP reopens the file sink: records after a rotation go to the new fil
   t.equal(lines(`${out}.1`), 1, 'the rotated file holds only the one before');
   child.kill('SIGTERM');
   t.equal(await exited, 0);
+});
+
+t.test('SIGTERM while run waits for a reader of its output, a named pipe: it stops and exits 0', { skip: !ROOT && 'live capture needs root' }, async (t) => {
+  // Found by review: it exited 130, which systemd counts as a failure of a stop it asked for.
+  const fifo = join(mkdtempSync(join(tmpdir(), 'eta-fifo-out-')), 'flows.jsonl');
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [BIN, 'run', '--set', 'capture.interfaces=lo', '--set', 'publish.sink=file', '--set', `publish.file.path=${fifo}`,
+    '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  // Waiting: the capture is open (its socket in /proc) and nothing says running.
+  for (const until = Date.now() + 30_000; Date.now() < until;) {
+    let fds: string[] = [];
+    try {
+      fds = execFileSync('ls', ['-l', `/proc/${child.pid}/fd`], { encoding: 'utf8' }).split('\n');
+    } catch {
+      break;
+    }
+    if (fds.some((l) => l.includes('socket:'))) break;
+    await sleep(20);
+  }
+  await sleep(300);
+  t.notMatch(log, /eta-sensor running/, 'still waiting for a reader');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  t.same(await exited, { code: 0, signal: null }, log);
+  clearTimeout(timer);
+  t.match(log, /"msg":"eta-sensor stopped".*/, 'logged as a stop');
+  t.match(log, /stopped while waiting for a reader of /);
+  t.notMatch(log, /stopped on an error|"level":60/, 'not as a failure');
 });
