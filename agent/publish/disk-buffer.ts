@@ -21,15 +21,17 @@
  * flush per batch); `interval` syncs every fsyncIntervalMs (power loss may lose that window);
  * `never` leaves it to the kernel's writeback (~30 s on Linux). A process crash loses nothing
  * under any policy: written data is in the kernel's page cache. Writing and syncing: disk-buffer-
- * writer.ts; segments and cursors: disk-buffer-segments.ts; here: bounds, overflow, acks, reading.
+ * writer.ts; segments and cursors: disk-buffer-segments.ts; decoding records: disk-buffer-reader.ts;
+ * recovery: disk-buffer-recover.ts; here: bounds, overflow, acks.
  *
  * Not thread-safe and not for concurrent appends: one writer, one reader, one event loop.
  */
 import * as fs from 'node:fs';
 import { report } from '../events.js';
 import { makeDirSync } from '../lib/make-dir.js';
-import { HEADER_BYTES, MAX_RECORD_BYTES, decodeFrame, writeHeader } from './disk-buffer-format.js';
-import { lockDir, readFully, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
+import { HEADER_BYTES, MAX_RECORD_BYTES, writeHeader } from './disk-buffer-format.js';
+import { lockDir, unlockDir, unusable, writePosition } from './disk-buffer-files.js';
+import { readRecords } from './disk-buffer-reader.js';
 import { InFlightDrops } from './disk-buffer-limbo.js';
 import { recoverDir } from './disk-buffer-recover.js';
 import { Segments, type Cursor, type Segment } from './disk-buffer-segments.js';
@@ -40,7 +42,6 @@ export type { Cursor } from './disk-buffer-segments.js';
 export type { BufferedRecord, DiskBufferOptions, DiskBufferStats, DropReason, FsyncPolicy, OverflowPolicy } from './disk-buffer-types.js';
 
 const POSITION_INTERVAL_MS = 1000;
-const READ_CHUNK = 256 * 1024;
 
 export class DiskBuffer {
   /** Called after every append that stored at least one record (the consumer's wake-up). */
@@ -157,40 +158,8 @@ export class DiskBuffer {
    * `from` on; a cursor before the start (records dropped meanwhile) reads from the start.
    */
   read(from: Cursor, maxRecords: number, maxBytes = Infinity): BufferedRecord[] {
-    const out: BufferedRecord[] = [];
-    let cur = this.segs.normalize(from.seq < this.head.seq || !this.segs.find(from.seg) ? this.head : from);
-    let bytes = 0;
-    while (out.length < maxRecords && bytes < maxBytes) {
-      const seg = this.segs.find(cur.seg)!;
-      const avail = seg.bytes - cur.off;
-      if (avail <= 0) break; // normalize() only leaves us at a segment's end in the last segment
-      // Size the read to what is asked for (records are ~1 KiB); a bigger record is re-read whole.
-      const want = Math.min(avail, Math.max(4096, Math.min(READ_CHUNK, (maxRecords - out.length) * 1024)));
-      let buf = Buffer.allocUnsafe(want);
-      let got = readFully(this.segs.readFd(seg), buf, want, cur.off);
-      let at = 0;
-      while (out.length < maxRecords && bytes < maxBytes) {
-        const f = decodeFrame(buf, at, got);
-        if (f.kind === 'ok') {
-          const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + f.length);
-          at += HEADER_BYTES + f.length;
-          bytes += f.length;
-          cur = { seq: cur.seq + 1, seg: cur.seg, off: cur.off + HEADER_BYTES + f.length };
-          out.push({ payload, next: cur });
-          continue;
-        }
-        if (f.kind === 'partial' && at === 0 && f.need <= avail && f.need > got) {
-          buf = Buffer.allocUnsafe(f.need); // one record larger than the chunk
-          got = readFully(this.segs.readFd(seg), buf, f.need, cur.off);
-          continue;
-        }
-        if (f.kind === 'partial' && at > 0) break; // next chunk
-        cur = this.skipCorrupt(seg, cur);
-        break;
-      }
-      cur = this.segs.normalize(cur);
-    }
-    return out;
+    const start = this.segs.normalize(from.seq < this.head.seq || !this.segs.find(from.seg) ? this.head : from);
+    return readRecords(this.segs, start, maxRecords, maxBytes, (seg, at) => this.skipCorrupt(seg, at));
   }
 
   /** Everything before `to` was delivered: forget it. Cursors at or before the start are ignored. */
