@@ -21,6 +21,7 @@ import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, type BadKind } from '../lib/csv-cells.js';
+import { Columns, Interner } from './column-store.js';
 
 export interface LoadOptions {
   /** Label column name; omit to load features only (e.g. unlabeled evaluation input). */
@@ -84,47 +85,6 @@ const MAX_EXAMPLES = 5;
 
 function dataError(message: string, hint?: string): StartupError {
   return new StartupError('E_DATA', message, hint);
-}
-
-/** Append-only float32 columns that grow by doubling. */
-class Columns {
-  private cap = 4096;
-  n = 0;
-  readonly cols: Float32Array[];
-  constructor(nCols: number) {
-    this.cols = Array.from({ length: nCols }, () => new Float32Array(this.cap));
-  }
-  push(row: Float64Array): void {
-    if (this.n === this.cap) {
-      this.cap *= 2;
-      for (let f = 0; f < this.cols.length; f++) {
-        const bigger = new Float32Array(this.cap);
-        bigger.set(this.cols[f] as Float32Array);
-        this.cols[f] = bigger;
-      }
-    }
-    for (let f = 0; f < this.cols.length; f++) (this.cols[f] as Float32Array)[this.n] = row[f] as number;
-    this.n++;
-  }
-  toShared(): Float32Array {
-    const out = new Float32Array(new SharedArrayBuffer(Math.max(4, this.cols.length * this.n * 4)));
-    this.cols.forEach((c, f) => out.set(c.subarray(0, this.n), f * this.n));
-    return out;
-  }
-}
-
-class Interner {
-  readonly names: string[] = [];
-  private readonly ids = new Map<string, number>();
-  id(s: string): number {
-    let i = this.ids.get(s);
-    if (i === undefined) {
-      i = this.names.length;
-      this.ids.set(s, i);
-      this.names.push(s);
-    }
-    return i;
-  }
 }
 
 interface Rec {
