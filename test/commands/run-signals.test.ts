@@ -5,7 +5,7 @@
  * counts as a clean exit and does not restart).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -183,17 +183,25 @@ t.test('SIGTERM while run waits for a reader of its output, a named pipe: it sto
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
-  // Waiting: the capture is open (its socket in /proc) and nothing says running.
-  for (const until = Date.now() + 30_000; Date.now() < until;) {
+  // Waiting: the capture is open (its packet socket in /proc; the sink opens right after) and nothing says running.
+  const hasSocket = (): boolean => {
     let fds: string[] = [];
     try {
-      fds = execFileSync('ls', ['-l', `/proc/${child.pid}/fd`], { encoding: 'utf8' }).split('\n');
+      fds = readdirSync(`/proc/${child.pid}/fd`);
     } catch {
-      break;
+      return false;
     }
-    if (fds.some((l) => l.includes('socket:'))) break;
-    await sleep(20);
-  }
+    // Not 0-2: the test reads standard output and error through sockets too.
+    return fds.filter((fd) => Number(fd) > 2).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false; // closed while listed
+      }
+    });
+  };
+  for (const until = Date.now() + 30_000; Date.now() < until && !hasSocket();) await sleep(20);
+  t.ok(hasSocket(), 'the capture is open');
   await sleep(300);
   t.notMatch(log, /eta-sensor running/, 'still waiting for a reader');
   child.kill('SIGTERM');
