@@ -145,7 +145,7 @@ export function quicVersion(v: number): QuicVersion | null {
   return null;
 }
 
-/** Every version on the wire quicVersion() reads (hello_watch.c's list; a test keeps the two equal). */
+/** Every version on the wire quicVersion() reads; the flow core gets its list from here (inPlaceQuicVersions). */
 export const KNOWN_QUIC_WIRES: readonly number[] = [
   0x00000001, 0x6b3343cf, ...Array.from({ length: 13 }, (_, i) => 0xff000016 + i), // v1, v2, drafts 22-34
   0xfaceb001, 0xfaceb002, 0xfaceb00e, 0x51303530, 0x54303530, 0x54303531,

@@ -19,14 +19,10 @@ static int starttls_port(uint32_t port) {
   }
 }
 
-/* The QUIC versions quic-keys.ts can decrypt (quicVersion() != null there); a test keeps the two lists equal. */
-static int hello_quic_version_known(uint32_t v) {
-  if (v == 0x00000001 || v == 0x6b3343cf) return 1;
-  if (v >> 8 == 0xff0000) {
-    uint32_t draft = v & 0xff;
-    return draft >= 22 && draft <= 34;
-  }
-  return v == 0xfaceb001 || v == 0xfaceb002 || v == 0xfaceb00e || v == 0x51303530 || v == 0x54303530 || v == 0x54303531;
+/* A QUIC version whose Initial this flow core can read: one of those quic-keys.ts handed over
+ * (inPlaceQuicVersions: every version it can decrypt), so the list is written once, there. */
+static int hello_quic_version_known(const hello_watch_t *w, uint32_t v) {
+  return hw_quic_version(w, v) != NULL;
 }
 
 /* "Q0nn" at b: nn, else -1 (gquic-packet.ts gquicVersionAt). */
@@ -47,11 +43,11 @@ static int looks_like_gquic(const uint8_t *b, int64_t len) {
 }
 
 /* Whether a flow's first payload can begin a hello, read in place (flow-plugin.ts says why each test). */
-static int may_start_handshake(const packet_t *p, const uint8_t *buf) {
+static int may_start_handshake(const hello_watch_t *w, const packet_t *p, const uint8_t *buf) {
   const uint8_t *b = buf + p->payload_off;
   if (p->proto == 6) return b[0] == TLS_HANDSHAKE || starttls_port(p->dport) || starttls_port(p->sport);
   if (p->cap_payload < 7) return 0;
-  if ((b[0] & 0x80) && hello_quic_version_known(qi_be32(b + 1))) return 1;
+  if ((b[0] & 0x80) && hello_quic_version_known(w, qi_be32(b + 1))) return 1;
   if (looks_like_gquic(b, p->cap_payload)) return 1;
   return b[0] == TLS_HANDSHAKE && (b[1] == 0xfe || b[1] == 0x01);
 }
@@ -180,7 +176,7 @@ static int read_quic_in_place(const hello_watch_t *w, int32_t s, int dir, const 
  * The inspector would pick the QUIC reader first for a datagram looksLikeQuic accepts.
  */
 static int read_gquic_in_place(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t len) {
-  if (!looks_like_gquic(b, len) || ((b[0] & 0x80) && hello_quic_version_known(qi_be32(b + 1)))) return 0;
+  if (!looks_like_gquic(b, len) || ((b[0] & 0x80) && hello_quic_version_known(w, qi_be32(b + 1)))) return 0;
   gquic_chlo_t c;
   if (!gquic_chlo_read(b, (size_t)len, w->max_buffer, &c)) return 0;
   if (!c.has_sni) {
@@ -281,7 +277,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
     return HW_OUT_OF_ORDER;
   }
   w->syn_seen[s] = 0;
-  if (may_start_handshake(p, buf)) {
+  if (may_start_handshake(w, p, buf)) {
     const uint8_t *b = buf + p->payload_off;
     if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b) ||
                         hw_malformed_hello(w, s, p, b)
