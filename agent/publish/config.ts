@@ -68,14 +68,15 @@ export const publishSchema = section('Where labeled flow records go, and how the
       default: 1,
       doc: 'MQTT QoS of flow messages. 1 (default): a record leaves the buffer when the broker acknowledged it. '
         + '0: when it was written to the socket (a broker crash can lose what it had not processed). '
-        + '2: like 1 end to end (records are resent after a reconnect, so duplicates remain possible).',
+        + '2: like 1 end to end (records are resent after a reconnect, so duplicates remain possible), over a clean session.',
     }),
     keepalive: int({ default: 30, min: 0, max: 65535, doc: 'MQTT keepalive in seconds; a dead connection is noticed after about 1.5 times this.' }),
     reconnect_period: seconds('Pause between reconnection attempts.', 5, 0.1),
     connect_timeout: seconds('How long one connection attempt may take.', 30, 1),
     session: oneOf(['persistent', 'clean'] as const, {
       default: 'persistent',
-      doc: 'persistent: the broker keeps the session across reconnects (clean session off); clean: a new session each time.',
+      doc: 'persistent: the broker keeps the session across reconnects (clean session off); clean: a new session each time. '
+        + 'qos 2 always connects clean (the agent resends what a lost connection left unacknowledged itself).',
     }),
     max_inflight: int({
       default: 0, min: 0, max: 65535,

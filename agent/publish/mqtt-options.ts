@@ -83,7 +83,12 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   const options: IClientOptions = {
     clientId: m.client_id !== '' ? m.client_id : `eta-sensor-${sensorId}`,
     protocolVersion: 4,
-    clean: m.session === 'clean',
+    // QoS 2 always starts clean: the pump takes back what was in flight and resends it from the
+    // buffer under new packet ids, and a kept session would keep the broker's half-finished QoS 2
+    // exchanges, which it matches by packet id (the resent messages were dropped as duplicates, or
+    // its QoS 2 quota stayed full and publishing stopped: found by review). A publisher's session
+    // holds nothing else the agent needs.
+    clean: m.session === 'clean' || m.qos === 2,
     keepalive: m.keepalive,
     reconnectPeriod: Math.round(m.reconnect_period * 1000),
     // mqtt.js stops reconnecting for good after a refused CONNECT (bad password, not authorized,
