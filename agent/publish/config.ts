@@ -49,8 +49,11 @@ export const publishSchema = section('Where labeled flow records go, and how the
   topic_prefix: str({
     default: 'eta',
     nonEmpty: true,
-    pattern: /^[^#+\s]+[^/#+\s]$|^[^/#+\s]$/,
-    patternDoc: 'a topic without wildcards (#, +), spaces or a trailing /',
+    // A control character (NUL among them) makes the broker refuse every CONNECT as malformed
+    // UTF-8 (the will's topic), and a leading $ is the broker's own space ($SYS), where it refuses
+    // every message: both passed check-config and published nothing (found by review).
+    pattern: /^(?!\$)[^#+\s\p{Cc}]*[^/#+\s\p{Cc}]$/u,
+    patternDoc: 'a topic without wildcards (#, +), spaces, control characters, a leading $ (the broker\'s own) or a trailing /',
     doc: 'Topics are <prefix>/<sensor_id>/flows, /status (retained online/offline) and /stats.',
   }),
   batch_size: int({

@@ -28,7 +28,7 @@ t.test('path-qualified messages', async (t) => {
   t.same(issues, [
     'publish.sink must be mqtt, stdout, file or none (got "kafka")',
     'publish.sensor_id must be letters, digits, ".", "_" or "-" (it is one MQTT topic level) (got "a/b")',
-    'publish.topic_prefix must be a topic without wildcards (#, +), spaces or a trailing / (got "eta/#")',
+    'publish.topic_prefix must be a topic without wildcards (#, +), spaces, control characters, a leading $ (the broker\'s own) or a trailing / (got "eta/#")',
     'publish.batch_size must be an integer between 1 and 10000 (got 0)',
     'publish.mqtt.url must start with mqtt:// or mqtts:// (got "http://x")',
     'publish.mqtt.qos must be 0, 1 or 2 (got 3)',
@@ -37,6 +37,20 @@ t.test('path-qualified messages', async (t) => {
     'publish.buffer.overflow must be drop-oldest or drop-newest (got "block")',
     'publish.buffer.fsync must be always, interval or never (got "sometimes")',
   ]);
+});
+
+t.test('a topic prefix the broker would refuse (a control character, $SYS) is refused; other topics are taken', async (t) => {
+  for (const prefix of ['a\u0000b', 'eta\u007f', '$SYS/eta', 'eta/', 'eta #', '+']) {
+    const issues: string[] = [];
+    parseSection(publishSchema, { topic_prefix: prefix }, 'publish', issues);
+    t.equal(issues.length, 1, JSON.stringify(prefix));
+    t.match(issues[0], /^publish\.topic_prefix must be a topic without wildcards/);
+  }
+  for (const prefix of ['eta', 'a/b/c', 'x', 'telco/gw-01.eu', 'caf\u00e9', 'a$b']) {
+    const issues: string[] = [];
+    parseSection(publishSchema, { topic_prefix: prefix }, 'publish', issues);
+    t.same(issues, [], JSON.stringify(prefix));
+  }
 });
 
 t.test('no password in the URL; cross-field rules', async (t) => {
