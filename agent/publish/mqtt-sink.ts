@@ -5,7 +5,7 @@
  * last will (broker-side, on a lost connection) and on a clean close.
  */
 import { connect, type MqttClient } from 'mqtt';
-import type { Telemetry } from '../events.js';
+import { report, type Telemetry } from '../events.js';
 import type { PublishConfig } from './config.js';
 import { DiskBuffer } from './disk-buffer.js';
 import { Pump } from './mqtt-pump.js';
@@ -27,6 +27,9 @@ export class MqttSink implements Sink {
   private closing = false;
   /** Connections lost or attempts failed: close() stops waiting for delivery on the first one after it began. */
   private closes = 0;
+  /** Since the last close: whether the connection was up, and whether an error explained its end (reported then). */
+  private wasConnected = false;
+  private failedSinceConnect = false;
 
   constructor(private readonly config: PublishConfig, private readonly t: Telemetry) {}
 
@@ -54,15 +57,32 @@ export class MqttSink implements Sink {
       if (this.closing) return;
       this.connects++;
       this.lastFailure = '';
+      this.wasConnected = true;
       this.t.log.info({ stage: 'publish', url: redactUrl(s.url), buffered: this.buffer?.size }, 'publish: connected');
       client.publish(s.topics.status, statusPayload('online', s.sensorId), { qos: 1, retain: true });
       pump.connected();
     });
     client.on('close', () => {
       this.closes++;
+      // A close with no error before it was the broker's doing, and it said nothing of it: another
+      // client taking over the same client id, a CONNECT it refused as malformed. It went unlogged,
+      // while records piled up in the buffer (found by review: 24 reconnects, not a line).
+      if (!this.closing && !this.failedSinceConnect) {
+        report(this.t, 'publish', 'connection_closed', {
+          url: redactUrl(s.url), connected: this.wasConnected, buffered: this.buffer?.size,
+          hint: this.wasConnected
+            ? `the broker stopped, or another client with this client id (${s.options.clientId}) took the session over (give each sensor its own publish.sensor_id or publish.mqtt.client_id); the broker's log says which`
+            : 'the broker refused the connection without a reason: its log says why',
+        });
+      }
+      this.failedSinceConnect = false;
+      this.wasConnected = false;
       pump.disconnected();
     });
-    client.on('error', (err) => this.connectFailed(err));
+    client.on('error', (err) => {
+      this.failedSinceConnect = true;
+      this.connectFailed(err);
+    });
   }
 
   async write(records: readonly PublishRecord[]): Promise<void> {

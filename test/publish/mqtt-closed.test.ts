@@ -1,0 +1,53 @@
+/**
+ * A connection the broker closes without a word is logged: another client taking over the
+ * sink's client id (two sensors with one sensor_id), a CONNECT the broker refuses as malformed.
+ * Found by review: 24 reconnects and duplicate records, with no line in the log.
+ */
+import t from 'tap';
+import { connect } from 'mqtt';
+import { createSink } from '../../agent/publish/index.js';
+import { startBroker } from './helpers/broker.js';
+import { publishConfig, uniqueNames } from './helpers/config.js';
+import { capturingTelemetry } from './helpers/telemetry.js';
+import { tempDir } from './helpers/tmp.js';
+
+async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('another client taking over the client id: the close is logged, naming the client id and the fix', async (t) => {
+  const broker = await startBroker(t);
+  const { prefix, sensor } = uniqueNames();
+  const cap = capturingTelemetry();
+  const sink = await createSink(publishConfig({
+    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 5 }, buffer: { dir: tempDir(t) },
+  }), cap.t);
+  t.teardown(() => sink.close(0));
+  await sink.open();
+  await waitUntil(() => sink.stats().connected, 5000, 'the sink connected');
+  t.notMatch(cap.logs(), /connection_closed/, 'nothing said while connected');
+  const twin = connect(broker.url, { clientId: `eta-sensor-${sensor}`, reconnectPeriod: 0 });
+  t.teardown(() => new Promise<void>((r) => twin.end(true, {}, () => r())));
+  await waitUntil(() => /connection_closed/.test(cap.logs()), 5000, 'the close logged');
+  const line = cap.logs().split('\n').find((l) => l.includes('connection_closed'))!;
+  t.match(JSON.parse(line), { level: 40, reason: 'connection_closed', connected: true, hint: new RegExp(`client id \\(eta-sensor-${sensor}\\).*publish\\.sensor_id`) });
+  t.equal(cap.t.counters.get('publish.connection_closed'), 1, 'counted');
+});
+
+t.test('a broker away (connection refused) is reported as a failed connection, not also as a close', async (t) => {
+  const broker = await startBroker(t);
+  await broker.stop();
+  const cap = capturingTelemetry();
+  const { prefix, sensor } = uniqueNames();
+  const sink = await createSink(publishConfig({
+    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.1 }, buffer: { dir: tempDir(t) },
+  }), cap.t);
+  t.teardown(() => sink.close(0));
+  await sink.open();
+  await waitUntil(() => (cap.t.counters.get('publish.connect_refused') ?? 0) >= 3, 5000, 'three refused attempts');
+  t.equal(cap.t.counters.get('publish.connection_closed') ?? 0, 0);
+});
