@@ -8,8 +8,11 @@
  * An interface that goes down or away mid-capture (`ip link set eth1 down`,
  * a PPP link dropping) ends only its own capture: it is reported through
  * `onEvent`, the others go on, and it is reopened every `retrySeconds` until
- * it is back. Failing to open at start is still a StartupError: a typo in
- * capture.interfaces must not pass for a link that is down.
+ * it is back. So is one that is down at start (libpcap: "not up"): a gateway's
+ * second link down must not keep the others from being captured (it stopped the
+ * whole daemon, which systemd restarted every 5 s: found by review). Any other
+ * failure to open at start is a StartupError: a typo in capture.interfaces must
+ * not pass for a link that is down.
  */
 import { StartupError } from '../errors.js';
 import { liveCapture, type OpenedCapture } from './live-capture.js';
@@ -79,6 +82,10 @@ export class LiveSource implements PacketSource {
       try {
         this.openOne(h);
       } catch (e) {
+        if (!(e instanceof StartupError) && isDown((e as Error).message)) {
+          this.opts.onEvent?.({ iface: name, kind: 'stopped', message: (e as Error).message });
+          return; // retried once running, as a link that went down is
+        }
         this.close();
         // The binding missing is its own StartupError with its own fix; libpcap's refusals get one here.
         throw e instanceof StartupError ? e : startupError(name, (e as Error).message);
@@ -205,6 +212,11 @@ export class LiveSource implements PacketSource {
 function ifaceDropsSinceOpen(h: Handle): number | undefined {
   const now = interfaceDrops(h.name);
   return now !== undefined && h.ifDropsAtStart !== undefined ? now - h.ifDropsAtStart : undefined;
+}
+
+/** libpcap's refusal of an interface that exists but is down (PCAP_ERROR_IFACE_NOT_UP). */
+function isDown(msg: string): boolean {
+  return /not up/i.test(msg);
 }
 
 function startupError(name: string, msg: string): StartupError {

@@ -113,3 +113,44 @@ t.test('run logs every outage of an interface, each matched by its "resumed"', {
   child.kill('SIGTERM');
   await new Promise((r) => child.on('close', r));
 });
+
+t.test('an interface down at the start is captured once it comes up; the others from the start', { skip: ok ? false : 'needs root and iproute2', timeout: 60_000 }, async (t) => {
+  // Found by review: it stopped the whole daemon (exit 1, "check capture.interfaces"), loopback
+  // uncaptured too, and systemd restarted it every 5 s until the link came up.
+  const { a } = vethPair(t, 'etu');
+  ip('link', 'set', a, 'down');
+  const events: LiveEvent[] = [];
+  const seen = [0, 0];
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const source = new LiveSource({
+    interfaces: ['lo', a], filter: `udp port ${port}`, snaplen: 256, promiscuous: false, bufferSize: 1 << 20,
+    retrySeconds: 0.1, onEvent: (e) => events.push(e),
+  });
+  t.doesNotThrow(() => source.open(), 'opens');
+  t.match(events, [{ iface: a, kind: 'stopped', message: /not up/ }], 'the down interface said stopped');
+  const running = source.run((f: Frame) => { seen[f.iface]!++; });
+  const s = createSocket('udp4');
+  await new Promise((r) => s.send(Buffer.alloc(20), port, '127.0.0.1', r));
+  s.close();
+  await until('loopback frames', () => seen[0]! > 0);
+  ip('link', 'set', a, 'up');
+  await until('the capture of the interface once up', () => events.some((e) => e.kind === 'resumed' && e.iface === a));
+  source.stop();
+  t.same(await running, { reason: 'stopped' });
+  // An interface that does not exist still stops the start.
+  const absent = new LiveSource({ interfaces: ['lo', `${a}x`], filter: '', snaplen: 256, promiscuous: false, bufferSize: 1 << 20 });
+  t.throws(() => absent.open(), { code: 'E_CAPTURE', message: /cannot capture on/ });
+
+  // And run: it starts, logs the outage, and goes on.
+  ip('link', 'set', a, 'down');
+  const child = spawn(process.execPath, [BIN, 'run', '--set', `capture.interfaces=[lo, ${a}]`, '--set', 'publish.sink=none',
+    '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await until('running', () => out.includes('eta-sensor running'), 20_000);
+  t.match(out, new RegExp(`"reason":"interface_stopped".*"iface":"${a}".*not up`), 'the outage logged');
+  child.kill('SIGTERM');
+  t.equal(await new Promise((r) => child.on('close', r)), 0);
+});
