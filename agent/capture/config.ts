@@ -1,7 +1,7 @@
 /** The `capture` section: live packet capture for `eta-sensor run`. */
 import { bool, int, list, num, section, size, str } from '../lib/schema.js';
 
-export const captureSection = section('Live capture (libpcap), used by `eta-sensor run`. An interface that goes down or away mid-capture is reopened every 5 s; the others go on.', {
+export const captureSection = section('Live capture (libpcap), used by `eta-sensor run`. An interface that is down at start, or goes down or away mid-capture, is reopened every 5 s; the others go on.', {
   interfaces: list(str({ default: '', doc: 'interface name', nonEmpty: true }), {
     default: ['eth0'], minItems: 1, unique: true,
     // Unique: an interface listed twice got two handles, and every packet counted twice in its flow.

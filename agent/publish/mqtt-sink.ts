@@ -5,6 +5,7 @@
  * last will (broker-side, on a lost connection) and on a clean close.
  */
 import { connect, type MqttClient } from 'mqtt';
+import { describeError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
 import type { PublishConfig } from './config.js';
 import { DiskBuffer } from './disk-buffer.js';
@@ -83,6 +84,33 @@ export class MqttSink implements Sink {
       this.failedSinceConnect = true;
       this.connectFailed(err);
     });
+  }
+
+  /**
+   * A reload (SIGHUP): the password file and the TLS files are read again, and what changed is
+   * used from the next connection (a failing login retries every reconnect_period). The documented
+   * way to rotate a password or certificate said "reloaded" and kept the old ones until a
+   * restart (found by review). Paths changed in the configuration still need a restart (run.ts
+   * names the section). A file that cannot be read now leaves the old values in force.
+   */
+  reopen(): void {
+    const client = this.client;
+    if (!client || this.closing) return;
+    let fresh: MqttSettings;
+    try {
+      fresh = mqttSettings(this.config);
+    } catch (e) {
+      report(this.t, 'publish', 'credentials_reload_failed', { error: describeError(e), effect: 'the credentials read before stay in force' }, 'error');
+      return;
+    }
+    const options = client.options as Record<string, unknown>;
+    const changed = CREDENTIALS.filter((k) => !sameValue(options[k], (fresh.options as Record<string, unknown>)[k]));
+    for (const k of changed) {
+      const v = (fresh.options as Record<string, unknown>)[k];
+      if (v === undefined) delete options[k];
+      else options[k] = v;
+    }
+    if (changed.length > 0) this.t.log.info({ stage: 'publish', changed }, 'publish: credentials read again; used from the next connection');
   }
 
   async write(records: readonly PublishRecord[]): Promise<void> {
@@ -164,6 +192,14 @@ export class MqttSink implements Sink {
     }
     this.lastFailure = kind;
   }
+}
+
+/** What reopen() reads again: the login and the TLS files' contents. */
+const CREDENTIALS = ['username', 'password', 'ca', 'cert', 'key'] as const;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b;
 }
 
 /** Resolves when `done()` holds or at the deadline; `subscribe` gets a wake-up to re-check. */

@@ -81,8 +81,9 @@ export interface Sink {
    */
   publishStats(stats: Readonly<Record<string, unknown>>): boolean;
   /**
-   * Opens the destination again where that means something: the file sink, after logrotate moved
-   * its file (SIGHUP). Never throws: a failure is reported and the old destination kept.
+   * Opens the destination again where that means something (SIGHUP): the file sink, after
+   * logrotate moved its file; the MQTT sink reads its password and TLS files again, for the next
+   * connection. Never throws: a failure is reported and the old destination kept.
    */
   reopen?(): void;
 }

@@ -84,6 +84,29 @@ t.test('a refused login is tried again: records are delivered once the broker ac
   t.match(sink.stats(), { delivered: 5, buffered_records: 0, connected: true });
 });
 
+t.test('a reload (SIGHUP) reads the password file again: a fixed password is used from the next attempt', async (t) => {
+  // Found by review: the log said "reloaded" and the agent kept the old password until a restart.
+  const dir = tempDir(t);
+  const passwd = path.join(dir, 'passwd');
+  execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'sensor', SECRET]);
+  const broker = await startBroker(t, { passwordFile: passwd });
+  const file = path.join(dir, 'rotated.pw');
+  fs.writeFileSync(file, 'the-old-one\n', { mode: 0o600 });
+  const { sink, cap } = await sensorSink(t, broker.url, file);
+  const refusals = (): number => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth');
+  await waitUntil(() => refusals() >= 2, 5000, 'refusals of the old password');
+  fs.writeFileSync(file, `${SECRET}\n`);
+  sink.reopen!();
+  await waitUntil(() => sink.stats().delivered === 5, 5000, 'delivery with the password read again');
+  t.match(cap.logs(), /"changed":\["password"\].*credentials read again/);
+  t.notOk(cap.logs().includes(SECRET), 'the password is never logged');
+  // A file gone: the password read before stays, and the failure is said.
+  fs.rmSync(file);
+  sink.reopen!();
+  t.match(cap.logs(), /credentials_reload_failed.*publish\.mqtt\.password_file/);
+  t.match(sink.stats(), { connected: true });
+});
+
 t.test('the password is a secret read from the environment, not the command line', async (t) => {
   const pw = publishSchema.shape.mqtt.shape.password;
   t.equal(pw.env, 'ETA_MQTT_PASSWORD');
