@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import { StartupError } from '../errors.js';
 import type { PublishConfig } from './config.js';
+import { checkTlsFiles } from './tls-files.js';
 
 export interface MqttTopics {
   readonly flows: string;
@@ -109,11 +110,17 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     ...(password ? { password } : {}),
   };
   if (tls) {
+    const read = (option: 'ca' | 'cert' | 'key'): [string, Buffer] | undefined => {
+      const file = m.tls[option];
+      return file === null ? undefined : [file, readSetting(`publish.mqtt.tls.${option}`, file)];
+    };
+    const files = { ca: read('ca'), cert: read('cert'), key: read('key') };
+    checkTlsFiles(files);
     Object.assign(options, {
       rejectUnauthorized: m.tls.reject_unauthorized,
-      ...(m.tls.ca !== null ? { ca: readSetting('publish.mqtt.tls.ca', m.tls.ca) } : {}),
-      ...(m.tls.cert !== null ? { cert: readSetting('publish.mqtt.tls.cert', m.tls.cert) } : {}),
-      ...(m.tls.key !== null ? { key: readSetting('publish.mqtt.tls.key', m.tls.key) } : {}),
+      ...(files.ca ? { ca: files.ca[1] } : {}),
+      ...(files.cert ? { cert: files.cert[1] } : {}),
+      ...(files.key ? { key: files.key[1] } : {}),
       ...(m.tls.servername !== null ? { servername: m.tls.servername } : {}),
     });
   }

@@ -82,3 +82,25 @@ t.test('a broker that requires client certificates', async (t) => {
   await waitUntil(() => withCert.sink.stats().delivered === 3, 5000, 'delivery with a client certificate');
   t.pass('delivered with a client certificate');
 });
+
+t.test('TLS files that are not what they must be are refused at startup, naming the option and the fix', async (t) => {
+  // Found by review: a CA file without a certificate passed check-config, and each connection
+  // then said "set publish.mqtt.tls.ca to the CA that signed it", which was set.
+  const { mqttSettings } = await import('../../agent/publish/mqtt-options.js');
+  const { startupIssues } = await import('../../agent/startup-check.js');
+  const { defaultConfig } = await import('../../agent/config.js');
+  const dir = tempDir(t);
+  const garbage = `${dir}/garbage.pem`;
+  fs.writeFileSync(garbage, 'not a certificate\n');
+  const settings = (tls: Record<string, unknown>): unknown => mqttSettings(publishConfig({ sink: 'mqtt', mqtt: { url: 'mqtts://127.0.0.1:8883', tls } }));
+  t.throws(() => settings({ ca: garbage }), { code: 'E_PUBLISH', message: `publish.mqtt.tls.ca (${garbage}) holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, hint: /openssl x509 -inform der/ });
+  t.throws(() => settings({ ca: pki.ca, cert: garbage, key: pki.clientKey }), { message: /^publish\.mqtt\.tls\.cert .* holds no PEM certificate/ });
+  t.throws(() => settings({ ca: pki.ca, cert: pki.clientCert, key: garbage }), { message: /^publish\.mqtt\.tls\.key .* is not a private key this agent can use/ });
+  t.throws(() => settings({ ca: pki.ca, cert: pki.clientCert, key: pki.serverKey }), { message: /^publish\.mqtt\.tls\.key .* does not go with publish\.mqtt\.tls\.cert/ });
+  t.doesNotThrow(() => settings({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }), 'the right files pass');
+  // check-config says the same.
+  const cfg = defaultConfig();
+  const publish = publishConfig({ sink: 'mqtt', mqtt: { url: 'mqtts://127.0.0.1:8883', tls: { ca: garbage } }, buffer: { dir: tempDir(t) } });
+  const issues = await startupIssues({ ...cfg, capture: { ...cfg.capture, interfaces: ['lo'], filter: '' }, publish }, { models: false, warn: () => undefined });
+  t.match(issues, [/^publish\.mqtt\.tls\.ca .* holds no PEM certificate .*\(fix: give the certificate in PEM form/]);
+});
