@@ -13,16 +13,9 @@ import { publishConfig, uniqueNames } from './helpers/config.js';
 import { records } from './helpers/records.js';
 import { capturingTelemetry } from './helpers/telemetry.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitUntil } from './helpers/wait.js';
 
 const SECRET = 'pw-s3cret-7f1e';
-
-async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An MQTT sink logging in as "sensor" with the password in `file`, opened, with 5 records written to it. */
 async function sensorSink(t: Test, url: string, file: string): Promise<{ sink: Sink; cap: ReturnType<typeof capturingTelemetry> }> {
@@ -63,19 +56,28 @@ t.test('username and password_file', async (t) => {
   }
 });
 
-t.test('a refused login is tried again: records are delivered once the broker accepts the password', async (t) => {
-  // Found by review: mqtt.js gives up for good after a refused CONNECT unless told otherwise, so a
-  // password changed on the broker, or a broker that said "server unavailable" once, left the
-  // daemon running and publishing nothing until restarted, its records piling up in the buffer.
+/**
+ * A broker that knows user "sensor" with SECRET, and a sink logging in with `password` from a
+ * file, refused twice already: for the tests that then fix one side or the other.
+ */
+async function refusedSink(t: Test, password: string) {
   const dir = tempDir(t);
   const passwd = path.join(dir, 'passwd');
   execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'sensor', SECRET]);
   const broker = await startBroker(t, { passwordFile: passwd });
   const file = path.join(dir, 'sensor.pw');
-  fs.writeFileSync(file, 'the-new-one\n', { mode: 0o600 });
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
   const { sink, cap } = await sensorSink(t, broker.url, file);
   const refusals = (): number => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth');
-  await waitUntil(() => refusals() >= 2, 5000, 'a second refusal');
+  await waitUntil(() => refusals() >= 2, 5000, 'two refusals');
+  return { broker, passwd, file, sink, cap };
+}
+
+t.test('a refused login is tried again: records are delivered once the broker accepts the password', async (t) => {
+  // Found by review: mqtt.js gives up for good after a refused CONNECT unless told otherwise, so a
+  // password changed on the broker, or a broker that said "server unavailable" once, left the
+  // daemon running and publishing nothing until restarted, its records piling up in the buffer.
+  const { broker, passwd, sink } = await refusedSink(t, 'the-new-one');
   t.pass('refused, then tried again');
   execFileSync('mosquitto_passwd', ['-b', passwd, 'sensor', 'the-new-one']);
   await broker.stop();
@@ -86,15 +88,7 @@ t.test('a refused login is tried again: records are delivered once the broker ac
 
 t.test('a reload (SIGHUP) reads the password file again: a fixed password is used from the next attempt', async (t) => {
   // Found by review: the log said "reloaded" and the agent kept the old password until a restart.
-  const dir = tempDir(t);
-  const passwd = path.join(dir, 'passwd');
-  execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'sensor', SECRET]);
-  const broker = await startBroker(t, { passwordFile: passwd });
-  const file = path.join(dir, 'rotated.pw');
-  fs.writeFileSync(file, 'the-old-one\n', { mode: 0o600 });
-  const { sink, cap } = await sensorSink(t, broker.url, file);
-  const refusals = (): number => cap.t.counters.get('publish.connect_not_authorized') + cap.t.counters.get('publish.connect_auth');
-  await waitUntil(() => refusals() >= 2, 5000, 'refusals of the old password');
+  const { file, sink, cap } = await refusedSink(t, 'the-old-one');
   fs.writeFileSync(file, `${SECRET}\n`);
   sink.reopen!();
   await waitUntil(() => sink.stats().delivered === 5, 5000, 'delivery with the password read again');

@@ -10,14 +10,7 @@ import { startBroker } from './helpers/broker.js';
 import { publishConfig, uniqueNames } from './helpers/config.js';
 import { capturingTelemetry } from './helpers/telemetry.js';
 import { tempDir } from './helpers/tmp.js';
-
-async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitUntil } from './helpers/wait.js';
 
 t.test('another client taking over the client id: the close is logged, naming the client id and the fix', async (t) => {
   const broker = await startBroker(t);

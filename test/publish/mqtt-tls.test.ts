@@ -13,6 +13,7 @@ import { records, seqsOf } from './helpers/records.js';
 import { subscribe } from './helpers/subscriber.js';
 import { capturingTelemetry } from './helpers/telemetry.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitUntil } from './helpers/wait.js';
 
 const pki = makePki(t);
 
@@ -25,14 +26,6 @@ async function tlsSink(tt: { teardown(fn: () => unknown): void }, url: string, t
   }), cap.t);
   tt.teardown(() => sink.close(0));
   return { sink, flows: `${prefix}/${sensor}/flows`, ...cap };
-}
-
-async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 t.test('server verification with the right CA', async (t) => {
