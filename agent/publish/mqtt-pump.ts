@@ -106,7 +106,10 @@ export class Pump {
       if (this.fruitlessCloses >= SUSPECT_CLOSES) {
         report(this.t, 'publish', 'closed_with_nothing_acknowledged', {
           closes_in_a_row: this.fruitlessCloses, in_flight: this.inflight.length, max_packet_size: this.opts.maxPacketSize,
-          hint: 'a broker closes the connection on a message over its size limit: set publish.mqtt.max_packet_size at or below it',
+          // Mosquitto 2.0 also closes it after denying a topic its ACL does not allow (found by review:
+          // the records stay buffered and the agent reconnects, so the log must name that cause too).
+          hint: 'a broker closes the connection on a message over its size limit (set publish.mqtt.max_packet_size at or below it) '
+            + `and on a topic it does not let this client publish to (allow ${this.opts.topic} in the broker's ACL)`,
         });
       }
     }
