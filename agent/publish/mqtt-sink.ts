@@ -80,6 +80,13 @@ export class MqttSink implements Sink {
       this.wasConnected = false;
       pump.disconnected();
     });
+    // The will is sent with each CONNECT: its time is made anew before each attempt, so that the
+    // offline status a collector sees says when the connection that died began (it carried the
+    // sink's start, however many reconnects later: found by review).
+    client.on('reconnect', () => {
+      const will = client.options.will;
+      if (will) will.payload = Buffer.from(statusPayload('offline', s.sensorId));
+    });
     client.on('error', (err) => {
       this.failedSinceConnect = true;
       this.connectFailed(err);
