@@ -11,7 +11,7 @@ import type { AgentConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { checkModelsOpen } from './infer/models.js';
 import { fileProblem, folderProblem } from './lib/make-dir.js';
-import { mqttSettings } from './publish/mqtt-options.js';
+import { mqttSettings, unreadableFiles } from './publish/mqtt-options.js';
 import { modelsFor } from './service.js';
 
 export interface CheckOptions {
@@ -31,8 +31,10 @@ export async function startupIssues(cfg: AgentConfig, o: CheckOptions): Promise<
   if (o.models) await modelsFor(cfg).then(checkModelsOpen).catch(note);
   const p = cfg.publish;
   if (p.sink === 'mqtt') {
+    const unreadable = unreadableFiles(p);
+    unreadable.forEach(note);
     try {
-      mqttSettings(p);
+      if (unreadable.length === 0) mqttSettings(p);
     } catch (e) {
       note(e);
     }

@@ -89,6 +89,11 @@ t.test('check-config reads the files the configuration names, as run would', asy
     ['a file that is not a model', [`infer.attribution.path=${notOnnx}`], `  - ${notOnnx} is not an ONNX model`],
     ['an MQTT password file that cannot be read', ['publish.sink=mqtt', `publish.mqtt.password_file=${join(dir, 'pw')}`],
       `  - cannot read publish.mqtt.password_file (${join(dir, 'pw')}): ENOENT`],
+    // Every unreadable file at once, not one per check (found by review).
+    ['a password file and a CA that cannot be read', ['publish.sink=mqtt', 'publish.mqtt.url=mqtts://127.0.0.1:8883', `publish.mqtt.password_file=${join(dir, 'pw')}`,
+      `publish.mqtt.tls.ca=${join(dir, 'ca.pem')}`],
+    `  - cannot read publish.mqtt.password_file (${join(dir, 'pw')}): ENOENT: no such file or directory, open '${join(dir, 'pw')}' (fix: make the file readable by the agent's user or fix publish.mqtt.password_file)\n`
+      + `  - cannot read publish.mqtt.tls.ca (${join(dir, 'ca.pem')}): ENOENT`],
     ['a buffer folder that is a file', ['publish.sink=mqtt', `publish.buffer.dir=${notOnnx}`], `  - publish.buffer.dir: ${notOnnx} is a file, not a folder\n`],
     ['an output file in a missing folder', ['publish.sink=file', `publish.file.path=${join(dir, 'no', 'x.jsonl')}`],
       `  - publish.file.path: the folder of ${join(dir, 'no', 'x.jsonl')} does not exist\n`],
