@@ -69,7 +69,7 @@ t.test('an interface going down or away stops only its own capture, which resume
   const before2 = seen[0]!;
   await sendLo();
   await until('loopback frames after the other interface was deleted', () => seen[0]! > before2);
-  t.match(events[0], { iface: a, kind: 'stopped', message: /capture stopped/ });
+  t.match(events[0], { iface: a, kind: 'stopped', message: /^capture stopped: the interface went down or away/ });
   t.ok(source.stats().frames > 0);
   source.stop();
   t.same(await running, { reason: 'stopped' });

@@ -89,7 +89,10 @@ void capture_on_poll(uv_poll_t *h, int status, int events) {
     /* libuv saw POLLERR: the socket's interface went down or away. Stop watching it. */
     uv_poll_stop(&c->poll);
     c->polling = 0;
-    report_error(c, "capture stopped", uv_strerror(status));
+    /* libuv's word for it is "bad file descriptor", which told an operator nothing (found by review). */
+    char why[96];
+    snprintf(why, sizeof why, "the interface went down or away (poll: %s)", uv_strerror(status));
+    report_error(c, "capture stopped", why);
   } else if (events & UV_READABLE) {
     int n, total = 0;
     do {
