@@ -46,19 +46,26 @@ export function statusPayload(state: 'online' | 'offline', sensorId: string): st
   return JSON.stringify({ state, sensor: sensorId, ts: new Date().toISOString() });
 }
 
+/** The files the MQTT settings name, by key: the password file, and the TLS files of an mqtts:// URL. */
+type FileKey = 'password_file' | 'ca' | 'cert' | 'key';
+
+function settingFiles(c: PublishConfig): Array<[FileKey, string, string]> {
+  const m = c.mqtt;
+  const tls = m.url.startsWith('mqtts://');
+  const all: Array<[FileKey, string, string | null]> = [
+    ['password_file', 'publish.mqtt.password_file', m.password_file],
+    ...(['ca', 'cert', 'key'] as const).map((k): [FileKey, string, string | null] => [k, `publish.mqtt.tls.${k}`, tls ? m.tls[k] : null]),
+  ];
+  return all.filter((f): f is [FileKey, string, string] => f[2] !== null);
+}
+
 /**
  * Each file of the MQTT settings that cannot be read, for check-config: mqttSettings() stops at
  * the first, so a check named one unreadable file at a time (found by review).
  */
 export function unreadableFiles(c: PublishConfig): StartupError[] {
-  const m = c.mqtt;
-  const files: Array<[string, string | null]> = [
-    ['publish.mqtt.password_file', m.password_file],
-    ...(m.url.startsWith('mqtts://') ? (['ca', 'cert', 'key'] as const).map((k): [string, string | null] => [`publish.mqtt.tls.${k}`, m.tls[k]]) : []),
-  ];
   const out: StartupError[] = [];
-  for (const [option, file] of files) {
-    if (file === null) continue;
+  for (const [, option, file] of settingFiles(c)) {
     try {
       readSetting(option, file);
     } catch (e) {
@@ -93,9 +100,11 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   const m = c.mqtt;
   const sensorId = sensorIdOf(c);
   const topics = topicsFor(c.topic_prefix, sensorId);
+  const files: Partial<Record<FileKey, [string, Buffer]>> = {};
+  for (const [key, option, file] of settingFiles(c)) files[key] = [file, readSetting(option, file)];
   let password: Buffer | undefined;
-  if (m.password_file !== null) {
-    password = Buffer.from(readSetting('publish.mqtt.password_file', m.password_file).toString('utf8').replace(/\r?\n$/, ''));
+  if (files.password_file) {
+    password = Buffer.from(files.password_file[1].toString('utf8').replace(/\r?\n$/, ''));
   } else if (m.password !== null) {
     password = Buffer.from(m.password);
   }
@@ -132,11 +141,6 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     ...(password ? { password } : {}),
   };
   if (tls) {
-    const read = (option: 'ca' | 'cert' | 'key'): [string, Buffer] | undefined => {
-      const file = m.tls[option];
-      return file === null ? undefined : [file, readSetting(`publish.mqtt.tls.${option}`, file)];
-    };
-    const files = { ca: read('ca'), cert: read('cert'), key: read('key') };
     checkTlsFiles(files);
     Object.assign(options, {
       rejectUnauthorized: m.tls.reject_unauthorized,
