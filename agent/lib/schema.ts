@@ -57,7 +57,6 @@ function field<T>(
   };
 }
 
-
 export function int(c: Common<number> & { min?: number; max?: number }): Field<number> {
   const min = c.min ?? Number.MIN_SAFE_INTEGER;
   const max = c.max ?? Number.MAX_SAFE_INTEGER;

@@ -7,11 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { createSink } from '../../agent/publish/index.js';
 import { startBroker } from './helpers/broker.js';
-import { publishConfig, uniqueNames } from './helpers/config.js';
+import { uniqueNames } from './helpers/config.js';
+import { openMqttSink } from './helpers/mqtt-sink.js';
 import { records } from './helpers/records.js';
-import { capturingTelemetry } from './helpers/telemetry.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -20,12 +19,7 @@ t.test('a topic the ACL denies: records kept, the log names the ACL, and they go
   const acl = path.join(tempDir(t), 'acl');
   fs.writeFileSync(acl, `topic readwrite ${prefix}/${sensor}/status\n`); // the status topic only
   const broker = await startBroker(t, { extra: [`acl_file ${acl}`] });
-  const cap = capturingTelemetry();
-  const sink = await createSink(publishConfig({
-    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.2 }, buffer: { dir: tempDir(t) },
-  }), cap.t);
-  t.teardown(() => sink.close(0));
-  await sink.open();
+  const { sink, cap } = await openMqttSink(t, broker.url, { prefix, sensor }, 0.2);
   await sink.write(records(0, 10));
   await waitUntil(() => /closed_with_nothing_acknowledged/.test(cap.logs()), 10_000, 'the repeated closes reported');
   t.match(cap.logs(), new RegExp(`"reason":"closed_with_nothing_acknowledged".*allow ${prefix}/${sensor}/flows in the broker's ACL`));

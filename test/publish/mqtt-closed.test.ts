@@ -5,22 +5,15 @@
  */
 import t from 'tap';
 import { connect } from 'mqtt';
-import { createSink } from '../../agent/publish/index.js';
 import { startBroker } from './helpers/broker.js';
-import { publishConfig, uniqueNames } from './helpers/config.js';
-import { capturingTelemetry } from './helpers/telemetry.js';
-import { tempDir } from './helpers/tmp.js';
+import { uniqueNames } from './helpers/config.js';
+import { openMqttSink } from './helpers/mqtt-sink.js';
 import { waitUntil } from './helpers/wait.js';
 
 t.test('another client taking over the client id: the close is logged, naming the client id and the fix', async (t) => {
   const broker = await startBroker(t);
   const { prefix, sensor } = uniqueNames();
-  const cap = capturingTelemetry();
-  const sink = await createSink(publishConfig({
-    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 5 }, buffer: { dir: tempDir(t) },
-  }), cap.t);
-  t.teardown(() => sink.close(0));
-  await sink.open();
+  const { sink, cap } = await openMqttSink(t, broker.url, { prefix, sensor }, 5);
   await waitUntil(() => sink.stats().connected, 5000, 'the sink connected');
   t.notMatch(cap.logs(), /connection_closed/, 'nothing said while connected');
   const twin = connect(broker.url, { clientId: `eta-sensor-${sensor}`, reconnectPeriod: 0 });
@@ -34,13 +27,7 @@ t.test('another client taking over the client id: the close is logged, naming th
 t.test('a broker away (connection refused) is reported as a failed connection, not also as a close', async (t) => {
   const broker = await startBroker(t);
   await broker.stop();
-  const cap = capturingTelemetry();
-  const { prefix, sensor } = uniqueNames();
-  const sink = await createSink(publishConfig({
-    sink: 'mqtt', sensor_id: sensor, topic_prefix: prefix, mqtt: { url: broker.url, reconnect_period: 0.1 }, buffer: { dir: tempDir(t) },
-  }), cap.t);
-  t.teardown(() => sink.close(0));
-  await sink.open();
+  const { cap } = await openMqttSink(t, broker.url, uniqueNames(), 0.1);
   await waitUntil(() => (cap.t.counters.get('publish.connect_refused') ?? 0) >= 3, 5000, 'three refused attempts');
   t.equal(cap.t.counters.get('publish.connection_closed') ?? 0, 0);
 });
