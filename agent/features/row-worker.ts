@@ -7,10 +7,13 @@
 import { writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
+import { detachEarly } from '../lib/detach-early.js';
 import { describeError } from '../errors.js';
 import { csvRow, jsonLine, rowFormat } from './format.js';
 import { scratchRecord } from './record.js';
 import { unpack, type RowBatch } from './row-batch.js';
+
+detachEarly(); // every batch's numbers go back transferred (lib/detach-early.ts)
 
 export type ToWriter =
   | { kind: 'start'; fd: number; format: 'csv' | 'jsonl'; header: string }

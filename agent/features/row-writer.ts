@@ -11,6 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { StartupError } from '../errors.js';
+import { detachEarly } from '../lib/detach-early.js';
 import { cannotWrite } from '../lib/fs-problem.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { FlowRecord } from './record.js';
@@ -67,6 +68,7 @@ export class RowWriter {
         throw cannotWrite(path, e);
       }
     }
+    detachEarly(); // this thread will transfer every batch of rows (lib/detach-early.ts)
     const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });
     const w = new RowWriter(worker, fd, path !== undefined, path ?? 'standard output');
     worker.postMessage({ kind: 'start', fd, format, header } satisfies ToWriter);

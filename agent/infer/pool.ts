@@ -13,6 +13,7 @@
 import './ort-quiet.js';
 import { Piscina } from 'piscina';
 import { report, type Telemetry } from '../events.js';
+import { detachEarly } from '../lib/detach-early.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { LoadedModel } from './models.js';
 import type { WorkerInit } from './types.js';
@@ -45,6 +46,7 @@ export function poolKey(models: readonly LoadedModel[], workers: number): string
 
 /** Starts `workers` threads opening `models` (none may be empty: a pool serves models). */
 export function startInferencePool(models: readonly LoadedModel[], workers: number, t: Telemetry): InferencePool {
+  detachEarly(); // this thread will transfer every batch's buffers (lib/detach-early.ts)
   const piscina = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
     minThreads: workers,

@@ -10,8 +10,11 @@ import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { labelWriterProblem, Labels } from './labels.js';
+import { detachEarly } from '../lib/detach-early.js';
 import { threadCpuMs } from '../lib/thread-cpu.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
+
+detachEarly(); // every answer transfers its buffers back (lib/detach-early.ts)
 
 const init = (workerData as WorkerInit | undefined) ?? { models: {} };
 

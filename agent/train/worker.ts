@@ -1,8 +1,11 @@
 /** Worker thread: builds the trees the pool asks for from the shared training data. */
 import { parentPort } from 'node:worker_threads';
+import { detachEarly } from '../lib/detach-early.js';
 import { runJob, treeBuffers } from './build-tree.js';
 import type { BoostShared, InitMessage, TreeRequest, WorkerReply } from './pool-types.js';
 import type { TrainData } from './train-data.js';
+
+detachEarly(); // every tree goes back transferred (lib/detach-early.ts)
 
 let data: TrainData | undefined;
 let boost: BoostShared | undefined;
