@@ -11,7 +11,7 @@ import { Labeler } from '../label/labeler.js';
 import { buildReport, reportText } from '../label/report.js';
 import { runLabel } from '../label/run-label.js';
 import { loadSniRules } from '../label/sni-rules.js';
-import { refuseInputAsOutput } from '../lib/output-file.js';
+import { checkOutput, refuseInputAsOutput } from '../lib/output-file.js';
 import { optBool, optOutput, optString, type Command } from './command.js';
 
 const NAME = 'label';
@@ -71,10 +71,13 @@ Examples:
     const dryRun = optBool(args, 'dry-run');
     const outPath = optOutput(args);
     const pcap = optString(args, 'pcap');
-    for (const from of [input, labelsPath, rulesPath]) if (from !== undefined) refuseInputAsOutput(from, outPath);
+    if (outPath !== undefined && !dryRun) checkOutput(outPath); // a folder that cannot be made or written, before any work
+    const categoriesPath = optString(args, 'categories');
+    // Every file read: a categories file written over by the rows was lost too (found by review).
+    for (const from of [input, labelsPath, rulesPath, categoriesPath]) if (from !== undefined) refuseInputAsOutput(from, outPath);
 
     // Rule and category files are checked before any flow is read.
-    const categories = await loadCategories(optString(args, 'categories') ?? DEFAULT_CATEGORIES);
+    const categories = await loadCategories(categoriesPath ?? DEFAULT_CATEGORIES);
     const rules = rulesPath ? await loadSniRules(rulesPath) : undefined;
     const flows = labelsPath ? await loadFlowLabels(labelsPath) : undefined;
     if (pcap !== undefined && flows?.hasPcap && !flows.pcaps.has(pcapName(pcap))) {

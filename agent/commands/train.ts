@@ -222,7 +222,9 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       onProgress: progress(io),
       signal: io.signal,
     };
-    refuseInputAsOutput(opts.data, opts.out);
+    // Every file read, not only the data: a feature list written over by the model is lost (found by review).
+    const featureFile = optString(args, 'features')?.startsWith('@') ? optString(args, 'features')!.slice(1) : undefined;
+    for (const input of [opts.data, featureFile]) if (input !== undefined) refuseInputAsOutput(input, opts.out);
     checkOutput(opts.out);
     const t0 = Date.now();
     const res = await trainModel(opts);

@@ -8,6 +8,7 @@
  * feature by default, and a model must use only registry features to run in
  * the agent.
  */
+import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
@@ -15,6 +16,7 @@ import { MAX_RECORD_CHARS } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { csvField } from '../features/format.js';
 import { LineWriter } from '../lib/line-writer.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { outputMode, settleOutput } from '../lib/output-file.js';
 import { canonicalAddress, protocolNumber } from './address.js';
 import { pcapName } from './flow-labels.js';
@@ -53,6 +55,8 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
   const parser = pipeInto(source, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   // A file is written beside its final name and renamed when complete: no half-labelled file is left behind.
   const file = typeof o.output === 'string' ? { path: o.output, mode: outputMode(o.output) } : null;
+  // Its folder is made as train's and evaluate's are (label said "cannot write <its temporary file>": found by review).
+  if (file?.mode.kind === 'atomic') makeDirSync(dirname(file.mode.target));
   const writer = o.output === null ? null
     : file !== null ? await LineWriter.toFile(file.mode.kind === 'atomic' ? file.mode.tmp : file.path) : LineWriter.toStream(o.output as Writable);
   let done = false;

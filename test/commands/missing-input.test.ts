@@ -146,6 +146,10 @@ t.test('the input given as the output is refused, under its own name or another 
   const labeledBefore = readFileSync(labeled);
   const model = join(dir, 'same.onnx');
   copyFileSync('models/app.onnx', model);
+  const categories = join(dir, 'categories.yaml');
+  copyFileSync('config/categories.yaml', categories);
+  const featureList = join(dir, 'features.txt');
+  writeFileSync(featureList, 'src2dst_packets\ndst2src_packets\n');
   const refused = [
     ['extract', capture, '-o', capture], ['extract', capture, '-o', join(dir, 'alias.pcap')], ['replay', csv, '-o', csv],
     // Found by review: these wrote a model, an HTML report or the labelled rows over what they read, and said so with status 0.
@@ -154,6 +158,9 @@ t.test('the input given as the output is refused, under its own name or another 
     ['evaluate', '--model', model, '--data', labeled, '--report', model],
     ['label', csv, '--sni-rules', rules, '-o', csv],
     ['label', csv, '--sni-rules', rules, '-o', rules],
+    // Found by review: the other files these read, a categories file and a feature list, were written over too.
+    ['label', csv, '--sni-rules', rules, '--categories', categories, '-o', categories],
+    ['train', '--data', labeled, '--label', 'app', '--features', `@${featureList}`, '--out', featureList, '--trees', '2'],
   ];
   for (const args of refused) {
     const r = await runCli(args);
@@ -169,6 +176,22 @@ t.test('the input given as the output is refused, under its own name or another 
   t.same(readFileSync(labeled), labeledBefore, 'labelled CSV intact');
   t.same(readFileSync(model), readFileSync('models/app.onnx'), 'model intact');
   t.match(readFileSync(rules, 'utf8'), /^rules:/, 'rules intact');
+  t.same(readFileSync(categories), readFileSync('config/categories.yaml'), 'categories intact');
+  t.equal(readFileSync(featureList, 'utf8'), 'src2dst_packets\ndst2src_packets\n', 'feature list intact');
+});
+
+t.test('label makes its output folder as train and evaluate do, and names the user\'s path when it cannot', async (t) => {
+  const csv = join(dir, 'for-folders.csv');
+  t.equal((await runCli(['extract', 'samples/lo-sessions.pcap', '-o', csv, '--summary', 'none'])).code, 0);
+  const nested = join(dir, 'new', 'sub', 'labelled.csv');
+  const made = await runCli(['label', csv, '--sni-rules', rules, '-o', nested]);
+  t.equal(made.code, 0, made.stderr);
+  t.match(readFileSync(nested, 'utf8'), /^src_ip,/);
+  // A file where a folder should be: the message named "<path>.tmp-<pid>" (found by review).
+  const underFile = join(csv, 'labelled.csv');
+  const refused = await runCli(['label', csv, '--sni-rules', rules, '-o', underFile]);
+  t.equal(refused.code, 1, refused.stderr);
+  t.equal(refused.stderr, `eta-sensor label: cannot write ${underFile}: ${csv} is a file, not a folder\n  fix: choose an output path in a writable directory\n`);
 });
 
 t.test('a mistake in a configuration file sends the user to check-config on that file', async (t) => {
