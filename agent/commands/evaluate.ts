@@ -30,7 +30,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     report: { type: 'string', arg: 'FILE', doc: 'write a self-contained HTML report' },
     json: { type: 'boolean', doc: 'print one JSON object instead of text' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'a bad cell in a feature column skips the row or stops (default skip)' },
-    infinity: { type: 'string', arg: 'bad|clamp', doc: 'Infinity is a bad cell, or clamped to the largest float32 (default bad)' },
+    infinity: { type: 'string', arg: 'bad|clamp', doc: 'Infinity is a bad cell, or clamped to the largest float32 (default: as the model was trained)' },
   },
   positionals: [0, 0],
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -43,9 +43,9 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     if (th.trim() === '' || !(threshold >= 0 && threshold <= 1)) throw usageError(`--threshold must be between 0 and 1 (got "${th}")`, NAME);
     const badRows = optString(args, 'bad-rows') ?? 'skip';
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError('--bad-rows must be skip or fail', NAME);
-    const infinity = optString(args, 'infinity') ?? 'bad';
-    if (infinity !== 'bad' && infinity !== 'clamp') throw usageError('--infinity must be bad or clamp', NAME);
-    const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, infinity, signal: io.signal };
+    const infinity = optString(args, 'infinity');
+    if (infinity !== undefined && infinity !== 'bad' && infinity !== 'clamp') throw usageError('--infinity must be bad or clamp', NAME);
+    const opts: EvaluateOptions = { model, data, label: optString(args, 'label'), threshold, badRows, ...(infinity ? { infinity } : {}), signal: io.signal };
     const reportPath = optString(args, 'report');
     for (const input of [data, model]) refuseInputAsOutput(input, reportPath);
     if (reportPath !== undefined) checkOutput(reportPath);
@@ -68,6 +68,9 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const worst = Object.entries(m.per_class).filter(([, c]) => c.support > 0).sort((a, b) => a[1].f1 - b[1].f1).slice(0, 10);
     const lines = [
       `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${ev.meta.classes.length} classes in the model`,
+      // Which columns cost the rows, as train says: a class can lose much of its support to them (found by review).
+      ...Object.entries(ev.dataset.report.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
+      ...ev.dataset.report.examples.map((e) => `  e.g. ${e}`),
       // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
       `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)}  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',

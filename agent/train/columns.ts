@@ -10,7 +10,7 @@
  * nothing is dropped silently.
  */
 import { StartupError } from '../errors.js';
-import { findColumn, isIdentityName, isNumberLike, normalizeName } from '../lib/csv-cells.js';
+import { findColumn, isIdentityName, isNumberLike, normalizeName, parseCell } from '../lib/csv-cells.js';
 
 // Columns of our own CSVs that describe the flow but are not statistics, and
 // usual label column names: never features by default, whatever their content.
@@ -43,13 +43,17 @@ export function selectColumns(header: readonly string[], sample: readonly string
     if (!o.keepIdentity && isIdentityName(name)) return excluded.push({ name, reason: 'identity (name)' });
     let nonEmpty = 0;
     let numeric = 0;
+    let finite = 0;
     for (const rec of sample) {
       const cell = rec[c];
       if (cell === undefined || cell.trim() === '') continue;
       nonEmpty++;
       if (isNumberLike(cell)) numeric++;
+      if (typeof parseCell(cell) === 'number') finite++;
     }
     if (nonEmpty === 0) return excluded.push({ name, reason: `empty in the first ${sample.length} rows` });
+    // Left out as an empty one is: taken, its NaN cells made every row a bad row (found by review).
+    if (numeric === nonEmpty && finite === 0) return excluded.push({ name, reason: `no finite number in the first ${sample.length} rows, only NaN or infinite` });
     if (numeric < NUMERIC_SHARE * nonEmpty) return excluded.push({ name, reason: 'not numeric' });
     return featureCols.push(c);
   });

@@ -256,9 +256,13 @@ export function requireRows(ds: Dataset, what: 'train on' | 'evaluate'): void {
   const why: string[] = [];
   if (r.rowsSkipped > 0) why.push(`${r.rowsSkipped} skipped for bad cells${r.examples[0] ? ` (first: ${r.examples[0]})` : ''}`);
   if (r.unlabeled > 0) why.push(`${r.unlabeled} with an empty label cell`);
+  // Every skipped row for one column's cells: leaving that column out is the quick fix.
+  const [only, n] = Object.entries(r.skippedBy).length === 1 ? Object.entries(r.skippedBy)[0]! : [undefined, 0];
   throw new StartupError('E_DATA', `${ds.source}: no row to ${what}: ${r.rowsRead} read${why.length ? `, ${why.join(', ')}` : ''}`,
     r.rowsRead === 0 ? 'give a CSV with flow rows below its header'
       : r.rowsSkipped === 0 ? 'fill the label column'
+        : only !== undefined && n === r.rowsSkipped && what === 'train on'
+          ? `every skipped row has a bad cell in "${only}": fix its cells, or leave it out by naming the other columns with --features`
         : r.examples.some((e) => /infinit/i.test(e)) ? 'fix the cells named, or pass --infinity clamp to read infinite cells as the largest float32'
           : 'fix the cells named (--bad-rows fail stops at the first)');
 }

@@ -19,7 +19,8 @@ export interface EvaluateOptions {
   /** Predictions whose top probability is below this become `unknown`. 0 disables. */
   readonly threshold: number;
   readonly badRows: 'skip' | 'fail';
-  readonly infinity: 'bad' | 'clamp';
+  /** Infinite cells; default: as the model was trained (its trainer_params), else bad. */
+  readonly infinity?: 'bad' | 'clamp';
   /** Rows per inference call (bounds memory on large files). */
   readonly batch?: number;
   /** Ctrl-C: stops the loading, between rows. */
@@ -44,7 +45,10 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const meta = parseModelMeta(bytes, o.model);
   const label = o.label ?? meta.data?.label_column;
   if (!label) throw new StartupError('E_USAGE', 'the model does not record its label column', 'give --label COLUMN');
-  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity: o.infinity, ...(o.signal ? { signal: o.signal } : {}) });
+  // A model trained with --infinity clamp read infinite cells as numbers: so does its evaluation, unless told
+  // otherwise (it skipped those rows, and a class lost a third of its support: found by review).
+  const infinity = o.infinity ?? (meta.params['infinity'] === 'clamp' ? 'clamp' : 'bad');
+  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity, ...(o.signal ? { signal: o.signal } : {}) });
   requireRows(ds, 'evaluate');
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes);
@@ -103,6 +107,7 @@ export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string
     algo: e.meta.algo,
     rows: m.rows,
     rows_skipped: e.dataset.report.rowsSkipped,
+    rows_skipped_by: e.dataset.report.skippedBy,
     rows_unlabeled: e.dataset.report.unlabeled,
     threshold: o.threshold,
     accuracy: r(m.accuracy),

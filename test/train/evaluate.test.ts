@@ -143,3 +143,40 @@ t.test('Ctrl-C stops evaluate: status 130, no report written over the old one', 
   await t.rejects(evaluateModel({ model, data: csv, threshold: 0, badRows: 'skip', infinity: 'bad', batch: 10, signal }),
     { message: 'evaluation interrupted after 10 of 200 rows' });
 });
+
+t.test('a column of NaN only is left out, as an empty one is; named bad cells that cost every row point at --features', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 4, separable: true });
+  const header = [...s.header, 'all_nan'];
+  const csv = writeCsv(join(dir, 'nan.csv'), header, s.rows.map((r) => [...r, 'NaN']));
+  const tr = captureIO();
+  // Before: the column was taken as numeric and every row skipped for it, "no row to train on" (found by review).
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'm.onnx'), '--trees', '3', '--threads', '1'], tr), 0, tr.err());
+  t.match(tr.out(), /rows: 60 read, 60 used/);
+  t.match(tr.out(), /not used: .*all_nan \(no finite number in the first 60 rows, only NaN or infinite\)/);
+  const named = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'n.onnx'), '--features', 'f0,all_nan'], named), 1);
+  t.match(named.err(), /no row to train on: 60 read, 60 skipped for bad cells .*\n {2}fix: every skipped row has a bad cell in "all_nan": fix its cells, or leave it out by naming the other columns with --features\n/);
+});
+
+t.test('evaluate reads infinite cells as the model was trained to, and names the columns that cost rows', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 80, classes: 2, features: 2, seed: 6, separable: true });
+  const f0 = s.header.indexOf('f0');
+  const rows = s.rows.map((r, k) => (k % 4 === 0 ? r.map((v, i) => (i === f0 ? 'Infinity' : v)) : r));
+  const csv = writeCsv(join(dir, 'inf.csv'), s.header, rows);
+  const clamp = join(dir, 'clamp.onnx');
+  const tr = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', clamp, '--infinity', 'clamp', '--trees', '3', '--threads', '1', '--min-class-flows', '1'], tr), 0, tr.err());
+  // Before: evaluate skipped the 20 rows the model had been trained on, and said only "20 skipped" (found by review).
+  const asTrained = captureIO();
+  t.equal(await main(['evaluate', '--model', clamp, '--data', csv], asTrained), 0, asTrained.err());
+  t.match(asTrained.out(), /^80 rows \(0 skipped for bad cells, 0 unlabeled\)/);
+  const told = captureIO();
+  t.equal(await main(['evaluate', '--model', clamp, '--data', csv, '--infinity', 'bad', '--json'], told), 0, told.err());
+  const j = JSON.parse(told.out()) as { rows: number; rows_skipped: number; rows_skipped_by: Record<string, number> };
+  t.same([j.rows, j.rows_skipped, j.rows_skipped_by], [60, 20, { f0: 20 }]);
+  const text = captureIO();
+  t.equal(await main(['evaluate', '--model', clamp, '--data', csv, '--infinity', 'bad'], text), 0);
+  t.match(text.out(), /^60 rows \(20 skipped for bad cells, 0 unlabeled\), 2 classes in the model\n {2}skipped for "f0": 20\n {2}e\.g\. line 2 \(data row 1\), column "f0": infinite value/);
+});
