@@ -17,7 +17,7 @@ import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
-import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { cellValue, type BadKind } from '../lib/csv-cells.js';
 
@@ -211,9 +211,10 @@ export async function readCsvRows(
       }
       if (bad >= 0) {
         const value = record[cols[bad]!] ?? '(missing)';
-        opts.onBadRow(info.lines, needed[bad]!, value);
+        const at = recordStartLine({ record, info });
+        opts.onBadRow(at, needed[bad]!, value);
         if (opts.badRows === 'fail') {
-          res.error = `line ${info.lines}, column ${needed[bad]}: "${value}" ${kind === 'infinity' ? 'is infinite or beyond the float32 range' : 'is not a number'}`;
+          res.error = `line ${at}, column ${needed[bad]}: "${value}" ${kind === 'infinity' ? 'is infinite or beyond the float32 range' : 'is not a number'}`;
           return res;
         }
         res.skipped++;

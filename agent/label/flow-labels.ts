@@ -12,7 +12,7 @@
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { MAX_RECORD_CHARS } from '../lib/csv-header.js';
+import { MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { addressKeys, protocolNumber } from './address.js';
 
@@ -72,7 +72,7 @@ export async function loadFlowLabels(path: string): Promise<FlowLabelIndex> {
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const cells = rec.record;
-      const line = rec.info.lines;
+      const line = recordStartLine(rec);
       if (!header) {
         header = cells.map((c) => c.trim().toLowerCase());
         col = columns(header, path);

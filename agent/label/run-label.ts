@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { MAX_RECORD_CHARS } from '../lib/csv-header.js';
+import { MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { csvField } from '../features/format.js';
 import { LineWriter } from '../lib/line-writer.js';
@@ -86,7 +86,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
       }
       rowsRead++;
       if (cells.length !== header.length) {
-        bad(rec.info.lines, `${cells.length} fields, the header has ${header.length}`);
+        bad(recordStartLine(rec), `${cells.length} fields, the header has ${header.length}`);
         continue;
       }
       const get = (k: string): string => (col[k]! >= 0 ? (cells[col[k]!] as string).trim() : '');
@@ -96,7 +96,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
       const srcPort = Number(get('src_port'));
       const dstPort = Number(get('dst_port'));
       if (srcIp === null || dstIp === null || proto === null || !Number.isInteger(srcPort) || !Number.isInteger(dstPort)) {
-        bad(rec.info.lines, `cannot read the flow's addresses, ports or protocol`);
+        bad(recordStartLine(rec), `cannot read the flow's addresses, ports or protocol`);
         continue;
       }
       const pcap = pcapOpt ?? (col['pcap']! >= 0 ? pcapName(get('pcap')) || undefined : undefined);

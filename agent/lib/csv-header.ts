@@ -33,3 +33,13 @@ export function cleanHeader(raw: readonly string[]): string[] {
  * the parser buffer the rest of the file (330 MB for a 100 MB file, found by review).
  */
 export const MAX_RECORD_CHARS = 1 << 20;
+
+/**
+ * The line a record starts on, for messages: csv-parse's info.lines is the line it ends on, and a
+ * quoted cell may hold line breaks (a bad cell was placed on the record's last line: found by review).
+ */
+export function recordStartLine(rec: { record: readonly string[]; info: { lines: number } }): number {
+  let breaks = 0;
+  for (const cell of rec.record) for (let i = cell.indexOf('\n'); i !== -1; i = cell.indexOf('\n', i + 1)) breaks++;
+  return rec.info.lines - breaks;
+}

@@ -17,7 +17,7 @@
  */
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { cleanHeader, MAX_RECORD_CHARS } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, type BadKind } from '../lib/csv-cells.js';
@@ -158,7 +158,7 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
   let clamped = 0;
 
   const bad = (rec: Rec, column: string, message: string): void => {
-    const where = `line ${rec.info.lines} (data row ${rec.info.records - 1})`;
+    const where = `line ${recordStartLine(rec)} (data row ${rec.info.records - 1})`;
     const text = `${where}, column "${column}": ${message}`;
     if (fail) {
       throw dataError(`${path}: ${text}`, 'fix the file, or use --bad-rows skip to skip such rows (they are counted)');

@@ -1,9 +1,10 @@
 // Malformed and foreign CSVs: clear errors naming line and column, counted skips, nothing half-written.
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../agent/cli.js';
 import { loadDataset } from '../../agent/train/dataset.js';
+import { recordStartLine } from '../../agent/lib/csv-header.js';
 import { captureIO, synthetic, tempDir, writeCsv } from './helpers.js';
 
 const dir = tempDir();
@@ -172,4 +173,17 @@ t.test('train --threads above the cores is lowered to them, with a note', async 
   const io = captureIO();
   t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'th.onnx'), '--trees', '4', '--threads', '1000', '--min-class-flows', '1'], io), 0, io.err());
   t.equal(io.err(), `eta-sensor train: note: --threads 1000 lowered to ${availableParallelism()}, the cores this process may use\n`);
+});
+
+t.test('a bad cell is placed on the line its record starts on, past quoted cells with line breaks', async (t) => {
+  // Found by review: the line was the record's last, one past the bad cell per line break in it.
+  const lines = ['f0,f1,app', ...Array.from({ length: 12 }, (_, i) => `${i},${i},"a\nb"`), '1,xx,"e\nf"', '1,2,g'];
+  const csv = join(dir, 'multiline.csv');
+  writeFileSync(csv, lines.join('\n') + '\n');
+  const at = readFileSync(csv, 'utf8').split('\n').findIndex((l) => l.includes('xx')) + 1;
+  t.equal(at, 26);
+  const io = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'ml.onnx'), '--bad-rows', 'fail', '--min-class-flows', '1'], io), 1);
+  t.match(io.err(), `multiline.csv: line 26 (data row 13), column "f1": text "xx" in a numeric feature column`);
+  t.equal(recordStartLine({ record: ['1', 'a\nb\nc', 'd\n'], info: { lines: 9 } }), 6);
 });
