@@ -31,6 +31,8 @@ export interface LabelReport {
     readonly unlabeled_distinct_snis: number;
   };
   readonly apps: Record<string, number>;
+  /** Labels-file verdicts naming a protocol only, written as app "unknown". */
+  readonly protocol_only: Record<string, number>;
   readonly categories: Record<string, number>;
   readonly no_category: number;
 }
@@ -63,6 +65,7 @@ export function buildReport(o: {
       unlabeled_distinct_snis: snis.length,
     } : null,
     apps: sorted(s.apps),
+    protocol_only: sorted(s.protocolOnly),
     categories: sorted(s.categories),
     no_category: s.noCategory,
   };
@@ -109,6 +112,9 @@ export function reportText(r: LabelReport, dryRun: boolean): string {
   const top = (m: Record<string, number>): string => Object.entries(m).slice(0, 15).map(([k, v]) => `${k} ${n(v)}`).join(', ');
   if (r.labeled > 0) {
     lines.push(`apps (${Object.keys(r.apps).length}): ${top(r.apps)}${Object.keys(r.apps).length > 15 ? ', ...' : ''}`);
+    if (Object.keys(r.protocol_only).length > 0) {
+      lines.push(`  of which "unknown": verdicts naming a protocol, not an app (${top(r.protocol_only)}), as the shipped models are trained`);
+    }
     lines.push(`usage types: ${top(r.categories) || 'none'}; ${n(r.no_category)} labelled flows fit none (left out of attribution training)`);
   }
   lines.push(dryRun ? 'dry run: nothing written' : `wrote ${n(r.rows_written)} rows to ${r.output ?? 'standard output'}`);

@@ -20,9 +20,8 @@ import { makeDirSync } from '../lib/make-dir.js';
 import { outputMode, settleOutput } from '../lib/output-file.js';
 import { canonicalAddress, protocolNumber } from './address.js';
 import { pcapName } from './flow-labels.js';
-import type { Labeler } from './labeler.js';
+import { UNKNOWN_APP, type Labeler } from './labeler.js';
 
-export const UNKNOWN_APP = 'unknown';
 
 export interface LabelRunOptions {
   /** Flow CSV path, or "-" for standard input. */

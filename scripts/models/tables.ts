@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { csvField, formatNumber } from '../../agent/features/format.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
 import { USAGE_TYPES } from '../../agent/label/categories.js';
+import { PROTOCOL_ONLY_APPS } from '../../agent/label/labeler.js';
 import { UNKNOWN } from '../../agent/train/split.js';
 import type { LabeledFlow } from './ndpi-flows.js';
 
@@ -27,9 +28,9 @@ export interface Table {
 
 /**
  * nDPI names for "a protocol, app not identified": not apps, so their flows
- * train the `unknown` class of the app model.
+ * train the `unknown` class of the app model (as `eta-sensor label` writes them).
  */
-export const GENERIC_APPS = new Set(['TLS', 'QUIC', 'DTLS', 'HTTP', 'Unknown']);
+export const GENERIC_APPS = PROTOCOL_ONLY_APPS;
 
 /** App classes need this many encrypted flows, in at least this many captures. */
 export const APP_MIN_FLOWS = 10;

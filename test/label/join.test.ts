@@ -7,6 +7,7 @@ import { loadCategories } from '../../agent/label/categories.js';
 import { loadFlowLabels } from '../../agent/label/flow-labels.js';
 import { Labeler } from '../../agent/label/labeler.js';
 import { runLabel } from '../../agent/label/run-label.js';
+import { buildReport, reportText } from '../../agent/label/report.js';
 import { DEFAULT_CATEGORIES } from '../../agent/commands/label.js';
 import { flowCsv, labelsCsv, tempDir, type Flow, type LabelLine } from './helpers.js';
 
@@ -89,12 +90,30 @@ t.test('unlabelled flows: dropped, or kept as unknown with no usage type', async
 t.test('--encrypted-only leaves cleartext flows unlabelled', async (t) => {
   const lines: LabelLine[] = [
     { src: '10.0.0.1', sport: 1, dst: '10.0.0.2', dport: 80, app: 'HTTP', encrypted: 0 },
-    { src: '10.0.0.1', sport: 2, dst: '10.0.0.2', dport: 443, app: 'TLS', encrypted: 1 },
+    { src: '10.0.0.1', sport: 2, dst: '10.0.0.2', dport: 443, app: 'Netflix', encrypted: 1 },
   ];
   const flows: Flow[] = [{ src: '10.0.0.1', sport: 1, dst: '10.0.0.2', dport: 80 }, { src: '10.0.0.1', sport: 2, dst: '10.0.0.2', dport: 443 }];
   const r = await label(flows, lines, { pcap: 'a.pcap', encryptedOnly: true });
-  t.same(r.rows.map((x) => x['app']), ['TLS']);
+  t.same(r.rows.map((x) => x['app']), ['Netflix']);
   t.equal(r.stats.unlabeled['not-encrypted'], 1);
+});
+
+t.test("nDPI's verdicts that name a protocol, not an app, are written as app unknown, counted by verdict", async (t) => {
+  // Found by review: TLS, HTTP and nDPI's "Unknown" became app classes, "Unknown" beside train's "unknown".
+  const lines: LabelLine[] = [
+    { src: '10.0.0.1', sport: 1, dst: '10.0.0.2', dport: 443, app: 'TLS', category: 'Web' },
+    { src: '10.0.0.1', sport: 2, dst: '10.0.0.2', dport: 80, app: 'HTTP', category: 'Web' },
+    { src: '10.0.0.1', sport: 3, dst: '10.0.0.2', dport: 9, app: 'Unknown', category: 'Network' },
+    { src: '10.0.0.1', sport: 4, dst: '10.0.0.2', dport: 443, app: 'Zoom', category: 'Video' },
+  ];
+  const flows: Flow[] = [1, 2, 3, 4].map((sport) => ({ src: '10.0.0.1', sport, dst: '10.0.0.2', dport: [443, 80, 9, 443][sport - 1]! }));
+  const r = await label(flows, lines, { pcap: 'a.pcap' });
+  t.same(r.rows.map((x) => [x['app'], x['category']]), [['unknown', 'browsing'], ['unknown', 'browsing'], ['unknown', ''], ['Zoom', 'voip']],
+    'the usage type still follows the nDPI category');
+  t.same([...r.stats.protocolOnly], [['TLS', 1], ['HTTP', 1], ['Unknown', 1]]);
+  const report = buildReport({ input: 'in.csv', output: 'out.csv', stats: r.stats, run: r.run, unlabeled: 'drop', top: 5 });
+  t.same(report.protocol_only, { HTTP: 1, TLS: 1, Unknown: 1 });
+  t.match(reportText(report, false), /apps \(2\): unknown 3, Zoom 1\n {2}of which "unknown": verdicts naming a protocol, not an app \(HTTP 1, TLS 1, Unknown 1\), as the shipped models are trained\n/);
 });
 
 t.test('the output keeps every input column and only adds text columns', async (t) => {
