@@ -34,6 +34,8 @@ export interface LabelRunOptions {
   readonly labeler: Labeler;
   /** Unlabelled flows are dropped, or kept with app "unknown" (and no category). */
   readonly unlabeled: 'drop' | 'unknown';
+  /** Called as rows are read (a terminal's progress line). */
+  readonly onProgress?: (rowsRead: number) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -84,6 +86,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
         continue;
       }
       rowsRead++;
+      if ((rowsRead & 1023) === 0) o.onProgress?.(rowsRead);
       if (cells.length !== header.length) {
         bad(recordStartLine(rec), `${cells.length} fields, the header has ${header.length}`);
         continue;

@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   readonly infinity?: 'bad' | 'clamp';
   /** Rows per inference call (bounds memory on large files). */
   readonly batch?: number;
+  /** Progress for a terminal: rows read, then rows classified of all. */
+  readonly onProgress?: (phase: 'reading' | 'classifying', done: number, total?: number) => void;
   /** Ctrl-C: stops the loading, between rows. */
   readonly signal?: AbortSignal;
 }
@@ -48,7 +50,10 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   // A model trained with --infinity clamp read infinite cells as numbers: so does its evaluation, unless told
   // otherwise (it skipped those rows, and a class lost a third of its support: found by review).
   const infinity = o.infinity ?? (meta.params['infinity'] === 'clamp' ? 'clamp' : 'bad');
-  const ds = await loadDataset(o.data, { label, features: meta.features, badRows: o.badRows, infinity, ...(o.signal ? { signal: o.signal } : {}) });
+  const ds = await loadDataset(o.data, {
+    label, features: meta.features, badRows: o.badRows, infinity,
+    ...(o.onProgress ? { onProgress: (n: number) => o.onProgress!('reading', n) } : {}), ...(o.signal ? { signal: o.signal } : {}),
+  });
   requireRows(ds, 'evaluate');
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes);
@@ -63,6 +68,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       await session.release();
       throw new StartupError('E_DATA', `evaluation interrupted after ${start} of ${N} rows`);
     }
+    o.onProgress?.('classifying', start, N);
     const n = Math.min(batch, N - start);
     const input = new Float32Array(n * F);
     for (let f = 0; f < F; f++) {

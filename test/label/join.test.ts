@@ -153,3 +153,14 @@ t.test('stopped by the signal before the end: the output file is left as it was,
   t.equal(whole.stopped, false);
   t.equal(whole.rowsWritten, 50);
 });
+
+t.test('label reports its progress as it reads, for a terminal line', async (t) => {
+  // Found by review: 220,000 rows took 16 s without a word.
+  const dir = tempDir();
+  const flows: Flow[] = Array.from({ length: 2500 }, (_, i) => ({ src: '10.0.0.1', sport: 1000 + i, dst: '10.0.0.2', dport: 443 }));
+  const input = flowCsv(dir, 'many.csv', flows);
+  const labeler = new Labeler({ flows: await loadFlowLabels(labelsCsv(dir, [])), categories: await loadCategories(DEFAULT_CATEGORIES) });
+  const seen: number[] = [];
+  await runLabel({ input, output: null, labeler, unlabeled: 'drop', onProgress: (n) => seen.push(n) });
+  t.same(seen, [1024, 2048]);
+});

@@ -180,3 +180,21 @@ t.test('evaluate reads infinite cells as the model was trained to, and names the
   t.equal(await main(['evaluate', '--model', clamp, '--data', csv, '--infinity', 'bad'], text), 0);
   t.match(text.out(), /^60 rows \(20 skipped for bad cells, 0 unlabeled\), 2 classes in the model\n {2}skipped for "f0": 20\n {2}e\.g\. line 2 \(data row 1\), column "f0": infinite value/);
 });
+
+t.test('evaluate draws a progress line on a terminal, and clears it before the results', async (t) => {
+  // Found by review: silent for seconds per 100,000 rows.
+  const dir = tempDir();
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 3, separable: true });
+  const csv = writeCsv(join(dir, 'p.csv'), s.header, s.rows);
+  const model = join(dir, 'p.onnx');
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], captureIO()), 0);
+  const piped = captureIO();
+  t.equal(await main(['evaluate', '--model', model, '--data', csv], piped), 0);
+  t.equal(piped.err(), '', 'nothing drawn when stderr is not a terminal');
+  const tty = captureIO();
+  Object.assign(tty.stderr, { isTTY: true, columns: 80 });
+  t.equal(await main(['evaluate', '--model', model, '--data', csv], tty), 0);
+  t.match(tty.err(), /^\r\[ {24}\] {3}0% classifying: 0 of 60 rows {2}\d+\.\ds elapsed/);
+  t.match(tty.err(), /\r {79}\r$/, 'cleared');
+  t.match(tty.out(), /^60 rows \(0 skipped/);
+});
