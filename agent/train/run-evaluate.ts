@@ -3,12 +3,12 @@
  * onnxruntime (the runtime the agent uses, not the trainer's own predict) on
  * the CSV columns its metadata names, and measure it.
  */
-import '../infer/ort-quiet.js';
 import { readFile } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
 import { loadDataset, requireRows, type Dataset } from './dataset.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { parseModelMeta, type ModelMeta } from './model-meta.js';
+import { classifyRows } from './onnx-rows.js';
 import { UNKNOWN } from './split.js';
 
 export interface EvaluateOptions {
@@ -55,41 +55,20 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     ...(o.onProgress ? { onProgress: (n: number) => o.onProgress!('reading', n) } : {}), ...(o.signal ? { signal: o.signal } : {}),
   });
   requireRows(ds, 'evaluate');
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(bytes);
-  const F = meta.features.length;
-  const C = meta.classes.length;
   const N = ds.nRows;
-  const batch = o.batch ?? 8192;
-  const pred: string[] = new Array<string>(N);
+  const got = await classifyRows(bytes, ds.x, N, meta.features.length, {
+    ...(o.batch ? { batch: o.batch } : {}), ...(o.signal ? { signal: o.signal } : {}),
+    onBatch: (done, total) => o.onProgress?.('classifying', done, total),
+  });
+  if ('interruptedAt' in got) throw new StartupError('E_DATA', `evaluation interrupted after ${got.interruptedAt} of ${N} rows`);
   let rejected = 0;
-  for (let start = 0; start < N; start += batch) {
-    if (o.signal?.aborted) {
-      await session.release();
-      throw new StartupError('E_DATA', `evaluation interrupted after ${start} of ${N} rows`);
+  const pred = got.labels.map((label, i) => {
+    if (o.threshold > 0 && (got.top[i] as number) < o.threshold) {
+      rejected++;
+      return UNKNOWN;
     }
-    o.onProgress?.('classifying', start, N);
-    const n = Math.min(batch, N - start);
-    const input = new Float32Array(n * F);
-    for (let f = 0; f < F; f++) {
-      const col = ds.x.subarray(f * N + start, f * N + start + n);
-      for (let i = 0; i < n; i++) input[i * F + f] = col[i] as number;
-    }
-    const out = await session.run({ features: new ort.Tensor('float32', input, [n, F]) });
-    const probs = out['probabilities']?.data as Float32Array;
-    const labels = out['label']?.data as string[];
-    for (let i = 0; i < n; i++) {
-      let top = 0;
-      for (let c = 0; c < C; c++) top = Math.max(top, probs[i * C + c] as number);
-      if (o.threshold > 0 && top < o.threshold) {
-        pred[start + i] = UNKNOWN;
-        rejected++;
-      } else {
-        pred[start + i] = labels[i] as string;
-      }
-    }
-  }
-  await session.release();
+    return label;
+  });
   // Labels that were too rare at training time were learned as `unknown`: score them as such.
   const rare = new Set(meta.classes.includes(UNKNOWN) ? meta.data?.rare_labels ?? [] : []);
   let mapped = 0;

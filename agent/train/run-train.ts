@@ -11,7 +11,8 @@ import { MAX_BINS } from './bins.js';
 import { loadDataset, requireRows, type Dataset } from './dataset.js';
 import { fitEnsemble } from './fit.js';
 import { computeMetrics, summary, type Metrics } from './metrics.js';
-import { argmaxRows, predictProba, type Algo } from './model.js';
+import type { Algo } from './model.js';
+import { classifyRows } from './onnx-rows.js';
 import { FORMAT_VERSION, type ModelMeta } from './model-meta.js';
 import { exportOnnx } from './onnx-export.js';
 import { useLeafTable } from './onnx-leaf-table.js';
@@ -101,15 +102,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     { x: ds.x, nRows: ds.nRows, nFeatures: ds.featureNames.length, y: plan.y, classes: plan.classes, group: ds.group, trainRows },
     { ...o, onTree },
   );
-  let holdout: Metrics | null = null;
-  if (testRows.length > 0) {
-    const pred = argmaxRows(predictProba(model, ds.x, ds.nRows, testRows), C);
-    holdout = computeMetrics([...testRows].map((r) => plan.classes[plan.y[r] as number] as string),
-      [...pred].map((c) => plan.classes[c] as string));
-  }
   const classCounts: Record<string, number> = Object.fromEntries(plan.classes.map((c) => [c, 0]));
   for (const r of trainRows) classCounts[plan.classes[plan.y[r] as number] as string]! += 1;
-  const meta: ModelMeta = {
+  let meta: ModelMeta = {
     formatVersion: FORMAT_VERSION,
     features: ds.featureNames,
     registryHash: o.registryHash,
@@ -123,13 +118,23 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       rows_skipped: ds.report.rowsSkipped + ds.report.unlabeled + plan.droppedRows,
       train_rows: trainRows.length, holdout_rows: testRows.length, class_counts: classCounts, rare_labels: plan.rare,
     },
-    metrics: holdout ? { method: 'held out', ...summary(holdout), per_class_f1: perClassF1(holdout) } : o.externalMetrics ?? null,
+    metrics: o.externalMetrics ?? null,
     params: {
       algo: o.algo, ...params, bins: MAX_BINS, holdout: o.holdout, class_weight: o.classWeight,
       min_class_flows: o.minClassFlows, rare: o.rare, bad_rows: o.badRows, infinity: o.infinity,
     },
   };
-  const bytes = exportOnnx(model, meta, o.producerVersion);
+  let bytes = exportOnnx(model, meta, o.producerVersion);
+  let holdout: Metrics | null = null;
+  if (testRows.length > 0) {
+    // Held-out rows as the file classifies them, through onnxruntime (onnx-rows.ts says why), then
+    // the file again with those figures: its graph is the same, only the metadata changes.
+    const got = await classifyRows(bytes, ds.x, ds.nRows, ds.featureNames.length, { rows: testRows, ...(o.signal ? { signal: o.signal } : {}) });
+    if ('interruptedAt' in got) throw new Error('training interrupted');
+    holdout = computeMetrics([...testRows].map((r) => plan.classes[plan.y[r] as number] as string), got.labels);
+    meta = { ...meta, metrics: { method: 'held out', ...summary(holdout), per_class_f1: perClassF1(holdout) } };
+    bytes = exportOnnx(model, meta, o.producerVersion);
+  }
   await writeOutput(o.out, bytes);
   return { meta, dataset: ds, holdout, modelBytes: bytes.length, trees: model.trees.length, leafTable: useLeafTable(model), holdoutRows: testRows };
 }
