@@ -6,6 +6,7 @@
 import { StartupError, usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
 import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
+import { repeatedNamesWarning } from '../lib/csv-header.js';
 import { checkOutput, refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
 import { Progress } from '../lib/progress.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
@@ -76,6 +77,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
       // Which columns cost the rows, as train says: a class can lose much of its support to them (found by review).
       ...Object.entries(ev.dataset.report.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
       ...ev.dataset.report.examples.map((e) => `  e.g. ${e}`),
+      ...repeatedNamesWarning(ev.dataset.report.repeatedNames),
       // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
       `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)}  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { usageError } from '../errors.js';
 import { normalizeName, splitFeatureList } from '../lib/csv-cells.js';
+import { repeatedNamesWarning } from '../lib/csv-header.js';
 import { checkOutput, refuseInputAsOutput } from '../lib/output-file.js';
 import { trainModel, type TrainOptions } from '../train/run-train.js';
 import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
@@ -242,6 +243,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
         `${rep.unlabeled} unlabeled${rep.clamped ? `, ${rep.clamped} infinite cells clamped` : ''}`,
       ...Object.entries(rep.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
       ...rep.examples.map((e) => `  e.g. ${e}`),
+      ...repeatedNamesWarning(rep.repeatedNames),
       `features: ${res.meta.features.length}; not used: ${rep.excluded.map((e) => `${e.name} (${e.reason})`).join(', ') || 'none'}`,
       `classes: ${res.meta.classes.length}${d && d.rare_labels.length ? ` (${d.rare_labels.length} rare labels ${opts.rare === 'unknown' ? 'merged into "unknown"' : 'dropped'})` : ''}`,
       res.holdout

@@ -17,7 +17,7 @@
  */
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { cleanHeader, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, type BadKind } from '../lib/csv-cells.js';
@@ -60,6 +60,8 @@ export interface LoadReport {
   readonly examples: readonly string[];
   /** Columns that are not features, with the reason. */
   readonly excluded: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+  /** Names the header has more than once, of feature columns: told apart by their order only (csv-header.ts repeatedNames). */
+  readonly repeatedNames: readonly string[];
 }
 
 export interface Dataset {
@@ -228,7 +230,7 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
     groupNames: groups.names,
     groupColumn: groupCol >= 0 ? header[groupCol] : undefined,
     labelColumn: labelCol >= 0 ? header[labelCol] : undefined,
-    report: { rowsRead, rowsUsed: cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded },
+    report: { rowsRead, rowsUsed: cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded, repeatedNames: repeatedNames(first.record, featureCols) },
   };
 }
 

@@ -93,6 +93,7 @@ export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string
     rows: m.rows,
     rows_skipped: e.dataset.report.rowsSkipped,
     rows_skipped_by: e.dataset.report.skippedBy,
+    repeated_names: e.dataset.report.repeatedNames,
     rows_unlabeled: e.dataset.report.unlabeled,
     threshold: o.threshold,
     accuracy: r(m.accuracy),
