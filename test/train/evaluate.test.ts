@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { main } from '../../agent/cli.js';
 import { computeMetrics } from '../../agent/train/metrics.js';
 import { evaluateModel } from '../../agent/train/run-evaluate.js';
-import { captureIO, synthetic, tempDir, writeCsv } from './helpers.js';
+import { captureIO, quickTrain, synthetic, tempDir, writeCsv } from './helpers.js';
 
 t.test('metrics on a tiny example, computed by hand', async (t) => {
   // truth: a a a b b c ; pred: a a b b c c
@@ -128,7 +128,7 @@ t.test('Ctrl-C stops evaluate: status 130, no report written over the old one', 
   const s = synthetic({ rows: 200, classes: 3, features: 4, seed: 9, separable: true });
   const csv = writeCsv(join(dir, 'd.csv'), s.header, s.rows);
   const model = join(dir, 'm.onnx');
-  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], captureIO()), 0);
+  t.equal((await quickTrain(['--data', csv, '--label', 'app', '--out', model])).code, 0);
   const report = join(dir, 'r.html');
   writeFileSync(report, 'OLD');
   const ac = new AbortController();
@@ -166,8 +166,8 @@ t.test('evaluate reads infinite cells as the model was trained to, and names the
   const rows = s.rows.map((r, k) => (k % 4 === 0 ? r.map((v, i) => (i === f0 ? 'Infinity' : v)) : r));
   const csv = writeCsv(join(dir, 'inf.csv'), s.header, rows);
   const clamp = join(dir, 'clamp.onnx');
-  const tr = captureIO();
-  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', clamp, '--infinity', 'clamp', '--trees', '3', '--threads', '1', '--min-class-flows', '1'], tr), 0, tr.err());
+  const tr = await quickTrain(['--data', csv, '--label', 'app', '--out', clamp, '--infinity', 'clamp']);
+  t.equal(tr.code, 0, tr.err());
   // Before: evaluate skipped the 20 rows the model had been trained on, and said only "20 skipped" (found by review).
   const asTrained = captureIO();
   t.equal(await main(['evaluate', '--model', clamp, '--data', csv], asTrained), 0, asTrained.err());
@@ -187,7 +187,7 @@ t.test('evaluate draws a progress line on a terminal, and clears it before the r
   const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 3, separable: true });
   const csv = writeCsv(join(dir, 'p.csv'), s.header, s.rows);
   const model = join(dir, 'p.onnx');
-  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], captureIO()), 0);
+  t.equal((await quickTrain(['--data', csv, '--label', 'app', '--out', model])).code, 0);
   const piped = captureIO();
   t.equal(await main(['evaluate', '--model', model, '--data', csv], piped), 0);
   t.equal(piped.err(), '', 'nothing drawn when stderr is not a terminal');
@@ -206,8 +206,8 @@ t.test('columns named alike are told apart by order only: train and evaluate war
   const csv = writeCsv(join(dir, 'dup.csv'), [' f1 ', 'f1', 'label'], rows);
   const model = join(dir, 'dup.onnx');
   const warning = 'warning: columns named alike are told apart only by their order: "f1"; in a file whose columns were reordered since training, the model reads one for the other\n';
-  const tr = captureIO();
-  t.equal(await main(['train', '--data', csv, '--label', 'label', '--out', model, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], tr), 0, tr.err());
+  const tr = await quickTrain(['--data', csv, '--label', 'label', '--out', model]);
+  t.equal(tr.code, 0, tr.err());
   t.ok(tr.out().includes(warning), tr.out());
   const ev = captureIO();
   t.equal(await main(['evaluate', '--model', model, '--data', csv], ev), 0);
@@ -216,7 +216,7 @@ t.test('columns named alike are told apart by order only: train and evaluate war
   t.equal(await main(['evaluate', '--model', model, '--data', csv, '--json'], json), 0);
   t.same((JSON.parse(json.out()) as { repeated_names: string[] }).repeated_names, ['f1']);
   const plain = writeCsv(join(dir, 'plain.csv'), ['f0', 'f1', 'label'], rows);
-  const tr2 = captureIO();
-  t.equal(await main(['train', '--data', plain, '--label', 'label', '--out', join(dir, 'plain.onnx'), '--trees', '3', '--threads', '1', '--min-class-flows', '1'], tr2), 0);
+  const tr2 = await quickTrain(['--data', plain, '--label', 'label', '--out', join(dir, 'plain.onnx')]);
+  t.equal(tr2.code, 0);
   t.notMatch(tr2.out(), /warning/);
 });

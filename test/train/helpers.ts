@@ -78,3 +78,14 @@ export function captureIO(): CapturedIO {
     err: () => err,
   };
 }
+
+/**
+ * `eta-sensor train` as the tests run it when the model itself is not the point: a forest of 3
+ * trees on 1 thread, every class kept. `args` names the data, label and output (and any other option).
+ */
+export async function quickTrain(args: readonly string[]): Promise<CapturedIO & { code: number }> {
+  const { main } = await import('../../agent/cli.js');
+  const io = captureIO();
+  const code = await main(['train', ...args, '--trees', '3', '--threads', '1', '--min-class-flows', '1'], io);
+  return { ...io, code };
+}
