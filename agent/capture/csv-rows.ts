@@ -17,7 +17,7 @@ import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
-import { cleanHeader, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
+import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { cellValue, type BadKind } from '../lib/csv-cells.js';
 
@@ -55,7 +55,14 @@ export class CsvInput {
     readonly rows: AsyncIterator<Parsed>,
     /** Rows that are not valid CSV, once the header is read (see open): reported to onRow, or kept until it is set. */
     readonly malformed: Malformed,
+    /** The header as written, before cleanHeader. */
+    private readonly rawHeader: readonly string[],
   ) {}
+
+  /** Of `columns` (cleaned names), the written names the header repeats: told apart by order only (csv-header.ts repeatedNames). */
+  repeatedNames(columns: readonly string[]): string[] {
+    return repeatedNames(this.rawHeader, columns.map((c) => this.header.indexOf(c)).filter((i) => i >= 0));
+  }
 
   /**
    * Opens `path` and reads its header; throws StartupError naming the file (missing, a capture,
@@ -97,7 +104,7 @@ export class CsvInput {
     }
     if (first.done) throw new StartupError('E_INPUT', `${path} is empty`, 'give a CSV file with a header line');
     malformed.headerRead = true;
-    return new CsvInput(path, cleanHeader(first.value.record), parser, rows, malformed);
+    return new CsvInput(path, cleanHeader(first.value.record), parser, rows, malformed, first.value.record);
   }
 
   /** Stop reading (Ctrl-C, or startup failed after the header): the file is closed. */

@@ -119,4 +119,10 @@ t.test('a CSV with a column twice: the model train makes of it replays that CSV 
   t.equal(recs.length, 200, 'one record per row');
   // The workers write the app label's JSON; attribution, whose model is off, is null.
   t.ok(recs.every((x) => x.attribution === null && ['small', 'big', 'unknown'].includes(x.app!.label)), 'the app label on every record, attribution null');
+  // Told apart by order only: train and replay say so (a file reordered since training swaps them).
+  t.match(trained.stdout, /warning: columns named alike are told apart only by their order: "x"/);
+  const logged = await runCli(['replay', csv, '--set', `infer.app.path=${model}`, '--set', 'infer.attribution.path=null', '-o', '/dev/null']);
+  t.match(logged.stderr, /"level":40,.*"columns":\["x"\],"msg":"columns named alike are told apart only by their order: \\"x\\"/);
+  const plain = await runCli(['replay', FLOWS, ...modelArgs, '-o', '/dev/null']);
+  t.notMatch(plain.stderr, /columns named alike/);
 });
