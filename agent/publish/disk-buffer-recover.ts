@@ -38,7 +38,7 @@ export interface Recovered {
  * chance in 2^32 per offset). Why: one flipped byte in a segment cut every record after
  * it, and the log said 1 record (found by review: 81 of 100 lost).
  */
-function salvage(buf: Buffer): Buffer[] {
+export function salvageFrames(buf: Buffer): Buffer[] {
   const found: Buffer[] = [];
   let at = 1; // the corrupt record starts at 0
   while (at + HEADER_BYTES <= buf.length) {
@@ -73,7 +73,7 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     let { count, validBytes } = scan;
     let behind: RecoveredSegment | undefined;
     if (validBytes < scan.fileBytes) {
-      const found = salvage(fs.readFileSync(file).subarray(validBytes));
+      const found = salvageFrames(fs.readFileSync(file).subarray(validBytes));
       const kept = found.reduce((n, f) => n + f.length, 0);
       // The records behind the damage are numbered back from the next segment's base, which says
       // where this segment's numbers end; in the last segment they follow the good records.

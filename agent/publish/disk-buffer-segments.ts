@@ -73,6 +73,13 @@ export class Segments {
     this.list.push({ base, file, count: 0, bytes: 0, rfd: null });
   }
 
+  /** A segment after `seg`, its file written from `data` (disk-buffer-salvage.ts); throws, changing nothing, when it cannot be. */
+  addAfter(seg: Segment, base: number, count: number, data: Buffer): void {
+    const file = path.join(this.dir, segmentName(base));
+    fs.writeFileSync(file, data);
+    this.list.splice(this.list.indexOf(seg) + 1, 0, { base, file, count, bytes: data.length, rfd: null });
+  }
+
   readFd(seg: Segment): number {
     seg.rfd ??= fs.openSync(seg.file, 'r');
     return seg.rfd;

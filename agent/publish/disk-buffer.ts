@@ -9,7 +9,7 @@
  * - Crash safety: append() writes to the file before it resolves, so a killed process (even
  *   kill -9) loses nothing appended; what power loss can lose depends on `fsync` (below).
  *   On open, segments are scanned: a torn tail is cut off, a corrupt record dropped (the
- *   records behind it are kept), each counted.
+ *   records behind it are kept), each counted; a record found corrupt while running too.
  * - Bounds: the framed size of unacknowledged records never exceeds maxBytes; a record that
  *   does not fit is dropped by the overflow policy and counted. Disk use may exceed maxBytes by
  *   a segment (acknowledged records in one still written), more while no new file can be made.
@@ -34,6 +34,7 @@ import { lockDir, unlockDir, unusable, writePosition } from './disk-buffer-files
 import { readRecords } from './disk-buffer-reader.js';
 import { InFlightDrops } from './disk-buffer-limbo.js';
 import { recoverDir } from './disk-buffer-recover.js';
+import { salvageAt } from './disk-buffer-salvage.js';
 import { Segments, type Cursor, type Segment } from './disk-buffer-segments.js';
 import type { BufferedRecord, DiskBufferOptions, DiskBufferStats, DropReason } from './disk-buffer-types.js';
 import { SegmentWriter } from './disk-buffer-writer.js';
@@ -257,18 +258,12 @@ export class DiskBuffer {
     if (n > 0) this.drop('overflow', n);
   }
 
-  /**
-   * A record failed its checksum after recovery (disk corruption): cut the segment there,
-   * counting the records after it as lost, and go on with the next segment.
-   */
+  /** A record failed its checksum after recovery (disk corruption): drop it, keep what is behind it (disk-buffer-salvage.ts). */
   private skipCorrupt(seg: Segment, at: Cursor): Cursor {
-    const lost = { records: seg.base + seg.count - at.seq, bytes: seg.bytes - at.off };
-    this.writer.attempt(() => fs.truncateSync(seg.file, at.off));
-    seg.count -= lost.records;
-    seg.bytes = at.off;
-    this.liveRecords -= lost.records;
-    this.liveBytes -= lost.bytes;
-    this.drop('corrupt', lost.records, { file: seg.file, offset: at.off }, 'error');
+    const s = salvageAt(this.segs, this.writer, seg, at);
+    this.liveRecords -= s.lost;
+    this.liveBytes -= s.lostBytes;
+    this.drop('corrupt', s.lost, { file: seg.file, offset: at.off, ...(s.kept > 0 ? { records_kept_after: s.kept } : {}) }, 'error');
     return this.segs.normalize(at);
   }
 
