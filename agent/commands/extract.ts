@@ -50,7 +50,7 @@ Examples:
     refuseInputAsOutput(input, output);
     const source = new FileSource(input);
     await source.open(); // a missing input is reported before the output file is created or emptied
-    const writer = RowWriter.open(output, format, format === 'csv' ? csvHeader() : '');
+    const writer = await RowWriter.open(output, format, format === 'csv' ? csvHeader() : '', io.signal);
     const meter = new FlowMeter({ ...meterOptions(cfg), reuseRecord: true }, (rec) => writer.add(rec));
     const progress = new Progress(io.stderr, summary !== 'none' && io.stderr.isTTY === true);
     const started = process.hrtime.bigint();

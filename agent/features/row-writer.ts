@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { StartupError } from '../errors.js';
 import { detachEarly } from '../lib/detach-early.js';
 import { cannotWrite } from '../lib/fs-problem.js';
+import { outputMode, settleOutput, waitForReader, type OutputMode } from '../lib/output-file.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { FlowRecord } from './record.js';
 import { newBatch, pack, type RowBatch } from './row-batch.js';
@@ -40,6 +41,8 @@ export class RowWriter {
     private readonly ownsFd: boolean,
     /** The output's name in messages. */
     private readonly target: string,
+    /** A regular file (or a new one): written beside its name, renamed into place by close(). */
+    private readonly mode: OutputMode | undefined,
   ) {
     worker.on('message', (m: FromWriter) => {
       if (m.kind === 'done') {
@@ -58,19 +61,29 @@ export class RowWriter {
     });
   }
 
-  /** `path` undefined: standard output. */
-  static open(path: string | undefined, format: 'csv' | 'jsonl', header: string): RowWriter {
+  /**
+   * `path` undefined: standard output. A file is written beside its name and renamed into place
+   * at close(): it was emptied at the start, and a run killed or out of memory left a CSV cut
+   * short that looked whole (found by review). A named pipe is waited on without blocking the
+   * thread, and Ctrl-C (`signal`) ends the wait: open() blocked it, and neither Ctrl-C nor
+   * SIGTERM stopped `extract -o fifo` (found by review).
+   */
+  static async open(path: string | undefined, format: 'csv' | 'jsonl', header: string, signal?: AbortSignal): Promise<RowWriter> {
     let fd = 1;
+    const mode = path === undefined ? undefined : outputMode(path);
     if (path !== undefined) {
+      const reader = mode?.kind === 'direct' ? await waitForReader(path, signal) : undefined;
       try {
-        fd = openSync(path, 'w');
+        fd = openSync(mode?.kind === 'atomic' ? mode.tmp : path, 'w');
       } catch (e) {
         throw cannotWrite(path, e);
+      } finally {
+        if (reader !== undefined) closeSync(reader);
       }
     }
     detachEarly(); // this thread will transfer every batch of rows (lib/detach-early.ts)
     const worker = new Worker(new URL('./row-worker.js', import.meta.url), { execArgv: workerExecArgv() });
-    const w = new RowWriter(worker, fd, path !== undefined, path ?? 'standard output');
+    const w = new RowWriter(worker, fd, path !== undefined, path ?? 'standard output', mode?.kind === 'atomic' ? mode : undefined);
     worker.postMessage({ kind: 'start', fd, format, header } satisfies ToWriter);
     return w;
   }
@@ -101,10 +114,11 @@ export class RowWriter {
     else if (this.failure) throw this.failure;
   }
 
-  /** Stop the thread and close the file, dropping what is not written (after a failure). Never throws. */
+  /** Stop the thread and close the file, dropping what is not written (after a failure); a file keeps what it held. Never throws. */
   async abort(): Promise<void> {
     await this.worker.terminate();
     this.closeFd();
+    if (this.mode) await settleOutput(this.mode, false);
   }
 
   private closeFd(): void {
@@ -122,10 +136,13 @@ export class RowWriter {
       const ended = once(this.worker, 'message');
       this.worker.postMessage({ kind: 'end' } satisfies ToWriter);
       await ended;
-    } finally {
-      await this.worker.terminate();
-      this.closeFd();
+    } catch (e) {
+      await this.abort();
+      throw e;
     }
+    await this.worker.terminate();
+    this.closeFd();
+    if (this.mode) await settleOutput(this.mode, true);
     return this.rows;
   }
 }

@@ -7,10 +7,10 @@
  * symbolic link is followed (the file it names is replaced, the link stays), and a replaced file
  * keeps its mode and owner: both were lost to the rename (found by review).
  */
-import { chmodSync, chownSync, fstatSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, constants, fstatSync, openSync, realpathSync, statSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StartupError } from '../errors.js';
+import { OpenInterrupted, StartupError } from '../errors.js';
 import { cannotWrite } from './fs-problem.js';
 import { folderProblem, makeDirSync } from './make-dir.js';
 
@@ -95,5 +95,30 @@ export function refuseInputAsOutput(input: string, output: string | undefined): 
   }
   if (a.isFile() && a.dev === b.dev && a.ino === b.ino) {
     throw new StartupError('E_USAGE', `the output ${output} is the input file: writing it would destroy what is being read`, 'write to another file');
+  }
+}
+
+/**
+ * For a named pipe: waits, without blocking the event loop, until a reader has it open, and
+ * returns a write descriptor held while the real one opens (its close would be the reader's end of
+ * input otherwise). Why: open() of a pipe with no reader blocks the whole thread, and neither
+ * Ctrl-C nor SIGTERM could end `replay -o fifo` (found by review). Ctrl-C (`signal`) ends the wait.
+ */
+export async function waitForReader(file: string, signal?: AbortSignal): Promise<number | undefined> {
+  let fifo = false;
+  try {
+    fifo = statSync(file).isFIFO();
+  } catch {
+    // absent: a file to make
+  }
+  if (!fifo) return undefined;
+  for (;;) {
+    try {
+      return openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') return undefined; // no reader yet is ENXIO; the open below says the rest
+    }
+    if (signal?.aborted) throw new OpenInterrupted(file, 'reader');
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

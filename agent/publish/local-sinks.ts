@@ -8,10 +8,11 @@
  */
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { OpenInterrupted, StartupError } from '../errors.js';
+import { StartupError } from '../errors.js';
 import { report, type Telemetry } from '../events.js';
 import { msUntil } from '../lib/deadline.js';
 import { writeProblem } from '../lib/fs-problem.js';
+import { waitForReader } from '../lib/output-file.js';
 import { encodeLines } from './serialize.js';
 import type { PublishRecord, Sink, SinkStats } from './types.js';
 
@@ -253,31 +254,6 @@ function endLastLine(fd: number, file: string): void {
     if (last[0] !== 0x0a) fs.writeSync(fd, '\n');
   } catch {
     // unreadable: the records are appended as they are
-  }
-}
-
-/**
- * For a named pipe: waits, without blocking the event loop, until a reader has it open, and
- * returns a write descriptor held while the real one opens (its close would be the reader's end of
- * input otherwise). Why: open() of a pipe with no reader blocks the whole thread, and neither
- * Ctrl-C nor SIGTERM could end `replay -o fifo` (found by review). Ctrl-C (`signal`) ends the wait.
- */
-async function waitForReader(file: string, signal?: AbortSignal): Promise<number | undefined> {
-  let fifo = false;
-  try {
-    fifo = fs.statSync(file).isFIFO();
-  } catch {
-    // absent: a file to make
-  }
-  if (!fifo) return undefined;
-  for (;;) {
-    try {
-      return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') return undefined; // no reader yet is ENXIO; the open below says the rest
-    }
-    if (signal?.aborted) throw new OpenInterrupted(file, 'reader');
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

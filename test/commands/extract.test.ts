@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
 import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
@@ -162,4 +162,54 @@ t.test('standard input: memory stays flat however much is read', async (t) => {
   const s = JSON.parse(err.trim().split('\n').pop()!) as { frames: number; maxRssKiB: number };
   t.equal(s.frames, 300 * (1 << 20) / 16, 'every 16-byte empty record read');
   t.ok(s.maxRssKiB < 250_000, `peak RSS ${s.maxRssKiB} KiB`);
+});
+
+t.test('-o to a named pipe: waits for a reader without blocking, Ctrl-C ends the wait, a reader gets the rows', async (t) => {
+  // Found by review: open() of the pipe blocked the thread; Ctrl-C and SIGTERM did nothing, and
+  // once a reader came the whole extract ran and exited 0.
+  const fifo = join(dir, 'rows.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [BIN, 'extract', pcap, '-o', fifo], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  await untilIdle(child.pid!);
+  const at = Date.now();
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  t.equal(await closed, 130, err);
+  clearTimeout(timer);
+  t.ok(Date.now() - at < 5000, `ended ${Date.now() - at} ms after Ctrl-C`);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  const read = new Promise((r) => reader.on('close', r));
+  const r = await runCli(['extract', pcap, '-o', fifo, '--summary', 'none']);
+  await read;
+  t.equal(r.code, 0, r.stderr);
+  t.equal(parseCsv(got).length, 2, 'the reader got the rows');
+});
+
+t.test('-o a file: replaced only when extract ends, so a run killed midway leaves it as it was', async (t) => {
+  // Found by review: the file was emptied at the start; a run killed (or out of memory) left a
+  // CSV cut short that looked whole.
+  const out = join(dir, 'kept.csv');
+  writeFileSync(out, 'precious\n');
+  const input = join(dir, 'slow.fifo');
+  execFileSync('mkfifo', [input]);
+  const child = spawn(process.execPath, [BIN, 'extract', input, '-o', out], { env: cliEnv(), stdio: ['ignore', 'ignore', 'ignore'] });
+  const closed = new Promise((r) => child.on('close', r));
+  const feed = createWriteStream(input);
+  feed.write(pcapBytes(packets)); // the capture's packets, and the pipe left open: extract waits for more
+  const tmp = `${out}.tmp-${child.pid}`;
+  for (let i = 0; i < 200 && !existsSync(tmp); i++) await new Promise((r) => setTimeout(r, 25));
+  t.ok(existsSync(tmp), 'rows go to a file beside it');
+  child.kill('SIGKILL');
+  await closed;
+  feed.destroy();
+  t.equal(readFileSync(out, 'utf8'), 'precious\n', 'the old file is untouched');
+  const r = await runCli(['extract', pcap, '-o', out, '--summary', 'none']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(parseCsv(readFileSync(out, 'utf8')).length, 2, 'a whole run replaces it');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('kept.csv.tmp-')), [basename(tmp)], 'and leaves no file beside it (the killed run\'s stays)');
 });
