@@ -36,6 +36,8 @@ export interface CsvRowsResult {
   skipped: number;
   /** Set when a row stopped the replay (badRows: fail) or the file is not valid CSV. */
   error?: string;
+  /** The signal stopped the reading before the end of the file. */
+  stopped?: boolean;
 }
 
 type Parsed = { record: string[]; info: { lines: number } };
@@ -192,10 +194,13 @@ export async function readCsvRows(
     }
   };
   for (const e of csv.malformed.pending.splice(0)) csv.malformed.onRow(e);
-  const onAbort = (): void => csv.close();
+  const onAbort = (): void => {
+    res.stopped = true;
+    csv.close();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   // Stopped before the first row (Ctrl-C while starting): an abort already past fires no event.
-  if (signal?.aborted) csv.close();
+  if (signal?.aborted) onAbort();
   const rows: AsyncIterable<Parsed> = { [Symbol.asyncIterator]: () => csv.rows };
   try {
     for await (const { record, info } of rows) {

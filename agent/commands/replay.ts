@@ -95,7 +95,7 @@ Examples:
       const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
       logModels(t, models);
       const repeated = csv?.repeatedNames(models.flatMap((m) => m.meta.features)) ?? [];
-      if (repeated.length > 0) t.log.warn({ columns: repeated }, repeatedNamesWarning(repeated)[0]!.replace(/^warning: /, ''));
+      if (repeated.length) t.log.warn({ columns: repeated }, repeatedNamesWarning(repeated)[0]!.replace(/^warning: /, ''));
       // The workers start opening the models now, and the modules of the flow meter and the sinks
       // load meanwhile (infer/pool.ts says what that saves).
       if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t);
@@ -177,16 +177,19 @@ Examples:
         let busyShare: number | null = null;
         let workerCpuMs: number | null = null;
         let failure: string | undefined;
+        let cutShort = false; // the signal stopped the reading (one after the input's end stops nothing: found by review)
         try {
           if (header) {
             const r = await pipeline.runCsv(csv!, badRowsMode, signal);
             if (r.error) failure = `${input}: ${r.error}`;
+            cutShort = r.stopped === true;
           } else if (source) {
             const end = await pipeline.runPackets(source, signal, () => {
               if (!progress.due()) return;
               const m = pipeline.meter.stats();
               progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
             });
+            cutShort = end.reason === 'stopped';
             if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
           }
           const inputEnded = performance.now();
@@ -257,7 +260,7 @@ Examples:
             `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +
             // As extract says it: the count is of what was read before the signal (found by review).
-            `${io.signal.aborted ? '; stopped before the end of the input (signal)' : ''}\n`);
+            `${cutShort ? '; stopped before the end of the input (signal)' : ''}\n`);
         }
         if (summary === 'json') {
           const usage = process.resourceUsage();
@@ -286,7 +289,7 @@ Examples:
           if (summary !== 'json') io.stderr.write(`eta-sensor replay: ${failure}\n`);
           return 1;
         }
-        return io.signal.aborted ? 130 : 0;
+        return cutShort ? 130 : 0;
       }
     } finally {
       csv?.close();
