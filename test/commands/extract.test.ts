@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
-import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli, runCliIntoFifo, untilIdle } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
 import { pcapBytes, pcapngBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
 
@@ -180,12 +180,7 @@ t.test('-o to a named pipe: waits for a reader without blocking, Ctrl-C ends the
   t.equal(await closed, 130, err);
   clearTimeout(timer);
   t.ok(Date.now() - at < 5000, `ended ${Date.now() - at} ms after Ctrl-C`);
-  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let got = '';
-  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
-  const read = new Promise((r) => reader.on('close', r));
-  const r = await runCli(['extract', pcap, '-o', fifo, '--summary', 'none']);
-  await read;
+  const { r, got } = await runCliIntoFifo(['extract', pcap, '-o', fifo, '--summary', 'none'], fifo);
   t.equal(r.code, 0, r.stderr);
   t.equal(parseCsv(got).length, 2, 'the reader got the rows');
 });

@@ -95,3 +95,14 @@ export async function untilIdle(pid: number, quietMs = 400, limitMs = 30_000): P
     last = now;
   }
 }
+
+/** Runs the CLI with `args` (which write to the named pipe `fifo`) while `cat` reads the pipe: the run, and what the reader got. */
+export async function runCliIntoFifo(args: readonly string[], fifo: string): Promise<{ r: CliResult; got: string }> {
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+  const read = new Promise((resolve) => reader.on('close', resolve));
+  const r = await runCli(args);
+  await read;
+  return { r, got };
+}

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cliEnv, runCli, untilIdle } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli, runCliIntoFifo, untilIdle } from '../helpers/cli.js';
 import { tinyModelArgs } from '../helpers/models.js';
 
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
@@ -145,12 +145,7 @@ t.test('-o to a named pipe: waits for a reader without blocking, Ctrl-C ends the
   t.equal(await closed, 130, 'stopped by Ctrl-C');
   clearTimeout(timer);
   t.ok(Date.now() - at < 5000, `ended ${Date.now() - at} ms after Ctrl-C`);
-  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let got = '';
-  reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
-  const read = new Promise((r) => reader.on('close', r));
-  const r = await runCli(['replay', SAMPLE, '-o', fifo]);
-  await read;
+  const { r, got } = await runCliIntoFifo(['replay', SAMPLE, '-o', fifo], fifo);
   t.equal(r.code, 0, r.stderr);
   t.equal(got.trim().split('\n').length, 7, 'the reader got the 7 records');
 });
