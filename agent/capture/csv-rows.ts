@@ -17,6 +17,7 @@ import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
+import { CsvRecordGuard, OVERSIZE_MARK } from './csv-guard.js';
 import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { cellValue, type BadKind } from '../lib/csv-cells.js';
@@ -75,7 +76,8 @@ export class CsvInput {
     // header is read: as a stream error it lost the rows parsed before it in the same chunk, or
     // the whole file when it came in the first (found by review: 84 good rows of 10,000 lost, or all).
     const malformed: Malformed = { headerRead: false, pending: [] };
-    const parser = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX),
+    const guarded = pipeInto(await openInputStream(path, 'feature CSV', CSV_FIX), new CsvRecordGuard(MAX_RECORD_CHARS));
+    const parser = pipeInto(guarded,
       parse({
         relax_column_count: true, skip_empty_lines: true, info: true, bom: true, max_record_size: MAX_RECORD_CHARS,
         skip_records_with_error: true,
@@ -205,6 +207,16 @@ export async function readCsvRows(
   try {
     for await (const { record, info } of rows) {
       if (info.lines >= failAt) return res;
+      if (record[0] === OVERSIZE_MARK) {
+        const at = recordStartLine({ record, info });
+        opts.onBadRow(at, '(row)', `longer than ${MAX_RECORD_CHARS} bytes`);
+        res.skipped++;
+        if (opts.badRows === 'fail') {
+          res.error = `line ${at}: a row longer than ${MAX_RECORD_CHARS} bytes`;
+          return res;
+        }
+        continue;
+      }
       const features = new Float64Array(needed.length);
       let bad = -1;
       let kind: BadKind = 'empty';
