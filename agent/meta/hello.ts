@@ -69,10 +69,14 @@ export function asciiName(b: Uint8Array, s: number, e: number): string | null {
   return latin1.call(b, s, e);
 }
 
-/** ALPN values are opaque bytes: printable ones read as text, others as 0x<hex>. */
+/**
+ * ALPN values are opaque bytes: printable ones read as text, others as 0x<hex>. A ';' counts as
+ * unprintable: the CSV cell joins the values with it, and "a;b" came back from a CSV as two
+ * values (found by review). hello_rec.c alpn_text follows the same rule.
+ */
 function alpnText(b: Uint8Array, s: number, e: number): string {
   let printable = e > s;
-  for (let i = s; i < e && printable; i++) printable = b[i]! >= 0x20 && b[i]! <= 0x7e;
+  for (let i = s; i < e && printable; i++) printable = b[i]! >= 0x20 && b[i]! <= 0x7e && b[i] !== 0x3b;
   return printable ? latin1.call(b, s, e) : '0x' + Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('hex');
 }
 

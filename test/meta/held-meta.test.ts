@@ -27,6 +27,7 @@ const HELLOS = [
   clientHello({ ciphers: [0xc02f], extensions: [ext.sni('q,"uote".example')] }), // a cell CSV must quote; no ALPN
   clientHello({ version: 0x0301, ciphers: [0x002f], extensions: [] }),
   clientHello({ ciphers: [0x1301], extensions: [ext.sni('x'.repeat(255)), ext.alpn(Array.from({ length: 20 }, (_, k) => `p${k}`))] }),
+  clientHello({ ciphers: [0x1301], extensions: [ext.sni('b.example'), ext.alpn(['h2', 'a;b'])] }), // ';' joins the CSV cell's values
 ];
 
 const QUIC_HELLO = clientHello({ ciphers: [0x1301], extensions: [ext.sni('q.example'), ext.alpn(['h3']), ext.supportedVersions([0x0304])] });
@@ -73,6 +74,11 @@ t.test('the string C makes reads as the object the inspector makes for the same 
   t.same(all[1]!.held!.alpn, ['0x0001', '0x'], 'ALPN bytes as hex; the empty value too');
   t.same([all[2]!.held!.sni, all[2]!.held!.alpn], ['q,"uote".example', []], 'an SNI CSV must quote; no ALPN');
   t.equal(all[3]!.held!.sni, null, 'no SNI');
+  // Found by review: "a;b" came back from the CSV cell "h2;a;b" as two values.
+  t.same([all[5]!.held!.alpn, all[5]!.want.alpn], [['h2', '0x613b62'], ['h2', '0x613b62']], "an ALPN value with ';' as hex, in C and in JavaScript");
+  const a = new AsciiBuffer();
+  csvRow(a, record(all[5]!.held!));
+  t.match(a.take().toString('latin1'), ',b.example,h2;0x613b62,', 'so the CSV cell splits back into the same values');
   t.notOk(HeldMeta.is('a.example'), 'a plain SNI is not taken for a held string');
 });
 

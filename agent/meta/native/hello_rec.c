@@ -50,10 +50,11 @@ hello_rec_t *hello_rec_chlo(const uint8_t *sni, size_t sni_len, int has_sni) {
 static const char HEX[] = "0123456789abcdef";
 
 /* alpnText: printable values as text, others (and the empty value) as "0x<hex>", at o (room for
- * 2 + 2 * 255 bytes); returns the end. */
+ * 2 + 2 * 255 bytes); returns the end. ';', which joins the values in a CSV cell, counts as
+ * unprintable (hello.ts alpnText says why). */
 static char *alpn_text(char *o, const uint8_t *v, size_t n) {
   int printable = n > 0;
-  for (size_t i = 0; i < n && printable; i++) printable = v[i] >= 0x20 && v[i] <= 0x7e;
+  for (size_t i = 0; i < n && printable; i++) printable = v[i] >= 0x20 && v[i] <= 0x7e && v[i] != ';';
   if (printable) {
     memcpy(o, v, n);
     return o + n;
