@@ -17,6 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, registryHash } from '../agent/features/registry.js';
+import { PROTOCOL_ONLY_APPS } from '../agent/label/labeler.js';
 import { crossValidate, groupFolds } from '../agent/train/cross-validate.js';
 import { computeMetrics, type Metrics } from '../agent/train/metrics.js';
 import { trainModel } from '../agent/train/run-train.js';
@@ -24,7 +25,7 @@ import { UNKNOWN } from '../agent/train/split.js';
 import { modelCard } from './models/card.js';
 import { haveNdpiData, loadNdpiFlows, NDPI_DIR } from './models/ndpi-flows.js';
 import { CV_FOLDS, RECIPES, type Recipe } from './models/recipes.js';
-import { APP_MIN_CAPTURES, APP_MIN_FLOWS, appTable, GENERIC_APPS, writeTableCsv, type Table } from './models/tables.js';
+import { APP_MIN_CAPTURES, APP_MIN_FLOWS, appTable, writeTableCsv, type Table } from './models/tables.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const COMMAND = 'npm run build-models';
@@ -116,7 +117,7 @@ function appNotes(): string[] {
   return [
     `Classes: nDPI's \`app\` of the encrypted flows, for apps with at least ${APP_MIN_FLOWS} encrypted flows in at least ${APP_MIN_CAPTURES} captures`,
     '(an app seen in one capture only cannot be measured on captures it was not trained on). Every other encrypted flow',
-    `is \`${UNKNOWN}\`: rarer apps, and nDPI's protocol-only verdicts (${[...GENERIC_APPS].map((a) => `\`${a}\``).join(', ')}) which name no app.`,
+    `is \`${UNKNOWN}\`: rarer apps, and nDPI's protocol-only verdicts (${[...PROTOCOL_ONLY_APPS].map((a) => `\`${a}\``).join(', ')}) which name no app.`,
     'Cleartext flows are left out: adding them lowered macro-F1 on encrypted flows in cross-validation, as more examples',
     'of the same apps a little, as `unknown` a lot (0.18 -> 0.12 for boosted trees of 100 rounds, although 91% of cleartext flows',
     'were then called `unknown`); see scripts/models/recipes.ts and the limits below.',

@@ -204,17 +204,21 @@ export async function readCsvRows(
   // Stopped before the first row (Ctrl-C while starting): an abort already past fires no event.
   if (signal?.aborted) onAbort();
   const rows: AsyncIterable<Parsed> = { [Symbol.asyncIterator]: () => csv.rows };
+  /** A row not replayed, at line `at`: reported, then skipped (counted), or, with --bad-rows fail, the end (true; `why` follows the line in the error). */
+  const badRow = (at: number, column: string, value: string, why: string): boolean => {
+    opts.onBadRow(at, column, value);
+    if (opts.badRows === 'fail') {
+      res.error = `line ${at}${why}`;
+      return true;
+    }
+    res.skipped++;
+    return false;
+  };
   try {
     for await (const { record, info } of rows) {
       if (info.lines >= failAt) return res;
       if (record[0] === OVERSIZE_MARK) {
-        const at = recordStartLine({ record, info });
-        opts.onBadRow(at, '(row)', `longer than ${MAX_RECORD_CHARS} bytes`);
-        res.skipped++;
-        if (opts.badRows === 'fail') {
-          res.error = `line ${at}: a row longer than ${MAX_RECORD_CHARS} bytes`;
-          return res;
-        }
+        if (badRow(recordStartLine({ record, info }), '(row)', `longer than ${MAX_RECORD_CHARS} bytes`, `: a row longer than ${MAX_RECORD_CHARS} bytes`)) return res;
         continue;
       }
       const features = new Float64Array(needed.length);
@@ -235,13 +239,8 @@ export async function readCsvRows(
       }
       if (bad >= 0) {
         const value = record[cols[bad]!] ?? '(missing)';
-        const at = recordStartLine({ record, info });
-        opts.onBadRow(at, needed[bad]!, value);
-        if (opts.badRows === 'fail') {
-          res.error = `line ${at}, column ${needed[bad]}: "${value}" ${kind === 'infinity' ? 'is infinite or beyond the float32 range' : 'is not a number'}`;
-          return res;
-        }
-        res.skipped++;
+        const why = `, column ${needed[bad]}: "${value}" ${kind === 'infinity' ? 'is infinite or beyond the float32 range' : 'is not a number'}`;
+        if (badRow(recordStartLine({ record, info }), needed[bad]!, value, why)) return res;
         continue;
       }
       const ja4 = cell(record, id.ja4) ?? '';

@@ -8,7 +8,7 @@ import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
 import { cannotWrite } from '../lib/fs-problem.js';
-import { repeatedNamesWarning } from '../lib/csv-header.js';
+import { repeatedNamesText } from '../lib/csv-header.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import type { Pipeline } from '../pipeline.js';
@@ -95,7 +95,7 @@ Examples:
       const models = await modelsFor(cfg, header, header ? input : 'the flow meter', t.log);
       logModels(t, models);
       const repeated = csv?.repeatedNames(models.flatMap((m) => m.meta.features)) ?? [];
-      if (repeated.length) t.log.warn({ columns: repeated }, repeatedNamesWarning(repeated)[0]!.replace(/^warning: /, ''));
+      if (repeated.length) t.log.warn({ columns: repeated }, repeatedNamesText(repeated));
       // The workers start opening the models now, and the modules of the flow meter and the sinks
       // load meanwhile (infer/pool.ts says what that saves).
       if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t);

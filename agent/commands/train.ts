@@ -45,16 +45,23 @@ export function numOpt(args: ParsedArgs, name: string, def: number, min: number,
   return v;
 }
 
+/** The file of `--features @file`, or undefined. */
+function featureListFile(args: ParsedArgs): string | undefined {
+  const s = optString(args, 'features');
+  return s?.startsWith('@') ? s.slice(1) : undefined;
+}
+
 /** `--features a,b,c` or `--features @file` (names separated by commas or newlines; # comments). */
 export function featureOpt(args: ParsedArgs, cmd = NAME): string[] | undefined {
   const s = optString(args, 'features');
   if (s === undefined) return undefined;
   let text = s;
-  if (s.startsWith('@')) {
+  const file = featureListFile(args);
+  if (file !== undefined) {
     try {
-      text = readFileSync(s.slice(1), 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw usageError(`cannot read the feature list ${s.slice(1)}: ${(e as Error).message}`, cmd);
+      throw usageError(`cannot read the feature list ${file}: ${(e as Error).message}`, cmd);
     }
   }
   const list = splitFeatureList(text);
@@ -229,8 +236,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       signal: io.signal,
     };
     // Every file read, not only the data: a feature list written over by the model is lost (found by review).
-    const featureFile = optString(args, 'features')?.startsWith('@') ? optString(args, 'features')!.slice(1) : undefined;
-    for (const input of [opts.data, featureFile]) if (input !== undefined) refuseInputAsOutput(input, opts.out);
+    for (const input of [opts.data, featureListFile(args)]) if (input !== undefined) refuseInputAsOutput(input, opts.out);
     checkOutput(opts.out);
     const t0 = Date.now();
     const res = await trainModel(opts);

@@ -55,14 +55,12 @@ export interface LabelerOptions {
 /** Distinct unlabelled SNIs remembered for the top-N list; beyond it they are only counted. */
 const MAX_SNIS = 100_000;
 
-/** The app of a flow no source could label (label --unlabeled unknown): train's class for rare labels, one class with it. */
-export const UNKNOWN_APP = UNKNOWN;
-
 /**
  * nDPI's verdicts that name a protocol, not an app ("TLS, app not identified"): a labels file's
- * flows with these are written with the app UNKNOWN_APP, as the shipped models are trained
- * (scripts/models/tables.ts). Kept as classes, they taught a model to tell "TLS" from "HTTP"
- * apart from the apps, and nDPI's "Unknown" became a class beside train's "unknown" (found by review).
+ * flows with these are written with the app UNKNOWN, train's class for rare labels, as the
+ * shipped models are trained (scripts/models/tables.ts). Kept as classes, they taught a model to
+ * tell "TLS" from "HTTP" apart from the apps, and nDPI's "Unknown" became a class beside train's
+ * "unknown" (found by review).
  */
 export const PROTOCOL_ONLY_APPS: ReadonlySet<string> = new Set(['TLS', 'QUIC', 'DTLS', 'HTTP', 'Unknown']);
 
@@ -77,7 +75,7 @@ export class LabelStats {
   readonly unmatchedSnis = new Map<string, number>();
   unmatchedSniOverflow = 0;
   readonly apps = new Map<string, number>();
-  /** Flows of the labels file whose verdict named a protocol only (PROTOCOL_ONLY_APPS), by verdict: written as UNKNOWN_APP. */
+  /** Flows of the labels file whose verdict named a protocol only (PROTOCOL_ONLY_APPS), by verdict: written as UNKNOWN. */
   readonly protocolOnly = new Map<string, number>();
   readonly categories = new Map<string, number>();
   /** Labelled flows whose app fits none of the usage types. */
@@ -103,7 +101,7 @@ export class Labeler {
         const category = usageType(this.o.categories, hit.app, hit.category);
         if (!PROTOCOL_ONLY_APPS.has(hit.app)) return this.hit(hit.app, category, null, hit);
         s.protocolOnly.set(hit.app, (s.protocolOnly.get(hit.app) ?? 0) + 1);
-        return this.hit(UNKNOWN_APP, category, null, hit);
+        return this.hit(UNKNOWN, category, null, hit);
       }
       reason = hit;
     }

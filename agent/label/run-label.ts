@@ -20,8 +20,8 @@ import { makeDirSync } from '../lib/make-dir.js';
 import { outputMode, settleOutput } from '../lib/output-file.js';
 import { canonicalAddress, protocolNumber } from './address.js';
 import { pcapName } from './flow-labels.js';
-import { UNKNOWN_APP, type Labeler } from './labeler.js';
-
+import { UNKNOWN } from '../train/split.js';
+import type { Labeler } from './labeler.js';
 
 export interface LabelRunOptions {
   /** Flow CSV path, or "-" for standard input. */
@@ -110,7 +110,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
       if (writer) {
         const out = keep.map((i) => csvField(cells[i] as string));
         if (col['pcap']! >= 0 || pcapOpt !== undefined) out.push(csvField(pcap ?? ''));
-        out.push(csvField(r.labeled ? r.app : UNKNOWN_APP), r.labeled ? r.category ?? '' : '');
+        out.push(csvField(r.labeled ? r.app : UNKNOWN), r.labeled ? r.category ?? '' : '');
         writer.write(out.join(',') + '\n');
         if ((rowsRead & 1023) === 0) await writer.drain();
       }

@@ -50,16 +50,20 @@ export function recordStartLine(rec: { record: readonly string[]; info: { lines:
  * columns were reordered since training feeds the model one in place of the other. Readers
  * warn with these (evaluate scored 0.49 instead of 1.0 on a reordered file, silently: found by review).
  */
-/** The warning train and evaluate print for repeatedNames' result (none for none). */
-export function repeatedNamesWarning(names: readonly string[]): string[] {
-  if (names.length === 0) return [];
-  return [`warning: columns named alike are told apart only by their order: ${names.map((n) => `"${n}"`).join(', ')}; `
-    + 'in a file whose columns were reordered since training, the model reads one for the other'];
-}
-
 export function repeatedNames(raw: readonly string[], taken: readonly number[]): string[] {
   const trimmed = raw.map((r) => r.trim());
   const count = new Map<string, number>();
   for (const n of trimmed) count.set(n, (count.get(n) ?? 0) + 1);
   return [...new Set(taken.map((c) => trimmed[c] as string).filter((n) => (count.get(n) ?? 0) > 1))];
+}
+
+/** What readers say of repeatedNames' result (non-empty): replay logs it, train and evaluate print it as a warning. */
+export function repeatedNamesText(names: readonly string[]): string {
+  return `columns named alike are told apart only by their order: ${names.map((n) => `"${n}"`).join(', ')}; `
+    + 'in a file whose columns were reordered since training, the model reads one for the other';
+}
+
+/** The warning line train and evaluate print: none for no name. */
+export function repeatedNamesWarning(names: readonly string[]): string[] {
+  return names.length === 0 ? [] : [`warning: ${repeatedNamesText(names)}`];
 }

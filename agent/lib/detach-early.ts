@@ -13,8 +13,9 @@
  * both models went from 12-16 deoptimizations for code dependencies to 4-5 (those left have
  * other causes); extract of 200,000 packets with handshake metadata on from 2,178-2,194 M
  * instructions to 2,052 M (callgrind; 1,880-1,935 M and 1,899 M with it off); extract of 1M
- * packets, 8 alternating runs, 0.502 -> 0.453 s (metadata on) and 0.434 -> 0.398 s (off). A thread that never transfers (replay without models) does not
- * call this: its code keeps the cheaper accesses.
+ * packets, 8 alternating runs, 0.502 -> 0.453 s (metadata on) and 0.434 -> 0.398 s (off). A
+ * thread that never transfers (replay without models) does not call this: its code keeps the
+ * cheaper accesses.
  */
 let done = false;
 

@@ -26,12 +26,6 @@ export interface Table {
   readonly flows: readonly LabeledFlow[];
 }
 
-/**
- * nDPI names for "a protocol, app not identified": not apps, so their flows
- * train the `unknown` class of the app model (as `eta-sensor label` writes them).
- */
-export const GENERIC_APPS = PROTOCOL_ONLY_APPS;
-
 /** App classes need this many encrypted flows, in at least this many captures. */
 export const APP_MIN_FLOWS = 10;
 export const APP_MIN_CAPTURES = 2;
@@ -49,7 +43,8 @@ export interface AttributionPolicy {
 export function appClasses(flows: readonly LabeledFlow[]): string[] {
   const n = new Map<string, { flows: number; caps: Set<string> }>();
   for (const f of flows) {
-    if (!f.encrypted || GENERIC_APPS.has(f.app)) continue;
+    // nDPI's "a protocol, app not identified": their flows train the `unknown` class (as `eta-sensor label` writes them).
+    if (!f.encrypted || PROTOCOL_ONLY_APPS.has(f.app)) continue;
     const e = n.get(f.app) ?? { flows: 0, caps: new Set<string>() };
     e.flows++;
     e.caps.add(f.pcap);
