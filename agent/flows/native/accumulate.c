@@ -135,3 +135,14 @@ void flow_finish(columns_t *c, int32_t s) {
   double active = c->lastTs[s] - c->activeStart[s];
   if (active > 0) add_active(c, s, active);
 }
+
+void flow_add_held(columns_t *c, int32_t s, int dir, const packet_t *first, const frag_held_t *held, double ts, double gap_us) {
+  packet_t q = *first;
+  q.frag = FRAG_LATER;
+  q.tcp_flags = q.tcp_window = 0;
+  for (uint32_t i = 0; i < held->n; i++) {
+    q.ip_bytes = held->ip_bytes[i];
+    q.payload_len = held->payload_len[i];
+    flow_add(c, s, dir, &q, ts, gap_us);
+  }
+}

@@ -2,6 +2,7 @@
 #ifndef ETA_ACCUMULATE_H
 #define ETA_ACCUMULATE_H
 
+#include "fragments.h"
 #include "packet.h"
 
 #define PPI_LEN 30
@@ -32,6 +33,11 @@ typedef struct {
 void flow_init(columns_t *c, int32_t s, double ts);
 /* Add one packet (dir relative to the flow's src) at ts (µs); gaps above gap_us separate active periods. */
 void flow_add(columns_t *c, int32_t s, int dir, const packet_t *p, double ts, double gap_us);
+/*
+ * Add the later fragments held for the first fragment `first` (fragments.c), just added to the
+ * flow in slot s: each with its own sizes, at the first's time (they came before it, so no gap).
+ */
+void flow_add_held(columns_t *c, int32_t s, int dir, const packet_t *first, const frag_held_t *held, double ts, double gap_us);
 /* Close the last active period (at flow end). */
 void flow_finish(columns_t *c, int32_t s);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "pages.h"
 #include "table.h"
 
 #define CLOCK_JUMP 1e6
@@ -39,17 +40,6 @@ static inline int direction(const columns_t *c, int32_t s, const packet_t *p) {
   if (memcmp(si, p->s, 16) == 0 && memcmp(di, p->d, 16) == 0 && ports == ((p->sport << 16) | p->dport)) return 0;
   if (memcmp(si, p->d, 16) == 0 && memcmp(di, p->s, 16) == 0 && ports == ((p->dport << 16) | p->sport)) return 1;
   return -1;
-}
-
-/*
- * Writes to every page of a fresh zeroed block now. Why: the index is probed at random, so its
- * pages were first read (mapping the kernel's zero page) and written later, a copy-on-write
- * fault whose TLB flush interrupts every CPU the threads ran on: ~5% of the flow meter's thread
- * on a 2-core VM. Through volatile so the compiler keeps the stores of zero.
- */
-static void populate(void *p, size_t len) {
-  volatile uint8_t *b = p;
-  for (size_t i = 0; i < len; i += 4096) b[i] = 0;
 }
 
 int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, double grace_s, double gap_s, int gtp) {
@@ -236,13 +226,15 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
   table_advance(t, ts);
   /* A callback threw: stop here, so no later end in this call goes without its on_end. */
   if (t->failed) return SKIP_OK;
+  frag_held_t held;
+  held.n = 0;
   if (p->frag == FRAG_LATER) {
     if (!frag_fill(t->frags, p, t->clock)) {
       t->stats[ST_FRAG_ORPHANS]++;
       return SKIP_FRAG_ORPHAN;
     }
   } else if (p->frag == FRAG_FIRST) {
-    frag_remember(t->frags, p, t->clock);
+    frag_remember(t->frags, p, t->clock, &held);
   }
   columns_t *c = &t->c;
   uint32_t h = flow_hash(p);
@@ -279,6 +271,13 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
   }
   c->lastTouch[s] = t->clock;
   flow_add(c, s, dir, p, ts, t->gap_us);
+  if (held.n > 0) {
+    /* Counted as orphans when they came (fragments.c): packets of this flow now. */
+    flow_add_held(c, s, dir, p, &held, ts, t->gap_us);
+    t->stats[ST_FRAG_ORPHANS] -= held.n;
+    t->stats[ST_SKIPS + SKIP_FRAG_ORPHAN] -= held.n;
+    t->stats[ST_PACKETS] += held.n;
+  }
   if (p->tcp_flags & (TCP_FIN | TCP_RST)) tcp_ending(t, s, dir, p->tcp_flags);
   if (t->watch.state && (is_new || t->watch.state[s])) {
     int action = hello_watch(&t->watch, s, dir, p, buf, is_new);
