@@ -52,8 +52,12 @@ export function selectColumns(header: readonly string[], sample: readonly string
       if (typeof parseCell(cell) === 'number') finite++;
     }
     if (nonEmpty === 0) return excluded.push({ name, reason: `empty in the first ${sample.length} rows` });
-    // Left out as an empty one is: taken, its NaN cells made every row a bad row (found by review).
-    if (numeric === nonEmpty && finite === 0) return excluded.push({ name, reason: `no finite number in the first ${sample.length} rows, only NaN or infinite` });
+    // Left out as an empty one is: taken, its NaN cells made every row a bad row (found by review),
+    // and so did a few text cells among them (a column counts as numeric at 90%).
+    if (finite === 0 && numeric >= NUMERIC_SHARE * nonEmpty) {
+      const what = numeric === nonEmpty ? 'only NaN or infinite' : 'only NaN, infinite or text';
+      return excluded.push({ name, reason: `no finite number in the first ${sample.length} rows, ${what}` });
+    }
     if (numeric < NUMERIC_SHARE * nonEmpty) return excluded.push({ name, reason: 'not numeric' });
     return featureCols.push(c);
   });

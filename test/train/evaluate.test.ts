@@ -159,6 +159,17 @@ t.test('a column of NaN only is left out, as an empty one is; named bad cells th
   t.match(named.err(), /no row to train on: 60 read, 60 skipped for bad cells .*\n {2}fix: every skipped row has a bad cell in "all_nan": fix its cells, or leave it out by naming the other columns with --features\n/);
 });
 
+t.test('a column of NaN with a few text cells is left out too', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 4, separable: true });
+  // 57 NaN and 3 text cells: numeric by the 90% rule, yet no row has a number in it.
+  const csv = writeCsv(join(dir, 'nan-text.csv'), [...s.header, 'mostly_nan'], s.rows.map((r, i) => [...r, i % 20 === 0 ? 'unset' : 'NaN']));
+  const tr = captureIO();
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'm.onnx'), '--trees', '3', '--threads', '1'], tr), 0, tr.err());
+  t.match(tr.out(), /rows: 60 read, 60 used/);
+  t.match(tr.out(), /not used: .*mostly_nan \(no finite number in the first 60 rows, only NaN, infinite or text\)/);
+});
+
 t.test('evaluate reads infinite cells as the model was trained to, and names the columns that cost rows', async (t) => {
   const dir = tempDir();
   const s = synthetic({ rows: 80, classes: 2, features: 2, seed: 6, separable: true });
