@@ -2,12 +2,19 @@ import t from 'tap';
 import { feat, Harness } from '../helpers/harness.js';
 import { eth, frag6, ipv4, ipv6, udp } from '../helpers/packets.js';
 
+/** A UDP datagram in three IPv4 fragments (1500 + 1500 + 120 bytes), and a reply. */
+function fragmented(): { first: Buffer; second: Buffer; last: Buffer; reply: Buffer } {
+  return {
+    first: ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true }, udp(5000, 53, Buffer.alloc(1472))),
+    second: ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true, fragOffset: 1480 }, Buffer.alloc(1480)),
+    last: ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, fragOffset: 2960 }, Buffer.alloc(100)),
+    reply: ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 17, id: 1 }, udp(53, 5000, Buffer.alloc(30))),
+  };
+}
+
 t.test('IPv4: later fragments join the flow of their first fragment', async (t) => {
   const h = new Harness();
-  const first = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true }, udp(5000, 53, Buffer.alloc(1472)));
-  const second = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true, fragOffset: 1480 }, Buffer.alloc(1480));
-  const last = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, fragOffset: 2960 }, Buffer.alloc(100));
-  const reply = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 17, id: 1 }, udp(53, 5000, Buffer.alloc(30)));
+  const { first, second, last, reply } = fragmented();
   h.send(0, eth(first)).send(1, eth(second)).send(2, eth(last)).send(3, eth(reply));
   const all = h.finish();
   t.equal(all.length, 1, 'one flow, not one per fragment');
@@ -35,10 +42,7 @@ t.test('a later fragment without its first is counted, not guessed', async (t) =
 
 t.test('IPv4: later fragments that come before their first join its flow when it comes', async (t) => {
   const h = new Harness();
-  const first = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true }, udp(5000, 53, Buffer.alloc(1472)));
-  const second = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, mf: true, fragOffset: 1480 }, Buffer.alloc(1480));
-  const last = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 4242, fragOffset: 2960 }, Buffer.alloc(100));
-  const reply = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', proto: 17, id: 1 }, udp(53, 5000, Buffer.alloc(30)));
+  const { first, second, last, reply } = fragmented();
   // The order a sender that emits the last fragment first gives (and reordering links).
   h.send(0, eth(last)).send(1, eth(second)).send(2, eth(first)).send(3, eth(reply));
   const all = h.finish();
