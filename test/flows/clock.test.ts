@@ -39,3 +39,23 @@ t.test('a clock tick without packets expires idle flows (quiet live link)', asyn
   h.meter.tick(1.7e15 + 5_000_001);
   t.same(h.flows.map((f) => f.endReason), ['idle']);
 });
+
+t.test('a live capture that lags behind the timer does not age its flows ahead of time', async (t) => {
+  // The daemon stalled (SIGSTOP, load): the timer ticked to the wall clock while packets waited
+  // in the ring, then those packets came seconds behind the ticks. They were taken for a new time
+  // base, and each stall put every flow's idle time ahead for good (found by review: 20 s idle
+  // for a 30 s idle_timeout after 8 stalls of 4 s).
+  const base = 1.7e15;
+  const h = new Harness({ idleTimeout: 30 });
+  h.send(0, pkt(1)); // flow A: one packet at t = 0
+  for (let i = 1; i <= 8; i++) {
+    h.meter.tick(base + i * 3_000_000); // the timer at t = 3i s...
+    h.send(i * 3000 - 2500, pkt(2)); // ...and a packet of flow B that waited 2.5 s in the ring
+  }
+  t.equal(h.flows.length, 0, 'at t = 24 s nothing has been idle for 30 s');
+  h.meter.tick(base + 29_000_000);
+  t.equal(h.flows.length, 0, 'nor at t = 29 s');
+  h.meter.tick(base + 30_000_001);
+  t.same(h.flows.map((f) => [f.srcPort, f.endReason]), [[1, 'idle']], 'A ends idle at 30 s');
+  t.equal(h.meter.stats().clockJumps, 0, 'no new time base');
+});

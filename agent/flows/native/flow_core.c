@@ -177,7 +177,7 @@ static napi_value advance(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: advance(ts) takes a number");
     return NULL;
   }
-  table_advance(&k->t, ts);
+  table_advance(&k->t, ts, 0);
   return k->t.failed ? failed(env) : NULL;
 }
 

@@ -51,15 +51,14 @@ static void frag_key(struct frag_entry *e, const packet_t *p, double now, uint32
   e->used = used;
 }
 
-void frag_remember(frag_entry *cache, const packet_t *p, double now, frag_held_t *held) {
+static void frag_remember(frag_entry *cache, const packet_t *p, double now, frag_held_t *held) {
   struct frag_entry *e = &cache[frag_slot(p)];
-  held->n = 0;
   if (e->used == FRAG_WAITING && frag_same(e, p, now)) *held = e->held;
   frag_key(e, p, now, FRAG_PORTS);
   e->ports = (p->sport << 16) | p->dport;
 }
 
-int frag_fill(frag_entry *cache, packet_t *p, double now) {
+static int frag_fill(frag_entry *cache, packet_t *p, double now) {
   struct frag_entry *e = &cache[frag_slot(p)];
   int same = frag_same(e, p, now);
   if (same && e->used == FRAG_PORTS) {
@@ -79,6 +78,13 @@ int frag_fill(frag_entry *cache, packet_t *p, double now) {
     e->held.payload_len[i] = p->payload_len > 0 ? (int32_t)(p->payload_len > INT32_MAX ? INT32_MAX : p->payload_len) : 0;
   }
   return 0;
+}
+
+int frag_step(frag_entry *cache, packet_t *p, double now, frag_held_t *held) {
+  held->n = 0;
+  if (p->frag == FRAG_LATER) return frag_fill(cache, p, now);
+  if (p->frag == FRAG_FIRST) frag_remember(cache, p, now, held);
+  return 1;
 }
 
 frag_entry *frag_new(void) { return calloc(FRAG_SLOTS, sizeof(struct frag_entry)); }

@@ -24,14 +24,12 @@ typedef struct {
 /* A cache of FRAG_SLOTS entries (calloc: pages committed only when used); free() it. */
 frag_entry *frag_new(void);
 /*
- * Remember the ports of a first fragment at time now (µs). The later fragments of its datagram
- * held until then (frag_fill) are moved into *held (n 0 when none).
+ * A packet's fragment bookkeeping, before it joins its flow. A first fragment's ports are
+ * remembered, and the later fragments held for it (below) are moved into *held; a later
+ * fragment gets its ports filled in. Returns 0 for a later fragment whose first was not seen
+ * (or too long ago): it is held, its sizes only, up to FRAG_HOLD per datagram, for its first.
+ * held->n is 0 unless a first fragment took held ones.
  */
-void frag_remember(frag_entry *cache, const packet_t *p, double now, frag_held_t *held);
-/*
- * Fill in the ports of a later fragment; 0 when its first fragment was not seen (or too long
- * ago). Such a fragment is held (its sizes) for its first, up to FRAG_HOLD per datagram.
- */
-int frag_fill(frag_entry *cache, packet_t *p, double now);
+int frag_step(frag_entry *cache, packet_t *p, double now, frag_held_t *held);
 
 #endif

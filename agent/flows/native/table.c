@@ -55,7 +55,7 @@ int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, dou
   t->closing_len = t->closing_head = 0;
   t->free_top = t->fresh = t->live = 0;
   t->lru_head = t->lru_tail = -1;
-  t->clock = t->offset = 0;
+  t->clock = t->offset = t->last_packet = 0;
   t->started = 0;
   t->idle_us = idle_s * 1e6;
   t->active_us = active_s * 1e6;
@@ -122,19 +122,22 @@ static void end_flow(table_t *t, int32_t s, int reason) {
   t->stats[ST_LIVE] = t->live;
 }
 
-void table_advance(table_t *t, double ts) {
+void table_advance(table_t *t, double ts, int packet) {
   double m = ts + t->offset;
   if (!t->started) {
     t->started = 1;
-    t->clock = m;
+    t->clock = t->last_packet = m;
   } else if (m < t->clock) {
-    if (t->clock - m > CLOCK_JUMP) {
-      /* A new time base (concatenated captures): continue from where the clock is. */
+    /* Far behind the last packet: a new time base (concatenated captures, a clock set back),
+     * continued from where the clock is. Behind only the timer's ticks (a live capture that
+     * lagged), the clock holds: rebasing there put every flow's idle time ahead for good. */
+    if (packet && t->last_packet - m > CLOCK_JUMP) {
       t->offset += t->clock - m;
       t->stats[ST_CLOCK_JUMPS]++;
     }
     m = t->clock;
   }
+  if (packet) t->last_packet = m;
   t->clock = m;
   t->stats[ST_CLOCK] = m;
   columns_t *c = &t->c;
@@ -223,18 +226,13 @@ static void tcp_ending(table_t *t, int32_t s, int dir, uint32_t flags) {
 
 /* Add the decoded packet at ts. Returns SKIP_OK, or SKIP_FRAG_ORPHAN for a fragment whose first was not seen. */
 static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
-  table_advance(t, ts);
+  table_advance(t, ts, 1);
   /* A callback threw: stop here, so no later end in this call goes without its on_end. */
   if (t->failed) return SKIP_OK;
   frag_held_t held;
-  held.n = 0;
-  if (p->frag == FRAG_LATER) {
-    if (!frag_fill(t->frags, p, t->clock)) {
-      t->stats[ST_FRAG_ORPHANS]++;
-      return SKIP_FRAG_ORPHAN;
-    }
-  } else if (p->frag == FRAG_FIRST) {
-    frag_remember(t->frags, p, t->clock, &held);
+  if (!frag_step(t->frags, p, t->clock, &held)) {
+    t->stats[ST_FRAG_ORPHANS]++;
+    return SKIP_FRAG_ORPHAN;
   }
   columns_t *c = &t->c;
   uint32_t h = flow_hash(p);

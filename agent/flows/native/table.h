@@ -31,7 +31,7 @@ typedef struct table {
   uint32_t mask;
   int32_t *free_slots;
   int32_t free_top, fresh, live, lru_head, lru_tail;
-  double clock, offset;
+  double clock, offset, last_packet; /* last_packet: the clock at the last packet */
   int started;
   int32_t *closing; /* (slot, gen) pairs in deadline order (the grace is constant) */
   size_t closing_len, closing_cap, closing_head;
@@ -65,8 +65,11 @@ void table_free(table_t *t);
 
 /* Decode a frame and add it; returns the skip code (counted in stats) or a PLUGIN_PACKET result. */
 int table_frame(table_t *t, uint32_t link_type, const uint8_t *buf, size_t off, size_t cap_length, double ts);
-/* Move the clock to ts (µs) and end the flows that expired by then. */
-void table_advance(table_t *t, double ts);
+/*
+ * Move the clock to ts (µs) and end the flows that expired by then. `packet`: ts is a packet's;
+ * 0: the live capture's timer (wall clock), which moves the clock forward only.
+ */
+void table_advance(table_t *t, double ts, int packet);
 /* End every flow with `reason`, at most `limit`; returns how many ended. */
 int32_t table_expire_all(table_t *t, int reason, double limit);
 
