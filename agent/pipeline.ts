@@ -239,7 +239,7 @@ export class Pipeline {
     if (seconds >= 0.5) {
       this.rateMark = {
         at: now, classified, published: this.published,
-        infer: Math.round((classified - m.classified) / seconds), publish: Math.round((this.published - m.published) / seconds),
+        infer: perSecond(classified - m.classified, seconds), publish: perSecond(this.published - m.published, seconds),
       };
     }
     return this.rateMark;
@@ -274,4 +274,12 @@ export class Pipeline {
       errors: this.d.t.counters.snapshot(),
     };
   }
+}
+
+/**
+ * A rate with two decimals: whole numbers showed 0 for a sensor labelling a flow every few
+ * seconds, which read as the stalled sensor the rate is there to reveal (found by review).
+ */
+export function perSecond(n: number, seconds: number): number {
+  return Math.round((n / seconds) * 100) / 100;
 }

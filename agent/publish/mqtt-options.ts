@@ -187,17 +187,25 @@ const TLS_UNTRUSTED = new Set([
   'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE',
 ]);
 
-/** A short stable kind (for counters) and a sentence naming the likely fix, for a connection error. */
-export function explainConnectError(err: unknown): { kind: string; why: string } {
+/**
+ * A short stable kind (for counters) and a sentence naming the likely fix, for a connection error.
+ * `url`: the configured one, whose scheme tells which mismatch of scheme and listener is likely.
+ */
+export function explainConnectError(err: unknown, url = ''): { kind: string; why: string } {
   const e = err as { code?: string | number; message?: string };
   const code = e.code;
   const msg = e.message ?? String(err);
   if (code === 'ECONNREFUSED') return { kind: 'refused', why: 'nothing accepts connections at the broker address (broker down or wrong port in publish.mqtt.url)' };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', why: 'the broker host name does not resolve (publish.mqtt.url)' };
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'unreachable', why: `the broker is unreachable (${code})` };
-  // Both were shown raw (found by review); a scheme that does not match the listener is the usual cause.
+  // Both were shown raw (found by review); a scheme that does not match the listener is the usual
+  // cause, and which way it goes depends on the scheme given (Mosquitto's TLS listener resets a
+  // plain CONNECT too: the hint named mqtts:// to an mqtt:// user, found by review).
   if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return { kind: 'reset', why: `the broker closed the connection (${code}): a broker restarting, or an mqtts:// URL for a plain MQTT listener` };
+    const mismatch = /^mqtts:/i.test(url) ? 'an mqtts:// URL for a plain MQTT listener (use mqtt://)'
+      : /^mqtt:/i.test(url) ? 'an mqtt:// URL for a TLS listener (use mqtts://)'
+        : 'a URL whose scheme does not match the listener (mqtt:// plain, mqtts:// TLS)';
+    return { kind: 'reset', why: `the broker closed the connection (${code}): a broker restarting, or ${mismatch}` };
   }
   if (/connack timeout/i.test(msg)) {
     return { kind: 'no_answer', why: 'the broker took the connection but did not answer within publish.mqtt.connect_timeout: an mqtt:// URL for a TLS listener, or an overloaded broker' };

@@ -188,7 +188,7 @@ export class MqttSink implements Sink {
   }
 
   private connectFailed(err: Error): void {
-    const { kind, why } = explainConnectError(err);
+    const { kind, why } = explainConnectError(err, this.settings?.url);
     const key = `publish.connect_${kind}`;
     this.t.counters.inc(key);
     const n = this.t.counters.get(key);

@@ -8,7 +8,7 @@ import { createTelemetry } from '../../agent/events.js';
 import type { FlowRecord } from '../../agent/features/record.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
 import { loadModels } from '../../agent/infer/models.js';
-import { Pipeline } from '../../agent/pipeline.js';
+import { perSecond, Pipeline } from '../../agent/pipeline.js';
 import { createSink } from '../../agent/publish/index.js';
 import { tinyModel } from '../helpers/models.js';
 
@@ -65,6 +65,10 @@ t.test('the rates in the stats are over the last interval, not since the start',
   t.same(rates(), busy, 'asked again at once: the same interval');
   await idle();
   t.same(rates(), { infer: 0, publish: 0 }, 'nothing in the last interval: 0, whatever came before');
+  // A flow every few seconds is a rate under 1: shown as such, not rounded to 0 (found by review).
+  t.equal(perSecond(2, 5), 0.4);
+  t.equal(perSecond(1, 0.6), 1.67);
+  t.equal(perSecond(0, 5), 0);
   await p.close();
   await sink.close(1000);
 });

@@ -125,6 +125,9 @@ t.test('connection errors that were shown raw name their likely cause', async (t
   // Found by review: mqtts:// against a plain listener gave "read ECONNRESET", mqtt:// against a TLS one "connack timeout".
   const { explainConnectError } = await import('../../agent/publish/mqtt-options.js');
   const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-  t.match(explainConnectError(reset), { kind: 'reset', why: /mqtts:\/\/ URL for a plain MQTT listener/ });
+  t.match(explainConnectError(reset, 'mqtts://127.0.0.1:1883'), { kind: 'reset', why: /mqtts:\/\/ URL for a plain MQTT listener \(use mqtt:\/\/\)/ });
+  // A TLS listener resets a plain CONNECT too: the hint goes the other way (found by review).
+  t.match(explainConnectError(reset, 'mqtt://127.0.0.1:8883'), { kind: 'reset', why: /mqtt:\/\/ URL for a TLS listener \(use mqtts:\/\/\)/ });
+  t.notMatch(explainConnectError(reset, 'mqtt://127.0.0.1:8883').why, /mqtts:\/\/ URL/);
   t.match(explainConnectError(new Error('connack timeout')), { kind: 'no_answer', why: /mqtt:\/\/ URL for a TLS listener/ });
 });
