@@ -270,7 +270,8 @@ export class Pipeline {
         busy_ms: Math.round(totals.busyMs),
         unlabeled: { ...this.unlabeled },
       },
-      publish: { queue: this.outbox.backlog, records: this.published, per_second: rates.publish, sink: this.d.sink.stats() },
+      // dropped: records that never reached the sink (its buffer's drops are in sink), found by review.
+      publish: { queue: this.outbox.backlog, records: this.published, per_second: rates.publish, dropped: { ...this.outbox.dropped }, sink: this.d.sink.stats() },
       errors: this.d.t.counters.snapshot(),
     };
   }

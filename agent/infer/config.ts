@@ -33,7 +33,8 @@ export const inferSection = section('Inference: a pool of worker threads, each r
   }),
   max_queue: int({
     default: 100_000, min: 1,
-    doc: 'Flows waiting for inference, at most. Live capture beyond it publishes flows unlabeled (reason "overload", counted); replay waits instead.',
+    doc: 'Flows waiting for inference, at most. Live capture beyond it publishes flows unlabeled (reason "overload", counted); replay waits instead. '
+      + 'The same bound holds the records waiting for the sink: beyond it live capture drops the newest (stats: publish.dropped.backlog_full).',
   }),
   max_wait_ms: num({
     default: 2000, min: 1,

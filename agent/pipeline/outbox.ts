@@ -17,6 +17,8 @@ export class Outbox {
   private readonly idle: Array<() => void> = [];
   private sealed = false;
   written = 0;
+  /** Records dropped before the sink, by reason: the stats topic's publish.dropped (see push). */
+  readonly dropped = { backlog_full: 0, after_shutdown: 0 };
 
   constructor(
     private readonly sink: Sink,
@@ -32,10 +34,12 @@ export class Outbox {
   /** Queue a record for the sink; false when it was dropped (and counted) instead. */
   push(r: PublishRecord): boolean {
     if (this.sealed) {
+      this.dropped.after_shutdown++;
       report(this.t, 'publish', 'after-shutdown');
       return false;
     }
     if (this.mode === 'shed' && this.next.length >= this.limit) {
+      this.dropped.backlog_full++;
       report(this.t, 'publish', 'backlog-full', { waiting: this.next.length });
       return false;
     }

@@ -154,7 +154,7 @@ t.test('SIGHUP reloads models without losing flows; stats carry the documented c
     capture: { frames: Number, kernel_drops: Number },
     flows: { active: Number, created: Number, ended: { idle: Number, active: Number, end: Number, forced: Number, evicted: Number } },
     infer: { queue: Number, classified: Number, per_second: Number, busy_ms: Number },
-    publish: { queue: Number, records: Number, per_second: Number, sink: { buffered_records: Number } },
+    publish: { queue: Number, records: Number, per_second: Number, dropped: { backlog_full: 0, after_shutdown: 0 }, sink: { buffered_records: Number } },
   });
   agent.child.kill('SIGTERM');
   const [code] = await once(agent.child, 'exit') as [number | null];

@@ -33,6 +33,7 @@ t.test('live (shed): beyond the limit a record is dropped, counted, and push say
   // 1 went to the sink at once; 2 and 3 wait; 4 finds 2 waiting.
   t.same(took, [true, true, true, false]);
   t.equal(tel.counters.get('publish.backlog-full'), 1);
+  t.same(o.dropped, { backlog_full: 1, after_shutdown: 0 }, 'for the stats topic (publish.dropped)');
   release();
   await o.drain();
   t.same(got.flat(), [rec(1), rec(2), rec(3)]);
@@ -48,6 +49,7 @@ t.test('sealed at shutdown: later records are counted, the queued ones still go 
   o.seal();
   t.equal(o.push(rec(3)), false);
   t.equal(tel.counters.get('publish.after-shutdown'), 1);
+  t.same(o.dropped, { backlog_full: 0, after_shutdown: 1 });
   release();
   await o.drain();
   t.same(got.flat(), [rec(1), rec(2)]);
