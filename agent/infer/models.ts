@@ -7,12 +7,14 @@
  */
 import './ort-quiet.js';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StartupError } from '../errors.js';
 import { registryHash } from '../features/registry.js';
 import type { Logger } from '../events.js';
 import { readModelMeta, type ModelMeta } from '../train/model-meta.js';
+import { modelDamage } from './model-numbers.js';
 import type { ProbeResult } from './types.js';
 
 export interface ModelSpec {
@@ -87,6 +89,10 @@ export function sessionProblem(path: string, opened: Omit<ProbeResult, 'kind'> |
     return new StartupError('E_MODEL', `onnxruntime cannot load ${path}: ${(opened?.error ?? 'no answer from the inference worker').split('\n')[0]}`,
       'the file is damaged or not ONNX; retrain it or restore it');
   }
+  if (opened.damaged !== undefined) {
+    return new StartupError('E_MODEL', `${path} is damaged: ${opened.damaged}`,
+      'restore the file or retrain it (`npm run build-models` regenerates the shipped ones)');
+  }
   const inputs = opened.inputs ?? [];
   const outputs = opened.outputs ?? [];
   if (!inputs.includes('features') || !outputs.includes('probabilities')) {
@@ -123,7 +129,8 @@ export async function checkModelsOpen(models: readonly LoadedModel[]): Promise<v
     let opened: Omit<ProbeResult, 'kind'>;
     try {
       const s = await ort.InferenceSession.create(m.path, { intraOpNumThreads: 1, logSeverityLevel: 4 });
-      opened = { inputs: [...s.inputNames], outputs: [...s.outputNames] };
+      const damaged = modelDamage(await readFile(m.path));
+      opened = { inputs: [...s.inputNames], outputs: [...s.outputNames], ...(damaged === undefined ? {} : { damaged }) };
       await s.release();
     } catch (e) {
       opened = { error: (e as Error).message };

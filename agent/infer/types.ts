@@ -78,6 +78,8 @@ export interface ProbeResult {
   readonly inputs?: readonly string[];
   readonly outputs?: readonly string[];
   readonly error?: string;
+  /** What is damaged in the file's numbers (model-numbers.ts), which onnxruntime opens regardless. */
+  readonly damaged?: string;
   /** Set when the worker writes the labels in JavaScript, not with label_json.c: why (the addon is not built). */
   readonly labelsInJs?: string;
 }

@@ -5,11 +5,12 @@
  * pool, and two levels of threads would fight over the same cores.
  */
 import './ort-quiet.js';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { labelWriterProblem, Labels } from './labels.js';
+import { modelDamage } from './model-numbers.js';
 import { detachEarly } from '../lib/detach-early.js';
 import { threadCpuMs } from '../lib/thread-cpu.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
@@ -29,6 +30,18 @@ for (const [kind, { path }] of Object.entries(init.models)) {
   sessions[kind] = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
   sessions[kind].catch(() => undefined); // reported by probe() and by every task, not as an unhandled rejection
 }
+/**
+ * What is damaged in each file's numbers (model-numbers.ts), for probe(). Read here, while
+ * onnxruntime opens the sessions, and not on the main thread: the walk takes tens of ms.
+ */
+const damage: Record<string, string | undefined> = {};
+for (const [kind, { path }] of Object.entries(init.models)) {
+  try {
+    damage[kind] = modelDamage(readFileSync(path));
+  } catch {
+    damage[kind] = undefined; // unreadable: onnxruntime's refusal names it
+  }
+}
 
 /**
  * The startup check of the models, answered from the sessions this worker runs on: whether
@@ -41,7 +54,11 @@ export async function probe(): Promise<ProbeResult[]> {
   return Promise.all(Object.entries(sessions).map(async ([kind, opening]): Promise<ProbeResult> => {
     try {
       const s = await opening;
-      return { kind, inputs: [...s.inputNames], outputs: [...s.outputNames], ...(labelsInJs === undefined ? {} : { labelsInJs }) };
+      const damaged = damage[kind];
+      return {
+        kind, inputs: [...s.inputNames], outputs: [...s.outputNames],
+        ...(labelsInJs === undefined ? {} : { labelsInJs }), ...(damaged === undefined ? {} : { damaged }),
+      };
     } catch (e) {
       return { kind, error: (e as Error).message };
     }
