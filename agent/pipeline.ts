@@ -66,6 +66,8 @@ export class Pipeline {
   /** The totals at the last stats() at least half a second before, and the rates over that interval. */
   private rateMark = { at: performance.now(), classified: 0, published: 0, infer: 0, publish: 0 };
   private closed = false;
+  /** Set by shutDownAt: when flows stop waiting for inference. */
+  private labelBy: number | undefined;
   /** Stops the input when startup fails behind it (holdUntil). */
   private readonly halt = new AbortController();
 
@@ -90,6 +92,17 @@ export class Pipeline {
     if (result.unlabeled) this.unlabeled[result.unlabeled] = (this.unlabeled[result.unlabeled] ?? 0) + 1;
     // Counted once the outbox took it: one dropped (live backlog full) is not published. Found by review.
     if (this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume))) this.published++;
+  }
+
+  /**
+   * SIGTERM: the input stops; from now on no flow is shed for a full queue (the flush of the open
+   * flows waits for room instead), and from `labelBy` (Date.now()) none waits for inference
+   * (Classifier.shutDownAt): they are published unlabeled ("shutdown") within the stop's time.
+   */
+  shutDownAt(labelBy: number): void {
+    this.labelBy = labelBy;
+    this.classifier.shutDownAt(labelBy);
+    this.outbox.block();
   }
 
   /** Shutdown, before the sink closes: records inference still answers are counted, not written (Outbox.seal). */
@@ -143,7 +156,7 @@ export class Pipeline {
     try {
       return await meterSource(source, this.meter, async () => {
         onChunk?.();
-        if (!this.shed) await this.room();
+        if (!this.shed || this.labelBy !== undefined) await this.room();
       }, AbortSignal.any([signal, this.halt.signal]));
     } finally {
       if (clock) clearInterval(clock);
@@ -199,6 +212,7 @@ export class Pipeline {
       return;
     }
     const old = this.classifier;
+    if (this.labelBy !== undefined) next.shutDownAt(this.labelBy); // stopping meanwhile: the new one too
     this.classifier = next;
     // Its last batches still count, while it drains and after: the stats' totals never go back.
     this.retiring.add(old);

@@ -19,35 +19,16 @@
  */
 import { report, type Telemetry } from '../events.js';
 import { BatchInputs } from './batch-inputs.js';
-import { probeModels, type LoadedModel } from './models.js';
+import { forEachRow } from './labels.js';
+import { probeThrough, type LoadedModel } from './models.js';
 import { closeInferencePool, poolFor, TASKS_PER_WORKER, type InferencePool } from './pool.js';
-import type { ClassifyResult, InferAnswer, ProbeResult, UnlabeledReason } from './types.js';
+import type { Batch, ClassifierOptions, ClassifyResult, Featured, InferAnswer, UnlabeledReason } from './types.js';
 
-export interface ClassifierOptions {
-  workers: number;
-  batchSize: number;
-  batchTimeoutMs: number;
-  maxQueue: number;
-  maxWaitMs: number;
-  mode: 'shed' | 'block';
-  /**
-   * Workers already starting (pool.ts): adopted when started for these models and this many
-   * workers, otherwise destroyed and replaced. The classifier owns it from then on (close()).
-   */
-  pool?: InferencePool;
-}
-
-export interface Featured {
-  readonly features: Float64Array;
-}
-
-interface Batch<T> {
-  items: T[];
-  createdAt: number;
-  attempts: number;
-}
+export type { ClassifierOptions, Featured } from './types.js';
 
 const NONE: readonly string[] = Object.freeze([]);
+/** After the shutdown's labelling deadline, how long a batch at a worker may still take. */
+const STUCK_MS = 500;
 
 export class Classifier<T extends Featured> {
   /** The workers (none without models); the classifier ends them in close(). */
@@ -63,6 +44,8 @@ export class Classifier<T extends Featured> {
   private readonly retries: Batch<T>[] = [];
   private retrying = 0;
   private inFlight = 0;
+  /** The batches at the workers (shutDownAt gives up on them when stuck). */
+  private readonly atWorkers = new Set<Batch<T>>();
   private pendingItems = 0;
   private readonly idle: Array<() => void> = [];
   private readonly room: Array<() => void> = [];
@@ -83,6 +66,10 @@ export class Classifier<T extends Featured> {
   backlogAtRelease = 0;
   private gates = 0;
   private failed: Error | undefined;
+  /** opts.mode, until a shutdown makes it 'block' (shutDownAt). */
+  private mode: 'shed' | 'block';
+  /** Date.now() from which no flow waits for inference (shutDownAt); Infinity until a shutdown. */
+  private bypassAt = Infinity;
 
   constructor(
     private readonly models: readonly LoadedModel[],
@@ -91,16 +78,11 @@ export class Classifier<T extends Featured> {
     private readonly t: Telemetry,
     private readonly onResult: (item: T, result: ClassifyResult) => void,
   ) {
+    this.mode = opts.mode;
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
     this.pool = poolFor(opts.pool, models, opts.workers, t);
-    this.ready = this.pool
-      ? probeModels(() => this.pool!.piscina.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models).then((answers) => {
-        // Labels still come out right, more slowly: worth a warning, not a stop (a partial build: npm ci builds it).
-        const why = answers.find((a) => a.labelsInJs !== undefined)?.labelsInJs;
-        if (why !== undefined) report(t, 'infer', 'labels-written-in-js', { err: why, fix: 'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory' });
-      })
-      : Promise.resolve();
+    this.ready = this.pool ? probeThrough(this.pool, models, t) : Promise.resolve();
     this.held = this.pool !== undefined;
     this.holdUntil(this.ready).catch(() => undefined); // the failure is `ready`'s, for its callers
     if (opts.mode === 'shed') {
@@ -133,12 +115,17 @@ export class Classifier<T extends Featured> {
   private abandon(e: Error): void {
     if (this.failed) return;
     this.failed = e;
+    this.settled(this.takeQueued().reduce((n, items) => n + items.length, 0));
+  }
+
+  /** Every flow queued and not at a worker (open, waiting, to retry), taken out of the queue. */
+  private takeQueued(): T[][] {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const n = this.open.length + this.waiting.reduce((a, b) => a + b.items.length, 0);
+    const out = [...this.waiting.splice(0), ...this.retries.splice(0)].map((b) => b.items);
+    if (this.open.length > 0) out.push(this.open);
     this.open = [];
-    this.waiting.length = 0;
-    this.settled(n);
+    return out;
   }
 
   /** Flows submitted and not yet answered. */
@@ -152,7 +139,11 @@ export class Classifier<T extends Featured> {
       this.onResult(item, { kinds: NONE });
       return;
     }
-    if (this.opts.mode === 'shed' && this.pendingItems >= this.opts.maxQueue) {
+    if (this.bypassAt !== Infinity && Date.now() >= this.bypassAt) {
+      this.onResult(item, { kinds: NONE, unlabeled: 'shutdown' });
+      return;
+    }
+    if (this.mode === 'shed' && this.pendingItems >= this.opts.maxQueue) {
       report(this.t, 'infer', 'overload', { backlog: this.pendingItems });
       this.onResult(item, { kinds: NONE, unlabeled: 'overload' });
       return;
@@ -164,6 +155,28 @@ export class Classifier<T extends Featured> {
     }
     this.open.push(item);
     if (this.open.length >= this.opts.batchSize || this.opts.batchTimeoutMs === 0) this.closeBatch();
+  }
+
+  /**
+   * A shutdown (SIGTERM): the input has stopped, so flows wait for room instead of being shed; and
+   * from `at` (Date.now()) none waits for inference: those queued and those to come are published
+   * unlabeled ("shutdown"), so the drain fits the stop's time (found by review: 600,000 open flows
+   * took 18 s of a 2 s shutdown_timeout). Batches at a worker still come back.
+   */
+  shutDownAt(at: number): void {
+    this.mode = 'block';
+    for (const r of this.room.splice(0)) r(); // waiters re-check under the new mode
+    this.bypassAt = Math.min(this.bypassAt, at);
+    const unlabel = (batches: Iterable<{ items: T[] }>): void => {
+      for (const { items } of batches) this.finish(items, 'shutdown');
+    };
+    setTimeout(() => unlabel(this.takeQueued().map((items) => ({ items }))), Math.max(0, this.bypassAt - Date.now())).unref();
+    // A batch still at a worker half a second later is stuck there: its answer, if any, is ignored.
+    setTimeout(() => {
+      for (const b of this.atWorkers) b.abandoned = true;
+      unlabel(this.atWorkers);
+      this.atWorkers.clear();
+    }, Math.max(0, this.bypassAt + STUCK_MS - Date.now())).unref();
   }
 
   /** Block mode: resolves when fewer than `maxQueue` flows are waiting. */
@@ -212,6 +225,7 @@ export class Classifier<T extends Featured> {
   }
 
   private shedOld(): void {
+    if (this.mode !== 'shed') return;
     const now = Date.now();
     while (this.waiting.length > 0 && now - this.waiting[0]!.createdAt > this.opts.maxWaitMs) {
       const b = this.waiting.shift()!;
@@ -228,12 +242,15 @@ export class Classifier<T extends Featured> {
     this.inFlight++;
     const retry = b.attempts > 0;
     const done = (): void => {
+      this.atWorkers.delete(b);
       this.inFlight--;
       if (retry) this.retrying--;
     };
+    this.atWorkers.add(b);
     pool.run(task, { transferList: transfer }).then(
       (answer: InferAnswer) => {
         done();
+        if (b.abandoned) return this.inputs.recycle(answer.buffers); // published unlabeled at shutdown
         this.busyMs += answer.busyMs;
         this.cpuMs += answer.cpuMs ?? NaN;
         this.deliver(b.items, answer);
@@ -242,6 +259,7 @@ export class Classifier<T extends Featured> {
       },
       (err: Error) => {
         done();
+        if (b.abandoned) return;
         b.attempts++;
         report(this.t, 'infer', b.attempts === 1 ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
         if (b.attempts === 1) this.retries.push(b);
@@ -253,16 +271,9 @@ export class Classifier<T extends Featured> {
 
   /** Each flow gets its row of the answer's text, as a string: the record carries it as it is (pipeline/record.ts). */
   private deliver(items: T[], answer: InferAnswer): void {
-    const rows = items.length;
-    const text = Buffer.from(answer.text.buffer, answer.text.byteOffset, answer.text.byteLength);
-    let start = 0;
-    for (let r = 0; r < rows; r++) {
-      const end = answer.ends[r]!;
-      this.emit(items[r]!, { json: text.toString('utf8', start, end), kinds: this.kinds });
-      start = end;
-    }
-    this.classified += rows;
-    this.settled(rows);
+    forEachRow(answer, items.length, (r, json) => this.emit(items[r]!, { json, kinds: this.kinds }));
+    this.classified += items.length;
+    this.settled(items.length);
   }
 
   private finish(items: T[], reason: UnlabeledReason): void {

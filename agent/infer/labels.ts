@@ -17,7 +17,7 @@
  */
 
 import { loadAddon } from '../lib/addon.js';
-import type { ModelLabel } from './types.js';
+import type { InferAnswer, ModelLabel } from './types.js';
 
 /** A table of byte pieces: piece i is bank[start[i], end[i]). */
 interface PieceTable {
@@ -267,4 +267,15 @@ export function labelBytesBound(kind: string, classes: readonly string[]): numbe
   // 16: "unknown", and the name a class past the recorded ones gets ("class 1234567").
   const nameMax = Math.max(16, ...classes.map((c) => Buffer.byteLength(JSON.stringify(c))));
   return Buffer.byteLength(JSON.stringify(kind)) + Buffer.byteLength(FIXED) + 3 * 4 + 4 * nameMax + 4 * MAX_NUMBER;
+}
+
+/** Each row's labels in a worker's answer (its text, cut at `ends`), as the string a record carries. */
+export function forEachRow(answer: Pick<InferAnswer, 'text' | 'ends'>, rows: number, each: (row: number, json: string) => void): void {
+  const text = Buffer.from(answer.text.buffer, answer.text.byteOffset, answer.text.byteLength);
+  let start = 0;
+  for (let r = 0; r < rows; r++) {
+    const end = answer.ends[r]!;
+    each(r, text.toString('utf8', start, end));
+    start = end;
+  }
 }

@@ -12,9 +12,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StartupError } from '../errors.js';
 import { registryHash } from '../features/registry.js';
-import type { Logger } from '../events.js';
+import { report, type Logger, type Telemetry } from '../events.js';
 import { readModelMeta, type ModelMeta } from '../train/model-meta.js';
 import { modelDamage } from './model-numbers.js';
+import type { InferencePool } from './pool.js';
 import type { ProbeResult } from './types.js';
 
 export interface ModelSpec {
@@ -120,6 +121,16 @@ export async function probeModels(probe: () => Promise<ProbeResult[]>, models: r
     if (problem) throw problem;
   }
   return answers;
+}
+
+/**
+ * probeModels through a pool's workers, and a warning when they write the labels in JavaScript:
+ * labels still come out right, more slowly (a partial build: npm ci builds the addon).
+ */
+export async function probeThrough(pool: InferencePool, models: readonly LoadedModel[], t: Telemetry): Promise<void> {
+  const answers = await probeModels(() => pool.piscina.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models);
+  const why = answers.find((a) => a.labelsInJs !== undefined)?.labelsInJs;
+  if (why !== undefined) report(t, 'infer', 'labels-written-in-js', { err: why, fix: 'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory' });
 }
 
 /** onnxruntime must accept the graph too (metadata alone does not prove the file is whole): check-config opens each model here. */

@@ -5,11 +5,12 @@
  *
  * Guarantees of Classifier:
  * - every submitted item gets exactly one `onResult` call: labels, or
- *   `unlabeled` with a reason (overload, inference-error); never lost, never thrown;
+ *   `unlabeled` with a reason (overload, inference-error, shutdown); never lost, never thrown;
  * - results may come back in another order than submitted (batches finish on
  *   different workers);
  * - `drain()` resolves after the last `onResult` of everything submitted before it.
  */
+import type { InferencePool } from './pool.js';
 
 /** One model's verdict on one flow: the JSON object a record carries under the model's kind. */
 export interface ModelLabel {
@@ -82,4 +83,32 @@ export interface ProbeResult {
   readonly damaged?: string;
   /** Set when the worker writes the labels in JavaScript, not with label_json.c: why (the addon is not built). */
   readonly labelsInJs?: string;
+}
+
+/** The classifier's settings (classifier.ts). */
+export interface ClassifierOptions {
+  workers: number;
+  batchSize: number;
+  batchTimeoutMs: number;
+  maxQueue: number;
+  maxWaitMs: number;
+  mode: 'shed' | 'block';
+  /**
+   * Workers already starting (pool.ts): adopted when started for these models and this many
+   * workers, otherwise destroyed and replaced. The classifier owns it from then on (close()).
+   */
+  pool?: InferencePool;
+}
+
+export interface Featured {
+  readonly features: Float64Array;
+}
+
+/** Flows sent to a worker together (classifier.ts). */
+export interface Batch<T> {
+  items: T[];
+  createdAt: number;
+  attempts: number;
+  /** Published unlabeled at shutdown while at a worker: its answer is ignored. */
+  abandoned?: boolean;
 }

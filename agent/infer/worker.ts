@@ -71,7 +71,8 @@ export async function probe(): Promise<ProbeResult[]> {
  * ETA_FAULT_WORKER_EXIT_MARK=<x>: end the thread whenever a batch's first value is x (a batch
  * that kills every worker it reaches);
  * ETA_FAULT_WORKER_THROW=1: every task fails;
- * ETA_FAULT_WORKER_EXIT_PROBE=1: the thread ends when asked the startup probe (checked in probe()).
+ * ETA_FAULT_WORKER_EXIT_PROBE=1: the thread ends when asked the startup probe (checked in probe());
+ * ETA_FAULT_WORKER_STALL=1: no task is ever answered (a worker stuck in a batch; checked in inferNow()).
  */
 function faultInjection(task: InferTask): void {
   const once = process.env['ETA_FAULT_WORKER_EXIT'];
@@ -108,6 +109,7 @@ async function inferNow(task: InferTask): Promise<InferAnswer> {
   const started = performance.now();
   const cpuAtStart = threadCpuMs();
   faultInjection(task);
+  if (process.env['ETA_FAULT_WORKER_STALL'] === '1') await new Promise(() => undefined);
   const kinds = Object.keys(task.inputs);
   // Models reading the same columns share one matrix (structured clone keeps that): narrow each once,
   // all before any answer is written over the first.

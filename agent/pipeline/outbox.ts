@@ -24,11 +24,16 @@ export class Outbox {
     private readonly sink: Sink,
     private readonly t: Telemetry,
     private readonly limit: number,
-    private readonly mode: 'shed' | 'block',
+    private mode: 'shed' | 'block',
   ) {}
 
   get backlog(): number {
     return this.next.length;
+  }
+
+  /** Wait for room from now on, not drop (a shutdown: the input has stopped, and the flush waits). */
+  block(): void {
+    this.mode = 'block';
   }
 
   /** Queue a record for the sink; false when it was dropped (and counted) instead. */

@@ -14,8 +14,8 @@ export interface Daemon {
   until(what: string, ok: () => boolean): Promise<void>;
 }
 
-export function startDaemon(args: readonly string[]): Daemon {
-  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startDaemon(args: readonly string[], env: Record<string, string> = {}): Daemon {
+  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...cliEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
