@@ -108,6 +108,25 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "sd_notify",
+      "sources": [
+        "agent/lib/native/sd_notify.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ],
+      "conditions": [
+        [
+          "OS!='linux'",
+          {
+            "type": "none",
+            "sources": []
+          }
+        ]
+      ]
     }
   ]
 }

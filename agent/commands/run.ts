@@ -5,6 +5,7 @@
  * stop capture, end every flow, finish inference, publish, disconnect.
  */
 import { takeEarlyHup } from '../lib/early-hup.js';
+import { notifySystemd, reloadingState } from '../lib/sd-notify.js';
 import { LiveSource } from '../capture/live-source.js';
 import { loadConfig, type AgentConfig } from '../config.js';
 import { createLogger, createTelemetry, type Telemetry } from '../events.js';
@@ -39,6 +40,12 @@ async function reload(path: string | undefined, sets: string[], env: NodeJS.Proc
     // A bad new configuration must not take a running sensor down: keep the old one.
     t.log.error({ err: describeError(e) }, 'reload failed; still running with the previous configuration and models');
   }
+}
+
+/** sd_notify: a failure is worth a warning (systemd then times the start out and says so). */
+function tellSystemd(state: string, env: NodeJS.ProcessEnv, t: Telemetry): void {
+  const why = notifySystemd(state, env);
+  if (why !== undefined) t.log.warn({ state: state.split('\n')[0], err: why }, 'cannot notify systemd (NOTIFY_SOCKET)');
 }
 
 export const command: Command = {
@@ -155,11 +162,14 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
     reloading = reloading.then(() => {
       queued = false;
       // A stop asked meanwhile (SIGTERM right after SIGHUP) wins: no workers started to be closed at once.
-      return stopping || io.signal.aborted ? undefined : reload(path, sets, io.env, cfg, pipeline, sink, t);
+      if (stopping || io.signal.aborted) return undefined;
+      tellSystemd(reloadingState(), io.env, t);
+      return reload(path, sets, io.env, cfg, pipeline, sink, t).finally(() => tellSystemd('READY=1', io.env, t));
     });
   };
   process.on('SIGHUP', onHup);
   if (started()) onHup();
+  tellSystemd('READY=1\nSTATUS=running', io.env, t);
   // The stop's time counts from the signal (found by review: it counted from after every open
   // flow had been ended and labelled, 18 s for 600,000 flows with shutdown_timeout 2). Half of
   // it for labels: flows still waiting then are published unlabeled ("shutdown"). The last
@@ -167,6 +177,7 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
   const budget = cfg.service.shutdown_timeout * 1000;
   let deadline = Infinity;
   const onStop = (): void => {
+    tellSystemd('STOPPING=1', io.env, t);
     deadline = Date.now() + budget;
     pipeline.shutDownAt(deadline - budget / 2);
   };
