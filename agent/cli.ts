@@ -149,9 +149,10 @@ if (isEntryPoint()) {
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: ac.signal })
     .then((code) => {
       process.exitCode = code;
-      // The daemon's stop has had its time (service.shutdown_timeout): whatever still holds the
-      // process (a worker stuck in a batch) must not hold it until systemd's SIGKILL.
-      if (command === 'run') setTimeout(() => process.exit(code), 1000).unref();
+      // The daemon has stopped (its sink closed, within service.shutdown_timeout): whatever still
+      // holds the process (a worker stuck in a batch, the capture thread's last poll, up to a
+      // second) must not hold it past that time, or until systemd's SIGKILL.
+      if (command === 'run') setTimeout(() => process.exit(code), 100).unref();
     })
     .catch((err: unknown) => {
       process.stderr.write(`eta-sensor: ${describeError(err)}\n`);
