@@ -43,7 +43,14 @@ export class TlsTcpReader extends HelloEngine {
   private baseKnown = false;
   /** The base came from a SYN, so the first byte is known to be the flow's first byte. */
   private baseFromSyn = false;
+  /**
+   * The stream's first segment held under 6 bytes, too few to tell a hello record: a split one
+   * (DPI evasion, a header written apart), or another protocol whose first byte is 0x16. Until
+   * the record and message headers are in, not being a hello is not an error: the reader scans.
+   */
+  private tentative = false;
   private stream: Reassembly | null = null;
+  private readonly head = new Uint8Array(4);
 
   constructor(sink: HelloSink) {
     super(sink);
@@ -121,9 +128,21 @@ export class TlsTcpReader extends HelloEngine {
       this.stream = null;
       return;
     }
+    if (this.stream === null && this.baseFromSyn && rel === 0 && p.length - from < 6) this.tentative = true;
     const stream = (this.stream ??= new Reassembly(this.sink.limits.max_buffer));
     if (!stream.insert(rel, p, from)) return this.fail('reassembly-overflow');
     this.tryParse(stream);
+    // The stream's short start proved not to be a hello's: this segment may open one itself.
+    if (!this.baseKnown && opensHello(p, CLIENT_HELLO)) this.clientData(p, seq);
+  }
+
+  /** Not a hello after all: an error, unless the stream began too short to tell (then scan, as for plaintext). */
+  private notHello(): void {
+    if (!this.tentative) return this.fail('tls-malformed');
+    this.tentative = false;
+    this.baseKnown = false;
+    this.baseFromSyn = false;
+    this.stream = null;
   }
 
   /** Walk the complete records of the contiguous prefix; parse once the whole message is in. */
@@ -135,21 +154,30 @@ export class TlsTcpReader extends HelloEngine {
     let need = -1; // 4 + message length, once the message header is in
     let firstStart = -1;
     let firstLen = 0;
+    // The message header, gathered over records: RFC 8446 5.1 lets a handshake message, its
+    // header too, split across records at any byte (found by review: zapret's tlsrec does).
+    const head = this.head;
+    let headN = 0;
+    if (this.tentative) {
+      // Each byte of a ClientHello record's header, as it comes: 16 03 0x LL LL 01.
+      if (b[0] !== HANDSHAKE || (n >= 2 && b[1] !== 3) || (n >= 3 && b[2]! > 4) || (n >= 6 && b[5] !== CLIENT_HELLO)) return this.notHello();
+      if (n >= 6) this.tentative = false;
+    }
     while (pos + 5 <= n) {
-      if (b[pos] !== HANDSHAKE || b[pos + 1] !== 3) return this.fail('tls-malformed');
+      if (b[pos] !== HANDSHAKE || b[pos + 1] !== 3) return this.notHello();
       const len = (b[pos + 3]! << 8) | b[pos + 4]!;
-      if (len === 0 || len > MAX_RECORD) return this.fail('tls-malformed');
+      if (len === 0 || len > MAX_RECORD) return this.notHello();
       const start = pos + 5;
       const avail = Math.min(len, n - start);
       if (firstStart < 0) {
         firstStart = start;
         firstLen = len;
       }
+      for (let i = 0; i < avail && headN < 4; i++) head[headN++] = b[start + i]!;
       have += avail;
-      if (need < 0 && have >= 4) {
-        // Real stacks never split the 4-byte message header across records.
-        if (firstLen < 4 || b[firstStart] !== CLIENT_HELLO) return this.fail('tls-malformed');
-        need = 4 + u24(b, firstStart + 1);
+      if (need < 0 && headN === 4) {
+        if (head[0] !== CLIENT_HELLO) return this.fail('tls-malformed');
+        need = 4 + u24(head, 1);
         if (need > this.sink.limits.max_buffer) return this.fail('reassembly-overflow');
       }
       if (need >= 0 && have >= need) return this.parse(b, n, firstStart, firstLen, need);

@@ -70,6 +70,13 @@ function reference(limits: MetaLimits, segs: readonly Seg[], errors: string[]): 
   const firstClient = segs[0]!.client;
   const start = segs.findIndex((g) => g.data.length > 0);
   if (start < 0) return null;
+  // A client's first payload that only begins a hello record's header (under 6 bytes), at ISN + 1
+  // after its SYN, goes to the reader with the SYN replayed, to be placed at the stream's start
+  // (hello_watch.c; found by review: hellos split after byte 1 to 5 were lost).
+  const first = segs[start]!;
+  const d = first.data;
+  const prefix = d.length < 6 && d[0] === 0x16 && (d.length < 2 || d[1] === 3) && (d.length < 3 || d[2]! <= 4);
+  if (segs[0]!.flags === F.SYN && first.client === segs[0]!.client && first.seq === segs[0]!.seq + 1 && prefix) insp.onPacket(0, 6, Buffer.alloc(0), segs[0]!.seq, F.SYN);
   for (const g of segs.slice(start)) {
     if (insp.onPacket(g.client === firstClient ? 0 : 1, 6, g.data, g.seq, g.flags)) break;
   }

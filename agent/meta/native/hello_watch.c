@@ -53,12 +53,9 @@ static int may_start_handshake(const hello_watch_t *w, const packet_t *p, const 
 }
 
 /* tls-tcp.ts opensHello(b, CLIENT_HELLO) || opensHello(b, SERVER_HELLO): 16 03 0x LL LL 01|02. */
-static int opens_hello_record(const uint8_t *b, int64_t len) {
-  return len >= 6 && b[0] == TLS_HANDSHAKE && b[1] == 3 && b[2] <= 4 && (b[5] == 1 || b[5] == 2);
-}
 
 int hw_whole_server_hello(const uint8_t *b, int64_t len) {
-  if (len < 9 || !opens_hello_record(b, len) || b[5] != 2) return 0;
+  if (len < 9 || !hw_opens_hello_record(b, len) || b[5] != 2) return 0;
   int64_t msg_end = 9 + (int64_t)hw_be24(b + 6);
   return msg_end <= 5 + (int64_t)hw_be16(b + 3) && msg_end <= len;
 }
@@ -85,7 +82,7 @@ static int scan_count(const hello_watch_t *w, int32_t s, uint32_t packets, uint3
 }
 
 static int scan(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
-  if ((p->tcp_flags & TCP_SYN) || opens_hello_record(b, p->cap_payload)) {
+  if ((p->tcp_flags & TCP_SYN) || hw_opens_hello_record(b, p->cap_payload)) {
     if (hw_resume_in_place(w, s, dir, p, b)) return HW_SKIP;
     w->state[s] = HW_INSPECTING;
     return HW_RESUME;
@@ -276,6 +273,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
     w->syn_seen[s] = 0;
     return HW_OUT_OF_ORDER;
   }
+  int anchored = w->syn_seen[s]; /* the stream's start is known: the reader rebuilds it from ISN + 1 */
   w->syn_seen[s] = 0;
   if (may_start_handshake(w, p, buf)) {
     const uint8_t *b = buf + p->payload_off;
@@ -283,8 +281,14 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
                         hw_malformed_hello(w, s, p, b)
                       : read_quic_in_place(w, s, dir, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
                         hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;
-    /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too. */
-    if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !opens_hello_record(b, p->cap_payload)) return scan_count(w, s, 1, 1);
+    /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too.
+     * But the first bytes of one, from the stream's start, are the reader's to join to the next segments (found by review:
+     * a hello whose first segment held 1 to 5 bytes was lost, and nothing counted). */
+    if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !hw_opens_hello_record(b, p->cap_payload)) {
+      /* With the SYN replayed (as for a segment out of order), the reader places the bytes at ISN + 1. */
+      if (anchored && dir == 0 && hw_hello_record_prefix(b, p->cap_payload)) return HW_OUT_OF_ORDER;
+      return scan_count(w, s, 1, 1);
+    }
     return HW_BEGIN;
   }
   w->state[s] = st - HW_WAITING + 1 >= HW_MAX_WAIT ? HW_IDLE : (uint8_t)(st + 1);

@@ -91,6 +91,16 @@ static inline int hw_budget_spent(const hello_watch_t *w, uint32_t packets, uint
 }
 
 /* Big-endian fields of TLS records and handshake messages (the caller checked they fit). */
+/* 16 03 0x LL LL 01|02: a handshake record opening with a ClientHello or a ServerHello. */
+static inline int hw_opens_hello_record(const uint8_t *b, int64_t len) {
+  return len >= 6 && b[0] == 0x16 && b[1] == 3 && b[2] <= 4 && (b[5] == 1 || b[5] == 2);
+}
+
+/* Under 6 bytes that such a record's header may begin with: a stack writing the header apart, or a DPI evader's split. */
+static inline int hw_hello_record_prefix(const uint8_t *b, int64_t len) {
+  return len > 0 && len < 6 && b[0] == 0x16 && (len < 2 || b[1] == 3) && (len < 3 || b[2] <= 4);
+}
+
 static inline uint32_t hw_be16(const uint8_t *b) {
   return (uint32_t)b[0] << 8 | b[1];
 }
