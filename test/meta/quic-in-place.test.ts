@@ -196,6 +196,9 @@ t.test('a hello over two Initials is read in C when the second completes it; any
   t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 1 }), 'a budget of one packet: hello-incomplete');
   t.ok(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 2 }), 'a budget of two');
   t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_buffer: BIG_HELLO.length - 1 }), 'past max_buffer');
+  // Found by review: C kept a first datagram of any size, 60 KB Initials holding 100 bytes of a hello.
+  t.notOk(compare(t, [[0, first(v1, 1000, { padTo: 3000 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500 }), 'a first datagram over max_buffer: not kept, the reader has it');
+  t.ok(compare(t, [[0, first(v1, 1000, { padTo: 2400 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500 }), 'one under it: kept');
   const old = clientHello({ version: 0x0303, sessionId: 0, ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0303])] });
   t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, old.subarray(0, 1000)))], [0, client(v1, cryptoFrame(1000, old.subarray(1000)), 1)], [1, server(v1)]]), 'no TLS 1.3: the reader goes on to the server');
   t.notOk(compare(t, [[0, Buffer.concat([first(v1), first(v1)])], [0, second(v1)]]), 'an Initial coalesced after the first');
