@@ -135,3 +135,14 @@ t.test('a ClientHello whose 4-byte message header is split across TLS records is
   t.same(errors, []);
   t.same(h.meter.stats().metaErrors, {}, 'nothing counted as malformed');
 });
+
+t.test('a malformed ServerHello is counted after a hello C read in place, as after one the reader read', async (t) => {
+  // Found by review: the C path dropped it without a report; the JavaScript path counted it.
+  const bad = Buffer.concat([server.subarray(0, 43), Buffer.from([200]), server.subarray(44)]); // a session id past the end
+  const h = new Harness();
+  session(h, [hello], 50400, 443, [], bad); // whole: read in place in C
+  session(h, cut(hello, [7, 60]), 50401, 443, [], bad); // split: the reader
+  const flows = h.finish();
+  t.equal(flows.find((f) => f.srcPort === 50400)?.meta?.sni, 'www.example.test');
+  t.same(h.meter.stats().metaErrors, { 'tls-malformed': 2 }, 'counted once per flow, on both paths');
+});

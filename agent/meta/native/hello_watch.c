@@ -261,6 +261,8 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
     if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
     int32_t v = hw_server_version(buf + p->payload_off, p->cap_payload);
     if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
+    /* A whole ServerHello that does not parse: the reader reports it (found by review: C did not). */
+    else if (hw_whole_server_hello(buf + p->payload_off, p->cap_payload)) w->reports[s] |= HW_REPORT_TLS_MALFORMED;
     w->state[s] = HW_IDLE;
     return HW_SKIP;
   }
