@@ -89,6 +89,8 @@ export interface HelloWatch {
   readonly maxPackets: number;
   /** meta.max_buffer: the most of a QUIC CRYPTO stream C reassembles to read a hello in place. */
   readonly maxBuffer: number;
+  /** meta.max_reassembling: reassemblies and kept datagrams C holds at once (hello_watch.h). */
+  readonly maxKept: number;
   /** The QUIC versions whose first client Initial C reads in place (quic-keys.ts inPlaceQuicVersions). */
   readonly quic: readonly QuicWatchVersion[];
 }

@@ -36,6 +36,16 @@ export const metaSection = section(
         'largest a single TLS record can carry. A larger hello is counted as reassembly-overflow ' +
         'and skipped. Memory is taken as data arrives and freed as soon as the hello is parsed.',
     }),
+    max_reassembling: int({
+      default: 4096,
+      min: 1,
+      max: 1_000_000,
+      doc:
+        'Flows reassembling a hello at once, at most, in C and as many in the reader: each holds up ' +
+        'to max_buffer bytes, so this bounds the memory hellos take (64 MiB each by default) whatever ' +
+        'the traffic (a flood of hellos that never complete). Beyond it a flow\'s hello is not read, ' +
+        'counted as reassembly-overflow.',
+    }),
   },
 );
 

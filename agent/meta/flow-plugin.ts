@@ -26,11 +26,11 @@ import type { Core } from '../flows/native-core.js';
 import type { Packet } from '../flows/packet.js';
 import { WATCH_BEGIN, WATCH_OUT_OF_ORDER, WATCH_QUIC_BACK, WATCH_RESUME, WATCH_SPLIT_BACK, type HelloWatch } from '../flows/table.js';
 import type { MetaLimits } from './config.js';
-import { HeldMeta, packMeta } from './held-meta.js';
+import { foundAny, HeldMeta, packMeta } from './held-meta.js';
 import { Inspector, REASON_BITS } from './inspector.js';
 import { tlsHello } from './hello-native.js';
 import { inPlaceQuicVersions, quicCrypto } from './quic-keys.js';
-import type { HandshakeMeta, MetaReason } from './types.js';
+import type { MetaReason } from './types.js';
 
 const IDLE = 0;
 const INSPECTING = 1;
@@ -71,11 +71,6 @@ function firstServerHello(v: number): { dir: 0 | 1; version: number } {
   return { dir: (v >>> SERVER_DIR_SHIFT) as 0 | 1, version: (v & 0xffffff) - 1 };
 }
 
-/** Whether an inspector found anything to report. */
-function foundAny(m: HandshakeMeta): boolean {
-  return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0;
-}
-
 export class MetaPlugin implements MetaProvider {
   /**
    * Per slot, shared with C: state (0 not inspected or done, 1 inspecting, else C's), the client's
@@ -112,7 +107,7 @@ export class MetaPlugin implements MetaProvider {
     // Frozen: C keeps pointers into these arrays for the table's life (it holds this object, not each array).
     this.watch = Object.freeze({
       state: this.state, isn: this.isn, synSeen: new Uint8Array(capacity), serverVersion: this.serverVersion, held: this.held, reports: this.reports,
-      enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, quic: limits.enabled ? inPlaceQuicVersions() : [],
+      enabled: limits.enabled, maxPackets: limits.max_packets, maxBuffer: limits.max_buffer, maxKept: limits.max_reassembling, quic: limits.enabled ? inPlaceQuicVersions() : [],
     });
     // The native readers load now, so a missing build is E_INSTALL at startup, not on the first hello.
     tlsHello();
@@ -211,6 +206,10 @@ export class MetaPlugin implements MetaProvider {
 
   /** An inspector for the flow, fed p first (after the client's SYN replayed, when `replaySyn`). */
   private startInspector(slot: number, dir: number, p: Packet, replaySyn: boolean, insp = new Inspector(this.limits, this.onError)): void {
+    if (this.inspectors.size >= this.limits.max_reassembling) { // each may hold max_buffer bytes (meta.max_reassembling)
+      this.state[slot] = IDLE;
+      return this.onError('reassembly-overflow');
+    }
     if (replaySyn) insp.onPacket(0, 6, NO_BYTES, this.isn[slot]!, TCP_SYN);
     this.track(slot, insp);
     this.feed(slot, insp, dir, p);

@@ -168,3 +168,8 @@ export class HeldMeta implements HandshakeMeta {
     return { sni: this.sni, alpn: this.alpn, tlsVersion: this.tlsVersion, ja4: this.ja4, transport: this.transport, quicVersion: this.quicVersion };
   }
 }
+
+/** Whether an inspector found anything to report. */
+export function foundAny(m: HandshakeMeta): boolean {
+  return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0;
+}

@@ -14,7 +14,7 @@ import type { Test } from 'tap';
 import { meterWithSpy } from './spy-meter.js';
 import { eth, ipv4, udp } from '../helpers/packets.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const compare = (t: Test, flow: readonly Datagram[], limits = LIMITS): boolean => compareFlows(t, flow, limits);
 
 const helloOpts = (cookie: Uint8Array) => ({

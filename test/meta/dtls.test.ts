@@ -6,7 +6,7 @@ import t from 'tap';
 import { createInspector, type HandshakeInspector } from '../../agent/meta/index.js';
 import { clientHelloBody, dtlsFragment, dtlsRecord, ext, serverHello } from './builder.js';
 
-const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 
 function inspector(): { insp: HandshakeInspector; errors: string[] } {
   const errors: string[] = [];

@@ -23,7 +23,7 @@ const down = (seq: number, flags: number, data = Buffer.alloc(0), sport = 50000,
   eth(ipv4({ src: S, dst: C, proto: 6 }, tcp({ sport: dport, dport: sport, seq, flags }, data)));
 
 function expected(): ReturnType<ReturnType<typeof createInspector>['result']> {
-  const insp = createInspector({ enabled: true, max_packets: 12, max_buffer: 16384 }, () => undefined);
+  const insp = createInspector({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, () => undefined);
   insp.onPacket(0, 6, new Uint8Array(0), 999, F.SYN);
   insp.onPacket(1, 6, new Uint8Array(0), 4999, F.SYN | F.ACK);
   insp.onPacket(0, 6, hello, 1000, F.ACK | F.PSH);
@@ -145,4 +145,22 @@ t.test('a malformed ServerHello is counted after a hello C read in place, as aft
   const flows = h.finish();
   t.equal(flows.find((f) => f.srcPort === 50400)?.meta?.sni, 'www.example.test');
   t.same(h.meter.stats().metaErrors, { 'tls-malformed': 2 }, 'counted once per flow, on both paths');
+});
+
+t.test('hellos being reassembled are bounded (meta.max_reassembling): in C and in the reader, the rest counted', async (t) => {
+  // Found by review: a flood of hellos that never complete held 22 KB per flow (57 KB with QUIC),
+  // with nothing bounding the total. Here 2 may reassemble in C and 2 in the reader.
+  const limits = { enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 2 };
+  const h = new Harness({ meta: limits });
+  const big = records(clientHello({ ciphers: [0x1301], extensions: [ext.sni('flood.example'), ext.raw(0x0033, Buffer.alloc(3000, 1))] }));
+  let ms = 0;
+  for (let i = 0; i < 6; i++) {
+    const sport = 51000 + i;
+    h.send(ms++, up(999, F.SYN, undefined, sport)).send(ms++, down(4999, F.SYN | F.ACK, undefined, sport));
+    // In order (C's reassembly), or its first segment late (the reader's): the rest never comes.
+    if (i % 2 === 0) h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from(big.subarray(0, 1400)), sport));
+    else h.send(ms++, up(1100, F.ACK | F.PSH, Buffer.from(big.subarray(100, 1400)), sport));
+  }
+  h.finish();
+  t.same(h.meter.stats().metaErrors, { 'reassembly-overflow': 2 }, 'the two flows past both bounds are counted');
 });

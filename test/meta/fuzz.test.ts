@@ -17,7 +17,7 @@ import {
 import { ackFrame, chlo, googleCryptoFrame, publicPacket, Q050, q046Packet, streamFrame, T051 } from './gquic-builder.js';
 
 const ITERATIONS = 3000;
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 4096 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 4096, max_reassembling: 4096 };
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

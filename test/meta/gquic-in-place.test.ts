@@ -11,7 +11,7 @@ import type { MetaLimits } from '../../agent/meta/index.js';
 import { compare as compareFlows, metered as meteredFlow, type Datagram } from './udp-compare.js';
 import { ackFrame, chlo, publicPacket, q046Packet, streamFrame } from './gquic-builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q043', UAID: 'Chrome/70.0', PDMD: 'X509', CCS: Buffer.alloc(16, 7) }, 1024);
 
 function metered(flow: readonly Datagram[], limits = LIMITS): ReturnType<typeof meteredFlow> {
@@ -65,8 +65,8 @@ t.test('whatever else the reader handles is left to it, with the same findings a
   const backwards = Buffer.from(chlo({ SNI: 'back.example', VER: 'Q043' }, 400));
   backwards.writeUInt32LE(5, 8 + 8 * 2 + 4); // the third entry (VER) ends before the second (SNI)
   t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, backwards) })]]), 'end offsets going backwards: reported malformed');
-  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length - 1 }), 'a CHLO one byte past max_buffer: reported');
-  t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length }), 'a CHLO of exactly max_buffer: read by C');
+  t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length - 1, max_reassembling: 4096 }), 'a CHLO one byte past max_buffer: reported');
+  t.ok(compare(t, [[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) })]], { ...LIMITS, max_buffer: CHLO.length, max_reassembling: 4096 }), 'a CHLO of exactly max_buffer: read by C');
   const truncated = publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO) });
   t.notOk(compare(t, [[0, truncated.subarray(0, truncated.length - 100)]]), 'cut short (its hash no longer matches)');
   t.notOk(compare(t, [[0, publicPacket({ version: 43, frames: Buffer.from([0x1c]) })]]), 'a frame type the reader stops at');

@@ -7,7 +7,7 @@ import t from 'tap';
 import { createInspector, looksLikeGquic, type HandshakeInspector, type MetaLimits } from '../../agent/meta/index.js';
 import { ackFrame, chlo, fnv1a128, publicPacket, q046Packet, streamFrame } from './gquic-builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 // A Chrome-like inchoate CHLO, padded to fill its packet as Chrome does.
 const CHLO = chlo({ SNI: 'www.example.org', VER: 'Q043', UAID: 'Chrome/70.0', PDMD: 'X509', CCS: Buffer.alloc(16, 7) }, 1024);
 
@@ -125,7 +125,7 @@ t.test('malformed frames and CHLOs, overflow and an unfinished CHLO are counted'
   bad.writeUInt32LE(0, 8 + 8 * 2 + 4);
   t.same(run([[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, bad) })]]).errors, ['gquic-malformed']);
   // A CHLO larger than max_buffer.
-  const big = run([[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO.subarray(0, 700)) })]], { ...LIMITS, max_buffer: 512 });
+  const big = run([[0, publicPacket({ version: 43, frames: streamFrame(43, 1, 0, CHLO.subarray(0, 700)) })]], { ...LIMITS, max_buffer: 512, max_reassembling: 4096 });
   t.same(big.errors, ['reassembly-overflow']);
   t.equal(big.insp.retainedBytes(), 0);
   // Half a CHLO when the packet budget runs out.

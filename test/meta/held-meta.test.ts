@@ -31,7 +31,7 @@ const HELLOS = [
 ];
 
 const QUIC_HELLO = clientHello({ ciphers: [0x1301], extensions: [ext.sni('q.example'), ext.alpn(['h3']), ext.supportedVersions([0x0304])] });
-const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 
 /** C's string for one flow alone in a flow meter (the flow still alive), or null when C holds no hello. */
 function heldOf(frame: Buffer): HeldMeta | null {
@@ -131,7 +131,7 @@ t.test('packMeta writes what the inspectors find so that it reads as handshakeMe
 });
 
 t.test("what JavaScript's readers find (gQUIC, DTLS) reaches the record as a HeldMeta reading as the inspector's object", async (t) => {
-  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
   // An ACK frame first: C reads a bare CHLO packet itself (gquic-in-place.test.ts), this one it leaves to the reader.
   const gq = publicPacket({ version: 43, frames: Buffer.concat([ackFrame(43), streamFrame(43, 1, 0, chlo({ SNI: 'gq.example', VER: 'Q043' }, 1024))]), padTo: 1350 });
   // In two fragments: C reads a whole DTLS ClientHello itself (dtls-in-place.test.ts), fragments it leaves to the reader.

@@ -105,14 +105,14 @@ t.test("a hello split over in-order segments is read in C too; a malformed one i
   t.equal(meta.get(20001)?.sni, 'split.example', 'the split hello is read in C');
   t.equal(meta.get(20002) ?? null, null, 'the malformed one yields nothing');
   const ref: string[] = [];
-  new Inspector({ enabled: true, max_packets: 8, max_buffer: 16384 }, (r) => ref.push(r)).onPacket(0, 6, broken, 100, F.ACK | F.PSH);
+  new Inspector({ enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 }, (r) => ref.push(r)).onPacket(0, 6, broken, 100, F.ACK | F.PSH);
   t.same(errors, ref, "the reader's report (tls-malformed), counted when the flow ended");
   t.same(ref, ['tls-malformed']);
 });
 
 t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C, as the inspector reads it", async (t) => {
   const { spy, send, finish, flows } = meterWithSpy();
-  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
   const hello13 = clientHello({ ciphers: [0x1301, 0x1302], extensions: [ext.raw(0x4a4a), ext.sni('q.example'), ext.alpn(['h3']), ext.supportedVersions([0x0304])] });
   const hello12 = clientHello({ ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.alpn(['h3']), ext.supportedVersions([0x0303])] });
   const big = clientHello({ ciphers: [0x1301], extensions: [ext.sni('big.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0304])] });
@@ -146,7 +146,7 @@ t.test("a QUIC flow's first client Initial holding a TLS 1.3 hello is read in C,
 
 t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace read, and leaves the rest to the inspector (3,000 cases)', async (t) => {
   const { spy, send, finish, flows, errors } = meterWithSpy();
-  const limits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+  const limits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
   const base = hellos().slice(0, 20);
   const r = rng(11);
   const payloads = new Map<number, Buffer>();

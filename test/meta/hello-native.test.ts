@@ -170,7 +170,7 @@ function captureHellos(): { bodies: Array<{ body: Uint8Array; dtls: boolean; wha
   const bodies: Array<{ body: Uint8Array; dtls: boolean; what: string }> = [];
   const segments: Array<{ p: Uint8Array; what: string }> = [];
   const seen = new Set<string>();
-  const limits = { enabled: true, max_packets: 16, max_buffer: 65536 };
+  const limits = { enabled: true, max_packets: 16, max_buffer: 65536, max_reassembling: 4096 };
   for (const file of readdirSync(PCAPS).sort()) {
     const flows = new Map<string, { insp: Inspector; first: string; done: boolean }>();
     for (const p of packets(join(PCAPS, file))) {
@@ -288,7 +288,7 @@ t.test('start and end outside the array are refused, never read', async (t) => {
 t.test('the inspector keeps its own copy of the hello for clientHello(), not a view of the packet', async (t) => {
   const body = clientHelloBody({ version: 0xfefd, ciphers: SPEC_CIPHERS, cookie: Buffer.alloc(0), extensions: [ext.sni('dtls.example'), ext.alpn(['webrtc'])] });
   const packet = dtlsRecord(dtlsFragment(1, body, 0));
-  const insp = new Inspector({ enabled: true, max_packets: 8, max_buffer: 16384 }, () => {});
+  const insp = new Inspector({ enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 }, () => {});
   insp.onPacket(0, 17, packet, 0, 0);
   packet.fill(0); // the capture buffer is reused for later packets
   const want = parseClientHello(body, 0, body.length, true)!;

@@ -79,7 +79,7 @@ t.test('split ClientHellos: C and the JavaScript reader agree on every flow (2,8
   // Batches of flows per budget: the meter's limits are fixed per meter.
   // Budgets of 2, 3 and 8 packets; then max_buffer 2,048 with hellos of 2,030 to 2,060 bytes, around its edge.
   for (const [maxPackets, maxBuffer] of [[2, 16384], [3, 16384], [8, 16384], [8, 2048]] as const) {
-    const limits = { enabled: true, max_packets: maxPackets, max_buffer: maxBuffer };
+    const limits = { enabled: true, max_packets: maxPackets, max_buffer: maxBuffer, max_reassembling: 4096 };
     const { spy, send, finish, flows, flowErrors } = meterWithSpy(4096, limits);
     const want = new Map<number, { meta: string; errors: string[] }>();
     const clientSegments = new Map<number, number>();

@@ -32,7 +32,7 @@ import { flowKey, normAddr, packets } from './pcap-lite.js';
 import { NDPI_DIR } from '../helpers/ndpi.js';
 
 const DATA = NDPI_DIR;
-const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 
 const norm = normAddr;
 

@@ -12,7 +12,7 @@ import { clientHello, ext, initialPacket, type QuicVersionSpec } from './builder
 import { ackFrame, chlo, googleCryptoFrame, GOOGLE_CHLO, Q050, T050, T050_HELLO, T051 } from './gquic-builder.js';
 import { rng } from '../helpers/fuzz.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const compare = (t: Test, flow: readonly Datagram[], limits = LIMITS): boolean => compareFlows(t, flow, limits);
 const DCID = Buffer.from('c1c2c3c4c5c6c7c8', 'hex');
 const CHLO = GOOGLE_CHLO;
@@ -60,8 +60,8 @@ t.test('edges of the CRYPTO stream, read alike', async (t) => {
   t.ok(compare(t, [[0, client(T051, Buffer.concat([empty, googleCryptoFrame(0, HELLO)]))]]), 'an empty CRYPTO frame first (T051)');
   t.ok(compare(t, [[0, client(Q050, Buffer.concat([empty, googleCryptoFrame(0, CHLO)]))]]), 'an empty CRYPTO frame first (Q050)');
   t.ok(compare(t, [[0, client(Q050, googleCryptoFrame(300, CHLO))]]), 'a whole CHLO at a later offset (the capture began after the first)');
-  t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length - 1 }), 'a ClientHello past max_buffer: reported');
-  t.ok(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length }), 'one of exactly max_buffer');
+  t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length - 1, max_reassembling: 4096 }), 'a ClientHello past max_buffer: reported');
+  t.ok(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: HELLO.length, max_reassembling: 4096 }), 'one of exactly max_buffer');
   t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, HELLO.subarray(0, 3)))]]), 'a first frame of three bytes');
 });
 
@@ -72,7 +72,7 @@ t.test('whatever else the reader handles is left to it, with the same findings a
   t.notOk(compare(t, [[0, client(T051, Buffer.concat([googleCryptoFrame(0, HELLO), ackFrame(50)]))]]), 'an ACK after the hello (the reader walks on)');
   t.notOk(compare(t, [[0, client(Q050, googleCryptoFrame(0, Buffer.from('REJ\0not a client hello')))]]), 'not a CHLO');
   t.notOk(compare(t, [[0, client(T051, googleCryptoFrame(0, Buffer.concat([Buffer.from([2]), HELLO.subarray(1)])))]]), 'not a ClientHello: reported');
-  t.notOk(compare(t, [[0, client(Q050, googleCryptoFrame(0, CHLO))]], { ...LIMITS, max_buffer: 512 }), 'past max_buffer: reported');
+  t.notOk(compare(t, [[0, client(Q050, googleCryptoFrame(0, CHLO))]], { ...LIMITS, max_buffer: 512, max_reassembling: 4096 }), 'past max_buffer: reported');
   // Not padded, so that the packet ends inside the second frame's offset.
   const cutShort = initialPacket({ spec: T051, dcid: DCID, pn: 1, pnLen: 2, frames: Buffer.concat([googleCryptoFrame(0, HELLO), Buffer.from([0x08, 0x40])]) });
   t.notOk(compare(t, [[0, cutShort]]), 'a CRYPTO frame cut short after the hello: reported');

@@ -10,7 +10,7 @@ import { quicVersion } from '../../agent/meta/quic-keys.js';
 import { clientHello, ext, initialPacket, QUIC_V1, serverHello, type QuicVersionSpec } from './builder.js';
 import { ackFrame, googleCryptoFrame, GOOGLE_CHLO, Q050, T050, T050_HELLO, T051 } from './gquic-builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const DCID = Buffer.from('c1c2c3c4c5c6c7c8', 'hex');
 const SERVER_CID = Buffer.from('d1d2d3d4d5d6d7d8', 'hex');
 const CHLO = GOOGLE_CHLO;

@@ -14,7 +14,7 @@ import {
   clientHello, cryptoFrame, ext, hex, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
 } from './builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const DCID = Buffer.from('0102030405060708', 'hex');
 const SCID = Buffer.from('a1a2a3a4', 'hex');
 const SERVER_CID = Buffer.from('b1b2b3b4b5b6b7b8', 'hex');
@@ -128,7 +128,7 @@ t.test('everything else is left to the JavaScript reader, with the same outcome'
   t.notOk(compare(t, [[0, bad]]), 'a tag that does not match');
   t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, Buffer.concat([Buffer.from([2]), HELLO.subarray(1)])))]]), 'not a ClientHello');
   t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, HELLO.subarray(0, 60)))]]), 'a truncated hello');
-  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: 64 }), 'a hello larger than max_buffer');
+  t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, HELLO))]], { ...LIMITS, max_buffer: 64, max_reassembling: 4096 }), 'a hello larger than max_buffer');
   t.notOk(compare(t, [[0, longPacket(v1, 1, 60)]]), 'a 0-RTT packet first');
   t.notOk(compare(t, [[0, Buffer.from('0123456789abcdef', 'hex')]]), 'not QUIC');
 });
@@ -195,10 +195,10 @@ t.test('a hello over two Initials is read in C when the second completes it; any
   t.notOk(compare(t, [[0, first(v1)], [0, second(QUIC_V2)]]), 'another version');
   t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 1 }), 'a budget of one packet: hello-incomplete');
   t.ok(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_packets: 2 }), 'a budget of two');
-  t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_buffer: BIG_HELLO.length - 1 }), 'past max_buffer');
+  t.notOk(compare(t, [[0, first(v1)], [0, second(v1)]], { ...LIMITS, max_buffer: BIG_HELLO.length - 1, max_reassembling: 4096 }), 'past max_buffer');
   // Found by review: C kept a first datagram of any size, 60 KB Initials holding 100 bytes of a hello.
-  t.notOk(compare(t, [[0, first(v1, 1000, { padTo: 3000 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500 }), 'a first datagram over max_buffer: not kept, the reader has it');
-  t.ok(compare(t, [[0, first(v1, 1000, { padTo: 2400 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500 }), 'one under it: kept');
+  t.notOk(compare(t, [[0, first(v1, 1000, { padTo: 3000 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500, max_reassembling: 4096 }), 'a first datagram over max_buffer: not kept, the reader has it');
+  t.ok(compare(t, [[0, first(v1, 1000, { padTo: 2400 })], [0, second(v1)]], { ...LIMITS, max_buffer: 2500, max_reassembling: 4096 }), 'one under it: kept');
   const old = clientHello({ version: 0x0303, sessionId: 0, ciphers: [0x1301], extensions: [ext.sni('old.example'), ext.raw(0x0033, Buffer.alloc(1300, 5)), ext.supportedVersions([0x0303])] });
   t.notOk(compare(t, [[0, client(v1, cryptoFrame(0, old.subarray(0, 1000)))], [0, client(v1, cryptoFrame(1000, old.subarray(1000)), 1)], [1, server(v1)]]), 'no TLS 1.3: the reader goes on to the server');
   t.notOk(compare(t, [[0, Buffer.concat([first(v1), first(v1)])], [0, second(v1)]]), 'an Initial coalesced after the first');

@@ -10,7 +10,7 @@ import {
   clientHello, cryptoFrame, ext, initialPacket, QUIC_DRAFT29, QUIC_V1, QUIC_V2, serverHello, type QuicVersionSpec,
 } from './builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 const DCID = Buffer.from('0102030405060708', 'hex');
 const SCID = Buffer.from('a1a2a3a4', 'hex');
 const SERVER_CID = Buffer.from('b1b2b3b4b5b6b7b8', 'hex');
@@ -206,7 +206,7 @@ t.test('failures are counted, never thrown', async (t) => {
   feed(c.insp, 0, clientInitial(QUIC_V1, cryptoFrame(0, Buffer.from([2, 0, 0, 4, 1, 2, 3, 4])), 0));
   t.same(c.errors, ['tls-malformed']);
   // A hello larger than max_buffer.
-  const d = inspector({ ...LIMITS, max_buffer: 1024 });
+  const d = inspector({ ...LIMITS, max_buffer: 1024, max_reassembling: 4096 });
   feed(d.insp, 0, good);
   t.same(d.errors, ['reassembly-overflow']);
   // An unknown frame type inside a decrypted Initial.

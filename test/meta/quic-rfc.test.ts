@@ -15,7 +15,7 @@ import { hex, initialPacket, QUIC_V1, QUIC_V2, type QuicVersionSpec } from './bu
 import { RFC9001, RFC9369, RFC_CLIENT_CRYPTO_FRAME, RFC_DCID, RFC_SERVER_FRAMES } from './quic-vectors.js';
 
 const dcid = hex(RFC_DCID);
-const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 
 const cases: Array<[string, number, QuicVersionSpec, typeof RFC9001, string]> = [
   ['RFC 9001 (v1)', 0x00000001, QUIC_V1, RFC9001, 'c300000001088394c8f03e5157080000449e00000002'],

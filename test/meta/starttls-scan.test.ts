@@ -151,7 +151,7 @@ function randomSession(r: () => number, sport: number, opening: Opening = 'plain
 
 t.test('scanned sessions find what the inspector alone finds, with the same reports (2,100 random sessions)', async (t) => {
   const openings: readonly Opening[] = ['plaintext', 'bogus', 'server'];
-  const cases = openings.flatMap((opening) => [12, 3, 1].map((max) => ({ enabled: true, max_packets: max, max_buffer: 16384, opening })))
+  const cases = openings.flatMap((opening) => [12, 3, 1].map((max) => ({ enabled: true, max_packets: max, max_buffer: 16384, max_reassembling: 4096, opening })))
     .filter((c) => c.max_packets > 1 || c.opening === 'server');
   const about: Record<Opening, string> = {
     plaintext: 'STARTTLS ports opening in plaintext', bogus: 'opening with a 0x16 that is not a hello record', server: 'opening with a ServerHello',
@@ -188,12 +188,12 @@ t.test('a plaintext session on a STARTTLS port hands JavaScript no packet', asyn
     if (client) cseq += line.length;
     else sseq += line.length;
   }
-  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 25, segs }]);
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40000, dport: 25, segs }]);
   t.equal(got.handed, 0);
   t.equal(got.flows[0]!.meta, null);
   // STARTTLS: the hello after the plaintext is handed on (and read), the plaintext before it is not.
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: cseq, data: HELLO }];
-  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 25, segs: tls }]);
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40001, dport: 25, segs: tls }]);
   t.equal(got2.handed, 0, 'nor the hello after it, read in C (tls_resume.c)');
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
@@ -209,13 +209,13 @@ t.test('a session opening with a 0x16 that is no hello record hands JavaScript n
     if (client) cseq += other.length;
     else sseq += other.length;
   }
-  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 443, segs }]);
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40000, dport: 443, segs }]);
   t.equal(got.handed, 0, 'none of its 12 packets');
   t.equal(got.flows[0]!.meta, null);
   t.same(got.errors, []);
   // Within the budget, a ClientHello after them is handed on and read, as the inspector alone reads it.
   const tls = [...segs.slice(0, 6), { client: true, flags: F.ACK | F.PSH, seq: 100 + 2 * other.length, data: HELLO }];
-  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: tls }]);
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40001, dport: 443, segs: tls }]);
   t.equal(got2.handed, 0, 'read in C');
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
@@ -228,16 +228,16 @@ t.test('a session opening with a whole ServerHello hands JavaScript no packet un
     segs.push({ client: i % 2 === 0, flags: F.ACK | F.PSH, seq: i % 2 === 0 ? 100 + i : sseq, data });
     if (i % 2 === 1) sseq += data.length;
   }
-  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40000, dport: 443, segs }]);
+  const got = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40000, dport: 443, segs }]);
   t.equal(got.handed, 0, 'none of its 7 packets');
-  t.equal(JSON.stringify(got.flows[0]!.meta), JSON.stringify(reference({ enabled: true, max_packets: 12, max_buffer: 16384 }, segs, [])));
+  t.equal(JSON.stringify(got.flows[0]!.meta), JSON.stringify(reference({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, segs, [])));
   t.equal(got.flows[0]!.meta?.tlsVersion, '1.3');
   t.equal(got.flows[0]!.meta?.ja4, null);
   // A ClientHello from the client afterwards is handed on and read, with the ServerHello's version kept.
   const late = [...segs, { client: true, flags: F.ACK | F.PSH, seq: 200, data: HELLO }];
-  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384 }, [{ sport: 40001, dport: 443, segs: late }]);
+  const got2 = run({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, [{ sport: 40001, dport: 443, segs: late }]);
   t.equal(got2.handed, 1);
-  t.equal(JSON.stringify(got2.flows[0]!.meta), JSON.stringify(reference({ enabled: true, max_packets: 12, max_buffer: 16384 }, late, [])));
+  t.equal(JSON.stringify(got2.flows[0]!.meta), JSON.stringify(reference({ enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }, late, [])));
   t.equal(got2.flows[0]!.meta?.sni, 'mail.example');
 });
 
@@ -266,7 +266,7 @@ t.test('a hello read in C after the scan: the ServerHello after it, malformed on
     ['acks count a quarter', [[true, none], [true, none], [true, none], [true, none], [false, SERVER]], 3],
   ];
   for (const [what, after, max] of cases) {
-    const limits = { enabled: true, max_packets: max, max_buffer: 16384 };
+    const limits = { enabled: true, max_packets: max, max_buffer: 16384, max_reassembling: 4096 };
     const segs = session(after);
     const wantErrors: string[] = [];
     const want = reference(limits, segs, wantErrors);
@@ -281,16 +281,16 @@ t.test('a hello read in C after the scan: the ServerHello after it, malformed on
   const more: Array<[string, Seg[], MetaLimits]> = [];
   const base: Seg[] = [...start, { client: false, flags: F.ACK | F.PSH, seq: 500, data: line }];
   more.push(['the responder sends the ClientHello', [...base, { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: HELLO },
-    { client: true, flags: F.ACK | F.PSH, seq: 100, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384 }]);
+    { client: true, flags: F.ACK | F.PSH, seq: 100, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }]);
   for (const slack of [-6, -5, -4, 0]) {
-    more.push([`max_buffer ${slack} from the hello record's size`, session([[false, SERVER]]), { enabled: true, max_packets: 12, max_buffer: HELLO.length + slack }]);
+    more.push([`max_buffer ${slack} from the hello record's size`, session([[false, SERVER]]), { enabled: true, max_packets: 12, max_buffer: HELLO.length + slack, max_reassembling: 4096 }]);
   }
   more.push(['bytes after the hello record', [...base, { client: true, flags: F.ACK | F.PSH, seq: 100, data: Buffer.concat([HELLO, Buffer.from([0x17, 3, 3, 0, 2, 1, 2])]) },
-    { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384 }]);
+    { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 16384, max_reassembling: 4096 }]);
   for (const n of [16000, 18200, 18500]) {
     const rec = records(big(n), 65535);
     more.push([`one record of ${rec.length - 5} bytes`, [...base, { client: true, flags: F.ACK | F.PSH, seq: 100, data: rec },
-      { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 65536 }]);
+      { client: false, flags: F.ACK | F.PSH, seq: 500 + line.length, data: SERVER }], { enabled: true, max_packets: 12, max_buffer: 65536, max_reassembling: 4096 }]);
   }
   for (const [what, segs, limits] of more) {
     const wantErrors: string[] = [];

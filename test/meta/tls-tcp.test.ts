@@ -8,7 +8,7 @@ import {
   ACK, clientHello, cut, ext, PSH_ACK, records, serverHello, SYN, tcpFlow, type Pkt,
 } from './builder.js';
 
-const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384 };
+const LIMITS: MetaLimits = { enabled: true, max_packets: 8, max_buffer: 16384, max_reassembling: 4096 };
 
 function run(pkts: readonly Pkt[], limits: MetaLimits = LIMITS): { insp: HandshakeInspector; errors: string[]; doneAt: number } {
   const errors: string[] = [];
@@ -141,7 +141,7 @@ t.test('packet budget: gives up after max_packets payload packets, counting a pa
 });
 
 t.test('a hello larger than max_buffer is counted as reassembly-overflow and skipped', async (t) => {
-  const limits = { ...LIMITS, max_buffer: 1024 };
+  const limits = { ...LIMITS, max_buffer: 1024, max_reassembling: 4096 };
   const r = run(tcpFlow(cut(HELLO13, [700, 1400])), limits);
   t.same(r.errors, ['reassembly-overflow']);
   t.equal(r.doneAt, 3, 'gives up at once');

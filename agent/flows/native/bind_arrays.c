@@ -100,6 +100,10 @@ int bind_watch(napi_env env, napi_value w, size_t n, hello_watch_t *hw) {
     napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.maxBuffer must be a number >= 0");
     return -1;
   }
+  if (napi_get_named_property(env, w, "maxKept", &v) != napi_ok || napi_get_value_uint32(env, v, &hw->max_kept) != napi_ok) {
+    napi_throw_type_error(env, "E_FLOW_CORE", "flow core: watch.maxKept must be a number >= 0");
+    return -1;
+  }
   return bind_quic(env, w, hw);
 }
 

@@ -186,7 +186,8 @@ static int read_gquic_in_place(const hello_watch_t *w, int32_t s, const uint8_t 
 int hello_watch_alloc(hello_watch_t *w, int32_t capacity) {
   w->slot = calloc((size_t)capacity, sizeof *w->slot);
   w->owned = calloc((size_t)capacity, 1);
-  w->capacity = w->slot == NULL || w->owned == NULL ? 0 : capacity;
+  w->kept = calloc(1, sizeof *w->kept);
+  w->capacity = w->slot == NULL || w->owned == NULL || w->kept == NULL ? 0 : capacity;
   if (w->n_quic > 0) w->qi = qi_state_new();
   return w->capacity == 0 || (w->n_quic > 0 && w->qi == NULL) ? -1 : 0;
 }
@@ -235,8 +236,10 @@ void hello_watch_free(hello_watch_t *w, int32_t used) {
   }
   free(w->slot);
   free(w->owned);
+  free(w->kept);
   w->slot = NULL;
   w->owned = NULL;
+  w->kept = NULL;
   w->capacity = 0;
 }
 

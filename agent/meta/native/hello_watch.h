@@ -77,6 +77,11 @@ typedef struct {
   hw_quic_t *quic;
   size_t n_quic;
   double max_buffer;
+  /* Reassemblies (tls_split.c) and kept datagrams (quic_split.c) held at once, and the most
+   * (meta.max_reassembling): each holds up to max_buffer bytes; beyond, the reader has the flow
+   * (whose inspectors are bounded the same way), so memory stays bounded whatever the flows. */
+  uint32_t *kept;
+  uint32_t max_kept;
   qi_state_t *qi;
   int enabled;
   int max_packets; /* the inspector's packet budget (meta.max_packets) */

@@ -23,12 +23,14 @@ int hw_quic_split_start(const hello_watch_t *w, int32_t s, int dir, const uint8_
    * A datagram over max_buffer is not kept whole (found by review: 60 KB Initials holding 100 bytes
    * of a hello cost 57 KB per flow): the reader keeps only its CRYPTO bytes, within max_buffer. */
   if (w->max_packets <= 1 || len > 65535 || (double)len > w->max_buffer) return 0;
+  if (*w->kept >= w->max_kept && w->slot[s].first == NULL) return 0; /* at the bound: the reader's (hello_watch.h) */
   hw_first_t *f = malloc(sizeof *f + (size_t)len);
   if (f == NULL) return 0;
   f->len = (uint32_t)len;
   f->dir = (uint8_t)dir;
   f->wire = wire;
   memcpy(f->data, b, (size_t)len);
+  if (w->slot[s].first == NULL) (*w->kept)++;
   free(w->slot[s].first);
   w->slot[s].first = f;
   w->owned[s] = 1;
@@ -54,6 +56,7 @@ int hw_quic_split_packet(const hello_watch_t *w, int32_t s, int dir, const packe
 }
 
 void hw_quic_split_drop(const hello_watch_t *w, int32_t s) {
+  if (w->slot[s].first != NULL) (*w->kept)--;
   free(w->slot[s].first);
   w->slot[s].first = NULL;
 }

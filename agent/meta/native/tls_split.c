@@ -46,6 +46,7 @@ static void drop(const hello_watch_t *w, int32_t s) {
   free(t->buf);
   free(t);
   w->slot[s].split = NULL;
+  (*w->kept)--;
 }
 
 int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b) {
@@ -57,6 +58,7 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   /* Malformed, over max_buffer, over several records, or all here: the reader's (or read_in_place's). */
   /* The reader's buffer holds the stream from the record header on, up to max_buffer bytes: 5 + msg must fit. */
   if (rec_len < 4 || rec_len > MAX_RECORD || msg > rec_len || 5 + (double)msg > w->max_buffer || 5 + (int64_t)msg <= len) return 0;
+  if (*w->kept >= w->max_kept && w->slot[s].split == NULL) return 0; /* at the bound: the reader's (hello_watch.h) */
   tls_split_t *t = calloc(1, sizeof *t);
   if (t == NULL) return 0;
   t->need = 5 + msg;
@@ -74,6 +76,7 @@ int hw_split_start(const hello_watch_t *w, int32_t s, int dir, const packet_t *p
   t->dir = (uint8_t)dir;
   drop(w, s);
   w->slot[s].split = t;
+  (*w->kept)++;
   w->owned[s] = 1;
   w->state[s] = HW_SPLIT;
   return 1;
