@@ -173,7 +173,8 @@ t.test('a shutdown publishes what still waits for inference unlabeled, by its de
   for (let i = 50; i < 300; i++) c.submit(flow(200, i)); // beyond maxQueue: not shed once stopping
   t.equal(results.size, 0, 'before the deadline, flows wait for inference (none shed as overload)');
   await c.drain();
-  t.ok(Date.now() >= at, 'not before the deadline');
+  // Timers run on the monotonic clock, whose loop time libuv caches in whole ms: a millisecond's slack.
+  t.ok(Date.now() >= at - 2, 'not before the deadline');
   t.equal(results.size, 300);
   t.same(new Set([...results.values()].map((r) => r.unlabeled)), new Set(['shutdown']));
   c.submit(flow(200, 300));
