@@ -167,15 +167,16 @@ export class Classifier<T extends Featured> {
     this.mode = 'block';
     for (const r of this.room.splice(0)) r(); // waiters re-check under the new mode
     this.bypassAt = Math.min(this.bypassAt, at);
-    const unlabel = (batches: Iterable<{ items: T[] }>): void => {
-      for (const { items } of batches) this.finish(items, 'shutdown');
+    const unlabel = (lists: T[][]): void => {
+      for (const items of lists) this.finish(items, 'shutdown');
     };
-    setTimeout(() => unlabel(this.takeQueued().map((items) => ({ items }))), Math.max(0, this.bypassAt - Date.now())).unref();
+    setTimeout(() => unlabel(this.takeQueued()), Math.max(0, this.bypassAt - Date.now())).unref();
     // A batch still at a worker half a second later is stuck there: its answer, if any, is ignored.
     setTimeout(() => {
-      for (const b of this.atWorkers) b.abandoned = true;
-      unlabel(this.atWorkers);
+      const stuck = [...this.atWorkers];
       this.atWorkers.clear();
+      for (const b of stuck) b.abandoned = true;
+      unlabel(stuck.map((b) => b.items));
     }, Math.max(0, this.bypassAt + STUCK_MS - Date.now())).unref();
   }
 

@@ -121,13 +121,7 @@ export class TlsTcpReader extends HelloEngine {
       rel = 0;
       if (from >= p.length) return;
     }
-    if (this.baseFromSyn && rel === 0 && p[from] !== HANDSHAKE) {
-      // The flow opens in plaintext: wait for a segment that opens a ClientHello.
-      this.baseKnown = false;
-      this.baseFromSyn = false;
-      this.stream = null;
-      return;
-    }
+    if (this.baseFromSyn && rel === 0 && p[from] !== HANDSHAKE) return this.unanchor(); // the flow opens in plaintext
     if (this.stream === null && this.baseFromSyn && rel === 0 && p.length - from < 6) this.tentative = true;
     const stream = (this.stream ??= new Reassembly(this.sink.limits.max_buffer));
     if (!stream.insert(rel, p, from)) return this.fail('reassembly-overflow');
@@ -140,6 +134,11 @@ export class TlsTcpReader extends HelloEngine {
   private notHello(): void {
     if (!this.tentative) return this.fail('tls-malformed');
     this.tentative = false;
+    this.unanchor();
+  }
+
+  /** The stream does not start at its base after all: wait for a segment that opens a ClientHello. */
+  private unanchor(): void {
     this.baseKnown = false;
     this.baseFromSyn = false;
     this.stream = null;
