@@ -177,6 +177,7 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
   const budget = cfg.service.shutdown_timeout * 1000;
   let deadline = Infinity;
   const onStop = (): void => {
+    if (deadline !== Infinity) return; // a signal after the capture ended by itself: the stop is under way
     tellSystemd('STOPPING=1', io.env, t);
     deadline = Date.now() + budget;
     pipeline.shutDownAt(deadline - budget / 2);
