@@ -287,10 +287,9 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
                       : read_quic_in_place(w, s, dir, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
                         hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;
     /* TCP that C did not read and that opens no hello record (STARTTLS plaintext, another 0x16): the reader would ignore it too.
-     * But the first bytes of one, from the stream's start, are the reader's to join to the next segments (found by review:
-     * a hello whose first segment held 1 to 5 bytes was lost, and nothing counted). */
+     * But the first bytes of one, from the stream's start, are the reader's, with the SYN replayed to place them at ISN + 1
+     * as for a segment out of order (found by review: a hello whose first segment held 1 to 5 bytes was lost, uncounted). */
     if (p->proto == 6 && !(p->tcp_flags & TCP_SYN) && !hw_opens_hello_record(b, p->cap_payload)) {
-      /* With the SYN replayed (as for a segment out of order), the reader places the bytes at ISN + 1. */
       if (anchored && dir == 0 && hw_hello_record_prefix(b, p->cap_payload)) return HW_OUT_OF_ORDER;
       return scan_count(w, s, 1, 1);
     }
