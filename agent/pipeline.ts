@@ -83,7 +83,7 @@ export class Pipeline {
   private newClassifier(models: LoadedModel[], pool?: InferencePool): Classifier<FlowRecord> {
     const i = this.d.cfg.infer;
     return new Classifier<FlowRecord>(models, this.layout, {
-      workers: inferWorkers(i.workers), batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
+      workers: inferWorkers(i.workers), nice: i.nice, batchSize: i.batch_size, batchTimeoutMs: i.batch_timeout_ms,
       maxQueue: i.max_queue, maxWaitMs: i.max_wait_ms, mode: this.shed ? 'shed' : 'block', ...(pool ? { pool } : {}),
     }, this.d.t, (rec, result) => this.publish(rec, result));
   }

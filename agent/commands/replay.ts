@@ -98,7 +98,7 @@ Examples:
       if (repeated.length) t.log.warn({ columns: repeated }, repeatedNamesText(repeated));
       // The workers start opening the models now, and the modules of the flow meter and the sinks
       // load meanwhile (infer/pool.ts says what that saves).
-      if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t);
+      if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t, cfg.infer.nice);
       const [{ FileSource }, { Pipeline }, { createSink }, { StreamSink }] = await Promise.all([
         import('../capture/file-source.js'), import('../pipeline.js'), import('../publish/index.js'), import('../publish/local-sinks.js'),
       ]);

@@ -81,7 +81,7 @@ export class Classifier<T extends Featured> {
     this.mode = opts.mode;
     this.inputs = new BatchInputs(models, layout, opts.batchSize);
     this.kinds = Object.freeze(models.map((m) => m.kind));
-    this.pool = poolFor(opts.pool, models, opts.workers, t);
+    this.pool = poolFor(opts.pool, models, opts.workers, t, opts.nice);
     this.ready = this.pool ? probeThrough(this.pool, models, t) : Promise.resolve();
     this.held = this.pool !== undefined;
     this.holdUntil(this.ready).catch(() => undefined); // the failure is `ready`'s, for its callers

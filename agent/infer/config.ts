@@ -23,6 +23,11 @@ export const inferSection = section('Inference: a pool of worker threads, each r
     doc: 'Worker threads, each holding one onnxruntime session per model. 0: one per core beyond the first (within a cgroup CPU quota), at least one '
       + '(the flow meter and publishing keep the main thread busy: on 2 cores a replay ran 5-10% faster with 1 worker than with 2).',
   }),
+  nice: int({
+    default: 10, min: 0, max: 19,
+    doc: 'How far below the flow meter\'s the workers\' CPU priority is, in nice steps (Linux). When the cores are short the flow meter goes first: '
+      + 'packets it misses are lost, flows waiting for inference are not (max_queue, max_wait_ms). 0: the workers compete as equals.',
+  }),
   batch_size: int({
     default: 1024, min: 1, max: 65536,
     doc: 'A batch is sent to a worker when it holds this many flows (onnxruntime takes a sixth less time per flow in batches of 1024 than of 256)...',

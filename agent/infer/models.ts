@@ -131,6 +131,10 @@ export async function probeThrough(pool: InferencePool, models: readonly LoadedM
   const answers = await probeModels(() => pool.piscina.run({}, { name: 'probe' }) as Promise<ProbeResult[]>, models);
   const why = answers.find((a) => a.labelsInJs !== undefined)?.labelsInJs;
   if (why !== undefined) report(t, 'infer', 'labels-written-in-js', { err: why, fix: 'run `npm ci` (or `npx node-gyp rebuild`) in the eta-sensor directory' });
+  const priority = answers.find((a) => a.priorityProblem !== undefined)?.priorityProblem;
+  if (priority !== undefined) {
+    report(t, 'infer', 'priority-not-lowered', { err: priority, fix: 'allow setpriority (systemd: SystemCallFilter=setpriority, as the shipped unit does), or set infer.nice to 0' });
+  }
 }
 
 /** onnxruntime must accept the graph too (metadata alone does not prove the file is whole): check-config opens each model here. */

@@ -36,16 +36,16 @@ export interface InferencePool {
 }
 
 /** What a pool's workers open and label with: the models' files, classes and thresholds. */
-function workerInit(models: readonly LoadedModel[]): WorkerInit {
-  return { models: Object.fromEntries(models.map((m) => [m.kind, { path: m.path, classes: m.meta.classes, threshold: m.threshold }])) };
+function workerInit(models: readonly LoadedModel[], nice: number): WorkerInit {
+  return { models: Object.fromEntries(models.map((m) => [m.kind, { path: m.path, classes: m.meta.classes, threshold: m.threshold }])), nice };
 }
 
-export function poolKey(models: readonly LoadedModel[], workers: number): string {
-  return JSON.stringify([workers, workerInit(models)]);
+export function poolKey(models: readonly LoadedModel[], workers: number, nice = 0): string {
+  return JSON.stringify([workers, workerInit(models, nice)]);
 }
 
-/** Starts `workers` threads opening `models` (none may be empty: a pool serves models). */
-export function startInferencePool(models: readonly LoadedModel[], workers: number, t: Telemetry): InferencePool {
+/** Starts `workers` threads opening `models` (none may be empty: a pool serves models), `nice` steps below this thread's priority. */
+export function startInferencePool(models: readonly LoadedModel[], workers: number, t: Telemetry, nice = 0): InferencePool {
   detachEarly(); // this thread will transfer every batch's buffers (lib/detach-early.ts)
   const piscina = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
@@ -53,13 +53,13 @@ export function startInferencePool(models: readonly LoadedModel[], workers: numb
     maxThreads: workers,
     idleTimeout: 2 ** 31 - 1,
     concurrentTasksPerWorker: TASKS_PER_WORKER,
-    workerData: workerInit(models),
+    workerData: workerInit(models, nice),
     execArgv: workerExecArgv(),
   });
   // A worker that dies is replaced by piscina; the failed task is retried by the Classifier. The
   // listener is attached here, at the start: an 'error' nobody listens to would end the process.
   piscina.on('error', (e: Error) => report(t, 'infer', 'worker-error', { err: e.message }, 'error'));
-  return { piscina, key: poolKey(models, workers) };
+  return { piscina, key: poolKey(models, workers, nice) };
 }
 
 /** How long closeInferencePool waits for workers still opening their sessions. */
@@ -87,9 +87,9 @@ export async function closeInferencePool(pool: InferencePool): Promise<void> {
  * workers, a new one otherwise (`given` then destroyed: its workers opened other files), none
  * without models.
  */
-export function poolFor(given: InferencePool | undefined, models: readonly LoadedModel[], workers: number, t: Telemetry): InferencePool | undefined {
-  const key = models.length === 0 ? undefined : poolKey(models, workers);
+export function poolFor(given: InferencePool | undefined, models: readonly LoadedModel[], workers: number, t: Telemetry, nice = 0): InferencePool | undefined {
+  const key = models.length === 0 ? undefined : poolKey(models, workers, nice);
   if (given && given.key === key) return given;
   if (given) void closeInferencePool(given); // nothing of its work is waited for
-  return key === undefined ? undefined : startInferencePool(models, workers, t);
+  return key === undefined ? undefined : startInferencePool(models, workers, t, nice);
 }

@@ -71,6 +71,8 @@ export interface WorkerModel {
 /** What each worker is started with: the model files to load, by kind. */
 export interface WorkerInit {
   readonly models: Record<string, WorkerModel>;
+  /** Nice steps below the main thread's priority (infer.nice, priority.ts). */
+  readonly nice: number;
 }
 
 /** A worker's answer to the startup probe, per model: the session's names, or why onnxruntime refused the file. */
@@ -83,11 +85,15 @@ export interface ProbeResult {
   readonly damaged?: string;
   /** Set when the worker writes the labels in JavaScript, not with label_json.c: why (the addon is not built). */
   readonly labelsInJs?: string;
+  /** Set when the worker could not lower its priority as infer.nice asks: why. */
+  readonly priorityProblem?: string;
 }
 
 /** The classifier's settings (classifier.ts). */
 export interface ClassifierOptions {
   workers: number;
+  /** infer.nice (priority.ts); 0 when absent. */
+  nice?: number;
   batchSize: number;
   batchTimeoutMs: number;
   maxQueue: number;

@@ -11,13 +11,16 @@ import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { labelWriterProblem, Labels } from './labels.js';
 import { modelDamage } from './model-numbers.js';
+import { lowerThreadPriority } from './priority.js';
 import { detachEarly } from '../lib/detach-early.js';
 import { threadCpuMs } from '../lib/thread-cpu.js';
 import type { InferAnswer, InferTask, ProbeResult, WorkerInit } from './types.js';
 
 detachEarly(); // every answer transfers its buffers back (lib/detach-early.ts)
 
-const init = (workerData as WorkerInit | undefined) ?? { models: {} };
+const init = (workerData as WorkerInit | undefined) ?? { models: {}, nice: 0 };
+/** Why infer.nice could not be applied, for probe(); undefined when it was (priority.ts). */
+const priorityProblem = lowerThreadPriority(init.nice);
 
 // Opened in parallel, each on its own, so that probe() can name the file onnxruntime refused.
 const sessions: Record<string, Promise<ort.InferenceSession>> = {};
@@ -58,6 +61,7 @@ export async function probe(): Promise<ProbeResult[]> {
       return {
         kind, inputs: [...s.inputNames], outputs: [...s.outputNames],
         ...(labelsInJs === undefined ? {} : { labelsInJs }), ...(damaged === undefined ? {} : { damaged }),
+        ...(priorityProblem === undefined ? {} : { priorityProblem }),
       };
     } catch (e) {
       return { kind, error: (e as Error).message };

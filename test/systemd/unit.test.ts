@@ -19,6 +19,7 @@ t.test('the unit declares a dedicated user, capture capabilities only, reload an
   t.match(text, /^NoNewPrivileges=yes$/m);
   t.match(text, /^Restart=on-failure$/m);
   t.match(text, /^RestartPreventExitStatus=2$/m, 'a configuration error is not retried');
+  t.match(text, /^SystemCallFilter=setpriority$/m, 'the inference threads may lower their own priority (infer.nice) under ~@resources');
   t.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   t.match(text, /^ExecStart=.* run -c \/etc\/eta-sensor\/agent\.yaml$/m);
   t.notMatch(text.replace(/^#.*$/gm, ''), /ETA_MQTT_PASSWORD=\S|--password/, 'no secret set in the unit itself');
