@@ -35,8 +35,10 @@ import type { MetaReason } from './types.js';
 const IDLE = 0;
 const INSPECTING = 1;
 /* C alone handles the other states (hello_watch.h): 2 + d awaiting the ServerHello after a hello
- * from direction d; 4 + k waiting after k payload packets; 12 scanning; 13, 14 a split hello;
- * 15 DTLS; 16 + d awaiting the ServerHello after a resumed flow's hello. */
+ * from direction d; 4 + k waiting after k payload packets; 12 scanning; 13 (C_SPLIT), 14 a split
+ * hello, before and after it is read; 15 DTLS; 16 + d awaiting the ServerHello after a resumed
+ * flow's hello; 18 (C_QUIC_SPLIT) a QUIC hello whose first Initial C keeps. */
+const C_SPLIT = 13, C_QUIC_SPLIT = 18;
 /** `held`: C keeps the flow's hello (hello_watch.c read it in place); 1: an entry in `inspectors` or `found`. */
 const HELD_IN_C = 2;
 /**
@@ -65,7 +67,6 @@ const SPLIT_INFO = new Uint32Array(4);
  *   each of those flows used to get an inspector for nothing), a gQUIC header (looksLikeGquic),
  *   or a DTLS handshake record (version 0xfeXX, or 0x0100).
  */
-
 /** serverVersion's value with HELD_SERVER: the first ServerHello's direction and version. */
 function firstServerHello(v: number): { dir: 0 | 1; version: number } {
   return { dir: (v >>> SERVER_DIR_SHIFT) as 0 | 1, version: (v & 0xffffff) - 1 };
@@ -280,6 +281,8 @@ export class MetaPlugin implements MetaProvider {
   }
 
   onFree(slot: number): void {
+    // A hello C was still reassembling (tls_split.c, quic_split.c) is counted as its inspector would.
+    if (this.state[slot] === C_SPLIT || this.state[slot] === C_QUIC_SPLIT) this.reportBits(slot, this.reports[slot]! | REASON_BITS['hello-incomplete']);
     this.state[slot] = IDLE;
     const held = this.held[slot];
     if (held === 0) return;
@@ -290,6 +293,7 @@ export class MetaPlugin implements MetaProvider {
       if (bits !== 0) this.reportBits(slot, bits);
       return;
     }
+    this.inspectors.get(slot)?.flowEnded();
     this.inspectors.delete(slot);
     this.found.delete(slot);
   }

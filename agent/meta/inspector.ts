@@ -126,6 +126,17 @@ export class Inspector implements HandshakeInspector, HelloSink {
     this.update((this.engine = this.start('tls', engine)));
   }
 
+  /**
+   * The flow ended while this inspector still wanted packets: a hello begun and not whole is
+   * counted as when the packet budget runs out (found by review: a flow closed, reset or cut by
+   * the capture's end mid-hello was counted nowhere).
+   */
+  flowEnded(): void {
+    if (this.done) return;
+    if (this.engine !== null && this.engine.partial()) this.report('hello-incomplete');
+    this.finish();
+  }
+
   /** Whether the inspector wants no more packets. */
   get finished(): boolean {
     return this.done;

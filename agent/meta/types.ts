@@ -74,7 +74,7 @@ export type MetaReason =
   | 'quic-decrypt-failed'
   /** The hello is larger than max_buffer, or arrived in too many pieces to track. */
   | 'reassembly-overflow'
-  /** max_packets passed with part of a hello buffered but not all of it. */
+  /** Part of a hello buffered, not all of it, when max_packets passed or the flow ended. */
   | 'hello-incomplete'
   /** A bug: an unexpected exception was caught; the flow gives up. */
   | 'internal-error';

@@ -162,5 +162,32 @@ t.test('hellos being reassembled are bounded (meta.max_reassembling): in C and i
     else h.send(ms++, up(1100, F.ACK | F.PSH, Buffer.from(big.subarray(100, 1400)), sport));
   }
   h.finish();
-  t.same(h.meter.stats().metaErrors, { 'reassembly-overflow': 2 }, 'the two flows past both bounds are counted');
+  // The four reassembling when the input ends were cut mid-hello: each is counted so at its end.
+  t.same(h.meter.stats().metaErrors, { 'reassembly-overflow': 2, 'hello-incomplete': 4 }, 'the two flows past both bounds are counted');
+});
+
+t.test('a flow that ends mid-hello (RST, FIN, the input\'s end) counts hello-incomplete, in C and in the reader', async (t) => {
+  // Found by review: only a packet budget running out counted a hello cut short; a flow closed,
+  // reset or cut by the capture's end with part of one buffered was counted nowhere.
+  const h = new Harness();
+  let ms = 0;
+  const open = (sport: number): void => void h.send(ms++, up(999, F.SYN, undefined, sport)).send(ms++, down(4999, F.SYN | F.ACK, undefined, sport));
+  const ends = [['RST', F.RST | F.ACK], ['FIN', F.FIN | F.ACK], ['input end', 0]] as const;
+  ends.forEach(([, flags], k) => {
+    // In order from the first byte: C reassembles (tls_split.c).
+    open(52000 + k);
+    h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from(hello.subarray(0, 60)), 52000 + k));
+    if (flags) h.send(ms++, up(1060, flags, undefined, 52000 + k)).send(ms++, down(5000, flags, undefined, 52000 + k));
+    // The first segment late: the reader holds the rest.
+    open(52100 + k);
+    h.send(ms++, up(1010, F.ACK | F.PSH, Buffer.from(hello.subarray(10, 60)), 52100 + k));
+    if (flags) h.send(ms++, up(1060, flags, undefined, 52100 + k)).send(ms++, down(5000, flags, undefined, 52100 + k));
+  });
+  // A whole hello, then a FIN: nothing to count.
+  open(52200);
+  h.send(ms++, up(1000, F.ACK | F.PSH, Buffer.from(hello), 52200)).send(ms++, up(1000 + hello.length, F.FIN | F.ACK, undefined, 52200));
+  const flows = h.finish();
+  t.equal(flows.length, 7);
+  t.same(h.meter.stats().metaErrors, { 'hello-incomplete': 6 }, 'each of the six cut flows once, on both paths');
+  t.equal(flows.find((f) => f.srcPort === 52200)?.meta?.sni, 'www.example.test');
 });

@@ -177,12 +177,15 @@ t.test('mutated first payloads: C reads in place exactly what helloMetaInPlace r
     // (a hello split after byte 1 to 5, found by review).
     const prefix = p.length < 6 && p[0] === 0x16 && (p.length < 2 || p[1] === 3) && (p.length < 3 || p[2]! <= 4);
     if (kept ? !handed.has(f.srcPort) : handed.has(f.srcPort) === (opens || prefix)) routed++;
-    // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet on.
+    // What MetaPlugin.begin did in JavaScript: the hello read in place, else an inspector from this packet
+    // on (a prefix after the SYN replayed), told at the end that the flow ended (a hello cut short counts).
     const payload = payloads.get(f.srcPort)!;
     let want = helloMetaInPlace(payload, 0, payload.length) ?? null;
     if (want === null) {
       const insp = new Inspector(limits, (r) => wantErrors.push(r));
+      if (prefix) insp.onPacket(0, 6, Buffer.alloc(0), 99, F.SYN);
       insp.onPacket(0, 6, payload, 100, F.ACK | F.PSH);
+      insp.flowEnded();
       const r = insp.result();
       want = r.ja4 === null && r.sni === null && r.tlsVersion === null ? null : r;
     }

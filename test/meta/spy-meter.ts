@@ -24,6 +24,14 @@ export class Spy extends MetaPlugin {
     this.table = core;
     super.attach(core);
   }
+  /** The client port of the flow ending now (meterWithSpy: its record was just written). */
+  endingPort?: () => number; // unset while MetaPlugin's constructor runs onFree (warmRarePaths)
+  /** Reports at a flow's end (a hello not whole: flow-plugin.ts onFree) belong to the ending flow. */
+  override onFree(slot: number): void {
+    this.current = this.endingPort?.() ?? -1;
+    super.onFree(slot);
+    this.current = -1;
+  }
   override onPacket(slot: number, dir: number, p: Packet, action: number): void {
     this.seen.push({ sport: p.sport, action, first: p.capPayload > 0 ? p.buf[p.payloadOff]! : -1 });
     this.current = dir === 0 ? p.sport : p.dport;
@@ -50,6 +58,7 @@ export function meterWithSpy(maxFlows = 4096, limits: MetaLimits = defaults(meta
     flowErrors.push(`${spy.current}:${reason}`);
   });
   meter.useMeta(spy);
+  spy.endingPort = () => flows[flows.length - 1]?.srcPort ?? -1;
   const f = newFrame();
   return {
     spy,

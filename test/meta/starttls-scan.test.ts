@@ -80,6 +80,7 @@ function reference(limits: MetaLimits, segs: readonly Seg[], errors: string[]): 
   for (const g of segs.slice(start)) {
     if (insp.onPacket(g.client === firstClient ? 0 : 1, 6, g.data, g.seq, g.flags)) break;
   }
+  insp.flowEnded();
   const m = insp.result();
   return m.sni !== null || m.ja4 !== null || m.tlsVersion !== null || m.alpn.length > 0 ? m : null;
 }

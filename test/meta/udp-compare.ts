@@ -36,6 +36,7 @@ export function compare(t: Test, flow: readonly Datagram[], limits: MetaLimits, 
   const refErrors: string[] = [];
   const ref = new Inspector(limits, (r) => refErrors.push(r));
   for (const [dir, p] of flow) ref.onPacket(dir, 17, p, 0, 0);
+  ref.flowEnded();
   const r = ref.result();
   const found = r.sni !== null || r.ja4 !== null || r.tlsVersion !== null || r.alpn.length > 0;
   const got = metered(flow, limits, keptNeedsMeta);
