@@ -45,14 +45,24 @@ export class Progress {
     } else {
       line = `${text}  ${formatSeconds(elapsed)} elapsed`;
     }
-    const cols = this.out.columns ?? 100;
+    const cols = this.columns();
     this.out.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 2))}`);
     this.shown = true;
   }
 
   /** Clear the line so the summary starts clean. */
   done(): void {
-    if (this.enabled && this.shown) this.out.write(`\r${' '.repeat((this.out.columns ?? 100) - 1)}\r`);
+    if (this.enabled && this.shown) this.out.write(`\r${' '.repeat(this.columns() - 1)}\r`);
+  }
+
+  /**
+   * The terminal's width, 100 when it does not say: a pseudo-terminal without a window size
+   * (script(1), some CI runners) reports 0 columns, which ended extract, replay and evaluate with
+   * "Invalid count value: -1" (found by review).
+   */
+  private columns(): number {
+    const c = this.out.columns;
+    return c !== undefined && Number.isFinite(c) && c >= 2 ? c : 100;
   }
 }
 
