@@ -172,15 +172,14 @@ export class Pipeline {
       return this.classifier.backlog >= this.d.cfg.infer.max_queue || this.outbox.backlog >= this.d.cfg.infer.max_queue ? this.room() : undefined;
     }, {
       badRows,
-      onBadRow: (line, column, value) => {
+      onBadRow: (line, column, value, rows = 1) => {
         // The first rows by name, so they can be found and fixed; then 1 in 10, 100... as for every data-path event.
         const t = this.d.t;
         if (t.counters.get('replay.bad-row') < 10) {
           t.counters.inc('replay.bad-row');
           t.log.warn({ stage: 'replay', reason: 'bad-row', count: t.counters.get('replay.bad-row'), line, column, value }, `replay: bad row at line ${line}, column ${column}: ${JSON.stringify(value)}`);
-        } else {
-          report(t, 'replay', 'bad-row', { line, column, value });
-        }
+        } else report(t, 'replay', 'bad-row', { line, column, value });
+        t.counters.inc('replay.bad-row', rows - 1); // the lines lost with it (csv-rows.ts), when more than its own
       },
       // The row is still classified and published; its record says 0 (or `forced`) for that field.
       onBadIdentity: (line, column, value) => report(this.d.t, 'replay', 'bad-identity', { line, column, value }),

@@ -17,7 +17,7 @@ import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
 import { END_REASONS, type EndReason } from '../flows/end-reason.js';
-import { CsvRecordGuard, OVERSIZE_MARK } from './csv-guard.js';
+import { CsvRecordGuard, OVERSIZE_MARK, UNCLOSED_MARK } from './csv-guard.js';
 import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { cellValue, type BadKind } from '../lib/csv-cells.js';
@@ -26,8 +26,8 @@ const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or o
 
 export interface CsvRowsOptions {
   badRows: 'skip' | 'fail';
-  /** Called for each skipped row (for counting and logging). */
-  onBadRow: (line: number, column: string, value: string) => void;
+  /** Called for each skipped row (for counting and logging); `rows` when one report stands for several lost lines. */
+  onBadRow: (line: number, column: string, value: string, rows?: number) => void;
   /** Called for each identity cell that is not empty and cannot be read (the row is still replayed). */
   onBadIdentity?: (line: number, column: string, value: string) => void;
 }
@@ -205,20 +205,29 @@ export async function readCsvRows(
   if (signal?.aborted) onAbort();
   const rows: AsyncIterable<Parsed> = { [Symbol.asyncIterator]: () => csv.rows };
   /** A row not replayed, at line `at`: reported, then skipped (counted), or, with --bad-rows fail, the end (true; `why` follows the line in the error). */
-  const badRow = (at: number, column: string, value: string, why: string): boolean => {
-    opts.onBadRow(at, column, value);
+  const badRow = (at: number, column: string, value: string, why: string, rows = 1): boolean => {
+    opts.onBadRow(at, column, value, rows);
     if (opts.badRows === 'fail') {
       res.error = `line ${at}${why}`;
       return true;
     }
-    res.skipped++;
+    res.skipped += rows;
     return false;
   };
   try {
     for await (const { record, info } of rows) {
       if (info.lines >= failAt) return res;
-      if (record[0] === OVERSIZE_MARK) {
+      // A marker's cell holds the line feeds of the lines it stands for (csv-guard.ts).
+      if (record[0]?.startsWith(OVERSIZE_MARK)) {
         if (badRow(recordStartLine({ record, info }), '(row)', `longer than ${MAX_RECORD_CHARS} bytes`, `: a row longer than ${MAX_RECORD_CHARS} bytes`)) return res;
+        continue;
+      }
+      if (record[0]?.startsWith(UNCLOSED_MARK)) {
+        // csv-guard.ts: the rows after it were read again, or, past the size bound, every line to the end is lost (each counted).
+        const at = recordStartLine({ record, info });
+        const lost = info.lines - at + 1;
+        const what = lost === 1 ? 'a quote opened here is never closed' : `a quote opened here is never closed: the ${lost} lines from here to the end were lost`;
+        if (badRow(at, '(row)', what, `: ${what} (close or remove the quote)`, lost)) return res;
         continue;
       }
       const features = new Float64Array(needed.length);

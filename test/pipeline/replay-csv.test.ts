@@ -45,7 +45,7 @@ t.test('a CSV row that is not valid CSV (a stray quote) is a bad row: the rows a
   const fail = await runCli(['replay', broken, ...modelArgs, '--bad-rows', 'fail']);
   t.equal(fail.code, 1);
   t.equal(fail.stdout.trim().split('\n').length, 18, 'the rows before it');
-  t.match(fail.stderr, /line 20: not valid CSV: Invalid Opening Quote/);
+  t.match(fail.stderr, /line 20: a quote opened here is never closed \(close or remove the quote\)/);
 });
 
 t.test('CSV replay: blank lines are skipped, not counted as bad rows (as train and label do)', async (t) => {
