@@ -272,7 +272,7 @@ export class Pipeline {
       capture: src ? { frames: src.frames, bytes: src.bytes, kernel_drops: src.kernelDrops ?? null, iface_drops: src.ifaceDrops ?? null, skipped: src.skipped } : null,
       packets: m.packets,
       skipped: m.skipped,
-      flows: { active: m.flowsActive, created: m.flowsCreated, ended: m.flowsEnded, clock_jumps: m.clockJumps },
+      flows: { active: m.flowsActive, created: m.flowsCreated, ended: m.flowsEnded, clock_jumps: m.clockJumps, clock_held: m.clockHeld },
       handshakes_unread: m.metaErrors,
       infer: {
         queue: this.classifier.backlog,

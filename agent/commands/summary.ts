@@ -28,6 +28,7 @@ export function summaryText(s: RunSummary): string {
     `  ${s.rows.toLocaleString('en-US')} flows written; ended by: ${list(s.flowsEnded)}`,
     `  ${s.seconds.toFixed(2)} s, ${rate} packets/s${s.clockJumps ? `; the capture's clock jumped backwards ${s.clockJumps} times (rebased)` : ''}`,
   ];
+  if (s.clockHeld) lines.push(`  ${s.clockHeld.toLocaleString('en-US')} packet${s.clockHeld > 1 ? 's' : ''} stamped more than 1 s before the one ahead, alone: placed at the clock (bad timestamps)`);
   if (Object.keys(s.metaErrors).length > 0) lines.push(`  handshakes not read: ${list(s.metaErrors)}`);
   if (s.end.reason === 'stopped') lines.push('  stopped before the end of the input (signal)');
   return lines.join('\n') + '\n';

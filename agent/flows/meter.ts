@@ -39,6 +39,8 @@ export interface MeterStats {
   flowsActive: number;
   flowsEnded: Record<EndReason, number>;
   clockJumps: number;
+  /** Packets stamped far behind the clock, one at a time, placed at it (native/clock.h). */
+  clockHeld: number;
   /** Hellos that could not be read, by reason (malformed, decrypt failed, overflow...). */
   metaErrors: Record<string, number>;
 }
@@ -106,6 +108,7 @@ export class FlowMeter implements PcapBulk {
       flowsActive: this.table.count('live'),
       flowsEnded: this.table.ended,
       clockJumps: this.table.count('clockJumps'),
+      clockHeld: this.table.count('clockHeld'),
       metaErrors: { ...this.metaErrors },
     };
   }

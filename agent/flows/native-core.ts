@@ -15,6 +15,7 @@ export interface CoreLayout {
   created: number;
   live: number;
   clockJumps: number;
+  clockHeld: number;
   fragmentOrphans: number;
   /** First of the per-end-reason counters (END_REASONS order). */
   ended: number;

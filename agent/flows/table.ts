@@ -162,8 +162,8 @@ export class FlowTable {
     return (this.core ?? this.start()).expireAll(END_REASONS.indexOf(reason), limit);
   }
 
-  /** One of the C table's counters: frames, packets, flows created, live flows, clock jumps, orphan fragments, the clock (µs). */
-  count(name: 'frames' | 'packets' | 'created' | 'live' | 'clockJumps' | 'fragmentOrphans' | 'clock'): number {
+  /** One of the C table's counters: frames, packets, flows created, live flows, clock jumps, packets held at the clock (native/clock.h), orphan fragments, the clock (µs). */
+  count(name: 'frames' | 'packets' | 'created' | 'live' | 'clockJumps' | 'clockHeld' | 'fragmentOrphans' | 'clock'): number {
     return this.counts[this.layout[name]]!;
   }
 

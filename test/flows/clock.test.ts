@@ -59,3 +59,19 @@ t.test('a live capture that lags behind the timer does not age its flows ahead o
   t.same(h.flows.map((f) => [f.srcPort, f.endReason]), [[1, 'idle']], 'A ends idle at 30 s');
   t.equal(h.meter.stats().clockJumps, 0, 'no new time base');
 });
+
+t.test('one packet stamped far back, alone, is placed at the clock: no new time base, no flow cut', async (t) => {
+  // Found by review: a packet with ts_sec zeroed started a new time base, the next good packet
+  // then jumped ahead by the whole offset, and every open flow ended idle (a UDP flow with 20 ms
+  // between packets came out as two).
+  const h = new Harness({ idleTimeout: 60 });
+  for (let i = 0; i < 10; i++) h.send(1_000_000 + 20 * i, pkt(1));
+  h.send(-1_700_000_000_000, pkt(1)); // the 1970 packet (the harness adds 1.7e15 µs)
+  for (let i = 10; i < 20; i++) h.send(1_000_000 + 20 * i, pkt(1));
+  t.equal(h.flows.length, 0, 'nothing ended');
+  const all = h.finish();
+  t.equal(all.length, 1, 'one flow');
+  t.equal(feat(all[0]!, 'src2dst_packets'), 21, 'the odd packet counted in it');
+  t.equal(feat(all[0]!, 'src2dst_iat_max_ms'), 20, 'placed at the clock: no gap');
+  t.same([h.meter.stats().clockJumps, h.meter.stats().clockHeld], [0, 1], 'counted as held, not as a jump');
+});

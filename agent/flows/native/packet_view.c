@@ -54,7 +54,7 @@ napi_value packet_view_layout(napi_env env) {
   if (napi_create_object(env, &o) != napi_ok) return NULL;
   const struct { const char *name; double value; } f[] = {
     {"frames", ST_FRAMES}, {"packets", ST_PACKETS}, {"created", ST_CREATED}, {"live", ST_LIVE},
-    {"clockJumps", ST_CLOCK_JUMPS}, {"fragmentOrphans", ST_FRAG_ORPHANS}, {"ended", ST_ENDED},
+    {"clockJumps", ST_CLOCK_JUMPS}, {"clockHeld", ST_CLOCK_HELD}, {"fragmentOrphans", ST_FRAG_ORPHANS}, {"ended", ST_ENDED},
     {"skips", ST_SKIPS}, {"clock", ST_CLOCK}, {"ioPos", ST_IO_POS}, {"ioFrames", ST_IO_FRAMES}, {"ioBytes", ST_IO_BYTES}, {"statsLength", ST_COUNT}, {"viewLength", PV_COUNT},
     {"pluginPacket", PLUGIN_PACKET}, {"viewSlot", PV_SLOT},
   };

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "pages.h"
 #include "table.h"
 
-#define CLOCK_JUMP 1e6
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -55,7 +55,7 @@ int table_init(table_t *t, int32_t capacity, double idle_s, double active_s, dou
   t->closing_len = t->closing_head = 0;
   t->free_top = t->fresh = t->live = 0;
   t->lru_head = t->lru_tail = -1;
-  t->clock = t->offset = t->last_packet = 0;
+  t->clock = t->offset = t->last_packet = t->held_base = 0;
   t->started = 0;
   t->idle_us = idle_s * 1e6;
   t->active_us = active_s * 1e6;
@@ -123,20 +123,7 @@ static void end_flow(table_t *t, int32_t s, int reason) {
 }
 
 void table_advance(table_t *t, double ts, int packet) {
-  double m = ts + t->offset;
-  if (!t->started) {
-    t->started = 1;
-    t->clock = t->last_packet = m;
-  } else if (m < t->clock) {
-    /* Far behind the last packet: a new time base (concatenated captures, a clock set back),
-     * continued from where the clock is. Behind only the timer's ticks (a live capture that
-     * lagged), the clock holds: rebasing there put every flow's idle time ahead for good. */
-    if (packet && t->last_packet - m > CLOCK_JUMP) {
-      t->offset += t->clock - m;
-      t->stats[ST_CLOCK_JUMPS]++;
-    }
-    m = t->clock;
-  }
+  double m = clock_place(t, ts, packet);
   if (packet) t->last_packet = m;
   t->clock = m;
   t->stats[ST_CLOCK] = m;

@@ -17,7 +17,7 @@ enum end_reason { END_IDLE = 0, END_ACTIVE = 1, END_END = 2, END_FORCED = 3, END
 
 /* Counters shared with JavaScript (a Float64Array): indexes into table_t.stats. */
 enum {
-  ST_FRAMES = 0, ST_PACKETS, ST_CREATED, ST_LIVE, ST_CLOCK_JUMPS, ST_FRAG_ORPHANS,
+  ST_FRAMES = 0, ST_PACKETS, ST_CREATED, ST_LIVE, ST_CLOCK_JUMPS, ST_CLOCK_HELD, ST_FRAG_ORPHANS,
   ST_ENDED /* + END_COUNT */, ST_SKIPS = ST_ENDED + END_COUNT /* + SKIP_COUNT */,
   ST_CLOCK = ST_SKIPS + SKIP_COUNT,
   /* Results of flow_core.c's pcap(): where it stopped, and the frames and bytes it read. */
@@ -32,6 +32,7 @@ typedef struct table {
   int32_t *free_slots;
   int32_t free_top, fresh, live, lru_head, lru_tail;
   double clock, offset, last_packet; /* last_packet: the clock at the last packet */
+  double held_base; /* clock.h: the offset a packet far behind the clock would set, > 0 until the next packet */
   int started;
   int32_t *closing; /* (slot, gen) pairs in deadline order (the grace is constant) */
   size_t closing_len, closing_cap, closing_head;
