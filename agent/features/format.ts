@@ -58,6 +58,19 @@ export function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * A cell of text that came from the network (SNI, ALPN), as csvField writes it, after a ' when it
+ * starts as a spreadsheet formula (= + - @, and tab or CR): the sender chooses those bytes, and
+ * an analyst opening the file in Excel or LibreOffice would run them (found by review:
+ * `=cmd|calc!A1.example` written as it came). No host name starts so. meta_cells.c leaves such
+ * cells to this.
+ */
+export function csvText(s: string): string {
+  return csvField(FORMULA_START.test(s) ? `'${s}` : s);
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 export function csvHeader(): string {
   return ALL_COLUMNS.join(',') + '\n';
 }
@@ -103,11 +116,11 @@ export function csvRow(out: AsciiBuffer, r: FlowRecord): void {
     out.ensure(p.length + META_ROOM);
     const end = (native ?? rowFormat()).csvMeta(p, out.buf, out.pos);
     if (end >= 0) out.pos = end;
-    else m.csvCells(out, csvField);
+    else m.csvCells(out, csvText);
   } else if (m) {
-    out.str(csvField(m.sni ?? ''));
+    out.str(csvText(m.sni ?? ''));
     out.byte(44);
-    out.str(csvField(alpnCell(m)));
+    out.str(csvText(alpnCell(m)));
     out.byte(44);
     out.str(csvField(m.tlsVersion ?? ''));
     out.byte(44);

@@ -70,8 +70,10 @@ function hex(s: string, from: number, to: number): number {
   return v;
 }
 
-/** s[from, to) as a CSV cell, "\0" (between ALPN values) written as ';'. */
+/** s[from, to) as a CSV cell, "\0" (between ALPN values) written as ';'; `quoted` writes a cell to escape, or one starting as a formula (format.ts csvText). */
 function cell(out: CsvOut, s: string, from: number, to: number, quoted: (cell: string) => string): void {
+  const first = from < to ? s.charCodeAt(from) : 0;
+  if (first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 || first === 0x09) return out.str(quoted(s.slice(from, to).replaceAll(SEP, ';')));
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     // A quote or comma to escape, or (never in what the readers keep) a character past ASCII: as before.
@@ -140,7 +142,7 @@ export class HeldMeta implements HandshakeMeta {
    * The CSV cells sni, alpn (joined by ';'), tls_version and ja4, comma-separated, into out,
    * read from the one string where they lie: the getters' slices, a join and four quoting
    * checks per row were most of what the metadata cost the row writer. A cell that holds a quote
-   * or a comma (an SNI or ALPN value may) goes through `quoted` (format.ts csvField).
+   * or a comma (an SNI or ALPN value may), or one starting as a formula, goes through `quoted` (format.ts csvText).
    */
   csvCells(out: CsvOut, quoted: (cell: string) => string): void {
     const s = this.packed;

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
-import { META_ROOM, csvField, rowFormat } from '../../agent/features/format.js';
+import { META_ROOM, csvText, rowFormat } from '../../agent/features/format.js';
 import { AsciiBuffer } from '../../agent/lib/ascii-buffer.js';
 import { HeldMeta, packMeta } from '../../agent/meta/held-meta.js';
 import { VERSION_NAMES } from '../../agent/meta/hello.js';
@@ -15,7 +15,7 @@ const native = rowFormat();
 
 function inJs(packed: string): string {
   const b = new AsciiBuffer();
-  new HeldMeta(packed).csvCells(b, csvField);
+  new HeldMeta(packed).csvCells(b, csvText);
   return b.take().toString('latin1');
 }
 
@@ -29,12 +29,12 @@ function inC(packed: string): string | null {
   return Buffer.from(out.subarray(7, end)).toString('latin1');
 }
 
-t.test('the cells are those csvCells writes, for every kind of field; C declines only what needs quoting or is past ASCII', async (t) => {
+t.test('the cells are those csvCells writes, for every kind of field; C declines only what needs quoting, starts as a formula or is past ASCII', async (t) => {
   const transports: Array<HandshakeTransport | null> = ['tls', 'quic', 'dtls', null];
   const versions = [null, ...VERSION_NAMES.keys(), 0x7f1c, 0x1234, 0xffff, 0];
   const ja4s = [null, 't13d1516h2_8daaf6152771_b186095e22b6'];
-  const snis = [null, '', 'a.example', 'x'.repeat(255), 'q,"u', 'c,d', 'line\nbreak', 'a\rb', 'ünï', 'Łódź', 'tab\there', '~', '\x7f'];
-  const alpns: string[][] = [[], [''], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b'], ['c"d'], ['r\rs'], ['é'], Array.from({ length: 16 }, (_, k) => 'v'.repeat(200) + k)];
+  const snis = [null, '', 'a.example', 'x'.repeat(255), 'q,"u', 'c,d', 'line\nbreak', 'a\rb', 'ünï', 'Łódź', 'tab\there', '~', '\x7f', '=cmd|calc!A1.example', '+1', '-x.example', '@a', '\tx'];
+  const alpns: string[][] = [[], [''], ['h2'], ['0x', '0x0001', 'p;q', 'http/1.1'], ['a,b'], ['c"d'], ['r\rs'], ['é'], ['=x'], ['@h2', 'h2'], ['h2', '=x'], Array.from({ length: 16 }, (_, k) => 'v'.repeat(200) + k)];
   let n = 0;
   let byC = 0;
   let plain = 0;
@@ -45,7 +45,8 @@ t.test('the cells are those csvCells writes, for every kind of field; C declines
     const want = inJs(packed);
     const got = inC(packed);
     // C declines exactly the strings with a cell JavaScript quotes or a character past ASCII.
-    if (!/[",\n\r]|[^\x00-\x7e]/.test([sni ?? '', ...a].join(''))) plain++;
+    const formula = (s: string | undefined): boolean => s !== undefined && /^[=+\-@\t]/.test(s);
+    if (!/[",\n\r]|[^\x00-\x7e]/.test([sni ?? '', ...a].join('')) && !formula(sni ?? undefined) && !formula(a[0])) plain++;
     else if (got !== null && bad.length < 5) bad.push(`accepted ${JSON.stringify(packed)}`);
     if (got === null) continue;
     byC++;
@@ -131,4 +132,14 @@ t.test('version names are set once: the same again is accepted, a different one 
   t.throws(() => native.versionName(0x0305, 'x'.repeat(16)), { code: 'E_ROW_FORMAT' });
   t.throws(() => native.versionName(0x0306, 'x'.repeat(15) + 'é'), { code: 'E_ROW_FORMAT' }, 'a name cut at a character');
   t.throws(() => native.versionName(0x0307, 'é'), { code: 'E_ROW_FORMAT' }, 'past ASCII');
+});
+
+t.test('a cell a spreadsheet would take for a formula is written after a \'', async (t) => {
+  // Found by review: an SNI of `=cmd|calc!A1.example` went into extract's CSV as it came.
+  const cells = (sni: string, alpn: string[]): string => inJs(packMeta('tls', 0x0304, 0, null, sni, alpn));
+  t.equal(cells('=cmd|calc!A1.example', ['@x', 'h2']), "'=cmd|calc!A1.example,'@x;h2,1.3,");
+  t.equal(cells('+a,b', ['-1']), `"'+a,b",'-1,1.3,`, 'escaped as well when it holds a comma');
+  t.equal(cells('a.example', ['h2', '=x']), 'a.example,h2;=x,1.3,', 'only a cell\'s first character counts');
+  t.equal(csvText('-x'), "'-x");
+  t.equal(csvText('x-'), 'x-');
 });

@@ -21,6 +21,8 @@ int meta_cells_name(meta_names_t *t, uint16_t code, const char *name, size_t len
   return 0;
 }
 
+static int formula_start(uint8_t c) { return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t'; }
+
 static int hex_digit(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -55,6 +57,8 @@ ptrdiff_t meta_cells_csv(const meta_names_t *t, const uint8_t *s, size_t n, uint
   uint8_t *o = out;
   const uint8_t *sep = memchr(s + SNI_AT, 0, n - SNI_AT);
   size_t sni_end = sep ? (size_t)(sep - s) : n;
+  /* A cell that starts as a spreadsheet formula: format.ts csvText writes it, after a '. */
+  if ((sni_end > SNI_AT && formula_start(s[SNI_AT])) || (sni_end + 1 < n && formula_start(s[sni_end + 1]))) return -1;
   if (s[SNI_FLAG_AT] == '1') {
     memcpy(o, s + SNI_AT, sni_end - SNI_AT);
     o += sni_end - SNI_AT;
