@@ -24,6 +24,8 @@ export interface RecordParser {
   parse(buf: Buffer, start: number, end: number, base: number, eof: boolean): number;
   need: number;
   error: string | null;
+  /** The link types the input declared so far (its header, its interfaces). */
+  readonly linkTypes: readonly number[];
 }
 
 const CHUNK = 1 << 22; // 4 MiB: large enough that per-read overhead vanishes, small enough to stay cache-friendly

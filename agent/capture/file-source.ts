@@ -131,6 +131,7 @@ export class FileSource implements PacketSource {
       bytes: this.bytes,
       progress: this.progress.size > 0 ? this.progress.position / this.progress.size : undefined,
       skipped,
+      linkTypes: this.parser?.linkTypes ?? [],
     };
   }
 }

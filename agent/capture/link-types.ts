@@ -27,6 +27,17 @@ export const LINK_NAMES: Record<number, string> = Object.fromEntries(
 
 const DECODED = new Set<number>(Object.values(LINK));
 
+/**
+ * What a summary says when frames were skipped for their link type: which of the input's are not
+ * decoded, and which are (found by review: a capture of link type 999 gave "0 flows" and exit 0,
+ * naming neither).
+ */
+export function undecodedLinkTypes(declared: readonly number[]): string {
+  const not = [...new Set(declared)].filter((l) => !DECODED.has(l));
+  const known = Object.entries(LINK).map(([k, v]) => `${k.toLowerCase()} (${v})`).join(', ');
+  return `${not.length ? `link type ${not.join(', ')} is not decoded` : 'a link type inside PPI is not decoded'}; decoded: ${known}`;
+}
+
 /** libpcap's DLT_ value of a live capture, as the LINKTYPE value we decode (the same numbers for these), or undefined. */
 export function linkTypeFromDlt(dlt: number): number | undefined {
   return DECODED.has(dlt) ? dlt : undefined;

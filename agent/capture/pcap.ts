@@ -26,7 +26,11 @@ export class PcapParser implements RecordParser {
   private headerDone = false;
   private le = true;
   private tsDiv = 1; // fraction field units per microsecond (1 for µs, 1000 for ns)
-  private linkType = 0;
+  private linkType = -1;
+
+  get linkTypes(): readonly number[] {
+    return this.linkType < 0 ? [] : [this.linkType];
+  }
   private snapLen = 0;
 
   private readonly format: PcapRecordFormat = { linkType: 0, littleEndian: true, tsDivisor: 1, maxCapLength: MAX_CAPLEN };

@@ -46,6 +46,10 @@ export class PcapngParser implements RecordParser {
     return this.le ? buf.readUInt16LE(p) : buf.readUInt16BE(p);
   }
 
+  get linkTypes(): readonly number[] {
+    return this.ifaces.map((i) => i.linkType).filter((l) => l >= 0);
+  }
+
   private skip(reason: string): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
   }

@@ -7,6 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
+import { undecodedLinkTypes } from '../capture/link-types.js';
 import { cannotWrite } from '../lib/fs-problem.js';
 import { repeatedNamesText } from '../lib/csv-header.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
@@ -240,9 +241,7 @@ Examples:
             + `they are kept in ${dir}, and \`eta-sensor replay <file> --mqtt ${publish.mqtt.url} --set publish.buffer.dir=${dir}\` `
             + '(or `run` with that publish.buffer.dir) sends them first');
         }
-        if (lost.length > 0) {
-          problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
-        }
+        if (lost.length > 0) problems.push(`${lost.reduce((a, [, n]) => a + n, 0)} records were lost (${lost.map(([k, n]) => `${k}: ${n}`).join(', ')}; the log says why)`);
         failure = problems.length > 0 ? problems.join('; ') : undefined;
         const st = pipeline.stats() as { packets: number; skipped: Record<string, number>; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
         // Frames the flow meter or the capture reader skipped, by reason, as extract says them: a capture of an
@@ -255,7 +254,7 @@ Examples:
           const badIdentity = t.counters.get('replay.bad-identity');
           io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}` +
+            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})${skipped.some(([k]) => k === 'unknown-link-type') ? `: ${undecodedLinkTypes(source?.stats().linkTypes ?? [])}` : ''}` : ''}` +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
             `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +

@@ -1,12 +1,15 @@
 /** The human end-of-run summary shared by extract and replay. */
 import type { SourceEnd } from '../capture/types.js';
 import type { MeterStats } from '../flows/meter.js';
+import { undecodedLinkTypes } from '../capture/link-types.js';
 
 export interface RunSummary extends MeterStats {
   input: string;
   rows: number;
   seconds: number;
   sourceSkipped: Record<string, number>;
+  /** The input's link types (SourceStats.linkTypes). */
+  linkTypes?: readonly number[];
   end: SourceEnd;
   /** Peak resident memory of the process (KiB). */
   maxRssKiB: number;
@@ -29,6 +32,7 @@ export function summaryText(s: RunSummary): string {
     `  ${s.seconds.toFixed(2)} s, ${rate} packets/s${s.clockJumps ? `; the capture's clock jumped backwards ${s.clockJumps} times (rebased)` : ''}`,
   ];
   if (s.clockHeld) lines.push(`  ${s.clockHeld.toLocaleString('en-US')} packet${s.clockHeld > 1 ? 's' : ''} stamped more than 1 s before the one ahead, alone: placed at the clock (bad timestamps)`);
+  if (skipped['unknown-link-type']) lines.push(`  ${undecodedLinkTypes(s.linkTypes ?? [])}`);
   if (Object.keys(s.metaErrors).length > 0) lines.push(`  handshakes not read: ${list(s.metaErrors)}`);
   if (s.end.reason === 'stopped') lines.push('  stopped before the end of the input (signal)');
   return lines.join('\n') + '\n';

@@ -83,9 +83,13 @@ t.test('the replay summary names the frames it skipped, by reason', async (t) =>
   writeFileSync(file, bytes);
   const r = await runCli(['replay', file, ...modelArgs]);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stderr, /0 flows published in .* from 0 packets; 187 frames skipped \(unknown-link-type 187\)/);
+  t.match(r.stderr, /0 flows published in .* from 0 packets; 187 frames skipped \(unknown-link-type 187\): link type 147 is not decoded; decoded: null \(0\), ethernet \(1\),/);
   const j = await runCli(['replay', file, ...modelArgs, '--summary', 'json']);
   t.match(JSON.parse(j.stderr.trim().split('\n').pop()!), { packets: 0, skipped: { 'unknown-link-type': 187 } });
+  // And extract says which link type, and which are read (found by review: neither was named).
+  const x = await runCli(['extract', file, '-o', join(dir, 'x.csv')]);
+  t.equal(x.code, 0, x.stderr);
+  t.match(x.stderr, /\n {2}link type 147 is not decoded; decoded: null \(0\), ethernet \(1\),.* linux_sll2 \(276\)\n/);
 });
 
 t.test('Ctrl-C while replay waits for an absent broker ends the wait, and where the records are kept is said first', async (t) => {
