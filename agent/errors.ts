@@ -37,12 +37,14 @@ export class StartupError extends Error {
 /** A configuration value is wrong; `issues` are path-qualified ("mqtt.qos must be 0, 1 or 2"). */
 export class ConfigError extends StartupError {
   readonly issues: readonly string[];
-  constructor(issues: readonly string[], source?: string) {
+  /** `checking`: check-config reports it, whose fix does not send the user to check-config again (found by review). */
+  constructor(issues: readonly string[], source?: string, checking = false) {
     const where = source ? ` in ${source}` : '';
     // Without a file, the mistakes are in --set or the environment: the fix does not send the user to a file.
-    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`, source
-      ? `fix the listed keys; \`eta-sensor check-config -c ${source}\` validates without starting`
-      : 'fix the listed values (--set, or the environment); `eta-sensor check-config --set KEY=VALUE` validates without starting');
+    const fix = source ? 'fix the listed keys' : 'fix the listed values (--set, or the environment)';
+    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`, checking ? fix : source
+      ? `${fix}; \`eta-sensor check-config -c ${source}\` validates without starting`
+      : `${fix}; \`eta-sensor check-config --set KEY=VALUE\` validates without starting`);
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -28,10 +28,12 @@ Exit code 0 when valid, 2 when not.`,
   },
   async run(args, io) {
     const path = optString(args, 'config');
-    const cfg = await loadConfig(path, { sets: optStrings(args, 'set'), env: io.env });
+    const cfg = await loadConfig(path, { sets: optStrings(args, 'set'), env: io.env }).catch((e: unknown) => {
+      throw e instanceof ConfigError ? new ConfigError(e.issues, path, true) : e;
+    });
     // Warnings are not errors: a configuration may be checked on another machine than the gateway that runs it.
     const issues = await startupIssues(cfg, { models: true, warn: (m) => io.stderr.write(`eta-sensor check-config: ${m}\n`) });
-    if (issues.length > 0) throw new ConfigError(issues, path);
+    if (issues.length > 0) throw new ConfigError(issues, path, true);
     // Secrets print as "***": the output goes to terminals, logs and bug reports. Found by review.
     if (optBool(args, 'print')) io.stdout.write(JSON.stringify(redactSecrets(cfg), null, 2) + '\n');
     else io.stdout.write(`${path ?? 'built-in defaults'}: configuration is valid\n`);

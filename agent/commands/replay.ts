@@ -71,7 +71,7 @@ Examples:
     const badRowsMode: 'skip' | 'fail' = badRows;
     const waitArg = optString(args, 'wait') ?? '60';
     const waitS = Number(waitArg);
-    if (!/^\d+(\.\d+)?$/.test(waitArg)) throw usageError(`--wait must be a number of seconds (got "${waitArg}")`, 'replay');
+    if (!/^\d+(\.\d+)?$/.test(waitArg)) throw usageError(`--wait must be a number of seconds, 0 or more (got "${waitArg}")`, 'replay');
     const configPath = optString(args, 'config');
     const output = optOutput(args);
     const sets = optStrings(args, 'set');

@@ -81,7 +81,8 @@ export function num(c: Common<number> & { min?: number; max?: number; exclusiveM
       const parts: string[] = [];
       if (c.min !== undefined) parts.push(`${c.exclusiveMin ? '>' : '>='} ${c.min}`);
       if (c.max !== undefined) parts.push(`<= ${c.max}`);
-      issues.push(`${path} must be a number${parts.length ? ' ' + parts.join(' and ') : ''} (got ${show(v)})`);
+      const finite = typeof v === 'number' && (v === Infinity || v === -Infinity) ? 'finite ' : '';
+      issues.push(`${path} must be a ${finite}number${parts.length ? ' ' + parts.join(' and ') : ''} (got ${show(v)})`);
       return c.default;
     }
     return v;

@@ -198,7 +198,11 @@ t.test('label makes its output folder as train and evaluate do, and names the us
 t.test('a mistake in a configuration file sends the user to check-config on that file', async (t) => {
   const file = join(dir, 'bad.yaml');
   writeFileSync(file, 'flows:\n  idle_timeout: -1\n');
-  const r = await runCli(['check-config', '-c', file]);
+  const r = await runCli(['run', '-c', file]);
   t.equal(r.code, 2);
   t.match(r.stderr, `  fix: fix the listed keys; \`eta-sensor check-config -c ${file}\` validates without starting\n`);
+  // check-config itself does not send the user to check-config (found by review).
+  const c = await runCli(['check-config', '-c', file]);
+  t.equal(c.code, 2);
+  t.match(c.stderr, /\n {2}fix: fix the listed keys\n$/);
 });
