@@ -162,7 +162,8 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
     const line = pos === undefined || atEnd ? undefined : before.length;
     const lineText = line === undefined ? undefined : text.split('\n')[line - 1];
     const where = atEnd ? ' at the end of the file' : line === undefined ? '' : ` at line ${line}, column ${before[before.length - 1]!.length + 1}`;
-    const shown = lineText === undefined || lineText.trim() === '' ? '' : ` (line ${line} is ${JSON.stringify(lineText.slice(0, 80))})`;
+    // A line that may hold a secret is not quoted: messages reach terminals and the journal (found by review).
+    const shown = lineText === undefined || lineText.trim() === '' || /password|secret|:\/\/[^/\s]*@/i.test(lineText) ? '' : ` (line ${line} is ${JSON.stringify(lineText.slice(0, 80))})`;
     throw new StartupError('E_CONFIG', `invalid configuration in ${path}: YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}${shown}`,
       'correct the YAML there: indent with spaces, not tabs; close each [ { and quote; put a space after each "key:"');
   }

@@ -40,6 +40,8 @@ interface Common<T> {
   doc: string;
   default: T;
   env?: string;
+  /** A secret: a wrong value is never shown in a message (messages reach terminals and the journal). */
+  secret?: boolean;
 }
 
 function field<T>(
@@ -119,7 +121,8 @@ export function optStr(c: Common<string | null>): Field<string | null> {
     (v, path, issues) => {
       if (v === null || v === undefined) return null;
       if (typeof v !== 'string') {
-        issues.push(`${path} must be a string or null (got ${show(v)})`);
+        // Found by review: a password written as a number was echoed, into the journal on a reload.
+        issues.push(`${path} must be a string or null (got ${c.secret ? `a ${Array.isArray(v) ? 'list' : typeof v}, not shown` : show(v)})`);
         return c.default;
       }
       return v === '' ? null : v;

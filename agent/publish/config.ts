@@ -8,6 +8,11 @@ import { bool, int, num, oneOf, optStr, section, size, str, type Field, type Inf
 /** Option paths holding secrets: never accept them on the command line, never log their values. */
 export const SECRET_FIELDS: readonly string[] = ['publish.mqtt.password'];
 
+/** A URL as a message may show it: user info ("user:password@") replaced, parseable or not (found by review: a bad URL was echoed with its password). */
+function withoutUserInfo(s: string): string {
+  return s.replace(/^([^/]*\/\/)[^/@]*@/, '$1***@');
+}
+
 function mqttUrl(doc: string, def: string): Field<string> {
   const base = str({ default: def, doc, nonEmpty: true });
   const parse = (v: unknown, path: string, issues: string[]): string => {
@@ -17,11 +22,11 @@ function mqttUrl(doc: string, def: string): Field<string> {
     try {
       u = new URL(s);
     } catch {
-      issues.push(`${path} must be a URL like mqtt://broker:1883 or mqtts://broker:8883 (got ${JSON.stringify(s)})`);
+      issues.push(`${path} must be a URL like mqtt://broker:1883 or mqtts://broker:8883 (got ${JSON.stringify(withoutUserInfo(s))})`);
       return def;
     }
     if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') {
-      issues.push(`${path} must start with mqtt:// or mqtts:// (got ${JSON.stringify(s)})`);
+      issues.push(`${path} must start with mqtt:// or mqtts:// (got ${JSON.stringify(withoutUserInfo(s))})`);
     } else if (u.password) {
       issues.push(`${path} must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable`);
     } else if (u.pathname !== '' && u.pathname !== '/') {
@@ -97,6 +102,7 @@ export const publishSchema = section('Where labeled flow records go, and how the
     }),
     username: optStr({ default: null, env: 'ETA_MQTT_USERNAME', doc: 'Broker user name (or the ETA_MQTT_USERNAME environment variable).' }),
     password: optStr({
+      secret: true,
       default: null, env: 'ETA_MQTT_PASSWORD',
       doc: 'Broker password. Prefer the ETA_MQTT_PASSWORD environment variable or password_file; never given on the command line, never logged.',
     }),

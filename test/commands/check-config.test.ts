@@ -143,3 +143,24 @@ t.test('each mistake is listed once, and a number is shown as YAML wrote it', as
   t.match(inf.stderr, '  - flows.idle_timeout must be a finite number > 0 (got Infinity)\n');
   t.match(inf.stderr, /\n {2}fix: fix the listed keys\n$/, 'no circular advice to run check-config (found by review)');
 });
+
+t.test('a mistake next to a secret does not show the secret', async (t) => {
+  // Found by review: a password written as a number, the line of a YAML error on the password,
+  // and a bad broker URL holding one were echoed in the message (into the journal on a reload).
+  const dir = mkdtempSync(join(tmpdir(), 'eta-check-secret-'));
+  const cases: Array<[string, RegExp]> = [
+    ['    password: 987654321', /publish\.mqtt\.password must be a string or null \(got a number, not shown\)/],
+    ['    password: [hunter2x]', /publish\.mqtt\.password must be a string or null \(got a list, not shown\)/],
+    ['    password: hunter2: xyz', /YAML syntax error at line 4, column \d+: [^\n(]*\n/],
+    ['    url: "mqtt://u:hunter9@h:99999"', /must be a URL like .* \(got "mqtt:\/\/\*\*\*@h:99999"\)/],
+    ['    url: "tcp://u:hunter9@h:1883"', /must start with mqtt:\/\/ or mqtts:\/\/ \(got "tcp:\/\/\*\*\*@h:1883"\)/],
+  ];
+  for (const [i, [line, want]] of cases.entries()) {
+    const file = join(dir, `c${i}.yaml`);
+    writeFileSync(file, `publish:\n  sink: mqtt\n  mqtt:\n${line}\n`);
+    const r = await runCli(['check-config', '-c', file]);
+    t.equal(r.code, 2, line);
+    t.match(r.stderr, want, line);
+    t.notMatch(r.stderr, /hunter|987654321/, `${line}: the secret is not shown`);
+  }
+});
