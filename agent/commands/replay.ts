@@ -224,7 +224,7 @@ Examples:
             // The last stats go out once the records are delivered: a short replay may end before
             // the first connection is up, and stats published then were skipped.
             // Ctrl-C ends the wait (it went on for --wait seconds: found by review); the records stay buffered.
-            await sink.close(waitS * 1000, { untilDelivered: true, finalStats: pipeline.stats(), signal: io.signal });
+            await sink.close(waitS * 1000, { untilDelivered: true, finalStats: () => pipeline.stats(), signal: io.signal });
           }
           progress.done();
         }

@@ -198,12 +198,11 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
       t.log.warn('the flows did not all reach the sink within the shutdown timeout; those in the disk buffer are kept');
     }
     stopStats();
-    const finalStats = pipeline.stats(source);
     await Promise.race([pipeline.close().catch(() => undefined), until(deadline - sinkTime)]);
     // Out of time, inference may still answer: those records are counted, the closed sink not written.
     pipeline.sealOutbox();
     // Published by close() once the buffered records are delivered (skipped if the broker is away).
-    await sink.close(Math.max(250, deadline - Date.now()), { finalStats });
+    await sink.close(Math.max(250, deadline - Date.now()), { finalStats: () => pipeline.stats(source) });
     t.log.info(pipeline.stats(source), 'eta-sensor stopped');
   } finally {
     process.off('SIGHUP', onHup);

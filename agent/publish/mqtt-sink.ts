@@ -138,7 +138,7 @@ export class MqttSink implements Sink {
       await until(() => buffer.size === 0 || opts.signal?.aborted === true || (giveUp && !client.connected && this.closes > closes), deadline, (wake) => { pump.onProgress = wake; });
       this.closing = true;
       pump.stop();
-      if (opts.finalStats) this.publishStats(opts.finalStats);
+      if (opts.finalStats) this.publishStats(opts.finalStats());
       if (client.connected) {
         // A clean disconnect suppresses the will, so say offline ourselves.
         await new Promise<void>((resolve) => {

@@ -20,7 +20,8 @@ export interface CloseOptions {
   readonly untilDelivered?: boolean;
   /** Stops the wait for delivery when aborted (Ctrl-C): what is not delivered stays buffered. */
   readonly signal?: AbortSignal;
-  readonly finalStats?: Readonly<Record<string, unknown>>;
+  /** The stats to publish last, read once the records are delivered (found by review: read before, they showed delivered records as waiting). */
+  readonly finalStats?: () => Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -123,8 +123,10 @@ t.test('a replay that ends before its first connection publishes its last stats 
   const r = await replay;
   t.equal(r.code, 0, r.stderr);
   await sub.waitFor(() => sub.on(`${prefix}/${sensor}/flows`).length >= 7 && sub.on(`${prefix}/${sensor}/stats`).length >= 1, 15_000, 'the flows and the last stats');
-  const stats = JSON.parse(sub.on(`${prefix}/${sensor}/stats`)[0]!.payload.toString()) as { flows: { created: number } };
+  const stats = JSON.parse(sub.on(`${prefix}/${sensor}/stats`)[0]!.payload.toString()) as { flows: { created: number }; publish: { sink: { delivered: number; buffered_records: number } } };
   t.equal(stats.flows.created, 7, 'the stats of the whole replay');
+  // Read once the records were delivered (found by review: read before, they showed delivered records as waiting).
+  t.match(stats.publish.sink, { delivered: 7, buffered_records: 0 }, 'the sink as it ends');
 });
 
 t.test('replay whose sink loses records says so and exits 1 (here: standard output opened read-only)', async (t) => {
