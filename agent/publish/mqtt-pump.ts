@@ -109,7 +109,8 @@ export class Pump {
           // Mosquitto 2.0 also closes it after denying a topic its ACL does not allow (found by review:
           // the records stay buffered and the agent reconnects, so the log must name that cause too).
           hint: 'a broker closes the connection on a message over its size limit (set publish.mqtt.max_packet_size at or below it) '
-            + `and on a topic it does not let this client publish to (allow ${this.opts.topic} in the broker's ACL)`,
+            + `and on a topic it does not let this client publish to (allow ${this.opts.topic} in the broker's ACL)`
+            + (this.opts.qos === 2 && this.opts.maxInflight > 20 ? `, and at qos 2 on more messages in flight than it allows (Mosquitto: max_inflight_messages, 20 by default; publish.mqtt.max_inflight is ${this.opts.maxInflight})` : ''),
         });
       }
     }

@@ -164,3 +164,12 @@ t.test('a mistake next to a secret does not show the secret', async (t) => {
     t.notMatch(r.stderr, /hunter|987654321/, `${line}: the secret is not shown`);
   }
 });
+
+t.test('qos 2 with more in flight than Mosquitto allows by default is warned of, not refused', async (t) => {
+  // Found by review: 100 in flight at QoS 2 against a default Mosquitto delivered nothing, and check-config said valid.
+  const r = await runCli(['check-config', '--set', 'publish.sink=mqtt', '--set', 'publish.mqtt.qos=2', '--set', 'publish.mqtt.max_inflight=50']);
+  t.equal(r.code, 0, 'the broker may allow more');
+  t.match(r.stderr, /publish\.mqtt\.max_inflight 50 at qos 2 is above Mosquitto's default max_inflight_messages \(20\).*set max_inflight to 20 or less/);
+  const ok = await runCli(['check-config', '--set', 'publish.sink=mqtt', '--set', 'publish.mqtt.qos=2']);
+  t.equal(ok.stderr, '', 'the default for qos 2 (20) says nothing');
+});
