@@ -13,8 +13,12 @@ export function numberText(s: string): unknown {
  * A list as --set or the environment gives it: comma-separated, or written as YAML's flow list
  * (`[eth0, eth1]`, `[]`). Why both: `--set capture.interfaces=[]` was read as one interface named
  * "[]", and `[eth0,eth1]` as "[eth0" and "eth1]", each refused later as an unknown interface.
+ * A bracket opened and not closed (or the reverse) is no list: the text itself is returned, for
+ * the field to say it is not one (found by review: `[lo, eth0` became the interfaces "[lo" and "eth0").
  */
-export function listText(s: string): unknown[] {
+export function listText(s: string): unknown {
+  const t = s.trim();
+  if (t.startsWith('[') !== t.endsWith(']')) return s;
   const bracketed = /^\s*\[(.*)\]\s*$/s.exec(s);
   const inner = bracketed ? bracketed[1]! : s;
   if (bracketed && inner.trim() === '') return [];

@@ -127,6 +127,9 @@ t.test('a list given on the command line may be written as YAML writes one', asy
   t.same(issuesOf(() => validateConfig({}, { sets: ['capture.interfaces=[]'] })), ['capture.interfaces must have at least 1 item']);
   t.same(validateConfig({}, { sets: ['capture.interfaces=[lo, "eth0", \'eth1\']'] }).capture.interfaces, ['lo', 'eth0', 'eth1']);
   t.same(validateConfig({}, { sets: ['capture.interfaces=lo,eth0'] }).capture.interfaces, ['lo', 'eth0']);
+  // And a bracket not closed is no list (found by review: `[lo, eth0` became "[lo" and "eth0", with a warning only).
+  t.same(issuesOf(() => validateConfig({}, { sets: ['capture.interfaces=[lo, eth0'] })), ['capture.interfaces must be a list (got "[lo, eth0")']);
+  t.same(issuesOf(() => validateConfig({}, { sets: ['capture.interfaces=lo]'] })), ['capture.interfaces must be a list (got "lo]")']);
 });
 
 t.test('an interface listed twice and sizes past what the consumer takes are refused', async (t) => {
