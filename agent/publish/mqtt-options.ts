@@ -213,9 +213,18 @@ export function explainConnectError(err: unknown, url = ''): { kind: string; why
   if (typeof code === 'string' && TLS_UNTRUSTED.has(code)) {
     return { kind: 'tls_untrusted', why: `TLS: the broker's certificate is not signed by a trusted CA (${code}); set publish.mqtt.tls.ca to the CA that signed it` };
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return { kind: 'tls_expired', why: `TLS: the broker's certificate is not valid now (${code})` };
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return { kind: 'tls_expired', why: `TLS: the broker's certificate is not valid now (${code}): renew it on the broker, or set this machine's clock right` };
+  }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return { kind: 'tls_hostname', why: 'TLS: the broker\'s certificate does not name the host in publish.mqtt.url; fix the URL or set publish.mqtt.tls.servername' };
+    return { kind: 'tls_hostname', why: 'TLS: the broker\'s certificate does not name the host in publish.mqtt.url (or publish.mqtt.tls.servername, when set); make them match the certificate' };
+  }
+  // The broker refusing the client's certificate (found by review: shown as the bare OpenSSL code, no option named).
+  if (code === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED') {
+    return { kind: 'tls_client_cert', why: `TLS: the broker refused the client certificate as expired (${code}); renew publish.mqtt.tls.cert (and key)` };
+  }
+  if (code === 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' || code === 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' || code === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN') {
+    return { kind: 'tls_client_cert', why: `TLS: the broker does not accept the client certificate (${code}); give publish.mqtt.tls.cert and key signed by a CA in the broker's cafile` };
   }
   if (/certificate required|alert number 116|peer did not return a certificate/i.test(msg) || code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
     return { kind: 'tls_client_cert', why: 'TLS: the broker requires a client certificate; set publish.mqtt.tls.cert and key' };

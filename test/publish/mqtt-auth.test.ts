@@ -130,4 +130,10 @@ t.test('connection errors that were shown raw name their likely cause', async (t
   t.match(explainConnectError(reset, 'mqtt://127.0.0.1:8883'), { kind: 'reset', why: /mqtt:\/\/ URL for a TLS listener \(use mqtts:\/\/\)/ });
   t.notMatch(explainConnectError(reset, 'mqtt://127.0.0.1:8883').why, /mqtts:\/\/ URL/);
   t.match(explainConnectError(new Error('connack timeout')), { kind: 'no_answer', why: /mqtt:\/\/ URL for a TLS listener/ });
+  // The broker refusing the client's certificate, or its own expired: each names what to change (found by review).
+  const tls = (code: string): { kind: string; why: string } => explainConnectError(Object.assign(new Error(code), { code }), 'mqtts://h:8883');
+  t.match(tls('ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED'), { kind: 'tls_client_cert', why: /client certificate as expired .*renew publish\.mqtt\.tls\.cert/ });
+  t.match(tls('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), { kind: 'tls_client_cert', why: /publish\.mqtt\.tls\.cert and key signed by a CA in the broker's cafile/ });
+  t.match(tls('CERT_HAS_EXPIRED'), { kind: 'tls_expired', why: /renew it on the broker, or set this machine's clock right/ });
+  t.match(tls('ERR_TLS_CERT_ALTNAME_INVALID'), { kind: 'tls_hostname', why: /or publish\.mqtt\.tls\.servername, when set/ });
 });
