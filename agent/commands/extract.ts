@@ -9,7 +9,7 @@ import { FlowMeter } from '../flows/meter.js';
 import { meterOptions } from '../flows/extract-file.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
-import { optOutput, optString, optStrings, type Command } from './command.js';
+import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
 import { summaryText } from './summary.js';
 
 export const command: Command = {
@@ -37,13 +37,14 @@ Examples:
     config: { type: 'string', short: 'c', arg: 'FILE', doc: 'read flow settings from this YAML configuration' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. flows.idle_timeout=30' },
     summary: { type: 'string', arg: 'text|json|none', doc: 'end-of-run summary on standard error (default: text)' },
+    quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error (--summary none), as replay -q' },
   },
   async run(args, io) {
     const input = args.positionals[0]!;
     const output = optOutput(args);
     const format = (optString(args, 'format') ?? (output?.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv')) as RowFormat;
     if (format !== 'csv' && format !== 'jsonl') throw usageError(`--format must be csv or jsonl (got "${format}")`, 'extract');
-    const summary = optString(args, 'summary') ?? 'text';
+    const summary = optBool(args, 'quiet') ? 'none' : optString(args, 'summary') ?? 'text';
     if (!['text', 'json', 'none'].includes(summary)) throw usageError(`--summary must be text, json or none (got "${summary}")`, 'extract');
     const cfg = await loadConfig(optString(args, 'config'), { sets: optStrings(args, 'set'), env: io.env });
 

@@ -64,6 +64,14 @@ t.test('-o FILE.JSONL writes JSON lines, whatever the case of the extension (it 
   t.equal(rows.length, 2);
 });
 
+t.test('-q says nothing on standard error, as replay -q (found by review: extract had no -q)', async (t) => {
+  const out = join(dir, 'quiet.csv');
+  const r = await runCli(['extract', pcap, '-o', out, '-q']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stderr, '');
+  t.equal(parseCsv(readFileSync(out, 'utf8')).length, 2);
+});
+
 t.test('standard input with -', async (t) => {
   const r = await runCli(['extract', '-', '--summary', 'json'], { input: readFileSync(pcap) });
   t.equal(r.code, 0, r.stderr);
