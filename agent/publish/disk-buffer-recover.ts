@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { report, type Telemetry } from '../events.js';
 import { decodeFrame, HEADER_BYTES, parseSegmentName, segmentName } from './disk-buffer-format.js';
-import { readPosition, scanSegment, writePosition } from './disk-buffer-files.js';
+import { readGaps, readPosition, scanSegment, writeGaps, writePosition } from './disk-buffer-files.js';
 
 export interface RecoveredSegment {
   readonly base: number;
@@ -29,8 +29,11 @@ export interface Recovered {
    * whose torn tail is the record a crash interrupted. `salvaged`: whole records found after a
    * corrupt one, kept (in the last segment after its good records, in another in a segment's own file).
    */
-  readonly torn: ReadonlyArray<{ readonly file: string; readonly cutBytes: number; readonly last: boolean; readonly records: number; readonly salvaged: number }>;
+  readonly torn: ReadonlyArray<Torn>;
 }
+
+/** `missing`: no file held them, where the numbers of two segments leave a gap not cut by damage (readGaps). */
+export interface Torn { readonly file: string; readonly cutBytes: number; readonly last: boolean; readonly records: number; readonly salvaged: number; readonly missing?: boolean }
 
 /**
  * The whole records (their framed bytes) in buf after a corrupt one: each offset is tried, and a
@@ -59,7 +62,9 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
   if (pos === 'corrupt') report(telemetry, 'publish', 'buffer_position_corrupt', { dir, effect: 'unacknowledged records are resent from the oldest segment' });
   let acked = typeof pos === 'number' ? pos : -1;
   const segments: RecoveredSegment[] = [];
-  const torn: Array<{ file: string; cutBytes: number; last: boolean; records: number; salvaged: number }> = [];
+  const torn: Torn[] = [];
+  const known = readGaps(dir);
+  const gaps: Array<[number, number]> = [];
   let ackedAt: { seg: number; off: number } | undefined;
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i]!;
@@ -71,6 +76,7 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     }
     const scan = scanSegment(file, acked >= base ? acked - base : undefined);
     let { count, validBytes } = scan;
+    const damaged = validBytes < scan.fileBytes;
     let behind: RecoveredSegment | undefined;
     if (validBytes < scan.fileBytes) {
       const found = salvageFrames(fs.readFileSync(file).subarray(validBytes));
@@ -113,6 +119,17 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
       segments.push({ base, file, count, bytes: validBytes });
     }
     if (behind) segments.push(behind);
+    // The numbers between this segment's end and the next: cut with damage (counted above), known, or a file gone.
+    const end = base + count;
+    const next = last ? end : behind ? behind.base : bases[i + 1]!;
+    if (end < next) {
+      gaps.push([end, next]);
+      const lost = next - Math.max(end, acked);
+      if (!damaged && !known.some(([from, to]) => from <= end && to >= next) && lost > 0) {
+        torn.push({ file: path.join(dir, segmentName(end)), cutBytes: 0, last: false, records: lost, salvaged: 0, missing: true });
+      }
+    }
   }
+  if (JSON.stringify(gaps) !== JSON.stringify(known)) writeGaps(dir, gaps);
   return { segments, acked, ackedAt, torn };
 }

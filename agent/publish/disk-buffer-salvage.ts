@@ -11,7 +11,8 @@
  * records leave (Segments.normalize).
  */
 import * as fs from 'node:fs';
-import { readFully } from './disk-buffer-files.js';
+import * as path from 'node:path';
+import { readFully, readGaps, writeGaps } from './disk-buffer-files.js';
 import { salvageFrames } from './disk-buffer-recover.js';
 import type { Cursor, Segment, Segments } from './disk-buffer-segments.js';
 import type { SegmentWriter } from './disk-buffer-writer.js';
@@ -55,6 +56,11 @@ export function salvageAt(segs: Segments, writer: SegmentWriter, seg: Segment, a
     } else if (writer.attempt(() => segs.addAfter(seg, end - found.length, found.length, data))) {
       kept = found.length;
     }
+  }
+  // An older segment now ends before the next one's numbers begin: the gap is these records, counted here.
+  if (!active && at.seq < end - kept) {
+    const dir = path.dirname(seg.file);
+    writer.attempt(() => writeGaps(dir, [...readGaps(dir), [at.seq, end - kept]]));
   }
   return { lost: behind - kept, lostBytes: cutBytes - (kept > 0 ? data.length : 0), kept };
 }

@@ -190,7 +190,7 @@ export class DiskBuffer {
     for (const t of r.torn) {
       // Records found after the damage mean it was not a crash's torn tail, but a corrupt record.
       const reason = t.last && t.salvaged === 0 ? 'torn_tail' : 'corrupt';
-      this.drop(reason, t.records, { file: t.file, cut_bytes: t.cutBytes, ...(t.salvaged > 0 ? { records_kept_after: t.salvaged } : {}) }, 'warn');
+      this.drop(reason, t.records, { file: t.file, ...(t.missing ? { missing_file: true } : { cut_bytes: t.cutBytes }), ...(t.salvaged > 0 ? { records_kept_after: t.salvaged } : {}) }, 'warn');
     }
     for (const s of r.segments) this.segs.adopt(s);
     const last = this.segs.list[this.segs.length - 1];
