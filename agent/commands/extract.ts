@@ -10,7 +10,7 @@ import { meterOptions } from '../flows/extract-file.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
 import { compact, Progress } from '../lib/progress.js';
 import { optBool, optOutput, optString, optStrings, type Command } from './command.js';
-import { summaryText } from './summary.js';
+import { DAMAGED_CAPTURE_FIX, summaryText } from './summary.js';
 
 export const command: Command = {
   name: 'extract',
@@ -82,7 +82,7 @@ Examples:
     if (summary === 'json') io.stderr.write(JSON.stringify(stats) + '\n');
     else if (summary === 'text') io.stderr.write(summaryText(stats));
     if (end.reason === 'error') {
-      io.stderr.write(`eta-sensor extract: ${source.description}: ${end.message} (at byte offset ${end.offset}); the ${stats.rows} flows read before it were written\n`);
+      io.stderr.write(`eta-sensor extract: ${source.description}: ${end.message} (at byte offset ${end.offset}); the ${stats.rows} flows read before it were written\n  fix: ${DAMAGED_CAPTURE_FIX}\n`);
       return 1;
     }
     return end.reason === 'stopped' ? 130 : 0;

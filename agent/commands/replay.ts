@@ -7,6 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
+import { DAMAGED_CAPTURE_FIX } from './summary.js';
 import { undecodedLinkTypes } from '../capture/link-types.js';
 import { cannotWrite } from '../lib/fs-problem.js';
 import { repeatedNamesText } from '../lib/csv-header.js';
@@ -191,7 +192,7 @@ Examples:
               progress.update(source.stats().progress, `${compact(m.frames)} packets, ${compact(m.flowsCreated)} flows`);
             });
             cutShort = end.reason === 'stopped';
-            if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published`;
+            if (end.reason === 'error') failure = `${input}: ${end.message} (at byte offset ${end.offset}); the flows read before it were published; ${DAMAGED_CAPTURE_FIX}`;
           }
           const inputEnded = performance.now();
           lag = pipeline.inferenceLag();

@@ -17,6 +17,10 @@ export interface RunSummary extends MeterStats {
   cpuSeconds: number;
 }
 
+/** What to do about a capture that ends in damage or is cut short (extract and replay say it; found by review: no fix was named). */
+export const DAMAGED_CAPTURE_FIX = 'the rest of the file cannot be read: if it was cut short (a capture still being written, an interrupted copy), copy it whole again; '
+  + 'otherwise the flows before the damage are all it holds';
+
 function list(rec: Record<string, number>): string {
   const parts = Object.entries(rec).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
   return parts.length ? parts.join(', ') : 'none';

@@ -90,6 +90,7 @@ t.test('a truncated capture: flows before the damage written, file and offset na
   const r = await runCli(['extract', cut, '-o', out]);
   t.equal(r.code, 1);
   t.match(r.stderr, new RegExp(`${cut.replace(/[.]/g, '\\.')}: truncated capture.*at byte offset \\d+`));
+  t.match(r.stderr, /\n {2}fix: the rest of the file cannot be read: if it was cut short .*copy it whole again/, 'a fix named (found by review: none was)');
   const rows = parseCsv(readFileSync(out, 'utf8'));
   t.equal(rows.length, 2, 'the TCP flow and the (cut) UDP flow are both written');
 });
