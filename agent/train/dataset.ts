@@ -99,16 +99,23 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   const input = await openInputStream(path, 'flow CSV', 'give the path of a labeled flow CSV (from `eta-sensor label`)');
   const parser = pipeInto(input, parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_RECORD_CHARS }));
   const it = parser[Symbol.asyncIterator]() as AsyncIterator<Rec>;
+  let lastLine = 0; // the last line of the last record read
   const next = async (): Promise<Rec | undefined> => {
     try {
       const r = await it.next();
+      if (!r.done) lastLine = r.value.info.lines;
       return r.done ? undefined : r.value;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
         throw new StartupError('E_INPUT', `cannot read ${path}: ${err.message}`, 'check the --data path');
       }
-      throw dataError(`${path}: malformed CSV: ${err.message}`);
+      // csv-parse names the file's last line for a quote never closed (found by review): the record began after the last one read.
+      if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+        throw dataError(`${path}: malformed CSV: a quote opened at line ${lastLine + 1} (or just after, past blank lines) is never closed: the rest of the file reads as one cell`,
+          'close or remove that quote');
+      }
+      throw dataError(`${path}: malformed CSV: ${err.message}`, 'correct the CSV at the line named');
     }
   };
   try {

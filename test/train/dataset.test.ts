@@ -23,6 +23,14 @@ t.test('a text cell in a feature column: fatal with line and column, or skipped 
   t.match(ds.report.examples[0], /line 43.*"f1"/);
 });
 
+t.test('a quote never closed is named at the line it opens, with a fix', async (t) => {
+  // Found by review: csv-parse named the file's last line, and no fix was given.
+  const csv = join(dir, 'quote.csv');
+  writeFileSync(csv, 'a,b,label\n1,2,x\n3,4,y\n"5,6,x\n7,8,y\n9,10,x\n');
+  await t.rejects(loadDataset(csv, { label: 'label' }),
+    { name: 'StartupError', code: 'E_DATA', message: /a quote opened at line 4 .*is never closed/, hint: 'close or remove that quote' });
+});
+
 t.test('wrong field count and empty cells', async (t) => {
   const csv = join(dir, 'short.csv');
   const { writeFileSync } = await import('node:fs');
