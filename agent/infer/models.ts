@@ -69,7 +69,10 @@ export async function loadModels(
       throw new StartupError('E_FEATURES', `the ${kind} model ${path} needs features that ${source} does not have: ${shown}`,
         source === 'the flow meter'
           ? 'such a model was trained on foreign columns; it serves CSV replay and evaluate, not live capture. Train on `eta-sensor extract` output for the agent'
-          : 'replay a CSV that has the columns the model was trained on, or a capture');
+          // One column holding ; or tabs: another separator (found by review: the hint did not say so).
+          : available.length === 1 && /[;\t|]/.test(available[0]!)
+            ? `its header reads as one column ("${available[0]!.slice(0, 40)}..."): eta-sensor reads comma-separated files; convert it (e.g. from ; or tab)`
+            : 'replay a CSV that has the columns the model was trained on, or a capture');
     }
     if (source === 'the flow meter' && meta.registryHash !== registryHash()) {
       log?.warn({ model: path, model_registry: meta.registryHash, agent_registry: registryHash() },

@@ -102,6 +102,12 @@ t.test('CSV replay: bad rows reported with line and column, skipped or fatal', a
   const missing = await runCli(['replay', foreign, ...modelArgs]);
   t.equal(missing.code, 1);
   t.match(missing.stderr, /needs features that .*foreign\.csv does not have: src2dst_packets/);
+  // Separated by semicolons: the header is one column, and the fix says so (found by review).
+  const semi = join(dir, 'semi.csv');
+  writeFileSync(semi, readFileSync(FLOWS, 'utf8').replaceAll(',', ';'));
+  const s = await runCli(['replay', semi, ...modelArgs]);
+  t.equal(s.code, 1);
+  t.match(s.stderr, /fix: its header reads as one column \("src_ip;src_port;.*eta-sensor reads comma-separated files/);
 });
 
 t.test('a CSV with a column twice: the model train makes of it replays that CSV (both read the header alike)', async (t) => {
