@@ -12,7 +12,7 @@
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
+import { malformedCsv, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { addressKeys, protocolNumber } from './address.js';
 
@@ -67,12 +67,14 @@ export async function loadFlowLabels(path: string): Promise<FlowLabelIndex> {
   let header: string[] | undefined;
   let col: Record<string, number> = {};
   let rows = 0;
+  let lastLine = 0;
   const bad = (line: number, msg: string): StartupError =>
     new StartupError('E_DATA', `${path}:${line}: ${msg}`, 'fix or remove that line of the labels file');
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const cells = rec.record;
       const line = recordStartLine(rec);
+      lastLine = rec.info.lines;
       if (!header) {
         header = cells.map((c) => c.trim().toLowerCase());
         col = columns(header, path);
@@ -118,7 +120,7 @@ export async function loadFlowLabels(path: string): Promise<FlowLabelIndex> {
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
       throw new StartupError('E_INPUT', `cannot read the labels file ${path}: ${err.message}`, 'check the --labels path');
     }
-    throw new StartupError('E_DATA', `${path}: malformed CSV: ${err.message}`);
+    throw malformedCsv(path, err, lastLine);
   } finally {
     parser.destroy();
   }

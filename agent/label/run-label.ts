@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
+import { malformedCsv, MAX_RECORD_CHARS, recordStartLine } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { csvField } from '../features/format.js';
 import { LineWriter } from '../lib/line-writer.js';
@@ -72,9 +72,11 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
     badRows++;
     if (examples.length < 5) examples.push(`line ${line}: ${msg}`);
   };
+  let lastLine = 0;
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const cells = rec.record;
+      lastLine = rec.info.lines;
       if (!header) {
         header = cells.map((c) => c.trim());
         col = inputColumns(header, o.input);
@@ -124,7 +126,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
       throw new StartupError('E_INPUT', `cannot read ${o.input}: ${err.message}`, 'give the CSV written by `eta-sensor extract`');
     }
-    throw new StartupError('E_DATA', `${o.input}: malformed CSV: ${err.message}`);
+    throw malformedCsv(o.input, err, lastLine);
   } finally {
     parser.destroy();
     await writer?.close();

@@ -1,3 +1,5 @@
+import { StartupError } from '../errors.js';
+
 /**
  * CSV header names as every reader of flow CSVs takes them (training, evaluation, replay), so a
  * model trained on a CSV names its columns as replay of that CSV finds them.
@@ -66,4 +68,17 @@ export function repeatedNamesText(names: readonly string[]): string {
 /** The warning line train and evaluate print: none for no name. */
 export function repeatedNamesWarning(names: readonly string[]): string[] {
   return names.length === 0 ? [] : [`warning: ${repeatedNamesText(names)}`];
+}
+
+/**
+ * A CSV reader's error as a StartupError (E_DATA): a quote never closed is named at the line it
+ * opens, the one after `lastLine` (the last record read), with its fix; csv-parse names the file's
+ * last line (found by review). Other parser errors keep csv-parse's message, with a fix.
+ */
+export function malformedCsv(path: string, err: Error & { code?: string }, lastLine: number): StartupError {
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new StartupError('E_DATA', `${path}: malformed CSV: a quote opened at line ${lastLine + 1} (or just after, past blank lines) is never closed: the rest of the file reads as one cell`,
+      'close or remove that quote');
+  }
+  return new StartupError('E_DATA', `${path}: malformed CSV: ${err.message}`, 'correct the CSV at the line named');
 }

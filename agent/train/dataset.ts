@@ -17,7 +17,7 @@
  */
 import { parse } from 'csv-parse';
 import { StartupError } from '../errors.js';
-import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
+import { cleanHeader, malformedCsv, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
 import { selectColumns } from './columns.js';
 import { parseCell, clampedInfinity, findColumn, type BadKind } from '../lib/csv-cells.js';
@@ -110,12 +110,7 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
       if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
         throw new StartupError('E_INPUT', `cannot read ${path}: ${err.message}`, 'check the --data path');
       }
-      // csv-parse names the file's last line for a quote never closed (found by review): the record began after the last one read.
-      if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
-        throw dataError(`${path}: malformed CSV: a quote opened at line ${lastLine + 1} (or just after, past blank lines) is never closed: the rest of the file reads as one cell`,
-          'close or remove that quote');
-      }
-      throw dataError(`${path}: malformed CSV: ${err.message}`, 'correct the CSV at the line named');
+      throw malformedCsv(path, err, lastLine);
     }
   };
   try {
@@ -127,7 +122,7 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
 
 async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | undefined>): Promise<Dataset> {
   const first = await next();
-  if (!first) throw dataError(`${path} is empty: expected a header line`);
+  if (!first) throw dataError(`${path} is empty: expected a header line`, 'give a labeled flow CSV, header first (from `eta-sensor label`)');
   const header = cleanHeader(first.record);
   const labelCol = opts.label === undefined ? -1 : findColumn(header, opts.label);
   if (opts.label !== undefined && labelCol < 0) {

@@ -96,6 +96,15 @@ t.test('usage errors', async (t) => {
   const notFlows = join(s.dir, 'nf.csv');
   writeFileSync(notFlows, 'a,b\n1,2\n');
   await t.rejects(run([notFlows, '--sni-rules', s.rules, '--dry-run']), /lacks the flow column\(s\) src_ip, src_port, dst_ip, dst_port, proto/);
+  // A quote never closed, in the flows and in the labels file: named at its line, with a fix (found by review: the file's last line, no fix).
+  const lines = readFileSync(s.flows, 'utf8').trimEnd().split('\n');
+  const quoted = join(s.dir, 'quoted.csv');
+  writeFileSync(quoted, [...lines.slice(0, 3), `"${lines[3]}`, lines[4], ''].join('\n'));
+  await t.rejects(run([quoted, '--sni-rules', s.rules, '--dry-run']), { message: /quoted\.csv: malformed CSV: a quote opened at line 4 .*never closed/, hint: 'close or remove that quote' });
+  const labelLines = readFileSync(s.labels, 'utf8').trimEnd().split('\n');
+  const badLabels = join(s.dir, 'quoted-labels.csv');
+  writeFileSync(badLabels, [labelLines[0], `"${labelLines[1]}`, labelLines[1], ''].join('\n'));
+  await t.rejects(run([s.flows, '--labels', badLabels]), { message: /quoted-labels\.csv: malformed CSV: a quote opened at line 2 .*never closed/ });
 });
 
 t.test('a labels file of several captures without --pcap: joined across captures, with a warning', async (t) => {
