@@ -132,6 +132,7 @@ export class FileSource implements PacketSource {
       progress: this.progress.size > 0 ? this.progress.position / this.progress.size : undefined,
       skipped,
       linkTypes: this.parser?.linkTypes ?? [],
+      untimed: this.parser instanceof PcapngParser ? this.parser.untimed : 0,
     };
   }
 }

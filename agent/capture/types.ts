@@ -48,6 +48,8 @@ export interface SourceStats {
   progress?: number;
   /** Frames skipped by the source itself, by reason (unknown interface, bad block...). */
   skipped: Record<string, number>;
+  /** Packets the file gave no timestamp (pcapng Simple Packet Blocks): each took the one before it. */
+  untimed?: number;
   /** A file's link types, as its header or interfaces declare them (for the summary's hint when one is not decoded). */
   linkTypes?: readonly number[];
   /** Frames the kernel dropped before we saw them (live capture), where the OS tells. */

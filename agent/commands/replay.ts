@@ -7,7 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
-import { DAMAGED_CAPTURE_FIX } from './summary.js';
+import { DAMAGED_CAPTURE_FIX, untimedText } from './summary.js';
 import { undecodedLinkTypes } from '../capture/link-types.js';
 import { cannotWrite } from '../lib/fs-problem.js';
 import { repeatedNamesText } from '../lib/csv-header.js';
@@ -255,7 +255,7 @@ Examples:
           const badIdentity = t.counters.get('replay.bad-identity');
           io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})${skipped.some(([k]) => k === 'unknown-link-type') ? `: ${undecodedLinkTypes(source?.stats().linkTypes ?? [])}` : ''}` : ''}` +
+            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})${skipped.some(([k]) => k === 'unknown-link-type') ? `: ${undecodedLinkTypes(source?.stats().linkTypes ?? [])}` : ''}` : ''}${source?.stats().untimed ? `; ${untimedText(source.stats().untimed!)}` : ''}` +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
             `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +

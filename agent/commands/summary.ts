@@ -8,6 +8,8 @@ export interface RunSummary extends MeterStats {
   rows: number;
   seconds: number;
   sourceSkipped: Record<string, number>;
+  /** Packets without a timestamp (SourceStats.untimed). */
+  untimed?: number;
   /** The input's link types (SourceStats.linkTypes). */
   linkTypes?: readonly number[];
   end: SourceEnd;
@@ -20,6 +22,11 @@ export interface RunSummary extends MeterStats {
 /** What to do about a capture that ends in damage or is cut short (extract and replay say it; found by review: no fix was named). */
 export const DAMAGED_CAPTURE_FIX = 'the rest of the file cannot be read: if it was cut short (a capture still being written, an interrupted copy), copy it whole again; '
   + 'otherwise the flows before the damage are all it holds';
+
+/** What a summary says of packets without a timestamp (pcapng Simple Packet Blocks). */
+export function untimedText(n: number): string {
+  return `${n.toLocaleString('en-US')} packet${n > 1 ? 's' : ''} carried no timestamp (pcapng Simple Packet Blocks) and took the one before (1970 before any): their flows' times and timing features are not real`;
+}
 
 function list(rec: Record<string, number>): string {
   const parts = Object.entries(rec).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
@@ -36,6 +43,7 @@ export function summaryText(s: RunSummary): string {
     `  ${s.seconds.toFixed(2)} s, ${rate} packets/s${s.clockJumps ? `; the capture's clock jumped backwards ${s.clockJumps} times (rebased)` : ''}`,
   ];
   if (s.clockHeld) lines.push(`  ${s.clockHeld.toLocaleString('en-US')} packet${s.clockHeld > 1 ? 's' : ''} stamped more than 1 s before the one ahead, alone: placed at the clock (bad timestamps)`);
+  if (s.untimed) lines.push(`  ${untimedText(s.untimed)}`);
   if (skipped['unknown-link-type']) lines.push(`  ${undecodedLinkTypes(s.linkTypes ?? [])}`);
   if (Object.keys(s.metaErrors).length > 0) lines.push(`  handshakes not read: ${list(s.metaErrors)}`);
   if (s.end.reason === 'stopped') lines.push('  stopped before the end of the input (signal)');

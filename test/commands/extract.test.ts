@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
 import { BIN, cliEnv, runCli, runCliIntoFifo, untilIdle } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
-import { pcapBytes, pcapngBytes, type RawPacket } from '../../agent/capture/pcap-writer.js';
+import { idb, otherBlock, pcapBytes, pcapngBytes, shb, type RawPacket } from '../../agent/capture/pcap-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eta-extract-'));
 const T0 = 1_700_000_000_000_000;
@@ -70,6 +70,22 @@ t.test('-q says nothing on standard error, as replay -q (found by review: extrac
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stderr, '');
   t.equal(parseCsv(readFileSync(out, 'utf8')).length, 2);
+});
+
+t.test('a pcapng of Simple Packet Blocks: the summary says its packets had no timestamp (found by review: flows dated 1970, no word)', async (t) => {
+  const spb = (data: Buffer): Buffer => {
+    const body = Buffer.alloc(4 + Math.ceil(data.length / 4) * 4);
+    body.writeUInt32LE(data.length, 0);
+    data.copy(body, 4);
+    return otherBlock(3, body);
+  };
+  const ng = join(dir, 'spb.pcapng');
+  writeFileSync(ng, Buffer.concat([shb(), idb({ linkType: 1 }), ...packets.map((p) => spb(p.data))]));
+  const r = await runCli(['extract', ng, '-o', join(dir, 'spb.csv')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, new RegExp(`\\n {2}${packets.length} packets carried no timestamp \\(pcapng Simple Packet Blocks\\).*not real\\n`));
+  const replay = await runCli(['replay', ng, '-o', '/dev/null', '--set', 'infer.app.path=null', '--set', 'infer.attribution.path=null']);
+  t.match(replay.stderr, /; \d+ packets carried no timestamp \(pcapng Simple Packet Blocks\)/);
 });
 
 t.test('standard input with -', async (t) => {
