@@ -207,6 +207,10 @@ export function explainConnectError(err: unknown, url = ''): { kind: string; why
         : 'a URL whose scheme does not match the listener (mqtt:// plain, mqtts:// TLS)';
     return { kind: 'reset', why: `the broker closed the connection (${code}): a broker restarting, or ${mismatch}` };
   }
+  // mqtt.js's own error for a live connection whose broker stopped answering (found by review: logged as a failure to connect).
+  if (/keepalive timeout/i.test(msg)) {
+    return { kind: 'keepalive', why: 'the broker stopped answering a live connection within publish.mqtt.keepalive (a broker stalled, or a network path lost); records stay buffered, and the agent reconnects' };
+  }
   if (/connack timeout/i.test(msg)) {
     return { kind: 'no_answer', why: 'the broker took the connection but did not answer within publish.mqtt.connect_timeout: an mqtt:// URL for a TLS listener, or an overloaded broker' };
   }

@@ -195,7 +195,7 @@ export class MqttSink implements Sink {
     // Like report(): the 1st, 10th, 100th... of a kind, and also whenever the kind changes.
     if (kind !== this.lastFailure || /^10*$/.test(String(n))) {
       this.t.log.warn({ stage: 'publish', reason: `connect_${kind}`, count: n, url: redactUrl(this.settings?.url ?? ''), why, error: err.message, buffered: this.buffer?.size },
-        `publish: cannot connect: ${why}`);
+        `publish: ${kind === 'keepalive' ? 'connection lost' : 'cannot connect'}: ${why}`);
     }
     this.lastFailure = kind;
   }

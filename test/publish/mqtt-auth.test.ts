@@ -136,4 +136,5 @@ t.test('connection errors that were shown raw name their likely cause', async (t
   t.match(tls('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), { kind: 'tls_client_cert', why: /publish\.mqtt\.tls\.cert and key signed by a CA in the broker's cafile/ });
   t.match(tls('CERT_HAS_EXPIRED'), { kind: 'tls_expired', why: /renew it on the broker, or set this machine's clock right/ });
   t.match(tls('ERR_TLS_CERT_ALTNAME_INVALID'), { kind: 'tls_hostname', why: /or publish\.mqtt\.tls\.servername, when set/ });
+  t.match(explainConnectError(new Error('Keepalive timeout')), { kind: 'keepalive', why: /stopped answering a live connection within publish\.mqtt\.keepalive/ });
 });
