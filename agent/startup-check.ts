@@ -11,6 +11,7 @@ import type { AgentConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { checkModelsOpen } from './infer/models.js';
 import { fileProblem, folderProblem } from './lib/make-dir.js';
+import { QOS2_BROKER_INFLIGHT } from './publish/config.js';
 import { mqttSettings, unreadableFiles } from './publish/mqtt-options.js';
 import { modelsFor } from './service.js';
 
@@ -21,9 +22,6 @@ export interface CheckOptions {
   readonly warn: (message: string) => void;
 }
 
-/** Mosquitto's default max_inflight_messages: at QoS 2 it refuses more in flight (publish/config.ts max_inflight). */
-const MOSQUITTO_INFLIGHT = 20;
-
 /** Every problem found, each as a path-qualified message; empty when `run` would start. */
 export async function startupIssues(cfg: AgentConfig, o: CheckOptions): Promise<string[]> {
   const issues = filterIssues(cfg, o.warn);
@@ -33,10 +31,10 @@ export async function startupIssues(cfg: AgentConfig, o: CheckOptions): Promise<
   };
   if (o.models) await modelsFor(cfg).then(checkModelsOpen).catch(note);
   const p = cfg.publish;
-  if (p.sink === 'mqtt' && p.mqtt.qos === 2 && p.mqtt.max_inflight > MOSQUITTO_INFLIGHT) {
+  if (p.sink === 'mqtt' && p.mqtt.qos === 2 && p.mqtt.max_inflight > QOS2_BROKER_INFLIGHT) {
     // Found by review: 100 in flight at QoS 2 against a default Mosquitto delivered nothing, the connection cycling.
-    o.warn(`publish.mqtt.max_inflight ${p.mqtt.max_inflight} at qos 2 is above Mosquitto's default max_inflight_messages (${MOSQUITTO_INFLIGHT}): `
-      + `such a broker refuses the rest and closes the connection, and nothing is delivered; raise the broker's limit to ${p.mqtt.max_inflight} or set max_inflight to ${MOSQUITTO_INFLIGHT} or less`);
+    o.warn(`publish.mqtt.max_inflight ${p.mqtt.max_inflight} at qos 2 is above Mosquitto's default max_inflight_messages (${QOS2_BROKER_INFLIGHT}): `
+      + `such a broker refuses the rest and closes the connection, and nothing is delivered; raise the broker's limit to ${p.mqtt.max_inflight} or set max_inflight to ${QOS2_BROKER_INFLIGHT} or less`);
   }
   if (p.sink === 'mqtt') {
     const unreadable = unreadableFiles(p);

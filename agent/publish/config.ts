@@ -5,6 +5,13 @@
  */
 import { bool, int, num, oneOf, optStr, section, size, str, type Field, type Infer } from '../lib/schema.js';
 
+/**
+ * Mosquitto's default max_inflight_messages: at qos 2 it refuses more messages in flight and
+ * closes the connection. The automatic max_inflight at qos 2, and what check-config and the
+ * pump's hint compare a configured one with.
+ */
+export const QOS2_BROKER_INFLIGHT = 20;
+
 /** Option paths holding secrets: never accept them on the command line, never log their values. */
 export const SECRET_FIELDS: readonly string[] = ['publish.mqtt.password'];
 
@@ -91,7 +98,7 @@ export const publishSchema = section('Where labeled flow records go, and how the
       doc: 'Messages published and not yet acknowledged; the rest wait in the disk buffer (this bounds the MQTT client\'s memory). '
         + '0: automatic, 400 for qos 0 and 1 (the window over the round trip bounds the rate: 400 keeps 10,000 records/s through '
         + 'round trips of up to 40 ms, as a loaded broker or machine gives; 100 queued records for hundreds of ms then), '
-        + '20 for qos 2, the broker\'s limit (Mosquitto: max_inflight_messages, 20 by default), above which Mosquitto drops QoS 2 messages.',
+        + `${QOS2_BROKER_INFLIGHT} for qos 2, the broker's limit (Mosquitto: max_inflight_messages, ${QOS2_BROKER_INFLIGHT} by default), above which Mosquitto drops QoS 2 messages.`,
     }),
     max_packet_size: size({
       // MQTT's own limit: the remaining length is at most 268,435,455 bytes.

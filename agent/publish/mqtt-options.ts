@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import { StartupError } from '../errors.js';
-import type { PublishConfig } from './config.js';
+import { QOS2_BROKER_INFLIGHT, type PublishConfig } from './config.js';
 import { checkTlsFiles } from './tls-files.js';
 
 export interface MqttTopics {
@@ -151,7 +151,7 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
     });
   }
   return {
-    url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? 20 : 400,
+    url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? QOS2_BROKER_INFLIGHT : 400,
     maxPacketSize: m.max_packet_size,
     options, insecure: tls && !m.tls.reject_unauthorized,
   };

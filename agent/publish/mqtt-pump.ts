@@ -18,6 +18,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { report, type Telemetry } from '../events.js';
+import { QOS2_BROKER_INFLIGHT } from './config.js';
 import type { BufferedRecord, Cursor, DiskBuffer } from './disk-buffer.js';
 
 export interface PumpOptions {
@@ -110,7 +111,8 @@ export class Pump {
           // the records stay buffered and the agent reconnects, so the log must name that cause too).
           hint: 'a broker closes the connection on a message over its size limit (set publish.mqtt.max_packet_size at or below it) '
             + `and on a topic it does not let this client publish to (allow ${this.opts.topic} in the broker's ACL)`
-            + (this.opts.qos === 2 && this.opts.maxInflight > 20 ? `, and at qos 2 on more messages in flight than it allows (Mosquitto: max_inflight_messages, 20 by default; publish.mqtt.max_inflight is ${this.opts.maxInflight})` : ''),
+            + (this.opts.qos === 2 && this.opts.maxInflight > QOS2_BROKER_INFLIGHT
+              ? `, and at qos 2 on more messages in flight than it allows (Mosquitto: max_inflight_messages, ${QOS2_BROKER_INFLIGHT} by default; publish.mqtt.max_inflight is ${this.opts.maxInflight})` : ''),
         });
       }
     }
