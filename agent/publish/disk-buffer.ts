@@ -126,7 +126,7 @@ export class DiskBuffer {
     if (this.opts.overflow === 'drop-oldest') this.makeRoom(payloads);
     for (const p of payloads) {
       const frame = HEADER_BYTES + p.length;
-      if (p.length === 0 || p.length > MAX_RECORD_BYTES || frame > this.opts.maxBytes) {
+      if (!this.storable(p)) {
         this.drop('too_large', 1, { bytes: p.length });
         continue;
       }
@@ -239,16 +239,20 @@ export class DiskBuffer {
   }
 
   /**
-   * drop-oldest: room for the records of one append, made once before they are written. Found by
-   * review: made record by record, a full buffer wrote each record alone and read 256 records
-   * (up to 256 KiB, each checksummed) to drop one, 300 µs of the main thread per record, and live
-   * capture lost packets behind it. The records that fit are the same.
+   * drop-oldest: room for one append's records, made before they are written (found by review: made
+   * record by record, a full buffer wrote each alone and read 256 records, each checksummed, to drop
+   * one: 300 µs of the main thread a record, and live capture lost packets). The same records fit.
    */
   private makeRoom(payloads: readonly Uint8Array[]): void {
     let bytes = 0;
-    for (const p of payloads) if (p.length > 0 && p.length <= MAX_RECORD_BYTES && HEADER_BYTES + p.length <= this.opts.maxBytes) bytes += HEADER_BYTES + p.length;
+    for (const p of payloads) if (this.storable(p)) bytes += HEADER_BYTES + p.length;
     const need = this.liveBytes + Math.min(bytes, this.opts.maxBytes) - this.opts.maxBytes;
     if (need > 0) this.dropOldest(need);
+  }
+
+  /** Whether a record can be stored at all (append drops the others as too_large). */
+  private storable(p: Uint8Array): boolean {
+    return p.length > 0 && p.length <= MAX_RECORD_BYTES && HEADER_BYTES + p.length <= this.opts.maxBytes;
   }
 
   /** Drops the oldest records until `need` bytes are free, reading about as many as that takes. */
