@@ -4,6 +4,7 @@
  */
 import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
 import { loadAddon } from '../lib/addon.js';
+import { startsAsFormula } from '../lib/csv-cells.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
 import { HeldMeta } from '../meta/held-meta.js';
 import { VERSION_NAMES } from '../meta/hello.js';
@@ -66,10 +67,8 @@ export function csvField(s: string): string {
  * cells to this.
  */
 export function csvText(s: string): string {
-  return csvField(FORMULA_START.test(s) ? `'${s}` : s);
+  return csvField(startsAsFormula(s.charCodeAt(0)) ? `'${s}` : s);
 }
-
-const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function csvHeader(): string {
   return ALL_COLUMNS.join(',') + '\n';

@@ -7,6 +7,15 @@
  * evaluated on cells read exactly the way it was trained on.
  */
 
+/**
+ * Whether a cell starting with this character code would be run by a spreadsheet as a formula
+ * (= + - @, tab, CR): such text from the network is written after a ' (features/format.ts
+ * csvText, meta/held-meta.ts; meta_cells.c has the same rule in C).
+ */
+export function startsAsFormula(c: number): boolean {
+  return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d;
+}
+
 /** Largest finite float32: the value `--infinity clamp` substitutes for +Infinity. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
