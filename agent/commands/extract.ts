@@ -75,8 +75,9 @@ Examples:
     progress.done();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const usage = process.resourceUsage();
+    const src = source.stats();
     const stats = {
-      input, ...meter.stats(), sourceSkipped: source.stats().skipped, linkTypes: source.stats().linkTypes, untimed: source.stats().untimed, rows: writer.rows, seconds, end,
+      input, ...meter.stats(), sourceSkipped: src.skipped, linkTypes: src.linkTypes, untimed: src.untimed, rows: writer.rows, seconds, end,
       maxRssKiB: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     };
     if (summary === 'json') io.stderr.write(JSON.stringify(stats) + '\n');

@@ -7,8 +7,7 @@ import { StartupError, usageError } from '../errors.js';
 import { createLogger, createTelemetry } from '../events.js';
 import { inferWorkers } from '../infer/config.js';
 import { closeInferencePool, startInferencePool, type InferencePool } from '../infer/pool.js';
-import { DAMAGED_CAPTURE_FIX, untimedText } from './summary.js';
-import { undecodedLinkTypes } from '../capture/link-types.js';
+import { DAMAGED_CAPTURE_FIX, inputShortfalls } from './summary.js';
 import { cannotWrite } from '../lib/fs-problem.js';
 import { repeatedNamesText } from '../lib/csv-header.js';
 import { refuseInputAsOutput } from '../lib/output-file.js';
@@ -247,15 +246,15 @@ Examples:
         const st = pipeline.stats() as { packets: number; skipped: Record<string, number>; flows: { created: number }; publish: { records: number }; infer: { unlabeled: Record<string, number> } };
         // Frames the flow meter or the capture reader skipped, by reason, as extract says them: a capture of an
         // unsupported link type read as "0 flows from 0 packets", a success (found by review).
-        const skipped = Object.entries({ ...st.skipped, ...(source?.stats().skipped ?? {}) }).filter(([, n]) => n > 0);
-        const skippedTotal = skipped.reduce((a, [, n]) => a + n, 0);
+        const src = source?.stats();
+        const skipped = Object.entries({ ...st.skipped, ...(src?.skipped ?? {}) }).filter(([, n]) => n > 0);
         if (!quiet && undelivered === 0 && lost.length === 0) {
           const secs = (Date.now() - started) / 1000;
           const bad = t.counters.get('replay.bad-row');
           const badIdentity = t.counters.get('replay.bad-identity');
           io.stderr.write(`${input}: ${st.publish.records.toLocaleString('en-US')} flows published in ${secs.toFixed(2)} s` +
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
-            `${skippedTotal ? `; ${skippedTotal.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})${skipped.some(([k]) => k === 'unknown-link-type') ? `: ${undecodedLinkTypes(source?.stats().linkTypes ?? [])}` : ''}` : ''}${source?.stats().untimed ? `; ${untimedText(source.stats().untimed!)}` : ''}` +
+            inputShortfalls(skipped, src) +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
             `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +

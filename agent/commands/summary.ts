@@ -1,5 +1,5 @@
 /** The human end-of-run summary shared by extract and replay. */
-import type { SourceEnd } from '../capture/types.js';
+import type { SourceEnd, SourceStats } from '../capture/types.js';
 import type { MeterStats } from '../flows/meter.js';
 import { undecodedLinkTypes } from '../capture/link-types.js';
 
@@ -24,8 +24,19 @@ export const DAMAGED_CAPTURE_FIX = 'the rest of the file cannot be read: if it w
   + 'otherwise the flows before the damage are all it holds';
 
 /** What a summary says of packets without a timestamp (pcapng Simple Packet Blocks). */
-export function untimedText(n: number): string {
+function untimedText(n: number): string {
   return `${n.toLocaleString('en-US')} packet${n > 1 ? 's' : ''} carried no timestamp (pcapng Simple Packet Blocks) and took the one before (1970 before any): their flows' times and timing features are not real`;
+}
+
+/**
+ * What replay's one-line summary says the input lacked: frames skipped by reason (naming a link
+ * type not decoded), packets without a timestamp; '' when nothing. summaryText says the same for extract.
+ */
+export function inputShortfalls(skipped: ReadonlyArray<readonly [string, number]>, src: SourceStats | undefined): string {
+  const total = skipped.reduce((a, [, n]) => a + n, 0);
+  const undecoded = skipped.some(([k]) => k === 'unknown-link-type') ? `: ${undecodedLinkTypes(src?.linkTypes ?? [])}` : '';
+  return (total ? `; ${total.toLocaleString('en-US')} frames skipped (${skipped.map(([k, n]) => `${k} ${n}`).join(', ')})${undecoded}` : '')
+    + (src?.untimed ? `; ${untimedText(src.untimed)}` : '');
 }
 
 function list(rec: Record<string, number>): string {
