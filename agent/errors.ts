@@ -42,9 +42,8 @@ export class ConfigError extends StartupError {
     const where = source ? ` in ${source}` : '';
     // Without a file, the mistakes are in --set or the environment: the fix does not send the user to a file.
     const fix = source ? 'fix the listed keys' : 'fix the listed values (--set, or the environment)';
-    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`, checking ? fix : source
-      ? `${fix}; \`eta-sensor check-config -c ${source}\` validates without starting`
-      : `${fix}; \`eta-sensor check-config --set KEY=VALUE\` validates without starting`);
+    const check = source ? `eta-sensor check-config -c ${source}` : 'eta-sensor check-config --set KEY=VALUE';
+    super('E_CONFIG', `invalid configuration${where}:\n  - ${issues.join('\n  - ')}`, checking ? fix : `${fix}; \`${check}\` validates without starting`);
     this.name = 'ConfigError';
     this.issues = issues;
   }

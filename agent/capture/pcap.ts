@@ -27,10 +27,6 @@ export class PcapParser implements RecordParser {
   private le = true;
   private tsDiv = 1; // fraction field units per microsecond (1 for µs, 1000 for ns)
   private linkType = -1;
-
-  get linkTypes(): readonly number[] {
-    return this.linkType < 0 ? [] : [this.linkType];
-  }
   private snapLen = 0;
 
   private readonly format: PcapRecordFormat = { linkType: 0, littleEndian: true, tsDivisor: 1, maxCapLength: MAX_CAPLEN };
@@ -41,6 +37,11 @@ export class PcapParser implements RecordParser {
     private readonly onFrame: (f: Frame) => void,
     private readonly bulk?: (buf: Buffer, start: number, end: number, format: PcapRecordFormat) => number,
   ) {}
+
+  /** The link type the header declares (none before it is read). */
+  get linkTypes(): readonly number[] {
+    return this.linkType < 0 ? [] : [this.linkType];
+  }
 
   parse(buf: Buffer, start: number, end: number, _base: number, eof: boolean): number {
     let p = start;
