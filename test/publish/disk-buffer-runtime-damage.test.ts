@@ -7,15 +7,9 @@ import * as fs from 'node:fs';
 import { createTelemetry } from '../../agent/events.js';
 import { DiskBuffer, type Cursor } from '../../agent/publish/disk-buffer.js';
 import { segmentName } from '../../agent/publish/disk-buffer-format.js';
+import { payload, range, seqOf } from './helpers/numbered.js';
 import { tempDir } from './helpers/tmp.js';
 
-/** Records of 108 framed bytes: 100 of payload, each naming its number. */
-const payload = (i: number): Buffer => {
-  const head = `{"seq":${i},"pad":"`;
-  return Buffer.from(head + 'x'.repeat(100 - head.length - 2) + '"}');
-};
-const seqOf = (b: Buffer): number => (JSON.parse(b.toString()) as { seq: number }).seq;
-const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 async function readAll(b: DiskBuffer, from: Cursor): Promise<number[]> {
   const seqs: number[] = [];
@@ -35,7 +29,7 @@ for (const [what, segmentBytes] of [['the segment being appended to', 1 << 20], 
     const open = (): Promise<DiskBuffer> => DiskBuffer.open({ dir, telemetry: createTelemetry(), maxBytes: 8 << 20, fsync: 'never', fsyncIntervalMs: 1000, overflow: 'drop-newest', segmentBytes });
     let b = await open();
     t.equal(payload(0).length, 100);
-    await b.append(range(0, 100).map(payload));
+    await b.append(range(0, 100).map((n) => payload(n)));
     // Ten records read and in flight, five of them acknowledged.
     const inFlight = b.read(b.start, 10);
     b.ack(inFlight[4]!.next);
