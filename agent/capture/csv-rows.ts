@@ -7,12 +7,14 @@
  * into a number silently: the row is reported with its line and column,
  * counted, and skipped; with `badRows: 'fail'` the replay stops there.
  *
- * Identity columns (ports, protocol, VLAN, times, end reason) are not model
- * inputs: a row whose identity cell cannot be read is still classified and
- * published, with 0 (or `forced`) in that field, and the cell is reported
- * through onBadIdentity so the record's wrong identity does not go unseen.
- * An empty identity cell is "unknown", as a missing column is: 0, not reported.
+ * Identity columns (addresses, ports, protocol, VLAN, times, end reason) are
+ * not model inputs: a row whose identity cell cannot be read is still
+ * classified and published, with that field unknown (an empty address, port 0,
+ * a null time, `forced`), and the cell is reported through onBadIdentity so the
+ * record's wrong identity does not go unseen. An empty identity cell is
+ * "unknown", as a missing column is, and not reported.
  */
+import { isIP } from 'node:net';
 import { parse } from 'csv-parse';
 import { OpenInterrupted, StartupError } from '../errors.js';
 import type { FlowRecord } from '../features/record.js';
@@ -176,6 +178,14 @@ export async function readCsvRows(
     return Number.isInteger(v) && v >= 0 && v <= IDENTITY_MAX[column] ? v : NaN;
   });
   const ts = (row: string[], i: number, column: string): number => identity(row, i, column, parseTs);
+  // Collectors read src_ip and dst_ip as addresses: any other text is reported and left out (found
+  // by review: "not-an-ip" was published as the flow's source).
+  const address = (row: string[], i: number, column: string): string => {
+    const text = cell(row, i)?.trim() ?? '';
+    if (text === '' || isIP(text) !== 0) return text;
+    badIdentity(column, text);
+    return '';
+  };
   const endReason = (row: string[], i: number): EndReason => {
     const text = cell(row, i);
     if (text !== undefined && (END_REASONS as readonly string[]).includes(text)) return text as EndReason;
@@ -258,8 +268,8 @@ export async function readCsvRows(
       const tls = cell(record, id.tls) ?? '';
       line = info.lines;
       const rec: FlowRecord = {
-        srcIp: cell(record, id.srcIp) ?? '', srcPort: int(record, id.srcPort, 'src_port'),
-        dstIp: cell(record, id.dstIp) ?? '', dstPort: int(record, id.dstPort, 'dst_port'),
+        srcIp: address(record, id.srcIp, 'src_ip'), srcPort: int(record, id.srcPort, 'src_port'),
+        dstIp: address(record, id.dstIp, 'dst_ip'), dstPort: int(record, id.dstPort, 'dst_port'),
         proto: int(record, id.proto, 'proto'), vlan: int(record, id.vlan, 'vlan'),
         firstTs: ts(record, id.first, 'first_ts'), lastTs: ts(record, id.last, 'last_ts'),
         endReason: endReason(record, id.end),

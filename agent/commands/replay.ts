@@ -256,7 +256,7 @@ Examples:
             `${header ? '' : ` from ${st.packets.toLocaleString('en-US')} packets`}` +
             inputShortfalls(skipped, src) +
             `${bad ? (badRows === 'fail' ? '; stopped at a bad row' : `; ${bad} bad row${bad > 1 ? 's' : ''} skipped`) : ''}` +
-            `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (port, protocol, VLAN, time or end reason) published as 0 or "forced", the log names the first` : ''}` +
+            `${badIdentity ? `; ${badIdentity} unreadable identity cell${badIdentity > 1 ? 's' : ''} (address, port, protocol, VLAN, time or end reason) published as unknown, the log names the first` : ''}` +
             `${Object.keys(st.infer.unlabeled).length ? `; unlabeled: ${JSON.stringify(st.infer.unlabeled)}` : ''}` +
             // As extract says it: the count is of what was read before the signal (found by review).
             `${cutShort ? '; stopped before the end of the input (signal)' : ''}\n`);

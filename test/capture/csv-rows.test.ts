@@ -27,20 +27,26 @@ t.test('an identity cell that does not read is reported, and its row still repla
     '10.0.0.1,443,10.0.0.2,51000,6,0,2026-11-27T10:00:00.000001Z,2026-11-27T10:00:01.500000Z,idle,1',
     '10.0.0.1,http,10.0.0.2,70000,6,,yesterday,1764237601.5,finished,2',
     '10.0.0.1,-1,10.0.0.2,1.5,300,4096,,,,3',
+    'not-an-ip,443, 2001:db8::1 ,51000,6,0,,,,4',
+    '10.0.0.300,443,fe80::1%eth0,51000,6,0,,,,5',
   ].join('\n') + '\n');
   const bad: Array<[number, string, string]> = [];
-  const recs: Array<{ srcPort: number; dstPort: number; proto: number; vlan: number; firstTs: number; lastTs: number; endReason: string; a: number }> = [];
+  const recs: Array<{ srcIp: string; dstIp: string; srcPort: number; dstPort: number; proto: number; vlan: number; firstTs: number; lastTs: number; endReason: string; a: number }> = [];
   const r = await readCsvRows(await CsvInput.open(csv), ['a'], (rec) => void recs.push({ ...rec, a: rec.features[0]! }), {
     badRows: 'skip', onBadRow: () => t.fail('no feature cell is bad'), onBadIdentity: (line, column, value) => void bad.push([line, column, value]),
   });
-  t.equal(r.rows, 3, 'every row replayed');
+  t.equal(r.rows, 5, 'every row replayed');
   t.equal(r.skipped, 0);
   t.match(recs[0], { srcPort: 443, dstPort: 51000, proto: 6, vlan: 0, firstTs: Date.parse('2026-11-27T10:00:00Z') * 1000 + 1, endReason: 'idle', a: 1 });
   t.match(recs[1], { srcPort: 0, dstPort: 0, vlan: 0, firstTs: 0, lastTs: 1764237601.5e6, endReason: 'forced', a: 2 }, 'unreadable cells are 0, forced; an empty VLAN is 0; seconds since the epoch read');
   t.match(recs[2], { srcPort: 0, dstPort: 0, proto: 0, vlan: 0, firstTs: 0, lastTs: 0, endReason: 'forced', a: 3 }, 'out of range is unreadable; empty cells are unknown');
+  t.match(recs[0], { srcIp: '10.0.0.1', dstIp: '10.0.0.2' });
+  t.match(recs[3], { srcIp: '', dstIp: '2001:db8::1', a: 4 }, 'an address that is not one is left out; spaces around one are not kept');
+  t.match(recs[4], { srcIp: '', dstIp: 'fe80::1%eth0', a: 5 });
   t.same(bad, [
     [3, 'src_port', 'http'], [3, 'dst_port', '70000'], [3, 'first_ts', 'yesterday'], [3, 'end_reason', 'finished'],
     [4, 'src_port', '-1'], [4, 'dst_port', '1.5'], [4, 'proto', '300'], [4, 'vlan', '4096'],
+    [5, 'src_ip', 'not-an-ip'], [6, 'src_ip', '10.0.0.300'],
   ], 'each unreadable cell once, by line and column; empty ones are not reported');
 });
 
