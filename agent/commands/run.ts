@@ -58,8 +58,9 @@ ended flow with both models on a worker pool and publishes the records
 (MQTT with an on-disk buffer, or stdout/file). Without -c it runs on the
 built-in defaults (config/agent.example.yaml shows them). Logs are JSON lines
 on standard output (journald collects them), or on standard error when the
-records themselves go to standard output (publish.sink: stdout). SIGHUP reloads models and configuration;
-SIGTERM drains and exits. See systemd/eta-sensor.service and the README for
+records themselves go to standard output (publish.sink: stdout). SIGHUP reloads the
+models and their thresholds (other changes are named in the log and need a
+restart); SIGTERM drains and exits. See systemd/eta-sensor.service and the README for
 running it as a service.
 
 Examples:

@@ -165,7 +165,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     label: { type: 'string', arg: 'COLUMN', doc: 'label column, e.g. app or category (required)' },
     out: { type: 'string', short: 'o', arg: 'FILE', doc: 'model to write, e.g. models/app.onnx (required)' },
     algo: { type: 'string', arg: 'rf|gbdt', doc: 'random forest or gradient boosting (default rf)' },
-    trees: { type: 'string', arg: 'N', doc: 'rf: trees; gbdt: rounds, one tree per class each (default 100)' },
+    trees: { type: 'string', arg: 'N', doc: 'rf: trees; gbdt: rounds, one tree per class each (one in all with --shared-trees) (default 100)' },
     'max-depth': { type: 'string', arg: 'N', doc: 'tree depth limit: rf 0 = none (its default), gbdt 1 or more (default 6)' },
     'min-samples-leaf': { type: 'string', arg: 'N', doc: 'rf: fewest rows in a leaf (default 1)' },
     'learning-rate': { type: 'string', arg: 'X', doc: 'gbdt: shrinkage (default 0.1)' },

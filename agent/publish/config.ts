@@ -113,7 +113,7 @@ export const publishSchema = section('Where labeled flow records go, and how the
       default: null, env: 'ETA_MQTT_PASSWORD',
       doc: 'Broker password. Prefer the ETA_MQTT_PASSWORD environment variable or password_file; never given on the command line, never logged.',
     }),
-    password_file: optStr({ default: null, doc: 'File whose content (trailing newline removed) is the broker password; read at startup.' }),
+    password_file: optStr({ default: null, doc: 'File whose content (trailing newline removed) is the broker password; read at startup and again at each reload (SIGHUP).' }),
     tls: section('TLS, for mqtts:// URLs.', {
       ca: optStr({ default: null, doc: 'PEM file of the CA(s) that signed the broker\'s certificate. Unset: the system\'s trusted CAs.' }),
       cert: optStr({ default: null, doc: 'PEM client certificate, for brokers that require one (set key too).' }),
