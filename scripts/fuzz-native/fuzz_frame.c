@@ -23,6 +23,7 @@
 
 #include "../../agent/flows/native/table.h"
 #include "napi_stub.h"
+#include "quic_labels.h"
 
 #define MAX_CAP 64
 
@@ -35,22 +36,6 @@ static const char *S_V1 = "38762cf7f55934b34d179ae6a4c80cadccbb7f0a", *S_V2 = "0
                   *S_D29 = "afbfec289993d24c9e9786f19c6111e04390a899", *S_D23 = "c3eef712c72ebb5a11a7d2432bb46365bef9f502",
                   *S_D22 = "7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a", *S_Q50 = "504574efd066fe2f9d945cfcdbd3a7f0d3b56b45",
                   *S_T50 = "7ff579e5acd072915580304c43a2367c60488310", *S_T51 = "7a4edef4e7ccee5fa4506c19124fc8ccda6e033d";
-
-static int hexval(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
-
-static size_t label_info(uint8_t *o, const char *prefix, const char *what, int length) {
-  char full[64];
-  size_t n = 0;
-  const char *parts[3] = {"tls13 ", prefix, what};
-  for (int i = 0; i < 3; i++) for (const char *c = parts[i]; *c; c++) full[n++] = *c;
-  o[0] = (uint8_t)(length >> 8);
-  o[1] = (uint8_t)length;
-  o[2] = (uint8_t)n;
-  memcpy(o + 3, full, n);
-  o[3 + n] = 0;
-  o[4 + n] = 1;
-  return 5 + n;
-}
 
 static void quic_versions(hello_watch_t *w) {
   static qv_t list[21];

@@ -17,6 +17,7 @@
 
 #include "../../agent/meta/native/quic_initial.h"
 #include "../../agent/meta/native/hello_rec.h"
+#include "quic_labels.h"
 
 static const uint8_t CLIENT_IN[] = {0x00, 0x20, 15, 't', 'l', 's', '1', '3', ' ', 'c', 'l', 'i', 'e', 'n', 't', ' ', 'i', 'n', 0x00, 0x01};
 
@@ -29,19 +30,6 @@ static const ver_t VERS[] = {
   {0x54303531, 0, 3, 1, 0, "7a4edef4e7ccee5fa4506c19124fc8ccda6e033d", "quic"},
 };
 #define NV (sizeof VERS / sizeof VERS[0])
-
-static int hexval(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
-
-static size_t label_info(uint8_t *o, const char *prefix, const char *what, int length) {
-  char full[64];
-  size_t n = 0;
-  const char *parts[3] = {"tls13 ", prefix, what};
-  for (int i = 0; i < 3; i++) for (const char *c = parts[i]; *c; c++) full[n++] = *c;
-  o[0] = (uint8_t)(length >> 8); o[1] = (uint8_t)length; o[2] = (uint8_t)n;
-  memcpy(o + 3, full, n);
-  o[3 + n] = 0; o[4 + n] = 1;
-  return 5 + n;
-}
 
 static qi_state_t *st;
 static qi_version_t qv[NV];
