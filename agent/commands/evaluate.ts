@@ -72,6 +72,13 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
       return 0;
     }
     const worst = Object.entries(m.per_class).filter(([, c]) => c.support > 0).sort((a, b) => a[1].f1 - b[1].f1).slice(0, 10);
+    // Predicted, never true: F1 0 in the macro mean, so they are named (found by review: the list hid them).
+    const onlyPredicted = m.labels.filter((l) => l !== m.abstention && m.per_class[l]!.support === 0);
+    const averaged = m.labels.length - (m.abstention ? 1 : 0);
+    const rare = [
+      ...(ev.mappedToUnknown ? [`${ev.mappedToUnknown} rows whose label was too rare at training scored as unknown`] : []),
+      ...(ev.leftOut ? [`${ev.leftOut} rows whose label training dropped as rare (--rare drop) left out`] : []),
+    ];
     const lines = [
       `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${ev.meta.classes.length} classes in the model`,
       // Which columns cost the rows, as train says: a class can lose much of its support to them (found by review).
@@ -79,9 +86,11 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
       ...ev.dataset.report.examples.map((e) => `  e.g. ${e}`),
       ...repeatedNamesWarning(ev.dataset.report.repeatedNames),
       // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
-      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)}  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
+      ...(rare.length ? [`  ${rare.join('; ')}`] : []),
+      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)} (over ${averaged} classes)  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',
       ...worst.map(([l, c]) => `  ${l.padEnd(24)} f1 ${c.f1.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  support ${c.support}`),
+      ...(onlyPredicted.length ? [`predicted but not in the data (f1 0 in macro-F1): ${onlyPredicted.join(', ')}`] : []),
       ...(reportPath ? [`report: ${reportPath}`] : []),
     ];
     io.stdout.write(lines.join('\n') + '\n');

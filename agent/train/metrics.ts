@@ -31,6 +31,8 @@ export interface Metrics {
   readonly labels: string[];
   /** confusion[i][j]: rows of true label i predicted as label j. */
   readonly confusion: number[][];
+  /** `unknown` when it stands for rows under the threshold, not a class: listed, left out of macro-F1. */
+  readonly abstention?: string;
 }
 
 /**
@@ -78,6 +80,7 @@ export function computeMetrics(truth: readonly string[], pred: readonly string[]
     per_class,
     labels,
     confusion,
+    ...(abstention ? { abstention } : {}),
   };
 }
 

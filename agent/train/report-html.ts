@@ -97,7 +97,8 @@ export function reportHtml(m: Metrics, info: ReportInfo): string {
   const rows = order.map((i) => {
     const l = m.labels[i] as string;
     const c = m.per_class[l] ?? { precision: 0, recall: 0, f1: 0, support: 0 };
-    return `<tr><td>${esc(l)}</td><td class="n">${c.support}</td><td>${bar(c.precision)}</td><td>${bar(c.recall)}</td><td>${bar(c.f1)}</td></tr>`;
+    const name = l === m.abstention ? `${esc(l)} (rows under the threshold: no class, not in macro-F1)` : esc(l);
+    return `<tr><td>${name}</td><td class="n">${c.support}</td><td>${bar(c.precision)}</td><td>${bar(c.recall)}</td><td>${bar(c.f1)}</td></tr>`;
   });
   const facts = info.facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
   return `<!doctype html>
@@ -116,7 +117,7 @@ th,td{padding:2px 8px;text-align:left;font-size:13px}
 <h1>${esc(info.title)}</h1>
 <p><span class="big">accuracy ${f(m.accuracy)}</span><span class="big">macro-F1 ${f(m.macro_f1)}</span>
 <span class="big">weighted-F1 ${f(m.weighted_f1)}</span><span class="big">unknown ${(m.unknown_share * 100).toFixed(1)}%</span></p>
-<table class="facts">${facts}<tr><th>rows</th><td>${m.rows}</td></tr><tr><th>classes</th><td>${m.labels.length}</td></tr></table>
+<table class="facts">${facts}<tr><th>rows</th><td>${m.rows}</td></tr><tr><th>classes</th><td>${m.labels.length - (m.abstention ? 1 : 0)}</td></tr></table>
 <h2>Confusion matrix</h2>
 <p>Rows are true classes, columns predictions, both ordered by support; hover a cell for counts. The diagonal is outlined in red.</p>
 <div class="matrix">${confusionSvg(m)}</div>

@@ -33,8 +33,10 @@ export interface Evaluation {
   readonly meta: ModelMeta;
   readonly dataset: Dataset;
   readonly metrics: Metrics;
-  /** Rows whose true label was a rare training label counted as `unknown`. */
+  /** Rows whose true label was a rare training label counted as `unknown` (trained with --rare unknown). */
   readonly mappedToUnknown: number;
+  /** Rows whose true label was a rare training label left out of training (--rare drop), left out here too. */
+  readonly leftOut: number;
 }
 
 export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
@@ -61,24 +63,36 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     onBatch: (done, total) => o.onProgress?.('classifying', done, total),
   });
   if ('interruptedAt' in got) throw new StartupError('E_DATA', `evaluation interrupted after ${got.interruptedAt} of ${N} rows`);
+  // Labels too rare at training time were learned as `unknown` (--rare unknown): scored as such. With
+  // --rare drop the model never saw them, so their rows are left out, as training left them out
+  // (found by review: they were scored as `unknown`, and a model saying so counted right).
+  const rare = new Set(meta.data?.rare_labels ?? []);
+  const dropped = meta.params['rare'] === 'drop' || !meta.classes.includes(UNKNOWN);
+  const truth: string[] = [];
+  const pred: string[] = [];
   let rejected = 0;
-  const pred = got.labels.map((label, i) => {
-    if (o.threshold > 0 && (got.top[i] as number) < o.threshold) {
-      rejected++;
-      return UNKNOWN;
-    }
-    return label;
-  });
-  // Labels that were too rare at training time were learned as `unknown`: score them as such.
-  const rare = new Set(meta.classes.includes(UNKNOWN) ? meta.data?.rare_labels ?? [] : []);
   let mapped = 0;
-  const truth = Array.from(ds.y ?? [], (id) => {
-    const l = ds.labelNames[id] as string;
-    if (!rare.has(l)) return l;
-    mapped++;
-    return UNKNOWN;
+  let leftOut = 0;
+  (ds.y ?? []).forEach((id, i) => {
+    let l = ds.labelNames[id] as string;
+    if (rare.has(l)) {
+      if (dropped) return void leftOut++;
+      mapped++;
+      l = UNKNOWN;
+    }
+    truth.push(l);
+    const below = o.threshold > 0 && (got.top[i] as number) < o.threshold;
+    if (below) rejected++;
+    pred.push(below ? UNKNOWN : (got.labels[i] as string));
   });
-  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped };
+  if (truth.length === 0) {
+    throw new StartupError('E_DATA', `every labelled row of ${o.data} has a label the model left out as rare (${[...rare].slice(0, 6).join(', ')}${rare.size > 6 ? ', ...' : ''})`, 'evaluate on data with the classes the model has');
+  }
+  if (!truth.some((l) => meta.classes.includes(l))) {
+    throw new StartupError('E_DATA', `no label of column "${label}" in ${o.data} is a class of the model (${meta.classes.slice(0, 6).join(', ')}${meta.classes.length > 6 ? ', ...' : ''}): every row would count as wrong`,
+      meta.data?.label_column && meta.data.label_column !== label ? `the model was trained on column "${meta.data.label_column}": give --label ${meta.data.label_column}, or a model trained on "${label}"` : 'evaluate a model trained on these labels');
+  }
+  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped, leftOut };
 }
 
 /** The `--json` object: stable keys, numbers rounded to 6 decimals. */
@@ -95,6 +109,8 @@ export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string
     rows_skipped_by: e.dataset.report.skippedBy,
     repeated_names: e.dataset.report.repeatedNames,
     rows_unlabeled: e.dataset.report.unlabeled,
+    rows_rare_as_unknown: e.mappedToUnknown,
+    rows_rare_left_out: e.leftOut,
     threshold: o.threshold,
     accuracy: r(m.accuracy),
     macro_f1: r(m.macro_f1),
