@@ -95,15 +95,19 @@ export class Labeler {
     s.flows++;
     let reason: UnlabeledReason = 'no-match';
     if (this.o.flows) {
-      const hit = this.fromFlows(f);
-      if (typeof hit !== 'string') {
-        if (this.o.encryptedOnly && hit.encrypted === false) return this.miss('not-encrypted');
+      const found = this.fromFlows(f);
+      if (typeof found !== 'string') {
+        if (this.o.encryptedOnly && found.label.encrypted === false) return this.miss('not-encrypted');
+        // Counted by how it matched only once kept (found by review: --encrypted-only's breakdown
+        // counted the cleartext flows it then left out).
+        s.byFlows[found.by]++;
+        const hit = found.label;
         const category = usageType(this.o.categories, hit.app, hit.category);
         if (!PROTOCOL_ONLY_APPS.has(hit.app)) return this.hit(hit.app, category, null, hit);
         s.protocolOnly.set(hit.app, (s.protocolOnly.get(hit.app) ?? 0) + 1);
         return this.hit(UNKNOWN, category, null, hit);
       }
-      reason = hit;
+      reason = found;
     }
     if (this.matcher) {
       const sni = normalizeSni(f.sni);
@@ -134,10 +138,10 @@ export class Labeler {
     return { labeled: false, reason };
   }
 
-  private fromFlows(f: FlowKey): FlowLabel | 'no-match' | 'ambiguous' {
+  /** The labels file's line for the flow, and how it was told apart from the others on its 5-tuple. */
+  private fromFlows(f: FlowKey): { label: FlowLabel; by: keyof LabelStats['byFlows'] } | 'no-match' | 'ambiguous' {
     const cands = this.o.flows!.lookup(f.pcap, f.proto, f.srcIp, f.srcPort, f.dstIp, f.dstPort);
     if (cands.length === 0) return 'no-match';
-    const by = this.stats.byFlows;
     const agree = (xs: ReadonlyArray<{ label: FlowLabel }>): boolean =>
       xs.every((c) => c.label.app === xs[0]!.label.app && c.label.category === xs[0]!.label.category);
     // Packets in the flow's orientation: a reversed line counts its s2c as our src to dst.
@@ -146,20 +150,13 @@ export class Labeler {
       return Math.abs(a - f.pktsFwd) + Math.abs(b - f.pktsRev);
     };
     const exact = cands.filter((c) => gap(c) === 0);
-    if (exact.length > 0 && agree(exact)) {
-      by.exact++;
-      return exact[0]!.label;
-    }
-    if (agree(cands)) {
-      by.agreed++;
-      return cands[0]!.label;
-    }
+    if (exact.length > 0 && agree(exact)) return { label: exact[0]!.label, by: 'exact' };
+    if (agree(cands)) return { label: cands[0]!.label, by: 'agreed' };
     if (exact.length > 0) return 'ambiguous';
     const gaps = cands.map(gap);
     const min = Math.min(...gaps);
     const nearest = cands.filter((_, i) => gaps[i] === min);
     if (!Number.isFinite(min) || !agree(nearest)) return 'ambiguous';
-    by.nearest++;
-    return nearest[0]!.label;
+    return { label: nearest[0]!.label, by: 'nearest' };
   }
 }

@@ -96,6 +96,7 @@ t.test('--encrypted-only leaves cleartext flows unlabelled', async (t) => {
   const r = await label(flows, lines, { pcap: 'a.pcap', encryptedOnly: true });
   t.same(r.rows.map((x) => x['app']), ['Netflix']);
   t.equal(r.stats.unlabeled['not-encrypted'], 1);
+  t.same(r.stats.byFlows, { exact: 1, agreed: 0, nearest: 0 }, 'the breakdown counts the labelled flow only (found by review: 2)');
 });
 
 t.test("nDPI's verdicts that name a protocol, not an app, are written as app unknown, counted by verdict", async (t) => {
