@@ -155,8 +155,9 @@ Bad cells (empty, NaN, Infinity, text) in a feature column skip the row (counted
 with --bad-rows fail, stop with the line and column. Infinity is a bad cell unless
 --infinity clamp, which uses the largest float32 instead.
 Held-out rows (--holdout) are whole captures when a group column exists (--group-by,
-default "pcap" when present), as close to the share as their sizes allow and never
-a capture past 1.5 times it; a class left with no training row is named.
+default "pcap" when present), as close to the share as their sizes allow and none
+past 1.5 times it, unless every capture is larger: then the smallest is held out.
+A class left with no training row is named.
 Set SOURCE_DATE_EPOCH for byte-reproducible files.
 
 Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx --trees 200`,
@@ -264,7 +265,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     // Whole captures are held out: the share can differ from the one asked; say so when it does by much.
     const heldShare = d && d.rows_used > 0 ? d.holdout_rows / d.rows_used : 0;
     if (res.holdout && res.dataset.groupColumn && Math.abs(heldShare - opts.holdout) > 0.1) {
-      lines.push(`note: ${(heldShare * 100).toFixed(0)}% of the rows held out for the ${(opts.holdout * 100).toFixed(0)}% asked: whole ${res.dataset.groupColumn} values are held out, and they differ in size`);
+      lines.push(`note: ${(heldShare * 100).toFixed(0)}% of the rows held out for the ${(opts.holdout * 100).toFixed(0)}% asked: whole ${res.dataset.groupColumn} values are held out, and their sizes do not add up to the share asked`);
     }
     // A class whose every row was held out: the model never predicts it, and said only in the metadata.
     const untrained = Object.entries(d?.class_counts ?? {}).filter(([, n]) => n === 0).map(([c]) => c);

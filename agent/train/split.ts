@@ -84,7 +84,7 @@ export function splitRows(
       }
     }
     if (chosen.size === 0 && ids.length > 1) {
-      // Every group is over twice the target: the smallest (at most half the rows, as there are two or more).
+      // No group fits (each is past the limit): the smallest (at most half the rows, as there are two or more).
       chosen.add(ids.reduce((a, b) => ((byGroup.get(b) as number) < (byGroup.get(a) as number) ? b : a)));
     }
     for (const r of rows) if (chosen.has(group[r] as number)) out[r] = 1;
