@@ -110,8 +110,9 @@ function trainedAt(env: NodeJS.ProcessEnv): string {
   return e !== undefined && /^\d+$/.test(e) ? new Date(Number(e) * 1000).toISOString() : new Date().toISOString();
 }
 
-function progress(io: CommandIO): TrainOptions['onProgress'] {
-  if (!io.stderr.isTTY) return undefined;
+/** The progress line on a terminal, and end(), which finishes a line left open (early stopping ends before the last round). */
+function progress(io: CommandIO): { onProgress?: TrainOptions['onProgress']; end(): void } {
+  if (!io.stderr.isTTY) return { end: () => undefined };
   const start = Date.now();
   let fitStart = 0;
   let last = 0;
@@ -121,7 +122,11 @@ function progress(io: CommandIO): TrainOptions['onProgress'] {
     io.stderr.write(`\r${text.padEnd(shown)}`);
     shown = text.length;
   };
-  return (phase, done, total) => {
+  const end = (): void => {
+    if (shown > 0) io.stderr.write('\n');
+    shown = 0;
+  };
+  const onProgress: TrainOptions['onProgress'] = (phase, done, total) => {
     const now = Date.now();
     if (now - last < 200 && done !== total) return;
     last = now;
@@ -133,8 +138,9 @@ function progress(io: CommandIO): TrainOptions['onProgress'] {
     const el = (now - fitStart) / 1000;
     const eta = done > 0 ? (el / done) * (total - done) : 0;
     line(`training: ${done}/${total}${done === total ? '' : `  elapsed ${el.toFixed(0)}s  ETA ${eta.toFixed(0)}s`}`);
-    if (done === total) io.stderr.write('\n');
+    if (done === total) end();
   };
+  return { onProgress, end };
 }
 
 export const command: Command = {
@@ -206,6 +212,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     const cores = availableParallelism();
     const threads = intOpt(args, 'threads', cores, 1);
     if (threads > cores) io.stderr.write(`eta-sensor train: note: --threads ${threads} lowered to ${cores}, the cores this process may use\n`);
+    const bar = progress(io);
     const opts: TrainOptions = {
       data: required('data'),
       label,
@@ -233,14 +240,14 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       registryHash: await registryHash(args),
       trainedAt: trainedAt(io.env),
       producerVersion: producerVersion(),
-      onProgress: progress(io),
+      ...(bar.onProgress ? { onProgress: bar.onProgress } : {}),
       signal: io.signal,
     };
     // Every file read, not only the data: a feature list written over by the model is lost (found by review).
     for (const input of [opts.data, featureListFile(args)]) if (input !== undefined) refuseInputAsOutput(input, opts.out);
     checkOutput(opts.out);
     const t0 = Date.now();
-    const res = await trainModel(opts);
+    const res = await trainModel(opts).finally(() => bar.end());
     const rep = res.dataset.report;
     const d = res.meta.data;
     const lines = [

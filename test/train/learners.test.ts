@@ -2,7 +2,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { trainModel, type TrainOptions } from '../../agent/train/run-train.js';
-import { shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
+import { captureIO, shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
 
 const dir = tempDir();
 type Learner = 'rf' | 'gbdt' | 'gbdt-shared';
@@ -64,4 +64,18 @@ t.test('early stopping keeps the best rounds, with per-class and with shared tre
     t.equal(res.meta.params['shared'], learner === 'gbdt-shared');
     t.ok((res.holdout?.macro_f1 ?? 0) >= 0.98, `${learner}: macro-F1 ${res.holdout?.macro_f1} after stopping early`);
   }
+});
+
+t.test('on a terminal, the progress line is ended when early stopping ends training before the last round', async (t) => {
+  // Found by review: "training: 34/200  elapsed 1s  ETA 4swrote x.onnx ..." on one line.
+  const { main } = await import('../../agent/cli.js');
+  const dir = tempDir();
+  const s = synthetic({ rows: 300, classes: 3, features: 3, seed: 4, separable: true });
+  const csv = writeCsv(join(dir, 'e.csv'), s.header, s.rows);
+  const io = captureIO();
+  Object.assign(io.stderr, { isTTY: true, columns: 80 });
+  t.equal(await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'e.onnx'), '--algo', 'gbdt', '--trees', '300',
+    '--learning-rate', '0.5', '--early-stopping', '2', '--threads', '1', '--min-class-flows', '1'], io), 0, io.err());
+  t.match(io.err(), /training: \d+\/300/, 'stopped before the last round');
+  t.match(io.err(), /\n$/, 'the line is ended');
 });
