@@ -183,7 +183,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     'min-class-flows': { type: 'string', arg: 'N', doc: 'classes with fewer flows are rare (default 10)' },
     rare: { type: 'string', arg: 'unknown|drop', doc: 'rare classes become "unknown" or are dropped (default unknown)' },
     'class-weight': { type: 'string', arg: 'none|balanced', doc: 'weight classes inversely to their frequency (default none)' },
-    seed: { type: 'string', arg: 'N', doc: 'random seed; same seed and data give the same file (default 1)' },
+    seed: { type: 'string', arg: 'N', doc: 'random seed; the same seed, data and --data path give the same file when SOURCE_DATE_EPOCH is set (default 1)' },
     holdout: { type: 'string', arg: 'SHARE', doc: 'share of rows held out for metrics, 0 to 0.9 (default 0.2)' },
     'group-by': { type: 'string', arg: 'COLUMN', doc: 'hold out whole groups of this column; "none" to disable (default pcap if present)' },
     threads: { type: 'string', arg: 'N', doc: 'worker threads, at most the cores; does not change the result (default: all cores)' },

@@ -92,8 +92,12 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const plan = planClasses(ds.y, ds.labelNames, o.minClassFlows, o.rare);
   const C = plan.classes.length;
   if (C < 2) {
-    throw new StartupError('E_DATA', `${o.data}: only ${C} class(es) left with at least ${o.minClassFlows} flows`,
-      'lower --min-class-flows, or label more flows');
+    // One label in the whole file: no setting helps (found by review: the fix named --min-class-flows).
+    const labels = new Set(ds.y).size;
+    throw new StartupError('E_DATA', labels === 1
+      ? `${o.data}: every labelled row is "${ds.labelNames[ds.y[0] as number]}": a classifier needs two labels or more`
+      : `${o.data}: only ${C} class(es) left with at least ${o.minClassFlows} flows`,
+    labels === 1 ? 'label flows of other classes too' : 'lower --min-class-flows, or label more flows');
   }
   const all = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter((r) => (plan.y[r] as number) >= 0);
   const [trainRows, testRows] = splitRows(all, plan.y, ds.group, o.holdout, new Rng(o.seed, 0x7e57));

@@ -79,3 +79,14 @@ t.test('on a terminal, the progress line is ended when early stopping ends train
   t.match(io.err(), /training: \d+\/300/, 'stopped before the last round');
   t.match(io.err(), /\n$/, 'the line is ended');
 });
+
+t.test('one label in the whole file is said as such, not as a --min-class-flows matter', async (t) => {
+  const { main } = await import('../../agent/cli.js');
+  const dir = tempDir();
+  const s = synthetic({ rows: 50, classes: 1, features: 3, seed: 4, separable: true });
+  const io = captureIO();
+  t.equal(await main(['train', '--data', writeCsv(join(dir, 'one.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'one.onnx')], io), 1);
+  t.match(io.err(), /every labelled row is "app0": a classifier needs two labels or more/);
+  t.match(io.err(), /label flows of other classes too/);
+  t.notMatch(io.err(), /min-class-flows/);
+});
