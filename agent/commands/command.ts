@@ -4,6 +4,7 @@
  * `--help` can never disagree with what is parsed.
  */
 import type { Writable } from 'node:stream';
+import { usageError } from '../errors.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -63,4 +64,29 @@ export function optStrings(args: ParsedArgs, name: string): string[] {
 
 export function optBool(args: ParsedArgs, name: string): boolean {
   return args.values[name] === true;
+}
+
+/**
+ * Decimal digits only: Number() also took "0x10" (16 trees), "1e1" and "" (--seed= was seed 0),
+ * and a seed past 2^32 - 1 was reduced modulo 2^32 by the generator while the model recorded it
+ * as given (found by review).
+ */
+export function intOpt(args: ParsedArgs, name: string, def: number, min: number, cmd: string, max = 2 ** 32 - 1): number {
+  const s = optString(args, name);
+  if (s === undefined) return def;
+  const v = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw usageError(`--${name} must be an integer >= ${min}${max === 2 ** 32 - 1 ? ' (below 2^32)' : ` and <= ${max}`} (got "${s}")`, cmd);
+  }
+  return v;
+}
+
+export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number, cmd: string): number {
+  const s = optString(args, name);
+  if (s === undefined) return def;
+  const v = /^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw usageError(`--${name} must be a number between ${min} and ${max} (got "${s}")`, cmd);
+  }
+  return v;
 }

@@ -9,7 +9,7 @@ import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/ru
 import { repeatedNamesWarning } from '../lib/csv-header.js';
 import { checkOutput, refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
 import { Progress } from '../lib/progress.js';
-import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
+import { numOpt, optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'evaluate';
 
@@ -40,9 +40,8 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const data = optString(args, 'data');
     if (!model) throw usageError('--model is required', NAME);
     if (!data) throw usageError('--data is required', NAME);
-    const th = optString(args, 'threshold') ?? '0';
-    const threshold = Number(th);
-    if (th.trim() === '' || !(threshold >= 0 && threshold <= 1)) throw usageError(`--threshold must be between 0 and 1 (got "${th}")`, NAME);
+    // Decimal only, as train's numbers: Number() took "0x1" as 1 (found by review).
+    const threshold = numOpt(args, 'threshold', 0, 0, 1, NAME);
     const badRows = optString(args, 'bad-rows') ?? 'skip';
     if (badRows !== 'skip' && badRows !== 'fail') throw usageError('--bad-rows must be skip or fail', NAME);
     const infinity = optString(args, 'infinity');

@@ -10,7 +10,7 @@ import { normalizeName, splitFeatureList } from '../lib/csv-cells.js';
 import { repeatedNamesWarning } from '../lib/csv-header.js';
 import { checkOutput, refuseInputAsOutput } from '../lib/output-file.js';
 import { trainModel, type TrainOptions } from '../train/run-train.js';
-import { optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
+import { intOpt, numOpt, optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'train';
 
@@ -18,31 +18,6 @@ function choice<T extends string>(args: ParsedArgs, name: string, values: readon
   const v = optString(args, name) ?? def;
   if (!(values as readonly string[]).includes(v)) throw usageError(`--${name} must be ${values.join(' or ')} (got "${v}")`, NAME);
   return v as T;
-}
-
-/**
- * Decimal digits only: Number() also took "0x10" (16 trees), "1e1" and "" (--seed= was seed 0),
- * and a seed past 2^32 - 1 was reduced modulo 2^32 by the generator while the model recorded it
- * as given (found by review).
- */
-export function intOpt(args: ParsedArgs, name: string, def: number, min: number, cmd = NAME, max = 2 ** 32 - 1): number {
-  const s = optString(args, name);
-  if (s === undefined) return def;
-  const v = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw usageError(`--${name} must be an integer >= ${min}${max === 2 ** 32 - 1 ? ' (below 2^32)' : ` and <= ${max}`} (got "${s}")`, cmd);
-  }
-  return v;
-}
-
-export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number, cmd = NAME): number {
-  const s = optString(args, name);
-  if (s === undefined) return def;
-  const v = /^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(s) ? Number(s) : NaN;
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw usageError(`--${name} must be a number between ${min} and ${max} (got "${s}")`, cmd);
-  }
-  return v;
 }
 
 /** The file of `--features @file`, or undefined. */
@@ -210,7 +185,7 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
     // More threads than cores only share them, each a worker with its own heap: --threads 200 on 2
     // cores took 5.4 s and 1.8 GB for what the default did in 0.1 s (found by review).
     const cores = availableParallelism();
-    const threads = intOpt(args, 'threads', cores, 1);
+    const threads = intOpt(args, 'threads', cores, 1, NAME);
     if (threads > cores) io.stderr.write(`eta-sensor train: note: --threads ${threads} lowered to ${cores}, the cores this process may use\n`);
     const bar = progress(io);
     const opts: TrainOptions = {
@@ -218,20 +193,20 @@ Example: eta-sensor train --data labeled.csv --label app --out models/app.onnx -
       label,
       out: required('out'),
       algo,
-      trees: intOpt(args, 'trees', 100, 1),
+      trees: intOpt(args, 'trees', 100, 1, NAME),
       // 0 (no limit) is a forest's setting; a boosted tree needs one (it silently became 6: found by review).
-      maxDepth: optString(args, 'max-depth') === undefined ? undefined : intOpt(args, 'max-depth', 0, algo === 'gbdt' ? 1 : 0),
-      minSamplesLeaf: intOpt(args, 'min-samples-leaf', 1, 1),
-      learningRate: numOpt(args, 'learning-rate', 0.1, 1e-6, 1),
-      earlyStopping: intOpt(args, 'early-stopping', 0, 0),
+      maxDepth: optString(args, 'max-depth') === undefined ? undefined : intOpt(args, 'max-depth', 0, algo === 'gbdt' ? 1 : 0, NAME),
+      minSamplesLeaf: intOpt(args, 'min-samples-leaf', 1, 1, NAME),
+      learningRate: numOpt(args, 'learning-rate', 0.1, 1e-6, 1, NAME),
+      earlyStopping: intOpt(args, 'early-stopping', 0, 0, NAME),
       sharedTrees: optBool(args, 'shared-trees'),
       features: featureOpt(args),
       keepIdentity: optBool(args, 'keep-identity'),
-      minClassFlows: intOpt(args, 'min-class-flows', 10, 1),
+      minClassFlows: intOpt(args, 'min-class-flows', 10, 1, NAME),
       rare: choice(args, 'rare', ['unknown', 'drop'] as const, 'unknown'),
       classWeight: choice(args, 'class-weight', ['none', 'balanced'] as const, 'none'),
-      seed: intOpt(args, 'seed', 1, 0),
-      holdout: numOpt(args, 'holdout', 0.2, 0, 0.9),
+      seed: intOpt(args, 'seed', 1, 0, NAME),
+      holdout: numOpt(args, 'holdout', 0.2, 0, 0.9, NAME),
       groupBy: group === undefined ? undefined : group === 'none' ? null : group,
       threads: Math.min(threads, cores),
       badRows: choice(args, 'bad-rows', ['skip', 'fail'] as const, 'skip'),

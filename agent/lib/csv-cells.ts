@@ -52,6 +52,8 @@ export function cellValue(s: string): number | BadKind {
     }
     return 'infinity';
   }
+  // "1e400" overflows the double itself: as far beyond float32 as "1e39", so infinity too (found by review: text).
+  if (v === Infinity || v === -Infinity) return 'infinity';
   const t = s.trim().toLowerCase();
   if (t === '') return 'empty';
   if (POS_INF.has(t) || NEG_INF.has(t)) return 'infinity';

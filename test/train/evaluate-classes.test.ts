@@ -99,3 +99,14 @@ t.test('classes only predicted are named; the threshold\'s unknown is marked as 
   t.match(html, /<td>unknown \(rows under the threshold: no class, not in macro-F1\)<\/td>/);
   t.match(html, /<tr><th>classes<\/th><td>2<\/td><\/tr>/);
 });
+
+t.test('--threshold is a decimal number, as train\'s are', async (t) => {
+  const dir = tempDir();
+  const { csv } = data(dir);
+  const model = await trained(dir, csv, 'drop');
+  for (const bad of ['0x1', '', '1.5', '-0.1']) {
+    const r = await evaluated(['--model', model, '--data', csv, `--threshold=${bad}`]);
+    t.equal(r.code, 2, bad);
+    t.match(r.err, `--threshold must be a number between 0 and 1 (got "${bad}")`);
+  }
+});
