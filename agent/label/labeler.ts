@@ -103,8 +103,10 @@ export class Labeler {
         s.byFlows[found.by]++;
         const hit = found.label;
         const category = usageType(this.o.categories, hit.app, hit.category);
-        if (!PROTOCOL_ONLY_APPS.has(hit.app)) return this.hit(hit.app, category, null, hit);
-        s.protocolOnly.set(hit.app, (s.protocolOnly.get(hit.app) ?? 0) + 1);
+        // An empty app names no app either (found by review: written as app "", a class train then skipped).
+        if (hit.app !== '' && !PROTOCOL_ONLY_APPS.has(hit.app)) return this.hit(hit.app, category, null, hit);
+        const verdict = hit.app || '(empty)';
+        s.protocolOnly.set(verdict, (s.protocolOnly.get(verdict) ?? 0) + 1);
         return this.hit(UNKNOWN, category, null, hit);
       }
       reason = found;

@@ -106,15 +106,17 @@ t.test("nDPI's verdicts that name a protocol, not an app, are written as app unk
     { src: '10.0.0.1', sport: 2, dst: '10.0.0.2', dport: 80, app: 'HTTP', category: 'Web' },
     { src: '10.0.0.1', sport: 3, dst: '10.0.0.2', dport: 9, app: 'Unknown', category: 'Network' },
     { src: '10.0.0.1', sport: 4, dst: '10.0.0.2', dport: 443, app: 'Zoom', category: 'Video' },
+    // An empty app with a category (found by review: written as app "", which train skipped as unlabelled).
+    { src: '10.0.0.1', sport: 5, dst: '10.0.0.2', dport: 443, app: '', category: 'Video' },
   ];
-  const flows: Flow[] = [1, 2, 3, 4].map((sport) => ({ src: '10.0.0.1', sport, dst: '10.0.0.2', dport: [443, 80, 9, 443][sport - 1]! }));
+  const flows: Flow[] = [1, 2, 3, 4, 5].map((sport) => ({ src: '10.0.0.1', sport, dst: '10.0.0.2', dport: [443, 80, 9, 443, 443][sport - 1]! }));
   const r = await label(flows, lines, { pcap: 'a.pcap' });
-  t.same(r.rows.map((x) => [x['app'], x['category']]), [['unknown', 'browsing'], ['unknown', 'browsing'], ['unknown', ''], ['Zoom', 'voip']],
+  t.same(r.rows.map((x) => [x['app'], x['category']]), [['unknown', 'browsing'], ['unknown', 'browsing'], ['unknown', ''], ['Zoom', 'voip'], ['unknown', 'streaming']],
     'the usage type still follows the nDPI category');
-  t.same([...r.stats.protocolOnly], [['TLS', 1], ['HTTP', 1], ['Unknown', 1]]);
+  t.same([...r.stats.protocolOnly], [['TLS', 1], ['HTTP', 1], ['Unknown', 1], ['(empty)', 1]]);
   const report = buildReport({ input: 'in.csv', output: 'out.csv', stats: r.stats, run: r.run, unlabeled: 'drop', top: 5 });
-  t.same(report.protocol_only, { HTTP: 1, TLS: 1, Unknown: 1 });
-  t.match(reportText(report, false), /apps \(2\): unknown 3, Zoom 1\n {2}of which "unknown": verdicts naming a protocol, not an app \(HTTP 1, TLS 1, Unknown 1\), as the shipped models are trained\n/);
+  t.same(report.protocol_only, { '(empty)': 1, HTTP: 1, TLS: 1, Unknown: 1 });
+  t.match(reportText(report, false), /apps \(2\): unknown 4, Zoom 1\n {2}of which "unknown": verdicts naming a protocol, not an app \(\(empty\) 1, HTTP 1, TLS 1, Unknown 1\), as the shipped models are trained\n/);
 });
 
 t.test('the output keeps every input column and only adds text columns', async (t) => {
