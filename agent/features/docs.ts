@@ -38,7 +38,10 @@ export function featuresTable(width = 120): string {
   const out = [head];
   for (const r of rows) {
     const prefix = `${r.name.padEnd(w0)}  ${r.unit.padEnd(w1)}  ${(r.kind === 'feature' ? r.basis : r.kind === 'identity' ? '(id)' : '(meta)').padEnd(w2)}  `;
-    out.push((prefix + r.description).slice(0, Math.max(width, prefix.length + 20)));
+    // A description cut at the width says so: a sentence cut mid-way read as a whole one (found by review).
+    const line = prefix + r.description;
+    const max = Math.max(width, prefix.length + 20);
+    out.push(line.length > max ? `${line.slice(0, max - 1)}…` : line);
   }
   return out.join('\n') + '\n';
 }

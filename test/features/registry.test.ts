@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { featuresMarkdown } from '../../agent/features/docs.js';
+import { featuresMarkdown, featuresTable } from '../../agent/features/docs.js';
 import { ALL_COLUMNS, FEATURES, GROUPS, IDENTITY_COLUMNS, missingFeatures, registryHash } from '../../agent/features/registry.js';
 
 t.test('names are unique, documented, and identity columns come first', async (t) => {
@@ -30,4 +30,11 @@ t.test('the README feature list is the registry', async (t) => {
   const m = /<!-- features:begin -->\n([\s\S]*?)<!-- features:end -->/.exec(readme);
   t.ok(m, 'README has the generated feature section');
   t.equal(m?.[1], featuresMarkdown(), 'regenerate with: npx eta-sensor features --format markdown');
+});
+
+t.test('the table cuts long descriptions at the width with a mark', async (t) => {
+  const lines = featuresTable(100).trimEnd().split('\n');
+  t.ok(lines.every((l) => l.length <= 100), 'none past the width');
+  const cut = lines.filter((l) => l.endsWith('…'));
+  t.ok(cut.length > 0 && cut.every((l) => l.length === 100), `${cut.length} cut, each marked at the width`);
 });
