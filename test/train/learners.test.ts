@@ -90,3 +90,13 @@ t.test('one label in the whole file is said as such, not as a --min-class-flows 
   t.match(io.err(), /label flows of other classes too/);
   t.notMatch(io.err(), /min-class-flows/);
 });
+
+t.test('--features: the columns it did not pick are counted, not listed', async (t) => {
+  const { main } = await import('../../agent/cli.js');
+  const dir = tempDir();
+  const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 4, separable: true });
+  const io = captureIO();
+  t.equal(await main(['train', '--data', writeCsv(join(dir, 'f.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'f.onnx'),
+    '--features', 'f0,f1', '--trees', '2', '--threads', '1', '--min-class-flows', '1'], io), 0, io.err());
+  t.match(io.out(), /features: 2; not used: 10 other column\(s\), not in --features\n/);
+});
