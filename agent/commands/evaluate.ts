@@ -5,13 +5,24 @@
  */
 import { StartupError, usageError } from '../errors.js';
 import { reportHtml } from '../train/report-html.js';
-import { evaluateModel, evaluationJson, type EvaluateOptions } from '../train/run-evaluate.js';
+import { evaluateModel, evaluationJson, type EvaluateOptions, type Evaluation } from '../train/run-evaluate.js';
+import { UNKNOWN } from '../train/split.js';
 import { repeatedNamesWarning } from '../lib/csv-header.js';
 import { checkOutput, refuseInputAsOutput, writeOutput } from '../lib/output-file.js';
 import { Progress } from '../lib/progress.js';
 import { numOpt, optBool, optString, type Command, type CommandIO, type ParsedArgs } from './command.js';
 
 const NAME = 'evaluate';
+
+/** What the figures leave out or count wrong by construction: rare labels, and labels the model has no class for. */
+function rowNotes(ev: Evaluation): string[] {
+  const missing = Object.entries(ev.notInModel).sort((a, b) => b[1] - a[1]);
+  return [
+    ...(ev.mappedToUnknown ? [`${ev.mappedToUnknown} rows whose label was too rare at training scored as unknown`] : []),
+    ...(ev.leftOut ? [`${ev.leftOut} rows whose label training dropped as rare (--rare drop) left out`] : []),
+    ...(missing.length ? [`labels that are no class of the model, every row counted wrong: ${missing.slice(0, 8).map(([l, n]) => `${l} (${n})`).join(', ')}${missing.length > 8 ? `, and ${missing.length - 8} more` : ''}`] : []),
+  ];
+}
 
 export const command: Command = {
   name: NAME,
@@ -20,7 +31,8 @@ export const command: Command = {
   description: `
 Runs the model with onnxruntime on the CSV columns named in its metadata (the file may
 have other columns, in any order) and compares its labels with the label column.
-Labels that were too rare at training time and learned as "unknown" count as "unknown".
+Labels too rare at training time count as "unknown" if the model learned them so (--rare
+unknown), and their rows are left out if training dropped them (--rare drop).
 Predictions whose top probability is below --threshold become "unknown" (rejected).
 
 Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report report.html`,
@@ -63,6 +75,7 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
         ['model', `${model} (${ev.meta.kind}, ${ev.meta.algo}, trained ${ev.meta.trainedAt})`],
         ['data', `${data} (label ${ev.dataset.labelColumn ?? ''}; ${ev.dataset.report.rowsSkipped} rows skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled)`],
         ['threshold', threshold > 0 ? String(threshold) : 'none'],
+        ...rowNotes(ev).map((n): [string, string] => ['rows', n]),
       ];
       await writeOutput(reportPath, reportHtml(m, { title: `eta-sensor evaluation: ${ev.meta.kind}`, facts }));
     }
@@ -72,20 +85,18 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     }
     const worst = Object.entries(m.per_class).filter(([, c]) => c.support > 0).sort((a, b) => a[1].f1 - b[1].f1).slice(0, 10);
     // Predicted, never true: F1 0 in the macro mean, so they are named (found by review: the list hid them).
-    const onlyPredicted = m.labels.filter((l) => l !== m.abstention && m.per_class[l]!.support === 0);
+    const rejected = Math.round(m.unknown_share * m.rows);
+    const onlyPredicted = m.labels.filter((l) => l !== m.abstention && m.per_class[l]!.support === 0)
+      .map((l) => (l === UNKNOWN && rejected > 0 ? `unknown (${rejected} of its rows under --threshold)` : l));
     const averaged = m.labels.length - (m.abstention ? 1 : 0);
-    const rare = [
-      ...(ev.mappedToUnknown ? [`${ev.mappedToUnknown} rows whose label was too rare at training scored as unknown`] : []),
-      ...(ev.leftOut ? [`${ev.leftOut} rows whose label training dropped as rare (--rare drop) left out`] : []),
-    ];
     const lines = [
+      // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
       `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${ev.meta.classes.length} classes in the model`,
       // Which columns cost the rows, as train says: a class can lose much of its support to them (found by review).
       ...Object.entries(ev.dataset.report.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
       ...ev.dataset.report.examples.map((e) => `  e.g. ${e}`),
       ...repeatedNamesWarning(ev.dataset.report.repeatedNames),
-      // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
-      ...(rare.length ? [`  ${rare.join('; ')}`] : []),
+      ...rowNotes(ev).map((n) => `  ${n}`),
       `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)} (over ${averaged} classes)  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',
       ...worst.map(([l, c]) => `  ${l.padEnd(24)} f1 ${c.f1.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  support ${c.support}`),

@@ -37,6 +37,8 @@ export interface Evaluation {
   readonly mappedToUnknown: number;
   /** Rows whose true label was a rare training label left out of training (--rare drop), left out here too. */
   readonly leftOut: number;
+  /** True labels the model has no class for, and their rows (all counted wrong). */
+  readonly notInModel: Record<string, number>;
 }
 
 export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
@@ -57,20 +59,35 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     ...(o.onProgress ? { onProgress: (n: number) => o.onProgress!('reading', n) } : {}), ...(o.signal ? { signal: o.signal } : {}),
   });
   requireRows(ds, 'evaluate');
+  const { truth, kept, mapped, leftOut } = truthLabels(ds, meta, label, o.data);
   const N = ds.nRows;
   const got = await classifyRows(bytes, ds.x, N, meta.features.length, {
     ...(o.batch ? { batch: o.batch } : {}), ...(o.signal ? { signal: o.signal } : {}),
     onBatch: (done, total) => o.onProgress?.('classifying', done, total),
   });
   if ('interruptedAt' in got) throw new StartupError('E_DATA', `evaluation interrupted after ${got.interruptedAt} of ${N} rows`);
-  // Labels too rare at training time were learned as `unknown` (--rare unknown): scored as such. With
-  // --rare drop the model never saw them, so their rows are left out, as training left them out
-  // (found by review: they were scored as `unknown`, and a model saying so counted right).
+  let rejected = 0;
+  const pred = kept.map((i) => {
+    const below = o.threshold > 0 && (got.top[i] as number) < o.threshold;
+    if (below) rejected++;
+    return below ? UNKNOWN : (got.labels[i] as string);
+  });
+  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped, leftOut,
+    notInModel: notInModel(truth, meta.classes) };
+}
+
+/**
+ * The true label of each row scored, and which rows those are. Labels too rare at training time
+ * were learned as `unknown` (--rare unknown): scored as such. With --rare drop the model never saw
+ * them, so their rows are left out, as training left them out (found by review: they were scored
+ * as `unknown`, and a model saying so counted right). Checked before inference, which a wrong
+ * --label would only make the user wait through.
+ */
+function truthLabels(ds: Dataset, meta: ModelMeta, label: string, data: string): { truth: string[]; kept: number[]; mapped: number; leftOut: number } {
   const rare = new Set(meta.data?.rare_labels ?? []);
   const dropped = meta.params['rare'] === 'drop' || !meta.classes.includes(UNKNOWN);
   const truth: string[] = [];
-  const pred: string[] = [];
-  let rejected = 0;
+  const kept: number[] = [];
   let mapped = 0;
   let leftOut = 0;
   (ds.y ?? []).forEach((id, i) => {
@@ -81,18 +98,24 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       l = UNKNOWN;
     }
     truth.push(l);
-    const below = o.threshold > 0 && (got.top[i] as number) < o.threshold;
-    if (below) rejected++;
-    pred.push(below ? UNKNOWN : (got.labels[i] as string));
+    kept.push(i);
   });
   if (truth.length === 0) {
-    throw new StartupError('E_DATA', `every labelled row of ${o.data} has a label the model left out as rare (${[...rare].slice(0, 6).join(', ')}${rare.size > 6 ? ', ...' : ''})`, 'evaluate on data with the classes the model has');
+    throw new StartupError('E_DATA', `every labelled row of ${data} has a label the model left out as rare (${[...rare].slice(0, 6).join(', ')}${rare.size > 6 ? ', ...' : ''})`, 'evaluate on data with the classes the model has');
   }
   if (!truth.some((l) => meta.classes.includes(l))) {
-    throw new StartupError('E_DATA', `no label of column "${label}" in ${o.data} is a class of the model (${meta.classes.slice(0, 6).join(', ')}${meta.classes.length > 6 ? ', ...' : ''}): every row would count as wrong`,
+    throw new StartupError('E_DATA', `no label of column "${label}" in ${data} is a class of the model (${meta.classes.slice(0, 6).join(', ')}${meta.classes.length > 6 ? ', ...' : ''}): every row would count as wrong`,
       meta.data?.label_column && meta.data.label_column !== label ? `the model was trained on column "${meta.data.label_column}": give --label ${meta.data.label_column}, or a model trained on "${label}"` : 'evaluate a model trained on these labels');
   }
-  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped, leftOut };
+  return { truth, kept, mapped, leftOut };
+}
+
+/** True labels the model has no class for, with their rows: each such row counts as wrong. */
+function notInModel(truth: readonly string[], classes: readonly string[]): Record<string, number> {
+  const known = new Set(classes);
+  const out: Record<string, number> = {};
+  for (const l of truth) if (!known.has(l)) out[l] = (out[l] ?? 0) + 1;
+  return out;
 }
 
 /** The `--json` object: stable keys, numbers rounded to 6 decimals. */
@@ -111,6 +134,7 @@ export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string
     rows_unlabeled: e.dataset.report.unlabeled,
     rows_rare_as_unknown: e.mappedToUnknown,
     rows_rare_left_out: e.leftOut,
+    labels_not_in_model: e.notInModel,
     threshold: o.threshold,
     accuracy: r(m.accuracy),
     macro_f1: r(m.macro_f1),

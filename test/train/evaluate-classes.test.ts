@@ -110,3 +110,20 @@ t.test('--threshold is a decimal number, as train\'s are', async (t) => {
     t.match(r.err, `--threshold must be a number between 0 and 1 (got "${bad}")`);
   }
 });
+
+t.test('labels the model has no class for are named with their rows; the threshold\'s share of unknown is said', async (t) => {
+  const dir = tempDir();
+  const { csv, header, rows } = data(dir);
+  const model = await trained(dir, csv, 'unknown');
+  const renamed = writeCsv(join(dir, 'new.csv'), header, rows.map((r) => (r.at(-1) === 'app1' ? [...r.slice(0, -1), 'appNEW'] : r)));
+  const r = await evaluated(['--model', model, '--data', renamed, '--report', join(dir, 'n.html')]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /labels that are no class of the model, every row counted wrong: appNEW \(100\)\n/);
+  t.match(readFileSync(join(dir, 'n.html'), 'utf8'), /labels that are no class of the model, every row counted wrong: appNEW \(100\)/);
+  const j = JSON.parse((await evaluated(['--model', model, '--data', renamed, '--json'])).out) as { labels_not_in_model: Record<string, number> };
+  t.same(j.labels_not_in_model, { appNEW: 100 });
+  // A model with an unknown class, data without one: the rejected rows are its unknown's predictions.
+  const noUnknown = writeCsv(join(dir, 'no-unknown.csv'), header, rows.filter((r) => /^app[01]$/.test(r.at(-1)!)));
+  const th = await evaluated(['--model', model, '--data', noUnknown, '--threshold', '1']);
+  t.match(th.out, /predicted but not in the data \(f1 0 in macro-F1\): unknown \(\d+ of its rows under --threshold\)/);
+});
