@@ -3,8 +3,13 @@
 # Usage: build.sh [OUT_DIR]   (default: ./bin beside this script). Needs clang with libFuzzer
 # (Debian: clang libclang-rt-dev) and OpenSSL's libcrypto (libssl-dev).
 set -e
+# The output folder as the caller named it (relative to the caller's folder), else bin/ here.
+case ${1:-} in
+  '') OUT="$(cd "$(dirname "$0")" && pwd)/bin" ;;
+  /*) OUT=$1 ;;
+  *) OUT="$(pwd)/$1" ;;
+esac
 cd "$(dirname "$0")"
-OUT=${1:-bin}
 A=../../agent
 CC=${CC:-clang}
 # Node's headers (node_api.h, and the OpenSSL headers node carries): beside the running node.
