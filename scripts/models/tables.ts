@@ -43,8 +43,11 @@ export interface AttributionPolicy {
 export function appClasses(flows: readonly LabeledFlow[]): string[] {
   const n = new Map<string, { flows: number; caps: Set<string> }>();
   for (const f of flows) {
-    // nDPI's "a protocol, app not identified": their flows train the `unknown` class (as `eta-sensor label` writes them).
-    if (!f.encrypted || PROTOCOL_ONLY_APPS.has(f.app)) continue;
+    // nDPI's "a protocol, app not identified": their flows train the `unknown` class. `eta-sensor label`
+    // now writes them as `unknown` itself (and an empty app too), which is no app class either: counted
+    // as one, `unknown` came twice in the cross-validation's classes, one empty (found by rebuilding the
+    // models: 22 classes where the shipped model has 21, and other figures on the card).
+    if (!f.encrypted || f.app === UNKNOWN || f.app === '' || PROTOCOL_ONLY_APPS.has(f.app)) continue;
     const e = n.get(f.app) ?? { flows: 0, caps: new Set<string>() };
     e.flows++;
     e.caps.add(f.pcap);
