@@ -20,7 +20,8 @@ function rowNotes(ev: Evaluation): string[] {
   return [
     ...(ev.mappedToUnknown ? [`${ev.mappedToUnknown} rows whose label was too rare at training scored as unknown`] : []),
     ...(ev.leftOut ? [`${ev.leftOut} rows whose label training dropped as rare (--rare drop) left out`] : []),
-    ...(missing.length ? [`labels that are no class of the model, every row counted wrong: ${missing.slice(0, 8).map(([l, n]) => `${l} (${n})`).join(', ')}${missing.length > 8 ? `, and ${missing.length - 8} more` : ''}`] : []),
+    ...(missing.length ? [`labels that are no class of the model, ${ev.meta.classes.includes(UNKNOWN) ? 'scored as unknown (its class for every other app)' : 'every row counted wrong'}: `
+      + `${missing.slice(0, 8).map(([l, n]) => `${l} (${n})`).join(', ')}${missing.length > 8 ? `, and ${missing.length - 8} more` : ''}`] : []),
   ];
 }
 

@@ -37,7 +37,7 @@ export interface Evaluation {
   readonly mappedToUnknown: number;
   /** Rows whose true label was a rare training label left out of training (--rare drop), left out here too. */
   readonly leftOut: number;
-  /** True labels the model has no class for, and their rows (all counted wrong). */
+  /** True labels the model has no class for, and their rows: scored as `unknown` when the model has that class, else each wrong. */
   readonly notInModel: Record<string, number>;
 }
 
@@ -59,7 +59,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     ...(o.onProgress ? { onProgress: (n: number) => o.onProgress!('reading', n) } : {}), ...(o.signal ? { signal: o.signal } : {}),
   });
   requireRows(ds, 'evaluate');
-  const { truth, kept, mapped, leftOut } = truthLabels(ds, meta, label, o.data);
+  const { truth, kept, mapped, leftOut, notInModel } = truthLabels(ds, meta, label, o.data);
   const N = ds.nRows;
   const got = await classifyRows(bytes, ds.x, N, meta.features.length, {
     ...(o.batch ? { batch: o.batch } : {}), ...(o.signal ? { signal: o.signal } : {}),
@@ -72,24 +72,31 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     if (below) rejected++;
     return below ? UNKNOWN : (got.labels[i] as string);
   });
-  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped, leftOut,
-    notInModel: notInModel(truth, meta.classes) };
+  return { meta, dataset: ds, metrics: computeMetrics(truth, pred, rejected, meta.classes.includes(UNKNOWN)), mappedToUnknown: mapped, leftOut, notInModel };
 }
 
 /**
- * The true label of each row scored, and which rows those are. Labels too rare at training time
- * were learned as `unknown` (--rare unknown): scored as such. With --rare drop the model never saw
- * them, so their rows are left out, as training left them out (found by review: they were scored
- * as `unknown`, and a model saying so counted right). Checked before inference, which a wrong
- * --label would only make the user wait through.
+ * The true label of each row scored, and which rows those are. Checked before inference, which a
+ * wrong --label would only make the user wait through.
+ * - Labels too rare at training time were learned as `unknown` (--rare unknown): scored as such.
+ *   With --rare drop the model never saw them, so their rows are left out, as training left them
+ *   out (found by review: they were scored as `unknown`, and a model saying so counted right).
+ * - Any other label the model has no class for: a model with an `unknown` class was taught that
+ *   every app outside its classes is `unknown` (the shipped app model's rarer apps are, with no
+ *   rare_labels recorded), so such rows are scored as `unknown`; without that class each is wrong.
+ *   Either way they are named (notInModel).
  */
-function truthLabels(ds: Dataset, meta: ModelMeta, label: string, data: string): { truth: string[]; kept: number[]; mapped: number; leftOut: number } {
+function truthLabels(ds: Dataset, meta: ModelMeta, label: string, data: string): { truth: string[]; kept: number[]; mapped: number; leftOut: number; notInModel: Record<string, number> } {
   const rare = new Set(meta.data?.rare_labels ?? []);
-  const dropped = meta.params['rare'] === 'drop' || !meta.classes.includes(UNKNOWN);
+  const classes = new Set(meta.classes);
+  const open = classes.has(UNKNOWN);
+  const dropped = meta.params['rare'] === 'drop' || !open;
   const truth: string[] = [];
   const kept: number[] = [];
+  const notInModel: Record<string, number> = {};
   let mapped = 0;
   let leftOut = 0;
+  let inModel = 0;
   (ds.y ?? []).forEach((id, i) => {
     let l = ds.labelNames[id] as string;
     if (rare.has(l)) {
@@ -97,25 +104,22 @@ function truthLabels(ds: Dataset, meta: ModelMeta, label: string, data: string):
       mapped++;
       l = UNKNOWN;
     }
+    if (classes.has(l)) inModel++;
+    else {
+      notInModel[l] = (notInModel[l] ?? 0) + 1;
+      if (open) l = UNKNOWN;
+    }
     truth.push(l);
     kept.push(i);
   });
   if (truth.length === 0) {
     throw new StartupError('E_DATA', `every labelled row of ${data} has a label the model left out as rare (${[...rare].slice(0, 6).join(', ')}${rare.size > 6 ? ', ...' : ''})`, 'evaluate on data with the classes the model has');
   }
-  if (!truth.some((l) => meta.classes.includes(l))) {
-    throw new StartupError('E_DATA', `no label of column "${label}" in ${data} is a class of the model (${meta.classes.slice(0, 6).join(', ')}${meta.classes.length > 6 ? ', ...' : ''}): every row would count as wrong`,
+  if (inModel === 0) {
+    throw new StartupError('E_DATA', `no label of column "${label}" in ${data} is a class of the model (${meta.classes.slice(0, 6).join(', ')}${meta.classes.length > 6 ? ', ...' : ''}): the figures would measure nothing`,
       meta.data?.label_column && meta.data.label_column !== label ? `the model was trained on column "${meta.data.label_column}": give --label ${meta.data.label_column}, or a model trained on "${label}"` : 'evaluate a model trained on these labels');
   }
-  return { truth, kept, mapped, leftOut };
-}
-
-/** True labels the model has no class for, with their rows: each such row counts as wrong. */
-function notInModel(truth: readonly string[], classes: readonly string[]): Record<string, number> {
-  const known = new Set(classes);
-  const out: Record<string, number> = {};
-  for (const l of truth) if (!known.has(l)) out[l] = (out[l] ?? 0) + 1;
-  return out;
+  return { truth, kept, mapped, leftOut, notInModel };
 }
 
 /** The `--json` object: stable keys, numbers rounded to 6 decimals. */
@@ -135,6 +139,7 @@ export function evaluationJson(e: Evaluation, o: EvaluateOptions): Record<string
     rows_rare_as_unknown: e.mappedToUnknown,
     rows_rare_left_out: e.leftOut,
     labels_not_in_model: e.notInModel,
+    labels_not_in_model_scored_as: e.meta.classes.includes(UNKNOWN) ? UNKNOWN : 'wrong',
     threshold: o.threshold,
     accuracy: r(m.accuracy),
     macro_f1: r(m.macro_f1),

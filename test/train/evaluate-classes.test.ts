@@ -70,7 +70,7 @@ t.test('a label column with no class of the model stops, naming the column it wa
   const model = await trained(dir, csv, 'drop');
   const r = await evaluated(['--model', model, '--data', csv, '--label', 'sni']);
   t.equal(r.code, 1);
-  t.match(r.err, /no label of column "sni" in .* is a class of the model \(app0, app1, app2, unknown\): every row would count as wrong/);
+  t.match(r.err, /no label of column "sni" in .* is a class of the model \(app0, app1, app2, unknown\): the figures would measure nothing/);
   t.match(r.err, /the model was trained on column "app": give --label app/);
 });
 
@@ -118,10 +118,21 @@ t.test('labels the model has no class for are named with their rows; the thresho
   const renamed = writeCsv(join(dir, 'new.csv'), header, rows.map((r) => (r.at(-1) === 'app1' ? [...r.slice(0, -1), 'appNEW'] : r)));
   const r = await evaluated(['--model', model, '--data', renamed, '--report', join(dir, 'n.html')]);
   t.equal(r.code, 0, r.err);
-  t.match(r.out, /labels that are no class of the model, every row counted wrong: appNEW \(100\)\n/);
-  t.match(readFileSync(join(dir, 'n.html'), 'utf8'), /labels that are no class of the model, every row counted wrong: appNEW \(100\)/);
-  const j = JSON.parse((await evaluated(['--model', model, '--data', renamed, '--json'])).out) as { labels_not_in_model: Record<string, number> };
+  // The model has an `unknown` class: it was taught that every other label is that.
+  t.match(r.out, /labels that are no class of the model, scored as unknown \(its class for every other app\): appNEW \(100\)\n/);
+  t.match(readFileSync(join(dir, 'n.html'), 'utf8'), /labels that are no class of the model, scored as unknown \(its class for every other app\): appNEW \(100\)/);
+  const j = JSON.parse((await evaluated(['--model', model, '--data', renamed, '--json'])).out) as { labels_not_in_model: Record<string, number>; labels_not_in_model_scored_as: string; per_class: Record<string, { support: number }> };
   t.same(j.labels_not_in_model, { appNEW: 100 });
+  t.equal(j.labels_not_in_model_scored_as, 'unknown');
+  t.equal(j.per_class['unknown']?.support, 203, 'true unknown 100, rareX 3 and appNEW 100');
+  t.notOk(j.per_class['appNEW']);
+  // Without an `unknown` class each such row is wrong.
+  const closedData = writeCsv(join(dir, 'closed.csv'), header, rows.filter((r) => /^app[01]$/.test(r.at(-1)!)));
+  const closed = await trained(dir, closedData, 'drop');
+  const renamedClosed = writeCsv(join(dir, 'new-closed.csv'), header, rows.filter((r) => /^app[01]$/.test(r.at(-1)!))
+    .map((r) => (r.at(-1) === 'app1' ? [...r.slice(0, -1), 'appNEW'] : r)));
+  const c = await evaluated(['--model', closed, '--data', renamedClosed]);
+  t.match(c.out, /labels that are no class of the model, every row counted wrong: appNEW \(100\)\n/);
   // A model with an unknown class, data without one: the rejected rows are its unknown's predictions.
   const noUnknown = writeCsv(join(dir, 'no-unknown.csv'), header, rows.filter((r) => /^app[01]$/.test(r.at(-1)!)));
   const th = await evaluated(['--model', model, '--data', noUnknown, '--threshold', '1']);
