@@ -78,7 +78,7 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     let { count, validBytes } = scan;
     const damaged = validBytes < scan.fileBytes;
     let behind: RecoveredSegment | undefined;
-    if (validBytes < scan.fileBytes) {
+    if (damaged) {
       const found = salvageFrames(fs.readFileSync(file).subarray(validBytes));
       const kept = found.reduce((n, f) => n + f.length, 0);
       // The records behind the damage are numbered back from the next segment's base, which says
