@@ -71,12 +71,13 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     // Stopped at the last moment: no report written over the old one, nothing printed as if complete.
     if (io.signal.aborted) throw new StartupError('E_DATA', 'evaluation interrupted');
     const m = ev.metrics;
+    const notes = rowNotes(ev);
     if (reportPath) {
       const facts: Array<[string, string]> = [
         ['model', `${model} (${ev.meta.kind}, ${ev.meta.algo}, trained ${ev.meta.trainedAt})`],
         ['data', `${data} (label ${ev.dataset.labelColumn ?? ''}; ${ev.dataset.report.rowsSkipped} rows skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled)`],
         ['threshold', threshold > 0 ? String(threshold) : 'none'],
-        ...rowNotes(ev).map((n): [string, string] => ['rows', n]),
+        ...notes.map((n): [string, string] => ['rows', n]),
       ];
       await writeOutput(reportPath, reportHtml(m, { title: `eta-sensor evaluation: ${ev.meta.kind}`, facts }));
     }
@@ -89,7 +90,6 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
     const rejected = Math.round(m.unknown_share * m.rows);
     const onlyPredicted = m.labels.filter((l) => l !== m.abstention && m.per_class[l]!.support === 0)
       .map((l) => (l === UNKNOWN && rejected > 0 ? `unknown (${rejected} of its rows under --threshold)` : l));
-    const averaged = m.labels.length - (m.abstention ? 1 : 0);
     const lines = [
       // Not m.labels: with --threshold it also holds the rejected rows' `unknown`, which is no class of the model (found by review).
       `${m.rows} rows (${ev.dataset.report.rowsSkipped} skipped for bad cells, ${ev.dataset.report.unlabeled} unlabeled), ${ev.meta.classes.length} classes in the model`,
@@ -97,8 +97,8 @@ Example: eta-sensor evaluate --model models/app.onnx --data test.csv --report re
       ...Object.entries(ev.dataset.report.skippedBy).map(([c, n]) => `  skipped for "${c}": ${n}`),
       ...ev.dataset.report.examples.map((e) => `  e.g. ${e}`),
       ...repeatedNamesWarning(ev.dataset.report.repeatedNames),
-      ...rowNotes(ev).map((n) => `  ${n}`),
-      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)} (over ${averaged} classes)  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
+      ...notes.map((n) => `  ${n}`),
+      `accuracy ${m.accuracy.toFixed(4)}  macro-F1 ${m.macro_f1.toFixed(4)} (over ${m.averaged} classes)  weighted-F1 ${m.weighted_f1.toFixed(4)}  unknown ${(m.unknown_share * 100).toFixed(1)}%`,
       'lowest F1:',
       ...worst.map(([l, c]) => `  ${l.padEnd(24)} f1 ${c.f1.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  support ${c.support}`),
       ...(onlyPredicted.length ? [`predicted but not in the data (f1 0 in macro-F1): ${onlyPredicted.join(', ')}`] : []),

@@ -33,6 +33,8 @@ export interface Metrics {
   readonly confusion: number[][];
   /** `unknown` when it stands for rows under the threshold, not a class: listed, left out of macro-F1. */
   readonly abstention?: string;
+  /** Classes macro-F1 is the mean over: `labels` but the abstention. */
+  readonly averaged: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export function computeMetrics(truth: readonly string[], pred: readonly string[]
     labels,
     confusion,
     ...(abstention ? { abstention } : {}),
+    averaged,
   };
 }
 

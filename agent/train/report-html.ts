@@ -117,7 +117,7 @@ th,td{padding:2px 8px;text-align:left;font-size:13px}
 <h1>${esc(info.title)}</h1>
 <p><span class="big">accuracy ${f(m.accuracy)}</span><span class="big">macro-F1 ${f(m.macro_f1)}</span>
 <span class="big">weighted-F1 ${f(m.weighted_f1)}</span><span class="big">unknown ${(m.unknown_share * 100).toFixed(1)}%</span></p>
-<table class="facts">${facts}<tr><th>rows</th><td>${m.rows}</td></tr><tr><th>classes</th><td>${m.labels.length - (m.abstention ? 1 : 0)}</td></tr></table>
+<table class="facts">${facts}<tr><th>rows</th><td>${m.rows}</td></tr><tr><th>classes</th><td>${m.averaged}</td></tr></table>
 <h2>Confusion matrix</h2>
 <p>Rows are true classes, columns predictions, both ordered by support; hover a cell for counts. The diagonal is outlined in red.</p>
 <div class="matrix">${confusionSvg(m)}</div>
