@@ -64,6 +64,11 @@ const MAX_SNIS = 100_000;
  */
 export const PROTOCOL_ONLY_APPS: ReadonlySet<string> = new Set(['TLS', 'QUIC', 'DTLS', 'HTTP', 'Unknown']);
 
+/** Whether a labels file's verdict names an app; one that does not (a protocol only, or nothing) is written as UNKNOWN. */
+export function namesApp(app: string): boolean {
+  return app !== '' && !PROTOCOL_ONLY_APPS.has(app);
+}
+
 export class LabelStats {
   flows = 0;
   labeled = 0;
@@ -104,7 +109,7 @@ export class Labeler {
         const hit = found.label;
         const category = usageType(this.o.categories, hit.app, hit.category);
         // An empty app names no app either (found by review: written as app "", a class train then skipped).
-        if (hit.app !== '' && !PROTOCOL_ONLY_APPS.has(hit.app)) return this.hit(hit.app, category, null, hit);
+        if (namesApp(hit.app)) return this.hit(hit.app, category, null, hit);
         const verdict = hit.app || '(empty)';
         s.protocolOnly.set(verdict, (s.protocolOnly.get(verdict) ?? 0) + 1);
         return this.hit(UNKNOWN, category, null, hit);

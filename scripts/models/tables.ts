@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { csvField, formatNumber } from '../../agent/features/format.js';
 import { FEATURE_NAMES } from '../../agent/features/registry.js';
 import { USAGE_TYPES } from '../../agent/label/categories.js';
-import { PROTOCOL_ONLY_APPS } from '../../agent/label/labeler.js';
+import { namesApp } from '../../agent/label/labeler.js';
 import { UNKNOWN } from '../../agent/train/split.js';
 import type { LabeledFlow } from './ndpi-flows.js';
 
@@ -43,11 +43,11 @@ export interface AttributionPolicy {
 export function appClasses(flows: readonly LabeledFlow[]): string[] {
   const n = new Map<string, { flows: number; caps: Set<string> }>();
   for (const f of flows) {
-    // nDPI's "a protocol, app not identified": their flows train the `unknown` class. `eta-sensor label`
-    // now writes them as `unknown` itself (and an empty app too), which is no app class either: counted
-    // as one, `unknown` came twice in the cross-validation's classes, one empty (found by rebuilding the
-    // models: 22 classes where the shipped model has 21, and other figures on the card).
-    if (!f.encrypted || f.app === UNKNOWN || f.app === '' || PROTOCOL_ONLY_APPS.has(f.app)) continue;
+    // nDPI's verdicts that name no app train the `unknown` class, as `eta-sensor label` writes them:
+    // as `unknown`, which is no app class either. Counted as one, `unknown` came twice in the
+    // cross-validation's classes, one empty (found by rebuilding the models: 22 classes where the
+    // shipped model has 21, and other figures on the card).
+    if (!f.encrypted || !namesApp(f.app) || f.app === UNKNOWN) continue;
     const e = n.get(f.app) ?? { flows: 0, caps: new Set<string>() };
     e.flows++;
     e.caps.add(f.pcap);
