@@ -2,7 +2,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { trainModel, type TrainOptions } from '../../agent/train/run-train.js';
-import { captureIO, shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
+import { captureIO, quickTrain, shuffledLabels, synthetic, tempDir, writeCsv } from './helpers.js';
 
 const dir = tempDir();
 type Learner = 'rf' | 'gbdt' | 'gbdt-shared';
@@ -81,22 +81,19 @@ t.test('on a terminal, the progress line is ended when early stopping ends train
 });
 
 t.test('one label in the whole file is said as such, not as a --min-class-flows matter', async (t) => {
-  const { main } = await import('../../agent/cli.js');
   const dir = tempDir();
   const s = synthetic({ rows: 50, classes: 1, features: 3, seed: 4, separable: true });
-  const io = captureIO();
-  t.equal(await main(['train', '--data', writeCsv(join(dir, 'one.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'one.onnx')], io), 1);
+  const io = await quickTrain(['--data', writeCsv(join(dir, 'one.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'one.onnx')]);
+  t.equal(io.code, 1);
   t.match(io.err(), /every labelled row is "app0": a classifier needs two labels or more/);
   t.match(io.err(), /label flows of other classes too/);
   t.notMatch(io.err(), /min-class-flows/);
 });
 
 t.test('--features: the columns it did not pick are counted, not listed', async (t) => {
-  const { main } = await import('../../agent/cli.js');
   const dir = tempDir();
   const s = synthetic({ rows: 60, classes: 2, features: 3, seed: 4, separable: true });
-  const io = captureIO();
-  t.equal(await main(['train', '--data', writeCsv(join(dir, 'f.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'f.onnx'),
-    '--features', 'f0,f1', '--trees', '2', '--threads', '1', '--min-class-flows', '1'], io), 0, io.err());
+  const io = await quickTrain(['--data', writeCsv(join(dir, 'f.csv'), s.header, s.rows), '--label', 'app', '--out', join(dir, 'f.onnx'), '--features', 'f0,f1']);
+  t.equal(io.code, 0, io.err());
   t.match(io.out(), /features: 2; not used: 10 other column\(s\), not in --features\n/);
 });
