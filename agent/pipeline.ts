@@ -101,7 +101,9 @@ export class Pipeline {
    */
   shutDownAt(labelBy: number): void {
     this.labelBy = labelBy;
-    this.classifier.shutDownAt(labelBy);
+    // Also one a reload retired, still draining, which run.ts waits for (found by review: SIGHUP,
+    // then SIGTERM with a worker stuck in a batch, and the daemon never stopped).
+    for (const c of [...this.retiring, this.classifier]) c.shutDownAt(labelBy);
     this.outbox.block();
   }
 

@@ -190,11 +190,12 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
     await pipeline.runPackets(source, io.signal);
     if (deadline === Infinity) onStop(); // the capture ended by itself
     // A reload under way finishes before the drain (a queued one is skipped): the classifier
-    // drained and closed is the one in force.
+    // drained and closed is the one in force. Within the stop's time: new workers that never open
+    // their models must not hold the stop.
     stopping = true;
-    await reloading;
-    t.log.info('stopping: capture stopped, all flows ended');
     const sinkTime = Math.min(1000, budget / 4);
+    await Promise.race([reloading, until(deadline - sinkTime)]);
+    t.log.info('stopping: capture stopped, all flows ended');
     if ((await Promise.race([pipeline.drain().then(() => 'done' as const), until(deadline - sinkTime)])) === 'timeout') {
       t.log.warn('the flows did not all reach the sink within the shutdown timeout; those in the disk buffer are kept');
     }

@@ -100,3 +100,29 @@ t.test('SIGTERM ends within shutdown_timeout, flows inference cannot label go ou
   t.equal(records.length, 20, 'every open flow published');
   t.same(new Set(records.map((r) => r.unlabeled)), new Set(['shutdown']), 'unlabeled, with the reason');
 });
+
+t.test('SIGTERM after a reload still ends within shutdown_timeout when the retired workers are stuck', { skip: root ? false : 'live capture needs root' }, async (t) => {
+  // Found by review: the reload retired the classifier and waited for its batches, SIGTERM told
+  // only the new one to give up on stuck workers, and run waited for the reload: it never stopped.
+  const app = await tinyModel(dir, 'app', ['chat', 'web', 'video']);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const d = startDaemon(['--set', 'capture.interfaces=lo', '--set', `capture.filter=udp port ${port}`, '--set', 'publish.sink=stdout',
+    '--set', 'flows.idle_timeout=0.5', '--set', 'capture.clock_interval=0.1', '--set', 'infer.workers=1',
+    '--set', `infer.app.path=${app}`, '--set', 'infer.attribution.path=null', '--set', 'service.shutdown_timeout=2'],
+  { ETA_FAULT_WORKER_STALL: '1' });
+  t.teardown(() => { d.child.kill('SIGKILL'); });
+  await d.until('the daemon running', () => d.log().includes('eta-sensor running'));
+  for (let i = 1; i <= 20; i++) await udpFrom(port + i, port);
+  await new Promise((r) => setTimeout(r, 1500)); // the flows end (idle) and wait at the stuck worker
+  d.child.kill('SIGHUP');
+  // The reload's new workers open the models; it never ends by itself, as the old batches never come back.
+  await new Promise((r) => setTimeout(r, 2000));
+  const stoppedAt = Date.now();
+  d.child.kill('SIGTERM');
+  const exited = await Promise.race([once(d.child, 'exit').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 8000))]);
+  const took = Date.now() - stoppedAt;
+  t.ok(exited && took < 2000 + 1500, `stopped in ${took} ms (shutdown_timeout 2 s; exited: ${exited})`);
+  const records = d.out().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { unlabeled?: string });
+  t.equal(records.length, 20, 'every flow published');
+  t.same(new Set(records.map((r) => r.unlabeled)), new Set(['shutdown']), 'unlabeled, with the reason');
+});
