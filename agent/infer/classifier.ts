@@ -262,9 +262,12 @@ export class Classifier<T extends Featured> {
         done();
         if (b.abandoned) return;
         b.attempts++;
-        report(this.t, 'infer', b.attempts === 1 ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
-        if (b.attempts === 1) this.retries.push(b);
-        else this.finish(b.items, 'inference-error');
+        // Not past the shutdown's deadline: the queue was emptied then, and a retry left behind a stuck
+        // one never got a result (found by review: drain() never resolved, its flows never counted).
+        const again = b.attempts === 1 && Date.now() < this.bypassAt;
+        report(this.t, 'infer', again ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
+        if (again) this.retries.push(b);
+        else this.finish(b.items, b.attempts === 1 ? 'shutdown' : 'inference-error');
         this.pump();
       },
     );
