@@ -55,8 +55,9 @@ export class Outbox {
 
   /**
    * No more records: the sink is about to close (a shutdown whose drain ran out of time, with
-   * inference still answering). Those still to come are counted, not queued; those queued go on
-   * to the sink, which takes them while it closes or refuses them (counted as write-failed).
+   * inference still answering). Those still to come, and those queued behind the write under way,
+   * are counted, not written: the sink's close() settles that write (delivered, kept or counted
+   * lost), and a write after it was counted nowhere (found by review: a stalled stdout reader).
    */
   seal(): void {
     this.sealed = true;
@@ -67,6 +68,11 @@ export class Outbox {
       const batch = this.next;
       this.next = [];
       for (const r of this.room.splice(0)) r();
+      if (this.sealed) {
+        this.dropped.after_shutdown += batch.length;
+        report(this.t, 'publish', 'after-shutdown', { records: batch.length });
+        continue;
+      }
       try {
         await this.sink.write(batch);
         this.written += batch.length;

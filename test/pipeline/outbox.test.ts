@@ -4,8 +4,10 @@
  * closed under it) costs a count, not an unhandled rejection that ends the process.
  */
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { createTelemetry } from '../../agent/events.js';
 import { Outbox } from '../../agent/pipeline/outbox.js';
+import { StreamSink } from '../../agent/publish/local-sinks.js';
 import type { PublishRecord, Sink } from '../../agent/publish/types.js';
 
 /** A sink whose writes wait until release() (or fail with `fail`), recording what it got. */
@@ -40,19 +42,24 @@ t.test('live (shed): beyond the limit a record is dropped, counted, and push say
   t.equal(o.written, 3);
 });
 
-t.test('sealed at shutdown: later records are counted, the queued ones still go to the sink', async (t) => {
+t.test('sealed at shutdown: the write under way goes on, the records queued behind it and later ones are counted, not written', async (t) => {
+  // The sink closes right after the seal (run.ts): a batch handed to it afterwards was written to a
+  // closed sink and counted nowhere (found by review, with a stdout reader that stalled).
   const tel = createTelemetry();
   const { sink, got, release } = slowSink();
   const o = new Outbox(sink, tel, 100, 'block');
   o.push(rec(1));
   o.push(rec(2));
+  o.push(rec(3));
   o.seal();
-  t.equal(o.push(rec(3)), false);
+  t.equal(o.push(rec(4)), false);
   t.equal(tel.counters.get('publish.after-shutdown'), 1);
   t.same(o.dropped, { backlog_full: 0, after_shutdown: 1 });
   release();
   await o.drain();
-  t.same(got.flat(), [rec(1), rec(2)]);
+  t.same(got.flat(), [rec(1)], 'only the batch the sink had before the seal');
+  t.same(o.dropped, { backlog_full: 0, after_shutdown: 3 }, 'the two queued behind it counted with the later one');
+  t.equal(o.written + o.dropped.after_shutdown, 4, 'every record pushed is written or counted');
 });
 
 t.test('a sink that refuses a write: counted as write-failed, no unhandled rejection, later records still go', async (t) => {
@@ -72,4 +79,26 @@ t.test('a sink that refuses a write: counted as write-failed, no unhandled rejec
   t.equal(tel.counters.get('publish.write-failed'), 2, 'both batches counted');
   t.equal(o.written, 0);
   t.equal(got.length, 2);
+});
+
+t.test('a stdout whose reader stalls, closed at a shutdown out of time: every record is delivered or counted', async (t) => {
+  // run.ts's order: seal, then close the sink with the time left. A real pipe whose reader never reads.
+  const reader = spawn('sleep', ['20'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  t.teardown(() => { reader.kill('SIGKILL'); });
+  const tel = createTelemetry();
+  const sink = new StreamSink(tel, reader.stdin!);
+  await sink.open();
+  const o = new Outbox(sink, tel, 100_000, 'shed');
+  const big = { pad: 'x'.repeat(1000) } as unknown as PublishRecord;
+  for (let i = 0; i < 3000; i++) o.push(big);
+  await new Promise((r) => setTimeout(r, 100)); // that write waits for the pipe
+  for (let i = 0; i < 1000; i++) o.push(big); // the next batch, behind it
+  o.seal();
+  await sink.close(300);
+  reader.stdin!.destroy(); // the write under way settles
+  await o.drain();
+  const s = sink.stats();
+  const lost = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+  t.equal(s.delivered + lost, s.accepted, 'the sink accounts for every record it took');
+  t.equal(s.accepted + o.dropped.after_shutdown, 4000, 'every record pushed reached the sink or is counted');
 });
