@@ -106,3 +106,47 @@ t.test('packet blocks too short for their fixed fields are counted and skipped, 
   t.same(frames.map((f) => f.data), ['a', 'b']);
   t.same(src.stats().skipped, { 'bad-packet-block': 3 });
 });
+
+t.test('the link types of every section are reported, not only the last one (found by review: a PPI hint for an 802.11 section)', async (t) => {
+  const buf = Buffer.concat([
+    shb(), idb({ linkType: 105 }), epb({ ts: 1.7e15, data: Buffer.from('wifi') }),
+    shb(), idb({ linkType: 1 }), epb({ ts: 1.7e15, data: Buffer.from('eth') }),
+  ]);
+  const { src } = await read(buf);
+  t.same([...(src.stats().linkTypes ?? [])].sort((a, b) => a - b), [1, 105]);
+});
+
+t.test('nanosecond resolution keeps a µs-exact time exact, as a ns pcap does (found by review: rounded to 256 ns as one double)', async (t) => {
+  const times = [1_764_109_850_580_835, 1_764_109_850_597_168, 1_721_295_319_028_262];
+  const ng = Buffer.concat([
+    shb(), idb({ linkType: 1, tsresol: 9 }),
+    ...times.map((us) => {
+      const b = epb({ ts: 0, data: Buffer.from('x') }); // the header, then the exact time in ns written by hand
+      const ns = BigInt(us) * 1000n;
+      b.writeUInt32LE(Number(ns >> 32n), 12);
+      b.writeUInt32LE(Number(ns & 0xffffffffn), 16);
+      return b;
+    }),
+  ]);
+  const { frames } = await read(ng);
+  t.same(frames.map((f) => f.ts), times);
+});
+
+t.test('times past 2^53 units: whole seconds exact and the rest as a pcap\'s fields give it, for ns, 100 ns and binary resolutions', async (t) => {
+  let seed = 7;
+  const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (const [tsresol, per] of [[9, 1_000_000_000n], [7, 10_000_000n], [0x80 | 30, 1n << 30n]] as const) {
+    const units: bigint[] = [];
+    for (let i = 0; i < 200; i++) units.push((BigInt(1_600_000_000 + rnd(200_000_000)) * per) + BigInt(rnd(Number(per))));
+    units.push(1_700_000_000n * per + per - 1n, 1_700_000_000n * per);
+    const ng = Buffer.concat([shb(), idb({ linkType: 1, tsresol }), ...units.map((u) => {
+      const b = epb({ ts: 0, data: Buffer.from('x') });
+      b.writeUInt32LE(Number(u >> 32n), 12);
+      b.writeUInt32LE(Number(u & 0xffffffffn), 16);
+      return b;
+    })]);
+    const { frames } = await read(ng);
+    const want = units.map((u) => Number(u / per) * 1e6 + (Number(u % per) * 1e6) / Number(per));
+    t.same(frames.map((f) => f.ts), want, `if_tsresol ${tsresol}`);
+  }
+});
