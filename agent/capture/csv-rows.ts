@@ -22,7 +22,7 @@ import { END_REASONS, type EndReason } from '../flows/end-reason.js';
 import { CsvRecordGuard, OVERSIZE_MARK, UNCLOSED_MARK } from './csv-guard.js';
 import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
-import { cellValue, type BadKind } from '../lib/csv-cells.js';
+import { cellValue, startsAsFormula, type BadKind } from '../lib/csv-cells.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
 
@@ -263,8 +263,9 @@ export async function readCsvRows(
         continue;
       }
       const ja4 = cell(record, id.ja4) ?? '';
-      const sni = cell(record, id.sni) ?? '';
-      const alpn = cell(record, id.alpn) ?? '';
+      // extract writes network text that starts as a formula after a ' (features/format.ts csvText): undo it.
+      const sni = unformula(cell(record, id.sni) ?? '');
+      const alpn = unformula(cell(record, id.alpn) ?? '');
       const tls = cell(record, id.tls) ?? '';
       line = info.lines;
       const rec: FlowRecord = {
@@ -288,4 +289,9 @@ export async function readCsvRows(
     csv.close();
   }
   return res;
+}
+
+/** A cell csvText wrote as `'=...` (a formula guard) read back as the text the hello carried. */
+function unformula(s: string): string {
+  return s.charCodeAt(0) === 0x27 && startsAsFormula(s.charCodeAt(1)) ? s.slice(1) : s;
 }

@@ -63,3 +63,12 @@ t.test('timestamp cells: epoch seconds, ISO 8601 with or without a zone, to the 
   t.equal(parseTs('2026-11-25T22:30:50.580835123Z'), base + 580_835, 'nanoseconds cut to microseconds');
   for (const bad of ['', 'abc', 'Nov 25 2026', '2026-11-25']) t.ok(Number.isNaN(parseTs(bad)), JSON.stringify(bad));
 });
+
+t.test('a server name or ALPN that extract wrote after a formula guard reads back as it came (found by review)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'eta-csv-rows-'));
+  const csv = join(dir, 'rows.csv');
+  writeFileSync(csv, ['sni,alpn,a', "'-ideo.example,'=x;h2,1", 'plain.example,h2,2'].join('\n') + '\n');
+  const metas: unknown[] = [];
+  await readCsvRows(await CsvInput.open(csv), ['a'], (rec) => void metas.push(rec.meta && { sni: rec.meta.sni, alpn: rec.meta.alpn }), { badRows: 'skip', onBadRow: () => undefined });
+  t.same(metas, [{ sni: '-ideo.example', alpn: ['=x', 'h2'] }, { sni: 'plain.example', alpn: ['h2'] }]);
+});
