@@ -100,7 +100,7 @@ Examples:
       // The workers start opening the models now, and the modules of the flow meter and the sinks
       // load meanwhile (infer/pool.ts says what that saves).
       if (models.length > 0) pool = startInferencePool(models, inferWorkers(cfg.infer.workers), t, cfg.infer.nice);
-      const [{ FileSource }, { Pipeline }, { createSink }, { StreamSink }] = await Promise.all([
+      const [{ FileSource }, { Pipeline }, { createSink }, { StreamSink, FileSink }] = await Promise.all([
         import('../capture/file-source.js'), import('../pipeline.js'), import('../publish/index.js'), import('../publish/local-sinks.js'),
       ]);
       // A capture is opened now: a missing one is reported before -o's file is created or emptied.
@@ -129,8 +129,8 @@ Examples:
       // A reader that went away (`| head`) ends the replay as Ctrl-C would, but quietly and with status 0.
       const stop = new AbortController();
       const signal = AbortSignal.any([io.signal, stop.signal]);
+      if (sink instanceof StreamSink || sink instanceof FileSink) sink.onReaderGone = () => stop.abort();
       if (sink instanceof StreamSink) {
-        sink.onReaderGone = () => stop.abort();
         // Stopped (Ctrl-C) while standard output does not read: give it --wait seconds, then stop waiting.
         io.signal.addEventListener('abort', () => setTimeout(() => sink.abandon(), waitS * 1000).unref(), { once: true });
       }

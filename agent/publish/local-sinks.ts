@@ -21,6 +21,13 @@ abstract class LocalSink implements Sink {
   protected accepted = 0;
   protected delivered = 0;
   protected readonly dropped: Record<string, number> = { serialize: 0, io_error: 0 };
+  /**
+   * Called once when the reader went away (EPIPE: `eta-sensor replay ... | head`, or a FIFO given
+   * as -o). Replay stops then, quietly, as a Unix filter does; without a listener records are
+   * counted and dropped.
+   */
+  onReaderGone: (() => void) | undefined;
+  protected readerGone = false;
 
   constructor(protected readonly t: Telemetry) {}
 
@@ -57,12 +64,6 @@ abstract class LocalSink implements Sink {
 export class StreamSink extends LocalSink {
   readonly name = 'stdout';
   private broken = false;
-  /**
-   * Called once when the reader went away (EPIPE: `eta-sensor replay ... | head`). Replay stops
-   * then, quietly, as a Unix filter does; without a listener records are counted and dropped.
-   */
-  onReaderGone: (() => void) | undefined;
-  private readerGone = false;
   /** Records handed to the stream whose outcome is not known yet, and who waits for them. */
   private unsettled = 0;
   private settled: (() => void) | undefined;
@@ -211,11 +212,22 @@ export class FileSink extends LocalSink {
   }
 
   protected async deliver(data: Buffer, count: number): Promise<void> {
+    if (this.readerGone) {
+      this.dropped['io_error']! += count; // the run is stopping: nobody reads them
+      return;
+    }
     try {
       let done = 0;
       while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
       this.delivered += count;
     } catch (err) {
+      // A FIFO whose reader left: as stdout's (found by review: replay -o FIFO then said records were lost, and exited 1).
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE' && this.onReaderGone !== undefined) {
+        this.readerGone = true;
+        this.dropped['io_error']! += count;
+        report(this.t, 'publish', 'file_reader_gone', { file: this.file }, 'debug');
+        return this.onReaderGone();
+      }
       this.failed(count, err);
     }
   }

@@ -1,13 +1,15 @@
 /**
  * Replay of inputs that are named pipes: a CSV is read once (header and rows from one stream),
- * and one Ctrl-C ends a replay whose pipe has no writer yet, or a writer that sends nothing.
+ * and one Ctrl-C ends a replay whose pipe has no writer yet, or a writer that sends nothing; and
+ * of output to a named pipe.
  */
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, cliEnv, runCli, runCliIntoFifo, untilIdle } from '../helpers/cli.js';
+import { manyFlows } from '../helpers/flood.js';
 import { tinyModelArgs } from '../helpers/models.js';
 
 const SAMPLE = new URL('../../../samples/lo-sessions.pcap', import.meta.url).pathname;
@@ -148,4 +150,23 @@ t.test('-o to a named pipe: waits for a reader without blocking, Ctrl-C ends the
   const { r, got } = await runCliIntoFifo(['replay', SAMPLE, '-o', fifo], fifo);
   t.equal(r.code, 0, r.stderr);
   t.equal(got.trim().split('\n').length, 7, 'the reader got the 7 records');
+});
+
+t.test('-o to a named pipe whose reader leaves early: the replay ends quietly with status 0, as with | head', async (t) => {
+  // Found by review: the file sink took EPIPE as lost records (exit 1, an error line), where
+  // `replay | head` and `extract -o fifo` end quietly.
+  const pcap = join(dir, 'many.pcap');
+  manyFlows(pcap, 3000); // far more records than a pipe holds
+  const fifo = join(dir, 'early.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [BIN, 'replay', pcap, '-o', fifo, ...modelArgs], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', r));
+  const head = spawnSync('head', ['-c', '100', fifo], { encoding: 'utf8' });
+  t.equal(head.stdout.length, 100, 'the reader got its bytes');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  t.equal(await closed, 0, stderr);
+  clearTimeout(timer);
+  t.notMatch(stderr, /lost|file_write_failed/, 'nothing said lost');
 });
