@@ -47,7 +47,8 @@ CSV with the columns the models were trained on). Every flow is classified by
 both models and published once: JSON lines on standard output by default,
 to a file with -o, to a broker with --mqtt (or as the configuration's
 publish section says, when -c is given). Replay waits for inference rather
-than dropping flows, so every flow gets its labels.
+than dropping flows, so every flow gets its labels. A capture can also come
+on standard input (-); a CSV is read from a file or a named pipe.
 
 Examples:
   eta-sensor replay samples/lo-sessions.pcap
@@ -60,7 +61,7 @@ Examples:
     mqtt: { type: 'string', arg: 'URL', doc: 'publish to this broker (mqtt:// or mqtts://) through the disk buffer' },
     set: { type: 'string', multiple: true, arg: 'KEY=VALUE', doc: 'override one option, e.g. infer.workers=1' },
     'bad-rows': { type: 'string', arg: 'skip|fail', doc: 'CSV input: skip rows with a bad cell (default, counted) or stop at the first' },
-    wait: { type: 'string', arg: 'SECONDS', doc: 'how long to wait at the end for the broker (MQTT) or standard output to take the last records (default 60)' },
+    wait: { type: 'string', arg: 'SECONDS', doc: 'how long to wait, once the input is read, for the broker (MQTT) or standard output to take the last records (default 60); before, a reader that stops reading pauses the replay, as in any pipe' },
     summary: { type: 'string', arg: 'text|json|none', doc: 'end-of-run summary on standard error (default: text; json: one object, with how inference kept up)' },
     quiet: { type: 'boolean', short: 'q', doc: 'no progress and no summary on standard error (--summary none)' },
   },
