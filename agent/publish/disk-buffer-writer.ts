@@ -74,6 +74,33 @@ export class SegmentWriter {
   }
 
   /**
+   * Writes records (header and payload, in pairs) at `size`: in one write, or when that fails (a
+   * disk full) one by one for as long as they fit (found by review: a burst of flows ending
+   * together is one batch, and all of it was lost for the few that did not fit).
+   */
+  writeRecords(parts: Buffer[], bytes: number, size: number): { records: number; bytes: number; err?: Error } {
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+    try {
+      this.write(data, size);
+      return { records: parts.length / 2, bytes: data.length };
+    } catch (err) {
+      let records = 0;
+      let written = 0;
+      for (let i = 0; parts.length > 2 && i < parts.length; i += 2) {
+        const one = Buffer.concat([parts[i]!, parts[i + 1]!]);
+        try {
+          this.write(one, size + written);
+        } catch {
+          break;
+        }
+        records++;
+        written += one.length;
+      }
+      return { records, bytes: written, err: err as Error };
+    }
+  }
+
+  /**
    * Ends the current segment (flushed as the policy says) and starts `next`. The next file is
    * opened first: when it cannot be (no inodes left, too many open files) this throws with the
    * current segment still open and in use. It used to close that one first, and then kept its

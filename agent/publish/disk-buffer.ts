@@ -56,6 +56,8 @@ export class DiskBuffer {
   private savedHead = -1;
   private positionTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A write failed (disk full?) since the active segment began: see releaseDelivered. */
+  private writeFailed = false;
   private readonly segmentBytes: number;
   private readonly dropped: Record<DropReason, number> = { overflow: 0, too_large: 0, io_error: 0, torn_tail: 0, corrupt: 0 };
 
@@ -195,9 +197,11 @@ export class DiskBuffer {
     for (const s of r.segments) this.segs.adopt(s);
     const last = this.segs.list[this.segs.length - 1];
     const end = last ? last.base + last.count : 0;
-    if (!last || r.acked > end) {
+    if (!last || r.acked > end || (r.acked === end && last.bytes > 0)) {
       // No segment, or the position is past what survived (power loss): start a new segment
-      // so new sequence numbers never fall at or before the saved position.
+      // so new sequence numbers never fall at or before the saved position. Also when all was
+      // acknowledged: the delivered one is deleted, not appended to (found by review: a disk
+      // that had filled up never got that space back, and every record was dropped).
       this.segs.create(Math.max(end, r.acked, 0));
     } else {
       this.writer.reopen(last.file);
@@ -213,19 +217,16 @@ export class DiskBuffer {
 
   private writeOut(parts: Buffer[], bytes: number): void {
     const seg = this.segs.active();
-    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
-    const count = parts.length / 2;
-    try {
-      this.writer.write(data, seg.bytes);
-    } catch (err) {
-      // Disk full or failing: the writer cut the segment back to its last whole record.
-      this.drop('io_error', count, { error: (err as Error).message }, 'error');
-      return;
-    }
-    seg.bytes += data.length;
-    seg.count += count;
-    this.liveBytes += data.length;
-    this.liveRecords += count;
+    const w = this.writer.writeRecords(parts, bytes, seg.bytes);
+    seg.bytes += w.bytes;
+    seg.count += w.records;
+    this.liveBytes += w.bytes;
+    this.liveRecords += w.records;
+    if (w.err === undefined) return;
+    // Disk full or failing: the records that did not fit are lost, counted.
+    if (w.records < parts.length / 2) this.drop('io_error', parts.length / 2 - w.records, { error: w.err.message }, 'error');
+    this.writeFailed = true;
+    this.releaseDelivered();
   }
 
   // ---- consuming ----
@@ -236,6 +237,20 @@ export class DiskBuffer {
     this.liveBytes -= d.bytes;
     this.segs.removeBefore(to);
     this.head = this.segs.normalize(to, true);
+    if (this.writeFailed) this.releaseDelivered();
+  }
+
+  /**
+   * After a failed write (disk full): delivered records at the start of the active segment hold
+   * their space until the segment ends, which it never does while every write fails. End it, so
+   * that the space comes back once the rest of it is acknowledged (at once when it all was).
+   */
+  private releaseDelivered(): void {
+    const active = this.segs.active();
+    if (this.head.seg !== active.base || this.head.off === 0) return;
+    if (!this.writer.attempt(() => this.segs.roll())) return;
+    this.writeFailed = false;
+    this.head = this.segs.normalize(this.head, true);
   }
 
   /**
