@@ -216,11 +216,14 @@ export class FileSink extends LocalSink {
       this.dropped['io_error']! += count; // the run is stopping: nobody reads them
       return;
     }
+    let done = 0;
     try {
-      let done = 0;
       while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
       this.delivered += count;
     } catch (err) {
+      const lines = this.keepWholeLines(data, done);
+      this.delivered += lines;
+      count -= lines;
       // A FIFO whose reader left: as stdout's (found by review: replay -o FIFO then said records were lost, and exited 1).
       if ((err as NodeJS.ErrnoException).code === 'EPIPE' && this.onReaderGone !== undefined) {
         this.readerGone = true;
@@ -230,6 +233,23 @@ export class FileSink extends LocalSink {
       }
       this.failed(count, err);
     }
+  }
+
+  /**
+   * A write cut short (disk full): its whole lines stay, counted (returned); a torn last one is cut off
+   * (found by review: the next record was glued onto it, and the whole batch was counted lost).
+   */
+  private keepWholeLines(data: Buffer, done: number): number {
+    const whole = done > 0 ? data.lastIndexOf(0x0a, done - 1) + 1 : 0;
+    if (done > whole) {
+      try {
+        const st = fs.fstatSync(this.fd);
+        if (st.isFile()) fs.ftruncateSync(this.fd, st.size - (done - whole));
+      } catch { /* the torn line stays; the next open ends it (endLastLine) */ }
+    }
+    let lines = 0;
+    for (let i = data.indexOf(0x0a); i >= 0 && i < whole; i = data.indexOf(0x0a, i + 1)) lines++;
+    return lines;
   }
 
   async close(): Promise<void> {
