@@ -197,7 +197,9 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
     await Promise.race([reloading, until(deadline - sinkTime)]);
     t.log.info('stopping: capture stopped, all flows ended');
     if ((await Promise.race([pipeline.drain().then(() => 'done' as const), until(deadline - sinkTime)])) === 'timeout') {
-      t.log.warn('the flows did not all reach the sink within the shutdown timeout; those in the disk buffer are kept');
+      // Only MQTT has a disk buffer (found by review: stdout's stop said so too).
+      const kept = sink.name === 'mqtt' ? '; those in the disk buffer are kept' : '; those not written are counted as dropped';
+      t.log.warn(`the flows did not all reach the sink within the shutdown timeout${kept}`);
     }
     stopStats();
     await Promise.race([pipeline.close().catch(() => undefined), until(deadline - sinkTime)]);

@@ -61,6 +61,14 @@ export class Outbox {
    */
   seal(): void {
     this.sealed = true;
+    // Counted now, not when the write under way settles (it may never, a reader that stalled):
+    // the stats the stop logs next include them.
+    if (this.next.length > 0) {
+      this.dropped.after_shutdown += this.next.length;
+      report(this.t, 'publish', 'after-shutdown', { records: this.next.length });
+      this.next = [];
+    }
+    for (const r of this.room.splice(0)) r();
   }
 
   private async loop(): Promise<void> {
@@ -68,11 +76,6 @@ export class Outbox {
       const batch = this.next;
       this.next = [];
       for (const r of this.room.splice(0)) r();
-      if (this.sealed) {
-        this.dropped.after_shutdown += batch.length;
-        report(this.t, 'publish', 'after-shutdown', { records: batch.length });
-        continue;
-      }
       try {
         await this.sink.write(batch);
         this.written += batch.length;
