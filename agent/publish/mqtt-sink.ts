@@ -69,12 +69,19 @@ export class MqttSink implements Sink {
       // client taking over the same client id, a CONNECT it refused as malformed. It went unlogged,
       // while records piled up in the buffer (found by review: 24 reconnects, not a line).
       if (!this.closing && !this.failedSinceConnect) {
-        report(this.t, 'publish', 'connection_closed', {
+        const detail = {
           url: redactUrl(s.url), connected: this.wasConnected, buffered: this.buffer?.size,
           hint: this.wasConnected
             ? `the broker stopped, or another client with this client id (${s.options.clientId}) took the session over (give each sensor its own publish.sensor_id or publish.mqtt.client_id); the broker's log says which`
             : 'the broker refused the connection without a reason: its log says why',
-        });
+        };
+        // A connection that was up and ended is rare, and each is logged (found by review: the
+        // second broker stop of a run had no line, report() logging the 1st, 10th, 100th...).
+        if (!this.wasConnected) report(this.t, 'publish', 'connection_closed', detail);
+        else {
+          this.t.counters.inc('publish.connection_closed');
+          this.t.log.warn({ stage: 'publish', reason: 'connection_closed', ...detail }, 'publish: connection_closed');
+        }
       }
       this.failedSinceConnect = false;
       this.wasConnected = false;

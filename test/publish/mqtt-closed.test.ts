@@ -31,3 +31,17 @@ t.test('a broker away (connection refused) is reported as a failed connection, n
   await waitUntil(() => (cap.t.counters.get('publish.connect_refused') ?? 0) >= 3, 5000, 'three refused attempts');
   t.equal(cap.t.counters.get('publish.connection_closed') ?? 0, 0);
 });
+
+t.test('each loss of an established connection is logged, not only the 1st, 10th, 100th', async (t) => {
+  // Found by review: the second broker stop of a run left no line in the log.
+  const broker = await startBroker(t);
+  const { sink, cap } = await openMqttSink(t, broker.url, uniqueNames(), 0.1);
+  for (let round = 1; round <= 2; round++) {
+    await waitUntil(() => sink.stats().connected, 5000, 'the sink connected');
+    await broker.stop();
+    await waitUntil(() => !sink.stats().connected, 5000, 'the sink saw the broker go');
+    await broker.start();
+  }
+  const lost = cap.logs().split('\n').filter((l) => /connection_closed|connection lost/.test(l));
+  t.equal(lost.length, 2, `one line per broker stop:\n${lost.join('\n')}`);
+});
