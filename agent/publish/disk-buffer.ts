@@ -224,7 +224,9 @@ export class DiskBuffer {
     this.liveRecords += w.records;
     if (w.err === undefined) return;
     // Disk full or failing: the records that did not fit are lost, counted.
-    if (w.records < parts.length / 2) this.drop('io_error', parts.length / 2 - w.records, { error: w.err.message }, 'error');
+    if (w.records < parts.length / 2) {
+      this.drop('io_error', parts.length / 2 - w.records, { error: w.err.message, dir: this.opts.dir, fix: 'free space on the disk of publish.buffer.dir, or lower publish.buffer.max_size to what it holds' }, 'error');
+    }
     this.writeFailed = true;
     this.releaseDelivered();
   }

@@ -10,6 +10,7 @@ import t from 'tap';
 import { createTelemetry } from '../../agent/events.js';
 import { DiskBuffer } from '../../agent/publish/disk-buffer.js';
 import { payload, range, readAll } from './helpers/numbered.js';
+import { capturingTelemetry } from './helpers/telemetry.js';
 import { tempDir } from './helpers/tmp.js';
 
 const CAPACITY = 5000; // bytes of segment files the simulated file system holds
@@ -27,18 +28,21 @@ function smallDisk(b: DiskBuffer, dir: string): void {
   };
 }
 
-const open = (dir: string): Promise<DiskBuffer> =>
-  DiskBuffer.open({ dir, telemetry: createTelemetry(), maxBytes: 8 << 20, fsync: 'never', overflow: 'drop-oldest', fsyncIntervalMs: 1000 });
+const open = (dir: string, telemetry = createTelemetry()): Promise<DiskBuffer> =>
+  DiskBuffer.open({ dir, telemetry, maxBytes: 8 << 20, fsync: 'never', overflow: 'drop-oldest', fsyncIntervalMs: 1000 });
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
 
 t.test('after a disk-full outage, delivered records free their space: new records are stored again', async (t) => {
   const dir = tempDir(t);
-  const b = await open(dir);
+  const cap = capturingTelemetry();
+  const b = await open(dir, cap.t);
   smallDisk(b, dir);
   for (const i of range(0, 60)) await b.append([payload(i)]);
   const stored = b.size;
   t.ok(stored < 60 && b.stats().dropped.io_error === 60 - stored, `disk full: ${stored} stored, the rest counted io_error`);
+  const line = cap.logs().split('\n').find((l) => l.includes('buffer_dropped_io_error'));
+  t.match(line, /"dir":"[^"]+".*publish\.buffer\.max_size/, 'the log names the folder and the fix');
   // The broker is back and takes everything.
   const { end } = await readAll(b);
   b.ack(end);
