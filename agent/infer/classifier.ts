@@ -136,16 +136,16 @@ export class Classifier<T extends Featured> {
   submit(item: T): void {
     if (this.failed) return;
     if (this.models.length === 0) {
-      this.onResult(item, { kinds: NONE });
+      this.emit(item, { kinds: NONE });
       return;
     }
     if (this.bypassAt !== Infinity && Date.now() >= this.bypassAt) {
-      this.onResult(item, { kinds: NONE, unlabeled: 'shutdown' });
+      this.emit(item, { kinds: NONE, unlabeled: 'shutdown' });
       return;
     }
     if (this.mode === 'shed' && this.pendingItems >= this.opts.maxQueue) {
       report(this.t, 'infer', 'overload', { backlog: this.pendingItems });
-      this.onResult(item, { kinds: NONE, unlabeled: 'overload' });
+      this.emit(item, { kinds: NONE, unlabeled: 'overload' });
       return;
     }
     this.pendingItems++;
@@ -262,8 +262,7 @@ export class Classifier<T extends Featured> {
         done();
         if (b.abandoned) return;
         b.attempts++;
-        // Not past the shutdown's deadline: the queue was emptied then, and a retry left behind a stuck
-        // one never got a result (found by review: drain() never resolved, its flows never counted).
+        // Not past the shutdown's deadline: a retry left behind a stuck one never got a result (found by review).
         const again = b.attempts === 1 && Date.now() < this.bypassAt;
         report(this.t, 'infer', again ? 'batch-retried' : 'batch-failed', { err: err.message, flows: rows }, 'error');
         if (again) this.retries.push(b);
@@ -285,6 +284,7 @@ export class Classifier<T extends Featured> {
     this.settled(items.length);
   }
 
+  /** Every result goes through here, those submit() gives at once too: a throwing handler is counted, never thrown into the flow meter. */
   private emit(item: T, result: ClassifyResult): void {
     try {
       this.onResult(item, result);

@@ -180,3 +180,12 @@ t.test('a shutdown publishes what still waits for inference unlabeled, by its de
   c.submit(flow(200, 300));
   t.equal(results.get(300)?.unlabeled, 'shutdown', 'after the deadline, at once');
 });
+
+t.test('a result handler that throws on a result given at once (no models, shutdown) is counted, never thrown into the flow meter', async (t) => {
+  // Found by review: submit()'s immediate answers called the handler without the guard the workers' answers had.
+  const tel = createTelemetry();
+  const c = new Classifier<{ id: number; features: Float64Array }>([], FEATURE_NAMES, base, tel, () => { throw new Error('handler broke'); });
+  t.doesNotThrow(() => c.submit({ id: 1, features: new Float64Array(FEATURE_NAMES.length) }));
+  t.equal(tel.counters.get('infer.result-handler-error'), 1);
+  await c.close();
+});
