@@ -150,7 +150,7 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
   }
   logModels(t, models);
   t.log.info({ sensor: sensorId, interfaces: cfg.capture.interfaces, sink: cfg.publish.sink, workers: inferWorkers(cfg.infer.workers) }, 'eta-sensor running');
-  const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source));
+  const stopStats = startStatsTimer(sink, cfg.publish.stats_interval, () => pipeline.stats(source), t);
   // One reload at a time, in the order asked: opening models takes the workers a while, and two
   // reloads running at once could finish out of order and leave the older configuration in force.
   // Signals that arrive while one waits merge into it (it reads the files as they are then).

@@ -72,7 +72,7 @@ export const publishSchema = section('Where labeled flow records go, and how the
     default: 1, min: 1, max: 10000,
     doc: 'Records per MQTT message: 1 sends one JSON object per message; more sends a JSON array of up to this many.',
   }),
-  stats_interval: seconds('How often the agent publishes its counters to <prefix>/<sensor_id>/stats; 0 disables.', 60, 0),
+  stats_interval: seconds('How often the agent publishes its counters to <prefix>/<sensor_id>/stats (with the stdout or file sink, or while the broker is away: to the log, at info); 0 disables.', 60, 0),
   file: section('For sink: file.', {
     path: str({ default: 'eta-flows.jsonl', nonEmpty: true, doc: 'JSON lines file, appended to; fsynced on close; opened again on SIGHUP (systemctl reload), for logrotate.' }),
   }),
