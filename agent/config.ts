@@ -164,8 +164,11 @@ export async function loadConfig(path: string | undefined, opts: { sets?: readon
     const where = atEnd ? ' at the end of the file' : line === undefined ? '' : ` at line ${line}, column ${before[before.length - 1]!.length + 1}`;
     // A line that may hold a secret is not quoted: messages reach terminals and the journal (found by review).
     const shown = lineText === undefined || lineText.trim() === '' || /password|secret|:\/\/[^/\s]*@/i.test(lineText) ? '' : ` (line ${line} is ${JSON.stringify(lineText.slice(0, 80))})`;
+    // A key given twice (two `flows:` sections) is no indentation mistake (found by review).
+    const dup = e instanceof YAMLParseError && e.code === 'DUPLICATE_KEY';
     throw new StartupError('E_CONFIG', `invalid configuration in ${path}: YAML syntax error${where}: ${(e as Error).message.split('\n')[0]}${shown}`,
-      'correct the YAML there: indent with spaces, not tabs; close each [ { and quote; put a space after each "key:"');
+      dup ? 'give each key once: merge the two sections (or drop one of the two lines)'
+        : 'correct the YAML there: indent with spaces, not tabs; close each [ { and quote; put a space after each "key:"');
   }
   return validateConfig(doc, { ...opts, source: path });
 }

@@ -75,6 +75,12 @@ t.test('YAML syntax errors name the line', async (t) => {
   // A quote never closed is found at the end of the text: no line number past the last line.
   writeFileSync(p, 'publish:\n  mqtt:\n    url: "mqtt://127.0.0.1\n    qos: 1\n');
   await t.rejects(loadConfig(p), { message: /YAML syntax error at the end of the file: Missing closing "quote$/ });
+  // A section given twice: the fix is to merge them, not indentation (found by review).
+  writeFileSync(p, 'flows:\n  idle_timeout: 10\nflows:\n  active_timeout: 100\n');
+  await t.rejects(loadConfig(p), {
+    message: `invalid configuration in ${p}: YAML syntax error at line 3, column 1: Map keys must be unique (line 3 is "flows:")`,
+    hint: 'give each key once: merge the two sections (or drop one of the two lines)',
+  });
 });
 
 t.test('agent sections: exact messages for infer, publish and service mistakes', async (t) => {
