@@ -29,6 +29,8 @@ export interface MqttSettings {
   readonly options: IClientOptions;
   /** TLS verification switched off by configuration. */
   readonly insecure: boolean;
+  /** publish.mqtt.tls.ca, where an mqtts:// URL uses it: connection errors name it. */
+  readonly caFile: string | null;
 }
 
 /** publish.sensor_id, else the host name made one topic level; the one rule for topics, records and logs. */
@@ -153,7 +155,7 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   return {
     url: m.url, sensorId, topics, qos: m.qos, batchSize: c.batch_size, maxInflight: m.max_inflight > 0 ? m.max_inflight : m.qos === 2 ? QOS2_BROKER_INFLIGHT : 400,
     maxPacketSize: m.max_packet_size,
-    options, insecure: tls && !m.tls.reject_unauthorized,
+    options, insecure: tls && !m.tls.reject_unauthorized, caFile: tls ? m.tls.ca : null,
   };
 }
 
@@ -191,7 +193,7 @@ const TLS_UNTRUSTED = new Set([
  * A short stable kind (for counters) and a sentence naming the likely fix, for a connection error.
  * `url`: the configured one, whose scheme tells which mismatch of scheme and listener is likely.
  */
-export function explainConnectError(err: unknown, url = ''): { kind: string; why: string } {
+export function explainConnectError(err: unknown, url = '', caFile: string | null = null): { kind: string; why: string } {
   const e = err as { code?: string | number; message?: string };
   const code = e.code;
   const msg = e.message ?? String(err);
@@ -215,7 +217,9 @@ export function explainConnectError(err: unknown, url = ''): { kind: string; why
     return { kind: 'no_answer', why: 'the broker took the connection but did not answer within publish.mqtt.connect_timeout: an mqtt:// URL for a TLS listener, or an overloaded broker' };
   }
   if (typeof code === 'string' && TLS_UNTRUSTED.has(code)) {
-    return { kind: 'tls_untrusted', why: `TLS: the broker's certificate is not signed by a trusted CA (${code}); set publish.mqtt.tls.ca to the CA that signed it` };
+    // With a CA set, it is the wrong one (found by review: "set publish.mqtt.tls.ca", which was set).
+    const fix = caFile === null ? 'set publish.mqtt.tls.ca to the CA that signed it' : `publish.mqtt.tls.ca (${caFile}) did not sign it: give the CA that did`;
+    return { kind: 'tls_untrusted', why: `TLS: the broker's certificate is not signed by a trusted CA (${code}); ${fix}` };
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return { kind: 'tls_expired', why: `TLS: the broker's certificate is not valid now (${code}): renew it on the broker, or set this machine's clock right` };

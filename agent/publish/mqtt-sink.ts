@@ -195,7 +195,7 @@ export class MqttSink implements Sink {
   }
 
   private connectFailed(err: Error): void {
-    const { kind, why } = explainConnectError(err, this.settings?.url);
+    const { kind, why } = explainConnectError(err, this.settings?.url, this.settings?.caFile);
     const key = `publish.connect_${kind}`;
     this.t.counters.inc(key);
     const n = this.t.counters.get(key);
