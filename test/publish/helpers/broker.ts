@@ -93,15 +93,25 @@ export async function startBroker(t: Teardown, opts: BrokerOptions = {}): Promis
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     async start() {
       if (child) return;
+      // Started when its own log says "running": after a stop, another test's broker may have
+      // taken the port, and waiting for the port alone then went on with that one (the last-will
+      // test once read another broker's will). That mosquitto exits: "Address already in use".
+      const runs = (): number => broker.log().split(' running\n').length;
+      const before = runs();
       const c = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
       let stderr = '';
       c.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
       c.once('exit', () => { if (child === c) child = undefined; });
       try {
+        const deadline = Date.now() + 5000;
+        while (runs() === before) {
+          if (c.exitCode !== null || Date.now() > deadline) throw new Error(c.exitCode !== null ? `exited with ${c.exitCode}` : 'not running after 5 s');
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await waitForPort(port);
       } catch (err) {
-        throw new Error(`mosquitto did not start: ${stderr}\n${broker.log()}`, { cause: err });
+        throw new Error(`mosquitto did not start on port ${port}: ${stderr}\n${broker.log()}`, { cause: err });
       }
     },
     freeze() {
