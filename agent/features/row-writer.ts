@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { StartupError } from '../errors.js';
 import { detachEarly } from '../lib/detach-early.js';
 import { cannotWrite } from '../lib/fs-problem.js';
-import { outputMode, settleOutput, waitForReader, type OutputMode } from '../lib/output-file.js';
+import { openTemp, outputMode, settleOutput, waitForReader, type OutputMode } from '../lib/output-file.js';
 import { workerExecArgv } from '../lib/worker-args.js';
 import type { FlowRecord } from './record.js';
 import { newBatch, pack, type RowBatch } from './row-batch.js';
@@ -74,7 +74,7 @@ export class RowWriter {
     if (path !== undefined) {
       const reader = mode?.kind === 'direct' ? await waitForReader(path, signal) : undefined;
       try {
-        fd = openSync(mode?.kind === 'atomic' ? mode.tmp : path, 'w');
+        fd = mode?.kind === 'atomic' ? openTemp(mode) : openSync(path, 'w');
       } catch (e) {
         throw cannotWrite(path, e);
       } finally {

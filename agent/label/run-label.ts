@@ -59,7 +59,7 @@ export async function runLabel(o: LabelRunOptions): Promise<LabelRunResult> {
   // Its folder is made as train's and evaluate's are (label said "cannot write <its temporary file>": found by review).
   if (file?.mode.kind === 'atomic') makeDirSync(dirname(file.mode.target));
   const writer = o.output === null ? null
-    : file !== null ? await LineWriter.toFile(file.mode.kind === 'atomic' ? file.mode.tmp : file.path) : LineWriter.toStream(o.output as Writable);
+    : file !== null ? await LineWriter.toFile(file.path, file.mode.kind === 'atomic' ? file.mode : undefined) : LineWriter.toStream(o.output as Writable);
   let done = false;
   let header: string[] | undefined;
   let col: Record<string, number> = {};

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { cannotWrite } from './fs-problem.js';
+import { openTemp, type AtomicOutput } from './output-file.js';
 
 export class LineWriter {
   private pending = '';
@@ -37,10 +38,12 @@ export class LineWriter {
     return new LineWriter(out, false, name);
   }
 
-  static async toFile(path: string): Promise<LineWriter> {
-    const out = createWriteStream(path);
+  /** `temp`: written to its temporary file (lib/output-file.ts), which settleOutput renames onto `path`. */
+  static async toFile(path: string, temp?: AtomicOutput): Promise<LineWriter> {
+    let out;
     try {
-      await once(out, 'open');
+      out = temp === undefined ? createWriteStream(path) : createWriteStream(temp.tmp, { fd: openTemp(temp) });
+      if (temp === undefined) await once(out, 'open');
     } catch (e) {
       throw cannotWrite(path, e);
     }

@@ -6,8 +6,15 @@
  * /dev/full became one), so those are written to directly, and a directory is refused. A
  * symbolic link is followed (the file it names is replaced, the link stays), and a replaced file
  * keeps its mode and owner: both were lost to the rename (found by review).
+ *
+ * The temporary file is made by this process alone (O_EXCL, a random name, no link followed) and
+ * given that mode and owner through its descriptor: its name was the target's and the pid, opened
+ * with 'w' and chmod/chown by path, so as root `-o` into a folder another user can write went
+ * through a link planted under that name to any file (/etc/shadow), wrote it, and gave it to that
+ * user (found by review).
  */
-import { chmodSync, chownSync, constants, fstatSync, openSync, realpathSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OpenInterrupted, StartupError } from '../errors.js';
@@ -15,9 +22,10 @@ import { cannotWrite } from './fs-problem.js';
 import { folderProblem, makeDirSync } from './make-dir.js';
 
 /** How to write `path`: through a temporary file renamed onto `target` (the file `path` names), or directly. */
-export type OutputMode =
-  | { kind: 'atomic'; tmp: string; target: string; keep?: { mode: number; uid: number; gid: number } }
-  | { kind: 'direct' };
+export type OutputMode = AtomicOutput | { kind: 'direct' };
+export interface AtomicOutput { kind: 'atomic'; tmp: string; target: string; keep?: { mode: number; uid: number; gid: number } }
+
+const tmpName = (target: string): string => `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
 
 export function outputMode(path: string): OutputMode {
   let st;
@@ -29,10 +37,24 @@ export function outputMode(path: string): OutputMode {
   if (st?.isDirectory()) {
     throw new StartupError('E_INPUT', `cannot write ${path}: it is a directory`, 'name a file, e.g. a path inside that directory');
   }
-  if (st === undefined) return { kind: 'atomic', tmp: `${path}.tmp-${process.pid}`, target: path };
+  if (st === undefined) return { kind: 'atomic', tmp: tmpName(path), target: path };
   if (!st.isFile()) return { kind: 'direct' };
   const target = realpathSync(path);
-  return { kind: 'atomic', tmp: `${target}.tmp-${process.pid}`, target, keep: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
+  return { kind: 'atomic', tmp: tmpName(target), target, keep: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
+}
+
+/** Makes the temporary file of `mode` (see the module comment) and returns its descriptor, for writing. */
+export function openTemp(mode: AtomicOutput): number {
+  const fd = openSync(mode.tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  if (mode.keep) {
+    fchmodSync(fd, mode.keep.mode);
+    try {
+      fchownSync(fd, mode.keep.uid, mode.keep.gid);
+    } catch {
+      // Only root may give a file away; another user's file becomes this user's, as a copy would.
+    }
+  }
+  return fd;
 }
 
 /**
@@ -54,14 +76,6 @@ export async function settleOutput(mode: OutputMode, complete: boolean): Promise
     await unlink(mode.tmp).catch(() => undefined);
     return;
   }
-  if (mode.keep) {
-    chmodSync(mode.tmp, mode.keep.mode);
-    try {
-      chownSync(mode.tmp, mode.keep.uid, mode.keep.gid);
-    } catch {
-      // Only root may give a file away; another user's file becomes this user's, as a copy would.
-    }
-  }
   await rename(mode.tmp, mode.target);
 }
 
@@ -69,8 +83,17 @@ export async function settleOutput(mode: OutputMode, complete: boolean): Promise
 export async function writeOutput(path: string, bytes: Uint8Array | string): Promise<void> {
   const mode = outputMode(path);
   try {
-    if (mode.kind === 'atomic') makeDirSync(dirname(mode.target));
-    await writeFile(mode.kind === 'atomic' ? mode.tmp : path, bytes);
+    if (mode.kind === 'atomic') {
+      makeDirSync(dirname(mode.target));
+      const fd = openTemp(mode);
+      try {
+        writeFileSync(fd, bytes);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      await writeFile(path, bytes);
+    }
     await settleOutput(mode, true);
   } catch (e) {
     await settleOutput(mode, false);

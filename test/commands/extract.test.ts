@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import t from 'tap';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ALL_COLUMNS, FEATURE_NAMES } from '../../agent/features/registry.js';
 import { BIN, cliEnv, runCli, runCliIntoFifo, untilIdle } from '../helpers/cli.js';
 import { eth, F, ipv4, tcp, udp } from '../helpers/packets.js';
@@ -221,9 +221,11 @@ t.test('-o a file: replaced only when extract ends, so a run killed midway leave
   const closed = new Promise((r) => child.on('close', r));
   const feed = createWriteStream(input);
   feed.write(pcapBytes(packets)); // the capture's packets, and the pipe left open: extract waits for more
-  const tmp = `${out}.tmp-${child.pid}`;
-  for (let i = 0; i < 200 && !existsSync(tmp); i++) await new Promise((r) => setTimeout(r, 25));
-  t.ok(existsSync(tmp), 'rows go to a file beside it');
+  // Named <file>.tmp-<pid>-<random> (lib/output-file.ts: no one can plant a link under it ahead).
+  const mine = (): string[] => readdirSync(dir).filter((f) => f.startsWith(`kept.csv.tmp-${child.pid}-`));
+  for (let i = 0; i < 200 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  t.equal(mine().length, 1, 'rows go to a file beside it');
+  const tmp = mine()[0]!;
   child.kill('SIGKILL');
   await closed;
   feed.destroy();
@@ -231,5 +233,5 @@ t.test('-o a file: replaced only when extract ends, so a run killed midway leave
   const r = await runCli(['extract', pcap, '-o', out, '--summary', 'none']);
   t.equal(r.code, 0, r.stderr);
   t.equal(parseCsv(readFileSync(out, 'utf8')).length, 2, 'a whole run replaces it');
-  t.same(readdirSync(dir).filter((f) => f.startsWith('kept.csv.tmp-')), [basename(tmp)], 'and leaves no file beside it (the killed run\'s stays)');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('kept.csv.tmp-')), [tmp], 'and leaves no file beside it (the killed run\'s stays)');
 });

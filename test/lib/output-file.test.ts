@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { StartupError } from '../../agent/errors.js';
-import { checkOutput, outputMode, writeOutput } from '../../agent/lib/output-file.js';
+import { checkOutput, openTemp, outputMode, writeOutput, type AtomicOutput } from '../../agent/lib/output-file.js';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eta-output-'));
@@ -93,4 +93,28 @@ t.test('an output that cannot be written is refused before any work (checkOutput
   const r = await runCli(['train', '--data', join(dir, 'nope.csv'), '--label', 'app', '--out', '/proc/eta/m.onnx']);
   t.equal(r.code, 1);
   t.match(r.stderr, /cannot write \/proc\/eta\/m\.onnx: \/proc is on a kernel file system/);
+});
+
+t.test('the temporary file is made by this run alone: a link planted under its name is refused, not written through', async (t) => {
+  // Found by review: the name was the target's and the pid, opened with 'w' and chmod/chown by
+  // path, so as root -o into a folder another user can write overwrote any file a link named
+  // there (/etc/shadow) and gave it to that user.
+  const sub = join(dir, 'planted');
+  mkdirSync(sub);
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'secret');
+  chmodSync(victim, 0o600);
+  const target = join(sub, 'flows.csv');
+  writeFileSync(target, 'old');
+  chmodSync(target, 0o666);
+  const a = outputMode(target) as AtomicOutput;
+  const b = outputMode(target) as AtomicOutput;
+  t.not(a.tmp, b.tmp, 'a name no one can guess ahead');
+  symlinkSync(victim, a.tmp);
+  t.throws(() => openTemp(a), { code: 'EEXIST' });
+  t.equal(readFileSync(victim, 'utf8'), 'secret', 'the linked file is untouched');
+  t.equal(statSync(victim).mode & 0o777, 0o600, 'and keeps its mode');
+  await writeOutput(target, 'new');
+  t.equal(readFileSync(target, 'utf8'), 'new');
+  t.equal(statSync(target).mode & 0o777, 0o666, 'the replaced file keeps its mode');
 });
