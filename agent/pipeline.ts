@@ -28,6 +28,7 @@ import type { ClassifyResult } from './infer/types.js';
 import { Outbox } from './pipeline/outbox.js';
 import { REGISTRY_VOLUME, toPublishRecord, volumeColumns, type VolumeColumns } from './pipeline/record.js';
 import type { Sink } from './publish/types.js';
+import { wallMicros } from './lib/wall-clock.js';
 
 export type Mode = 'live' | 'replay';
 
@@ -42,11 +43,6 @@ export interface PipelineDeps {
   layout?: readonly string[];
   /** Inference workers started ahead for `models` (infer/pool.ts), which the first classifier adopts. */
   pool?: InferencePool;
-}
-
-/** µs since the epoch from the wall clock, on the same base as live packet timestamps. */
-export function wallMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
 }
 
 export class Pipeline {

@@ -11,6 +11,7 @@ import { LiveSource } from '../../agent/capture/live-source.js';
 import type { FlowRecord } from '../../agent/features/record.js';
 import { DEFAULT_METER } from '../../agent/flows/extract-file.js';
 import { FlowMeter } from '../../agent/flows/meter.js';
+import { wallMicros } from '../../agent/lib/wall-clock.js';
 import { feat } from '../helpers/harness.js';
 
 const canCapture = process.getuid?.() === 0;
@@ -52,7 +53,7 @@ t.test('TCP and UDP on lo become flows', { skip: canCapture ? false : 'live capt
   }
   udp.close();
   await new Promise((r) => setTimeout(r, 400));
-  meter.tick((performance.timeOrigin + performance.now()) * 1000); // what the agent's clock timer does
+  meter.tick(wallMicros()); // what the agent's clock timer does
   const closedByTick = flows.filter((f) => f.proto === 6).map((f) => f.endReason);
   source.stop();
   await running;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { feat, Harness } from '../helpers/harness.js';
 import { eth, ipv4, udp } from '../helpers/packets.js';
+import { wallMicros } from '../../agent/lib/wall-clock.js';
 
 const pkt = (sport: number): Buffer => eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17 }, udp(sport, 53, Buffer.alloc(10))));
 
@@ -74,4 +75,18 @@ t.test('one packet stamped far back, alone, is placed at the clock: no new time 
   t.equal(feat(all[0]!, 'src2dst_packets'), 21, 'the odd packet counted in it');
   t.equal(feat(all[0]!, 'src2dst_iat_max_ms'), 20, 'placed at the clock: no gap');
   t.same([h.meter.stats().clockJumps, h.meter.stats().clockHeld], [0, 1], 'counted as held, not as a jump');
+});
+
+t.test('the timer reads the wall clock the kernel stamps packets with: after a step ahead, a quiet link still expires', async (t) => {
+  // Found by review: the ticks came from the monotonic clock since the start; after an NTP step
+  // ahead (or a paused machine) they stayed behind the packets' times and no idle flow ended.
+  const real = Date.now;
+  t.teardown(() => { Date.now = real; });
+  let now = real() + 600_000; // the wall clock, stepped 600 s ahead after the agent started
+  Date.now = () => now;
+  const h = new Harness({ idleTimeout: 5 });
+  h.send(now - 1.7e12, pkt(1)); // stamped by the kernel on the stepped clock (Harness times are ms from 1.7e12)
+  now += 6_000;
+  h.meter.tick(wallMicros());
+  t.same(h.flows.map((f) => f.endReason), ['idle'], 'ended idle 6 s later, by the timer alone');
 });
