@@ -129,3 +129,15 @@ t.test('the flow cap holds under a flood and the hash index stays consistent', a
   const revisited = all.filter((f) => feat(f, 'bidirectional_packets') === 2).length;
   t.ok(revisited > 2500, `revisits found their flow (${revisited})`);
 });
+
+t.test('a full table ends a TCP flow waiting out its close grace first, as end, not the least recently used one', async (t) => {
+  // Found by review: the closed flow was reported evicted, or a live flow was split in its place.
+  const h = new Harness({ maxFlows: 2, tcpCloseGrace: 2 });
+  h.send(0, dgram(1)); // the least recently used, and live
+  h.send(1, up(7000, F.SYN)).send(2, down(7000, F.SYN | F.ACK)).send(3, up(7000, F.FIN | F.ACK)).send(4, down(7000, F.FIN | F.ACK));
+  h.send(5, dgram(2)); // the table is full: room is made
+  t.same(h.flows.map((f) => [f.srcPort, f.endReason]), [[7000, 'end']]);
+  t.same(h.meter.stats().flowsEnded, { idle: 0, active: 0, end: 1, forced: 0, evicted: 0 });
+  h.send(6, dgram(3)); // none closing now: the least recently used goes
+  t.same(h.flows.map((f) => [f.srcPort, f.endReason]), [[7000, 'end'], [1, 'evicted']]);
+});

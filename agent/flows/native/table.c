@@ -152,8 +152,24 @@ int32_t table_expire_all(table_t *t, int reason, double limit) {
   return n;
 }
 
+/* A full table: a TCP flow closed and waiting out its grace goes first, as `end` (it is done; found
+ * by review: it was reported evicted, and the least recently used flow, maybe live, was split). */
+static void make_room(table_t *t) {
+  columns_t *c = &t->c;
+  while (t->closing_head < t->closing_len) {
+    int32_t s = t->closing[t->closing_head];
+    uint32_t gen = (uint32_t)t->closing[t->closing_head + 1];
+    t->closing_head += 2;
+    if (c->gen[s] == gen && c->closeAt[s] != 0) {
+      end_flow(t, s, END_END);
+      return;
+    }
+  }
+  end_flow(t, t->lru_head, END_EVICTED);
+}
+
 static int32_t create(table_t *t, const packet_t *p, uint32_t h, double ts) {
-  if (t->live >= t->capacity) end_flow(t, t->lru_head, END_EVICTED);
+  if (t->live >= t->capacity) make_room(t);
   int32_t s = t->free_top > 0 ? t->free_slots[--t->free_top] : t->fresh++;
   columns_t *c = &t->c;
   c->gen[s]++;
