@@ -20,6 +20,18 @@ t.test('both directions are one flow; src is the first sender', async (t) => {
   t.equal(f!.endReason, 'forced');
 });
 
+t.test('active: the flow that goes on keeps its src when the packet that cut it came from dst', async (t) => {
+  // Found by review: a long download's next record had the server as src, every feature mirrored.
+  const h = new Harness({ activeTimeout: 60, idleTimeout: 120 });
+  h.send(0, up(6200, F.SYN)).send(1, down(6200, F.SYN | F.ACK)).send(2, up(6200, F.ACK));
+  for (let s = 1; s <= 70; s++) h.send(s * 1000, down(6200, F.ACK, 1000)); // the server sends, 1 s apart
+  h.send(71_000, up(6200, F.ACK));
+  const all = h.finish();
+  t.same(all.map((f) => [f.endReason, f.srcIp, f.srcPort]), [['active', A, 6200], ['forced', A, 6200]], 'the client is src in both');
+  t.same(all.map((f) => [feat(f, 'src2dst_packets'), feat(f, 'dst2src_packets')]), [[2, 60], [1, 11]]);
+  t.same(all.map((f) => feat(f, 'dst2src_payload_bytes')), [59_000, 11_000]);
+});
+
 t.test('idle: no packet for the idle timeout', async (t) => {
   const h = new Harness({ idleTimeout: 10 });
   h.send(0, dgram(1000)).send(5_000, dgram(1000));

@@ -168,14 +168,15 @@ static void make_room(table_t *t) {
   end_flow(t, t->lru_head, END_EVICTED);
 }
 
-static int32_t create(table_t *t, const packet_t *p, uint32_t h, double ts) {
+/* `reversed`: the packet goes dst -> src (a flow continued after the active timeout keeps its src). */
+static int32_t create(table_t *t, const packet_t *p, uint32_t h, double ts, int reversed) {
   if (t->live >= t->capacity) make_room(t);
   int32_t s = t->free_top > 0 ? t->free_slots[--t->free_top] : t->fresh++;
   columns_t *c = &t->c;
   c->gen[s]++;
-  memcpy(c->srcIp + (size_t)s * 4, p->s, 16);
-  memcpy(c->dstIp + (size_t)s * 4, p->d, 16);
-  c->ports[s] = (p->sport << 16) | p->dport;
+  memcpy(c->srcIp + (size_t)s * 4, reversed ? p->d : p->s, 16);
+  memcpy(c->dstIp + (size_t)s * 4, reversed ? p->s : p->d, 16);
+  c->ports[s] = reversed ? (p->dport << 16) | p->sport : (p->sport << 16) | p->dport;
   c->proto[s] = (uint8_t)p->proto;
   c->ipVersion[s] = (uint8_t)p->ip_version;
   c->vlan[s] = vlan_key(p);
@@ -253,19 +254,23 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
     }
   }
   int is_new = 0;
+  int continued = 0;
   if (s >= 0) {
     double age = ts - c->firstTs[s];
     int restart = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && c->tcpEnd[s] != 0;
     if (age >= t->active_us || restart) {
-      /* The next flow on this key starts with this packet, so its sender becomes src. */
+      /* A new connection (SYN after the end) starts with this packet, so its sender becomes src;
+       * a flow cut by the active timeout goes on as it was (found by review: a long download's
+       * next record had the server as src, its features mirrored). */
+      continued = !restart && dir == 1;
       end_flow(t, s, restart ? END_END : END_ACTIVE);
       if (t->failed) return SKIP_OK;
       s = -1;
     }
   }
   if (s < 0) {
-    s = create(t, p, h, ts);
-    dir = 0;
+    s = create(t, p, h, ts, continued);
+    dir = continued;
     is_new = 1;
   } else {
     touch(t, s);
