@@ -226,7 +226,8 @@ function startupError(name: string, msg: string): StartupError {
   // unit does not restart on: check-config says the same), not a capture that may work next time.
   const filter = !permission && !device && /filter|syntax|parse/i.test(msg);
   const hint = permission
-    ? 'capture needs CAP_NET_RAW and CAP_NET_ADMIN: run as root, or install the systemd unit (it grants exactly these), or `setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`'
+    // Not setcap on the system's node (found by review): that gave raw sockets to every user who can run node.
+    ? 'capture needs CAP_NET_RAW: run as root, or install the systemd unit (it grants exactly that to the service alone)'
     : device
       ? 'list the interfaces with `ip link` and set capture.interfaces'
       : filter
