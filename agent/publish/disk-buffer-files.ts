@@ -12,6 +12,54 @@ import { HEADER_BYTES, decodeFrame } from './disk-buffer-format.js';
 const POSITION_MAGIC = 0x50415445; // "ETAP" little-endian
 
 /**
+ * The buffer's files are opened without following a link, and made 0600 (the records hold
+ * addresses and server names). Its folder may be writable by the service's user while root runs
+ * the daemon or a replay on it: a link planted under a segment's name (to a root file) was cut and
+ * written through (found by review). r: read; a: append, made if missing; w: made anew; t: to cut.
+ */
+export function openInBuffer(file: string, how: 'r' | 'a' | 'w' | 't'): number {
+  const c = fs.constants;
+  const flags = { r: c.O_RDONLY, a: c.O_WRONLY | c.O_APPEND | c.O_CREAT, w: c.O_WRONLY | c.O_CREAT | c.O_TRUNC, t: c.O_WRONLY }[how];
+  return fs.openSync(file, flags | c.O_NOFOLLOW, 0o600);
+}
+
+/** Through openInBuffer: `data` written to `file` (w: as its whole content, a: at its end), its bytes read, or it cut to `size`. */
+export function writeInBuffer(file: string, data: Buffer | string, how: 'w' | 'a' = 'w'): void {
+  const fd = openInBuffer(file, how);
+  try {
+    fs.writeFileSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readInBuffer(file: string): Buffer {
+  const fd = openInBuffer(file, 'r');
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function cutInBuffer(file: string, size: number): void {
+  const fd = openInBuffer(file, 't');
+  try {
+    fs.ftruncateSync(fd, size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Refuses a folder whose buffer files are not regular files (a link planted there: see openInBuffer). */
+export function checkBufferFiles(dir: string, isBufferFile: (name: string) => boolean): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (!isBufferFile(name) || fs.lstatSync(path.join(dir, name)).isFile()) continue;
+    throw new Error(`${name} there is not a regular file (a symbolic link?); the buffer reads and writes only files it made: remove it`);
+  }
+}
+
+/**
  * Replaces the position file atomically (write a temporary file, rename over). It is not
  * fsynced: a stale or lost position only makes already-acknowledged records be sent again
  * (at-least-once), it never loses one, so it can be written cheaply every second.
@@ -22,7 +70,7 @@ export function writePosition(dir: string, seq: number): void {
   buf.writeDoubleLE(seq, 8);
   buf.writeUInt32LE(crc32(buf.subarray(8, 16)), 4);
   const tmp = path.join(dir, 'position.tmp');
-  fs.writeFileSync(tmp, buf);
+  writeInBuffer(tmp, buf);
   fs.renameSync(tmp, path.join(dir, 'position'));
 }
 
@@ -30,7 +78,7 @@ export function writePosition(dir: string, seq: number): void {
 export function readPosition(dir: string): number | 'missing' | 'corrupt' {
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(path.join(dir, 'position'));
+    buf = readInBuffer(path.join(dir, 'position'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     return 'corrupt';
@@ -50,7 +98,7 @@ export function readPosition(dir: string): number | 'missing' | 'corrupt' {
  */
 export function readGaps(dir: string): Array<[number, number]> {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'gaps'), 'utf8'));
+    const v: unknown = JSON.parse(readInBuffer(path.join(dir, 'gaps')).toString('utf8'));
     if (Array.isArray(v) && v.every((g) => Array.isArray(g) && g.length === 2 && g.every((x) => Number.isSafeInteger(x)))) return v as Array<[number, number]>;
   } catch {
     // missing or damaged: none known
@@ -65,7 +113,7 @@ export function writeGaps(dir: string, gaps: ReadonlyArray<readonly [number, num
     return;
   }
   const tmp = path.join(dir, 'gaps.tmp');
-  fs.writeFileSync(tmp, JSON.stringify(gaps));
+  writeInBuffer(tmp, JSON.stringify(gaps));
   fs.renameSync(tmp, path.join(dir, 'gaps'));
 }
 
@@ -189,7 +237,7 @@ const SCAN_CHUNK = 1024 * 1024;
 
 /** Reads a segment from the start, verifying every frame, and stops at the first bad or partial one. */
 export function scanSegment(file: string, target?: number): SegmentScan {
-  const fd = fs.openSync(file, 'r');
+  const fd = openInBuffer(file, 'r');
   try {
     const fileBytes = fs.fstatSync(fd).size;
     let buf = Buffer.allocUnsafe(SCAN_CHUNK);

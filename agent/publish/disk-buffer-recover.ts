@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { report, type Telemetry } from '../events.js';
 import { decodeFrame, HEADER_BYTES, parseSegmentName, segmentName } from './disk-buffer-format.js';
-import { readGaps, readPosition, scanSegment, writeGaps, writePosition } from './disk-buffer-files.js';
+import { checkBufferFiles, cutInBuffer, readGaps, readInBuffer, readPosition, scanSegment, writeGaps, writeInBuffer, writePosition } from './disk-buffer-files.js';
 
 export interface RecoveredSegment {
   readonly base: number;
@@ -57,6 +57,7 @@ export function salvageFrames(buf: Buffer): Buffer[] {
 }
 
 export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
+  checkBufferFiles(dir, (name) => parseSegmentName(name) !== undefined || /^(position|gaps)(\.tmp)?$/.test(name));
   const bases = fs.readdirSync(dir).map(parseSegmentName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
   const pos = readPosition(dir);
   if (pos === 'corrupt') report(telemetry, 'publish', 'buffer_position_corrupt', { dir, effect: 'unacknowledged records are resent from the oldest segment' });
@@ -79,7 +80,7 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
     const damaged = validBytes < scan.fileBytes;
     let behind: RecoveredSegment | undefined;
     if (damaged) {
-      const found = salvageFrames(fs.readFileSync(file).subarray(validBytes));
+      const found = salvageFrames(readInBuffer(file).subarray(validBytes));
       const kept = found.reduce((n, f) => n + f.length, 0);
       // The records behind the damage are numbered back from the next segment's base, which says
       // where this segment's numbers end; in the last segment they follow the good records.
@@ -96,17 +97,17 @@ export function recoverDir(dir: string, telemetry: Telemetry): Recovered {
         acked = keptFrom;
         writePosition(dir, acked);
       }
-      fs.truncateSync(file, validBytes);
+      cutInBuffer(file, validBytes);
       if (usable) {
         if (keptFrom === base + count) {
-          fs.appendFileSync(file, Buffer.concat(found));
+          writeInBuffer(file, Buffer.concat(found), 'a');
           count += found.length;
           validBytes += kept;
         } else {
           // A segment of their own, its name their first number: the lost records leave a gap in
           // the numbers between the two files, which the cursors step over (Segments.normalize).
           const own = path.join(dir, segmentName(keptFrom));
-          fs.writeFileSync(own, Buffer.concat(found));
+          writeInBuffer(own, Buffer.concat(found));
           behind = { base: keptFrom, file: own, count: found.length, bytes: kept };
         }
       }

@@ -10,9 +10,8 @@
  * file of their own numbered back from that end; the cursors step over the gap the damaged
  * records leave (Segments.normalize).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFully, readGaps, writeGaps } from './disk-buffer-files.js';
+import { cutInBuffer, readFully, readGaps, writeGaps } from './disk-buffer-files.js';
 import { salvageFrames } from './disk-buffer-recover.js';
 import type { Cursor, Segment, Segments } from './disk-buffer-segments.js';
 import type { SegmentWriter } from './disk-buffer-writer.js';
@@ -41,7 +40,7 @@ export function salvageAt(segs: Segments, writer: SegmentWriter, seg: Segment, a
   const data = Buffer.concat(found);
   const active = seg === segs.active();
   // The active segment's writer appends (O_APPEND): after the cut, at the file's new end.
-  writer.attempt(() => fs.truncateSync(seg.file, at.off));
+  writer.attempt(() => cutInBuffer(seg.file, at.off));
   seg.count = at.seq - seg.base;
   seg.bytes = at.off;
   let kept = 0;

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openInBuffer, writeInBuffer } from './disk-buffer-files.js';
 import { segmentName } from './disk-buffer-format.js';
 import type { SegmentWriter } from './disk-buffer-writer.js';
 
@@ -76,12 +77,12 @@ export class Segments {
   /** A segment after `seg`, its file written from `data` (disk-buffer-salvage.ts); throws, changing nothing, when it cannot be. */
   addAfter(seg: Segment, base: number, count: number, data: Buffer): void {
     const file = path.join(this.dir, segmentName(base));
-    fs.writeFileSync(file, data);
+    writeInBuffer(file, data);
     this.list.splice(this.list.indexOf(seg) + 1, 0, { base, file, count, bytes: data.length, rfd: null });
   }
 
   readFd(seg: Segment): number {
-    seg.rfd ??= fs.openSync(seg.file, 'r');
+    seg.rfd ??= openInBuffer(seg.file, 'r');
     return seg.rfd;
   }
 

@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { report, type Telemetry } from '../events.js';
+import { openInBuffer } from './disk-buffer-files.js';
 import type { FsyncPolicy } from './disk-buffer-types.js';
 
 export class SegmentWriter {
@@ -33,12 +34,12 @@ export class SegmentWriter {
 
   /** Appends to an existing segment (recovery). */
   reopen(file: string): void {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = openInBuffer(file, 'a');
   }
 
   /** Starts a new segment file. */
   create(file: string): void {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = openInBuffer(file, 'a');
     this.syncDir();
   }
 
@@ -108,7 +109,7 @@ export class SegmentWriter {
    * (found by review).
    */
   roll(next: string): void {
-    const fd = fs.openSync(next, 'a');
+    const fd = openInBuffer(next, 'a');
     const old = this.fd;
     const dirty = this.policy !== 'never' && this.dirty;
     this.dirty = false;
