@@ -34,8 +34,10 @@ function mqttUrl(doc: string, def: string): Field<string> {
     }
     if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') {
       issues.push(`${path} must start with mqtt:// or mqtts:// (got ${JSON.stringify(withoutUserInfo(s))})`);
-    } else if (u.password) {
-      issues.push(`${path} must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable`);
+    } else if (u.password || u.username) {
+      // A user name too (found by review): mqtt.js decodes "bob%3Ahunter2@" to user bob, password
+      // hunter2, which URL() reads as a user name alone, and the URL is logged.
+      issues.push(`${path} must not contain credentials (user@ or user:password@); use publish.mqtt.username and publish.mqtt.password_file, or the ETA_MQTT_USERNAME and ETA_MQTT_PASSWORD environment variables`);
     } else if (u.pathname !== '' && u.pathname !== '/') {
       issues.push(`${path} must not have a path (got ${JSON.stringify(u.pathname)}); topics are set by publish.topic_prefix`);
     }

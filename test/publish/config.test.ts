@@ -56,8 +56,16 @@ t.test('a topic prefix the broker would refuse (a control character, $SYS) is re
 t.test('no password in the URL; cross-field rules', async (t) => {
   const issues: string[] = [];
   parseSection(publishSchema, { mqtt: { url: 'mqtts://u:hunter2@broker:8883' } }, 'publish', issues);
-  t.same(issues, ['publish.mqtt.url must not contain a password; use publish.mqtt.password_file or the ETA_MQTT_PASSWORD environment variable']);
+  const creds = 'publish.mqtt.url must not contain credentials (user@ or user:password@); use publish.mqtt.username and publish.mqtt.password_file, or the ETA_MQTT_USERNAME and ETA_MQTT_PASSWORD environment variables';
+  t.same(issues, [creds]);
   t.notOk(issues.join().includes('hunter2'), 'the message does not repeat it');
+  // A password hidden from URL() as part of the user name (mqtt.js decodes it and splits it), or a user alone.
+  for (const url of ['mqtt://bob%3Ahunter2@broker:1883', 'mqtt://bob@broker:1883']) {
+    const more: string[] = [];
+    parseSection(publishSchema, { mqtt: { url } }, 'publish', more);
+    t.same(more, [creds], url);
+    t.notOk(more.join().includes('hunter2'));
+  }
   const c = publishConfig({ sink: 'mqtt', mqtt: { url: 'mqtt://broker', password: 'x', password_file: '/p', tls: { cert: '/c.pem' } } });
   t.same(checkPublishConfig(c), [
     'publish.mqtt.password and publish.mqtt.password_file are both set; keep one',
