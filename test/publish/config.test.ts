@@ -80,6 +80,7 @@ t.test('no password in the URL; cross-field rules', async (t) => {
 t.test('redactUrl', async (t) => {
   t.equal(redactUrl('mqtts://user:pw@host:8883'), 'mqtts://***@host:8883');
   t.equal(redactUrl('mqtt://host:1883'), 'mqtt://host:1883');
+  t.equal(redactUrl('mqtt://bob%3Ahunter2@host:1883'), 'mqtt://***@host:1883', 'a user name too: it may hide a password');
 });
 
 t.test('createSink opens nothing; open() names the option to fix', async (t) => {

@@ -111,11 +111,10 @@ t.test('the password is a secret read from the environment, not the command line
   t.same(issues, []);
 });
 
-t.test('a user name from the URL is percent-decoded; a configured one is taken as written', async (t) => {
+t.test('a configured user name is taken as written (the URL holds none: refused by the schema)', async (t) => {
   // Found by review: the configured name was decoded too: p%41ss became pAss, and a lone % failed startup.
   const { mqttSettings } = await import('../../agent/publish/mqtt-options.js');
   const name = (mqtt: Record<string, unknown>): unknown => mqttSettings(publishConfig({ sink: 'mqtt', mqtt })).options.username;
-  t.equal(name({ url: 'mqtt://us%40er@127.0.0.1:1883' }), 'us@er');
   t.equal(name({ url: 'mqtt://127.0.0.1:1883', username: 'p%41ss' }), 'p%41ss');
   t.equal(name({ url: 'mqtt://127.0.0.1:1883', username: '100%' }), '100%');
   t.equal(name({ url: 'mqtt://127.0.0.1:1883' }), undefined);
