@@ -159,6 +159,11 @@ export function checkPublishConfig(c: PublishConfig, path = 'publish', env: Node
     const fromEnv = env['ETA_MQTT_PASSWORD'] !== undefined && env['ETA_MQTT_PASSWORD'] === m.password ? ' (from ETA_MQTT_PASSWORD)' : '';
     issues.push(`${path}.mqtt.password${fromEnv} and ${path}.mqtt.password_file are both set; keep one`);
   }
+  // MQTT 3.1.1 has no password without a user name: mqtt.js refused each connection, while
+  // check-config said valid (found by review: the README's env file set the password alone).
+  if ((m.password !== null || m.password_file !== null) && (m.username === null || m.username === '')) {
+    issues.push(`${path}.mqtt.password${m.password_file !== null ? '_file' : ''} is set without ${path}.mqtt.username; set the user name too (or ETA_MQTT_USERNAME)`);
+  }
   if ((m.tls.cert === null) !== (m.tls.key === null)) {
     issues.push(`${path}.mqtt.tls.cert and ${path}.mqtt.tls.key go together; set both or neither`);
   }

@@ -87,10 +87,10 @@ t.test('check-config reads the files the configuration names, as run would', asy
       '  - the app model /nonexistent/app.onnx does not exist (fix: train one (eta-sensor train ... --out /nonexistent/app.onnx), '
       + 'regenerate the shipped ones (npm run build-models), or set infer.app.path to null to run without it)\n'],
     ['a file that is not a model', [`infer.attribution.path=${notOnnx}`], `  - ${notOnnx} is not an ONNX model`],
-    ['an MQTT password file that cannot be read', ['publish.sink=mqtt', `publish.mqtt.password_file=${join(dir, 'pw')}`],
+    ['an MQTT password file that cannot be read', ['publish.sink=mqtt', 'publish.mqtt.username=eta', `publish.mqtt.password_file=${join(dir, 'pw')}`],
       `  - cannot read publish.mqtt.password_file (${join(dir, 'pw')}): ENOENT`],
     // Every unreadable file at once, not one per check (found by review).
-    ['a password file and a CA that cannot be read', ['publish.sink=mqtt', 'publish.mqtt.url=mqtts://127.0.0.1:8883', `publish.mqtt.password_file=${join(dir, 'pw')}`,
+    ['a password file and a CA that cannot be read', ['publish.sink=mqtt', 'publish.mqtt.url=mqtts://127.0.0.1:8883', 'publish.mqtt.username=eta', `publish.mqtt.password_file=${join(dir, 'pw')}`,
       `publish.mqtt.tls.ca=${join(dir, 'ca.pem')}`],
     `  - cannot read publish.mqtt.password_file (${join(dir, 'pw')}): ENOENT: no such file or directory, open '${join(dir, 'pw')}' (fix: make the file readable by the agent's user or fix publish.mqtt.password_file)\n`
       + `  - cannot read publish.mqtt.tls.ca (${join(dir, 'ca.pem')}): ENOENT`],

@@ -69,6 +69,7 @@ t.test('no password in the URL; cross-field rules', async (t) => {
   const c = publishConfig({ sink: 'mqtt', mqtt: { url: 'mqtt://broker', password: 'x', password_file: '/p', tls: { cert: '/c.pem' } } });
   t.same(checkPublishConfig(c), [
     'publish.mqtt.password and publish.mqtt.password_file are both set; keep one',
+    'publish.mqtt.password_file is set without publish.mqtt.username; set the user name too (or ETA_MQTT_USERNAME)',
     'publish.mqtt.tls.cert and publish.mqtt.tls.key go together; set both or neither',
     'publish.mqtt.tls is set but publish.mqtt.url is mqtt:// (plain TCP); use mqtts://',
   ]);
