@@ -5,6 +5,7 @@
  * accept a filter libpcap cannot compile or an output that cannot be written, logged "takes effect
  * at the next restart", and that restart exited 2, which systemd does not retry (found by review).
  */
+import { statSync } from 'node:fs';
 import { liveCapture } from './capture/live-capture.js';
 import { interfaceLink } from './capture/interface-link.js';
 import type { AgentConfig } from './config.js';
@@ -46,6 +47,11 @@ export async function startupIssues(cfg: AgentConfig, o: CheckOptions): Promise<
     }
     const problem = folderProblem(p.buffer.dir);
     if (problem) issues.push(`publish.buffer.dir: ${problem}`);
+    // Secrets other users can read are said, not refused (found by review: a 0644 password file passed in silence).
+    for (const [option, file] of [['publish.mqtt.password_file', p.mqtt.password_file], ['publish.mqtt.tls.key', p.mqtt.tls.key]] as const) {
+      const mode = file === null ? 0 : modeOf(file);
+      if ((mode & 0o077) !== 0) o.warn(`${option} (${file}) can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it, owned by the agent's user`);
+    }
   }
   const problem = p.sink === 'file' ? fileProblem(p.file.path) : undefined;
   if (problem) issues.push(`publish.file.path: ${problem}`);
@@ -77,4 +83,13 @@ function filterIssues(cfg: AgentConfig, warn: (message: string) => void): string
     if (error !== undefined) issues.push(`capture.filter: libpcap cannot compile "${filter}" for ${iface} (${link.name}): ${error}`);
   }
   return issues;
+}
+
+/** A file's permission bits, 0 when it cannot be read (reported as unreadable elsewhere). */
+function modeOf(file: string): number {
+  try {
+    return statSync(file).mode;
+  } catch {
+    return 0;
+  }
 }

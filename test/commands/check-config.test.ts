@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -118,6 +118,16 @@ t.test('check-config reads the files the configuration names, as run would', asy
   }
   const fine = await runCli(['check-config', '--set', 'publish.sink=file', '--set', `publish.file.path=${join(dir, 'x.jsonl')}`]);
   t.equal(fine.code, 0, fine.stderr);
+  // A password file other users can read is said, not refused (found by review: accepted in silence).
+  const pw = join(dir, 'pw-open');
+  writeFileSync(pw, 'secret\n', { mode: 0o644 });
+  chmodSync(pw, 0o644);
+  const sets = ['publish.sink=mqtt', 'publish.mqtt.username=eta', `publish.mqtt.password_file=${pw}`, `publish.buffer.dir=${join(dir, 'buf')}`].flatMap((s) => ['--set', s]);
+  const open = await runCli(['check-config', ...sets]);
+  t.equal(open.code, 0, open.stderr);
+  t.match(open.stderr, `eta-sensor check-config: publish.mqtt.password_file (${pw}) can be read by other users (mode 0644): chmod 600 it, owned by the agent's user`);
+  chmodSync(pw, 0o600);
+  t.notMatch((await runCli(['check-config', ...sets])).stderr, /can be read by other users/);
 });
 
 t.test('a model path meant from the current folder: the fix says where relative paths are read from', async (t) => {
