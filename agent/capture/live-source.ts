@@ -34,7 +34,8 @@ export interface LiveOptions {
 
 export interface LiveEvent {
   readonly iface: string;
-  readonly kind: 'stopped' | 'resumed';
+  /** retry_failed: a reopen refused for another reason than the interface being down or absent (each new reason once). */
+  readonly kind: 'stopped' | 'resumed' | 'retry_failed';
   readonly message: string;
 }
 
@@ -46,6 +47,8 @@ interface Handle {
   opened: OpenedCapture | undefined;
   ifDropsAtStart: number | undefined;
   kernelDrops: number;
+  /** The last reopen's refusal, said once while it stays the same. */
+  retryError?: string;
 }
 
 export class LiveSource implements PacketSource {
@@ -135,9 +138,18 @@ export class LiveSource implements PacketSource {
         if (h.opened) continue;
         try {
           this.openOne(h);
+          h.retryError = undefined;
           this.opts.onEvent?.({ iface: h.name, kind: 'resumed', message: 'capture reopened' });
-        } catch {
-          // Still down or absent: the next attempt will tell.
+        } catch (e) {
+          // Still down or absent is what "stopped" said. Another refusal (the filter does not compile
+          // for what the interface came back as, a permission) is said, once (found by review:
+          // swallowed, and the interface was never captured again without a word).
+          const msg = (e as Error).message;
+          if (isDown(msg) || /no such device|doesn't exist/i.test(msg)) continue;
+          const err = startupError(h.name, msg);
+          const why = `${err.message} (fix: ${err.hint})`;
+          if (why !== h.retryError) this.opts.onEvent?.({ iface: h.name, kind: 'retry_failed', message: why });
+          h.retryError = why;
         }
       }
       if (this.handles.every((h) => h.opened)) {

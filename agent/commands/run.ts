@@ -123,6 +123,9 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
         t.counters.inc('capture.interface_stopped');
         t.log.error({ stage: 'capture', reason: 'interface_stopped', count: t.counters.get('capture.interface_stopped'), iface: e.iface, error: e.message,
           effect: 'retried every 5 s' }, `capture: ${e.iface} stopped`);
+      } else if (e.kind === 'retry_failed') {
+        t.counters.inc('capture.interface_retry_failed');
+        t.log.error({ stage: 'capture', reason: 'interface_retry_failed', iface: e.iface, error: e.message, effect: 'retried every 5 s' }, `capture: ${e.iface} cannot be reopened`);
       } else {
         t.log.warn({ stage: 'capture', iface: e.iface }, `capture: ${e.iface} resumed`);
       }

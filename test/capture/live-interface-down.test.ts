@@ -154,3 +154,27 @@ t.test('an interface down at the start is captured once it comes up; the others 
   child.kill('SIGTERM');
   t.equal(await new Promise((r) => child.on('close', r)), 0);
 });
+
+t.test('an interface that comes back as something the filter cannot be compiled for: said once, with the fix', { skip: ok ? false : 'needs root and iproute2' }, async (t) => {
+  // Found by review: the reopen's refusal was swallowed, and the interface was never captured again without a word.
+  const { a } = vethPair(t, 'etr');
+  const events: LiveEvent[] = [];
+  const source = new LiveSource({
+    interfaces: ['lo', a], filter: 'ether host 02:00:00:00:00:09', snaplen: 512, promiscuous: false, bufferSize: 2 << 20,
+    retrySeconds: 0.1, onEvent: (e) => events.push(e),
+  });
+  t.teardown(() => source.stop()); // also when a wait below fails: the capture would hold the test open
+  const running = source.run(() => undefined);
+  ip('link', 'del', a);
+  await until('the stop', () => events.some((e) => e.kind === 'stopped' && e.iface === a));
+  ip('tuntap', 'add', 'dev', a, 'mode', 'tun'); // raw IP: no Ethernet header for the filter
+  ip('link', 'set', a, 'up');
+  t.teardown(() => { spawnSync('ip', ['tuntap', 'del', 'dev', a, 'mode', 'tun']); });
+  await until('the refusal said', () => events.some((e) => e.kind === 'retry_failed'));
+  await new Promise((r) => setTimeout(r, 500)); // several more attempts
+  source.stop();
+  await running;
+  const said = events.filter((e) => e.kind === 'retry_failed');
+  t.equal(said.length, 1, 'once, not at every attempt');
+  t.match(said[0], { iface: a, message: new RegExp(`cannot capture on ${a}: .*\\(fix: `) });
+});
