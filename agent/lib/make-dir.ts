@@ -106,10 +106,11 @@ export function fileProblem(path: string): string | undefined {
 }
 
 /** Make `path` and the folders above it that are missing; throws the first error (ENOENT under /proc, ENOTDIR, EACCES...). */
-export function makeDirSync(path: string): void {
+/** `mode`: of the folders made here (the umask applies too); existing ones are left as they are. */
+export function makeDirSync(path: string, mode = 0o777): void {
   for (const d of nearestExisting(path).missing) {
     try {
-      mkdirSync(d);
+      mkdirSync(d, mode);
     } catch (e) {
       if (code(e) !== 'EEXIST') throw e;
     }

@@ -71,7 +71,7 @@ export class DiskBuffer {
   static async open(opts: DiskBufferOptions): Promise<DiskBuffer> {
     const b = new DiskBuffer(opts);
     try {
-      makeDirSync(opts.dir);
+      makeDirSync(opts.dir, 0o700); // records hold addresses and server names (its files are 0600)
       fs.accessSync(opts.dir, fs.constants.W_OK | fs.constants.R_OK);
     } catch (err) {
       throw unusable(opts.dir, err);

@@ -44,4 +44,7 @@ t.test('the buffer\'s files are made readable by their owner only (records hold 
   await b.append([payload(1)]);
   await b.close();
   for (const f of fs.readdirSync(dir).filter((n) => n !== 'lock')) t.equal(fs.statSync(path.join(dir, f)).mode & 0o777, 0o600, f);
+  const made = path.join(tempDir(t), 'a', 'buffer');
+  await (await open(made)).close();
+  t.equal(fs.statSync(made).mode & 0o777, 0o700, 'a folder it makes is its owner\'s alone');
 });
