@@ -33,6 +33,18 @@ t.test('IPv6: the fragment header id ties fragments to the flow', async (t) => {
   t.equal(all[0]!.dstPort, 443);
 });
 
+t.test('IPv6: Destination Options after the Fragment header (RFC 8200) still tie the later fragments to the flow', async (t) => {
+  // Found by review: the first fragment was keyed on UDP (past the options), the later ones on the
+  // Fragment header's next header (60): they were counted as fragments without a first.
+  const h = new Harness();
+  const first = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nh: 17, ext: [[44, frag6(0, true, 79)], [60, Buffer.alloc(6)]] }, udp(6000, 53, Buffer.alloc(1200)));
+  const later = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nh: 60, ext: [[44, frag6(1216, false, 79)]] }, Buffer.alloc(300));
+  h.send(0, eth(first)).send(1, eth(later));
+  const all = h.finish();
+  t.same(all.map((f) => [f.dstPort, feat(f, 'src2dst_packets')]), [[53, 2]]);
+  t.same(h.meter.stats().skipped, {});
+});
+
 t.test('a later fragment without its first is counted, not guessed', async (t) => {
   const h = new Harness();
   h.send(0, eth(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, id: 9, fragOffset: 1480 }, Buffer.alloc(100))));

@@ -106,7 +106,7 @@ static int64_t ipv4(const uint8_t *b, int64_t off, int64_t end, packet_t *p, int
   p->s[0] = u32(b, off + 12);
   p->d[0] = u32(b, off + 16);
   p->s[1] = p->s[2] = p->s[3] = p->d[1] = p->d[2] = p->d[3] = 0;
-  p->proto = b[off + 9];
+  p->proto = p->frag_proto = b[off + 9];
   p->ip_bytes = (uint32_t)total;
   uint32_t ff = u16(b, off + 6);
   p->frag_id = u16(b, off + 4);
@@ -131,6 +131,7 @@ static int64_t ipv6(const uint8_t *b, int64_t off, int64_t end, packet_t *p, int
   int64_t limit = end < off + total ? end : off + total;
   uint32_t nh = b[off + 6];
   int64_t cur = off + 40;
+  p->frag_proto = 0;
   for (int guard = 0; guard < 16; guard++) {
     if (nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140) {
       if (limit - cur < 2) return SKIP_TRUNCATED;
@@ -148,6 +149,7 @@ static int64_t ipv6(const uint8_t *b, int64_t off, int64_t end, packet_t *p, int
       uint32_t fo = u16(b, cur + 2);
       p->frag_id = u32(b, cur + 4);
       p->frag = (fo >> 3) != 0 ? FRAG_LATER : (fo & 1) ? FRAG_FIRST : FRAG_NONE;
+      p->frag_proto = next;
       cur += 8;
       nh = next;
       if (p->frag == FRAG_LATER) break;

@@ -28,24 +28,25 @@ enum { FRAG_EMPTY = 0, FRAG_PORTS = 1, FRAG_WAITING = 2 };
 struct frag_entry {
   uint32_t s[4], d[4];
   uint32_t proto, id, ports, used;
+  uint32_t l4; /* FRAG_PORTS: the first fragment's transport protocol (IPv6: past the headers `proto` stops at) */
   double at;
   frag_held_t held; /* FRAG_WAITING: the later fragments so far */
 };
 
 static uint32_t frag_slot(const packet_t *p) {
-  uint32_t e = endpoint(p->s, p->proto) ^ endpoint(p->d, p->frag_id);
+  uint32_t e = endpoint(p->s, p->frag_proto) ^ endpoint(p->d, p->frag_id);
   return mix(e) & (FRAG_SLOTS - 1);
 }
 
 static int frag_same(const struct frag_entry *e, const packet_t *p, double now) {
-  return e->used != FRAG_EMPTY && e->at + FRAG_TTL > now && e->proto == p->proto && e->id == p->frag_id
+  return e->used != FRAG_EMPTY && e->at + FRAG_TTL > now && e->proto == p->frag_proto && e->id == p->frag_id
     && memcmp(e->s, p->s, 16) == 0 && memcmp(e->d, p->d, 16) == 0;
 }
 
 static void frag_key(struct frag_entry *e, const packet_t *p, double now, uint32_t used) {
   memcpy(e->s, p->s, 16);
   memcpy(e->d, p->d, 16);
-  e->proto = p->proto;
+  e->proto = p->frag_proto;
   e->id = p->frag_id;
   e->at = now;
   e->used = used;
@@ -56,6 +57,7 @@ static void frag_remember(frag_entry *cache, const packet_t *p, double now, frag
   if (e->used == FRAG_WAITING && frag_same(e, p, now)) *held = e->held;
   frag_key(e, p, now, FRAG_PORTS);
   e->ports = (p->sport << 16) | p->dport;
+  e->l4 = p->proto;
 }
 
 static int frag_fill(frag_entry *cache, packet_t *p, double now) {
@@ -64,6 +66,7 @@ static int frag_fill(frag_entry *cache, packet_t *p, double now) {
   if (same && e->used == FRAG_PORTS) {
     p->sport = e->ports >> 16;
     p->dport = e->ports & 0xffff;
+    p->proto = e->l4;
     return 1;
   }
   if (!same) {

@@ -35,6 +35,10 @@ typedef struct {
   int64_t payload_off, cap_payload;
   uint32_t tcp_flags, tcp_window, tcp_seq;
   uint32_t frag, frag_id, tunnels;
+  /* The protocol that keys a fragment (fragments.c): IPv4's, or the IPv6 Fragment header's next
+   * header, the same in every fragment, where `proto` of a first fragment is past the extension
+   * headers that follow it (found by review: Destination Options there orphaned the later ones). */
+  uint32_t frag_proto;
 } packet_t;
 
 /* Link layer, IP and transport. Returns a skip code (SKIP_OK when the packet can update a flow). */
