@@ -37,7 +37,7 @@ export interface ColumnDoc {
 }
 
 export const IDENTITY_COLUMNS: readonly ColumnDoc[] = [
-  { name: 'src_ip', unit: 'address', description: 'address of the side that sent the first packet' },
+  { name: 'src_ip', unit: 'address', description: 'address of the side that opened the flow: its first sender, or the receiver of a TCP flow first seen at its SYN-ACK' },
   { name: 'src_port', unit: 'port', description: 'its transport port (0 for protocols without ports)' },
   { name: 'dst_ip', unit: 'address', description: 'address of the other side' },
   { name: 'dst_port', unit: 'port', description: 'its transport port' },

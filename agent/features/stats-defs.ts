@@ -8,7 +8,7 @@ import type { Columns } from '../flows/store.js';
 import type { FeatureDef, FeatureGroup } from './types.js';
 
 const PREFIX = ['src2dst', 'dst2src', 'bidirectional'] as const;
-const WHO = ['sent by src (the side that sent the first packet)', 'sent by dst', 'in both directions'] as const;
+const WHO = ['sent by src (the side that opened the flow: its first sender)', 'sent by dst', 'in both directions'] as const;
 const FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'] as const;
 const STATS = [['min', 'shortest'], ['max', 'longest'], ['mean', 'mean'], ['stddev', 'standard deviation of the']] as const;
 

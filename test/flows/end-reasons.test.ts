@@ -32,6 +32,16 @@ t.test('active: the flow that goes on keeps its src when the packet that cut it 
   t.same(all.map((f) => feat(f, 'dst2src_payload_bytes')), [59_000, 11_000]);
 });
 
+t.test('a TCP flow first seen at its SYN-ACK: the side that opened it (the SYN-ACK\'s receiver) is src', async (t) => {
+  // Found by review: on two interfaces drained out of order (a tap's two directions) the SYN-ACK
+  // came first, and the server was src in the live record where the capture file said the client.
+  const h = new Harness();
+  h.send(1, down(5100, F.SYN | F.ACK)).send(0, up(5100, F.SYN)).send(2, up(5100, F.ACK));
+  const [f] = h.finish();
+  t.same([f!.srcIp, f!.srcPort, f!.dstIp, f!.dstPort], [A, 5100, B, 443]);
+  t.same([feat(f!, 'src2dst_packets'), feat(f!, 'dst2src_packets'), feat(f!, 'src2dst_syn_packets')], [2, 1, 1]);
+});
+
 t.test('idle: no packet for the idle timeout', async (t) => {
   const h = new Harness({ idleTimeout: 10 });
   h.send(0, dgram(1000)).send(5_000, dgram(1000));

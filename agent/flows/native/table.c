@@ -168,7 +168,7 @@ static void make_room(table_t *t) {
   end_flow(t, t->lru_head, END_EVICTED);
 }
 
-/* `reversed`: the packet goes dst -> src (a flow continued after the active timeout keeps its src). */
+/* `reversed`: the packet goes dst -> src (a flow continued after the active timeout, or seen from its SYN-ACK). */
 static int32_t create(table_t *t, const packet_t *p, uint32_t h, double ts, int reversed) {
   if (t->live >= t->capacity) make_room(t);
   int32_t s = t->free_top > 0 ? t->free_slots[--t->free_top] : t->fresh++;
@@ -254,7 +254,7 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
     }
   }
   int is_new = 0;
-  int continued = 0;
+  int reversed = 0;
   if (s >= 0) {
     double age = ts - c->firstTs[s];
     int restart = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && c->tcpEnd[s] != 0;
@@ -262,15 +262,18 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
       /* A new connection (SYN after the end) starts with this packet, so its sender becomes src;
        * a flow cut by the active timeout goes on as it was (found by review: a long download's
        * next record had the server as src, its features mirrored). */
-      continued = !restart && dir == 1;
+      reversed = !restart && dir == 1;
       end_flow(t, s, restart ? END_END : END_ACTIVE);
       if (t->failed) return SKIP_OK;
       s = -1;
     }
   }
   if (s < 0) {
-    s = create(t, p, h, ts, continued);
-    dir = continued;
+    /* A TCP flow first seen at its SYN-ACK (a capture begun mid-handshake, or two interfaces drained
+     * out of order: found by review) was opened by the side the SYN-ACK goes to, which is src. */
+    if (p->proto == 6 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) reversed = 1;
+    s = create(t, p, h, ts, reversed);
+    dir = reversed;
     is_new = 1;
   } else {
     touch(t, s);
