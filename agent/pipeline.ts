@@ -108,6 +108,11 @@ export class Pipeline {
     this.outbox.seal();
   }
 
+  /** Shutdown, once the sink has closed: records still queued for it are counted, never written (Outbox.sinkClosed). */
+  sinkClosed(): void {
+    this.outbox.sinkClosed();
+  }
+
   /** Resolves once the inference workers have opened the models; rejects with the StartupError naming a model onnxruntime refused. */
   get ready(): Promise<void> {
     return this.classifier.ready;

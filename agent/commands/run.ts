@@ -210,6 +210,7 @@ async function runWith(cfg: AgentConfig, path: string | undefined, sets: string[
     pipeline.sealOutbox();
     // Published by close() once the buffered records are delivered (skipped if the broker is away).
     await sink.close(Math.max(250, deadline - Date.now()), { finalStats: () => pipeline.stats(source) });
+    pipeline.sinkClosed();
     t.log.info(pipeline.stats(source), 'eta-sensor stopped');
   } finally {
     process.off('SIGHUP', onHup);

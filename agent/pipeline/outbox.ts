@@ -16,6 +16,7 @@ export class Outbox {
   private readonly room: Array<() => void> = [];
   private readonly idle: Array<() => void> = [];
   private sealed = false;
+  private closed = false;
   written = 0;
   /** Records dropped before the sink, by reason: the stats topic's publish.dropped (see push). */
   readonly dropped = { backlog_full: 0, after_shutdown: 0 };
@@ -55,20 +56,29 @@ export class Outbox {
 
   /**
    * No more records: the sink is about to close (a shutdown whose drain ran out of time, with
-   * inference still answering). Those still to come, and those queued behind the write under way,
-   * are counted, not written: the sink's close() settles that write (delivered, kept or counted
-   * lost), and a write after it was counted nowhere (found by review: a stalled stdout reader).
+   * inference still answering). Those still to come are counted, not queued; those queued go on
+   * to the sink while it closes (MQTT's disk buffer keeps them for the next start).
    */
   seal(): void {
     this.sealed = true;
-    // Counted now, not when the write under way settles (it may never, a reader that stalled):
-    // the stats the stop logs next include them.
-    if (this.next.length > 0) {
-      this.dropped.after_shutdown += this.next.length;
-      report(this.t, 'publish', 'after-shutdown', { records: this.next.length });
-      this.next = [];
-    }
+  }
+
+  /**
+   * The sink has closed: what is still queued (behind a write it gave up on, a stdout reader that
+   * stalled) is counted now, for the stats the stop logs next, and nothing more is handed to it: a
+   * write after close() was counted nowhere (found by review).
+   */
+  sinkClosed(): void {
+    this.closed = true;
+    this.drop(this.next);
+    this.next = [];
     for (const r of this.room.splice(0)) r();
+  }
+
+  private drop(batch: readonly PublishRecord[]): void {
+    if (batch.length === 0) return;
+    this.dropped.after_shutdown += batch.length;
+    report(this.t, 'publish', 'after-shutdown', { records: batch.length });
   }
 
   private async loop(): Promise<void> {
@@ -76,6 +86,10 @@ export class Outbox {
       const batch = this.next;
       this.next = [];
       for (const r of this.room.splice(0)) r();
+      if (this.closed) {
+        this.drop(batch);
+        continue;
+      }
       try {
         await this.sink.write(batch);
         this.written += batch.length;
