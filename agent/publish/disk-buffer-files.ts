@@ -20,7 +20,15 @@ const POSITION_MAGIC = 0x50415445; // "ETAP" little-endian
 export function openInBuffer(file: string, how: 'r' | 'a' | 'w' | 't'): number {
   const c = fs.constants;
   const flags = { r: c.O_RDONLY, a: c.O_WRONLY | c.O_APPEND | c.O_CREAT, w: c.O_WRONLY | c.O_CREAT | c.O_TRUNC, t: c.O_WRONLY }[how];
-  return fs.openSync(file, flags | c.O_NOFOLLOW, 0o600);
+  // O_NONBLOCK: a FIFO planted there would block the open, and the daemon with it (found by
+  // review); it changes nothing for a regular file, the only kind kept.
+  const fd = fs.openSync(file, flags | c.O_NOFOLLOW | c.O_NONBLOCK, 0o600);
+  const st = fs.fstatSync(fd);
+  if (!st.isFile() || st.nlink > 1) {
+    fs.closeSync(fd);
+    throw new Error(`${file} is not a file of the buffer's own (${st.isFile() ? 'a hard link' : 'not a regular file'}): remove it`);
+  }
+  return fd;
 }
 
 /** Through openInBuffer: `data` written to `file` (w: as its whole content, a: at its end), its bytes read, or it cut to `size`. */
