@@ -32,6 +32,15 @@ t.test('active: the flow that goes on keeps its src when the packet that cut it 
   t.same(all.map((f) => feat(f, 'dst2src_payload_bytes')), [59_000, 11_000]);
 });
 
+t.test('active: a SYN from dst after the active timeout opens a new connection, its sender src', async (t) => {
+  // Review of the previous: the old connection vanished without FIN or RST, and dst opened another on the same ports.
+  const h = new Harness({ activeTimeout: 60, idleTimeout: 120 });
+  h.send(0, up(6300, F.SYN)).send(1, down(6300, F.SYN | F.ACK)).send(2, up(6300, F.ACK, 100));
+  h.send(61_000, down(6300, F.SYN));
+  const all = h.finish();
+  t.same(all.map((f) => [f.endReason, f.srcIp, f.srcPort]), [['active', A, 6300], ['forced', B, 443]]);
+});
+
 t.test('a TCP flow first seen at its SYN-ACK: the side that opened it (the SYN-ACK\'s receiver) is src', async (t) => {
   // Found by review: on two interfaces drained out of order (a tap's two directions) the SYN-ACK
   // came first, and the server was src in the live record where the capture file said the client.

@@ -262,7 +262,7 @@ static int update(table_t *t, packet_t *p, const uint8_t *buf, double ts) {
       /* A new connection (SYN after the end) starts with this packet, so its sender becomes src;
        * a flow cut by the active timeout goes on as it was (found by review: a long download's
        * next record had the server as src, its features mirrored). */
-      reversed = !restart && dir == 1;
+      reversed = !restart && dir == 1 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN; /* a SYN opens anew */
       end_flow(t, s, restart ? END_END : END_ACTIVE);
       if (t->failed) return SKIP_OK;
       s = -1;
