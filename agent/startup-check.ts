@@ -50,7 +50,10 @@ export async function startupIssues(cfg: AgentConfig, o: CheckOptions): Promise<
     // Secrets other users can read are said, not refused (found by review: a 0644 password file passed in silence).
     for (const [option, file] of [['publish.mqtt.password_file', p.mqtt.password_file], ['publish.mqtt.tls.key', p.mqtt.tls.key]] as const) {
       const mode = file === null ? 0 : modeOf(file);
-      if ((mode & 0o077) !== 0) o.warn(`${option} (${file}) can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it, owned by the agent's user`);
+      if ((mode & 0o044) !== 0) {
+        o.warn(`${option} (${file}) can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it, owned by the agent's user `
+          + '(under the unit\'s DynamicUser, give the password in /etc/eta-sensor/env instead, or with LoadCredential=)');
+      }
     }
   }
   const problem = p.sink === 'file' ? fileProblem(p.file.path) : undefined;

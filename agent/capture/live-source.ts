@@ -145,7 +145,7 @@ export class LiveSource implements PacketSource {
           // for what the interface came back as, a permission) is said, once (found by review:
           // swallowed, and the interface was never captured again without a word).
           const msg = (e as Error).message;
-          if (isDown(msg) || /no such device|doesn't exist/i.test(msg)) continue;
+          if (isDown(msg) || /no such device|doesn't exist|not found/i.test(msg)) continue;
           const err = startupError(h.name, msg);
           const why = `${err.message} (fix: ${err.hint})`;
           if (why !== h.retryError) this.opts.onEvent?.({ iface: h.name, kind: 'retry_failed', message: why });

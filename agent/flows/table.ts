@@ -30,7 +30,7 @@ export interface FlowTableOptions {
   idleTimeout: number;
   /** Seconds after which a long flow is cut (the next packet starts a new one). */
   activeTimeout: number;
-  /** Maximum concurrent flows; when full, the least recently used flow is evicted. */
+  /** Maximum concurrent flows; when full, a closed TCP flow in its grace ends (end), else the least recently used is evicted. */
   maxFlows: number;
   /** Seconds a TCP flow stays open after FIN both ways or RST, so the final ACKs count. */
   tcpCloseGrace: number;

@@ -14,7 +14,7 @@
  * user (found by review).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OpenInterrupted, StartupError } from '../errors.js';
@@ -47,7 +47,13 @@ export function outputMode(path: string): OutputMode {
 export function openTemp(mode: AtomicOutput): number {
   const fd = openSync(mode.tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   if (mode.keep) {
-    fchmodSync(fd, mode.keep.mode);
+    try {
+      fchmodSync(fd, mode.keep.mode);
+    } catch (e) {
+      closeSync(fd);
+      rmSync(mode.tmp, { force: true }); // made here: no file is left beside the target
+      throw e;
+    }
     try {
       fchownSync(fd, mode.keep.uid, mode.keep.gid);
     } catch {

@@ -99,9 +99,8 @@ export function mqttSettings(c: PublishConfig): MqttSettings {
   } else if (m.password !== null) {
     password = Buffer.from(m.password);
   }
-  // Percent-decoded when it comes from the URL (mqtt://us%40er@host) and only then: a configured
-  // name is taken as written (it was decoded too, and a lone '%' failed startup: found by review).
-  // Taken as written; the URL holds no user info (refused by the schema: publish/config.ts).
+  // Taken as written (it was percent-decoded, and a lone '%' failed startup: found by review); the
+  // URL holds no user info (refused by the schema: publish/config.ts).
   const username = m.username;
   const tls = m.url.startsWith('mqtts://');
   const options: IClientOptions = {

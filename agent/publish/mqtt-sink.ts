@@ -80,7 +80,7 @@ export class MqttSink implements Sink {
         if (!this.wasConnected) report(this.t, 'publish', 'connection_closed', detail);
         else {
           this.t.counters.inc('publish.connection_closed');
-          this.t.log.warn({ stage: 'publish', reason: 'connection_closed', ...detail }, 'publish: connection_closed');
+          this.t.log.warn({ stage: 'publish', reason: 'connection_closed', count: this.t.counters.get('publish.connection_closed'), ...detail }, 'publish: connection_closed');
         }
       }
       this.failedSinceConnect = false;

@@ -125,7 +125,7 @@ t.test('check-config reads the files the configuration names, as run would', asy
   const sets = ['publish.sink=mqtt', 'publish.mqtt.username=eta', `publish.mqtt.password_file=${pw}`, `publish.buffer.dir=${join(dir, 'buf')}`].flatMap((s) => ['--set', s]);
   const open = await runCli(['check-config', ...sets]);
   t.equal(open.code, 0, open.stderr);
-  t.match(open.stderr, `eta-sensor check-config: publish.mqtt.password_file (${pw}) can be read by other users (mode 0644): chmod 600 it, owned by the agent's user`);
+  t.match(open.stderr, `eta-sensor check-config: publish.mqtt.password_file (${pw}) can be read by other users (mode 0644): chmod 600 it, owned by the agent's user (under the unit's DynamicUser`);
   chmodSync(pw, 0o600);
   t.notMatch((await runCli(['check-config', ...sets])).stderr, /can be read by other users/);
 });

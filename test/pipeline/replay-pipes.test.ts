@@ -163,7 +163,7 @@ t.test('-o to a named pipe whose reader leaves early: the replay ends quietly wi
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<number | null>((r) => child.on('close', r));
-  const head = spawnSync('head', ['-c', '100', fifo], { encoding: 'utf8' });
+  const head = spawnSync('head', ['-c', '100', fifo], { encoding: 'utf8', timeout: 20_000 }); // a replay that never opens the pipe fails the test, not hangs it
   t.equal(head.stdout.length, 100, 'the reader got its bytes');
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   t.equal(await closed, 0, stderr);
