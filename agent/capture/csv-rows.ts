@@ -22,7 +22,7 @@ import { END_REASONS, type EndReason } from '../flows/end-reason.js';
 import { CsvRecordGuard, OVERSIZE_MARK, UNCLOSED_MARK } from './csv-guard.js';
 import { cleanHeader, MAX_RECORD_CHARS, recordStartLine, repeatedNames } from '../lib/csv-header.js';
 import { openInputStream, pipeInto } from '../lib/input-file.js';
-import { cellValue, startsAsFormula, type BadKind } from '../lib/csv-cells.js';
+import { cellValue, guardedStart, type BadKind } from '../lib/csv-cells.js';
 
 const CSV_FIX = 'give the path of a feature CSV (from `eta-sensor extract`) or of a pcap/pcapng capture';
 
@@ -291,7 +291,7 @@ export async function readCsvRows(
   return res;
 }
 
-/** A cell csvText wrote as `'=...` (a formula guard) read back as the text the hello carried. */
+/** A cell csvText wrote after a ' (a formula guard, or a text that began with ') read back as the text the hello carried. */
 function unformula(s: string): string {
-  return s.charCodeAt(0) === 0x27 && startsAsFormula(s.charCodeAt(1)) ? s.slice(1) : s;
+  return s.charCodeAt(0) === 0x27 && guardedStart(s.charCodeAt(1)) ? s.slice(1) : s;
 }

@@ -4,7 +4,7 @@
  */
 import { ALL_COLUMNS, FEATURE_NAMES } from './registry.js';
 import { loadAddon } from '../lib/addon.js';
-import { startsAsFormula } from '../lib/csv-cells.js';
+import { guardedStart } from '../lib/csv-cells.js';
 import { AsciiBuffer } from '../lib/ascii-buffer.js';
 import { HeldMeta } from '../meta/held-meta.js';
 import { VERSION_NAMES } from '../meta/hello.js';
@@ -67,7 +67,7 @@ export function csvField(s: string): string {
  * cells to this.
  */
 export function csvText(s: string): string {
-  return csvField(startsAsFormula(s.charCodeAt(0)) ? `'${s}` : s);
+  return csvField(guardedStart(s.charCodeAt(0)) ? `'${s}` : s);
 }
 
 export function csvHeader(): string {

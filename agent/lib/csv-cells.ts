@@ -16,6 +16,15 @@ export function startsAsFormula(c: number): boolean {
   return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d;
 }
 
+/**
+ * Whether network text starting with this character is written after a ': one that starts as a
+ * formula, or with a ' itself, so that a reader taking one ' off before either (replay of a
+ * feature CSV) gets every text back (found by review: "'-x" and "-x" were the same cell).
+ */
+export function guardedStart(c: number): boolean {
+  return startsAsFormula(c) || c === 0x27;
+}
+
 /** Largest finite float32: the value `--infinity clamp` substitutes for +Infinity. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 

@@ -13,7 +13,7 @@
  * gives the same fields in the same order).
  */
 import type { FlowMeta } from '../features/record.js';
-import { startsAsFormula } from '../lib/csv-cells.js';
+import { guardedStart } from '../lib/csv-cells.js';
 import { versionName } from './hello.js';
 import { quicVersionName } from './quic-keys.js';
 import type { HandshakeMeta, HandshakeTransport } from './types.js';
@@ -73,7 +73,7 @@ function hex(s: string, from: number, to: number): number {
 
 /** s[from, to) as a CSV cell, "\0" (between ALPN values) written as ';'; `quoted` writes a cell to escape, or one starting as a formula (format.ts csvText). */
 function cell(out: CsvOut, s: string, from: number, to: number, quoted: (cell: string) => string): void {
-  if (from < to && startsAsFormula(s.charCodeAt(from))) return out.str(quoted(s.slice(from, to).replaceAll(SEP, ';')));
+  if (from < to && guardedStart(s.charCodeAt(from))) return out.str(quoted(s.slice(from, to).replaceAll(SEP, ';')));
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     // A quote or comma to escape, or (never in what the readers keep) a character past ASCII: as before.

@@ -72,3 +72,15 @@ t.test('a server name or ALPN that extract wrote after a formula guard reads bac
   await readCsvRows(await CsvInput.open(csv), ['a'], (rec) => void metas.push(rec.meta && { sni: rec.meta.sni, alpn: rec.meta.alpn }), { badRows: 'skip', onBadRow: () => undefined });
   t.same(metas, [{ sni: '-ideo.example', alpn: ['=x', 'h2'] }, { sni: 'plain.example', alpn: ['h2'] }]);
 });
+
+t.test('every SNI and ALPN text comes back from extract\'s CSV as it was, one that begins with \' too', async (t) => {
+  // Found by review: "'-x" and "-x" were written as the same cell, so one of them came back changed.
+  const { csvText } = await import('../../agent/features/format.js');
+  const texts = ["'-x.example", '-x.example', "''a", "'a", '=1+1', "'=1+1", 'a.example', "a'b"];
+  const dir = mkdtempSync(join(tmpdir(), 'eta-csv-rows-'));
+  const csv = join(dir, 'rows.csv');
+  writeFileSync(csv, ['sni,alpn,a', ...texts.map((x, i) => `${csvText(x)},${csvText(x)},${i}`)].join('\n') + '\n');
+  const got: unknown[] = [];
+  await readCsvRows(await CsvInput.open(csv), ['a'], (rec) => void got.push(rec.meta && [rec.meta.sni, rec.meta.alpn]), { badRows: 'skip', onBadRow: () => undefined });
+  t.same(got, texts.map((x) => [x, [x]]));
+});

@@ -21,7 +21,8 @@ int meta_cells_name(meta_names_t *t, uint16_t code, const char *name, size_t len
   return 0;
 }
 
-static int formula_start(uint8_t c) { return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t'; }
+/* As csv-cells.ts guardedStart: a formula's first character, or a ' (which the reader takes off). */
+static int formula_start(uint8_t c) { return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\''; }
 
 static int hex_digit(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
