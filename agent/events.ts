@@ -79,10 +79,21 @@ export function report(
   stage: string,
   reason: string,
   detail?: Record<string, unknown>,
-  level: 'warn' | 'error' | 'info' | 'debug' = 'warn',
+  level: ReportLevel = 'warn',
 ): void {
+  countAndLog(t, stage, reason, detail, level, false);
+}
+
+/** As report(), logged every time: an event rare enough that each one matters (a broker connection lost). */
+export function reportEach(t: Telemetry, stage: string, reason: string, detail?: Record<string, unknown>, level: ReportLevel = 'warn'): void {
+  countAndLog(t, stage, reason, detail, level, true);
+}
+
+type ReportLevel = 'warn' | 'error' | 'info' | 'debug';
+
+function countAndLog(t: Telemetry, stage: string, reason: string, detail: Record<string, unknown> | undefined, level: ReportLevel, every: boolean): void {
   const key = `${stage}.${reason}`;
   t.counters.inc(key);
   const n = t.counters.get(key);
-  if (isPowerOfTen(n)) t.log[level]({ stage, reason, count: n, ...detail }, `${stage}: ${reason}`);
+  if (every || isPowerOfTen(n)) t.log[level]({ stage, reason, count: n, ...detail }, `${stage}: ${reason}`);
 }

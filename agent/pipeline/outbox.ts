@@ -40,8 +40,7 @@ export class Outbox {
   /** Queue a record for the sink; false when it was dropped (and counted) instead. */
   push(r: PublishRecord): boolean {
     if (this.sealed) {
-      this.dropped.after_shutdown++;
-      report(this.t, 'publish', 'after-shutdown');
+      this.drop(1);
       return false;
     }
     if (this.mode === 'shed' && this.next.length >= this.limit) {
@@ -70,15 +69,15 @@ export class Outbox {
    */
   sinkClosed(): void {
     this.closed = true;
-    this.drop(this.next);
+    this.drop(this.next.length);
     this.next = [];
     for (const r of this.room.splice(0)) r();
   }
 
-  private drop(batch: readonly PublishRecord[]): void {
-    if (batch.length === 0) return;
-    this.dropped.after_shutdown += batch.length;
-    report(this.t, 'publish', 'after-shutdown', { records: batch.length });
+  private drop(records: number): void {
+    if (records === 0) return;
+    this.dropped.after_shutdown += records;
+    report(this.t, 'publish', 'after-shutdown', { records });
   }
 
   private async loop(): Promise<void> {
@@ -87,7 +86,7 @@ export class Outbox {
       this.next = [];
       for (const r of this.room.splice(0)) r();
       if (this.closed) {
-        this.drop(batch);
+        this.drop(batch.length);
         continue;
       }
       try {

@@ -6,7 +6,7 @@
  */
 import { connect, type MqttClient } from 'mqtt';
 import { describeError } from '../errors.js';
-import { report, type Telemetry } from '../events.js';
+import { report, reportEach, type Telemetry } from '../events.js';
 import type { PublishConfig } from './config.js';
 import { DiskBuffer } from './disk-buffer.js';
 import { Pump } from './mqtt-pump.js';
@@ -77,11 +77,7 @@ export class MqttSink implements Sink {
         };
         // A connection that was up and ended is rare, and each is logged (found by review: the
         // second broker stop of a run had no line, report() logging the 1st, 10th, 100th...).
-        if (!this.wasConnected) report(this.t, 'publish', 'connection_closed', detail);
-        else {
-          this.t.counters.inc('publish.connection_closed');
-          this.t.log.warn({ stage: 'publish', reason: 'connection_closed', count: this.t.counters.get('publish.connection_closed'), ...detail }, 'publish: connection_closed');
-        }
+        (this.wasConnected ? reportEach : report)(this.t, 'publish', 'connection_closed', detail);
       }
       this.failedSinceConnect = false;
       this.wasConnected = false;
