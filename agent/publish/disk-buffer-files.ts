@@ -23,12 +23,17 @@ export function openInBuffer(file: string, how: 'r' | 'a' | 'w' | 't'): number {
   // O_NONBLOCK: a FIFO planted there would block the open, and the daemon with it (found by
   // review); it changes nothing for a regular file, the only kind kept.
   const fd = fs.openSync(file, flags | c.O_NOFOLLOW | c.O_NONBLOCK, 0o600);
-  const st = fs.fstatSync(fd);
-  if (!st.isFile() || st.nlink > 1) {
+  const why = foreign(fs.fstatSync(fd));
+  if (why !== undefined) {
     fs.closeSync(fd);
-    throw new Error(`${file} is not a file of the buffer's own (${st.isFile() ? 'a hard link' : 'not a regular file'}): remove it`);
+    throw new Error(`${file} is ${why}; the buffer reads and writes only files it made: remove it`);
   }
   return fd;
+}
+
+/** Why a file under a buffer file's name is not one the buffer made (a link planted there), or undefined. */
+function foreign(st: fs.Stats): string | undefined {
+  return !st.isFile() ? 'not a regular file (a symbolic link?)' : st.nlink > 1 ? 'a hard link' : undefined;
 }
 
 /** Through openInBuffer: `data` written to `file` (w: as its whole content, a: at its end), its bytes read, or it cut to `size`. */
@@ -59,11 +64,14 @@ export function cutInBuffer(file: string, size: number): void {
   }
 }
 
-/** Refuses a folder whose buffer files are not regular files (a link planted there: see openInBuffer). */
+/**
+ * Refuses, at the start, a folder whose buffer files are not its own (see openInBuffer), also the
+ * position and gaps files, whose readers take a file they cannot open for a missing one.
+ */
 export function checkBufferFiles(dir: string, isBufferFile: (name: string) => boolean): void {
   for (const name of fs.readdirSync(dir)) {
-    if (!isBufferFile(name) || fs.lstatSync(path.join(dir, name)).isFile()) continue;
-    throw new Error(`${name} there is not a regular file (a symbolic link?); the buffer reads and writes only files it made: remove it`);
+    const why = isBufferFile(name) ? foreign(fs.lstatSync(path.join(dir, name))) : undefined;
+    if (why !== undefined) throw new Error(`${name} there is ${why}; the buffer reads and writes only files it made: remove it`);
   }
 }
 
