@@ -145,7 +145,7 @@ export class LiveSource implements PacketSource {
           // for what the interface came back as, a permission) is said, once (found by review:
           // swallowed, and the interface was never captured again without a word).
           const msg = (e as Error).message;
-          if (isDown(msg) || /no such device|doesn't exist|not found/i.test(msg)) continue;
+          if (isDown(msg) || isAbsent(msg)) continue;
           const err = startupError(h.name, msg);
           const why = `${err.message} (fix: ${err.hint})`;
           if (why !== h.retryError) this.opts.onEvent?.({ iface: h.name, kind: 'retry_failed', message: why });
@@ -231,9 +231,14 @@ function isDown(msg: string): boolean {
   return /not up/i.test(msg);
 }
 
+/** libpcap's refusal of an interface this machine does not have (now). */
+function isAbsent(msg: string): boolean {
+  return /no such device|doesn't exist|not found/i.test(msg);
+}
+
 function startupError(name: string, msg: string): StartupError {
   const permission = /permission|not permitted/i.test(msg);
-  const device = !permission && /no such device|doesn't exist|not found/i.test(msg);
+  const device = !permission && isAbsent(msg);
   // A filter libpcap cannot compile is the configuration as written (E_CONFIG, exit 2, which the
   // unit does not restart on: check-config says the same), not a capture that may work next time.
   const filter = !permission && !device && /filter|syntax|parse/i.test(msg);
