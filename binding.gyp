@@ -127,6 +127,16 @@
           }
         ]
       ]
+    },
+    {
+      "target_name": "heap_tune",
+      "sources": [
+        "agent/lib/native/heap_tune.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

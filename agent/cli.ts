@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeError, OpenInterrupted, StartupError, usageError } from './errors.js';
 import { catchEarlyHup } from './lib/early-hup.js';
+import { keepFreedMemory } from './lib/heap-tune.js';
 import { handleStopSignals } from './lib/stop-signals.js';
 import type { Command, CommandIO, OptionSpec } from './commands/command.js';
 
@@ -133,6 +134,7 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
   const ac = new AbortController();
   handleStopSignals(ac);
+  keepFreedMemory(); // before the commands allocate (lib/heap-tune.ts)
   // The daemon: a reload asked for while its modules load is kept for it (lib/early-hup.ts).
   if (process.argv[2] === 'run') catchEarlyHup();
   // Node ignores SIGPIPE, so a closed pipe on standard output (`eta-sensor features | head`) is an
