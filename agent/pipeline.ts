@@ -15,7 +15,7 @@ import type { PacketSource, SourceEnd } from './capture/types.js';
 import type { CsvInput, CsvRowsResult } from './capture/csv-rows.js';
 import type { AgentConfig } from './config.js';
 import { report, type Telemetry } from './events.js';
-import type { FlowRecord } from './features/record.js';
+import { releaseFeatures, type FlowRecord } from './features/record.js';
 import { FEATURE_NAMES } from './features/registry.js';
 import { meterSource } from './flows/drive.js';
 import { meterOptions } from './flows/extract-file.js';
@@ -88,6 +88,7 @@ export class Pipeline {
     if (result.unlabeled) this.unlabeled[result.unlabeled] = (this.unlabeled[result.unlabeled] ?? 0) + 1;
     // Counted once the outbox took it: one dropped (live backlog full) is not published. Found by review.
     if (this.outbox.push(toPublishRecord(rec, result, this.d.sensorId, this.volume))) this.published++;
+    releaseFeatures(rec); // the published record holds what it needs of them
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { EndReason } from '../flows/end-reason.js';
 import type { Columns } from '../flows/store.js';
 import { addressText } from './address.js';
+import { FeatureRows } from './feature-rows.js';
 import { IsoDay, THREE_DIGITS, TWO_DIGITS } from '../lib/iso-day.js';
 import { FEATURES, GROUPS } from './registry.js';
 
@@ -45,26 +46,12 @@ export function scratchRecord(): FlowRecord {
   };
 }
 
-/** Feature vectors handed out as views of shared slabs. */
-const SLAB_ROWS = 512;
-let slab = new Float64Array(0);
-let slabUsed = 0;
+/** Every record's feature vector comes from here (feature-rows.ts); releaseFeatures gives it back. */
+const ROWS = new FeatureRows(FEATURES.length);
 
-/**
- * A zeroed feature vector. A Float64Array of its own per flow would give every record a separate
- * backing store, which V8 allocates and frees outside its heap, slowly (most of buildRecord's
- * 200 ms in a 84,620-flow replay); views into a slab of 512 rows cost one small object each. A slab is freed by
- * the GC once none of its records is referenced.
- */
-function newFeatures(): Float64Array {
-  const n = FEATURES.length;
-  if (slabUsed + n > slab.length) {
-    slab = new Float64Array(n * SLAB_ROWS);
-    slabUsed = 0;
-  }
-  const v = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed += n;
-  return v;
+/** The record's features are read no more (it is published): their row may be reused. */
+export function releaseFeatures(r: FlowRecord): void {
+  ROWS.release(r.features);
 }
 
 /**
@@ -73,7 +60,7 @@ function newFeatures(): Float64Array {
  * before the next (the CSV writer), it saves an allocation per flow.
  */
 export function buildRecord(c: Columns, s: number, reason: EndReason, meta: FlowMeta | null, into?: FlowRecord): FlowRecord {
-  const features = into ? into.features : newFeatures();
+  const features = into ? into.features : ROWS.alloc();
   let at = 0;
   for (let g = 0; g < GROUPS.length; g++) {
     GROUPS[g]!.fill(c, s, features, at);
