@@ -19,8 +19,11 @@ const MAX_FREE_BYTES = 16 * 1024 * 1024;
 export class FeatureRows {
   private chunk: Float64Array = new Float64Array(0);
   private used = 0;
-  /** Vectors handed out and not released, per chunk; a chunk is absent once all are released. */
-  private readonly live = new Map<ArrayBufferLike, number>();
+  /**
+   * Vectors handed out and not released, per chunk; a chunk is absent once all are released.
+   * Weak: a chunk whose vectors are dropped unreleased goes to the collector with its count.
+   */
+  private readonly live = new WeakMap<ArrayBufferLike, number>();
   private readonly free: Float64Array[] = [];
 
   constructor(private readonly width: number) {}

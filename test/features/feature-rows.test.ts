@@ -38,3 +38,21 @@ t.test('vectors that did not come from the rows are ignored, so are their releas
   for (let i = 0; i < 200; i++) rows.alloc();
   t.same([...held], [5, 5], 'a foreign release freed nothing');
 });
+
+t.test('vectors dropped without release leave their chunks to the collector', async (t) => {
+  const rows = new URL('../../agent/features/feature-rows.js', import.meta.url).href;
+  const script = `
+    const { FeatureRows } = await import(${JSON.stringify(rows)});
+    const r = new FeatureRows(196);
+    let held = [];
+    for (let i = 0; i < 64 * 200; i++) held.push(r.alloc()); // 200 chunks, 20 MB
+    const before = process.memoryUsage().arrayBuffers;
+    held = null;
+    for (let i = 0; i < 3; i++) { gc(); await new Promise((res) => setTimeout(res, 10)); }
+    console.log(JSON.stringify([before, process.memoryUsage().arrayBuffers]));
+  `;
+  const { execFileSync } = await import('node:child_process');
+  const [before, after] = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' })) as [number, number];
+  t.ok(before > 19e6, `the chunks were allocated: ${before} bytes`);
+  t.ok(after < 2e6, `and collected once dropped: ${after} bytes left`);
+});
