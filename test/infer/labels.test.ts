@@ -2,7 +2,7 @@
 // they must be exactly what JSON.stringify gives for the label object, for every row a model can
 // produce, by either path.
 import t from 'tap';
-import { Labels, labelBytesBound } from '../../agent/infer/labels.js';
+import { forEachRow, Labels, labelBytesBound } from '../../agent/infer/labels.js';
 import type { ModelLabel } from '../../agent/infer/types.js';
 
 const CLASSES = ['a', 'b', 'c', 'd', 'e'];
@@ -158,4 +158,21 @@ t.test('batches of two models: C writes them, identical to JavaScript; what C le
   // Too small a buffer: refused, never written past.
   const small = new Uint8Array(labels.rowBytes * 2);
   t.throws(() => labels.write(probs, rows, small, new Uint32Array(rows)), /do not fit/);
+});
+
+t.test('the main thread cuts an answer into rows, ASCII or not', async (t) => {
+  const rowsOf = (names: string[]): string[] => {
+    const w = new Labels([{ kind: 'app', classes: names, threshold: 0 }]);
+    const probs = Float32Array.from([0.7, 0.3, 0.2, 0.8]); // two rows of two classes
+    const text = new Uint8Array(2 * w.rowBytes);
+    const ends = new Uint32Array(2);
+    const at = w.write([probs], 2, text, ends);
+    const out: string[] = [];
+    forEachRow({ text: text.subarray(0, at), ends }, 2, (r, json) => (out[r] = json));
+    return out;
+  };
+  const ascii = rowsOf(['chat', 'web']);
+  t.same(ascii.map((j) => (JSON.parse(`{${j}}`) as { app: ModelLabel }).app.label), ['chat', 'web']);
+  const other = rowsOf(['чат', 'веб']);
+  t.same(other.map((j) => (JSON.parse(`{${j}}`) as { app: ModelLabel }).app.label), ['чат', 'веб'], 'rows cut by bytes, then decoded');
 });
