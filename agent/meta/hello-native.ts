@@ -42,6 +42,15 @@ export function tlsHello(): TlsHello {
 /** helloMeta's results, read right after each call: sized once for the most it writes, so never grown. */
 const OUT: unknown[] = new Array<unknown>(4 + MAX_ALPN_VALUES).fill(null);
 const NO_ALPN: readonly string[] = Object.freeze([]);
+/*
+ * One slice of OUT frozen now, at load, as alpnOf freezes each ALPN list. Why: freezing moves the
+ * slice (a holey array, as OUT is) off the map such arrays start with, and V8 then takes that map for
+ * unstable; code compiled while it was stable that relies on it (buildRecord, through the
+ * feature registry's arrays) was thrown away when the first ALPN list was frozen, at the first
+ * hello JavaScript's readers read, and compiled again (--trace-deopt: "marking dependent code
+ * ... buildRecord ... code dependencies", gone with this line).
+ */
+Object.freeze(OUT.slice(0, 1));
 
 /** SNI, ALPN, highest offered version and JA4 of the ClientHello body b[start, end), or null when malformed. */
 export function helloSummary(b: Uint8Array, start: number, end: number, dtls: boolean, proto: Ja4Protocol): HelloSummary | null {
