@@ -49,7 +49,14 @@ export class Inspector implements HandshakeInspector, HelloSink {
   private metaChlo: HelloEngine['chlo'] = null;
   /** The version number whose name meta.tlsVersion shows, and the QUIC version on the wire (0: none), for packed(). */
   private metaVersion: number | null = null;
-  private metaWire = 0;
+  /**
+   * -0, not 0: a number V8 stores as a double from the first inspector on. Most QUIC versions on
+   * the wire (v2, the drafts, Google's, mvfst's) exceed V8's small integers, and the first one
+   * stored here moved every inspector to a new map; the end-of-flow path, compiled for the old
+   * one (flow-plugin.ts onFree, metaOf), was thrown away and compiled again (--trace-deopt:
+   * "wrong map" at onFree's flowEnded). -0 reads as 0 everywhere it is used (=== 0, >>> 0).
+   */
+  private metaWire = -0;
 
   constructor(
     readonly limits: MetaLimits,
