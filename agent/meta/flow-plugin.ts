@@ -107,6 +107,8 @@ export class MetaPlugin implements MetaProvider {
   private readonly inspectors = new Map<number, Inspector>();
   /** What finished inspectors found, packed (held-meta.ts: every flow's metadata is one kind of object). */
   private readonly found = new Map<number, HeldMeta>();
+  /** warmRarePaths' inspector and HeldMeta, only held, for V8 to keep their maps (see there). */
+  protected warmed: readonly object[] = [];
 
   constructor(
     capacity: number,
@@ -138,11 +140,20 @@ export class MetaPlugin implements MetaProvider {
    * taken there deoptimized all of that path, compiled again (--trace-deopt, at heldMeta's call
    * and at the maps' cleanup). Taken here, the branches are compiled in from the start; a few
    * dozen times, as V8 records what a function meets only once it has run a while.
+   *
+   * Both objects are kept for the plugin's life. Why: V8 keeps the map of a class's objects (made
+   * as its fields are added) only while one of them lives, and records maps weakly. Inspectors are
+   * few and short-lived, a HeldMeta lives from a flow's end to its row: with none alive at a
+   * collection, the map recorded here died, and with it what V8 had recorded; the end-of-flow
+   * path, compiled soon after, was then thrown away at the first flow to end with an inspector or
+   * to pack a HeldMeta, compiled again (--trace-deopt: "Insufficient type feedback for generic
+   * named access" at onFree's flowEnded and at row-batch.ts pack's m.packed, most runs).
    */
   private warmRarePaths(): void {
     if (this.held.length === 0) return;
     const running = new Inspector(this.limits, () => undefined);
     const found = new HeldMeta(packMeta('tls', 0x0303, 0, null, null, []));
+    this.warmed = [running, found];
     this.reportTo = () => undefined;
     for (let i = 0; i < 96; i++) {
       if (i % 3 === 0) this.inspectors.set(0, running);
