@@ -23,6 +23,15 @@ import type { FromWriter, ToWriter } from './row-worker.js';
 export class OutputClosed extends Error {}
 
 const BATCH = 1024;
+/**
+ * Rows of the first batch. Why fewer: add() inlines into the end-of-flow path, which V8 optimizes
+ * after a few hundred flows when they carry handshake metadata (more work per flow makes it hot
+ * sooner); with the first ship() at row 1,024, that code met a call it had no feedback for and saw
+ * `batch`, which it had taken for a constant, change: both threw it away and compiled it again
+ * (--trace-deopt at add's ship(), --trace-opt "dependency change"; under callgrind every run).
+ * Shipped at row 64, both happen before: the writer also starts sooner.
+ */
+const FIRST_BATCH = 64;
 const MAX_IN_FLIGHT = 2;
 
 export class RowWriter {
@@ -30,6 +39,8 @@ export class RowWriter {
   /** Numbers arrays the writer sent back, to fill again. */
   private readonly spare: Float64Array[] = [];
   private inFlight = 0;
+  /** Rows that make the batch full: FIRST_BATCH, then BATCH (the arrays always hold BATCH). */
+  private full = FIRST_BATCH;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private fdClosed = false;
@@ -90,11 +101,12 @@ export class RowWriter {
 
   add(r: FlowRecord): void {
     pack(this.batch, r);
-    if (this.batch.n >= BATCH) this.ship();
+    if (this.batch.n >= this.full) this.ship();
   }
 
   private ship(): void {
     if (this.batch.n === 0) return;
+    this.full = BATCH;
     const b = this.batch;
     const nums = this.spare.pop();
     this.batch = newBatch(BATCH, nums, b.texts);
