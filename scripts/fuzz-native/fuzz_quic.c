@@ -42,9 +42,14 @@ static void setup(void) {
   enc = EVP_CIPHER_CTX_new();
   ecb = EVP_CIPHER_CTX_new();
   for (size_t i = 0; i < NV; i++) {
-    qv[i] = (qi_version_t){VERS[i].wire, VERS[i].initial_type, VERS[i].retry_type, VERS[i].google, VERS[i].chlo};
+    qv[i] = (qi_version_t){.wire = VERS[i].wire, .initial_type = VERS[i].initial_type, .retry_type = VERS[i].retry_type,
+                           .google = VERS[i].google, .chlo = VERS[i].chlo};
     for (int k = 0; k < 20; k++) infob[i][0][k] = (uint8_t)(hexval(VERS[i].salt[2 * k]) << 4 | hexval(VERS[i].salt[2 * k + 1]));
     infos[i][0] = (qc_bytes_t){infob[i][0], 20};
+    /* As the flow core sets a version up (bind_arrays.c): the reader derives from the salt's pads,
+     * build() from the salt itself, so a packet opens only if the two derivations agree. */
+    quic_hmac_init(&qv[i].salt, infob[i][0], 20);
+    qv[i].salted = 1;
     infos[i][1] = (qc_bytes_t){infob[i][1], label_info(infob[i][1], VERS[i].prefix, " key", 16)};
     infos[i][2] = (qc_bytes_t){infob[i][2], label_info(infob[i][2], VERS[i].prefix, " iv", 12)};
     infos[i][3] = (qc_bytes_t){infob[i][3], label_info(infob[i][3], VERS[i].prefix, " hp", 16)};

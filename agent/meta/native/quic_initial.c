@@ -249,8 +249,10 @@ static size_t open_initial(qi_state_t *s, const uint8_t *p, const qi_header_t *h
 }
 
 /* The Initial keys of the client's DCID, the one in p's long header (open_initial checks it fits). */
-static void client_keys(const uint8_t *p, const qc_bytes_t info[4], uint8_t keys[QC_SECRET + QC_PACKED]) {
-  quic_initial_keys(info[0], (qc_bytes_t){p + 6, p[5]}, (qc_bytes_t){CLIENT_IN, sizeof CLIENT_IN}, info[1], info[2], info[3], keys);
+static void client_keys(const uint8_t *p, const qi_version_t *v, const qc_bytes_t info[4], uint8_t keys[QC_SECRET + QC_PACKED]) {
+  qc_bytes_t dcid = {p + 6, p[5]}, in = {CLIENT_IN, sizeof CLIENT_IN};
+  if (v->salted) quic_initial_keys_salted(&v->salt, dcid, in, info[1], info[2], info[3], keys);
+  else quic_initial_keys(info[0], dcid, in, info[1], info[2], info[3], keys);
 }
 
 /* Coalesced packets after the Initial, from off: the reader skips them (once the hello is read;
@@ -272,7 +274,7 @@ int qi_read_datagram(qi_state_t *s, const uint8_t *p, size_t n, const qi_version
   quic_header_t ph;
   uint8_t keys[QC_SECRET + QC_PACKED];
   if (!initial_header(p, n, v, &h)) return 0;
-  client_keys(p, info, keys);
+  client_keys(p, v, info, keys);
   size_t m = open_initial(s, p, &h, keys + QC_SECRET, -1, &ph);
   if (m == 0) return 0;
   qi_stream_t st = {0};
@@ -287,7 +289,7 @@ int qi_read_two(qi_state_t *s, const uint8_t *p1, size_t n1, const uint8_t *p2, 
   quic_header_t ph;
   uint8_t keys[QC_SECRET + QC_PACKED];
   if (v->google || !initial_header(p1, n1, v, &h)) return 0;
-  client_keys(p1, info, keys);
+  client_keys(p1, v, info, keys);
   qi_stream_t st = {0};
   size_t m = open_initial(s, p1, &h, keys + QC_SECRET, -1, &ph);
   if (m == 0 || crypto_frames(s->plain, m, max_buffer, &st, s->stream, hello) != QI_MORE) return 0;

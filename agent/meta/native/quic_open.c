@@ -4,8 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "quic_hmac.h"
-
 int quic_open_init(quic_open_t *s) {
   memset(s, 0, sizeof *s);
   s->ecb = EVP_CIPHER_CTX_new();
@@ -23,10 +21,16 @@ void quic_open_free(quic_open_t *s) {
 
 void quic_initial_keys(qc_bytes_t salt, qc_bytes_t dcid, qc_bytes_t in, qc_bytes_t key_info, qc_bytes_t iv_info,
                        qc_bytes_t hp_info, uint8_t out[QC_SECRET + QC_PACKED]) {
-  uint8_t prk[SHA256_DIGEST_LENGTH], block[SHA256_DIGEST_LENGTH];
   hmac_key k;
   quic_hmac_init(&k, salt.b, salt.len);
-  quic_hmac(&k, dcid.b, dcid.len, prk);
+  quic_initial_keys_salted(&k, dcid, in, key_info, iv_info, hp_info, out);
+}
+
+void quic_initial_keys_salted(const hmac_key *salt, qc_bytes_t dcid, qc_bytes_t in, qc_bytes_t key_info,
+                              qc_bytes_t iv_info, qc_bytes_t hp_info, uint8_t out[QC_SECRET + QC_PACKED]) {
+  uint8_t prk[SHA256_DIGEST_LENGTH], block[SHA256_DIGEST_LENGTH];
+  hmac_key k;
+  quic_hmac(salt, dcid.b, dcid.len, prk);
   quic_hmac_init(&k, prk, sizeof prk);
   quic_hmac(&k, in.b, in.len, out); /* the secret is exactly one block */
   quic_hmac_init(&k, out, QC_SECRET);

@@ -7,6 +7,9 @@
 #ifndef ETA_QUIC_OPEN_H
 #define ETA_QUIC_OPEN_H
 
+/* First: it asks OpenSSL's headers, before any other includes them, to allow the SHA256_* calls. */
+#include "quic_hmac.h"
+
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +55,10 @@ typedef struct {
  */
 void quic_initial_keys(qc_bytes_t salt, qc_bytes_t dcid, qc_bytes_t in, qc_bytes_t key_info, qc_bytes_t iv_info,
                        qc_bytes_t hp_info, uint8_t out[QC_SECRET + QC_PACKED]);
+/* The same from the salt's padded states (quic_hmac_init of the salt), which a version's reader
+ * hashes once: each derivation is then 14 SHA-256 blocks instead of 16. */
+void quic_initial_keys_salted(const hmac_key *salt, qc_bytes_t dcid, qc_bytes_t in, qc_bytes_t key_info,
+                              qc_bytes_t iv_info, qc_bytes_t hp_info, uint8_t out[QC_SECRET + QC_PACKED]);
 
 /* A packet's header with protection removed: the unmasked first byte and packet number. */
 typedef struct {
