@@ -167,6 +167,21 @@ static int stream_hello(const qi_stream_t *st, const uint8_t *stream, uint64_t l
 }
 
 /*
+ * Where the run of zero bytes (PADDING frames) from b[i] ends, at most m: eight at a time while
+ * they last. Why: clients pad their Initials to 1,200 bytes and more, and Chrome puts PADDING
+ * between the pieces of its ClientHello, so a byte-at-a-time walk was most of crypto_frames'
+ * cost (callgrind, 1M packets: ~4.8M of its 6M instructions, 1,400 Initials).
+ */
+static size_t zeros_end(const uint8_t *b, size_t i, size_t m) {
+  for (uint64_t w; i + 8 <= m; i += 8) {
+    memcpy(&w, b + i, 8);
+    if (w != 0) break;
+  }
+  while (i < m && b[i] == 0x00) i++;
+  return i;
+}
+
+/*
  * The ClientHello in the CRYPTO frames of the Initial's plaintext b[0, m), as quic.ts's frames()
  * and cryptoData() find it: frames walked in order (PADDING and PING skipped, any other frame
  * left to the reader), each CRYPTO frame stored at its offset in the stream `st` (which may hold
@@ -178,7 +193,11 @@ static int crypto_frames(const uint8_t *b, size_t m, double max_buffer, qi_strea
   uint64_t limit = max_buffer >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)max_buffer;
   size_t i = 0;
   while (i < m) {
-    if (b[i] == 0x00 || b[i] == 0x01) { /* PADDING, PING */
+    if (b[i] == 0x00) { /* PADDING */
+      i = zeros_end(b, i, m);
+      continue;
+    }
+    if (b[i] == 0x01) { /* PING */
       i++;
       continue;
     }
@@ -207,7 +226,7 @@ static int google_hello(const uint8_t *b, size_t m, double max_buffer, uint8_t *
   size_t i = 0;
   while (i < m) {
     if (b[i] == 0x00) { /* PADDING: a run of zeros */
-      while (i < m && b[i] == 0x00) i++;
+      i = zeros_end(b, i, m);
       continue;
     }
     if (b[i] == 0x07) { /* PING */
