@@ -67,6 +67,7 @@ static void quic_versions(hello_watch_t *w) {
     q->info[2] = (qc_bytes_t){q->bytes[2], label_info(q->bytes[2], list[i].prefix, " iv", 12)};
     q->info[3] = (qc_bytes_t){q->bytes[3], label_info(q->bytes[3], list[i].prefix, " hp", 16)};
   }
+  hw_quic_ready(w);
 }
 
 /* ---- the JavaScript side (flow-plugin.ts), emulated ---- */

@@ -65,9 +65,8 @@ static int bind_quic(napi_env env, napi_value w, hello_watch_t *hw) {
     for (int k = 0; k < 4; k++) {
       if (!quic_bytes(env, ver, names[k], q->bytes[k], &q->info[k])) goto bad;
     }
-    quic_hmac_init(&q->v.salt, q->info[0].b, q->info[0].len);
-    q->v.salted = 1;
   }
+  hw_quic_ready(hw);
   return 0;
 bad:
   free(hw->quic);

@@ -76,6 +76,8 @@ typedef struct {
    * and the scratch to decrypt in (made with slot). */
   hw_quic_t *quic;
   size_t n_quic;
+  /* Bit b set when a version in `quic` has b as its first byte on the wire (hw_quic_version). */
+  uint32_t quic_first[8];
   double max_buffer;
   /* Reassemblies (tls_split.c) and kept datagrams (quic_split.c) held at once, and the most
    * (meta.max_reassembling): each holds up to max_buffer bytes; beyond, the reader has the flow
@@ -131,6 +133,9 @@ int hw_dtls_start(const hello_watch_t *w, int32_t s, const uint8_t *b, int64_t l
 int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b);
 /* inspector.ts REASON_BITS of the reports C records in reports[s] (dtls_watch.c, tls_resume.c). */
 enum { HW_REPORT_TLS_MALFORMED = 1, HW_REPORT_DTLS_MALFORMED = 2 };
+/* quic_split.c: after w->quic is filled, what the lookups below use: each version's salt hashed into
+ * its HMAC pads (qi_version_t.salted) and the versions' first bytes (quic_first). */
+void hw_quic_ready(hello_watch_t *w);
 /* quic_split.c: the QUIC version with this wire value that C reads in place, or NULL. */
 const hw_quic_t *hw_quic_version(const hello_watch_t *w, uint32_t wire);
 /* quic_split.c: keep a QUIC flow's first datagram b[0, len) (of version `wire`), whose ClientHello goes on (1), or not (0). */
