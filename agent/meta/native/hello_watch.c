@@ -243,6 +243,24 @@ void hello_watch_free(hello_watch_t *w, int32_t used) {
   w->capacity = 0;
 }
 
+/* A packet of a flow in any state but IDLE and WAITING + k (hello_watch). */
+static int other_state(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, uint8_t st) {
+  if (st == HW_INSPECTING) return HW_INSPECT;
+  if (st == HW_SCANNING) return scan(w, s, dir, p, buf + p->payload_off);
+  if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
+  if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
+  if (st == HW_QUIC_SPLIT) return hw_quic_split_packet(w, s, dir, p, buf + p->payload_off);
+  if (st >= HW_RESUMED_SERVER) return hw_resumed_packet(w, s, dir, p, buf + p->payload_off);
+  /* st < HW_WAITING: a ClientHello was read in place: only the server's first payload is of interest, read here. */
+  if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
+  int32_t v = hw_server_version(buf + p->payload_off, p->cap_payload);
+  if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
+  /* A whole ServerHello that does not parse: the reader reports it (found by review: C did not). */
+  else if (hw_whole_server_hello(buf + p->payload_off, p->cap_payload)) w->reports[s] |= HW_REPORT_TLS_MALFORMED;
+  w->state[s] = HW_IDLE;
+  return HW_SKIP;
+}
+
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {
   if (is_new) {
     w->server_version[s] = 0;
@@ -253,22 +271,9 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   }
   uint8_t st = w->state[s];
   if (st == HW_IDLE) return HW_SKIP;
-  if (st == HW_INSPECTING) return HW_INSPECT;
-  if (st == HW_SCANNING) return scan(w, s, dir, p, buf + p->payload_off);
-  if (st == HW_SPLIT || st == HW_SPLIT_SERVER) return hw_split_packet(w, s, dir, p, buf + p->payload_off);
-  if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
-  if (st == HW_QUIC_SPLIT) return hw_quic_split_packet(w, s, dir, p, buf + p->payload_off);
-  if (st >= HW_RESUMED_SERVER) return hw_resumed_packet(w, s, dir, p, buf + p->payload_off);
-  if (st < HW_WAITING) {
-    /* A ClientHello was read in place: only the server's first payload is of interest, read here. */
-    if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
-    int32_t v = hw_server_version(buf + p->payload_off, p->cap_payload);
-    if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
-    /* A whole ServerHello that does not parse: the reader reports it (found by review: C did not). */
-    else if (hw_whole_server_hello(buf + p->payload_off, p->cap_payload)) w->reports[s] |= HW_REPORT_TLS_MALFORMED;
-    w->state[s] = HW_IDLE;
-    return HW_SKIP;
-  }
+  /* Most calls come here: a new flow, or one still waiting for a packet that may start a hello
+   * (WAITING + k), tested first; the other states' chain of tests is other_state's. */
+  if ((unsigned)(st - HW_WAITING) >= HW_MAX_WAIT) return other_state(w, s, dir, p, buf, st);
   if (p->cap_payload <= 0) {
     /* A SYN sent again with a new ISN (an unanswered connect retried on the same ports) restarts the stream. */
     if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && w->syn_seen[s]) w->isn[s] = p->tcp_seq;
