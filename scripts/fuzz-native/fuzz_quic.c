@@ -49,7 +49,6 @@ static void setup(void) {
     /* As the flow core sets a version up (bind_arrays.c): the reader derives from the salt's pads,
      * build() from the salt itself, so a packet opens only if the two derivations agree. */
     quic_hmac_init(&qv[i].salt, infob[i][0], 20);
-    qv[i].salted = 1;
     infos[i][1] = (qc_bytes_t){infob[i][1], label_info(infob[i][1], VERS[i].prefix, " key", 16)};
     infos[i][2] = (qc_bytes_t){infob[i][2], label_info(infob[i][2], VERS[i].prefix, " iv", 12)};
     infos[i][3] = (qc_bytes_t){infob[i][3], label_info(infob[i][3], VERS[i].prefix, " hp", 16)};

@@ -134,7 +134,7 @@ int hw_resume_in_place(const hello_watch_t *w, int32_t s, int dir, const packet_
 /* inspector.ts REASON_BITS of the reports C records in reports[s] (dtls_watch.c, tls_resume.c). */
 enum { HW_REPORT_TLS_MALFORMED = 1, HW_REPORT_DTLS_MALFORMED = 2 };
 /* quic_split.c: after w->quic is filled, what the lookups below use: each version's salt hashed into
- * its HMAC pads (qi_version_t.salted) and the versions' first bytes (quic_first). */
+ * its HMAC pads (qi_version_t.salt) and the versions' first bytes (quic_first). */
 void hw_quic_ready(hello_watch_t *w);
 /* quic_split.c: the QUIC version with this wire value that C reads in place, or NULL. */
 const hw_quic_t *hw_quic_version(const hello_watch_t *w, uint32_t wire);

@@ -269,9 +269,7 @@ static size_t open_initial(qi_state_t *s, const uint8_t *p, const qi_header_t *h
 
 /* The Initial keys of the client's DCID, the one in p's long header (open_initial checks it fits). */
 static void client_keys(const uint8_t *p, const qi_version_t *v, const qc_bytes_t info[4], uint8_t keys[QC_SECRET + QC_PACKED]) {
-  qc_bytes_t dcid = {p + 6, p[5]}, in = {CLIENT_IN, sizeof CLIENT_IN};
-  if (v->salted) quic_initial_keys_salted(&v->salt, dcid, in, info[1], info[2], info[3], keys);
-  else quic_initial_keys(info[0], dcid, in, info[1], info[2], info[3], keys);
+  quic_initial_keys_salted(&v->salt, (qc_bytes_t){p + 6, p[5]}, (qc_bytes_t){CLIENT_IN, sizeof CLIENT_IN}, info[1], info[2], info[3], keys);
 }
 
 /* Coalesced packets after the Initial, from off: the reader skips them (once the hello is read;

@@ -19,11 +19,10 @@ typedef struct {
   int retry_type;
   int google;
   int chlo;
-  /* 1: `salt` holds the padded states of the version's salt (info[0] below), hashed once when the
-   * version was set up (bind_arrays.c) instead of in every derivation: 2 of its 16 SHA-256 blocks
-   * (callgrind, 1M packets: 1,440 derivations, 35,700 instructions each before, 31,400 after).
-   * 0 (a version set up without them, as a harness may): each derivation hashes the salt itself. */
-  int salted;
+  /* The padded states of the version's salt (info[0] below), hashed once when the version is set
+   * up (hw_quic_ready; the fuzz harness likewise) instead of in every derivation: 2 of its 16
+   * SHA-256 blocks (callgrind, 1M packets: 1,440 derivations, 35,700 instructions each before,
+   * 31,400 after). */
   hmac_key salt;
 } qi_version_t;
 

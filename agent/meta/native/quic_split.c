@@ -18,7 +18,6 @@ void hw_quic_ready(hello_watch_t *w) {
   for (size_t i = 0; i < w->n_quic; i++) {
     hw_quic_t *q = &w->quic[i];
     quic_hmac_init(&q->v.salt, q->info[0].b, q->info[0].len);
-    q->v.salted = 1;
     w->quic_first[q->v.wire >> 29] |= 1u << (q->v.wire >> 24 & 31);
   }
 }
