@@ -10,9 +10,9 @@
 import { loadAddon } from './addon.js';
 
 /** Blocks up to this size come from malloc's heap, which reuses them, rather than a fresh mmap each. */
-export const MMAP_THRESHOLD = 4 * 1024 * 1024;
+const MMAP_THRESHOLD = 4 * 1024 * 1024;
 /** Free memory at the top of a heap returned to the kernel only beyond this. */
-export const TRIM_THRESHOLD = 32 * 1024 * 1024;
+const TRIM_THRESHOLD = 32 * 1024 * 1024;
 
 interface HeapAddon {
   keepFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
