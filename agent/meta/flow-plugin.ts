@@ -29,7 +29,7 @@ import type { MetaLimits } from './config.js';
 import { foundAny, HeldMeta, packMeta } from './held-meta.js';
 import { Inspector, REASON_BITS } from './inspector.js';
 import { tlsHello } from './hello-native.js';
-import { initialKeys, inPlaceQuicVersions, quicCrypto, quicVersion } from './quic-keys.js';
+import { inPlaceQuicVersions, makeNativeBuffer, quicCrypto } from './quic-keys.js';
 import type { MetaReason } from './types.js';
 
 const IDLE = 0;
@@ -67,20 +67,6 @@ const SPLIT_INFO = new Uint32Array(4);
  *   each of those flows used to get an inspector for nothing), a gQUIC header (looksLikeGquic),
  *   or a DTLS handshake record (version 0xfeXX, or 0x0100).
  */
-/**
- * One Buffer made by node's C++ (napi_create_buffer: the QUIC keys of a made-up DCID), before any
- * flow. Why: node makes such a Buffer as a Uint8Array and then sets its prototype, which moves
- * that object off Uint8Array's initial map, which V8 then takes for unstable; code compiled while
- * it was stable that relies on it (fillSequence, reading the flow table's Uint8Array columns) was
- * thrown away and compiled again when the first flow that needs JavaScript's QUIC reader (or a
- * split TLS hello handed back) came, minutes into a capture (--trace-deopt: "marking dependent
- * code ... fillSequence ... code dependencies", gone with this call). Made here, the map is
- * unstable before anything is compiled.
- */
-function makeNativeBuffer(): void {
-  initialKeys(quicVersion(1)!, new Uint8Array(8), false);
-}
-
 /** serverVersion's value with HELD_SERVER: the first ServerHello's direction and version. */
 function firstServerHello(v: number): { dir: 0 | 1; version: number } {
   return { dir: (v >>> SERVER_DIR_SHIFT) as 0 | 1, version: (v & 0xffffff) - 1 };

@@ -195,3 +195,17 @@ export function initialSecret(ver: QuicVersion, dcid: Uint8Array, server: boolea
 export function initialKeys(ver: QuicVersion, dcid: Uint8Array, server: boolean): InitialKeys {
   return new InitialKeys(derive(ver, dcid, server).subarray(32));
 }
+
+/**
+ * One Buffer made by node's C++ (napi_create_buffer: the QUIC keys of a made-up DCID), before any
+ * flow. Why: node makes such a Buffer as a Uint8Array and then sets its prototype, which moves
+ * that object off Uint8Array's initial map, which V8 then takes for unstable; code compiled while
+ * it was stable that relies on it (fillSequence, reading the flow table's Uint8Array columns) was
+ * thrown away and compiled again when the first flow that needs JavaScript's QUIC reader (or a
+ * split TLS hello handed back) came, minutes into a capture (--trace-deopt: "marking dependent
+ * code ... fillSequence ... code dependencies", gone with this call). Made by MetaPlugin's
+ * constructor (flow-plugin.ts), the map is unstable before anything is compiled.
+ */
+export function makeNativeBuffer(): void {
+  initialKeys(quicVersion(1)!, new Uint8Array(8), false);
+}
