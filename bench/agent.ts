@@ -7,156 +7,19 @@
  *   the replay into the pipeline's share and inference's own; and on a capture 4 times
  *   as long, where the workers' startup weighs less;
  * - latency from a flow's end to its MQTT message at a subscriber (p50, p99)
- *   at a steady 10,000 flows/s through the real Mosquitto.
+ *   at a steady 10,000 flows/s through the real Mosquitto (latency.ts).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { defaultConfig } from '../agent/config.js';
-import { createTelemetry } from '../agent/events.js';
-import type { FlowRecord } from '../agent/features/record.js';
-import { FEATURE_NAMES } from '../agent/features/registry.js';
-import { Classifier } from '../agent/infer/classifier.js';
 import { inferWorkers } from '../agent/infer/config.js';
 import { cpuBudget } from '../agent/lib/cpu-budget.js';
 import { resolveModelPath } from '../agent/infer/models.js';
-import { Outbox } from '../agent/pipeline/outbox.js';
-import { toPublishRecord } from '../agent/pipeline/record.js';
-import { createSink } from '../agent/publish/index.js';
-import { modelsFor } from '../agent/service.js';
 import { replicatedCapture } from './captures.js';
-import { CLI, fastest, interleaved, jsonSummary, middle, pairedRatios } from './measure.js';
+import { latency, SIZED_COLLECTOR, type Collector } from './latency.js';
+import { CLI, fastest, interleaved, jsonSummary, middle, pairedRatios, type Run } from './measure.js';
 import { oneTreeModel } from './one-tree.js';
 import type { BenchFn, BenchRow, ReplaySummary } from './types.js';
-
-/**
- * How the collector subscribes: its QoS, and the Receive Maximum it asks for (0: MQTT 3.1.1,
- * which cannot ask, so the broker applies its own window: Mosquitto's max_inflight_messages, 20).
- */
-export interface Collector { qos: 0 | 1; receiveMaximum: number }
-
-/** A collector sized for the rate: QoS 1 over MQTT 5 with 100 messages in flight (10 ms at 10,000/s). */
-export const SIZED_COLLECTOR: Collector = { qos: 1, receiveMaximum: 100 };
-
-/** Starts bench/lat-subscriber.js and waits until it is subscribed. */
-async function subscriber(url: string, topic: string, c: Collector): Promise<{ finish(): Promise<Array<[number, number]>> }> {
-  const args = [new URL('./lat-subscriber.js', import.meta.url).pathname, url, topic, String(c.qos), String(c.receiveMaximum)];
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`latency subscriber exited (${code})`)));
-    const poll = setInterval(() => {
-      if (out.startsWith('ready\n')) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 10);
-  });
-  return {
-    async finish() {
-      // Give the last messages time to arrive, then ask for the arrivals.
-      await new Promise((r) => setTimeout(r, 1000));
-      const ended = once(child, 'exit');
-      child.stdin.end();
-      await ended;
-      return JSON.parse(out.slice('ready\n'.length).trim()) as Array<[number, number]>;
-    },
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-export async function latency(rate: number, seconds: number, cfg = defaultConfig(), collector = SIZED_COLLECTOR): Promise<{ p50: number; p99: number; n: number; lost: number; unacked: number }> {
-  const models = await modelsFor(cfg);
-  const dir = mkdtempSync(join(tmpdir(), 'eta-bench-lat-'));
-  const t = createTelemetry();
-  const prefix = `eta-bench-${process.pid}`;
-  const sink = await createSink({ ...cfg.publish, sink: 'mqtt', topic_prefix: prefix, sensor_id: 'bench', mqtt: { ...cfg.publish.mqtt, url: 'mqtt://127.0.0.1:1883' }, buffer: { ...cfg.publish.buffer, dir } }, t);
-  await sink.open();
-  const sub = await subscriber('mqtt://127.0.0.1:1883', `${prefix}/bench/flows`, collector);
-  const sent = new Map<number, number>();
-  const now = (): number => performance.timeOrigin + performance.now(); // comparable across processes
-  // ETA_BENCH_STAGES=1: also report when each flow left inference (classification vs publishing).
-  const stage = process.env['ETA_BENCH_STAGES'] === '1' ? new Map<number, number>() : undefined;
-  const outbox = new Outbox(sink, t, 100_000, 'shed');
-  const c = new Classifier<FlowRecord>(models, FEATURE_NAMES, {
-    workers: inferWorkers(cfg.infer.workers), batchSize: cfg.infer.batch_size, batchTimeoutMs: cfg.infer.batch_timeout_ms,
-    maxQueue: cfg.infer.max_queue, maxWaitMs: cfg.infer.max_wait_ms, mode: 'shed',
-  }, t, (rec, res) => {
-    stage?.set(rec.srcPort + rec.dstPort * 65536, now());
-    outbox.push(toPublishRecord(rec, res, 'bench'));
-  });
-  // Warm up the workers (onnxruntime sessions) before measuring.
-  const features = new Float64Array(FEATURE_NAMES.length).fill(3);
-  const mk = (id: number): FlowRecord => ({
-    srcIp: '10.0.0.1', srcPort: id % 65536, dstIp: '10.0.0.2', dstPort: Math.floor(id / 65536), proto: 6, vlan: 0,
-    firstTs: 1.7e15, lastTs: 1.7e15, endReason: 'idle', meta: null, features,
-  });
-  for (let i = 0; i < 512; i++) c.submit(mk(10_000_000 + i));
-  await c.drain();
-  await new Promise((r) => setTimeout(r, 500));
-  sent.clear();
-  // A steady load: the first second at the same rate warms the whole path (JIT, connections, the
-  // subscriber) and is not counted; without it p99 measured the first half second's start-up.
-  const warm = rate;
-  const total = warm + rate * seconds;
-  const tick = 1; // ms: the timer catches up with the flows due since its last turn
-  let id = 0;
-  const start = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-      while (id < due) {
-        // The flow ended when it was due, not when this timer got to it: a stall of the event
-        // loop (results, outbox, sink) counts in the latency of every flow due during it (found by
-        // review: the submit time left such stalls out).
-        sent.set(id, performance.timeOrigin + start + (id * 1000) / rate);
-        c.submit(mk(id));
-        id++;
-      }
-      if (id >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, tick);
-  });
-  await c.drain();
-  await outbox.drain();
-  await sink.close(10_000, { untilDelivered: true });
-  // Records the broker never acknowledged: the agent's share of what the subscriber misses. The
-  // rest of a loss is the broker's, which drops a subscriber's messages beyond max_queued_messages.
-  const { accepted, delivered } = sink.stats();
-  await c.close();
-  const arrivals = await sub.finish();
-  rmSync(dir, { recursive: true, force: true });
-  for (let i = 0; i < warm; i++) sent.delete(i);
-  const lat: number[] = [];
-  const classify: number[] = [];
-  const publish: number[] = [];
-  const seen = new Set<number>();
-  for (const [fid, at] of arrivals) {
-    const t0 = sent.get(fid);
-    if (t0 === undefined || seen.has(fid)) continue; // warm-up, or a duplicate (at least once)
-    seen.add(fid);
-    lat.push(at - t0);
-    const t1 = stage?.get(fid);
-    if (t1 !== undefined) {
-      classify.push(t1 - t0);
-      publish.push(at - t1);
-    }
-  }
-  for (const a of [lat, classify, publish]) a.sort((x, y) => x - y);
-  if (stage) {
-    process.stderr.write(`classify p50 ${percentile(classify, 50).toFixed(1)} p99 ${percentile(classify, 99).toFixed(1)}; `
-      + `publish p50 ${percentile(publish, 50).toFixed(1)} p99 ${percentile(publish, 99).toFixed(1)} ms\n`);
-  }
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, lost: sent.size - seen.size, unacked: accepted - delivered };
-}
 
 export const agentBench: BenchFn = async (ctx) => {
   const cfg = defaultConfig();
@@ -196,7 +59,11 @@ export const agentBench: BenchFn = async (ctx) => {
   const rows: BenchRow[] = [{ name: 'extract alone (no inference)', value: extractAlone.value, unit: 'flows/s', higherIsBetter: true }];
   rows.push({ name: 'replay without models (same pipeline)', value: flows / bare!.seconds, unit: 'flows/s', higherIsBetter: true, reference: extractAlone });
   const bareReplay = { name: 'replay without models', value: flows / bare!.seconds };
-  const bareWait = { name: 'replay without models', value: jsonSummary<ReplaySummary>(bare!).main_thread_wait_ms ?? NaN };
+  const bareSummary = jsonSummary<ReplaySummary>(bare!);
+  const bareWait = { name: 'replay without models', value: bareSummary.main_thread_wait_ms ?? NaN };
+  const perFlow = (ms: number | null): number => (ms === null ? NaN : (ms * 1000) / flows);
+  const bareMainUs = { name: 'replay without models', value: perFlow(bareSummary.main_thread_cpu_ms) };
+  const bareCpuUs = { name: 'replay without models', value: perFlow(bareSummary.cpuSeconds * 1000) };
   const tinyRatios = pairedRatios(all[1]!, all[2]!);
   rows.push({ name: 'replay with both models cut to one tree (inference at almost no cost)', value: flows / tiny!.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
   rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: middle(tinyRatios), unit: 'x', higherIsBetter: true });
@@ -228,11 +95,18 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: main thread waiting for a core`, value: summary.main_thread_wait_ms ?? NaN, unit: 'ms', higherIsBetter: false, reference: bareWait });
     // CPU time per flow of each side (lib/thread-cpu.ts), which the threads' sharing of 2 cores
     // inflates far less than wall time: inference keeps up with the main thread by this margin.
-    const perFlow = (ms: number | null): number => (ms === null ? NaN : (ms * 1000) / flows);
     const [mainUs, inferUs] = [perFlow(summary.main_thread_cpu_ms), perFlow(inf.worker_cpu_ms)];
-    rows.push({ name: `  same: CPU per flow, main thread (flow meter, records, publishing)`, value: mainUs, unit: 'µs', higherIsBetter: false });
+    rows.push({ name: `  same: CPU per flow, main thread (flow meter, records, publishing)`, value: mainUs, unit: 'µs', higherIsBetter: false, reference: bareMainUs });
     rows.push({ name: `  same: CPU per flow, inference workers (on their batches)`, value: inferUs, unit: 'µs', higherIsBetter: false });
     rows.push({ name: `  same: inference's speed over the main thread's, per core (> 1: inference keeps up)`, value: mainUs / inferUs, unit: 'x', higherIsBetter: true });
+    // All the CPU the replay took (every thread: the workers' start-up, V8's collector and
+    // compiler for both isolates, libuv's), per flow. At that cost the cores, kept busy all the
+    // time, label at most cores / (CPU per flow) flows a second: over the replay without models,
+    // the highest ratio this run's work allows, whatever the scheduling.
+    const cpuUs = perFlow(summary.cpuSeconds * 1000);
+    rows.push({ name: `  same: CPU per flow, whole process (all threads, start-up included)`, value: cpuUs, unit: 'µs', higherIsBetter: false, reference: bareCpuUs });
+    const bound = (cpuBudget() * 1e6) / cpuUs / bareReplay.value;
+    rows.push({ name: `  same: the most ${cpuBudget()} cores busy all the time allow at that CPU per flow, over the replay without models`, value: bound, unit: 'x', higherIsBetter: true });
   }
   if (!ctx.quick) {
     // A replay four times as long, 3 rounds: the workers' startup (onnxruntime opening the models while the
@@ -251,6 +125,12 @@ export const agentBench: BenchFn = async (ctx) => {
       rows.push({ name: `replay with ${what} (${label})`, value: bigFlows / fastest(runs[k]!).seconds, unit: 'flows/s', higherIsBetter: true });
       rows.push({ name: `  same, median of 3 rounds' ratios to the replay without models (${r.map((x) => x.toFixed(2)).join(' ')})`, value: middle(r), unit: 'x', higherIsBetter: true });
     }
+    // The bound from the whole process's CPU per flow (above), here where start-up weighs less.
+    const bigCpuUs = (run: Run): number => (jsonSummary<ReplaySummary>(run).cpuSeconds * 1e6) / bigFlows;
+    const [bigBare, bigBoth] = [fastest(runs[0]!), fastest(runs[2]!)];
+    rows.push({ name: `  same: CPU per flow, whole process`, value: bigCpuUs(bigBoth), unit: 'µs', higherIsBetter: false, reference: { name: 'replay without models', value: bigCpuUs(bigBare) } });
+    rows.push({ name: `  same: the most ${cpuBudget()} cores busy all the time allow at that CPU per flow, over the replay without models`,
+      value: (cpuBudget() * 1e6) / bigCpuUs(bigBoth) / (bigFlows / bigBare.seconds), unit: 'x', higherIsBetter: true });
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; ${n} rounds, the commands run in turn; flows/s from each command's best run`);
   // Extract formats rows on a second thread; replay builds and serializes each record on the flow
@@ -262,6 +142,8 @@ export const agentBench: BenchFn = async (ctx) => {
     + 'labels, records) with inference at almost no cost. Its ratio is the most any inference speed-up can bring the replay with models to; the gap below it is inference\'s own cost');
   notes.push('CPU per flow: each thread\'s own CPU time (/proc/thread-self/schedstat) over the replay, the workers\' only while on a batch, divided by the flows; '
     + 'main thread over inference is how many times faster one worker on a core of its own labels flows than the main thread makes them');
+  notes.push('CPU per flow, whole process: the replay\'s CPU time (getrusage: every thread, start-up included) over its flows; the cores, all busy all the time, would label '
+    + 'cores / (that CPU per flow) flows a second, so the row after it bounds the ratio to the replay without models from above: the ratio can reach 0.9 only once the CPU per flow is low enough for that bound to');
   notes.push('the inference stage keeps up when the input never waits for it, the last labels come moments after the input ends, and the workers are idle part of the time; '
     + 'the models still cost the replay the flow meter\'s thread\'s work for them (batches, and the labels\' JSON the workers wrote, copied into each record) and, on 2 cores, the CPU the workers take: the target row counts all of it');
   // Three runs, the median reported: on a shared 2-core machine one run's p99 swings by a factor

@@ -37,5 +37,7 @@ export type BenchFn = (ctx: BenchContext) => Promise<BenchSection>;
 /** What bench reads of `replay --summary json`. */
 export interface ReplaySummary {
   unlabeled: Record<string, number>; main_thread_cpu_ms: number | null; main_thread_wait_ms: number | null;
+  /** The whole process's CPU time (all threads, start-up included). */
+  cpuSeconds: number;
   inference: { input_waited_ms: number; waiting_at_input_end: number; drained_ms: number; workers_busy: number | null; worker_cpu_ms: number | null; waiting_at_start: number; workers_started_ms: number | null };
 }
