@@ -1,6 +1,7 @@
 /**
  * The common case read in place: a whole TLS ClientHello in the first TCP
- * segment of a flow (and the ServerHello in the server's first). The flow
+ * segment of a flow (and the ServerHello in the server's first segment that
+ * opens a handshake record). The flow
  * core reads it in C itself (native/hello_watch.c read_in_place, the same
  * record checks, parser and JA4) and hands anything else (split hellos, QUIC,
  * DTLS, STARTTLS) to the full inspector. These functions are its JavaScript

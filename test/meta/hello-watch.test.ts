@@ -119,3 +119,27 @@ t.test("the ServerHello after a ClientHello read in place is read in C as server
   t.equal(same, 1500, 'every flow reports the version serverVersionInPlace gives (or the offered one when it gives none)');
   t.ok([...want.values()].filter((v) => v !== offered).length > 300, 'the mutations leave many ServerHellos readable');
 });
+
+t.test('after a ClientHello read in place, server bytes that open no TLS record are passed over for the ServerHello, under the budget', async (t) => {
+  // nDPI's heuristic_tcp_ack_payload.pcap: the server's ACK carries six zero bytes (Ethernet padding
+  // counted in the IP length), then the ServerHello comes at the same sequence number.
+  const hello = records(clientHello({ ciphers: [0x1301, 0xc02f], extensions: [ext.sni('a.example'), ext.supportedVersions([0x0304, 0x0303])] }));
+  const tls12 = records(serverHello({ version: 0x0303, cipher: 0xc02f }), 16384, 0x0303);
+  const maxPackets = 12; // meta.max_packets' default
+  const { send, finish, flows } = meterWithFlows();
+  const junkBefore = new Map([[40001, 1], [40002, maxPackets - 2], [40003, maxPackets - 1]]);
+  for (const [sport, junk] of junkBefore) {
+    const up = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.4.0.1', dst: '10.4.0.2', proto: 6 }, tcp({ sport, dport: 443, seq, flags }, data)));
+    const down = (seq: number, flags: number, data?: Buffer): Buffer => eth(ipv4({ src: '10.4.0.2', dst: '10.4.0.1', proto: 6 }, tcp({ sport: 443, dport: sport, seq, flags }, data)));
+    send(sport, up(99, F.SYN));
+    send(sport, down(499, F.SYN | F.ACK));
+    send(sport, up(100, F.ACK | F.PSH, hello));
+    for (let k = 0; k < junk; k++) send(sport, down(500, F.ACK, Buffer.alloc(6)));
+    send(sport, down(500, F.ACK | F.PSH, tls12));
+  }
+  finish();
+  const version = (sport: number): string | null | undefined => flows.find((f) => f.srcPort === sport)?.meta?.tlsVersion;
+  t.equal(version(40001), '1.2', 'six zero bytes before the ServerHello: the version it selected, not the highest offered');
+  t.equal(version(40002), '1.2', 'the hello and the bytes passed over within max_packets payload packets: the ServerHello is read');
+  t.equal(version(40003), '1.3', 'the budget spent on them (as the inspector would spend it): the offered version is kept');
+});

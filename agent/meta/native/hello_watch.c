@@ -131,13 +131,42 @@ int hw_keep(const hello_watch_t *w, int32_t s, hello_rec_t *r, uint32_t quic_wir
  * budget). 0 when the hello is not all here, is malformed, or memory ran out: JavaScript's
  * reader then takes the packet, as before.
  */
-static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len) {
+static int read_in_place(const hello_watch_t *w, int32_t s, int dir, const uint8_t *b, int64_t len, uint32_t payloads) {
   if (len < 9 || b[0] != TLS_HANDSHAKE || b[5] != 1) return 0;
   int64_t rec_len = hw_be16(b + 3), hs_len = hw_be24(b + 6);
   if (hs_len + 4 > rec_len || 5 + rec_len > len) return 0;
   tls_hello_t h;
   if (!tls_hello_parse(b, 9, (size_t)(9 + hs_len), 0, &h)) return 0;
-  return hw_keep(w, s, hello_rec_new(&h, 't'), 0, (uint8_t)(HW_AWAIT_SERVER + dir));
+  if (!hw_keep(w, s, hello_rec_new(&h, 't'), 0, (uint8_t)(HW_AWAIT_SERVER + dir))) return 0;
+  w->isn[s] = payloads; /* the ISN is of no more use: await_server counts on from the payloads so far */
+  return 1;
+}
+
+/*
+ * AWAIT_SERVER + d: a ClientHello was read in place; only the server's payload is of interest.
+ * Its first one that opens a handshake record is read for the ServerHello's version (one that
+ * does not hold a whole ServerHello leaves the offered version, as tls-tcp.ts serverData would),
+ * and the flow is done. A server payload that opens no handshake record is passed over, as
+ * serverData passes it over, under the inspector's budget (isn[s] counts the payload packets so
+ * far, client payloads after the hello aside). Why: bytes that are no TLS record can come first
+ * (nDPI's heuristic_tcp_ack_payload.pcap: six zero bytes on an ACK, Ethernet padding counted in
+ * the IP length, then a TLS 1.2 ServerHello at the same sequence number); taking them for the
+ * server's answer reported the client's highest offer, 1.3, for a connection that negotiated 1.2.
+ * The common flow pays nothing more: its server's first payload is the ServerHello's record.
+ */
+static int await_server(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *b, uint8_t st) {
+  if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
+  if (b[0] != TLS_HANDSHAKE) {
+    if (!hw_budget_spent(w, 0, ++w->isn[s])) return HW_SKIP;
+    w->state[s] = HW_IDLE; /* the budget is spent: the reader would stop here, its hello read */
+    return HW_SKIP;
+  }
+  int32_t v = hw_server_version(b, p->cap_payload);
+  if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
+  /* A whole ServerHello that does not parse: the reader reports it (found by review: C did not). */
+  else if (hw_whole_server_hello(b, p->cap_payload)) w->reports[s] |= HW_REPORT_TLS_MALFORMED;
+  w->state[s] = HW_IDLE;
+  return HW_SKIP;
 }
 
 /*
@@ -251,14 +280,8 @@ static int other_state(const hello_watch_t *w, int32_t s, int dir, const packet_
   if (st == HW_DTLS) return hw_dtls_packet(w, s, p, buf + p->payload_off);
   if (st == HW_QUIC_SPLIT) return hw_quic_split_packet(w, s, dir, p, buf + p->payload_off);
   if (st >= HW_RESUMED_SERVER) return hw_resumed_packet(w, s, dir, p, buf + p->payload_off);
-  /* st < HW_WAITING: a ClientHello was read in place: only the server's first payload is of interest, read here. */
-  if (p->cap_payload <= 0 || dir == st - HW_AWAIT_SERVER) return HW_SKIP;
-  int32_t v = hw_server_version(buf + p->payload_off, p->cap_payload);
-  if (v >= 0) w->server_version[s] = (uint32_t)v + 1;
-  /* A whole ServerHello that does not parse: the reader reports it (found by review: C did not). */
-  else if (hw_whole_server_hello(buf + p->payload_off, p->cap_payload)) w->reports[s] |= HW_REPORT_TLS_MALFORMED;
-  w->state[s] = HW_IDLE;
-  return HW_SKIP;
+  /* st < HW_WAITING: a ClientHello was read in place. */
+  return await_server(w, s, dir, p, buf + p->payload_off, st);
 }
 
 int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, const uint8_t *buf, int is_new) {
@@ -287,7 +310,7 @@ int hello_watch(const hello_watch_t *w, int32_t s, int dir, const packet_t *p, c
   w->syn_seen[s] = 0;
   if (may_start_handshake(w, p, buf)) {
     const uint8_t *b = buf + p->payload_off;
-    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b) ||
+    if (p->proto == 6 ? read_in_place(w, s, dir, b, p->cap_payload, (uint32_t)(st - HW_WAITING) + 1) || hw_split_start(w, s, dir, p, b) || read_server_first(w, s, dir, p, b) ||
                         hw_malformed_hello(w, s, p, b)
                       : read_quic_in_place(w, s, dir, b, p->cap_payload) || read_gquic_in_place(w, s, b, p->cap_payload) ||
                         hw_dtls_start(w, s, b, p->cap_payload)) return HW_SKIP;

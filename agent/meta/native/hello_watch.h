@@ -52,7 +52,8 @@ typedef struct {
 typedef struct {
   uint8_t *state;    /* per slot, see above */
   /* The client's initial sequence number, when its SYN was seen; while SCANNING, the inspector's
-   * counts instead (payload packets << 16 | packets): a flow that began needs no ISN. */
+   * counts instead (payload packets << 16 | packets), and while AWAIT_SERVER + d its payload
+   * packets: a flow that began needs no ISN. */
   uint32_t *isn;
   uint8_t *syn_seen; /* 1 while the flow's client SYN is known and no data followed yet */
   /* After a ClientHello read in place: 1 + the version its ServerHello selected, 0 none. With
