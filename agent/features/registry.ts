@@ -50,7 +50,7 @@ export const IDENTITY_COLUMNS: readonly ColumnDoc[] = [
 
 export const META_COLUMNS: readonly ColumnDoc[] = [
   { name: 'sni', unit: 'text', description: 'TLS/QUIC server name from the ClientHello (empty if none)' },
-  { name: 'alpn', unit: 'text', description: 'ALPN protocols offered by the client, separated by ";"' },
+  { name: 'alpn', unit: 'text', description: 'ALPN protocols offered by the client, separated by ";" (the first 16: a longer list is cut)' },
   { name: 'tls_version', unit: 'text', description: 'negotiated TLS version where the ServerHello was seen, else the highest offered (QUIC negotiates only 1.3, so a QUIC hello offering 1.3 gives 1.3 without the ServerHello)' },
   { name: 'ja4', unit: 'text', description: 'JA4 client fingerprint (FoxIO)' },
 ];
