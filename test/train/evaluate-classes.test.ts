@@ -138,3 +138,22 @@ t.test('labels the model has no class for are named with their rows; the thresho
   const th = await evaluated(['--model', model, '--data', noUnknown, '--threshold', '1']);
   t.match(th.out, /predicted but not in the data \(f1 0 in macro-F1\): unknown \(\d+ of its rows under --threshold\)/);
 });
+
+t.test('a closed model with --threshold: rows labelled unknown that are rejected count right, and the note says so', async (t) => {
+  const dir = tempDir();
+  const { csv, header, rows } = data(dir);
+  // No `unknown` class in the model: trained on app0..app2 only. Boosting's probabilities never
+  // reach 1, so --threshold 1 rejects every row, those labelled unknown (app3's) included.
+  const closedData = writeCsv(join(dir, 'closed.csv'), header, rows.filter((r) => /^app[012]$/.test(r.at(-1)!)));
+  const model = join(dir, 'closed.onnx');
+  const io = captureIO();
+  t.equal(await main(['train', '--data', closedData, '--label', 'app', '--out', model, '--algo', 'gbdt', '--trees', '5',
+    '--threads', '1', '--holdout', '0'], io), 0, io.err());
+  const r = await evaluated(['--model', model, '--data', csv, '--threshold', '1']);
+  t.equal(r.code, 0, r.err);
+  const j = JSON.parse((await evaluated(['--model', model, '--data', csv, '--threshold', '1', '--json'])).out) as { per_class: Record<string, { recall: number; support: number }> };
+  t.equal(j.per_class['unknown']?.support, 100);
+  t.equal(j.per_class['unknown']?.recall, 1, 'every row labelled unknown was rejected, so predicted unknown');
+  t.notMatch(r.out, /every row counted wrong: /, 'not "every row wrong" when the rows count right');
+  t.match(r.out, /every row counted wrong \(but rows labelled unknown count right when rejected under --threshold\): unknown \(100\)/);
+});
