@@ -97,3 +97,15 @@ t.test('--features: the columns it did not pick are counted, not listed', async 
   t.equal(io.code, 0, io.err());
   t.match(io.out(), /features: 2; not used: 10 other column\(s\), not in --features\n/);
 });
+
+t.test('--rare drop: the rows line adds up, naming the rows of the labels dropped', async (t) => {
+  const dir = tempDir();
+  const s = synthetic({ rows: 600, classes: 3, features: 4, seed: 2, separable: true });
+  const rows = [...s.rows, ...s.rows.slice(0, 4).map((r) => [...r.slice(0, -1), 'tiny'])];
+  const csv = writeCsv(join(dir, 'rare.csv'), s.header, rows);
+  const { main } = await import('../../agent/cli.js');
+  const io = captureIO();
+  const code = await main(['train', '--data', csv, '--label', 'app', '--out', join(dir, 'rare.onnx'), '--trees', '3', '--threads', '1', '--min-class-flows', '5', '--rare', 'drop'], io);
+  t.equal(code, 0, io.err());
+  t.match(io.out(), /rows: 604 read, 600 used \(\d+ train, \d+ held out by pcap\), 0 skipped for bad cells, 0 unlabeled, 4 of rare labels dropped\n/);
+});
