@@ -124,6 +124,13 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
   const first = await next();
   if (!first) throw dataError(`${path} is empty: expected a header line`, 'give a labeled flow CSV, header first (from `eta-sensor label`)');
   const header = cleanHeader(first.record);
+  // A semicolon or tab separated export (spreadsheets in many locales, TSV) reads as one column:
+  // the error named the missing label column and listed that one column, not the fix (found by review).
+  const sep = header.length === 1 ? /[;\t|]/.exec(header[0] as string)?.[0] : undefined;
+  if (sep !== undefined) {
+    const name = sep === '\t' ? 'tabs' : `"${sep}"`;
+    throw dataError(`${path} is not comma-separated: its header is one column, split by ${name}`, `write it with commas between cells (eta-sensor reads comma-separated CSV only)`);
+  }
   const labelCol = opts.label === undefined ? -1 : findColumn(header, opts.label);
   if (opts.label !== undefined && labelCol < 0) {
     throw dataError(`${path} has no label column "${opts.label}"`, `columns are: ${header.slice(0, 40).join(', ')}${header.length > 40 ? `, ... (${header.length} in all)` : ''}`);

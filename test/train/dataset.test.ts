@@ -195,3 +195,15 @@ t.test('a bad cell is placed on the line its record starts on, past quoted cells
   t.match(io.err(), `multiline.csv: line 26 (data row 13), column "f1": text "xx" in a numeric feature column`);
   t.equal(recordStartLine({ record: ['1', 'a\nb\nc', 'd\n'], info: { lines: 9 } }), 6);
 });
+
+t.test('a semicolon or tab separated file is named as such, with the fix, by train and evaluate', async (t) => {
+  const s = synthetic({ rows: 40, classes: 2, features: 3, seed: 1, separable: true });
+  for (const [sep, name] of [[';', '";"'], ['\t', 'tabs']] as const) {
+    const csv = join(dir, `sep${name.length}.csv`);
+    writeFileSync(csv, [s.header, ...s.rows].map((r) => r.join(sep)).join('\n') + '\n');
+    await t.rejects(loadDataset(csv, { label: 'app' }), {
+      name: 'StartupError', code: 'E_DATA', message: `${csv} is not comma-separated: its header is one column, split by ${name}`,
+      hint: /write it with commas between cells/,
+    });
+  }
+});
