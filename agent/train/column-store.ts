@@ -23,7 +23,13 @@ export class Columns {
     this.n++;
   }
   toShared(): Float32Array {
-    const out = new Float32Array(new SharedArrayBuffer(Math.max(4, this.cols.length * this.n * 4)));
+    return this.into(new Float32Array(new SharedArrayBuffer(Math.max(4, this.cols.length * this.n * 4))));
+  }
+  /** As toShared, in an ordinary buffer: a part read once in this thread (dataset.ts LoadOptions.parts). */
+  toColumnMajor(): Float32Array {
+    return this.into(new Float32Array(this.cols.length * this.n));
+  }
+  private into(out: Float32Array): Float32Array {
     this.cols.forEach((c, f) => out.set(c.subarray(0, this.n), f * this.n));
     return out;
   }

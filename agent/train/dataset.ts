@@ -43,6 +43,20 @@ export interface LoadOptions {
   /** Called every 65,536 rows read. */
   readonly onProgress?: (rowsRead: number) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Rows handed to `take` in parts of `rows` rows (the last one smaller) and not kept: the
+   * returned Dataset's `x`, `y` and `group` then hold no row. Memory is bounded by a part, not
+   * by the file, for a reader that needs each row once (evaluate).
+   */
+  readonly parts?: { readonly rows: number; readonly take: (part: DatasetPart) => Promise<void> };
+}
+
+/** Rows of the file as `parts` hands them over: column-major x[f * nRows + r], labels as ids into `labelNames` so far. */
+export interface DatasetPart {
+  readonly x: Float32Array;
+  readonly nRows: number;
+  readonly y: Int32Array | undefined;
+  readonly labelNames: readonly string[];
 }
 
 export interface LoadReport {
@@ -68,6 +82,7 @@ export interface Dataset {
   readonly source: string;
   /** Feature names as in the CSV header (trimmed), in matrix order. */
   readonly featureNames: readonly string[];
+  /** Rows used; with LoadOptions.parts they went to its `take`, and x, y and group are empty. */
   readonly nRows: number;
   /** x[f * nRows + r]; backed by a SharedArrayBuffer so worker threads read it without copying. */
   readonly x: Float32Array;
@@ -155,7 +170,8 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
   const F = featureCols.length;
   const clamp = opts.infinity === 'clamp';
   const fail = opts.badRows === 'fail';
-  const cols = new Columns(F);
+  let cols = new Columns(F);
+  let handed = 0;
   const labels = new Interner();
   const groups = new Interner();
   const y: number[] = [];
@@ -215,9 +231,23 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
     if (groupCol >= 0) g.push(groups.id((cells[groupCol] as string).trim()));
   };
 
-  for (const rec of sample) take(rec);
-  for (let rec = await next(); rec; rec = await next()) {
+  const parts = opts.parts;
+  const handOver = async (): Promise<void> => {
+    if (!parts || cols.n === 0) return;
+    const part: DatasetPart = { x: cols.toColumnMajor(), nRows: cols.n, y: labelCol >= 0 ? Int32Array.from(y) : undefined, labelNames: labels.names };
+    handed += cols.n;
+    cols = new Columns(F);
+    y.length = 0;
+    g.length = 0;
+    await parts.take(part);
+  };
+  const add = async (rec: Rec): Promise<void> => {
     take(rec);
+    if (parts && cols.n >= parts.rows) await handOver();
+  };
+  for (const rec of sample.splice(0)) await add(rec);
+  for (let rec = await next(); rec; rec = await next()) {
+    await add(rec);
     // Every 4,096 rows: a wide row takes tens of microseconds, and every 65,536 rows left Ctrl-C
     // and the progress line waiting for seconds (found by review).
     if ((rowsRead & 0xfff) === 0) {
@@ -228,18 +258,19 @@ async function load(path: string, opts: LoadOptions, next: () => Promise<Rec | u
   // Also at the end: a file of fewer rows than the check's interval was never checked (evaluate
   // went on to its report after Ctrl-C: found by review).
   if (opts.signal?.aborted) throw dataError(`${path}: loading interrupted`);
+  await handOver();
   return {
     source: path,
     featureNames: featureCols.map((c) => header[c] as string),
-    nRows: cols.n,
-    x: cols.toShared(),
+    nRows: handed + cols.n,
+    x: parts ? new Float32Array(0) : cols.toShared(),
     y: labelCol >= 0 ? Int32Array.from(y) : undefined,
     labelNames: labels.names,
     group: groupCol >= 0 ? Int32Array.from(g) : undefined,
     groupNames: groups.names,
     groupColumn: groupCol >= 0 ? header[groupCol] : undefined,
     labelColumn: labelCol >= 0 ? header[labelCol] : undefined,
-    report: { rowsRead, rowsUsed: cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded, repeatedNames: repeatedNames(first.record, featureCols) },
+    report: { rowsRead, rowsUsed: handed + cols.n, rowsSkipped: skipped, skippedBy, unlabeled, clamped, examples, excluded, repeatedNames: repeatedNames(first.record, featureCols) },
   };
 }
 
