@@ -109,6 +109,9 @@ function progress(io: CommandIO): { onProgress?: TrainOptions['onProgress']; end
     shown = 0;
   };
   const onProgress: TrainOptions['onProgress'] = (phase, done, total) => {
+    // Said once each, not rate-limited: and they leave the limit alone, so the first tree's line still shows.
+    if (phase === 'prepare') return line(`preparing ${done.toLocaleString('en')} rows for the first tree (binning, sorting)`);
+    if (phase === 'holdout') return line(`scoring ${done.toLocaleString('en')} held-out rows`);
     const now = Date.now();
     if (now - last < 200 && done !== total) return;
     last = now;

@@ -78,6 +78,9 @@ t.test('on a terminal, the progress line is ended when early stopping ends train
     '--learning-rate', '0.5', '--early-stopping', '2', '--threads', '1', '--min-class-flows', '1'], io), 0, io.err());
   t.match(io.err(), /training: \d+\/300/, 'stopped before the last round');
   t.match(io.err(), /\n$/, 'the line is ended');
+  // Found by review: nothing showed between the last row read and the first tree, nor while the held-out rows were scored.
+  t.match(io.err(), /preparing \d+ rows for the first tree/, 'the wait before the first tree is shown');
+  t.match(io.err(), /scoring \d+ held-out rows/, 'the scoring of the held-out rows is shown');
 });
 
 t.test('one label in the whole file is said as such, not as a --min-class-flows matter', async (t) => {
