@@ -21,6 +21,25 @@ import { CLI, fastest, interleaved, jsonSummary, middle, pairedRatios, type Run 
 import { oneTreeModel } from './one-tree.js';
 import type { BenchFn, BenchRow, ReplaySummary } from './types.js';
 
+/** A replay's CPU time, every thread and start-up included (getrusage, its --summary json), per flow in µs. */
+function cpuPerFlow(run: Run, flows: number): number {
+  return (jsonSummary<ReplaySummary>(run).cpuSeconds * 1e6) / flows;
+}
+
+/**
+ * The whole process's CPU per flow with models, beside the replay without models', and the most
+ * that CPU allows: the cores, kept busy all the time, label at most cores / (CPU per flow) flows
+ * a second, so over the replay without models this is the highest ratio the run's work allows,
+ * whatever the scheduling.
+ */
+function cpuBoundRows(cpuUs: number, bare: { cpuUs: number; flowsPerS: number }, detail: string): BenchRow[] {
+  const cores = cpuBudget();
+  return [
+    { name: `  same: CPU per flow, whole process${detail}`, value: cpuUs, unit: 'µs', higherIsBetter: false, reference: { name: 'replay without models', value: bare.cpuUs } },
+    { name: `  same: the most ${cores} cores busy all the time allow at that CPU per flow, over the replay without models`, value: (cores * 1e6) / cpuUs / bare.flowsPerS, unit: 'x', higherIsBetter: true },
+  ];
+}
+
 export const agentBench: BenchFn = async (ctx) => {
   const cfg = defaultConfig();
   const notes: string[] = [];
@@ -63,7 +82,7 @@ export const agentBench: BenchFn = async (ctx) => {
   const bareWait = { name: 'replay without models', value: bareSummary.main_thread_wait_ms ?? NaN };
   const perFlow = (ms: number | null): number => (ms === null ? NaN : (ms * 1000) / flows);
   const bareMainUs = { name: 'replay without models', value: perFlow(bareSummary.main_thread_cpu_ms) };
-  const bareCpuUs = { name: 'replay without models', value: perFlow(bareSummary.cpuSeconds * 1000) };
+  const bareCpu = { cpuUs: cpuPerFlow(bare!, flows), flowsPerS: bareReplay.value };
   const tinyRatios = pairedRatios(all[1]!, all[2]!);
   rows.push({ name: 'replay with both models cut to one tree (inference at almost no cost)', value: flows / tiny!.seconds, unit: 'flows/s', higherIsBetter: true, reference: bareReplay });
   rows.push({ name: `  same, median of the ${n} rounds' ratios (${tinyRatios.map((x) => x.toFixed(2)).join(' ')})`, value: middle(tinyRatios), unit: 'x', higherIsBetter: true });
@@ -99,14 +118,7 @@ export const agentBench: BenchFn = async (ctx) => {
     rows.push({ name: `  same: CPU per flow, main thread (flow meter, records, publishing)`, value: mainUs, unit: 'µs', higherIsBetter: false, reference: bareMainUs });
     rows.push({ name: `  same: CPU per flow, inference workers (on their batches)`, value: inferUs, unit: 'µs', higherIsBetter: false });
     rows.push({ name: `  same: inference's speed over the main thread's, per core (> 1: inference keeps up)`, value: mainUs / inferUs, unit: 'x', higherIsBetter: true });
-    // All the CPU the replay took (every thread: the workers' start-up, V8's collector and
-    // compiler for both isolates, libuv's), per flow. At that cost the cores, kept busy all the
-    // time, label at most cores / (CPU per flow) flows a second: over the replay without models,
-    // the highest ratio this run's work allows, whatever the scheduling.
-    const cpuUs = perFlow(summary.cpuSeconds * 1000);
-    rows.push({ name: `  same: CPU per flow, whole process (all threads, start-up included)`, value: cpuUs, unit: 'µs', higherIsBetter: false, reference: bareCpuUs });
-    const bound = (cpuBudget() * 1e6) / cpuUs / bareReplay.value;
-    rows.push({ name: `  same: the most ${cpuBudget()} cores busy all the time allow at that CPU per flow, over the replay without models`, value: bound, unit: 'x', higherIsBetter: true });
+    rows.push(...cpuBoundRows(cpuPerFlow(r, flows), bareCpu, ' (all threads, start-up included)'));
   }
   if (!ctx.quick) {
     // A replay four times as long, 3 rounds: the workers' startup (onnxruntime opening the models while the
@@ -125,12 +137,9 @@ export const agentBench: BenchFn = async (ctx) => {
       rows.push({ name: `replay with ${what} (${label})`, value: bigFlows / fastest(runs[k]!).seconds, unit: 'flows/s', higherIsBetter: true });
       rows.push({ name: `  same, median of 3 rounds' ratios to the replay without models (${r.map((x) => x.toFixed(2)).join(' ')})`, value: middle(r), unit: 'x', higherIsBetter: true });
     }
-    // The bound from the whole process's CPU per flow (above), here where start-up weighs less.
-    const bigCpuUs = (run: Run): number => (jsonSummary<ReplaySummary>(run).cpuSeconds * 1e6) / bigFlows;
-    const [bigBare, bigBoth] = [fastest(runs[0]!), fastest(runs[2]!)];
-    rows.push({ name: `  same: CPU per flow, whole process`, value: bigCpuUs(bigBoth), unit: 'µs', higherIsBetter: false, reference: { name: 'replay without models', value: bigCpuUs(bigBare) } });
-    rows.push({ name: `  same: the most ${cpuBudget()} cores busy all the time allow at that CPU per flow, over the replay without models`,
-      value: (cpuBudget() * 1e6) / bigCpuUs(bigBoth) / (bigFlows / bigBare.seconds), unit: 'x', higherIsBetter: true });
+    // The same bound, here where start-up weighs less.
+    const bigBare = fastest(runs[0]!);
+    rows.push(...cpuBoundRows(cpuPerFlow(fastest(runs[2]!), bigFlows), { cpuUs: cpuPerFlow(bigBare, bigFlows), flowsPerS: bigFlows / bigBare.seconds }, ''));
   }
   notes.push(`input: ${path}: ${packets.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows; records written as JSON lines to /dev/null; ${n} rounds, the commands run in turn; flows/s from each command's best run`);
   // Extract formats rows on a second thread; replay builds and serializes each record on the flow
